@@ -1,0 +1,450 @@
+/*
+ * pathspace.h - the one public header of pathspace.
+ *
+ * pathspace stores large sets of S-expression atoms (a MeTTa "space") as byte
+ * paths in a trie, and saves and reopens them quickly. This header is the
+ * whole stable API; everything under src/ is private.
+ *
+ * Conventions (hold for every function below):
+ *   - Functions that can fail return int: PS_OK (0) or a ps_err value. Results
+ *     travel through out-parameters. ps_strerror() names every code.
+ *   - Byte strings are {ptr, len} (ps_bytes). Nothing assumes a NUL terminator.
+ *   - Every *_free() accepts NULL.
+ *   - On-disk and on-wire integers are little-endian, read and written through
+ *     ps_read_le* / ps_write_le*.
+ *   - On error, nothing the caller owned is lost or leaked: a failed push,
+ *     reserve or append leaves the container exactly as it was.
+ */
+#ifndef PATHSPACE_H
+#define PATHSPACE_H
+
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+#define PS_VERSION_MAJOR 0
+#define PS_VERSION_MINOR 1
+#define PS_VERSION_PATCH 0
+#define PS_VERSION_NUMBER \
+    (PS_VERSION_MAJOR * 10000 + PS_VERSION_MINOR * 100 + PS_VERSION_PATCH)
+#define PS_VERSION_STRING "0.1.0"
+
+/* The library's version as linked (compare with PS_VERSION_NUMBER). */
+unsigned ps_version(void);
+const char *ps_version_string(void);
+
+/* ----------------------------------------------------------------- errors */
+
+/* One enum for every outcome. Values are fixed forever: new codes are only
+ * ever appended. errno is never mixed in; I/O failures say PS_E_IO and the
+ * detail goes into the operation's message where it has one. */
+typedef enum ps_err {
+    PS_OK = 0,
+    PS_E_NOMEM = 1,       /* allocation failed                                */
+    PS_E_OVERFLOW = 2,    /* a count or size would pass its limit (e.g. 2^32-1) */
+    PS_E_INVAL = 3,       /* invalid argument                                 */
+    PS_E_IO = 4,          /* read/write/open failed                           */
+    PS_E_CORRUPT = 5,     /* input is malformed                               */
+    PS_E_TRUNCATED = 6,   /* input ends early                                 */
+    PS_E_VERSION = 7,     /* newer format version or unknown flags            */
+    PS_E_CHECKSUM = 8,    /* checksum or hash mismatch                        */
+    PS_E_PARSE = 9,       /* text syntax error                                */
+    PS_E_NOTFOUND = 10,   /* no such key, object or file                      */
+    PS_E_EXISTS = 11,     /* already present                                  */
+    PS_E_UNSUPPORTED = 12,/* valid but not representable / not implemented    */
+    PS_E_LIMIT = 13,      /* input passes a format limit (e.g. 64 variables)  */
+    PS_E_EMPTY = 14       /* nothing to pop / take                            */
+} ps_err;
+
+#define PS_ERR_COUNT 15
+
+/* A short, static, human-readable name for code (never NULL). */
+const char *ps_strerror(int code);
+
+/* ------------------------------------------------------------ byte string */
+
+/* A borrowed byte string. Who owns ptr, and for how long it stays valid, is
+ * stated by the function that hands one out. */
+typedef struct ps_bytes {
+    const uint8_t *ptr;
+    size_t len;
+} ps_bytes;
+
+static inline ps_bytes ps_bytes_of(const void *p, size_t n)
+{
+    ps_bytes b = { (const uint8_t *)p, n };
+    return b;
+}
+
+/* memcmp order, shorter first on a common prefix: the trie's order. */
+static inline int ps_bytes_cmp(ps_bytes a, ps_bytes b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+    if (c)
+        return c;
+    return (a.len > b.len) - (a.len < b.len);
+}
+
+/* ------------------------------------------------ little-endian load/store */
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define PS_BSWAP16(x) __builtin_bswap16(x)
+#define PS_BSWAP32(x) __builtin_bswap32(x)
+#define PS_BSWAP64(x) __builtin_bswap64(x)
+#else
+#define PS_BSWAP16(x) (x)
+#define PS_BSWAP32(x) (x)
+#define PS_BSWAP64(x) (x)
+#endif
+
+static inline uint16_t ps_read_le16(const void *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return PS_BSWAP16(v);
+}
+static inline uint32_t ps_read_le32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return PS_BSWAP32(v);
+}
+static inline uint64_t ps_read_le64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return PS_BSWAP64(v);
+}
+static inline void ps_write_le16(void *p, uint16_t v)
+{
+    v = PS_BSWAP16(v);
+    memcpy(p, &v, 2);
+}
+static inline void ps_write_le32(void *p, uint32_t v)
+{
+    v = PS_BSWAP32(v);
+    memcpy(p, &v, 4);
+}
+static inline void ps_write_le64(void *p, uint64_t v)
+{
+    v = PS_BSWAP64(v);
+    memcpy(p, &v, 8);
+}
+
+/* ------------------------------------------------ checked size arithmetic */
+
+/* *out = n * each + extra, or PS_E_OVERFLOW. Formats use it to size output
+ * up front ("bound" functions) without trusting a count to be small. */
+int ps_size_bound(size_t n, size_t each, size_t extra, size_t *out);
+
+/* ------------------------------------------------- compact vector (u32) */
+
+/*
+ * A growable array whose length and capacity are u32: 16 bytes of header on
+ * a 64-bit machine where a size_t vector needs 24. Used for the trie's node
+ * arenas, where it is indexed by 32-bit node ids.
+ *
+ *   PS_VEC_DEFINE(u32vec, uint32_t)
+ *
+ * defines the type `u32vec` and static inline functions u32vec_push(),
+ * u32vec_get(), ... (listed below). The fast paths are inline; growth is one
+ * out-of-line, cold call into the library (ps_vec_reserve_raw).
+ *
+ * Limits: at most PS_VEC_MAX_LEN elements; reaching it is PS_E_OVERFLOW, and
+ * so is any reserve/extend whose arithmetic would wrap. Capacity grows by the
+ * policy in docs/vector.md and then takes whatever the allocator really gave
+ * (malloc_usable_size), so no allocated byte is idle. Types aligned above
+ * alignof(max_align_t) are allocated aligned and grow by copy (the usable-size
+ * trick is unsound for aligned blocks; see docs/vector.md).
+ *
+ * Members may be read directly: data[0..len) are the elements (the slice for
+ * iteration); data is NULL while cap == 0.
+ */
+#define PS_VEC_MAX_LEN UINT32_MAX
+
+/* Out-of-line growth (cold). Sets the capacity for `need` elements in total
+ * (len <= need <= PS_VEC_MAX_LEN), keeping the first `len` elements.
+ * mode 0: at least `need`, grown by the policy (push, reserve);
+ * mode 1: exactly `need` if that grows the block (reserve_exact);
+ * mode 2: exactly `need` even if smaller (shrink).
+ * The final capacity includes the allocator's rounding. On success *data and
+ * *cap are updated; on failure both are unchanged and the block still valid. */
+int ps_vec_reserve_raw(void **data, uint32_t *cap, uint32_t len, uint64_t need,
+                       size_t esize, size_t align, int mode);
+/* Frees a block allocated by ps_vec_reserve_raw (NULL is fine). */
+void ps_vec_free_raw(void *data, size_t align);
+/* The capacity the growth policy asks for when `cap` must hold `need`, before
+ * usable-size rounding. Exposed so tests can check the arithmetic at the 2^32
+ * boundary without allocating. 0 means impossible (overflow). */
+uint64_t ps_vec_next_cap(uint64_t cap, uint64_t need, size_t esize);
+
+#if defined(__GNUC__)
+#define PS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define PS_LIKELY(x) (x)
+#define PS_UNLIKELY(x) (x)
+#endif
+
+#define PS_VEC_DEFINE(name, T)                                                 \
+    typedef struct name {                                                      \
+        T *data;                                                               \
+        uint32_t len;                                                          \
+        uint32_t cap;                                                          \
+    } name;                                                                    \
+                                                                               \
+    static inline void name##_init(name *v)                                    \
+    {                                                                          \
+        v->data = NULL;                                                        \
+        v->len = v->cap = 0;                                                   \
+    }                                                                          \
+    static inline int name##_reserve_to_(name *v, uint64_t need, int exact)    \
+    {                                                                          \
+        void *d = v->data;                                                     \
+        int rc = ps_vec_reserve_raw(&d, &v->cap, v->len, need, sizeof(T),      \
+                                    alignof(T), exact);                        \
+        v->data = (T *)d;                                                      \
+        return rc;                                                             \
+    }                                                                          \
+    /* Room for `extra` more elements, growing by the policy. */               \
+    static inline int name##_reserve(name *v, uint64_t extra)                  \
+    {                                                                          \
+        if (PS_LIKELY((uint64_t)(v->cap - v->len) >= extra))                   \
+            return PS_OK;                                                      \
+        if (extra > PS_VEC_MAX_LEN) /* keeps len + extra from wrapping */      \
+            return PS_E_OVERFLOW;                                              \
+        return name##_reserve_to_(v, (uint64_t)v->len + extra, 0);             \
+    }                                                                          \
+    /* Room for exactly `extra` more (plus the allocator's rounding). */       \
+    static inline int name##_reserve_exact(name *v, uint64_t extra)            \
+    {                                                                          \
+        if ((uint64_t)(v->cap - v->len) >= extra)                              \
+            return PS_OK;                                                      \
+        if (extra > PS_VEC_MAX_LEN)                                            \
+            return PS_E_OVERFLOW;                                              \
+        return name##_reserve_to_(v, (uint64_t)v->len + extra, 1);             \
+    }                                                                          \
+    static inline int name##_with_capacity(name *v, uint64_t cap)              \
+    {                                                                          \
+        name##_init(v);                                                        \
+        return name##_reserve_exact(v, cap);                                   \
+    }                                                                          \
+    static inline void name##_free(name *v)                                    \
+    {                                                                          \
+        if (v) {                                                               \
+            ps_vec_free_raw(v->data, alignof(T));                              \
+            name##_init(v);                                                    \
+        }                                                                      \
+    }                                                                          \
+    static inline int name##_push(name *v, T x)                                \
+    {                                                                          \
+        if (PS_UNLIKELY(v->len == v->cap)) {                                   \
+            int rc_ = name##_reserve_to_(v, (uint64_t)v->len + 1, 0);          \
+            if (rc_)                                                           \
+                return rc_;                                                    \
+        }                                                                      \
+        v->data[v->len++] = x;                                                 \
+        return PS_OK;                                                          \
+    }                                                                          \
+    /* Caller guarantees len < cap (after a reserve). */                       \
+    static inline void name##_push_unchecked(name *v, T x)                     \
+    {                                                                          \
+        v->data[v->len++] = x;                                                 \
+    }                                                                          \
+    static inline int name##_pop(name *v, T *out)                              \
+    {                                                                          \
+        if (v->len == 0)                                                       \
+            return PS_E_EMPTY;                                                 \
+        v->len--;                                                              \
+        if (out)                                                               \
+            *out = v->data[v->len];                                            \
+        return PS_OK;                                                          \
+    }                                                                          \
+    /* Unchecked element access (i < len is the caller's promise). */          \
+    static inline T name##_at(const name *v, uint32_t i) { return v->data[i]; }\
+    static inline T *name##_ptr(const name *v, uint32_t i)                     \
+    {                                                                          \
+        return &v->data[i];                                                    \
+    }                                                                          \
+    static inline int name##_get(const name *v, uint32_t i, T *out)            \
+    {                                                                          \
+        if (i >= v->len)                                                       \
+            return PS_E_INVAL;                                                 \
+        *out = v->data[i];                                                     \
+        return PS_OK;                                                          \
+    }                                                                          \
+    static inline int name##_set(name *v, uint32_t i, T x)                     \
+    {                                                                          \
+        if (i >= v->len)                                                       \
+            return PS_E_INVAL;                                                 \
+        v->data[i] = x;                                                        \
+        return PS_OK;                                                          \
+    }                                                                          \
+    /* Keeps the capacity. */                                                  \
+    static inline void name##_clear(name *v) { v->len = 0; }                   \
+    /* Drops len to n (n <= len). */                                           \
+    static inline void name##_truncate(name *v, uint32_t n)                    \
+    {                                                                          \
+        if (n < v->len)                                                        \
+            v->len = n;                                                        \
+    }                                                                          \
+    /* Gives back unused capacity (to the allocator's rounding). */            \
+    static inline int name##_shrink(name *v)                                   \
+    {                                                                          \
+        if (v->len == v->cap)                                                  \
+            return PS_OK;                                                      \
+        if (v->len == 0) {                                                     \
+            name##_free(v);                                                    \
+            return PS_OK;                                                      \
+        }                                                                      \
+        return name##_reserve_to_(v, v->len, 2);                               \
+    }                                                                          \
+    /* Appends n elements copied from src (src must not point into v). */      \
+    static inline int name##_extend(name *v, const T *src, uint64_t n)         \
+    {                                                                          \
+        int rc_ = name##_reserve(v, n);                                        \
+        if (rc_ || n == 0)                                                     \
+            return rc_;                                                        \
+        memcpy(v->data + v->len, src, (size_t)n * sizeof(T));                 \
+        v->len += (uint32_t)n;                                                 \
+        return PS_OK;                                                          \
+    }                                                                          \
+    /* Appends n copies of x. */                                               \
+    static inline int name##_push_n(name *v, T x, uint64_t n)                  \
+    {                                                                          \
+        int rc_ = name##_reserve(v, n);                                        \
+        if (rc_ || n == 0)                                                     \
+            return rc_;                                                        \
+        T *p_ = v->data + v->len;                                              \
+        for (uint64_t i_ = 0; i_ < n; i_++)                                    \
+            p_[i_] = x;                                                        \
+        v->len += (uint32_t)n;                                                 \
+        return PS_OK;                                                          \
+    }                                                                          \
+    /* Reserves n slots, counts them as elements and returns the first, for   \
+     * the caller to fill (the fastest way to append in bulk). NULL on error  \
+     * with *rc set. */                                                        \
+    static inline T *name##_extend_uninit(name *v, uint64_t n, int *rc)        \
+    {                                                                          \
+        *rc = name##_reserve(v, n);                                            \
+        if (*rc || v->data == NULL)                                            \
+            return NULL;                                                       \
+        T *p_ = v->data + v->len;                                              \
+        v->len += (uint32_t)n;                                                 \
+        return p_;                                                             \
+    }
+
+/* ----------------------------------------------------- exact-size buffers */
+
+/*
+ * A growable byte buffer with reserved space in front ("headroom"), so a
+ * header can be written before a payload that was produced first, without
+ * moving the payload:
+ *
+ *   base                 base+head          base+head+len      base+cap
+ *    |<---- headroom ---->|<---- payload ---->|<---- tailroom ---->|
+ *
+ * The struct is public so a buffer can live on the stack or inside another
+ * object; treat the members as read-only and use the functions. Zero-init
+ * ({0}) is a valid empty buffer. Growth never moves bytes it does not have to;
+ * reserve_exact allocates exactly what was asked.
+ */
+typedef struct ps_buf {
+    uint8_t *base; /* malloc'd block, or NULL                 */
+    size_t head;   /* headroom: payload starts at base + head */
+    size_t len;    /* payload bytes                           */
+    size_t cap;    /* bytes in the block                      */
+} ps_buf;
+
+static inline uint8_t *ps_buf_data(const ps_buf *b)
+{
+    return b->base ? b->base + b->head : NULL; /* NULL + 0 is undefined */
+}
+static inline size_t ps_buf_len(const ps_buf *b) { return b->len; }
+static inline size_t ps_buf_tailroom(const ps_buf *b)
+{
+    return b->cap - b->head - b->len;
+}
+static inline ps_bytes ps_buf_bytes(const ps_buf *b)
+{
+    return ps_bytes_of(ps_buf_data(b), b->len);
+}
+
+void ps_buf_init(ps_buf *b);
+void ps_buf_free(ps_buf *b);
+/* Allocates exactly headroom + size bytes for an empty buffer (frees any old
+ * block). The usual start for "header, then payload of known bound". */
+int ps_buf_init_exact(ps_buf *b, size_t headroom, size_t size);
+/* Ensures tailroom >= n, allocating exactly that much more (no growth
+ * factor). Use when the final size is known. */
+int ps_buf_reserve_exact(ps_buf *b, size_t n);
+/* Ensures tailroom >= n, growing geometrically (amortised appends). */
+int ps_buf_reserve(ps_buf *b, size_t n);
+int ps_buf_append(ps_buf *b, const void *p, size_t n);
+/* Extends the payload by n uninitialised bytes and returns them. */
+uint8_t *ps_buf_append_uninit(ps_buf *b, size_t n, int *rc);
+/* Puts n bytes in front of the payload. Uses the headroom when it is large
+ * enough (no copy of the payload); otherwise grows and moves once. */
+int ps_buf_prepend(ps_buf *b, const void *p, size_t n);
+/* Empties the payload, keeps the block; headroom is reset to keep_head
+ * (clamped to cap). */
+void ps_buf_clear(ps_buf *b, size_t keep_head);
+/* Hands the payload to the caller as a malloc'd block the caller frees with
+ * free(): it starts at the returned pointer (any headroom is closed by one
+ * move). The buffer is left empty. Returns NULL for an empty buffer. */
+uint8_t *ps_buf_detach(ps_buf *b, size_t *len);
+
+/* ------------------------------------------------------------ buffer pool */
+
+/*
+ * Thread-local pools of reusable ps_buf blocks in fixed size classes. A warm
+ * get/put loop does not allocate. Each thread has its own pools (no locks);
+ * a thread's pools are freed when it exits (or by ps_pool_thread_release()).
+ *
+ * Classes (bytes): 256, 512, 1500 (an Ethernet MTU, the write-up's classes),
+ * 16 KiB and 64 KiB (server reads and batched writes). At most
+ * PS_POOL_MAX_PER_CLASS idle buffers are kept per class per thread.
+ */
+#define PS_POOL_NCLASS 5
+#define PS_POOL_MAX_PER_CLASS 32
+
+/* Smallest class holding `size` bytes, or 0 when none does. */
+size_t ps_pool_class_size(size_t size);
+
+/* An empty buffer with cap == the class size for `size` (headroom 0). A size
+ * larger than every class gets a plain exact allocation (counted as a miss).
+ * PS_E_NOMEM on failure. */
+int ps_pool_get(ps_buf *b, size_t size);
+/* Returns b to this thread's pool: cleared (len = head = 0) and kept when its
+ * capacity is exactly a class size and that class has room; otherwise freed
+ * (a buffer that grew past its class is "foreign"). b is left empty. */
+void ps_pool_put(ps_buf *b);
+
+typedef struct ps_pool_stats {
+    uint64_t gets;      /* ps_pool_get calls                       */
+    uint64_t hits;      /* served from the pool                    */
+    uint64_t misses;    /* needed malloc                           */
+    uint64_t allocs;    /* malloc calls made by the pool           */
+    uint64_t puts;      /* ps_pool_put calls                       */
+    uint64_t pooled;    /* kept for reuse                          */
+    uint64_t frees;     /* freed: foreign size or class full       */
+    uint32_t idle[PS_POOL_NCLASS]; /* buffers idle per class now  */
+} ps_pool_stats;
+
+/* Counters of the calling thread's pools. */
+void ps_pool_stats_get(ps_pool_stats *out);
+/* Frees the calling thread's idle buffers and zeroes its counters. */
+void ps_pool_thread_release(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PATHSPACE_H */

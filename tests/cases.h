@@ -1,0 +1,20 @@
+/* cases.h - every unit-test case, in run order. Add a case: X(name) here and
+ * void t_name(void) in a tests/test_*.c file. */
+#ifndef PS_TEST_CASES_H
+#define PS_TEST_CASES_H
+
+#define TEST_CASES                                                             \
+    X(version) X(strerror) X(le_helpers) X(size_bound)                         \
+    X(vec_empty) X(vec_one) X(vec_growth_usable) X(vec_next_cap_limits)        \
+    X(vec_overflow_no_alloc) X(vec_overaligned) X(vec_clear_shrink)            \
+    X(vec_bulk) X(vec_nomem) X(vec_random) X(vec_struct64)                     \
+    X(buf_basic) X(buf_headroom_no_move) X(buf_prepend_grows)                  \
+    X(buf_reserve_exact) X(buf_detach) X(buf_overflow_nomem) X(buf_random)     \
+    X(pool_classes) X(pool_warm_loop) X(pool_cap32) X(pool_foreign)            \
+    X(pool_oversize) X(pool_cleared) X(pool_thread_exit) X(pool_nomem)
+
+#define X(n) void t_##n(void);
+TEST_CASES
+#undef X
+
+#endif

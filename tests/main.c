@@ -1,0 +1,74 @@
+/*
+ * main.c - the unit-test runner. Usage: run_tests [--seed N] [NAME-SUBSTRING]
+ * Ends with "N passed, N failed"; exits 1 if any case failed.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "cases.h"
+
+int t_case_failures;
+uint64_t t_seed = 20261121;
+uint64_t t_rng;
+
+void t_fail(const char *file, int line, const char *expr)
+{
+    if (t_case_failures++ < 10)
+        fprintf(stderr, "    %s:%d: CHECK(%s) failed\n", file, line, expr);
+}
+
+void t_failf(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    if (t_case_failures++ >= 10)
+        return;
+    fprintf(stderr, "    %s:%d: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+struct tcase {
+    const char *name;
+    void (*fn)(void);
+};
+
+static const struct tcase cases[] = {
+#define X(n) { #n, t_##n },
+    TEST_CASES
+#undef X
+};
+
+int main(int argc, char **argv)
+{
+    const char *filter = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+            t_seed = strtoull(argv[++i], NULL, 0);
+        else
+            filter = argv[i];
+    }
+    printf("unit tests, seed %" PRIu64 " (rerun: run_tests --seed %" PRIu64 ")\n",
+           t_seed, t_seed);
+    int passed = 0, failed = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (filter && !strstr(cases[i].name, filter))
+            continue;
+        t_case_failures = 0;
+        t_rng = t_seed ^ (0x51ED270B27ull * (i + 1));
+        cases[i].fn();
+        fflush(stderr);
+        if (t_case_failures) {
+            printf("FAIL %s\n", cases[i].name);
+            failed++;
+        } else {
+            printf("ok   %s\n", cases[i].name);
+            passed++;
+        }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

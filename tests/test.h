@@ -1,0 +1,53 @@
+/*
+ * test.h - the unit-test harness: cases, checks, and a seeded PRNG.
+ *
+ * A case is a function `void t_NAME(void)` listed in tests/main.c. It passes
+ * if no CHECK in it failed. Randomised cases draw from t_rand(), seeded from
+ * --seed N (or a fixed default), and the seed is printed so a failure can be
+ * replayed exactly.
+ */
+#ifndef PS_TEST_H
+#define PS_TEST_H
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pathspace.h"
+
+extern int t_case_failures;
+extern uint64_t t_seed;
+
+void t_fail(const char *file, int line, const char *expr);
+void t_failf(const char *file, int line, const char *fmt, ...);
+
+#define CHECK(c)                                                               \
+    do {                                                                       \
+        if (!(c))                                                              \
+            t_fail(__FILE__, __LINE__, #c);                                    \
+    } while (0)
+
+#define CHECK_EQ(a, b)                                                         \
+    do {                                                                       \
+        long long a_ = (long long)(a), b_ = (long long)(b);                    \
+        if (a_ != b_)                                                          \
+            t_failf(__FILE__, __LINE__, "%s == %s (%lld vs %lld)", #a, #b, a_, \
+                    b_);                                                       \
+    } while (0)
+
+#define CHECK_RC(call, want) CHECK_EQ((call), (want))
+#define CHECK_OK(call) CHECK_RC(call, PS_OK)
+
+/* splitmix64: tiny, good enough, identical everywhere. */
+static inline uint64_t t_rand_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+extern uint64_t t_rng;
+static inline uint64_t t_rand(void) { return t_rand_next(&t_rng); }
+static inline uint64_t t_below(uint64_t n) { return n ? t_rand() % n : 0; }
+
+#endif

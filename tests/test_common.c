@@ -1,0 +1,56 @@
+/* test_common.c - version, error names, LE helpers, checked arithmetic. */
+#include <string.h>
+
+#include "test.h"
+#include "cases.h"
+
+void t_version(void)
+{
+    CHECK_EQ(ps_version(), PS_VERSION_NUMBER);
+    CHECK(strcmp(ps_version_string(), PS_VERSION_STRING) == 0);
+}
+
+void t_strerror(void)
+{
+    for (int i = 0; i < PS_ERR_COUNT; i++) {
+        const char *s = ps_strerror(i);
+        CHECK(s && strcmp(s, "unknown error") != 0);
+        for (int j = 0; j < i; j++)
+            CHECK(strcmp(s, ps_strerror(j)) != 0);
+    }
+    CHECK(strcmp(ps_strerror(-1), "unknown error") == 0);
+    CHECK(strcmp(ps_strerror(PS_ERR_COUNT), "unknown error") == 0);
+}
+
+void t_le_helpers(void)
+{
+    uint8_t b[8];
+    ps_write_le16(b, 0x1234);
+    CHECK(b[0] == 0x34 && b[1] == 0x12);
+    ps_write_le32(b, 0x89ABCDEFu);
+    CHECK(b[0] == 0xEF && b[1] == 0xCD && b[2] == 0xAB && b[3] == 0x89);
+    CHECK_EQ(ps_read_le32(b), 0x89ABCDEFu);
+    ps_write_le64(b, 0x0102030405060708ull);
+    CHECK(b[0] == 8 && b[7] == 1);
+    CHECK(ps_read_le64(b) == 0x0102030405060708ull);
+    CHECK_EQ(ps_read_le16(b + 1), 0x0607);
+    /* unaligned */
+    uint8_t u[9] = { 0 };
+    ps_write_le64(u + 1, UINT64_MAX - 1);
+    CHECK(ps_read_le64(u + 1) == UINT64_MAX - 1);
+}
+
+void t_size_bound(void)
+{
+    size_t out = 7;
+    CHECK_OK(ps_size_bound(10, 4, 16, &out));
+    CHECK_EQ(out, 56);
+    CHECK_RC(ps_size_bound(SIZE_MAX / 2 + 1, 2, 0, &out), PS_E_OVERFLOW);
+    CHECK_RC(ps_size_bound(1, SIZE_MAX, 1, &out), PS_E_OVERFLOW);
+    CHECK_OK(ps_size_bound(0, SIZE_MAX, SIZE_MAX, &out));
+    CHECK(out == SIZE_MAX);
+    ps_bytes a = ps_bytes_of("ab", 2), b = ps_bytes_of("abc", 3);
+    CHECK(ps_bytes_cmp(a, b) < 0 && ps_bytes_cmp(b, a) > 0 && ps_bytes_cmp(a, a) == 0);
+    CHECK(ps_bytes_cmp(ps_bytes_of("b", 1), b) > 0);
+    CHECK(ps_bytes_cmp(ps_bytes_of(NULL, 0), ps_bytes_of(NULL, 0)) == 0);
+}
