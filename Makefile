@@ -33,7 +33,7 @@ TESTBIN  := $(BUILD)/run_tests
 REPLAY   := $(FUZZ_TGT:fuzz/%.c=$(BUILD)/replay_%)
 
 .SECONDARY:
-.PHONY: all lib deps check test asan ubsan fuzz bench demo install uninstall clean help
+.PHONY: all lib deps print-deps check test asan ubsan fuzz bench demo install uninstall clean help
 
 all: $(STATIC) $(SHARED) $(CLI)
 lib: $(STATIC) $(SHARED)
@@ -49,6 +49,9 @@ help:
 
 deps:
 	@sh tools/deps.sh $(DEB_PKGS)
+
+print-deps:
+	@echo $(DEB_PKGS)
 
 $(BUILD)/%.o: %.c include/pathspace.h
 	@mkdir -p $(dir $@)
@@ -99,7 +102,7 @@ bench: deps $(BENCHES:%=$(BUILD)/bench/%) $(CLI)
 	@for b in $(BENCHES); do $(BUILD)/bench/$$b || exit 1; echo; done
 
 # ---- the main job on a built-in default
-demo: deps all
+demo: deps all $(BUILD)/bench/bench_pool
 	@sh tools/demo.sh $(BUILD)
 
 # ---- install

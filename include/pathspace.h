@@ -206,12 +206,16 @@ uint64_t ps_vec_next_cap(uint64_t cap, uint64_t need, size_t esize);
         v->data = NULL;                                                        \
         v->len = v->cap = 0;                                                   \
     }                                                                          \
-    static inline int name##_reserve_to_(name *v, uint64_t need, int exact)    \
+    /* Copies in and out so no member's address escapes: a vector that is  \
+     * a local then lives in registers across a push loop. */                 \
+    static inline int name##_reserve_to_(name *v, uint64_t need, int mode)     \
     {                                                                          \
         void *d = v->data;                                                     \
-        int rc = ps_vec_reserve_raw(&d, &v->cap, v->len, need, sizeof(T),      \
-                                    alignof(T), exact);                        \
+        uint32_t c = v->cap;                                                   \
+        int rc = ps_vec_reserve_raw(&d, &c, v->len, need, sizeof(T),           \
+                                    alignof(T), mode);                         \
         v->data = (T *)d;                                                      \
+        v->cap = c;                                                            \
         return rc;                                                             \
     }                                                                          \
     /* Room for `extra` more elements, growing by the policy. */               \

@@ -145,21 +145,37 @@ static void *thread_body(void *arg)
             return (void *)1;
     for (int i = 0; i < 10; i++)
         ps_pool_put(&b[i]);
-    return ps_pool_idle_total() >= 10 ? NULL : (void *)1;
+    ps_pool_stats st;
+    ps_pool_stats_get(&st);
+    return st.idle[0] + st.idle[1] + st.idle[2] + st.idle[3] + st.idle[4] == 10 ? NULL
+                                                                                : (void *)1;
 }
 
 void t_pool_thread_exit(void)
 {
-    ps_pool_thread_release();
-    uint64_t before = ps_pool_idle_total();
     for (int k = 0; k < 4; k++) {
+        uint64_t before = ps_pool_exit_freed();
         pthread_t th;
         void *ret = (void *)2;
         CHECK_EQ(pthread_create(&th, NULL, thread_body, NULL), 0);
         CHECK_EQ(pthread_join(th, &ret), 0);
         CHECK(ret == NULL);
-        CHECK_EQ(ps_pool_idle_total(), before);
+        CHECK_EQ(ps_pool_exit_freed(), before + 10); /* its 10 idle buffers */
     }
+}
+
+static void *first_alloc_fails(void *arg)
+{
+    (void)arg;
+    ps_buf b = { 0 };
+    ps_test_fail_alloc(1);
+    if (ps_pool_get(&b, 10) != PS_E_NOMEM || b.base)
+        return (void *)1;
+    ps_buf c = { 0 };
+    if (ps_buf_reserve_exact(&c, 256))
+        return (void *)1;
+    ps_pool_put(&c); /* pooled: the pool now exists */
+    return NULL;
 }
 
 void t_pool_nomem(void)
@@ -168,6 +184,13 @@ void t_pool_nomem(void)
     ps_buf b = { 0 };
     ps_test_fail_alloc(1);
     CHECK_RC(ps_pool_get(&b, 300), PS_E_NOMEM);
+    CHECK(b.base == NULL);
+    /* a new thread whose very first allocation (its pool) fails */
+    pthread_t th;
+    void *ret = NULL;
+    CHECK_EQ(pthread_create(&th, NULL, first_alloc_fails, NULL), 0);
+    CHECK_EQ(pthread_join(th, &ret), 0);
+    CHECK(ret == NULL);
     CHECK(b.base == NULL);
     ps_test_fail_alloc(0);
     ps_pool_thread_release();

@@ -1,15 +1,18 @@
 /*
  * pool.c - thread-local pools of ps_buf blocks in fixed size classes.
  *
- * Each thread owns one `tpool` in thread-local storage: no locks and no
- * sharing, so a get or put is a few loads and stores. A pthread key whose
- * destructor frees the idle blocks is attached on the thread's first use;
- * that is how "thread exit frees the thread's pools" is kept (C11
- * _Thread_local objects have no destructors of their own).
+ * Each thread owns one `tpool`, allocated on its first use and reached
+ * through a single thread-local pointer (initial-exec TLS: one load from %fs,
+ * no __tls_get_addr call). No locks, no atomics on the get/put path: a hit
+ * is a class lookup, a pop and a few counter increments.
+ *
+ * A pthread key whose destructor frees the idle blocks and the tpool is
+ * attached when the tpool is created; that is how "thread exit frees the
+ * thread's pools" is kept (C11 _Thread_local objects have no destructors).
  *
  * A block is pooled only if its capacity is exactly a class size: a buffer
- * that grew past its class is foreign and is freed, so the pool never holds
- * more than 32 x (sum of classes) ~ 2.6 MiB per thread.
+ * that grew past its class is foreign and is freed, so a thread never holds
+ * more than 32 x (sum of classes) ~ 2.6 MiB of idle buffers.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,32 +26,35 @@ static const size_t class_size[PS_POOL_NCLASS] = { 256, 512, 1500, 16384, 65536 
 typedef struct tpool {
     uint8_t *idle[PS_POOL_NCLASS][PS_POOL_MAX_PER_CLASS];
     ps_pool_stats st;
-    int registered;
 } tpool;
 
-static _Thread_local tpool tp;
+static __thread tpool *tp __attribute__((tls_model("initial-exec")));
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static _Atomic uint64_t idle_total;
+static _Atomic uint64_t exit_freed;
 
-uint64_t ps_pool_idle_total(void)
+uint64_t ps_pool_exit_freed(void)
 {
-    return atomic_load_explicit(&idle_total, memory_order_relaxed);
+    return atomic_load(&exit_freed);
 }
 
-static void release(tpool *t)
+static uint64_t release_idle(tpool *t)
 {
+    uint64_t n = 0;
     for (int c = 0; c < PS_POOL_NCLASS; c++) {
         for (uint32_t i = 0; i < t->st.idle[c]; i++)
             free(t->idle[c][i]);
-        atomic_fetch_sub_explicit(&idle_total, t->st.idle[c], memory_order_relaxed);
+        n += t->st.idle[c];
     }
     memset(&t->st, 0, sizeof t->st);
+    return n;
 }
 
 static void on_thread_exit(void *arg)
 {
-    release(arg);
+    atomic_fetch_add(&exit_freed, release_idle(arg));
+    free(arg);
+    tp = NULL;
 }
 
 static void make_key(void)
@@ -56,15 +62,25 @@ static void make_key(void)
     pthread_key_create(&exit_key, on_thread_exit);
 }
 
-/* First use on a thread: arrange for release at thread exit. */
-static void attach(tpool *t)
+/* Cold: the thread's first pool call. */
+static __attribute__((noinline)) tpool *create(void)
 {
     pthread_once(&key_once, make_key);
-    pthread_setspecific(exit_key, t);
-    t->registered = 1;
+    tpool *t = ps_calloc(1, sizeof *t);
+    if (t && pthread_setspecific(exit_key, t) != 0) {
+        free(t);
+        t = NULL;
+    }
+    return tp = t;
 }
 
-static int class_of(size_t size)
+static inline tpool *mine(void)
+{
+    tpool *t = tp;
+    return PS_LIKELY(t != NULL) ? t : create();
+}
+
+static inline int class_of(size_t size)
 {
     for (int c = 0; c < PS_POOL_NCLASS; c++)
         if (size <= class_size[c])
@@ -80,20 +96,21 @@ size_t ps_pool_class_size(size_t size)
 
 int ps_pool_get(ps_buf *b, size_t size)
 {
-    tpool *t = &tp;
+    tpool *t = mine();
+    if (!t)
+        return PS_E_NOMEM;
     int c = class_of(size);
     t->st.gets++;
-    if (c >= 0 && t->st.idle[c]) {
+    if (PS_LIKELY(c >= 0 && t->st.idle[c])) {
         t->st.hits++;
         b->base = t->idle[c][--t->st.idle[c]];
-        atomic_fetch_sub_explicit(&idle_total, 1, memory_order_relaxed);
         b->head = b->len = 0;
         b->cap = class_size[c];
         return PS_OK;
     }
     t->st.misses++;
     size_t cap = c >= 0 ? class_size[c] : size;
-    uint8_t *p = ps_malloc(cap ? cap : 1);
+    uint8_t *p = ps_malloc(cap);
     if (!p)
         return PS_E_NOMEM;
     t->st.allocs++;
@@ -103,7 +120,7 @@ int ps_pool_get(ps_buf *b, size_t size)
     return PS_OK;
 }
 
-static int exact_class(size_t cap)
+static inline int exact_class(size_t cap)
 {
     for (int c = 0; c < PS_POOL_NCLASS; c++)
         if (cap == class_size[c])
@@ -113,30 +130,37 @@ static int exact_class(size_t cap)
 
 void ps_pool_put(ps_buf *b)
 {
-    tpool *t = &tp;
-    t->st.puts++;
-    if (!b->base)
+    tpool *t = mine();
+    if (!b->base) {
+        if (t)
+            t->st.puts++;
         return;
+    }
     int c = exact_class(b->cap);
-    if (c >= 0 && t->st.idle[c] < PS_POOL_MAX_PER_CLASS) {
-        if (PS_UNLIKELY(!t->registered))
-            attach(t);
+    if (PS_LIKELY(t && c >= 0 && t->st.idle[c] < PS_POOL_MAX_PER_CLASS)) {
         t->idle[c][t->st.idle[c]++] = b->base;
-        atomic_fetch_add_explicit(&idle_total, 1, memory_order_relaxed);
+        t->st.puts++;
         t->st.pooled++;
     } else {
         free(b->base);
-        t->st.frees++;
+        if (t) {
+            t->st.puts++;
+            t->st.frees++;
+        }
     }
     ps_buf_init(b);
 }
 
 void ps_pool_stats_get(ps_pool_stats *out)
 {
-    *out = tp.st;
+    if (tp)
+        *out = tp->st;
+    else
+        memset(out, 0, sizeof *out);
 }
 
 void ps_pool_thread_release(void)
 {
-    release(&tp);
+    if (tp)
+        release_idle(tp);
 }

@@ -3,7 +3,7 @@
 #define PS_MEM_POOL_H
 #include <stdint.h>
 
-/* Idle buffers held by the pools of all threads, live. */
-uint64_t ps_pool_idle_total(void);
+/* Idle buffers freed so far by thread-exit destructors, all threads. */
+uint64_t ps_pool_exit_freed(void);
 
 #endif
