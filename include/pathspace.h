@@ -448,6 +448,118 @@ void ps_pool_stats_get(ps_pool_stats *out);
 /* Frees the calling thread's idle buffers and zeroes its counters. */
 void ps_pool_thread_release(void);
 
+
+/* ------------------------------------------------------------ diagnostics */
+
+/* Where and why an input was rejected. Parsers fill one when given it (NULL
+ * is allowed). line and col are 1-based (0 for binary inputs); offset is the
+ * byte offset in the input. msg is a complete sentence-fragment, e.g.
+ * "unexpected ')'". */
+typedef struct ps_diag {
+    int code;
+    uint64_t offset;
+    uint32_t line, col;
+    char msg[200];
+} ps_diag;
+
+/* ------------------------------------------------------------------ atoms */
+
+/*
+ * An atom is MORK's byte encoding of one S-expression (docs/encoding.md):
+ * prefix order, one tag byte per item.
+ *   0x00-0x3F  list of 0..63 children        0x80-0xBF  variable reference
+ *   0xC0       new variable                  0xC1-0xFF  symbol of 1..63 bytes
+ * pathspace extension (MORK leaves 0x40-0x7F unused), so nothing is lost:
+ *   0x40 + u32 BE n   list of n >= 64 children
+ *   0x41 + u32 BE n   symbol of n >= 64 bytes, then the bytes
+ * Every other atom is byte-identical to MORK's encoding, and each atom has
+ * exactly one encoding (the extension tags are used only where MORK's cannot
+ * hold the atom).
+ */
+#define PS_MAX_VARS 64
+#define PS_TAG_WIDE_LIST 0x40
+#define PS_TAG_LONG_SYMBOL 0x41
+
+/* Checks that `atom` starts with one complete, canonical atom; *len gets its
+ * length (so a buffer of concatenated atoms can be walked). PS_E_TRUNCATED,
+ * PS_E_CORRUPT (with d->offset) otherwise. */
+int ps_atom_check(ps_bytes atom, size_t *len, ps_diag *d);
+/* 1 if the atom uses no pathspace extension tag (MORK formats can hold it). */
+int ps_atom_is_mork(ps_bytes atom);
+/* Appends the atom as MeTTa text in MORK's conventions (single spaces,
+ * variables $a..$j, $x10..$x63; no newline). The atom must be valid. */
+int ps_atom_print(ps_bytes atom, ps_buf *out);
+
+/* A streaming MeTTa text parser. Text rules: docs/encoding.md (MORK's, with
+ * CR as whitespace and comments allowed before ')'). */
+typedef struct ps_parser ps_parser;
+
+int ps_parser_new(ps_parser **out);
+void ps_parser_free(ps_parser *p);
+/* Points the parser at text (not copied: it must outlive the parse). */
+void ps_parser_reset(ps_parser *p, const void *text, size_t len);
+/* Next top-level atom: PS_OK and *atom (valid until the next call), or
+ * PS_E_EMPTY at the end, or PS_E_PARSE / PS_E_LIMIT with d filled (line,
+ * column, offset). After an error the parser stays at the error. */
+int ps_parser_next(ps_parser *p, ps_bytes *atom, ps_diag *d);
+/* Bytes of text consumed so far (for progress reports). */
+size_t ps_parser_offset(const ps_parser *p);
+/* Parses text that must hold exactly one atom into out (appended). */
+int ps_atom_parse(const void *text, size_t len, ps_buf *out, ps_diag *d);
+
+/* ------------------------------------------------------------------ space */
+
+/*
+ * A set of byte paths (atoms, or any byte strings) in a path-compressed trie
+ * whose nodes live in u32-indexed arenas (docs/space.md). Each path may carry
+ * one u64 value. Iteration is in byte-lexicographic order, shorter first:
+ * MORK's order.
+ */
+typedef struct ps_space ps_space;
+
+int ps_space_new(ps_space **out);
+void ps_space_free(ps_space *s);
+/* Removes every path; keeps the arenas' memory for reuse. */
+void ps_space_clear(ps_space *s);
+/* *added (may be NULL) = 1 if the path was new. */
+int ps_space_insert(ps_space *s, ps_bytes path, int *added);
+/* *removed (may be NULL) = 1 if the path was there. */
+int ps_space_remove(ps_space *s, ps_bytes path, int *removed);
+int ps_space_contains(const ps_space *s, ps_bytes path);
+/* Inserts the path if absent, and sets its value. */
+int ps_space_set_value(ps_space *s, ps_bytes path, uint64_t value);
+/* PS_E_NOTFOUND if the path is absent or has no value. */
+int ps_space_get_value(const ps_space *s, ps_bytes path, uint64_t *value);
+uint64_t ps_space_count(const ps_space *s);
+
+typedef struct ps_space_stats {
+    uint64_t paths;       /* distinct paths                         */
+    uint64_t path_bytes;  /* sum of their lengths                   */
+    uint64_t nodes;       /* live trie nodes                        */
+    uint64_t label_bytes; /* edge bytes stored (after prefix sharing) */
+    uint64_t mem_bytes;   /* bytes allocated by the space's arenas  */
+} ps_space_stats;
+void ps_space_stats_get(const ps_space *s, ps_space_stats *st);
+
+/* Bulk build from paths in strictly increasing order: no search per path,
+ * the fastest way to fill a space (every loader uses it). The space must be
+ * empty. A path not greater than the previous one is PS_E_INVAL, except an
+ * exact duplicate, which is skipped. The space is usable at every point. */
+typedef struct ps_builder ps_builder;
+int ps_builder_new(ps_space *s, ps_builder **out);
+int ps_builder_add(ps_builder *b, ps_bytes path);
+int ps_builder_add_value(ps_builder *b, ps_bytes path, uint64_t value);
+void ps_builder_free(ps_builder *b);
+
+/* Ordered iteration over the paths that start with prefix (empty = all).
+ * The space must not change while an iterator is live. */
+typedef struct ps_iter ps_iter;
+int ps_iter_new(const ps_space *s, ps_bytes prefix, ps_iter **out);
+/* PS_OK with *path (valid until the next call; owned by the iterator),
+ * *has_value and *value (either may be NULL), or PS_E_EMPTY at the end. */
+int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value);
+void ps_iter_free(ps_iter *it);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,7 +11,11 @@
     X(buf_basic) X(buf_headroom_no_move) X(buf_prepend_grows)                  \
     X(buf_reserve_exact) X(buf_detach) X(buf_overflow_nomem) X(buf_random)     \
     X(pool_classes) X(pool_warm_loop) X(pool_cap32) X(pool_foreign)            \
-    X(pool_oversize) X(pool_cleared) X(pool_thread_exit) X(pool_nomem)
+    X(pool_oversize) X(pool_cleared) X(pool_thread_exit) X(pool_nomem)        \
+    X(expr_golden) X(expr_print) X(expr_errors) X(expr_extension)              \
+    X(expr_check_rejects) X(expr_random_roundtrip)                             \
+    X(space_basic) X(space_values) X(space_random_vs_ref) X(space_builder)     \
+    X(space_long_edge)
 
 #define X(n) void t_##n(void);
 TEST_CASES

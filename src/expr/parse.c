@@ -1,0 +1,264 @@
+/*
+ * parse.c - MeTTa text to atoms (MORK's byte encoding plus pathspace's two
+ * extension tags; docs/encoding.md).
+ *
+ * The parser is iterative: open lists live on an explicit stack, so hostile
+ * nesting ("((((((...") costs heap, never C stack. A list's arity byte is
+ * written as a placeholder at '(' and patched at ')'; a list that ends up with
+ * more than 63 children is widened in place to the 5-byte extension form (one
+ * memmove of its contents, only for such lists).
+ *
+ * Divergences from MORK, all documented: CR is whitespace; a comment may stand
+ * anywhere whitespace may (MORK rejects one just before ')'); symbols over 63
+ * bytes and lists over 63 children are kept whole instead of truncated/broken.
+ */
+#include <stdlib.h>
+
+#include "pathspace.h"
+#include "common/alloc.h"
+#include "common/diag.h"
+
+typedef struct frame {
+    size_t out_off; /* where the arity placeholder is in out */
+    size_t src_off; /* where the '(' is in the text          */
+    uint64_t count; /* children so far                       */
+} frame;
+
+PS_VEC_DEFINE(frame_vec, frame)
+
+typedef struct var_name {
+    size_t off, len;
+} var_name;
+
+struct ps_parser {
+    const uint8_t *s;
+    size_t n, pos;
+    ps_buf out;
+    frame_vec stack;
+    var_name vars[PS_MAX_VARS];
+    unsigned nvars;
+};
+
+/* Byte classes: 1 = whitespace, 2 = ends a token (whitespace or paren). */
+static const uint8_t cls[256] = {
+    [' '] = 3, ['\t'] = 3, ['\n'] = 3, ['\r'] = 3, ['('] = 2, [')'] = 2,
+};
+
+int ps_parser_new(ps_parser **out)
+{
+    ps_parser *p = ps_calloc(1, sizeof *p);
+    if (!p)
+        return PS_E_NOMEM;
+    frame_vec_init(&p->stack);
+    *out = p;
+    return PS_OK;
+}
+
+void ps_parser_free(ps_parser *p)
+{
+    if (!p)
+        return;
+    ps_buf_free(&p->out);
+    frame_vec_free(&p->stack);
+    free(p);
+}
+
+void ps_parser_reset(ps_parser *p, const void *text, size_t len)
+{
+    p->s = text;
+    p->n = len;
+    p->pos = 0;
+}
+
+size_t ps_parser_offset(const ps_parser *p)
+{
+    return p->pos;
+}
+
+/* Skips whitespace and ';' comments (to and including the newline). */
+static void skip_space(ps_parser *p)
+{
+    const uint8_t *s = p->s;
+    size_t i = p->pos, n = p->n;
+    for (;;) {
+        while (i < n && (cls[s[i]] & 1))
+            i++;
+        if (i < n && s[i] == ';') {
+            const uint8_t *nl = memchr(s + i, '\n', n - i);
+            i = nl ? (size_t)(nl - s) + 1 : n;
+            continue;
+        }
+        break;
+    }
+    p->pos = i;
+}
+
+static void put_be32(uint8_t *o, uint32_t v)
+{
+    o[0] = (uint8_t)(v >> 24);
+    o[1] = (uint8_t)(v >> 16);
+    o[2] = (uint8_t)(v >> 8);
+    o[3] = (uint8_t)v;
+}
+
+static int emit_symbol(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
+{
+    int rc;
+    uint8_t *o;
+    if (PS_LIKELY(len < 64)) {
+        o = ps_buf_append_uninit(&p->out, len + 1, &rc);
+        if (!o)
+            return rc;
+        o[0] = (uint8_t)(0xC0 | len);
+        memcpy(o + 1, sym, len);
+        return PS_OK;
+    }
+    if (len > UINT32_MAX)
+        return ps_diag_set(d, PS_E_LIMIT, p->s, (uint64_t)(sym - p->s),
+                           "symbol longer than 4 GiB");
+    o = ps_buf_append_uninit(&p->out, len + 5, &rc);
+    if (!o)
+        return rc;
+    o[0] = PS_TAG_LONG_SYMBOL;
+    put_be32(o + 1, (uint32_t)len);
+    memcpy(o + 5, sym, len);
+    return PS_OK;
+}
+
+static int emit_var(ps_parser *p, size_t start, ps_diag *d)
+{
+    size_t len = p->pos - start;
+    const uint8_t *name = p->s + start;
+    for (unsigned k = 0; k < p->nvars; k++)
+        if (p->vars[k].len == len && memcmp(p->s + p->vars[k].off, name, len) == 0) {
+            uint8_t ref = (uint8_t)(0x80 | k);
+            return ps_buf_append(&p->out, &ref, 1);
+        }
+    if (p->nvars == PS_MAX_VARS)
+        return ps_diag_set(d, PS_E_LIMIT, p->s, start,
+                           "too many variables: '%.*s' would be the 65th in one atom (limit 64)",
+                           (int)(len > 40 ? 40 : len), (const char *)name);
+    p->vars[p->nvars].off = start;
+    p->vars[p->nvars++].len = len;
+    uint8_t nv = 0xC0;
+    return ps_buf_append(&p->out, &nv, 1);
+}
+
+/* A token at p->pos: variable, quoted string or plain symbol. */
+static int token(ps_parser *p, ps_diag *d)
+{
+    const uint8_t *s = p->s;
+    size_t start = p->pos, i = start, n = p->n;
+    if (s[i] == '"') {
+        for (i++; i < n; i++) {
+            if (s[i] == '\\') {
+                if (i + 1 == n)
+                    return ps_diag_set(d, PS_E_PARSE, s, i,
+                                       "unfinished escape: '\\' is the last byte of the input");
+                i++;
+            } else if (s[i] == '"') {
+                i++;
+                break;
+            }
+        }
+        p->pos = i; /* an unterminated string runs to the end, as in MORK */
+        return emit_symbol(p, s + start, i - start, d);
+    }
+    while (i < n && !(cls[s[i]] & 2))
+        i++;
+    p->pos = i;
+    if (s[start] == '$')
+        return emit_var(p, start, d);
+    return emit_symbol(p, s + start, i - start, d);
+}
+
+/* Writes the arity of the list that starts at f->out_off. */
+static int close_list(ps_parser *p, const frame *f)
+{
+    if (PS_LIKELY(f->count < 64)) {
+        p->out.base[p->out.head + f->out_off] = (uint8_t)f->count;
+        return PS_OK;
+    }
+    if (f->count > UINT32_MAX)
+        return PS_E_LIMIT;
+    int rc = ps_buf_reserve(&p->out, 4);
+    if (rc)
+        return rc;
+    uint8_t *o = ps_buf_data(&p->out) + f->out_off;
+    memmove(o + 5, o + 1, p->out.len - f->out_off - 1);
+    p->out.len += 4;
+    o[0] = PS_TAG_WIDE_LIST;
+    put_be32(o + 1, (uint32_t)f->count);
+    return PS_OK;
+}
+
+int ps_parser_next(ps_parser *p, ps_bytes *atom, ps_diag *d)
+{
+    int rc;
+    ps_buf_clear(&p->out, 0);
+    frame_vec_clear(&p->stack);
+    p->nvars = 0;
+    skip_space(p);
+    if (p->pos == p->n)
+        return PS_E_EMPTY;
+    for (;;) {
+        skip_space(p);
+        if (p->pos == p->n) {
+            const frame *f = frame_vec_ptr(&p->stack, p->stack.len - 1);
+            return ps_diag_set(d, PS_E_PARSE, p->s, f->src_off,
+                               "input ends inside a list: this '(' is never closed");
+        }
+        uint8_t c = p->s[p->pos];
+        if (p->stack.len)
+            p->stack.data[p->stack.len - 1].count += c != ')';
+        if (c == '(') {
+            frame f = { p->out.len, p->pos, 0 };
+            uint8_t ph = 0;
+            if ((rc = frame_vec_push(&p->stack, f)) || (rc = ps_buf_append(&p->out, &ph, 1)))
+                return ps_diag_set(d, rc, NULL, p->pos, "out of memory");
+            p->pos++;
+            continue;
+        }
+        if (c == ')') {
+            if (p->stack.len == 0)
+                return ps_diag_set(d, PS_E_PARSE, p->s, p->pos,
+                                   "unexpected ')' with no open list");
+            frame f;
+            frame_vec_pop(&p->stack, &f);
+            if ((rc = close_list(p, &f)))
+                return ps_diag_set(d, rc, p->s, f.src_off, "cannot close this list: %s",
+                                   ps_strerror(rc));
+            p->pos++;
+        } else if ((rc = token(p, d))) {
+            if (rc == PS_E_NOMEM)
+                ps_diag_set(d, rc, NULL, p->pos, "out of memory");
+            return rc;
+        }
+        if (p->stack.len == 0)
+            break;
+    }
+    *atom = ps_buf_bytes(&p->out);
+    return PS_OK;
+}
+
+int ps_atom_parse(const void *text, size_t len, ps_buf *out, ps_diag *d)
+{
+    ps_parser *p;
+    ps_bytes a;
+    int rc = ps_parser_new(&p);
+    if (rc)
+        return rc;
+    ps_parser_reset(p, text, len);
+    rc = ps_parser_next(p, &a, d);
+    if (rc == PS_E_EMPTY)
+        rc = ps_diag_set(d, PS_E_PARSE, text, 0, "no atom in the text");
+    else if (rc == PS_OK) {
+        ps_bytes rest;
+        size_t at = ps_parser_offset(p);
+        rc = ps_buf_append(out, a.ptr, a.len);
+        if (rc == PS_OK && ps_parser_next(p, &rest, NULL) != PS_E_EMPTY)
+            rc = ps_diag_set(d, PS_E_PARSE, text, at, "more than one atom in the text");
+    }
+    ps_parser_free(p);
+    return rc;
+}

@@ -1,0 +1,145 @@
+/*
+ * build.c - bulk build from sorted paths.
+ *
+ * Sorted input means every new path branches off the rightmost spine of the
+ * trie (the path to the previous leaf) at depth lcp(prev, path), and its new
+ * edge is the last child there. So the builder keeps that spine as a stack
+ * and never searches a sibling list: per path it computes one common prefix,
+ * pops the spine, splits at most one node, and appends one edge.
+ */
+#include <stdlib.h>
+
+#include "common/alloc.h"
+#include "trie.h"
+
+typedef struct spine {
+    uint32_t node;
+    uint64_t start, end; /* path depth before and after this node's edge */
+} spine;
+
+PS_VEC_DEFINE(spine_vec, spine)
+
+struct ps_builder {
+    ps_space *s;
+    spine_vec sp;
+    ps_buf prev;
+    int any;
+};
+
+int ps_builder_new(ps_space *s, ps_builder **out)
+{
+    if (s->count || s->nodes.data[ROOT].child)
+        return PS_E_INVAL;
+    ps_builder *b = ps_calloc(1, sizeof *b);
+    if (!b)
+        return PS_E_NOMEM;
+    spine root = { ROOT, 0, 0 };
+    if (spine_vec_push(&b->sp, root)) {
+        free(b);
+        return PS_E_NOMEM;
+    }
+    b->s = s;
+    *out = b;
+    return PS_OK;
+}
+
+void ps_builder_free(ps_builder *b)
+{
+    if (!b)
+        return;
+    spine_vec_free(&b->sp);
+    ps_buf_free(&b->prev);
+    free(b);
+}
+
+static size_t lcp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn, i = 0;
+    while (i + 8 <= n) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return i + (size_t)(__builtin_ctzll(x ^ y) >> 3); /* little-endian */
+        i += 8;
+    }
+    while (i < n && a[i] == b[i])
+        i++;
+    return i;
+}
+
+/* Pushes the spine entries for a fresh chain first..last starting at depth. */
+static int push_chain(ps_builder *b, uint32_t k, uint64_t depth)
+{
+    const node *nd = b->s->nodes.data;
+    for (;;) {
+        spine e = { k, depth, depth + n_len(&nd[k]) };
+        int rc = spine_vec_push(&b->sp, e);
+        if (rc)
+            return rc;
+        depth = e.end;
+        if (!nd[k].child)
+            return PS_OK;
+        k = nd[k].child;
+    }
+}
+
+static int add(ps_builder *b, ps_bytes p, int has_value, uint64_t value)
+{
+    ps_space *s = b->s;
+    int rc;
+    size_t l = 0;
+    if (b->any) {
+        ps_bytes prev = ps_buf_bytes(&b->prev);
+        int c = ps_bytes_cmp(p, prev);
+        if (c == 0)
+            return PS_OK; /* duplicate */
+        if (c < 0)
+            return PS_E_INVAL;
+        l = lcp(prev.ptr, prev.len, p.ptr, p.len);
+    }
+    /* Pop to the deepest spine node whose edge starts before l. */
+    uint32_t last_child = 0;
+    while (b->sp.len > 1 && b->sp.data[b->sp.len - 1].start >= l)
+        last_child = b->sp.data[--b->sp.len].node;
+    spine *e = &b->sp.data[b->sp.len - 1];
+    if (e->end > l) { /* l falls inside e's edge: split there */
+        if ((rc = ps__split(s, e->node, (uint32_t)(l - e->start))))
+            return rc;
+        e->end = l;
+        last_child = s->nodes.data[e->node].child;
+    }
+    uint32_t at = e->node, leaf = at;
+    if (p.len > l) {
+        uint32_t first;
+        if ((rc = ps__add_edge(s, p.ptr + l, p.len - l, M_TERM, &first, &leaf)))
+            return rc;
+        if (last_child)
+            s->nodes.data[last_child].next = first;
+        else
+            s->nodes.data[at].child = first;
+        if ((rc = push_chain(b, first, l)))
+            return rc;
+    } else {
+        s->nodes.data[at].meta |= M_TERM; /* only the empty path, first */
+    }
+    if (has_value && (rc = ps__set_val(s, leaf, value)))
+        return rc;
+    ps_buf_clear(&b->prev, 0);
+    if ((rc = ps_buf_append(&b->prev, p.ptr, p.len)))
+        return rc;
+    b->any = 1;
+    s->count++;
+    s->path_bytes += p.len;
+    return PS_OK;
+}
+
+int ps_builder_add(ps_builder *b, ps_bytes path)
+{
+    return add(b, path, 0, 0);
+}
+
+int ps_builder_add_value(ps_builder *b, ps_bytes path, uint64_t value)
+{
+    return add(b, path, 1, value);
+}

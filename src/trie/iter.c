@@ -1,0 +1,130 @@
+/*
+ * iter.c - ordered iteration, optionally under a prefix.
+ *
+ * Depth-first, pre-order, with an explicit stack of (node, depth) frames:
+ * popping a node appends its edge to the path buffer (cut back to its depth
+ * first), pushes its next sibling and then its first child, and yields the
+ * path if a path ends there. A node is yielded before its children and
+ * siblings are in byte order, which is exactly MORK's order.
+ */
+#include <stdlib.h>
+
+#include "common/alloc.h"
+#include "trie.h"
+
+typedef struct iframe {
+    uint32_t node;
+    uint32_t no_sibling; /* the subtree root: its siblings are not ours */
+    uint64_t depth;
+} iframe;
+
+PS_VEC_DEFINE(iframe_vec, iframe)
+
+struct ps_iter {
+    const ps_space *s;
+    iframe_vec st;
+    ps_buf path;
+};
+
+/* Finds the node whose subtree holds exactly the paths with this prefix;
+ * *depth = path length before that node's edge. 0 and no frame if none. */
+static int seek(const ps_space *s, ps_bytes pre, uint32_t *out, uint64_t *depth)
+{
+    const node *nd = s->nodes.data;
+    uint32_t cur = ROOT;
+    uint64_t pos = 0;
+    while (pos < pre.len) {
+        uint8_t c = pre.ptr[pos];
+        uint32_t k = nd[cur].child;
+        while (k && n_first(&nd[k]) < c)
+            k = nd[k].next;
+        if (!k || n_first(&nd[k]) != c)
+            return 0;
+        uint64_t el = n_len(&nd[k]), cmp = el - 1;
+        if (cmp > pre.len - pos - 1)
+            cmp = pre.len - pos - 1;
+        if (cmp && memcmp(n_tail(s, &nd[k]), pre.ptr + pos + 1, cmp))
+            return 0;
+        if (pos + el >= pre.len) {
+            *out = k;
+            *depth = pos;
+            return 1;
+        }
+        cur = k;
+        pos += el;
+    }
+    *out = ROOT;
+    *depth = 0;
+    return 1;
+}
+
+int ps_iter_new(const ps_space *s, ps_bytes prefix, ps_iter **out)
+{
+    ps_iter *it = ps_calloc(1, sizeof *it);
+    if (!it)
+        return PS_E_NOMEM;
+    it->s = s;
+    uint32_t k;
+    uint64_t depth;
+    int rc = PS_OK;
+    if (seek(s, prefix, &k, &depth)) {
+        iframe f = { k, 1, depth };
+        if ((rc = iframe_vec_push(&it->st, f)) == PS_OK)
+            rc = ps_buf_append(&it->path, prefix.ptr, (size_t)depth);
+    }
+    if (rc) {
+        ps_iter_free(it);
+        return rc;
+    }
+    *out = it;
+    return PS_OK;
+}
+
+void ps_iter_free(ps_iter *it)
+{
+    if (!it)
+        return;
+    iframe_vec_free(&it->st);
+    ps_buf_free(&it->path);
+    free(it);
+}
+
+int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value)
+{
+    const ps_space *s = it->s;
+    int rc;
+    while (it->st.len) {
+        iframe f = it->st.data[--it->st.len];
+        const node *n = &s->nodes.data[f.node];
+        it->path.len = (size_t)f.depth;
+        if (f.node != ROOT) {
+            uint32_t el = n_len(n);
+            uint8_t *o = ps_buf_append_uninit(&it->path, el, &rc);
+            if (!o)
+                return rc;
+            o[0] = n_first(n);
+            if (el > 1)
+                memcpy(o + 1, n_tail(s, n), el - 1);
+        }
+        if (n->next && !f.no_sibling) {
+            iframe sib = { n->next, 0, f.depth };
+            if ((rc = iframe_vec_push(&it->st, sib)))
+                return rc;
+        }
+        if (n->child) {
+            iframe ch = { n->child, 0, it->path.len };
+            if ((rc = iframe_vec_push(&it->st, ch)))
+                return rc;
+        }
+        if (n->meta & M_TERM) {
+            int hv = (n->meta & M_VAL) != 0;
+            if (has_value)
+                *has_value = hv;
+            if (value)
+                *value = hv ? s->vals.data[f.node] : 0;
+            *path = ps_buf_bytes(&it->path);
+            return PS_OK;
+        }
+    }
+    return PS_E_EMPTY;
+}

@@ -1,0 +1,285 @@
+/* test_space.c - the trie against a sorted array of byte strings. */
+#include <stdlib.h>
+
+#include "test.h"
+#include "cases.h"
+
+static ps_bytes B(const char *s) { return ps_bytes_of(s, strlen(s)); }
+
+/* Collects every path (under prefix) as "p1|p2|..." for easy comparison. */
+static void collect(const ps_space *s, const char *prefix, ps_buf *out)
+{
+    ps_iter *it;
+    ps_bytes p;
+    ps_buf_clear(out, 0);
+    if (ps_iter_new(s, B(prefix), &it))
+        return;
+    while (ps_iter_next(it, &p, NULL, NULL) == PS_OK) {
+        ps_buf_append(out, p.ptr, p.len);
+        ps_buf_append(out, "|", 1);
+    }
+    ps_iter_free(it);
+    ps_buf_append(out, "", 1); /* NUL for strcmp */
+}
+
+static int listed(const ps_space *s, const char *prefix, const char *want)
+{
+    ps_buf o = { 0 };
+    collect(s, prefix, &o);
+    int ok = strcmp((char *)ps_buf_data(&o), want) == 0;
+    if (!ok)
+        fprintf(stderr, "    under '%s': %s (want %s)\n", prefix, (char *)ps_buf_data(&o), want);
+    ps_buf_free(&o);
+    return ok;
+}
+
+void t_space_basic(void)
+{
+    ps_space *s;
+    int added, removed;
+    CHECK_OK(ps_space_new(&s));
+    CHECK(listed(s, "", ""));
+    static const char *keys[] = { "abc", "ab", "b", "abd", "a", "ba", "abcde" };
+    for (int i = 0; i < 7; i++) {
+        CHECK_OK(ps_space_insert(s, B(keys[i]), &added));
+        CHECK_EQ(added, 1);
+    }
+    CHECK_OK(ps_space_insert(s, B("ab"), &added));
+    CHECK_EQ(added, 0);
+    CHECK_EQ(ps_space_count(s), 7);
+    CHECK(listed(s, "", "a|ab|abc|abcde|abd|b|ba|"));
+    CHECK(listed(s, "ab", "ab|abc|abcde|abd|"));
+    CHECK(listed(s, "abcd", "abcde|"));
+    CHECK(listed(s, "abx", ""));
+    CHECK(listed(s, "abcdef", ""));
+    CHECK(ps_space_contains(s, B("abc")) && !ps_space_contains(s, B("abcd")));
+    CHECK(!ps_space_contains(s, B("")) && !ps_space_contains(s, B("c")));
+    CHECK_OK(ps_space_remove(s, B("abc"), &removed));
+    CHECK_EQ(removed, 1);
+    CHECK_OK(ps_space_remove(s, B("abc"), &removed));
+    CHECK_EQ(removed, 0);
+    CHECK_OK(ps_space_remove(s, B("zz"), &removed));
+    CHECK_EQ(removed, 0);
+    CHECK(listed(s, "", "a|ab|abcde|abd|b|ba|"));
+    CHECK_OK(ps_space_insert(s, B(""), &added));
+    CHECK(added && ps_space_contains(s, B("")));
+    CHECK(listed(s, "", "|a|ab|abcde|abd|b|ba|"));
+    ps_space_stats st;
+    ps_space_stats_get(s, &st);
+    CHECK(st.paths == 7 && st.path_bytes == 1 + 2 + 5 + 3 + 1 + 2 && st.nodes > 7);
+    ps_space_clear(s);
+    CHECK_EQ(ps_space_count(s), 0);
+    CHECK(listed(s, "", ""));
+    ps_space_free(s);
+    ps_space_free(NULL);
+}
+
+void t_space_values(void)
+{
+    ps_space *s;
+    uint64_t v = 0;
+    CHECK_OK(ps_space_new(&s));
+    CHECK_OK(ps_space_insert(s, B("abc"), NULL));
+    CHECK_RC(ps_space_get_value(s, B("abc"), &v), PS_E_NOTFOUND);
+    CHECK_OK(ps_space_set_value(s, B("abc"), 7));
+    CHECK_OK(ps_space_set_value(s, B("abd"), 8)); /* inserts, splits "abc" */
+    CHECK_OK(ps_space_insert(s, B("ab"), NULL));  /* no value */
+    CHECK_OK(ps_space_insert(s, B("a"), NULL));   /* splits again */
+    CHECK_OK(ps_space_get_value(s, B("abc"), &v));
+    CHECK_EQ(v, 7);
+    CHECK_OK(ps_space_get_value(s, B("abd"), &v));
+    CHECK_EQ(v, 8);
+    CHECK_RC(ps_space_get_value(s, B("ab"), &v), PS_E_NOTFOUND);
+    CHECK_RC(ps_space_get_value(s, B("x"), &v), PS_E_NOTFOUND);
+    CHECK_EQ(ps_space_count(s), 4);
+    ps_iter *it;
+    ps_bytes p;
+    int hv;
+    CHECK_OK(ps_iter_new(s, B("ab"), &it));
+    CHECK(ps_iter_next(it, &p, &hv, &v) == PS_OK && p.len == 2 && !hv);
+    CHECK(ps_iter_next(it, &p, &hv, &v) == PS_OK && p.len == 3 && hv && v == 7);
+    CHECK(ps_iter_next(it, &p, &hv, &v) == PS_OK && hv && v == 8);
+    CHECK_RC(ps_iter_next(it, &p, &hv, &v), PS_E_EMPTY);
+    ps_iter_free(it);
+    CHECK_OK(ps_space_remove(s, B("abc"), NULL));
+    CHECK_OK(ps_space_insert(s, B("abc"), NULL));
+    CHECK_RC(ps_space_get_value(s, B("abc"), &v), PS_E_NOTFOUND);
+    ps_space_free(s);
+}
+
+/* A reference: a sorted array of distinct byte strings. */
+typedef struct ref {
+    char **k;
+    size_t *n;
+    size_t len;
+} ref;
+
+static int kcmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    return ps_bytes_cmp(ps_bytes_of(a, an), ps_bytes_of(b, bn));
+}
+
+static size_t ref_find(const ref *r, const char *k, size_t n, int *found)
+{
+    size_t lo = 0, hi = r->len;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = kcmp(r->k[mid], r->n[mid], k, n);
+        if (c == 0) {
+            *found = 1;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = 0;
+    return lo;
+}
+
+static void rand_key(char *k, size_t *n)
+{
+    /* small alphabet and lengths: many shared prefixes, splits and merges */
+    *n = t_below(4) == 0 ? t_below(3) : 1 + t_below(12);
+    for (size_t i = 0; i < *n; i++)
+        k[i] = (char)("abc\0\xff"[t_below(5)]);
+}
+
+static int same_as_ref(const ps_space *s, const ref *r)
+{
+    ps_iter *it;
+    ps_bytes p;
+    size_t i = 0;
+    int ok = 1;
+    if (ps_iter_new(s, ps_bytes_of(NULL, 0), &it))
+        return 0;
+    while (ok && ps_iter_next(it, &p, NULL, NULL) == PS_OK) {
+        ok = i < r->len && kcmp((const char *)p.ptr, p.len, r->k[i], r->n[i]) == 0;
+        i++;
+    }
+    ps_iter_free(it);
+    return ok && i == r->len && ps_space_count(s) == r->len;
+}
+
+void t_space_random_vs_ref(void)
+{
+    enum { MAXK = 4000 };
+    ref r = { calloc(MAXK, sizeof(char *)), calloc(MAXK, sizeof(size_t)), 0 };
+    ps_space *s;
+    CHECK_OK(ps_space_new(&s));
+    char k[16];
+    size_t n;
+    for (int step = 0; step < 20000; step++) {
+        rand_key(k, &n);
+        int found, flag = -1;
+        size_t at = ref_find(&r, k, n, &found);
+        if (t_below(3)) {
+            CHECK_OK(ps_space_insert(s, ps_bytes_of(k, n), &flag));
+            CHECK_EQ(flag, !found);
+            if (!found && r.len < MAXK) {
+                memmove(r.k + at + 1, r.k + at, (r.len - at) * sizeof(char *));
+                memmove(r.n + at + 1, r.n + at, (r.len - at) * sizeof(size_t));
+                r.k[at] = malloc(n + 1);
+                memcpy(r.k[at], k, n);
+                r.n[at] = n;
+                r.len++;
+            } else if (!found) {
+                CHECK_OK(ps_space_remove(s, ps_bytes_of(k, n), NULL));
+            }
+        } else {
+            CHECK_OK(ps_space_remove(s, ps_bytes_of(k, n), &flag));
+            CHECK_EQ(flag, found);
+            if (found) {
+                free(r.k[at]);
+                memmove(r.k + at, r.k + at + 1, (r.len - at - 1) * sizeof(char *));
+                memmove(r.n + at, r.n + at + 1, (r.len - at - 1) * sizeof(size_t));
+                r.len--;
+            }
+        }
+        rand_key(k, &n);
+        CHECK_EQ(ps_space_contains(s, ps_bytes_of(k, n)), (ref_find(&r, k, n, &found), found));
+        if (step % 997 == 0 && !same_as_ref(s, &r)) {
+            t_failf(__FILE__, __LINE__, "space differs from the reference at step %d", step);
+            break;
+        }
+    }
+    CHECK(same_as_ref(s, &r));
+    /* the builder, fed the reference in order, gives the same space */
+    ps_space *b;
+    ps_builder *bd;
+    CHECK_OK(ps_space_new(&b));
+    CHECK_OK(ps_builder_new(b, &bd));
+    for (size_t i = 0; i < r.len; i++) {
+        CHECK_OK(ps_builder_add(bd, ps_bytes_of(r.k[i], r.n[i])));
+        CHECK_OK(ps_builder_add(bd, ps_bytes_of(r.k[i], r.n[i]))); /* duplicate: skipped */
+    }
+    ps_builder_free(bd);
+    CHECK(same_as_ref(b, &r));
+    for (size_t i = 0; i < r.len; i++)
+        CHECK(ps_space_contains(b, ps_bytes_of(r.k[i], r.n[i])));
+    ps_space_free(b);
+    for (size_t i = 0; i < r.len; i++)
+        free(r.k[i]);
+    free(r.k);
+    free(r.n);
+    ps_space_free(s);
+}
+
+void t_space_builder(void)
+{
+    ps_space *s;
+    ps_builder *b;
+    CHECK_OK(ps_space_new(&s));
+    CHECK_OK(ps_builder_new(s, &b));
+    CHECK_OK(ps_builder_add(b, B("")));
+    CHECK_OK(ps_builder_add_value(b, B("ab"), 5));
+    CHECK_OK(ps_builder_add(b, B("abc")));
+    CHECK_OK(ps_builder_add(b, B("abd")));
+    CHECK_OK(ps_builder_add_value(b, B("b"), 6));
+    CHECK_RC(ps_builder_add(b, B("abz")), PS_E_INVAL);
+    CHECK_OK(ps_builder_add(b, B("bcd")));
+    ps_builder_free(b);
+    CHECK(listed(s, "", "|ab|abc|abd|b|bcd|"));
+    uint64_t v;
+    CHECK(ps_space_get_value(s, B("ab"), &v) == PS_OK && v == 5);
+    CHECK(ps_space_get_value(s, B("b"), &v) == PS_OK && v == 6);
+    CHECK_RC(ps_builder_new(s, &b), PS_E_INVAL); /* not empty */
+    /* afterwards the space takes ordinary inserts */
+    CHECK_OK(ps_space_insert(s, B("aa"), NULL));
+    CHECK(listed(s, "a", "aa|ab|abc|abd|"));
+    ps_space_free(s);
+}
+
+/* An edge longer than a node can hold becomes a chain. */
+void t_space_long_edge(void)
+{
+    size_t n = (1u << 22) + 100;
+    uint8_t *k = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        k[i] = (uint8_t)(i * 7);
+    ps_space *s, *b;
+    ps_builder *bd;
+    CHECK_OK(ps_space_new(&s));
+    CHECK_OK(ps_space_insert(s, ps_bytes_of(k, n), NULL));
+    CHECK_OK(ps_space_insert(s, ps_bytes_of(k, n - 50), NULL));
+    CHECK(ps_space_contains(s, ps_bytes_of(k, n)) && ps_space_contains(s, ps_bytes_of(k, n - 50)));
+    CHECK(!ps_space_contains(s, ps_bytes_of(k, n - 1)));
+    CHECK_OK(ps_space_new(&b));
+    CHECK_OK(ps_builder_new(b, &bd));
+    CHECK_OK(ps_builder_add(bd, ps_bytes_of(k, n - 50)));
+    CHECK_OK(ps_builder_add(bd, ps_bytes_of(k, n)));
+    ps_builder_free(bd);
+    ps_iter *it;
+    ps_bytes p;
+    CHECK_OK(ps_iter_new(b, ps_bytes_of(k, 10), &it));
+    CHECK(ps_iter_next(it, &p, NULL, NULL) == PS_OK && p.len == n - 50);
+    CHECK(ps_iter_next(it, &p, NULL, NULL) == PS_OK && p.len == n && !memcmp(p.ptr, k, n));
+    CHECK_RC(ps_iter_next(it, &p, NULL, NULL), PS_E_EMPTY);
+    ps_iter_free(it);
+    CHECK_OK(ps_space_remove(s, ps_bytes_of(k, n), NULL));
+    CHECK_EQ(ps_space_count(s), 1);
+    ps_space_free(s);
+    ps_space_free(b);
+    free(k);
+}
