@@ -560,6 +560,14 @@ int ps_iter_new(const ps_space *s, ps_bytes prefix, ps_iter **out);
 int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value);
 void ps_iter_free(ps_iter *it);
 
+/* -------------------------------------------------------------- generator */
+
+/* Appends atoms [first, first + count) of the deterministic synthetic
+ * knowledge base for `seed` to out, as MeTTa text, one atom per line. Atom i
+ * depends only on (seed, i), so any chunking gives the same text, and all
+ * atoms are distinct. Shape: docs/gen.md. */
+int ps_gen_text(uint64_t seed, uint64_t first, uint64_t count, ps_buf *out);
+
 #ifdef __cplusplus
 }
 #endif

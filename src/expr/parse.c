@@ -34,6 +34,7 @@ struct ps_parser {
     const uint8_t *s;
     size_t n, pos;
     ps_buf out;
+    ps_buf scratch; /* for strings whose CRLFs are folded */
     frame_vec stack;
     var_name vars[PS_MAX_VARS];
     unsigned nvars;
@@ -59,6 +60,7 @@ void ps_parser_free(ps_parser *p)
     if (!p)
         return;
     ps_buf_free(&p->out);
+    ps_buf_free(&p->scratch);
     frame_vec_free(&p->stack);
     free(p);
 }
@@ -114,8 +116,7 @@ static int emit_symbol(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
         return PS_OK;
     }
     if (len > UINT32_MAX)
-        return ps_diag_set(d, PS_E_LIMIT, p->s, (uint64_t)(sym - p->s),
-                           "symbol longer than 4 GiB");
+        return ps_diag_set(d, PS_E_LIMIT, p->s, p->pos, "symbol longer than 4 GiB");
     o = ps_buf_append_uninit(&p->out, len + 5, &rc);
     if (!o)
         return rc;
@@ -123,6 +124,21 @@ static int emit_symbol(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
     put_be32(o + 1, (uint32_t)len);
     memcpy(o + 5, sym, len);
     return PS_OK;
+}
+
+/* A string that spans CRLF line ends: drop each CR before an LF, so a CRLF
+ * file imports exactly as its LF twin. Rare; costs one copy. */
+static int emit_folded(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
+{
+    int rc = ps_buf_reserve(&p->scratch, len);
+    if (rc)
+        return rc;
+    uint8_t *o = ps_buf_data(&p->scratch);
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++)
+        if (!(sym[i] == '\r' && i + 1 < len && sym[i + 1] == '\n'))
+            o[k++] = sym[i];
+    return emit_symbol(p, o, k, d);
 }
 
 static int emit_var(ps_parser *p, size_t start, ps_diag *d)
@@ -150,6 +166,7 @@ static int token(ps_parser *p, ps_diag *d)
     const uint8_t *s = p->s;
     size_t start = p->pos, i = start, n = p->n;
     if (s[i] == '"') {
+        int crlf = 0;
         for (i++; i < n; i++) {
             if (s[i] == '\\') {
                 if (i + 1 == n)
@@ -160,8 +177,11 @@ static int token(ps_parser *p, ps_diag *d)
                 i++;
                 break;
             }
+            crlf |= s[i] == '\r' && i + 1 < n && s[i + 1] == '\n';
         }
         p->pos = i; /* an unterminated string runs to the end, as in MORK */
+        if (PS_UNLIKELY(crlf))
+            return emit_folded(p, s + start, i - start, d);
         return emit_symbol(p, s + start, i - start, d);
     }
     while (i < n && !(cls[s[i]] & 2))

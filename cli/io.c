@@ -1,0 +1,204 @@
+/* io.c - inputs, outputs, progress and errors for the CLI. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int die(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("pathspace: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+int has_help(int argc, char **argv, const char *usage)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            return 1;
+        }
+    return 0;
+}
+
+static int read_all(int fd, input *in)
+{
+    size_t cap = 1 << 20, len = 0;
+    uint8_t *p = malloc(cap);
+    for (;;) {
+        if (!p)
+            return PS_E_NOMEM;
+        if (len == cap) {
+            uint8_t *q = realloc(p, cap *= 2);
+            if (!q) {
+                free(p);
+                return PS_E_NOMEM;
+            }
+            p = q;
+        }
+        ssize_t n = read(fd, p + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            free(p);
+            return PS_E_IO;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    in->data = p;
+    in->len = len;
+    return PS_OK;
+}
+
+int input_open(input *in, const char *path)
+{
+    memset(in, 0, sizeof *in);
+    in->name = path;
+    if (!strcmp(path, "-"))
+        return read_all(0, in) ? die("-: cannot read standard input") : 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return die("%s: %s", path, strerror(e));
+    }
+    if (S_ISREG(st.st_mode) && st.st_size > 0) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m != MAP_FAILED) {
+            madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+            in->data = m;
+            in->len = (size_t)st.st_size;
+            in->mapped = 1;
+            close(fd);
+            return 0;
+        }
+    }
+    int rc = read_all(fd, in);
+    close(fd);
+    return rc ? die("%s: cannot read (%s)", path, ps_strerror(rc)) : 0;
+}
+
+void input_close(input *in)
+{
+    if (in->mapped)
+        munmap((void *)in->data, in->len);
+    else
+        free((void *)in->data);
+    memset(in, 0, sizeof *in);
+}
+
+FILE *output_open(const char *path)
+{
+    if (!strcmp(path, "-"))
+        return stdout;
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        die("%s: %s", path, strerror(errno));
+    return f;
+}
+
+int output_close(FILE *f, const char *path)
+{
+    int bad = ferror(f);
+    if (f == stdout)
+        bad |= fflush(f) != 0;
+    else
+        bad |= fclose(f) != 0;
+    return bad ? die("%s: write failed", path) : 0;
+}
+
+/* Progress on stderr: only for a terminal and a large input. */
+typedef struct progress {
+    int on;
+    double t0, last;
+    size_t total;
+} progress;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void progress_show(progress *p, size_t done, int final)
+{
+    double t = now();
+    if (!p->on || (!final && t - p->last < 0.2))
+        return;
+    p->last = t;
+    double rate = done / (t - p->t0 + 1e-9);
+    double eta = rate > 0 ? (double)(p->total - done) / rate : 0;
+    int bar = (int)(30.0 * (double)done / (double)(p->total ? p->total : 1));
+    fprintf(stderr, "\r[%-30.*s] %6.1f/%.1f MB  %6.1f MB/s  ETA %4.0fs%s", bar,
+            "##############################", done / 1e6, p->total / 1e6, rate / 1e6, eta,
+            final ? "\n" : "");
+}
+
+int load_source(ps_space *s, const char *path, int quiet)
+{
+    input in;
+    if (input_open(&in, path))
+        return 1;
+    ps_parser *p;
+    if (ps_parser_new(&p)) {
+        input_close(&in);
+        return die("out of memory");
+    }
+    ps_parser_reset(p, in.data, in.len);
+    progress pr = { !quiet && isatty(2) && in.len > (16u << 20), now(), 0, in.len };
+    ps_bytes a;
+    ps_diag d;
+    int rc;
+    uint64_t n = 0;
+    while ((rc = ps_parser_next(p, &a, &d)) == PS_OK) {
+        if ((rc = ps_space_insert(s, a, NULL)))
+            break;
+        if ((++n & 0xFFFF) == 0)
+            progress_show(&pr, ps_parser_offset(p), 0);
+    }
+    progress_show(&pr, in.len, 1);
+    ps_parser_free(p);
+    input_close(&in);
+    if (rc == PS_E_PARSE || rc == PS_E_LIMIT)
+        return die("%s:%u:%u: %s (byte %llu)", path, d.line, d.col, d.msg,
+                   (unsigned long long)d.offset);
+    if (rc != PS_E_EMPTY)
+        return die("%s: %s", path, ps_strerror(rc));
+    return 0;
+}
+
+int dump_space(const ps_space *s, FILE *f)
+{
+    ps_iter *it;
+    ps_bytes a;
+    ps_buf line = { 0 };
+    int rc = ps_iter_new(s, ps_bytes_of(NULL, 0), &it);
+    while (rc == PS_OK && (rc = ps_iter_next(it, &a, NULL, NULL)) == PS_OK) {
+        ps_buf_clear(&line, 0);
+        if ((rc = ps_atom_print(a, &line)) || (rc = ps_buf_append(&line, "\n", 1)))
+            break;
+        if (fwrite(ps_buf_data(&line), 1, line.len, f) != line.len) {
+            rc = PS_E_IO;
+            break;
+        }
+    }
+    ps_iter_free(it);
+    ps_buf_free(&line);
+    return rc == PS_E_EMPTY ? 0 : die("dump failed: %s", ps_strerror(rc));
+}
