@@ -102,7 +102,7 @@ bench: deps $(BENCHES:%=$(BUILD)/bench/%) $(CLI)
 	@for b in $(BENCHES); do $(BUILD)/bench/$$b || exit 1; echo; done
 
 # ---- the main job on a built-in default
-demo: deps all $(BUILD)/bench/bench_pool
+demo: deps all
 	@sh tools/demo.sh $(BUILD)
 
 # ---- install

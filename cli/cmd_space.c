@@ -136,6 +136,20 @@ int cmd_contains(int argc, char **argv)
     return yes ? 0 : 1;
 }
 
+/* Atoms that MORK's encoding cannot hold (symbols > 63 bytes, lists > 63). */
+static uint64_t count_extended(const ps_space *s)
+{
+    ps_iter *it;
+    ps_bytes a;
+    uint64_t n = 0;
+    if (ps_iter_new(s, ps_bytes_of(NULL, 0), &it))
+        return 0;
+    while (ps_iter_next(it, &a, NULL, NULL) == PS_OK)
+        n += !ps_atom_is_mork(a);
+    ps_iter_free(it);
+    return n;
+}
+
 int cmd_stats(int argc, char **argv)
 {
     static const char u[] = "usage: pathspace stats SRC\n"
@@ -159,6 +173,8 @@ int cmd_stats(int argc, char **argv)
            st.path_bytes ? 100.0 * (double)st.label_bytes / (double)st.path_bytes : 0.0);
     printf("memory       %llu bytes (%.1f per atom)\n", (unsigned long long)st.mem_bytes,
            (double)st.mem_bytes / n);
+    printf("beyond MORK  %llu atoms need the long-symbol/wide-list extension\n",
+           (unsigned long long)count_extended(s));
     ps_space_free(s);
     return 0;
 }

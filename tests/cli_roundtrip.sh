@@ -30,4 +30,8 @@ cat $D/simpsons.metta | "$P" import --quiet - $D/lordOfTheRings.metta -o "$T/m"
 echo '(f $x (g $y $x))' | "$P" contains - '(f $a (g $b $a))' >/dev/null
 if echo '(f $x (g $y $x))' | "$P" contains - '(f $a (g $a $b))' >/dev/null; then exit 1; fi
 "$P" stats $D/royal92.metta | grep -q '^atoms *53442$'
+
+# nothing truncated: the atoms MORK's encoding cannot hold are there, whole
+"$P" stats $D/adameve.metta | grep -q '^beyond MORK  430 atoms'
+"$P" stats $D/royal92.metta | grep -q '^beyond MORK  2 atoms'
 echo "all round trips ok"

@@ -126,8 +126,9 @@ static int emit_symbol(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
     return PS_OK;
 }
 
-/* A string that spans CRLF line ends: drop each CR before an LF, so a CRLF
- * file imports exactly as its LF twin. Rare; costs one copy. */
+/* A string that spans CRLF line ends: drop the CRs before each LF, so a CRLF
+ * file imports exactly as its LF twin (and folding twice changes nothing).
+ * Rare; costs one copy. */
 static int emit_folded(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
 {
     int rc = ps_buf_reserve(&p->scratch, len);
@@ -135,9 +136,18 @@ static int emit_folded(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
         return rc;
     uint8_t *o = ps_buf_data(&p->scratch);
     size_t k = 0;
-    for (size_t i = 0; i < len; i++)
-        if (!(sym[i] == '\r' && i + 1 < len && sym[i + 1] == '\n'))
-            o[k++] = sym[i];
+    for (size_t i = 0; i < len; i++) {
+        if (sym[i] == '\r') { /* a run of CRs that ends at LF goes, whole */
+            size_t j = i;
+            while (j < len && sym[j] == '\r')
+                j++;
+            if (j < len && sym[j] == '\n') {
+                i = j - 1;
+                continue;
+            }
+        }
+        o[k++] = sym[i];
+    }
     return emit_symbol(p, o, k, d);
 }
 

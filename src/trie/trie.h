@@ -56,7 +56,8 @@ static inline uint32_t n_len(const node *n) { return n->meta >> LEN_SHIFT; }
 static inline uint8_t n_first(const node *n) { return (uint8_t)n->meta; }
 static inline const uint8_t *n_tail(const ps_space *s, const node *n)
 {
-    return s->labels.data + n->lab; /* edge bytes 1.. */
+    /* edge bytes 1..; no arena yet while every edge is one byte long */
+    return s->labels.data ? s->labels.data + n->lab : NULL;
 }
 
 /* Allocates a node (free list first); its index in *out. */
