@@ -246,32 +246,31 @@ static int locate(ps_space *s, const uint8_t *p, size_t len, uint32_t *out, int 
     return PS_OK;
 }
 
-int ps_space_insert(ps_space *s, ps_bytes path, int *added)
+/* locate() plus the bookkeeping of a newly added path. */
+static int add_path(ps_space *s, ps_bytes path, uint32_t *k, int *added)
 {
-    uint32_t k;
-    int a = 0, rc = locate(s, path.ptr, path.len, &k, &a);
-    if (rc)
-        return rc;
-    if (a) {
+    int rc = locate(s, path.ptr, path.len, k, added);
+    if (rc == PS_OK && *added) {
         s->count++;
         s->path_bytes += path.len;
     }
+    return rc;
+}
+
+int ps_space_insert(ps_space *s, ps_bytes path, int *added)
+{
+    uint32_t k;
+    int a = 0, rc = add_path(s, path, &k, &a);
     if (added)
         *added = a;
-    return PS_OK;
+    return rc;
 }
 
 int ps_space_set_value(ps_space *s, ps_bytes path, uint64_t value)
 {
     uint32_t k;
-    int a = 0, rc = locate(s, path.ptr, path.len, &k, &a);
-    if (rc)
-        return rc;
-    if (a) {
-        s->count++;
-        s->path_bytes += path.len;
-    }
-    return ps__set_val(s, k, value);
+    int a = 0, rc = add_path(s, path, &k, &a);
+    return rc ? rc : ps__set_val(s, k, value);
 }
 
 /* Unlinks and frees childless, non-TERM nodes from k upward. Needs the
