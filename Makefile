@@ -10,7 +10,7 @@ BUILD    ?= build
 OPT      ?= -O2 -g
 CFLAGS   ?= $(OPT)
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-            -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral
+            -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral -Wno-psabi
 PS_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -Iinclude -Isrc $(WARN) $(CFLAGS)
 LDLIBS   := -lpthread -lm
 

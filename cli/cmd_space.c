@@ -70,15 +70,18 @@ int cmd_import(int argc, char **argv)
     return rc;
 }
 
-static int one_src(int argc, char **argv, const char *usage, int nargs)
+/* The common start of the SRC commands: --help, the argument count, and the
+ * load. Returns -1 with *s set to go on, otherwise the exit code. */
+static int start(int argc, char **argv, const char *usage, int nargs, ps_space **s)
 {
     if (has_help(argc, argv, usage))
-        return -1;
+        return 0;
     if (argc != 1 + nargs) {
         fputs(usage, stderr);
         return 2;
     }
-    return 0;
+    *s = open_src(argv[1]);
+    return *s ? -1 : 1;
 }
 
 int cmd_dump(int argc, char **argv)
@@ -86,12 +89,10 @@ int cmd_dump(int argc, char **argv)
     static const char u[] = "usage: pathspace dump SRC\n"
                             "  Prints every atom of SRC (a file, or - for stdin) as MeTTa text,\n"
                             "  one per line, in MORK's order and conventions.\n";
-    int r = one_src(argc, argv, u, 1);
-    if (r)
-        return r < 0 ? 0 : r;
-    ps_space *s = open_src(argv[1]);
-    if (!s)
-        return 1;
+    ps_space *s;
+    int r = start(argc, argv, u, 1, &s);
+    if (r >= 0)
+        return r;
     int rc = dump_space(s, stdout) | output_close(stdout, "-");
     ps_space_free(s);
     return rc;
@@ -100,12 +101,10 @@ int cmd_dump(int argc, char **argv)
 int cmd_count(int argc, char **argv)
 {
     static const char u[] = "usage: pathspace count SRC\n  Prints the number of distinct atoms.\n";
-    int r = one_src(argc, argv, u, 1);
-    if (r)
-        return r < 0 ? 0 : r;
-    ps_space *s = open_src(argv[1]);
-    if (!s)
-        return 1;
+    ps_space *s;
+    int r = start(argc, argv, u, 1, &s);
+    if (r >= 0)
+        return r;
     printf("%llu\n", (unsigned long long)ps_space_count(s));
     ps_space_free(s);
     return 0;
@@ -117,17 +116,17 @@ int cmd_contains(int argc, char **argv)
         "usage: pathspace contains SRC ATOM\n"
         "  Exit 0 and print 'yes' if SRC holds ATOM (MeTTa text; variable names do not\n"
         "  matter, only their positions), exit 1 and print 'no' if not.\n";
-    int r = one_src(argc, argv, u, 2);
-    if (r)
-        return r < 0 ? 0 : r;
     ps_buf atom = { 0 };
     ps_diag d;
-    if (ps_atom_parse(argv[2], strlen(argv[2]), &atom, &d))
-        return die("ATOM:%u:%u: %s", d.line, d.col, d.msg);
-    ps_space *s = open_src(argv[1]);
-    if (!s) {
+    if (argc == 3 && ps_atom_parse(argv[2], strlen(argv[2]), &atom, &d)) {
         ps_buf_free(&atom);
-        return 2;
+        return die("ATOM:%u:%u: %s", d.line, d.col, d.msg) + 1; /* 2: not "no" */
+    }
+    ps_space *s;
+    int r = start(argc, argv, u, 2, &s);
+    if (r >= 0) {
+        ps_buf_free(&atom);
+        return r == 1 ? 2 : r; /* 1 means "no" here */
     }
     int yes = ps_space_contains(s, ps_buf_bytes(&atom));
     puts(yes ? "yes" : "no");
@@ -155,12 +154,10 @@ int cmd_stats(int argc, char **argv)
     static const char u[] = "usage: pathspace stats SRC\n"
                             "  Prints atoms, path bytes, trie nodes, stored edge bytes and the\n"
                             "  memory of the space's arenas.\n";
-    int r = one_src(argc, argv, u, 1);
-    if (r)
-        return r < 0 ? 0 : r;
-    ps_space *s = open_src(argv[1]);
-    if (!s)
-        return 1;
+    ps_space *s;
+    int r = start(argc, argv, u, 1, &s);
+    if (r >= 0)
+        return r;
     ps_space_stats st;
     ps_space_stats_get(s, &st);
     double n = st.paths ? (double)st.paths : 1;

@@ -487,7 +487,9 @@ int ps_atom_check(ps_bytes atom, size_t *len, ps_diag *d);
 /* 1 if the atom uses no pathspace extension tag (MORK formats can hold it). */
 int ps_atom_is_mork(ps_bytes atom);
 /* Appends the atom as MeTTa text in MORK's conventions (single spaces,
- * variables $a..$j, $x10..$x63; no newline). The atom must be valid. */
+ * variables $a..$j, $x10..$x63; no newline). Never reads past atom.len:
+ * bytes that end early give PS_E_TRUNCATED, a reserved tag PS_E_CORRUPT
+ * (ps_atom_check gives the full diagnosis with the offset). */
 int ps_atom_print(ps_bytes atom, ps_buf *out);
 
 /* A streaming MeTTa text parser. Text rules: docs/encoding.md (MORK's, with
@@ -544,7 +546,10 @@ void ps_space_stats_get(const ps_space *s, ps_space_stats *st);
 /* Bulk build from paths in strictly increasing order: no search per path,
  * the fastest way to fill a space (every loader uses it). The space must be
  * empty. A path not greater than the previous one is PS_E_INVAL, except an
- * exact duplicate, which is skipped. The space is usable at every point. */
+ * exact duplicate, which is skipped. Each add is all or nothing, and the
+ * space is usable at every point; after an allocation failure the builder
+ * returns that error for every further add (free it; the space keeps every
+ * path added before). */
 typedef struct ps_builder ps_builder;
 int ps_builder_new(ps_space *s, ps_builder **out);
 int ps_builder_add(ps_builder *b, ps_bytes path);

@@ -15,7 +15,8 @@
     X(expr_golden) X(expr_print) X(expr_errors) X(expr_extension)              \
     X(expr_check_rejects) X(expr_random_roundtrip)                             \
     X(space_basic) X(space_values) X(space_random_vs_ref) X(space_builder)     \
-    X(space_long_edge)
+    X(space_long_edge) X(space_nomem)     \
+    X(space_builder_nomem)
 
 #define X(n) void t_##n(void);
 TEST_CASES

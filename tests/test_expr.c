@@ -185,12 +185,25 @@ void t_expr_check_rejects(void)
         { "\x41\x00\x00\x00\x50" "ab", 7, PS_E_TRUNCATED },
         { "\x40\xFF\xFF\xFF\xFF\xC1" "a", 7, PS_E_TRUNCATED },
     };
+    ps_buf o = { 0 };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ps_diag d;
         int rc = ps_atom_check(ps_bytes_of(bad[i].bytes, bad[i].n), NULL, &d);
         if (rc != bad[i].code)
             t_failf(__FILE__, __LINE__, "bad atom %zu: got %d want %d", i, rc, bad[i].code);
+        /* the printer never reads past the end either (ASan checks the
+         * reads). It is no validator: variable order and canonical lengths
+         * are ps_atom_check's job, but cut-short bytes and reserved tags
+         * must fail. */
+        rc = ps_atom_print(ps_bytes_of(bad[i].bytes, bad[i].n), &o);
+        if ((bad[i].code == PS_E_TRUNCATED || i == 3 || i == 4) && rc == PS_OK)
+            t_failf(__FILE__, __LINE__, "bad atom %zu printed", i);
+        ps_buf_clear(&o, 0);
     }
+    /* extension tags cut inside their length field */
+    CHECK_RC(ps_atom_print(ps_bytes_of("\x41\x00", 2), &o), PS_E_TRUNCATED);
+    CHECK_RC(ps_atom_print(ps_bytes_of("\x01\x40\x00\x00", 4), &o), PS_E_TRUNCATED);
+    ps_buf_free(&o);
     size_t len;
     CHECK_OK(ps_atom_check(ps_bytes_of("\x01\xC1" "aEXTRA", 8), &len, NULL));
     CHECK_EQ(len, 3);

@@ -3,6 +3,7 @@
 
 #include "test.h"
 #include "cases.h"
+#include "common/alloc.h"
 
 static ps_bytes B(const char *s) { return ps_bytes_of(s, strlen(s)); }
 
@@ -105,6 +106,46 @@ void t_space_values(void)
     CHECK_OK(ps_space_insert(s, B("abc"), NULL));
     CHECK_RC(ps_space_get_value(s, B("abc"), &v), PS_E_NOTFOUND);
     ps_space_free(s);
+}
+
+/* The builder under allocation failure: each add is all or nothing, and the
+ * space holds exactly what was added. */
+void t_space_builder_nomem(void)
+{
+    for (long nth = 1; nth <= 12; nth++) {
+        ps_space *s;
+        ps_builder *b;
+        char k[64];
+        CHECK_OK(ps_space_new(&s));
+        CHECK_OK(ps_builder_new(s, &b));
+        int added = 0, rc = PS_OK;
+        for (int i = 0; i < 2000 && rc == PS_OK; i++) {
+            int n = snprintf(k, sizeof k, "atom-%05d-%s", i, i % 2 ? "tail" : "other-tail");
+            if (i == 1500)
+                ps_test_fail_alloc(nth);
+            rc = ps_builder_add_value(b, ps_bytes_of(k, (size_t)n), (uint64_t)i);
+            added += rc == PS_OK;
+        }
+        ps_test_fail_alloc(0);
+        CHECK(rc == PS_OK || rc == PS_E_NOMEM);
+        if (rc) { /* refused only if the failure came after the trie changed */
+            int rc2 = ps_builder_add(b, ps_bytes_of("zzz", 3));
+            CHECK(rc2 == PS_OK || rc2 == PS_E_NOMEM);
+            CHECK_EQ(ps_space_count(s), added + (rc2 == PS_OK));
+        } else {
+            CHECK_EQ(ps_space_count(s), added);
+        }
+        for (int i = 0; i < added; i++) {
+            int n = snprintf(k, sizeof k, "atom-%05d-%s", i, i % 2 ? "tail" : "other-tail");
+            uint64_t v = 0;
+            if (ps_space_get_value(s, ps_bytes_of(k, (size_t)n), &v) != PS_OK || v != (uint64_t)i) {
+                t_failf(__FILE__, __LINE__, "nth %ld: atom %d lost", nth, i);
+                break;
+            }
+        }
+        ps_builder_free(b);
+        ps_space_free(s);
+    }
 }
 
 /* A reference: a sorted array of distinct byte strings. */
@@ -282,4 +323,42 @@ void t_space_long_edge(void)
     ps_space_free(s);
     ps_space_free(b);
     free(k);
+}
+
+/* Allocation failure inside insert (a new edge, a split, a value): an
+ * error, no node left allocated, the space unchanged and still usable. */
+void t_space_nomem(void)
+{
+    ps_space *s;
+    ps_space_stats before, after;
+    CHECK_OK(ps_space_new(&s));
+    char k[64];
+    for (int i = 0; i < 300; i++) {
+        int n = snprintf(k, sizeof k, "key-%03d-%s", i, i % 3 ? "long-suffix" : "x");
+        CHECK_OK(ps_space_set_value(s, ps_bytes_of(k, (size_t)n), (uint64_t)i));
+    }
+    int failures = 0;
+    for (long nth = 1; nth <= 3; nth++)
+        for (int i = 0; i < 400; i++) {
+            int n = snprintf(k, sizeof k, "key-%03d-%s-new-and-longer-%d", i % 350, "x", i);
+            ps_space_stats_get(s, &before);
+            ps_test_fail_alloc(nth);
+            int rc = ps_space_set_value(s, ps_bytes_of(k, (size_t)n), 1);
+            ps_test_fail_alloc(0);
+            if (rc == PS_OK)
+                continue;
+            failures++;
+            CHECK_EQ(rc, PS_E_NOMEM);
+            ps_space_stats_get(s, &after);
+            CHECK_EQ(after.paths, before.paths);
+            CHECK(!ps_space_contains(s, ps_bytes_of(k, (size_t)n)));
+        }
+    CHECK(failures > 0);
+    /* every original key is still there, with its value */
+    for (int i = 0; i < 300; i++) {
+        int n = snprintf(k, sizeof k, "key-%03d-%s", i, i % 3 ? "long-suffix" : "x");
+        uint64_t v = 0;
+        CHECK(ps_space_get_value(s, ps_bytes_of(k, (size_t)n), &v) == PS_OK && v == (uint64_t)i);
+    }
+    ps_space_free(s);
 }

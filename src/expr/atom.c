@@ -130,26 +130,29 @@ int ps_atom_print(ps_bytes a, ps_buf *o)
         }
         uint8_t t = s[i];
         uint64_t open = 0;
+        /* n: bytes after the tag; checked against what is left before use */
+        size_t left = a.len - i - 1, n = t > 0xC0 ? t & 63u : 0;
+        if (t == PS_TAG_WIDE_LIST || t == PS_TAG_LONG_SYMBOL)
+            n = left < 4 ? 4 : t == PS_TAG_WIDE_LIST ? 4 : 4 + (size_t)be32(s + i + 1);
+        if (n > left) {
+            rc = PS_E_TRUNCATED;
+            break;
+        }
         if (t < 0x40 || t == PS_TAG_WIDE_LIST) {
             open = t < 0x40 ? t : be32(s + i + 1);
-            i += t < 0x40 ? 1 : 5;
             rc = ps_buf_append(o, open ? "(" : "()", open ? 1 : 2);
         } else if (t == PS_TAG_LONG_SYMBOL) {
-            uint32_t len = be32(s + i + 1);
-            rc = ps_buf_append(o, s + i + 5, len);
-            i += 5 + (size_t)len;
+            rc = ps_buf_append(o, s + i + 5, n - 4);
         } else if (t >= 0x80 && t < 0xC0) {
             rc = put_var(o, t & 63u);
-            i++;
         } else if (t == 0xC0) {
             rc = put_var(o, nvars++ & 63u);
-            i++;
         } else if (t > 0xC0) {
-            rc = ps_buf_append(o, s + i + 1, t & 63u);
-            i += 1 + (t & 63u);
+            rc = ps_buf_append(o, s + i + 1, n);
         } else {
-            rc = PS_E_CORRUPT;
+            rc = PS_E_CORRUPT; /* reserved 0x42..0x7F */
         }
+        i += 1 + n;
         if (rc)
             break;
         if (open) {

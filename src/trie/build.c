@@ -24,6 +24,7 @@ struct ps_builder {
     spine_vec sp;
     ps_buf prev;
     int any;
+    int failed; /* an error left the spine behind the trie: no more adds */
 };
 
 int ps_builder_new(ps_space *s, ps_builder **out)
@@ -89,6 +90,8 @@ static int add(ps_builder *b, ps_bytes p, int has_value, uint64_t value)
     ps_space *s = b->s;
     int rc;
     size_t l = 0;
+    if (b->failed)
+        return b->failed;
     if (b->any) {
         ps_bytes prev = ps_buf_bytes(&b->prev);
         int c = ps_bytes_cmp(p, prev);
@@ -98,6 +101,14 @@ static int add(ps_builder *b, ps_bytes p, int has_value, uint64_t value)
             return PS_E_INVAL;
         l = lcp(prev.ptr, prev.len, p.ptr, p.len);
     }
+    /* Everything that can fail after the trie changes is reserved first, so
+     * a path is either fully added (and counted) or not added at all. */
+    uint64_t chain = 2 + p.len / MAX_EDGE;
+    if ((rc = spine_vec_reserve(&b->sp, chain)) ||
+        (has_value && s->nodes.len + chain > s->vals.len &&
+         (rc = u64_vec_reserve(&s->vals, s->nodes.len + chain - s->vals.len))) ||
+        (p.len > b->prev.len && (rc = ps_buf_reserve(&b->prev, p.len - b->prev.len))))
+        return rc;
     /* Pop to the deepest spine node whose edge starts before l. */
     uint32_t last_child = 0;
     while (b->sp.len > 1 && b->sp.data[b->sp.len - 1].start >= l)
@@ -105,7 +116,7 @@ static int add(ps_builder *b, ps_bytes p, int has_value, uint64_t value)
     spine *e = &b->sp.data[b->sp.len - 1];
     if (e->end > l) { /* l falls inside e's edge: split there */
         if ((rc = ps__split(s, e->node, (uint32_t)(l - e->start))))
-            return rc;
+            return b->failed = rc;
         e->end = l;
         last_child = s->nodes.data[e->node].child;
     }
@@ -113,18 +124,18 @@ static int add(ps_builder *b, ps_bytes p, int has_value, uint64_t value)
     if (p.len > l) {
         uint32_t first;
         if ((rc = ps__add_edge(s, p.ptr + l, p.len - l, M_TERM, &first, &leaf)))
-            return rc;
+            return b->failed = rc; /* the spine was popped: this builder is done */
         if (last_child)
             s->nodes.data[last_child].next = first;
         else
             s->nodes.data[at].child = first;
-        if ((rc = push_chain(b, first, l)))
-            return rc;
+        if ((rc = push_chain(b, first, l))) /* reserved above: cannot fail */
+            return b->failed = rc;
     } else {
         s->nodes.data[at].meta |= M_TERM; /* only the empty path, first */
     }
-    if (has_value && (rc = ps__set_val(s, leaf, value)))
-        return rc;
+    if (has_value && (rc = ps__set_val(s, leaf, value))) /* reserved above */
+        return b->failed = rc;
     ps_buf_clear(&b->prev, 0);
     if ((rc = ps_buf_append(&b->prev, p.ptr, p.len)))
         return rc;

@@ -77,7 +77,7 @@ int ps__node_alloc(ps_space *s, uint32_t *out)
     return PS_OK;
 }
 
-static void node_free(ps_space *s, uint32_t k)
+void ps__node_free(ps_space *s, uint32_t k)
 {
     node *n = &s->nodes.data[k];
     n->meta = FREE_META;
@@ -87,31 +87,48 @@ static void node_free(ps_space *s, uint32_t k)
     s->live_nodes--;
 }
 
+/* Frees a chain of unlinked nodes from k down through child links. */
+static void free_chain(ps_space *s, uint32_t k)
+{
+    while (k) {
+        uint32_t next = s->nodes.data[k].child;
+        ps__node_free(s, k);
+        k = next;
+    }
+}
+
 int ps__add_edge(ps_space *s, const uint8_t *p, size_t len, uint32_t flags,
                  uint32_t *first, uint32_t *last)
 {
-    uint32_t prev = 0;
-    int rc;
+    uint32_t prev = 0, head = 0;
+    int rc = PS_OK;
     while (len) {
         uint32_t k, take = len > MAX_EDGE ? MAX_EDGE : (uint32_t)len;
         if ((uint64_t)s->labels.len + take > PS_VEC_MAX_LEN)
-            return PS_E_OVERFLOW;
-        if ((rc = ps__node_alloc(s, &k)))
-            return rc;
+            rc = PS_E_OVERFLOW;
+        else
+            rc = ps__node_alloc(s, &k);
+        if (rc)
+            break;
         node *n = &s->nodes.data[k];
         n->lab = s->labels.len;
         n->meta = p[0] | take << LEN_SHIFT | (len == take ? flags : 0);
         n->child = n->next = 0;
-        if (take > 1 && (rc = byte_vec_extend(&s->labels, p + 1, take - 1)))
-            return rc;
         if (prev)
             s->nodes.data[prev].child = k;
         else
-            *first = k;
+            head = k;
         prev = k;
+        if (take > 1 && (rc = byte_vec_extend(&s->labels, p + 1, take - 1)))
+            break;
         p += take;
         len -= take;
     }
+    if (rc) { /* nothing half-built stays allocated */
+        free_chain(s, head);
+        return rc;
+    }
+    *first = head;
     *last = prev;
     return PS_OK;
 }
@@ -141,11 +158,9 @@ int ps__split(ps_space *s, uint32_t k, uint32_t i)
               (n->meta & (M_TERM | M_VAL));
     m->child = n->child;
     m->next = 0;
-    if (n->meta & M_VAL) {
-        if ((rc = ps__set_val(s, t, s->vals.data[k])))
-            return rc; /* t is allocated but unlinked: harmless, reused later */
-        m = &s->nodes.data[t];
-        m->meta |= M_VAL;
+    if ((n->meta & M_VAL) && (rc = ps__set_val(s, t, s->vals.data[k]))) {
+        ps__node_free(s, t);
+        return rc;
     }
     n->meta = n_first(n) | i << LEN_SHIFT;
     n->child = t;
@@ -270,7 +285,9 @@ int ps_space_set_value(ps_space *s, ps_bytes path, uint64_t value)
 {
     uint32_t k;
     int a = 0, rc = add_path(s, path, &k, &a);
-    return rc ? rc : ps__set_val(s, k, value);
+    if (rc == PS_OK && (rc = ps__set_val(s, k, value)) && a)
+        ps_space_remove(s, path, NULL); /* all or nothing; remove never allocates */
+    return rc;
 }
 
 /* Unlinks and frees childless, non-TERM nodes from k upward. Needs the
@@ -288,7 +305,7 @@ static void prune(ps_space *s, const uint8_t *p, size_t len)
         else
             nd[parent].child = nd[k].next;
         len -= n_len(&nd[k]);
-        node_free(s, k);
+        ps__node_free(s, k);
     }
 }
 

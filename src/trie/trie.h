@@ -62,6 +62,8 @@ static inline const uint8_t *n_tail(const ps_space *s, const node *n)
 
 /* Allocates a node (free list first); its index in *out. */
 int ps__node_alloc(ps_space *s, uint32_t *out);
+/* Puts node k on the free list. */
+void ps__node_free(ps_space *s, uint32_t k);
 /* A chain of nodes spelling p[0..len) (len >= 1) under no parent yet; the
  * first node's index in *first, the last (which gets `meta_flags`) in *last. */
 int ps__add_edge(ps_space *s, const uint8_t *p, size_t len, uint32_t flags,
