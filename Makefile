@@ -12,11 +12,11 @@ CFLAGS   ?= $(OPT)
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral -Wno-psabi
 PS_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -Iinclude -Isrc $(WARN) $(CFLAGS)
-LDLIBS   := -lpthread -lm
+LDLIBS   := -lisal -lz -lxxhash -lpthread -lm
 
 # Debian packages: build tools, the libraries the code links, and what the
 # benchmarks (allocator rows) and fuzzers (clang's libFuzzer) use.
-DEB_PKGS := gcc make pkg-config libc6-dev \
+DEB_PKGS := gcc make pkg-config libc6-dev zlib1g-dev libisal-dev libxxhash-dev \
             libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev
 
 LIB_SRC  := $(wildcard src/*/*.c)
@@ -92,7 +92,7 @@ fuzz: deps
 	@mkdir -p $(BUILD)/fuzz
 	@for t in $(FUZZ_TGT); do n=$$(basename $$t .c); \
 	  echo "CLANG $$n"; \
-	  $(CLANG) $(FUZZ_FLAGS) -o $(BUILD)/fuzz/$$n $$t $(LIB_SRC) -lpthread -lm || exit 1; done
+	  $(CLANG) $(FUZZ_FLAGS) -o $(BUILD)/fuzz/$$n $$t $(LIB_SRC) $(LDLIBS) || exit 1; done
 
 # ---- benchmarks
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/common.o $(STATIC)

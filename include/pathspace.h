@@ -565,6 +565,134 @@ int ps_iter_new(const ps_space *s, ps_bytes prefix, ps_iter **out);
 int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value);
 void ps_iter_free(ps_iter *it);
 
+/* ------------------------------------------------------------------ sinks */
+
+/* Where a writer's bytes go: write() must take all len bytes or fail
+ * (returning a ps_err). */
+typedef struct ps_sink {
+    int (*write)(void *ctx, const void *data, size_t len);
+    /* Overwrites bytes already written (ACT's root offset, known only at
+     * the end); NULL if the sink cannot. */
+    int (*patch)(void *ctx, uint64_t offset, const void *data, size_t len);
+    void *ctx;
+} ps_sink;
+
+/* A file descriptor (partial writes and EINTR are retried). patch is
+ * pwrite at that file offset, so a writer that patches (ACT) needs the
+ * descriptor to start at offset 0 of a regular file. */
+ps_sink ps_sink_fd(int fd);
+/* Appends to a ps_buf. */
+ps_sink ps_sink_buf(ps_buf *b);
+
+/* ------------------------------------------------------ MORK .paths files */
+
+/*
+ * MORK's .paths file (docs/mork-formats.md): one zlib stream of records
+ * [u32 LE length][path bytes], in sorted order, no values. The reader also
+ * takes the older gzip-wrapped files and reports any damage (corrupt or cut
+ * stream, checksum, a record running past the data, trailing bytes) as an
+ * error with its offset, never as a silent partial load.
+ */
+#define PS_PATHS_LEVEL_DEFAULT 7 /* MORK's */
+#define PS_PATHS_LEVEL_FAST (-1) /* isa-l igzip: ~10x zlib 7, ~15% larger */
+
+typedef struct ps_paths_opts {
+    int level;        /* zlib 0..9, or PS_PATHS_LEVEL_FAST            */
+    unsigned threads; /* compressing threads; 0 = one per CPU         */
+} ps_paths_opts;
+
+typedef struct ps_paths_stats {
+    uint64_t paths;      /* records                                    */
+    uint64_t raw_bytes;  /* decompressed: 4 * paths + path bytes       */
+    uint64_t file_bytes; /* compressed bytes written or consumed       */
+} ps_paths_stats;
+
+/* Streaming writer: records go in as given (the caller keeps them sorted
+ * for MORK), compressed in 1 MiB chunks on `threads` threads. Output is the
+ * same bytes whatever the thread count. opts NULL = level 7, all CPUs. */
+typedef struct ps_paths_writer ps_paths_writer;
+int ps_paths_writer_new(ps_sink out, const ps_paths_opts *opts, ps_paths_writer **w);
+int ps_paths_writer_add(ps_paths_writer *w, ps_bytes path);
+/* Flushes and ends the stream; st may be NULL. */
+int ps_paths_writer_finish(ps_paths_writer *w, ps_paths_stats *st);
+void ps_paths_writer_free(ps_paths_writer *w);
+
+/* Streaming reader over a whole file in memory (e.g. mmap; not copied) or a
+ * file descriptor (read in blocks). Memory is bounded by the longest record,
+ * which grows only as its bytes actually arrive. */
+typedef struct ps_paths_reader ps_paths_reader;
+int ps_paths_reader_new(const void *data, size_t len, ps_paths_reader **r);
+int ps_paths_reader_new_fd(int fd, ps_paths_reader **r);
+/* PS_OK and *path (valid until the next call), PS_E_EMPTY after the last
+ * record, or an error with d (offset = compressed byte offset; msg names the
+ * record and its decompressed offset). Errors are sticky. */
+int ps_paths_reader_next(ps_paths_reader *r, ps_bytes *path, ps_diag *d);
+void ps_paths_reader_stats(const ps_paths_reader *r, ps_paths_stats *st);
+void ps_paths_reader_free(ps_paths_reader *r);
+
+/* Every path of s, sorted. */
+int ps_space_write_paths(const ps_space *s, ps_sink out, const ps_paths_opts *opts,
+                         ps_paths_stats *st);
+/* Adds every record of r to s (bulk build when s is empty and the records
+ * are sorted, as MORK writes them; inserts otherwise). */
+int ps_space_read_paths(ps_space *s, ps_paths_reader *r, ps_diag *d);
+
+/* --------------------------------------------------------- MORK ACT files */
+
+/*
+ * MORK's ArenaCompactTree file, magic "ACTree03" (docs/mork-formats.md): a
+ * trie of byte-offset-addressed records, every key with a u64 value, queried
+ * in place. pathspace writes a path without a value as value 0 (as MORK
+ * does) and reads value 0 back as "no value".
+ */
+typedef struct ps_act_stats {
+    uint64_t paths;      /* keys (with a value)                        */
+    uint64_t file_bytes;
+    uint64_t branches;   /* branch node records                        */
+    uint64_t lines;      /* line node records                          */
+    uint64_t line_data;  /* distinct line byte strings written or seen */
+    uint64_t line_bytes; /* their bytes                                */
+    uint32_t merges;     /* append-only merge trailers (0: base file)  */
+} ps_act_stats;
+
+/* Streaming writer from strictly increasing paths (PS_E_INVAL otherwise),
+ * byte-for-byte PathMap's writer. Memory: the longest path plus the line
+ * dedup table, whatever the number of paths. */
+typedef struct ps_act_writer ps_act_writer;
+int ps_act_writer_new(ps_sink out, ps_act_writer **w);
+int ps_act_writer_add(ps_act_writer *w, ps_bytes path, uint64_t value);
+int ps_act_writer_finish(ps_act_writer *w, ps_act_stats *st);
+void ps_act_writer_free(ps_act_writer *w);
+int ps_space_write_act(const ps_space *s, ps_sink out, ps_act_stats *st);
+
+/* A read-only ACT file. Opening checks the magic and the root offset only
+ * (O(1)); every query checks each record it touches, so a hostile file gives
+ * PS_E_CORRUPT (d: offset and why), never a crash or an endless loop, with
+ * or without ps_act_verify. */
+typedef struct ps_act ps_act;
+int ps_act_open(const char *file, ps_act **a, ps_diag *d); /* mmap */
+int ps_act_open_mem(const void *data, size_t len, ps_act **a, ps_diag *d);
+void ps_act_close(ps_act *a);
+/* PS_OK (value may be NULL), PS_E_NOTFOUND, or PS_E_CORRUPT. */
+int ps_act_get(const ps_act *a, ps_bytes path, uint64_t *value, ps_diag *d);
+/* Keys under prefix, counted without building paths. */
+int ps_act_count(const ps_act *a, ps_bytes prefix, uint64_t *n, ps_diag *d);
+/* Checks every record reachable from the root once: well-formed, every
+ * offset backwards and inside the arena, child bytes ascending. st gets the
+ * record counts (st->paths is not filled: shared subtries make it a walk). */
+int ps_act_verify(const ps_act *a, ps_act_stats *st, ps_diag *d);
+
+/* Ordered iteration of the keys under prefix, zero-copy except for the
+ * path being assembled. */
+typedef struct ps_act_iter ps_act_iter;
+int ps_act_iter_new(const ps_act *a, ps_bytes prefix, ps_act_iter **it);
+/* PS_OK with *path (valid until the next call) and *value, PS_E_EMPTY at
+ * the end, or PS_E_CORRUPT with d. */
+int ps_act_iter_next(ps_act_iter *it, ps_bytes *path, uint64_t *value, ps_diag *d);
+void ps_act_iter_free(ps_act_iter *it);
+/* Adds every key (value 0 = none) to s; bulk build when s is empty. */
+int ps_space_read_act(ps_space *s, const ps_act *a, ps_diag *d);
+
 /* -------------------------------------------------------------- generator */
 
 /* Appends atoms [first, first + count) of the deterministic synthetic

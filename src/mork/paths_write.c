@@ -1,0 +1,277 @@
+/*
+ * paths_write.c - the .paths writer: one zlib stream, compressed in parallel.
+ *
+ * Records are packed into 1 MiB chunks. Each chunk is deflated on its own
+ * (raw deflate, primed with the previous chunk's last 32 KiB as dictionary,
+ * as pigz does, so the ratio barely moves) and ends with a sync flush, which
+ * byte-aligns it; the chunks then simply concatenate into one deflate stream
+ * behind a zlib header, closed by the combined Adler-32. Chunk boundaries
+ * depend only on the data, so the bytes are the same for any thread count.
+ * The producer never waits on a compressor unless every slot is busy.
+ */
+#include <isa-l/igzip_lib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "common/alloc.h"
+#include "common/workers.h"
+#include "pathspace.h"
+
+#define CHUNK (1u << 20)
+#define WINDOW 32768u
+
+typedef struct slot {
+    ps_task task; /* first: the task pointer is the slot pointer */
+    int level, last, rc;
+    uint8_t *raw; /* [dict: dict_len][payload: len] */
+    size_t dict_len, len;
+    uint8_t *out;
+    size_t out_cap, out_len;
+    uint32_t adler;
+    z_stream z;
+    int z_live;
+    uint8_t *isal_buf; /* igzip's level buffer */
+} slot;
+
+struct ps_paths_writer {
+    ps_sink sink;
+    int level, err, started;
+    ps_workers *pool;
+    slot *slots;
+    unsigned nslots, head, inflight; /* ring: head = oldest unwritten */
+    slot *cur;
+    uint32_t adler;
+    ps_paths_stats st;
+};
+
+static int zlib_chunk(slot *s)
+{
+    z_stream *z = &s->z;
+    int zr = s->z_live ? deflateReset(z)
+                       : deflateInit2(z, s->level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+    if (zr != Z_OK)
+        return PS_E_NOMEM;
+    s->z_live = 1;
+    if (s->dict_len && deflateSetDictionary(z, s->raw, (uInt)s->dict_len) != Z_OK)
+        return PS_E_INVAL;
+    z->next_in = s->raw + s->dict_len;
+    z->avail_in = (uInt)s->len;
+    z->next_out = s->out;
+    z->avail_out = (uInt)s->out_cap;
+    zr = deflate(z, s->last ? Z_FINISH : Z_SYNC_FLUSH);
+    if (zr != (s->last ? Z_STREAM_END : Z_OK) || z->avail_in)
+        return PS_E_INVAL;
+    s->out_len = s->out_cap - z->avail_out;
+    return PS_OK;
+}
+
+static int isal_chunk(slot *s)
+{
+    struct isal_zstream z;
+    isal_deflate_init(&z);
+    z.level = 1;
+    z.level_buf = s->isal_buf;
+    z.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
+    if (s->dict_len && isal_deflate_set_dict(&z, s->raw, (uint32_t)s->dict_len))
+        return PS_E_INVAL;
+    z.next_in = s->raw + s->dict_len;
+    z.avail_in = (uint32_t)s->len;
+    z.next_out = s->out;
+    z.avail_out = (uint32_t)s->out_cap;
+    z.end_of_stream = (uint16_t)s->last;
+    z.flush = s->last ? NO_FLUSH : SYNC_FLUSH;
+    if (isal_deflate(&z) != COMP_OK || z.avail_in ||
+        (s->last && z.internal_state.state != ZSTATE_END))
+        return PS_E_INVAL;
+    s->out_len = s->out_cap - z.avail_out;
+    return PS_OK;
+}
+
+static void compress_task(ps_task *t)
+{
+    slot *s = (slot *)t;
+    s->adler = (uint32_t)adler32(1, s->raw + s->dict_len, (uInt)s->len);
+    s->rc = s->level < 0 ? isal_chunk(s) : zlib_chunk(s);
+}
+
+static void slot_free(slot *s)
+{
+    if (s->z_live)
+        deflateEnd(&s->z);
+    free(s->raw);
+    free(s->out);
+    free(s->isal_buf);
+}
+
+static int slot_init(slot *s, int level)
+{
+    s->task.fn = compress_task;
+    s->level = level;
+    s->out_cap = CHUNK + CHUNK / 8 + 4096; /* > deflate's worst case for CHUNK */
+    s->raw = ps_malloc(WINDOW + CHUNK);
+    s->out = ps_malloc(s->out_cap);
+    if (level < 0)
+        s->isal_buf = ps_malloc(ISAL_DEF_LVL1_DEFAULT);
+    return s->raw && s->out && (level >= 0 || s->isal_buf) ? PS_OK : PS_E_NOMEM;
+}
+
+int ps_paths_writer_new(ps_sink out, const ps_paths_opts *o, ps_paths_writer **wp)
+{
+    int level = o ? o->level : PS_PATHS_LEVEL_DEFAULT;
+    unsigned threads = o && o->threads ? o->threads : ps_cpu_count();
+    if (level < PS_PATHS_LEVEL_FAST || level > 9 || threads > 256)
+        return PS_E_INVAL;
+    ps_paths_writer *w = ps_calloc(1, sizeof *w);
+    if (!w)
+        return PS_E_NOMEM;
+    w->sink = out;
+    w->level = level;
+    w->adler = 1;
+    w->nslots = 2 * threads;
+    w->slots = ps_calloc(w->nslots, sizeof *w->slots);
+    int rc = w->slots ? PS_OK : PS_E_NOMEM;
+    for (unsigned i = 0; i < w->nslots && !rc; i++)
+        rc = slot_init(&w->slots[i], level);
+    if (!rc)
+        rc = ps_workers_new(threads, &w->pool);
+    if (rc) {
+        ps_paths_writer_free(w);
+        return rc;
+    }
+    w->cur = &w->slots[0];
+    *wp = w;
+    return PS_OK;
+}
+
+/* zlib header: CM 8, 32K window, FLEVEL as zlib itself sets it. */
+static int write_header(ps_paths_writer *w)
+{
+    static const uint8_t flg[4] = { 0x01, 0x5E, 0x9C, 0xDA };
+    int l = w->level;
+    uint8_t h[2] = { 0x78, flg[l < 2 ? 0 : l < 6 ? 1 : l == 6 ? 2 : 3] };
+    w->started = 1;
+    w->st.file_bytes += 2;
+    return w->sink.write(w->sink.ctx, h, 2);
+}
+
+/* Waits for the oldest chunk in flight and writes it out. */
+static int drain_one(ps_paths_writer *w)
+{
+    slot *s = &w->slots[w->head];
+    ps_workers_wait(w->pool, &s->task);
+    w->head = (w->head + 1) % w->nslots;
+    w->inflight--;
+    if (w->err)
+        return w->err;
+    if (s->rc)
+        return w->err = s->rc;
+    w->adler = (uint32_t)adler32_combine(w->adler, s->adler, (z_off_t)s->len);
+    w->st.file_bytes += s->out_len;
+    if ((w->err = w->sink.write(w->sink.ctx, s->out, s->out_len)))
+        return w->err;
+    return PS_OK;
+}
+
+/* Hands the current chunk to the pool and starts the next one, primed with
+ * the last WINDOW bytes seen. */
+static int submit(ps_paths_writer *w, int last)
+{
+    slot *s = w->cur;
+    s->last = last;
+    if (!w->started && (w->err = write_header(w)))
+        return w->err;
+    ps_workers_submit(w->pool, &s->task);
+    w->inflight++;
+    if (w->inflight == w->nslots && drain_one(w))
+        return w->err;
+    if (last)
+        return PS_OK;
+    slot *n = &w->slots[(w->head + w->inflight) % w->nslots];
+    size_t have = s->dict_len + s->len;
+    n->dict_len = have < WINDOW ? have : WINDOW;
+    memcpy(n->raw, s->raw + have - n->dict_len, n->dict_len);
+    n->len = 0;
+    w->cur = n;
+    return PS_OK;
+}
+
+static int put(ps_paths_writer *w, const uint8_t *p, size_t n)
+{
+    while (n) {
+        slot *s = w->cur;
+        size_t k = CHUNK - s->len < n ? CHUNK - s->len : n;
+        memcpy(s->raw + s->dict_len + s->len, p, k);
+        s->len += k;
+        p += k;
+        n -= k;
+        if (s->len == CHUNK && submit(w, 0))
+            return w->err;
+    }
+    return PS_OK;
+}
+
+int ps_paths_writer_add(ps_paths_writer *w, ps_bytes path)
+{
+    if (w->err)
+        return w->err;
+    if (path.len > UINT32_MAX)
+        return PS_E_OVERFLOW;
+    uint8_t len[4];
+    ps_write_le32(len, (uint32_t)path.len);
+    if (put(w, len, 4) || put(w, path.ptr, path.len))
+        return w->err;
+    w->st.paths++;
+    w->st.raw_bytes += 4 + path.len;
+    return PS_OK;
+}
+
+int ps_paths_writer_finish(ps_paths_writer *w, ps_paths_stats *st)
+{
+    if (w->err || submit(w, 1))
+        return w->err;
+    while (w->inflight)
+        if (drain_one(w))
+            return w->err;
+    uint8_t tail[4] = { (uint8_t)(w->adler >> 24), (uint8_t)(w->adler >> 16),
+                        (uint8_t)(w->adler >> 8), (uint8_t)w->adler };
+    w->st.file_bytes += 4;
+    if ((w->err = w->sink.write(w->sink.ctx, tail, 4)))
+        return w->err;
+    w->err = PS_E_INVAL; /* finished: no more adds */
+    if (st)
+        *st = w->st;
+    return PS_OK;
+}
+
+void ps_paths_writer_free(ps_paths_writer *w)
+{
+    if (!w)
+        return;
+    ps_workers_free(w->pool); /* waits for tasks still running */
+    for (unsigned i = 0; w->slots && i < w->nslots; i++)
+        slot_free(&w->slots[i]);
+    free(w->slots);
+    free(w);
+}
+
+int ps_space_write_paths(const ps_space *s, ps_sink out, const ps_paths_opts *o,
+                         ps_paths_stats *st)
+{
+    ps_paths_writer *w;
+    ps_iter *it;
+    ps_bytes p;
+    int rc = ps_paths_writer_new(out, o, &w);
+    if (rc)
+        return rc;
+    if (!(rc = ps_iter_new(s, ps_bytes_of(NULL, 0), &it))) {
+        while ((rc = ps_iter_next(it, &p, NULL, NULL)) == PS_OK)
+            if ((rc = ps_paths_writer_add(w, p)))
+                break;
+        ps_iter_free(it);
+    }
+    if (rc == PS_E_EMPTY)
+        rc = ps_paths_writer_finish(w, st);
+    ps_paths_writer_free(w);
+    return rc;
+}
