@@ -21,13 +21,51 @@ void input_close(input *in);
 FILE *output_open(const char *path);
 int output_close(FILE *f, const char *path);
 
-/* Loads a source (any format pathspace reads; MeTTa text now) into s. */
-int load_source(ps_space *s, const char *path, int quiet);
+/* Formats the CLI reads and writes (docs/mork-formats.md). */
+typedef enum fmt { FMT_NONE, FMT_METTA, FMT_PATHS, FMT_ACT } fmt;
+fmt fmt_parse(const char *name);    /* "metta", "paths", "act" */
+fmt fmt_from_ext(const char *path); /* .metta .paths .upaths .paths.gz .act */
+const char *fmt_name(fmt f);
+/* f if given, else by extension, else by content; FMT_NONE for stdin. */
+fmt fmt_detect(const char *path, fmt f);
 
-/* Writes every atom of s as MeTTa text, one per line. */
-int dump_space(const ps_space *s, FILE *f);
+/* Loads MeTTa text (from a mapped input) into s. */
+int load_metta(ps_space *s, const input *in, int quiet);
+/* Loads a file of format f (FMT_NONE: by extension, else by content). */
+int load_source(ps_space *s, const char *path, fmt f, int quiet);
 
-int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A SRC: an ACT is queried in place, other formats are loaded. */
+typedef struct src {
+    const char *name;
+    fmt f;
+    ps_space *s;
+    ps_act *a;
+} src;
+int src_open(src *x, const char *path, fmt f);
+void src_close(src *x);
+
+typedef struct cursor {
+    ps_iter *si;
+    ps_act_iter *ai;
+} cursor;
+int cursor_open(cursor *c, const src *x, ps_bytes prefix);
+int cursor_next(cursor *c, const src *x, ps_bytes *p, uint64_t *value);
+void cursor_close(cursor *c);
+
+/* Writing a DEST. */
+typedef struct wopts {
+    const char *out;
+    fmt from, to;
+    int level;        /* .paths: zlib 0..9 or PS_PATHS_LEVEL_FAST */
+    unsigned threads; /* .paths compressors, 0 = all CPUs */
+    int skip_ext, quiet;
+} wopts;
+/* Parses one option of convert/import at argv[*i]: 1 if taken, 0 if not
+ * an output option, -1 after reporting a bad value. */
+int wopts_arg(wopts *o, int argc, char **argv, int *i);
+int write_dest(const src *x, const wopts *o);
+
+int die(const char *msg, ...) __attribute__((format(printf, 1, 2)));
 int has_help(int argc, char **argv, const char *usage);
 
 int cmd_import(int argc, char **argv);
@@ -36,5 +74,7 @@ int cmd_count(int argc, char **argv);
 int cmd_contains(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -1,78 +1,61 @@
-/* cmd_space.c - import, dump, count, contains, stats. */
+/* cmd_space.c - import, dump, count, contains, stats: on any SRC format
+ * (an ACT is answered in place, without loading it). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-/* Loads one SRC into a fresh space; NULL (after a message) on failure. */
-static ps_space *open_src(const char *path)
-{
-    ps_space *s;
-    if (ps_space_new(&s)) {
-        die("out of memory");
-        return NULL;
-    }
-    if (load_source(s, path, 1)) {
-        ps_space_free(s);
-        return NULL;
-    }
-    return s;
-}
-
 static const char import_usage[] =
-    "usage: pathspace import FILE... [-o OUT] [--quiet]\n"
-    "  Reads MeTTa text (FILE or - for stdin) into one space; with -o writes it to\n"
-    "  OUT (- for stdout) as MeTTa text, one atom per line in trie order. Prints a\n"
-    "  summary on stderr, and a progress bar while reading a large input on a terminal.\n";
+    "usage: pathspace import FILE... [-o OUT] [--to FMT] [--level L] [--threads N]\n"
+    "                        [--skip-extended] [--quiet]\n"
+    "  Reads every FILE (MeTTa text, .paths or .act; - for stdin) into one space,\n"
+    "  and with -o writes it to OUT in the format of its extension (or --to; MeTTa\n"
+    "  text by default). Output options: see 'pathspace convert --help'. Prints a\n"
+    "  summary on stderr, and a progress bar while reading a large text on a terminal.\n";
 
 int cmd_import(int argc, char **argv)
 {
-    const char *out = NULL;
-    int quiet = 0, nin = 0;
+    wopts o = { .level = PS_PATHS_LEVEL_DEFAULT };
+    int nin = 0, rc = 0;
     if (has_help(argc, argv, import_usage))
         return 0;
-    ps_space *s;
-    if (ps_space_new(&s))
+    src x = { .name = "space" };
+    if (ps_space_new(&x.s))
         return die("out of memory");
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))
-            quiet = 1;
-    int rc = 0;
+            o.quiet = 1;
     for (int i = 1; i < argc && !rc; i++) {
-        if (!strcmp(argv[i], "-o")) {
-            if (++i == argc)
-                rc = die("import: -o needs a file name");
-            out = argv[i];
-        } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
-        } else if (argv[i][0] == '-' && argv[i][1]) {
+        int w = wopts_arg(&o, argc, argv, &i);
+        if (w < 0)
+            rc = 1;
+        else if (w == 0 && argv[i][0] == '-' && argv[i][1])
             rc = die("import: unknown option %s (see --help)", argv[i]);
-        } else {
-            nin++;
-            rc = load_source(s, argv[i], quiet);
-        }
+        else if (w == 0 && ++nin)
+            rc = load_source(x.s, argv[i], o.from, o.quiet);
     }
     if (!rc && !nin)
         rc = die("import: no input files (see --help)");
-    if (!rc && out) {
-        FILE *f = output_open(out);
-        rc = !f || dump_space(s, f);
-        if (f)
-            rc |= output_close(f, out);
+    if (!rc && o.out) {
+        if (o.to == FMT_NONE)
+            o.to = fmt_from_ext(o.out);
+        if (o.to == FMT_NONE)
+            o.to = FMT_METTA;
+        rc = write_dest(&x, &o);
     }
-    if (!rc && !quiet) {
+    if (!rc && !o.quiet) {
         ps_space_stats st;
-        ps_space_stats_get(s, &st);
-        fprintf(stderr, "imported %llu atoms (%llu path bytes) from %d file(s)%s%s\n",
-                (unsigned long long)st.paths, (unsigned long long)st.path_bytes, nin,
-                out ? ", wrote " : "", out ? out : "");
+        ps_space_stats_get(x.s, &st);
+        fprintf(stderr, "imported %llu atoms (%llu path bytes) from %d file(s)\n",
+                (unsigned long long)st.paths, (unsigned long long)st.path_bytes, nin);
     }
-    ps_space_free(s);
+    src_close(&x);
     return rc;
 }
 
-/* The common start of the SRC commands: --help, the argument count, and the
- * load. Returns -1 with *s set to go on, otherwise the exit code. */
-static int start(int argc, char **argv, const char *usage, int nargs, ps_space **s)
+/* The common start of the SRC commands: --help, the argument count, the
+ * open. Returns -1 with x open to go on, otherwise the exit code. */
+static int start(int argc, char **argv, const char *usage, int nargs, src *x)
 {
     if (has_help(argc, argv, usage))
         return 0;
@@ -80,34 +63,42 @@ static int start(int argc, char **argv, const char *usage, int nargs, ps_space *
         fputs(usage, stderr);
         return 2;
     }
-    *s = open_src(argv[1]);
-    return *s ? -1 : 1;
+    return src_open(x, argv[1], FMT_NONE) ? 1 : -1;
 }
 
 int cmd_dump(int argc, char **argv)
 {
     static const char u[] = "usage: pathspace dump SRC\n"
-                            "  Prints every atom of SRC (a file, or - for stdin) as MeTTa text,\n"
-                            "  one per line, in MORK's order and conventions.\n";
-    ps_space *s;
-    int r = start(argc, argv, u, 1, &s);
+                            "  Prints every atom of SRC (MeTTa text, .paths or .act; - for stdin)\n"
+                            "  as MeTTa text, one per line, in MORK's order and conventions.\n";
+    src x;
+    int r = start(argc, argv, u, 1, &x);
     if (r >= 0)
         return r;
-    int rc = dump_space(s, stdout) | output_close(stdout, "-");
-    ps_space_free(s);
+    wopts o = { .out = "-", .to = FMT_METTA, .quiet = 1 };
+    int rc = write_dest(&x, &o);
+    src_close(&x);
     return rc;
 }
 
 int cmd_count(int argc, char **argv)
 {
     static const char u[] = "usage: pathspace count SRC\n  Prints the number of distinct atoms.\n";
-    ps_space *s;
-    int r = start(argc, argv, u, 1, &s);
+    src x;
+    int r = start(argc, argv, u, 1, &x);
     if (r >= 0)
         return r;
-    printf("%llu\n", (unsigned long long)ps_space_count(s));
-    ps_space_free(s);
-    return 0;
+    uint64_t n = 0;
+    ps_diag d = { 0 };
+    int rc = x.a ? ps_act_count(x.a, ps_bytes_of(NULL, 0), &n, &d) : PS_OK;
+    if (!x.a)
+        n = ps_space_count(x.s);
+    if (rc)
+        rc = die("%s: %s (byte offset %llu)", x.name, d.msg, (unsigned long long)d.offset);
+    else
+        printf("%llu\n", (unsigned long long)n);
+    src_close(&x);
+    return rc;
 }
 
 int cmd_contains(int argc, char **argv)
@@ -115,63 +106,107 @@ int cmd_contains(int argc, char **argv)
     static const char u[] =
         "usage: pathspace contains SRC ATOM\n"
         "  Exit 0 and print 'yes' if SRC holds ATOM (MeTTa text; variable names do not\n"
-        "  matter, only their positions), exit 1 and print 'no' if not.\n";
+        "  matter, only their positions), exit 1 and print 'no' if not, 2 on error.\n";
     ps_buf atom = { 0 };
-    ps_diag d;
+    ps_diag d = { 0 };
     if (argc == 3 && ps_atom_parse(argv[2], strlen(argv[2]), &atom, &d)) {
         ps_buf_free(&atom);
         return die("ATOM:%u:%u: %s", d.line, d.col, d.msg) + 1; /* 2: not "no" */
     }
-    ps_space *s;
-    int r = start(argc, argv, u, 2, &s);
+    src x;
+    int r = start(argc, argv, u, 2, &x);
     if (r >= 0) {
         ps_buf_free(&atom);
         return r == 1 ? 2 : r; /* 1 means "no" here */
     }
-    int yes = ps_space_contains(s, ps_buf_bytes(&atom));
-    puts(yes ? "yes" : "no");
-    ps_space_free(s);
+    int yes, rc = 0;
+    if (x.a) {
+        int g = ps_act_get(x.a, ps_buf_bytes(&atom), NULL, &d);
+        yes = g == PS_OK;
+        if (g && g != PS_E_NOTFOUND)
+            rc = die("%s: %s (byte offset %llu)", x.name, d.msg, (unsigned long long)d.offset) + 1;
+    } else {
+        yes = ps_space_contains(x.s, ps_buf_bytes(&atom));
+    }
+    if (!rc)
+        puts(yes ? "yes" : "no");
+    src_close(&x);
     ps_buf_free(&atom);
-    return yes ? 0 : 1;
+    return rc ? rc : yes ? 0 : 1;
 }
 
-/* Atoms that MORK's encoding cannot hold (symbols > 63 bytes, lists > 63). */
-static uint64_t count_extended(const ps_space *s)
+/* Atoms that MORK's encoding cannot hold, and the path bytes. */
+static int scan(const src *x, uint64_t *paths, uint64_t *bytes, uint64_t *ext)
 {
-    ps_iter *it;
+    cursor c;
     ps_bytes a;
-    uint64_t n = 0;
-    if (ps_iter_new(s, ps_bytes_of(NULL, 0), &it))
-        return 0;
-    while (ps_iter_next(it, &a, NULL, NULL) == PS_OK)
-        n += !ps_atom_is_mork(a);
-    ps_iter_free(it);
-    return n;
+    uint64_t v;
+    int r;
+    *paths = *bytes = *ext = 0;
+    if (cursor_open(&c, x, ps_bytes_of(NULL, 0)))
+        return 1;
+    while ((r = cursor_next(&c, x, &a, &v)) == 0) {
+        size_t n;
+        *paths += 1;
+        *bytes += a.len;
+        *ext += ps_atom_check(a, &n, NULL) == PS_OK && n == a.len && !ps_atom_is_mork(a);
+    }
+    cursor_close(&c);
+    return r > 0;
 }
 
-int cmd_stats(int argc, char **argv)
+static void space_stats(const ps_space *s)
 {
-    static const char u[] = "usage: pathspace stats SRC\n"
-                            "  Prints atoms, path bytes, trie nodes, stored edge bytes and the\n"
-                            "  memory of the space's arenas.\n";
-    ps_space *s;
-    int r = start(argc, argv, u, 1, &s);
-    if (r >= 0)
-        return r;
     ps_space_stats st;
     ps_space_stats_get(s, &st);
     double n = st.paths ? (double)st.paths : 1;
-    printf("atoms        %llu\n", (unsigned long long)st.paths);
-    printf("path bytes   %llu (%.1f per atom)\n", (unsigned long long)st.path_bytes,
-           (double)st.path_bytes / n);
     printf("trie nodes   %llu (%.2f per atom)\n", (unsigned long long)st.nodes,
            (double)st.nodes / n);
     printf("edge bytes   %llu (%.1f%% of path bytes)\n", (unsigned long long)st.label_bytes,
            st.path_bytes ? 100.0 * (double)st.label_bytes / (double)st.path_bytes : 0.0);
     printf("memory       %llu bytes (%.1f per atom)\n", (unsigned long long)st.mem_bytes,
            (double)st.mem_bytes / n);
-    printf("beyond MORK  %llu atoms need the long-symbol/wide-list extension\n",
-           (unsigned long long)count_extended(s));
-    ps_space_free(s);
+}
+
+static int act_stats(const src *x)
+{
+    ps_act_stats st;
+    ps_diag d = { 0 };
+    int rc = ps_act_verify(x->a, &st, &d);
+    if (rc)
+        return die("%s: %s (byte offset %llu)", x->name, d.msg, (unsigned long long)d.offset);
+    printf("file bytes   %llu\n", (unsigned long long)st.file_bytes);
+    printf("records      %llu branch, %llu line\n", (unsigned long long)st.branches,
+           (unsigned long long)st.lines);
+    printf("line data    %llu distinct, %llu bytes\n", (unsigned long long)st.line_data,
+           (unsigned long long)st.line_bytes);
+    printf("merges       %u\n", st.merges);
     return 0;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    static const char u[] = "usage: pathspace stats SRC\n"
+                            "  Prints atoms and path bytes; for a loaded space its trie nodes,\n"
+                            "  edge bytes and memory; for an ACT its records and line data.\n";
+    src x;
+    int r = start(argc, argv, u, 1, &x);
+    if (r >= 0)
+        return r;
+    uint64_t paths, bytes, ext;
+    int rc = scan(&x, &paths, &bytes, &ext);
+    if (!rc) {
+        printf("format       %s\n", fmt_name(x.f));
+        printf("atoms        %llu\n", (unsigned long long)paths);
+        printf("path bytes   %llu (%.1f per atom)\n", (unsigned long long)bytes,
+               paths ? (double)bytes / (double)paths : 0.0);
+        if (x.a)
+            rc = act_stats(&x);
+        else
+            space_stats(x.s);
+        printf("beyond MORK  %llu atoms need the long-symbol/wide-list extension\n",
+               (unsigned long long)ext);
+    }
+    src_close(&x);
+    return rc;
 }

@@ -11,12 +11,12 @@
 
 #include "cli.h"
 
-int die(const char *fmt, ...)
+int die(const char *msg, ...)
 {
     va_list ap;
     fputs("pathspace: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    va_start(ap, msg);
+    vfprintf(stderr, msg, ap);
     va_end(ap);
     fputc('\n', stderr);
     return 1;
@@ -150,16 +150,13 @@ static void progress_show(progress *p, size_t done, int final)
             final ? "\n" : "");
 }
 
-int load_source(ps_space *s, const char *path, int quiet)
+int load_metta(ps_space *s, const input *inp, int quiet)
 {
-    input in;
-    if (input_open(&in, path))
-        return 1;
+    input in = *inp;
+    const char *path = in.name;
     ps_parser *p;
-    if (ps_parser_new(&p)) {
-        input_close(&in);
+    if (ps_parser_new(&p))
         return die("out of memory");
-    }
     ps_parser_reset(p, in.data, in.len);
     progress pr = { !quiet && isatty(2) && in.len > (16u << 20), now(), 0, in.len };
     ps_bytes a;
@@ -174,31 +171,10 @@ int load_source(ps_space *s, const char *path, int quiet)
     }
     progress_show(&pr, in.len, 1);
     ps_parser_free(p);
-    input_close(&in);
     if (rc == PS_E_PARSE || rc == PS_E_LIMIT)
         return die("%s:%u:%u: %s (byte %llu)", path, d.line, d.col, d.msg,
                    (unsigned long long)d.offset);
     if (rc != PS_E_EMPTY)
         return die("%s: %s", path, ps_strerror(rc));
     return 0;
-}
-
-int dump_space(const ps_space *s, FILE *f)
-{
-    ps_iter *it;
-    ps_bytes a;
-    ps_buf line = { 0 };
-    int rc = ps_iter_new(s, ps_bytes_of(NULL, 0), &it);
-    while (rc == PS_OK && (rc = ps_iter_next(it, &a, NULL, NULL)) == PS_OK) {
-        ps_buf_clear(&line, 0);
-        if ((rc = ps_atom_print(a, &line)) || (rc = ps_buf_append(&line, "\n", 1)))
-            break;
-        if (fwrite(ps_buf_data(&line), 1, line.len, f) != line.len) {
-            rc = PS_E_IO;
-            break;
-        }
-    }
-    ps_iter_free(it);
-    ps_buf_free(&line);
-    return rc == PS_E_EMPTY ? 0 : die("dump failed: %s", ps_strerror(rc));
 }

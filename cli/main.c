@@ -12,11 +12,13 @@ static const struct {
     int (*fn)(int, char **);
     const char *what;
 } cmds[] = {
-    { "import", cmd_import, "MeTTa text into a space, optionally written out" },
+    { "import", cmd_import, "files of any format into one space, optionally written out" },
     { "dump", cmd_dump, "print every atom as MeTTa text" },
     { "count", cmd_count, "number of distinct atoms" },
     { "contains", cmd_contains, "is an atom in the space (exit 0/1)" },
     { "stats", cmd_stats, "atoms, path bytes, trie nodes, memory" },
+    { "convert", cmd_convert, "between MeTTa text, .paths and .act" },
+    { "verify", cmd_verify, "check a whole file, print what it holds" },
     { "gen", cmd_gen, "write a synthetic knowledge base of N atoms" },
 };
 

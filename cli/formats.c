@@ -1,0 +1,345 @@
+/*
+ * formats.c - file formats in the CLI: telling them apart, opening a SRC
+ * (MeTTa text and .paths are loaded into a space; an ACT is queried in place
+ * through its mapping), iterating it, and writing a DEST in any format.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+fmt fmt_parse(const char *name)
+{
+    if (!name)
+        return FMT_NONE;
+    if (!strcmp(name, "metta"))
+        return FMT_METTA;
+    if (!strcmp(name, "paths"))
+        return FMT_PATHS;
+    if (!strcmp(name, "act"))
+        return FMT_ACT;
+    return FMT_NONE;
+}
+
+const char *fmt_name(fmt f)
+{
+    static const char *names[] = { "?", "metta", "paths", "act" };
+    return names[f];
+}
+
+fmt fmt_from_ext(const char *path)
+{
+    if (ends_with(path, ".metta"))
+        return FMT_METTA;
+    if (ends_with(path, ".paths") || ends_with(path, ".upaths") || ends_with(path, ".paths.gz"))
+        return FMT_PATHS;
+    if (ends_with(path, ".act"))
+        return FMT_ACT;
+    return FMT_NONE;
+}
+
+/* By content: ACT magic, a zlib or gzip header, else text. */
+static fmt sniff(const uint8_t *p, size_t n)
+{
+    if (n >= 8 && !memcmp(p, "ACTree03", 8))
+        return FMT_ACT;
+    if (n >= 2 && ((p[0] == 0x1F && p[1] == 0x8B) ||
+                   ((p[0] & 0x0F) == 8 && (p[0] * 256u + p[1]) % 31 == 0)))
+        return FMT_PATHS;
+    return FMT_METTA;
+}
+
+static int diag_die(const char *name, const ps_diag *d, int rc)
+{
+    if (d->line)
+        return die("%s:%u:%u: %s", name, d->line, d->col, d->msg);
+    return die("%s: %s: %s (byte offset %llu)", name, ps_strerror(rc), d->msg,
+               (unsigned long long)d->offset);
+}
+
+static int load_paths(ps_space *s, const input *in)
+{
+    ps_paths_reader *r;
+    ps_diag d = { 0 };
+    if (ps_paths_reader_new(in->data, in->len, &r))
+        return die("out of memory");
+    int rc = ps_space_read_paths(s, r, &d);
+    ps_paths_reader_free(r);
+    return rc ? diag_die(in->name, &d, rc) : 0;
+}
+
+static int load_act(ps_space *s, const input *in)
+{
+    ps_act *a;
+    ps_diag d = { 0 };
+    int rc = ps_act_open_mem(in->data, in->len, &a, &d);
+    if (!rc) {
+        rc = ps_space_read_act(s, a, &d);
+        ps_act_close(a);
+    }
+    return rc ? diag_die(in->name, &d, rc) : 0;
+}
+
+/* Loads one opened input; f FMT_NONE = tell by content (*told gets it). */
+static int load_input(ps_space *s, const input *in, fmt f, int quiet, fmt *told)
+{
+    if (f == FMT_NONE)
+        f = sniff(in->data, in->len);
+    *told = f;
+    return f == FMT_PATHS ? load_paths(s, in) : f == FMT_ACT ? load_act(s, in)
+                                                              : load_metta(s, in, quiet);
+}
+
+int load_source(ps_space *s, const char *path, fmt f, int quiet)
+{
+    input in;
+    fmt told;
+    if (input_open(&in, path))
+        return 1;
+    int rc = load_input(s, &in, f == FMT_NONE ? fmt_from_ext(path) : f, quiet, &told);
+    input_close(&in);
+    return rc;
+}
+
+fmt fmt_detect(const char *path, fmt f)
+{
+    if (f == FMT_NONE)
+        f = fmt_from_ext(path);
+    if (f == FMT_NONE && strcmp(path, "-")) {
+        uint8_t head[8];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, head, sizeof head) : -1;
+        if (fd >= 0)
+            close(fd);
+        f = n < 0 ? FMT_METTA : sniff(head, (size_t)n); /* open errors come later */
+    }
+    return f; /* FMT_NONE only for stdin: sniffed once read */
+}
+
+int src_open(src *x, const char *path, fmt f)
+{
+    memset(x, 0, sizeof *x);
+    x->name = path;
+    f = fmt_detect(path, f);
+    x->f = f == FMT_NONE ? FMT_METTA : f;
+    if (f == FMT_ACT && strcmp(path, "-")) {
+        ps_diag d = { 0 };
+        int rc = ps_act_open(path, &x->a, &d);
+        if (rc == PS_E_IO)
+            return die("%s: %s", path, strerror(errno));
+        return rc ? diag_die(path, &d, rc) : 0;
+    }
+    if (ps_space_new(&x->s))
+        return die("out of memory");
+    input in;
+    if (input_open(&in, path)) {
+        src_close(x);
+        return 1;
+    }
+    int rc = load_input(x->s, &in, f, 1, &x->f);
+    input_close(&in);
+    if (rc)
+        src_close(x);
+    return rc;
+}
+
+void src_close(src *x)
+{
+    ps_space_free(x->s);
+    ps_act_close(x->a);
+    memset(x, 0, sizeof *x);
+}
+
+int cursor_open(cursor *c, const src *x, ps_bytes prefix)
+{
+    memset(c, 0, sizeof *c);
+    int rc = x->a ? ps_act_iter_new(x->a, prefix, &c->ai) : ps_iter_new(x->s, prefix, &c->si);
+    return rc ? die("%s: cannot iterate (%s)", x->name, ps_strerror(rc)) : 0;
+}
+
+/* 0 with the next path, -1 at the end, 1 after reporting an error. */
+int cursor_next(cursor *c, const src *x, ps_bytes *p, uint64_t *value)
+{
+    ps_diag d = { 0 };
+    int has = 0, rc;
+    if (c->ai) {
+        rc = ps_act_iter_next(c->ai, p, value, &d);
+    } else {
+        rc = ps_iter_next(c->si, p, &has, value);
+        if (!has)
+            *value = 0;
+    }
+    if (rc == PS_E_EMPTY)
+        return -1;
+    return rc ? diag_die(x->name, &d, rc) : 0;
+}
+
+void cursor_close(cursor *c)
+{
+    ps_iter_free(c->si);
+    ps_act_iter_free(c->ai);
+}
+
+/* ------------------------------------------------------------- writing */
+
+/* An atom MORK's encoding cannot hold (it passed our checker and uses an
+ * extension tag). Paths that are not atoms at all pass through. */
+static int beyond_mork(ps_bytes p)
+{
+    size_t n;
+    return ps_atom_check(p, &n, NULL) == PS_OK && n == p.len && !ps_atom_is_mork(p);
+}
+
+typedef struct dest {
+    const wopts *o;
+    ps_sink sink;
+    ps_buf buf; /* metta text, or a whole ACT bound for a pipe */
+    int fd;
+    ps_paths_writer *pw;
+    ps_act_writer *aw;
+    uint64_t atoms, skipped, bytes;
+} dest;
+
+static int flush_text(dest *t, int force)
+{
+    if (!force && t->buf.len < (1u << 20))
+        return PS_OK;
+    int rc = t->sink.write(t->sink.ctx, ps_buf_data(&t->buf), t->buf.len);
+    t->bytes += t->buf.len;
+    ps_buf_clear(&t->buf, 0);
+    return rc;
+}
+
+static int dest_add(dest *t, ps_bytes p, uint64_t v, const char *name)
+{
+    if (t->o->to != FMT_METTA && beyond_mork(p)) {
+        if (t->o->skip_ext) {
+            t->skipped++;
+            return 0;
+        }
+        ps_buf txt = { 0 };
+        ps_atom_print(p, &txt);
+        die("%s: atom %llu needs pathspace's long-symbol/wide-list extension, which %s "
+            "cannot hold (MORK truncates symbols over 63 bytes):\n  %.*s%s\n"
+            "use --skip-extended to leave such atoms out",
+            name, (unsigned long long)t->atoms + t->skipped + 1, fmt_name(t->o->to),
+            (int)(txt.len < 120 ? txt.len : 120), (const char *)ps_buf_data(&txt),
+            txt.len > 120 ? "..." : "");
+        ps_buf_free(&txt);
+        return 1;
+    }
+    int rc;
+    if (t->o->to == FMT_PATHS) {
+        rc = ps_paths_writer_add(t->pw, p);
+    } else if (t->o->to == FMT_ACT) {
+        rc = ps_act_writer_add(t->aw, p, v);
+    } else {
+        rc = ps_atom_print(p, &t->buf);
+        if (!rc)
+            rc = ps_buf_append(&t->buf, "\n", 1);
+        if (!rc)
+            rc = flush_text(t, 0);
+        if (rc == PS_E_TRUNCATED || rc == PS_E_CORRUPT)
+            return die("%s: path %llu is not an atom, so it has no MeTTa text", name,
+                       (unsigned long long)t->atoms + 1);
+    }
+    if (rc)
+        return die("%s: %s", t->o->out, ps_strerror(rc));
+    t->atoms++;
+    return 0;
+}
+
+static int dest_begin(dest *t)
+{
+    const wopts *o = t->o;
+    t->sink = ps_sink_fd(t->fd);
+    if (o->to == FMT_ACT && t->fd == 1)
+        t->sink = ps_sink_buf(&t->buf); /* a pipe cannot be patched */
+    ps_paths_opts po = { o->level, o->threads };
+    int rc = o->to == FMT_PATHS ? ps_paths_writer_new(t->sink, &po, &t->pw)
+             : o->to == FMT_ACT ? ps_act_writer_new(t->sink, &t->aw)
+                                : PS_OK;
+    return rc ? die("%s: %s", o->out, ps_strerror(rc)) : 0;
+}
+
+static int dest_end(dest *t)
+{
+    ps_paths_stats ps;
+    ps_act_stats as;
+    int rc = PS_OK;
+    if (t->pw && !(rc = ps_paths_writer_finish(t->pw, &ps)))
+        t->bytes = ps.file_bytes;
+    if (t->aw && !(rc = ps_act_writer_finish(t->aw, &as)))
+        t->bytes = as.file_bytes;
+    if (!rc && t->o->to == FMT_ACT && t->fd == 1) {
+        ps_sink out = ps_sink_fd(1);
+        rc = out.write(out.ctx, ps_buf_data(&t->buf), t->buf.len);
+    }
+    if (!rc && t->o->to == FMT_METTA)
+        rc = flush_text(t, 1);
+    return rc ? die("%s: write failed (%s)", t->o->out, ps_strerror(rc)) : 0;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Writes every path of x to o->out through a temporary file renamed into
+ * place on success, so a failed write never leaves a partial OUT. */
+int write_dest(const src *x, const wopts *o)
+{
+    dest t = { .o = o, .fd = 1 };
+    char tmp[4096] = "";
+    double t0 = now();
+    if (strcmp(o->out, "-")) {
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", o->out, (long)getpid());
+        t.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (t.fd < 0)
+            return die("%s: %s", tmp, strerror(errno));
+    }
+    cursor c;
+    ps_bytes p;
+    uint64_t v;
+    int rc = dest_begin(&t), more = 0;
+    if (!rc && !(rc = cursor_open(&c, x, ps_bytes_of(NULL, 0)))) {
+        while ((more = cursor_next(&c, x, &p, &v)) == 0 && !(rc = dest_add(&t, p, v, x->name)))
+            ;
+        rc |= more > 0;
+        cursor_close(&c);
+    }
+    if (!rc)
+        rc = dest_end(&t);
+    ps_paths_writer_free(t.pw);
+    ps_act_writer_free(t.aw);
+    ps_buf_free(&t.buf);
+    if (t.fd != 1 && close(t.fd) && !rc)
+        rc = die("%s: %s", tmp, strerror(errno));
+    if (*tmp && !rc && rename(tmp, o->out))
+        rc = die("%s: %s", o->out, strerror(errno));
+    if (*tmp && rc)
+        unlink(tmp);
+    if (!rc && !o->quiet) {
+        fprintf(stderr, "wrote %s: %llu atoms, %llu bytes as %s in %.3f s", o->out,
+                (unsigned long long)t.atoms, (unsigned long long)t.bytes, fmt_name(o->to),
+                now() - t0);
+        if (t.skipped)
+            fprintf(stderr, "; skipped %llu atoms beyond MORK's encoding",
+                    (unsigned long long)t.skipped);
+        fputc('\n', stderr);
+    }
+    return rc;
+}
