@@ -158,7 +158,8 @@ static int verify_act(const char *path)
         ps_act_close(a);
     }
     if (rc)
-        return die("%s: %s: %s", path, ps_strerror(rc), d.msg);
+        return die("%s: %s: %s (byte offset %llu)", path, ps_strerror(rc), d.msg,
+                   (unsigned long long)d.offset);
     printf("%s: ok: ACTree03, %llu keys, %llu branch + %llu line records, %llu line data "
            "(%llu bytes), %u merges\n",
            path, (unsigned long long)n, (unsigned long long)st.branches,

@@ -16,7 +16,12 @@
     X(expr_check_rejects) X(expr_random_roundtrip)                             \
     X(space_basic) X(space_values) X(space_random_vs_ref) X(space_builder)     \
     X(space_long_edge) X(space_nomem)     \
-    X(space_builder_nomem)
+    X(space_builder_nomem)                                                     \
+    X(act_worked_examples) X(act_varint) X(act_random_vs_ref)                  \
+    X(act_writer_rejects) X(act_space_roundtrip) X(act_merge_trailer)          \
+    X(act_hostile) X(act_golden_rejects)                                       \
+    X(paths_spec_example) X(paths_big_logic) X(paths_straddle) X(paths_gzip)   \
+    X(paths_damage) X(paths_golden_rejects)
 
 #define X(n) void t_##n(void);
 TEST_CASES

@@ -67,8 +67,11 @@ int act_parse(const ps_act *a, uint64_t off, uint64_t limit, act_rec *r, ps_diag
     const uint8_t *p = a->base + off;
     uint64_t avail = limit - off, k = 1, n, v;
     uint8_t h = p[0];
-    memset(r, 0, sizeof *r);
     r->off = off;
+    r->value = r->child = r->line_len = 0;
+    r->line = r->kids = NULL;
+    r->nkids = 0;
+    r->has_child = 0;
     r->is_line = h >> 7;
     r->has_value = h >> 6 & 1;
     if (r->has_value) {
@@ -84,6 +87,9 @@ int act_parse(const ps_act *a, uint64_t off, uint64_t limit, act_rec *r, ps_diag
             if (!(n = act_varint_get(p + k, avail - k, &v)) || !act_back(off, v, &r->child))
                 return bad(d, off, "line child offset not backwards in the arena");
             k += n;
+            /* the child and the line data are two cache misses far apart:
+             * start the child's now so they overlap */
+            __builtin_prefetch(a->base + r->child);
         }
         uint64_t lo, len;
         if (!(n = act_varint_get(p + k, avail - k, &v)) || !act_back(off, v, &lo))
@@ -102,6 +108,7 @@ int act_parse(const ps_act *a, uint64_t off, uint64_t limit, act_rec *r, ps_diag
             if (!(n = act_varint_get(p + k, avail - k, &v)) || !act_back(off, v, &r->child))
                 return bad(d, off, "first child offset not backwards in the arena");
             k += n;
+            __builtin_prefetch(a->base + r->child); /* the sibling run comes next */
             if (!branch_kids(p + k, avail - k, r, &n))
                 return bad(d, off, "child bytes truncated, unordered, or mask under 32");
             k += n;
@@ -114,6 +121,8 @@ int act_parse(const ps_act *a, uint64_t off, uint64_t limit, act_rec *r, ps_diag
 /* Index of child byte x in a branch, or -1. */
 int act_kid_index(const act_rec *r, uint8_t x)
 {
+    if (r->nkids == 0)
+        return -1;
     if (r->nkids < ACT_MASKED) {
         const uint8_t *q = memchr(r->kids, x, r->nkids);
         return q ? (int)(q - r->kids) : -1;
@@ -127,16 +136,49 @@ int act_kid_index(const act_rec *r, uint8_t x)
     return idx + __builtin_popcountll(w & ((1ull << (x & 63)) - 1));
 }
 
-/* The record of child `idx` of branch r: walk the sibling run. */
+/* Bytes of a varint from its first byte. */
+static inline unsigned vlen(uint8_t f)
+{
+    return f < 248 ? 1 : f - 246u;
+}
+
+/* The end of the record at off, read no further than limit: only its own
+ * bytes (never its line data, a cache miss elsewhere in the file), for
+ * stepping over siblings. 0 if it does not fit. Far from the limit, no
+ * per-field bounds checks are needed: a record is at most 1 + 3 * 9 or
+ * 1 + 2 * 9 + 32 bytes. */
+static inline uint64_t act_skip(const ps_act *a, uint64_t off, uint64_t limit)
+{
+    const uint8_t *p = a->base + off;
+    uint64_t avail = limit - off, k = 1;
+    uint8_t h = p[0];
+    unsigned fields = h & ACT_LINE ? (h >> 6 & 1) + (h & ACT_CHILD) + 1 /* value, child, line */
+                                   : (h >> 6 & 1) + ((h & 63) != 0);  /* value, first child */
+    if (avail >= 64) {
+        while (fields--)
+            k += vlen(p[k]);
+    } else {
+        while (fields--) {
+            if (k >= avail)
+                return 0;
+            k += vlen(p[k]);
+        }
+    }
+    if (!(h & ACT_LINE))
+        k += (h & 63) == ACT_MASKED ? 32 : (h & 63);
+    return k <= avail ? off + k : 0;
+}
+
+/* The record of child `idx` of branch r: step over the siblings before it
+ * (they must lie before r), then parse it in full. */
 int act_kid(const ps_act *a, const act_rec *r, int idx, act_rec *c, ps_diag *d)
 {
     uint64_t at = r->child;
-    for (int i = 0;; i++) {
-        int rc = act_parse(a, at, r->off, c, d);
-        if (rc || i == idx)
-            return rc;
-        at = c->end;
+    for (int i = 0; i < idx; i++) {
+        if (at < ACT_HDR || at >= r->off || !(at = act_skip(a, at, r->off)))
+            return bad(d, at, "sibling run runs past its parent");
     }
+    return act_parse(a, at, r->off, c, d);
 }
 
 /* ---------------------------------------------------------------- open */

@@ -36,7 +36,7 @@ static int check_trailers(const ps_act *a, ps_act_stats *st, ps_diag *d)
             return ps_diag_set(d, PS_E_CORRUPT, NULL, at + 8, "merge trailer's previous root out of range");
         if (!prev)
             return PS_OK;
-        if (prev < ACT_HDR || prev + ACT_TRAILER > at)
+        if (prev < ACT_HDR || prev > at - ACT_TRAILER)
             return ps_diag_set(d, PS_E_CORRUPT, NULL, at, "merge trailer chain does not point backwards");
         at = prev;
         st->merges++;

@@ -156,9 +156,21 @@ static int have_more_input(ps_paths_reader *r)
     return r->z.avail_in > 0;
 }
 
-/* The stream ended: only another gzip member may follow. */
+/* The stream ended. isa-l reads ahead into its bit buffer, so first give
+ * back the whole bytes it took past the end; then only another gzip member
+ * may follow. */
 static int stream_end(ps_paths_reader *r, ps_diag *d)
 {
+    uint32_t ahead = r->z.read_in_length > 0 ? (uint32_t)r->z.read_in_length / 8 : 0;
+    const uint8_t *base = r->inbuf ? r->inbuf : r->in;
+    uint64_t end = in_off(r) - ahead;
+    if (ahead > (uint64_t)(r->z.next_in - base))
+        return fail(r, d, PS_E_CORRUPT, end, "bytes after the end of the compressed stream",
+                    r->out_base + r->end);
+    r->z.next_in -= ahead;
+    r->z.avail_in += ahead;
+    r->z.read_in = 0;
+    r->z.read_in_length = 0;
     if (!have_more_input(r)) {
         r->finished = 1;
         return PS_OK;
