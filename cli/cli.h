@@ -64,6 +64,8 @@ typedef struct wopts {
  * an output option, -1 after reporting a bad value. */
 int wopts_arg(wopts *o, int argc, char **argv, int *i);
 int write_dest(const src *x, const wopts *o);
+/* An atom that needs pathspace's extension tags (MORK cannot hold it). */
+int beyond_mork(ps_bytes p);
 
 int die(const char *msg, ...) __attribute__((format(printf, 1, 2)));
 int has_help(int argc, char **argv, const char *usage);

@@ -146,10 +146,9 @@ static int scan(const src *x, uint64_t *paths, uint64_t *bytes, uint64_t *ext)
     if (cursor_open(&c, x, ps_bytes_of(NULL, 0)))
         return 1;
     while ((r = cursor_next(&c, x, &a, &v)) == 0) {
-        size_t n;
         *paths += 1;
         *bytes += a.len;
-        *ext += ps_atom_check(a, &n, NULL) == PS_OK && n == a.len && !ps_atom_is_mork(a);
+        *ext += beyond_mork(a);
     }
     cursor_close(&c);
     return r > 0;

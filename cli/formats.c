@@ -195,7 +195,7 @@ void cursor_close(cursor *c)
 
 /* An atom MORK's encoding cannot hold (it passed our checker and uses an
  * extension tag). Paths that are not atoms at all pass through. */
-static int beyond_mork(ps_bytes p)
+int beyond_mork(ps_bytes p)
 {
     size_t n;
     return ps_atom_check(p, &n, NULL) == PS_OK && n == p.len && !ps_atom_is_mork(p);

@@ -11,11 +11,6 @@
 
 PS_VEC_DEFINE(fz_u16v, uint16_t)
 
-#define REQUIRE(c)                                                             \
-    do {                                                                       \
-        if (!(c))                                                              \
-            abort();                                                           \
-    } while (0)
 
 enum { REF_MAX = 1 << 14 };
 

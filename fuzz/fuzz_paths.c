@@ -10,11 +10,6 @@
 #include "pathspace.h"
 #include "fuzz.h"
 
-#define REQUIRE(c)                                                             \
-    do {                                                                       \
-        if (!(c))                                                              \
-            abort();                                                           \
-    } while (0)
 
 static void decode(const uint8_t *data, size_t size)
 {
