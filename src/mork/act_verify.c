@@ -11,11 +11,12 @@
 #include "common/alloc.h"
 #include "common/diag.h"
 
-typedef struct pending {
+/* A reference to check: a record and the offset it must end by. */
+typedef struct ref {
     uint64_t off, limit;
-} pending;
+} ref;
 
-PS_VEC_DEFINE(pending_vec, pending)
+PS_VEC_DEFINE(ref_vec, ref)
 
 static int seen(uint8_t *bits, uint64_t off)
 {
@@ -43,7 +44,7 @@ static int check_trailers(const ps_act *a, ps_act_stats *st, ps_diag *d)
     }
 }
 
-static int visit(const ps_act *a, pending p, uint8_t *recs, uint8_t *lines, pending_vec *todo,
+static int visit(const ps_act *a, ref p, uint8_t *recs, uint8_t *lines, ref_vec *todo,
                  ps_act_stats *st, ps_diag *d)
 {
     act_rec r, c;
@@ -58,7 +59,7 @@ static int visit(const ps_act *a, pending p, uint8_t *recs, uint8_t *lines, pend
             st->line_bytes += r.line_len;
         }
         if (r.has_child && !seen(recs, r.child))
-            return pending_vec_push(todo, (pending){ r.child, r.off });
+            return ref_vec_push(todo, (ref){ r.child, r.off });
         return PS_OK;
     }
     st->branches++;
@@ -72,7 +73,7 @@ static int visit(const ps_act *a, pending p, uint8_t *recs, uint8_t *lines, pend
     for (unsigned i = 0; i < n; i++, at = c.end) {
         if ((rc = act_parse(a, at, r.off, &c, d)))
             return rc;
-        if (!seen(recs, at) && (rc = pending_vec_push(todo, (pending){ at, r.off })))
+        if (!seen(recs, at) && (rc = ref_vec_push(todo, (ref){ at, r.off })))
             return rc;
     }
     return PS_OK;
@@ -86,17 +87,17 @@ int ps_act_verify(const ps_act *a, ps_act_stats *st_out, ps_diag *d)
         return rc;
     size_t nb = (size_t)(a->arena_end >> 3) + 1;
     uint8_t *recs = ps_calloc(nb, 1), *lines = ps_calloc(nb, 1);
-    pending_vec todo = { 0 };
+    ref_vec todo = { 0 };
     rc = recs && lines ? PS_OK : PS_E_NOMEM;
     if (!rc) {
         seen(recs, a->root);
-        rc = pending_vec_push(&todo, (pending){ a->root, a->arena_end });
+        rc = ref_vec_push(&todo, (ref){ a->root, a->arena_end });
     }
     while (!rc && todo.len) {
-        pending p = *pending_vec_ptr(&todo, --todo.len);
+        ref p = *ref_vec_ptr(&todo, --todo.len);
         rc = visit(a, p, recs, lines, &todo, &st, d);
     }
-    pending_vec_free(&todo);
+    ref_vec_free(&todo);
     free(recs);
     free(lines);
     if (!rc && st_out)
