@@ -179,6 +179,12 @@ void t_paths_straddle(void)
     }
     close(fd);
     unlink(tmpl);
+    /* a descriptor that cannot be read is an I/O error, not an empty file */
+    ps_paths_reader *bad;
+    int dir = open("tests", O_RDONLY);
+    CHECK(dir >= 0);
+    CHECK_RC(ps_paths_reader_new_fd(dir, &bad), PS_E_IO);
+    close(dir);
     for (size_t i = 0; i < N; i++)
         free(store[i]);
     ps_buf_free(&out);

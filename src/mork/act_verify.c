@@ -44,25 +44,36 @@ static int check_trailers(const ps_act *a, ps_act_stats *st, ps_diag *d)
     }
 }
 
-static int visit(const ps_act *a, ref p, uint8_t *recs, uint8_t *lines, ref_vec *todo,
-                 ps_act_stats *st, ps_diag *d)
+/* The walk: records and line data already counted, references to check. */
+typedef struct walk {
+    const ps_act *a;
+    uint8_t *recs, *lines; /* bitmaps over arena offsets */
+    ref_vec stack;
+    ps_act_stats st;
+} walk;
+
+static int push(walk *w, uint64_t off, uint64_t limit)
 {
-    act_rec r, c;
-    int rc = act_parse(a, p.off, p.limit, &r, d);
+    return seen(w->recs, off) ? PS_OK : ref_vec_push(&w->stack, (ref){ off, limit });
+}
+
+/* Parses one record in full and queues the records it refers to. Siblings
+ * are only stepped over here; each is parsed in full when its turn comes. */
+static int visit(walk *w, ref p, ps_diag *d)
+{
+    act_rec r;
+    int rc = act_parse(w->a, p.off, p.limit, &r, d);
     if (rc)
         return rc;
     if (r.is_line) {
-        st->lines++;
-        uint64_t lo = (uint64_t)(r.line - a->base);
-        if (!seen(lines, lo)) {
-            st->line_data++;
-            st->line_bytes += r.line_len;
+        w->st.lines++;
+        if (!seen(w->lines, (uint64_t)(r.line - w->a->base))) {
+            w->st.line_data++;
+            w->st.line_bytes += r.line_len;
         }
-        if (r.has_child && !seen(recs, r.child))
-            return ref_vec_push(todo, (ref){ r.child, r.off });
-        return PS_OK;
+        return r.has_child ? push(w, r.child, r.off) : PS_OK;
     }
-    st->branches++;
+    w->st.branches++;
     unsigned n = r.nkids;
     if (n == ACT_MASKED) {
         n = 0;
@@ -70,37 +81,33 @@ static int visit(const ps_act *a, ref p, uint8_t *recs, uint8_t *lines, ref_vec 
             n += (unsigned)__builtin_popcountll(ps_read_le64(r.kids + 8 * i));
     }
     uint64_t at = r.child;
-    for (unsigned i = 0; i < n; i++, at = c.end) {
-        if ((rc = act_parse(a, at, r.off, &c, d)))
-            return rc;
-        if (!seen(recs, at) && (rc = ref_vec_push(todo, (ref){ at, r.off })))
-            return rc;
+    for (unsigned i = 0; i < n && !rc; i++) {
+        if (at < ACT_HDR || at >= r.off)
+            return ps_diag_set(d, PS_E_CORRUPT, NULL, r.off,
+                               "sibling run runs past its parent at offset %llu",
+                               (unsigned long long)r.off);
+        rc = push(w, at, r.off);
+        at = act_skip(w->a, at, r.off);
     }
-    return PS_OK;
+    return rc;
 }
 
 int ps_act_verify(const ps_act *a, ps_act_stats *st_out, ps_diag *d)
 {
-    ps_act_stats st = { .file_bytes = a->len };
-    int rc = check_trailers(a, &st, d);
+    walk w = { .a = a, .st = { .file_bytes = a->len } };
+    int rc = check_trailers(a, &w.st, d);
     if (rc)
         return rc;
     size_t nb = (size_t)(a->arena_end >> 3) + 1;
-    uint8_t *recs = ps_calloc(nb, 1), *lines = ps_calloc(nb, 1);
-    ref_vec todo = { 0 };
-    rc = recs && lines ? PS_OK : PS_E_NOMEM;
-    if (!rc) {
-        seen(recs, a->root);
-        rc = ref_vec_push(&todo, (ref){ a->root, a->arena_end });
-    }
-    while (!rc && todo.len) {
-        ref p = *ref_vec_ptr(&todo, --todo.len);
-        rc = visit(a, p, recs, lines, &todo, &st, d);
-    }
-    ref_vec_free(&todo);
-    free(recs);
-    free(lines);
+    w.recs = ps_calloc(nb, 1);
+    w.lines = ps_calloc(nb, 1);
+    rc = w.recs && w.lines ? push(&w, a->root, a->arena_end) : PS_E_NOMEM;
+    while (!rc && w.stack.len)
+        rc = visit(&w, *ref_vec_ptr(&w.stack, --w.stack.len), d);
+    ref_vec_free(&w.stack);
+    free(w.recs);
+    free(w.lines);
     if (!rc && st_out)
-        *st_out = st;
+        *st_out = w.st;
     return rc;
 }

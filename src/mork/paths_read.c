@@ -31,7 +31,7 @@ struct ps_paths_reader {
     int fd; /* fd mode: read INBLK blocks into inbuf */
     uint8_t *inbuf;
     uint64_t in_base; /* compressed offset of the block in z */
-    int in_eof, finished, gzip, err;
+    int in_eof, finished, gzip, err, read_err;
     ps_diag errd;
     uint8_t *win;
     size_t pos, end;   /* unread window bytes [pos, end) */
@@ -149,8 +149,13 @@ static int have_more_input(ps_paths_reader *r)
 {
     if (r->z.avail_in)
         return 1;
-    if (r->inbuf && !r->in_eof && read_block(r) == PS_OK)
+    if (r->inbuf && !r->in_eof) {
+        if (read_block(r) != PS_OK) {
+            r->read_err = 1;
+            return 0;
+        }
         return r->z.avail_in > 0;
+    }
     if (!r->inbuf)
         feed_mem(r);
     return r->z.avail_in > 0;
@@ -172,6 +177,8 @@ static int stream_end(ps_paths_reader *r, ps_diag *d)
     r->z.read_in = 0;
     r->z.read_in_length = 0;
     if (!have_more_input(r)) {
+        if (r->read_err)
+            return fail(r, d, PS_E_IO, in_off(r), "read error", r->out_base + r->end);
         r->finished = 1;
         return PS_OK;
     }
@@ -230,7 +237,8 @@ static int inflate_more(ps_paths_reader *r, ps_diag *d)
                     r->z.block_state == ISAL_BLOCK_FINISH;
         stalls = moved ? 0 : stalls + 1;
         if (stalls > 2 && !have_more_input(r))
-            return fail(r, d, PS_E_TRUNCATED, in_off(r), "compressed stream ends early",
+            return fail(r, d, r->read_err ? PS_E_IO : PS_E_TRUNCATED, in_off(r),
+                        r->read_err ? "read error" : "compressed stream ends early",
                         r->out_base + r->end);
     }
     return PS_OK;
