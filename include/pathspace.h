@@ -693,6 +693,112 @@ void ps_act_iter_free(ps_act_iter *it);
 /* Adds every key (value 0 = none) to s; bulk build when s is empty. */
 int ps_space_read_act(ps_space *s, const ps_act *a, ps_diag *d);
 
+/* ------------------------------------------------------ MTTS snapshots */
+
+/*
+ * pathspace's own snapshot, magic "MTTS" (docs/format-snapshot.md): sorted
+ * paths front-coded into independent chunks, each compressed and
+ * checksummed, written and read in parallel, with an index of every chunk's
+ * first path so one chunk answers a lookup. The fastest way to save and
+ * reopen a space, and the payload of checkpoints.
+ */
+#define PS_SNAP_VERSION 1
+#define PS_SNAP_CHUNK_DEFAULT (256u << 10) /* raw bytes per chunk */
+#define PS_SNAP_CHUNK_MIN (4u << 10)
+#define PS_SNAP_CHUNK_MAX (64u << 20)     /* also the longest path, less 16 */
+
+typedef enum ps_codec {
+    PS_CODEC_AUTO = 0, /* chosen by priority and size (docs/format-snapshot.md) */
+    PS_CODEC_NONE,
+    PS_CODEC_LZ4,      /* level 1 (default): LZ4; 2..12: LZ4HC          */
+    PS_CODEC_ZSTD,     /* level -7..22 (0: default 1)                   */
+    PS_CODEC_ZLIB      /* level 1..9 (0: default 6)                     */
+} ps_codec;
+
+typedef enum ps_priority {
+    PS_PRIORITY_BALANCED = 0,
+    PS_PRIORITY_SPEED,
+    PS_PRIORITY_SIZE
+} ps_priority;
+
+typedef enum ps_checksum {
+    PS_CHECKSUM_XXH3 = 0, /* XXH3-64: ~10 GB/s                          */
+    PS_CHECKSUM_BLAKE2B   /* BLAKE2b-256 (libsodium): ~0.9 GB/s, cryptographic */
+} ps_checksum;
+
+/* Zero-initialised = balanced priority, XXH3, all CPUs, default chunks. */
+typedef struct ps_snap_opts {
+    int codec;           /* ps_codec; AUTO = by priority               */
+    int level;           /* 0 = the codec's (or priority's) default    */
+    int priority;        /* ps_priority, used when codec is AUTO       */
+    int checksum;        /* ps_checksum                                */
+    unsigned threads;    /* compressing threads; 0 = one per CPU       */
+    uint32_t chunk_size; /* raw bytes per chunk; 0 = default           */
+    uint64_t size_hint;  /* expected path bytes, for AUTO (0 = unknown) */
+} ps_snap_opts;
+
+/* What a snapshot holds (from its trailer, or what a writer wrote). */
+typedef struct ps_snap_info {
+    uint16_t version;
+    int codec, level, checksum; /* ps_codec (never AUTO), its level, ps_checksum */
+    int values;                 /* some path has a value                */
+    uint32_t chunk_size;        /* the writer's target                  */
+    uint64_t paths;
+    uint64_t path_bytes;        /* sum of path lengths                  */
+    uint64_t chunks;
+    uint64_t raw_bytes;         /* front-coded bytes before compression */
+    uint64_t file_bytes;
+} ps_snap_info;
+
+/* The codec and level opts resolve to for `size` path bytes: the
+ * priority table, exposed so callers and the CLI can show the choice. */
+int ps_snap_resolve(const ps_snap_opts *opts, uint64_t size, int *codec, int *level);
+
+/* Streaming writer from strictly increasing paths (PS_E_INVAL otherwise).
+ * Memory: about 2 x threads x chunk_size, plus the index (one first path
+ * per chunk). Output is the same bytes whatever the thread count. The
+ * header's counts are patched at the end when the sink can patch; without
+ * patch they read "unknown" and the trailer has them. */
+typedef struct ps_snap_writer ps_snap_writer;
+int ps_snap_writer_new(ps_sink out, const ps_snap_opts *opts, ps_snap_writer **w);
+int ps_snap_writer_add(ps_snap_writer *w, ps_bytes path);
+int ps_snap_writer_add_value(ps_snap_writer *w, ps_bytes path, uint64_t value);
+/* Writes the last chunk, the index and the trailer; info may be NULL. */
+int ps_snap_writer_finish(ps_snap_writer *w, ps_snap_info *info);
+void ps_snap_writer_free(ps_snap_writer *w);
+int ps_space_write_snap(const ps_space *s, ps_sink out, const ps_snap_opts *opts,
+                        ps_snap_info *info);
+
+/* A read-only snapshot. Opening checks header, index and trailer against
+ * the file checksum, in O(index); each chunk's own checksum is checked
+ * whenever the chunk is decoded. Errors: PS_E_VERSION (newer version,
+ * unknown flags, non-zero reserved bits), PS_E_CHECKSUM (d->msg names the
+ * chunk, or "header/index"), PS_E_CORRUPT, PS_E_TRUNCATED; d->offset is the
+ * file offset. Paths handed out stay valid until the next call on the
+ * same handle or iterator. A handle serves one thread at a time. */
+typedef struct ps_snap ps_snap;
+int ps_snap_open(const char *file, ps_snap **out, ps_diag *d); /* mmap */
+int ps_snap_open_mem(const void *data, size_t len, ps_snap **out, ps_diag *d);
+void ps_snap_close(ps_snap *s);
+void ps_snap_info_get(const ps_snap *s, ps_snap_info *info);
+/* Looks the path up in the one chunk that can hold it: PS_OK (has_value,
+ * value may be NULL), PS_E_NOTFOUND, or an error with d. */
+int ps_snap_get(ps_snap *s, ps_bytes path, int *has_value, uint64_t *value, ps_diag *d);
+/* Decodes every chunk (on `threads` threads, 0 = one per CPU) and checks
+ * all of it: checksums, entries, order across chunks, counts. */
+int ps_snap_verify(const ps_snap *s, unsigned threads, ps_diag *d);
+
+/* Ordered iteration under prefix, one chunk decoded at a time, no space. */
+typedef struct ps_snap_iter ps_snap_iter;
+int ps_snap_iter_new(const ps_snap *s, ps_bytes prefix, ps_snap_iter **it);
+int ps_snap_iter_next(ps_snap_iter *it, ps_bytes *path, int *has_value, uint64_t *value,
+                      ps_diag *d);
+void ps_snap_iter_free(ps_snap_iter *it);
+
+/* Adds every path (and value) to sp: chunks decoded on `threads` threads
+ * while this one bulk-builds (sp empty) or inserts (otherwise). */
+int ps_space_read_snap(ps_space *sp, const ps_snap *s, unsigned threads, ps_diag *d);
+
 /* -------------------------------------------------------------- generator */
 
 /* Appends atoms [first, first + count) of the deterministic synthetic

@@ -21,7 +21,9 @@
     X(act_writer_rejects) X(act_space_roundtrip) X(act_merge_trailer)          \
     X(act_hostile) X(act_golden_rejects)                                       \
     X(paths_spec_example) X(paths_big_logic) X(paths_straddle) X(paths_gzip)   \
-    X(paths_damage) X(paths_golden_rejects)
+    X(paths_damage) X(paths_golden_rejects)                                    \
+    X(snap_roundtrip) X(snap_edges) X(snap_writer_rejects) X(snap_determinism) \
+    X(snap_corruption) X(snap_version_flags) X(snap_hostile) X(snap_big_logic)
 
 #define X(n) void t_##n(void);
 TEST_CASES

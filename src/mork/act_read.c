@@ -9,17 +9,14 @@
  * loop, and no read leaves the mapping (we never rely on the 8 bytes of
  * padding MORK's reader over-reads into).
  */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "act.h"
 #include "act_read.h"
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "common/mapfile.h"
 
 static int bad(ps_diag *d, uint64_t off, const char *why)
 {
@@ -198,25 +195,13 @@ int ps_act_open_mem(const void *data, size_t len, ps_act **ap, ps_diag *d)
 
 int ps_act_open(const char *file, ps_act **ap, ps_diag *d)
 {
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st)) {
-        if (fd >= 0)
-            close(fd);
-        return ps_diag_set(d, PS_E_IO, NULL, 0, "cannot open");
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size < ACT_HDR + 1 + ACT_PAD) {
-        close(fd);
-        return ps_diag_set(d, S_ISREG(st.st_mode) ? PS_E_TRUNCATED : PS_E_INVAL, NULL, 0,
-                           S_ISREG(st.st_mode) ? "file too short for an ACT" : "not a regular file");
-    }
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED)
-        return ps_diag_set(d, PS_E_IO, NULL, 0, "cannot map the file");
-    int rc = ps_act_open_mem(m, (size_t)st.st_size, ap, d);
+    const void *m;
+    size_t len;
+    int rc = ps__map_file(file, &m, &len, d);
     if (rc)
-        munmap(m, (size_t)st.st_size);
+        return rc;
+    if ((rc = ps_act_open_mem(m, len, ap, d)))
+        ps__unmap_file(m, len);
     else
         (*ap)->mapped = 1;
     return rc;
@@ -227,7 +212,7 @@ void ps_act_close(ps_act *a)
     if (!a)
         return;
     if (a->mapped)
-        munmap((void *)a->base, a->len);
+        ps__unmap_file(a->base, a->len);
     free(a);
 }
 

@@ -107,6 +107,13 @@ int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value)
                 memcpy(o + 1, n_tail(s, n), el - 1);
         }
         if (n->next && !f.no_sibling) {
+            /* Siblings are visited soon and sit anywhere in the arena: start
+             * loading this one's edge bytes and the node after it now, so
+             * the misses overlap instead of forming a chain. */
+            const node *sn = &s->nodes.data[n->next];
+            if (s->labels.data)
+                __builtin_prefetch(s->labels.data + sn->lab);
+            __builtin_prefetch(&s->nodes.data[sn->next]);
             iframe sib = { n->next, 0, f.depth };
             if ((rc = iframe_vec_push(&it->st, sib)))
                 return rc;

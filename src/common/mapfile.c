@@ -1,0 +1,46 @@
+/* mapfile.c - mapping a whole file read-only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "mapfile.h"
+
+int ps__map_file(const char *file, const void **data, size_t *len, ps_diag *d)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st)) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        errno = e;
+        return ps_diag_set(d, PS_E_IO, NULL, 0, "cannot open");
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return ps_diag_set(d, PS_E_INVAL, NULL, 0, "not a regular file");
+    }
+    *data = NULL;
+    *len = (size_t)st.st_size;
+    if (*len) {
+        void *m = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
+        if (m == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return ps_diag_set(d, PS_E_IO, NULL, 0, "cannot map the file");
+        }
+        *data = m;
+    }
+    close(fd);
+    return PS_OK;
+}
+
+void ps__unmap_file(const void *data, size_t len)
+{
+    if (data)
+        munmap((void *)data, len);
+}
