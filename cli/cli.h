@@ -22,9 +22,9 @@ FILE *output_open(const char *path);
 int output_close(FILE *f, const char *path);
 
 /* Formats the CLI reads and writes (docs/mork-formats.md). */
-typedef enum fmt { FMT_NONE, FMT_METTA, FMT_PATHS, FMT_ACT } fmt;
-fmt fmt_parse(const char *name);    /* "metta", "paths", "act" */
-fmt fmt_from_ext(const char *path); /* .metta .paths .upaths .paths.gz .act */
+typedef enum fmt { FMT_NONE, FMT_METTA, FMT_PATHS, FMT_ACT, FMT_SNAP } fmt;
+fmt fmt_parse(const char *name);    /* "metta", "paths", "act", "snap" */
+fmt fmt_from_ext(const char *path); /* .metta .paths .upaths .paths.gz .act .snap */
 const char *fmt_name(fmt f);
 /* f if given, else by extension, else by content; FMT_NONE for stdin. */
 fmt fmt_detect(const char *path, fmt f);
@@ -34,12 +34,14 @@ int load_metta(ps_space *s, const input *in, int quiet);
 /* Loads a file of format f (FMT_NONE: by extension, else by content). */
 int load_source(ps_space *s, const char *path, fmt f, int quiet);
 
-/* A SRC: an ACT is queried in place, other formats are loaded. */
+/* A SRC: an ACT or a snapshot is queried in place, other formats are
+ * loaded into a space. */
 typedef struct src {
     const char *name;
     fmt f;
     ps_space *s;
     ps_act *a;
+    ps_snap *n;
 } src;
 int src_open(src *x, const char *path, fmt f);
 void src_close(src *x);
@@ -47,23 +49,31 @@ void src_close(src *x);
 typedef struct cursor {
     ps_iter *si;
     ps_act_iter *ai;
+    ps_snap_iter *ni;
 } cursor;
 int cursor_open(cursor *c, const src *x, ps_bytes prefix);
-int cursor_next(cursor *c, const src *x, ps_bytes *p, uint64_t *value);
+/* 0 with the next path (*has: it has a value; an ACT's value 0 is none),
+ * -1 at the end, 1 after reporting an error. */
+int cursor_next(cursor *c, const src *x, ps_bytes *p, int *has, uint64_t *value);
+/* Reports a ps_diag from reading x. */
+int diag_die(const char *name, const ps_diag *d, int rc);
 void cursor_close(cursor *c);
 
 /* Writing a DEST. */
 typedef struct wopts {
     const char *out;
     fmt from, to;
-    int level;        /* .paths: zlib 0..9 or PS_PATHS_LEVEL_FAST */
-    unsigned threads; /* .paths compressors, 0 = all CPUs */
+    int level, level_set; /* .paths: zlib 0..9 or PS_PATHS_LEVEL_FAST; .snap: the codec's */
+    unsigned threads;     /* compressing threads, 0 = all CPUs */
+    ps_snap_opts snap;    /* .snap: codec, priority, checksum, chunk size */
     int skip_ext, quiet;
 } wopts;
 /* Parses one option of convert/import at argv[*i]: 1 if taken, 0 if not
  * an output option, -1 after reporting a bad value. */
 int wopts_arg(wopts *o, int argc, char **argv, int *i);
 int write_dest(const src *x, const wopts *o);
+/* "none", "lz4", ... for a ps_codec. */
+const char *snap_codec_str(int codec);
 /* An atom that needs pathspace's extension tags (MORK cannot hold it). */
 int beyond_mork(ps_bytes p);
 

@@ -1,4 +1,4 @@
-/* cmd_convert.c - convert between MeTTa text, .paths and .act; verify. */
+/* cmd_convert.c - convert between MeTTa text, .paths, .act and .snap; verify. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,11 +6,24 @@
 
 static const char convert_usage[] =
     "usage: pathspace convert IN OUT [--from FMT] [--to FMT] [--level L] [--threads N]\n"
+    "                         [--codec C] [--priority P] [--checksum K] [--chunk BYTES]\n"
     "                         [--skip-extended] [--quiet]\n"
-    "  Converts between MeTTa text (.metta), MORK's .paths and MORK's ACT (.act).\n"
-    "  Formats come from the extensions (.paths.gz and .upaths are .paths), else from\n"
-    "  the content; --from/--to FMT (metta, paths, act) override. An ACT input is\n"
-    "  streamed in place; OUT appears only when complete (- = stdout).\n"
+    "  Converts between MeTTa text (.metta), MORK's .paths, MORK's ACT (.act) and\n"
+    "  pathspace snapshots (.snap). Formats come from the extensions (.paths.gz and\n"
+    "  .upaths are .paths), else from the content; --from/--to FMT (metta, paths,\n"
+    "  act, snap) override. ACT and snapshot inputs are streamed in place; OUT\n"
+    "  appears only when complete (- = stdout).\n"
+    "  Snapshot options (docs/format-snapshot.md):\n"
+    "  --codec C      none, lz4, zstd, zlib, or auto (default: by --priority)\n"
+    "  --priority P   speed (lz4), balanced (zstd 1, default) or size (zstd 19 up to\n"
+    "                 16 MB of paths, 15 up to 256 MB, 9 beyond)\n"
+    "  --level L      the codec's level: lz4 1 (LZ4) or 2..12 (LZ4HC), zstd -7..22,\n"
+    "                 zlib 1..9\n"
+    "  --checksum K   xxh3 (default, ~10 GB/s) or blake2b (BLAKE2b-256, ~0.9 GB/s)\n"
+    "  --chunk BYTES  raw bytes per chunk, 4096..67108864 (default 262144; k/m suffix)\n"
+    "  --threads N    compressing threads (default: one per CPU); the bytes written\n"
+    "                 are the same for any N (.paths too).\n"
+    "  .paths options:\n"
     "  --level L      .paths compression; MORK writes 7. Measured converting an ACT of\n"
     "                 1M generated atoms (50.3 MB of records) on 2 cores, 2 threads\n"
     "                 (median of 3; docs/mork-formats.md):\n"
@@ -20,8 +33,6 @@ static const char convert_usage[] =
     "                   7     zlib 7        0.41 s   13.5%   (default, MORK's)\n"
     "                   9     zlib 9        1.05 s   13.3%\n"
     "                 zlib levels scale with the thread count.\n"
-    "  --threads N    .paths compressing threads (default: one per CPU); the bytes\n"
-    "                 written are the same for any N.\n"
     "  --skip-extended  leave out atoms MORK's encoding cannot hold (symbols over 63\n"
     "                 bytes, lists over 63 items) instead of failing; the count is\n"
     "                 reported.\n";
@@ -38,34 +49,98 @@ static int parse_uint(const char *s, long max, long *out)
     return 0;
 }
 
+/* The index of v in names[], or -1. */
+static int pick(const char *v, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(v, names[i]))
+            return i;
+    return -1;
+}
+
+/* --chunk: bytes, with an optional k or m suffix. */
+static int parse_size(const char *v, long *out)
+{
+    char *end;
+    long n = strtol(v, &end, 10), mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        mul = 1024 * 1024, end++;
+    if (end == v || *end || n <= 0 || n > (64l << 20) / mul)
+        return 1;
+    *out = n * mul;
+    return 0;
+}
+
+/* One snapshot option; 1 if taken, -1 after reporting a bad value. */
+static int snap_arg(wopts *o, const char *a, const char *v)
+{
+    static const char *const codecs[] = { "auto", "none", "lz4", "zstd", "zlib" };
+    static const char *const pris[] = { "balanced", "speed", "size" };
+    static const char *const sums[] = { "xxh3", "blake2b" };
+    long n;
+    int k;
+    if (!strcmp(a, "--codec")) {
+        if ((k = pick(v, codecs, 5)) < 0)
+            return die("--codec: '%s' is not auto, none, lz4, zstd or zlib", v), -1;
+        o->snap.codec = k;
+    } else if (!strcmp(a, "--priority")) {
+        if ((k = pick(v, pris, 3)) < 0)
+            return die("--priority: '%s' is not speed, balanced or size", v), -1;
+        o->snap.priority = k;
+    } else if (!strcmp(a, "--checksum")) {
+        if ((k = pick(v, sums, 2)) < 0)
+            return die("--checksum: '%s' is not xxh3 or blake2b", v), -1;
+        o->snap.checksum = k;
+    } else if (parse_size(v, &n) || n < (long)PS_SNAP_CHUNK_MIN) {
+        return die("--chunk: '%s' is not 4096..67108864 bytes", v), -1;
+    } else {
+        o->snap.chunk_size = (uint32_t)n;
+    }
+    return 1;
+}
+
+static int level_arg(wopts *o, const char *v)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!strcmp(v, "fast"))
+        n = PS_PATHS_LEVEL_FAST;
+    else if (!*v || *end || n < -7 || n > 22)
+        return die("--level: '%s' is not a level (-7..22, or fast for .paths)", v), -1;
+    o->level = (int)n;
+    o->level_set = 1;
+    return 1;
+}
+
 int wopts_arg(wopts *o, int argc, char **argv, int *i)
 {
+    static const char *const takes[] = { "-o", "--from", "--to", "--level", "--threads",
+                                         "--codec", "--priority", "--checksum", "--chunk" };
     const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     long n;
+    int k = pick(a, takes, 9);
     if (!strcmp(a, "--quiet") || !strcmp(a, "-q"))
         return o->quiet = 1;
     if (!strcmp(a, "--skip-extended"))
         return o->skip_ext = 1;
-    if (strcmp(a, "-o") && strcmp(a, "--from") && strcmp(a, "--to") && strcmp(a, "--level") &&
-        strcmp(a, "--threads"))
+    if (k < 0)
         return 0;
     if (!v)
         return die("%s needs a value (see --help)", a), -1;
     ++*i;
-    if (!strcmp(a, "-o"))
+    if (k >= 5)
+        return snap_arg(o, a, v);
+    if (k == 3)
+        return level_arg(o, v);
+    if (k == 0) {
         o->out = v;
-    else if (!strcmp(a, "--from") || !strcmp(a, "--to")) {
+    } else if (k <= 2) {
         fmt f = fmt_parse(v);
         if (f == FMT_NONE)
-            return die("%s: unknown format '%s' (metta, paths, act)", a, v), -1;
+            return die("%s: unknown format '%s' (metta, paths, act, snap)", a, v), -1;
         *(a[2] == 'f' ? &o->from : &o->to) = f;
-    } else if (!strcmp(a, "--level")) {
-        if (!strcmp(v, "fast"))
-            o->level = PS_PATHS_LEVEL_FAST;
-        else if (parse_uint(v, 9, &n))
-            return die("--level: '%s' is not 0..9 or fast", v), -1;
-        else
-            o->level = (int)n;
     } else if (parse_uint(v, 256, &n) || n == 0) {
         return die("--threads: '%s' is not 1..256", v), -1;
     } else {
@@ -76,7 +151,7 @@ int wopts_arg(wopts *o, int argc, char **argv, int *i)
 
 int cmd_convert(int argc, char **argv)
 {
-    wopts o = { .level = PS_PATHS_LEVEL_DEFAULT };
+    wopts o = { 0 };
     const char *pos[2];
     int npos = 0;
     if (has_help(argc, argv, convert_usage))
@@ -111,8 +186,30 @@ static const char verify_usage[] =
     "  Checks a whole file and prints what it holds; exit 0 if sound, 1 with the\n"
     "  first problem and its byte offset (or line:column) if not. An ACT is walked\n"
     "  record by record (every offset backwards and in the file, counts, lines);\n"
-    "  a .paths stream is fully decoded (deflate, checksum, record framing); text\n"
-    "  is fully parsed.\n";
+    "  a .paths stream is fully decoded (deflate, checksum, record framing); a\n"
+    "  snapshot has every chunk checksummed and decoded on all CPUs (entries,\n"
+    "  order across chunks, counts); text is fully parsed.\n";
+
+static int verify_snap(const char *path)
+{
+    ps_snap *n;
+    ps_snap_info in;
+    ps_diag d = { 0 };
+    int rc = ps_snap_open(path, &n, &d);
+    if (rc)
+        return diag_die(path, &d, rc);
+    ps_snap_info_get(n, &in);
+    rc = ps_snap_verify(n, 0, &d);
+    ps_snap_close(n);
+    if (rc)
+        return diag_die(path, &d, rc);
+    printf("%s: ok: MTTS v%u snapshot, %llu paths (%llu bytes), %llu chunks, %s level %d, "
+           "%s checksums%s\n",
+           path, in.version, (unsigned long long)in.paths, (unsigned long long)in.path_bytes,
+           (unsigned long long)in.chunks, snap_codec_str(in.codec), in.level,
+           in.checksum ? "blake2b" : "xxh3", in.values ? ", with values" : "");
+    return 0;
+}
 
 static int verify_paths(const char *path)
 {
@@ -184,6 +281,8 @@ int cmd_verify(int argc, char **argv)
         return verify_paths(argv[1]);
     if (f == FMT_ACT)
         return verify_act(argv[1]);
+    if (f == FMT_SNAP && strcmp(argv[1], "-"))
+        return verify_snap(argv[1]);
     src x;
     if (src_open(&x, argv[1], f))
         return 1;

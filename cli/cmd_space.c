@@ -1,5 +1,5 @@
 /* cmd_space.c - import, dump, count, contains, stats: on any SRC format
- * (an ACT is answered in place, without loading it). */
+ * (an ACT or a snapshot is answered in place, without loading it). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,15 +7,16 @@
 
 static const char import_usage[] =
     "usage: pathspace import FILE... [-o OUT] [--to FMT] [--level L] [--threads N]\n"
+    "                        [--codec C] [--priority P] [--checksum K] [--chunk BYTES]\n"
     "                        [--skip-extended] [--quiet]\n"
-    "  Reads every FILE (MeTTa text, .paths or .act; - for stdin) into one space,\n"
+    "  Reads every FILE (MeTTa text, .paths, .act or .snap; - for stdin) into one space,\n"
     "  and with -o writes it to OUT in the format of its extension (or --to; MeTTa\n"
     "  text by default). Output options: see 'pathspace convert --help'. Prints a\n"
     "  summary on stderr, and a progress bar while reading a large text on a terminal.\n";
 
 int cmd_import(int argc, char **argv)
 {
-    wopts o = { .level = PS_PATHS_LEVEL_DEFAULT };
+    wopts o = { 0 };
     int nin = 0, rc = 0;
     if (has_help(argc, argv, import_usage))
         return 0;
@@ -69,7 +70,8 @@ static int start(int argc, char **argv, const char *usage, int nargs, src *x)
 int cmd_dump(int argc, char **argv)
 {
     static const char u[] = "usage: pathspace dump SRC\n"
-                            "  Prints every atom of SRC (MeTTa text, .paths or .act; - for stdin)\n"
+                            "  Prints every atom of SRC (MeTTa text, .paths, .act or .snap; - for\n"
+                            "  stdin)\n"
                             "  as MeTTa text, one per line, in MORK's order and conventions.\n";
     src x;
     int r = start(argc, argv, u, 1, &x);
@@ -91,8 +93,13 @@ int cmd_count(int argc, char **argv)
     uint64_t n = 0;
     ps_diag d = { 0 };
     int rc = x.a ? ps_act_count(x.a, ps_bytes_of(NULL, 0), &n, &d) : PS_OK;
-    if (!x.a)
+    if (x.n) {
+        ps_snap_info in;
+        ps_snap_info_get(x.n, &in); /* the trailer's count, checked at open */
+        n = in.paths;
+    } else if (!x.a) {
         n = ps_space_count(x.s);
+    }
     if (rc)
         rc = die("%s: %s (byte offset %llu)", x.name, d.msg, (unsigned long long)d.offset);
     else
@@ -120,8 +127,9 @@ int cmd_contains(int argc, char **argv)
         return r == 1 ? 2 : r; /* 1 means "no" here */
     }
     int yes, rc = 0;
-    if (x.a) {
-        int g = ps_act_get(x.a, ps_buf_bytes(&atom), NULL, &d);
+    if (x.a || x.n) { /* in place: an ACT walk, or the one chunk that can hold it */
+        int g = x.a ? ps_act_get(x.a, ps_buf_bytes(&atom), NULL, &d)
+                    : ps_snap_get(x.n, ps_buf_bytes(&atom), NULL, NULL, &d);
         yes = g == PS_OK;
         if (g && g != PS_E_NOTFOUND)
             rc = die("%s: %s (byte offset %llu)", x.name, d.msg, (unsigned long long)d.offset) + 1;
@@ -141,11 +149,11 @@ static int scan(const src *x, uint64_t *paths, uint64_t *bytes, uint64_t *ext)
     cursor c;
     ps_bytes a;
     uint64_t v;
-    int r;
+    int r, has;
     *paths = *bytes = *ext = 0;
     if (cursor_open(&c, x, ps_bytes_of(NULL, 0)))
         return 1;
-    while ((r = cursor_next(&c, x, &a, &v)) == 0) {
+    while ((r = cursor_next(&c, x, &a, &has, &v)) == 0) {
         *paths += 1;
         *bytes += a.len;
         *ext += beyond_mork(a);
@@ -183,11 +191,31 @@ static int act_stats(const src *x)
     return 0;
 }
 
+static int snap_stats(const src *x)
+{
+    ps_snap_info in;
+    ps_diag d = { 0 };
+    int rc = ps_snap_verify(x->n, 0, &d);
+    if (rc)
+        return diag_die(x->name, &d, rc);
+    ps_snap_info_get(x->n, &in);
+    printf("file bytes   %llu (%.1f%% of path bytes, %.2f:1)\n", (unsigned long long)in.file_bytes,
+           in.path_bytes ? 100.0 * (double)in.file_bytes / (double)in.path_bytes : 0.0,
+           in.file_bytes ? (double)in.path_bytes / (double)in.file_bytes : 0.0);
+    printf("snapshot     MTTS v%u, %s level %d, %s checksums%s\n", in.version,
+           snap_codec_str(in.codec), in.level, in.checksum ? "blake2b" : "xxh3",
+           in.values ? ", with values" : "");
+    printf("chunks       %llu of up to %u raw bytes; %llu front-coded bytes\n",
+           (unsigned long long)in.chunks, in.chunk_size, (unsigned long long)in.raw_bytes);
+    return 0;
+}
+
 int cmd_stats(int argc, char **argv)
 {
     static const char u[] = "usage: pathspace stats SRC\n"
                             "  Prints atoms and path bytes; for a loaded space its trie nodes,\n"
-                            "  edge bytes and memory; for an ACT its records and line data.\n";
+                            "  edge bytes and memory; for an ACT its records and line data; for\n"
+                            "  a snapshot its codec, chunks and ratio.\n";
     src x;
     int r = start(argc, argv, u, 1, &x);
     if (r >= 0)
@@ -201,6 +229,8 @@ int cmd_stats(int argc, char **argv)
                paths ? (double)bytes / (double)paths : 0.0);
         if (x.a)
             rc = act_stats(&x);
+        else if (x.n)
+            rc = snap_stats(&x);
         else
             space_stats(x.s);
         printf("beyond MORK  %llu atoms need the long-symbol/wide-list extension\n",

@@ -29,12 +29,14 @@ fmt fmt_parse(const char *name)
         return FMT_PATHS;
     if (!strcmp(name, "act"))
         return FMT_ACT;
+    if (!strcmp(name, "snap"))
+        return FMT_SNAP;
     return FMT_NONE;
 }
 
 const char *fmt_name(fmt f)
 {
-    static const char *names[] = { "?", "metta", "paths", "act" };
+    static const char *names[] = { "?", "metta", "paths", "act", "snap" };
     return names[f];
 }
 
@@ -46,21 +48,25 @@ fmt fmt_from_ext(const char *path)
         return FMT_PATHS;
     if (ends_with(path, ".act"))
         return FMT_ACT;
+    if (ends_with(path, ".snap"))
+        return FMT_SNAP;
     return FMT_NONE;
 }
 
-/* By content: ACT magic, a zlib or gzip header, else text. */
+/* By content: ACT or snapshot magic, a zlib or gzip header, else text. */
 static fmt sniff(const uint8_t *p, size_t n)
 {
     if (n >= 8 && !memcmp(p, "ACTree03", 8))
         return FMT_ACT;
+    if (n >= 4 && !memcmp(p, "MTTS", 4))
+        return FMT_SNAP;
     if (n >= 2 && ((p[0] == 0x1F && p[1] == 0x8B) ||
                    ((p[0] & 0x0F) == 8 && (p[0] * 256u + p[1]) % 31 == 0)))
         return FMT_PATHS;
     return FMT_METTA;
 }
 
-static int diag_die(const char *name, const ps_diag *d, int rc)
+int diag_die(const char *name, const ps_diag *d, int rc)
 {
     if (d->line)
         return die("%s:%u:%u: %s", name, d->line, d->col, d->msg);
@@ -91,14 +97,30 @@ static int load_act(ps_space *s, const input *in)
     return rc ? diag_die(in->name, &d, rc) : 0;
 }
 
+static int load_snap(ps_space *s, const input *in)
+{
+    ps_snap *n;
+    ps_diag d = { 0 };
+    int rc = ps_snap_open_mem(in->data, in->len, &n, &d);
+    if (!rc) {
+        rc = ps_space_read_snap(s, n, 0, &d);
+        ps_snap_close(n);
+    }
+    return rc ? diag_die(in->name, &d, rc) : 0;
+}
+
 /* Loads one opened input; f FMT_NONE = tell by content (*told gets it). */
 static int load_input(ps_space *s, const input *in, fmt f, int quiet, fmt *told)
 {
     if (f == FMT_NONE)
         f = sniff(in->data, in->len);
     *told = f;
-    return f == FMT_PATHS ? load_paths(s, in) : f == FMT_ACT ? load_act(s, in)
-                                                              : load_metta(s, in, quiet);
+    switch (f) {
+    case FMT_PATHS: return load_paths(s, in);
+    case FMT_ACT:   return load_act(s, in);
+    case FMT_SNAP:  return load_snap(s, in);
+    default:        return load_metta(s, in, quiet);
+    }
 }
 
 int load_source(ps_space *s, const char *path, fmt f, int quiet)
@@ -133,9 +155,9 @@ int src_open(src *x, const char *path, fmt f)
     x->name = path;
     f = fmt_detect(path, f);
     x->f = f == FMT_NONE ? FMT_METTA : f;
-    if (f == FMT_ACT && strcmp(path, "-")) {
+    if ((f == FMT_ACT || f == FMT_SNAP) && strcmp(path, "-")) {
         ps_diag d = { 0 };
-        int rc = ps_act_open(path, &x->a, &d);
+        int rc = f == FMT_ACT ? ps_act_open(path, &x->a, &d) : ps_snap_open(path, &x->n, &d);
         if (rc == PS_E_IO)
             return die("%s: %s", path, strerror(errno));
         return rc ? diag_die(path, &d, rc) : 0;
@@ -158,27 +180,32 @@ void src_close(src *x)
 {
     ps_space_free(x->s);
     ps_act_close(x->a);
+    ps_snap_close(x->n);
     memset(x, 0, sizeof *x);
 }
 
 int cursor_open(cursor *c, const src *x, ps_bytes prefix)
 {
     memset(c, 0, sizeof *c);
-    int rc = x->a ? ps_act_iter_new(x->a, prefix, &c->ai) : ps_iter_new(x->s, prefix, &c->si);
+    int rc = x->a   ? ps_act_iter_new(x->a, prefix, &c->ai)
+             : x->n ? ps_snap_iter_new(x->n, prefix, &c->ni)
+                    : ps_iter_new(x->s, prefix, &c->si);
     return rc ? die("%s: cannot iterate (%s)", x->name, ps_strerror(rc)) : 0;
 }
 
-/* 0 with the next path, -1 at the end, 1 after reporting an error. */
-int cursor_next(cursor *c, const src *x, ps_bytes *p, uint64_t *value)
+int cursor_next(cursor *c, const src *x, ps_bytes *p, int *has, uint64_t *value)
 {
     ps_diag d = { 0 };
-    int has = 0, rc;
+    int rc;
+    *has = 0;
+    *value = 0;
     if (c->ai) {
         rc = ps_act_iter_next(c->ai, p, value, &d);
+        *has = *value != 0;
+    } else if (c->ni) {
+        rc = ps_snap_iter_next(c->ni, p, has, value, &d);
     } else {
-        rc = ps_iter_next(c->si, p, &has, value);
-        if (!has)
-            *value = 0;
+        rc = ps_iter_next(c->si, p, has, value);
     }
     if (rc == PS_E_EMPTY)
         return -1;
@@ -189,6 +216,13 @@ void cursor_close(cursor *c)
 {
     ps_iter_free(c->si);
     ps_act_iter_free(c->ai);
+    ps_snap_iter_free(c->ni);
+}
+
+const char *snap_codec_str(int codec)
+{
+    static const char *n[] = { "auto", "none", "lz4", "zstd", "zlib" };
+    return codec >= 0 && codec <= PS_CODEC_ZLIB ? n[codec] : "?";
 }
 
 /* ------------------------------------------------------------- writing */
@@ -208,6 +242,8 @@ typedef struct dest {
     int fd;
     ps_paths_writer *pw;
     ps_act_writer *aw;
+    ps_snap_writer *nw;
+    ps_snap_info info;
     uint64_t atoms, skipped, bytes;
 } dest;
 
@@ -221,9 +257,9 @@ static int flush_text(dest *t, int force)
     return rc;
 }
 
-static int dest_add(dest *t, ps_bytes p, uint64_t v, const char *name)
+static int dest_add(dest *t, ps_bytes p, int has, uint64_t v, const char *name)
 {
-    if (t->o->to != FMT_METTA && beyond_mork(p)) {
+    if ((t->o->to == FMT_PATHS || t->o->to == FMT_ACT) && beyond_mork(p)) {
         if (t->o->skip_ext) {
             t->skipped++;
             return 0;
@@ -244,6 +280,8 @@ static int dest_add(dest *t, ps_bytes p, uint64_t v, const char *name)
         rc = ps_paths_writer_add(t->pw, p);
     } else if (t->o->to == FMT_ACT) {
         rc = ps_act_writer_add(t->aw, p, v);
+    } else if (t->o->to == FMT_SNAP) {
+        rc = has ? ps_snap_writer_add_value(t->nw, p, v) : ps_snap_writer_add(t->nw, p);
     } else {
         rc = ps_atom_print(p, &t->buf);
         if (!rc)
@@ -260,16 +298,50 @@ static int dest_add(dest *t, ps_bytes p, uint64_t v, const char *name)
     return 0;
 }
 
-static int dest_begin(dest *t)
+/* Path bytes the source holds (exact, or estimated from its size), for
+ * the snapshot's automatic codec choice. */
+static uint64_t source_bytes(const src *x)
+{
+    ps_snap_info in;
+    ps_space_stats st;
+    if (x->n) {
+        ps_snap_info_get(x->n, &in);
+        return in.path_bytes;
+    }
+    if (x->a) { /* an ACT holds about 40% of its path bytes */
+        struct stat fs;
+        return stat(x->name, &fs) ? 0 : 5 * (uint64_t)fs.st_size / 2;
+    }
+    ps_space_stats_get(x->s, &st);
+    return st.path_bytes;
+}
+
+static int dest_begin(dest *t, const src *x)
 {
     const wopts *o = t->o;
+    struct stat st;
     t->sink = ps_sink_fd(t->fd);
-    if (o->to == FMT_ACT && t->fd == 1)
-        t->sink = ps_sink_buf(&t->buf); /* a pipe cannot be patched */
-    ps_paths_opts po = { o->level, o->threads };
-    int rc = o->to == FMT_PATHS ? ps_paths_writer_new(t->sink, &po, &t->pw)
-             : o->to == FMT_ACT ? ps_act_writer_new(t->sink, &t->aw)
-                                : PS_OK;
+    if (t->fd == 1 && (fstat(1, &st) || !S_ISREG(st.st_mode))) {
+        if (o->to == FMT_ACT)
+            t->sink = ps_sink_buf(&t->buf); /* a pipe cannot be patched */
+        else
+            t->sink.patch = NULL; /* a snapshot's header then says "unknown" */
+    }
+    ps_paths_opts po = { o->level_set ? o->level : PS_PATHS_LEVEL_DEFAULT, o->threads };
+    ps_snap_opts so = o->snap;
+    so.level = o->level_set ? o->level : 0;
+    so.threads = o->threads;
+    so.size_hint = source_bytes(x);
+    int rc = PS_OK;
+    if (o->to == FMT_PATHS)
+        rc = ps_paths_writer_new(t->sink, &po, &t->pw);
+    else if (o->to == FMT_ACT)
+        rc = ps_act_writer_new(t->sink, &t->aw);
+    else if (o->to == FMT_SNAP)
+        rc = ps_snap_writer_new(t->sink, &so, &t->nw);
+    if (rc == PS_E_INVAL)
+        return die("%s: --level %d is not valid for this codec (see convert --help)", o->out,
+                   o->level);
     return rc ? die("%s: %s", o->out, ps_strerror(rc)) : 0;
 }
 
@@ -282,6 +354,8 @@ static int dest_end(dest *t)
         t->bytes = ps.file_bytes;
     if (t->aw && !(rc = ps_act_writer_finish(t->aw, &as)))
         t->bytes = as.file_bytes;
+    if (t->nw && !(rc = ps_snap_writer_finish(t->nw, &t->info)))
+        t->bytes = t->info.file_bytes;
     if (!rc && t->o->to == FMT_ACT && t->fd == 1) {
         ps_sink out = ps_sink_fd(1);
         rc = out.write(out.ctx, ps_buf_data(&t->buf), t->buf.len);
@@ -314,9 +388,10 @@ int write_dest(const src *x, const wopts *o)
     cursor c;
     ps_bytes p;
     uint64_t v;
-    int rc = dest_begin(&t), more = 0;
+    int has, rc = dest_begin(&t, x), more = 0;
     if (!rc && !(rc = cursor_open(&c, x, ps_bytes_of(NULL, 0)))) {
-        while ((more = cursor_next(&c, x, &p, &v)) == 0 && !(rc = dest_add(&t, p, v, x->name)))
+        while ((more = cursor_next(&c, x, &p, &has, &v)) == 0 &&
+               !(rc = dest_add(&t, p, has, v, x->name)))
             ;
         rc |= more > 0;
         cursor_close(&c);
@@ -325,6 +400,7 @@ int write_dest(const src *x, const wopts *o)
         rc = dest_end(&t);
     ps_paths_writer_free(t.pw);
     ps_act_writer_free(t.aw);
+    ps_snap_writer_free(t.nw);
     ps_buf_free(&t.buf);
     if (t.fd != 1 && close(t.fd) && !rc)
         rc = die("%s: %s", tmp, strerror(errno));
@@ -336,6 +412,10 @@ int write_dest(const src *x, const wopts *o)
         fprintf(stderr, "wrote %s: %llu atoms, %llu bytes as %s in %.3f s", o->out,
                 (unsigned long long)t.atoms, (unsigned long long)t.bytes, fmt_name(o->to),
                 now() - t0);
+        if (o->to == FMT_SNAP)
+            fprintf(stderr, " (%s level %d, %s, %llu chunks)", snap_codec_str(t.info.codec),
+                    t.info.level, t.info.checksum ? "blake2b" : "xxh3",
+                    (unsigned long long)t.info.chunks);
         if (t.skipped)
             fprintf(stderr, "; skipped %llu atoms beyond MORK's encoding",
                     (unsigned long long)t.skipped);

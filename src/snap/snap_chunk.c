@@ -34,7 +34,7 @@ int snap_chunk_load(const ps_snap *s, uint64_t i, snap_dctx *dc, uint8_t **buf, 
     const uint8_t *src = s->data + k->off;
     uint8_t sum[SNAP_CSUM];
     snap_checksum(s->ck, src, k->stored, sum);
-    if (memcmp(sum, k->csum, SNAP_CSUM))
+    if (!SNAP_CSUM_EQ(sum, k->csum))
         return snap_chunk_err(s, i, d, PS_E_CHECKSUM, "checksum mismatch");
     if (s->fc == FC_NONE || (k->flags & CF_STORED)) {
         *raw = src; /* zero-copy */

@@ -96,7 +96,7 @@ int ps_snap_iter_next(ps_snap_iter *it, ps_bytes *path, int *has_value, uint64_t
         if (rc)
             return it->err = rc;
         ps_bytes p = ps_buf_bytes(&it->cur.path);
-        if (p.len >= pre.len && !memcmp(p.ptr, pre.ptr, pre.len)) {
+        if (p.len >= pre.len && (!pre.len || !memcmp(p.ptr, pre.ptr, pre.len))) {
             *path = p;
             if (has_value)
                 *has_value = it->cur.has_value;

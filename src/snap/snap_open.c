@@ -66,7 +66,7 @@ static int check_frame(ps_snap *s, ps_diag *d)
     snap_hash_update(&hs, s->data + s->index_off, s->index_len);
     snap_hash_update(&hs, t, 60);
     snap_hash_final(&hs, sum);
-    if (memcmp(sum, t + 60, SNAP_CSUM))
+    if (!SNAP_CSUM_EQ(sum, t + 60))
         return bad(d, PS_E_CHECKSUM, s->len - 36,
                    "header/index checksum mismatch (the file checksum in the trailer)");
     return PS_OK;

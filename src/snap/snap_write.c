@@ -324,8 +324,10 @@ static int add(ps_snap_writer *w, ps_bytes p, int hv, uint64_t v)
     uint8_t *o = s->raw + s->raw_len;
     o += snap_varint_put(o, w->tagged ? (uint64_t)shared << 1 | (hv != 0) : shared);
     o += snap_varint_put(o, p.len - shared);
-    memcpy(o, p.ptr + shared, p.len - shared);
-    o += p.len - shared;
+    if (p.len > shared) { /* p.ptr may be NULL for the empty path */
+        memcpy(o, p.ptr + shared, p.len - shared);
+        o += p.len - shared;
+    }
     if (hv)
         o += snap_varint_put(o, v);
     s->raw_len = (size_t)(o - s->raw);
