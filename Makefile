@@ -20,12 +20,19 @@ DEB_PKGS := gcc make pkg-config libc6-dev zlib1g-dev libisal-dev libxxhash-dev \
             libzstd-dev liblz4-dev libsodium-dev \
             libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev
 
+# Only `make bench` needs these: Snappy (a codec row) and the peers the
+# snapshot is measured against (bench_peers.cc, C++ for marisa).
+BENCH_PKGS := libsnappy-dev liblmdb-dev libmarisa-dev libsqlite3-dev g++
+BENCH_LIBS := -lsnappy -llmdb -lmarisa -lsqlite3
+CXX      ?= c++
+
 LIB_SRC  := $(wildcard src/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC  := $(wildcard cli/*.c)
 TEST_SRC := $(wildcard tests/*.c)
 FUZZ_TGT := $(wildcard fuzz/fuzz_*.c)
-BENCHES  := $(patsubst bench/%.c,%,$(wildcard bench/bench_*.c))
+BENCHES  := $(patsubst bench/%.c,%,$(wildcard bench/bench_*.c)) \
+            $(patsubst bench/%.cc,%,$(wildcard bench/bench_*.cc))
 
 STATIC   := $(BUILD)/libpathspace.a
 SHARED   := $(BUILD)/libpathspace.so
@@ -34,7 +41,7 @@ TESTBIN  := $(BUILD)/run_tests
 REPLAY   := $(FUZZ_TGT:fuzz/%.c=$(BUILD)/replay_%)
 
 .SECONDARY:
-.PHONY: all lib deps print-deps check test asan ubsan fuzz bench demo install uninstall clean help
+.PHONY: all lib deps bench-deps print-deps check test asan ubsan fuzz bench demo install uninstall clean help
 
 all: $(STATIC) $(SHARED) $(CLI)
 lib: $(STATIC) $(SHARED)
@@ -97,9 +104,16 @@ fuzz: deps
 
 # ---- benchmarks
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/common.o $(STATIC)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(BENCH_LIBS) $(LDLIBS)
 
-bench: deps $(BENCHES:%=$(BUILD)/bench/%) $(CLI)
+$(BUILD)/bench/%: bench/%.cc $(BUILD)/bench/common.o $(STATIC) include/pathspace.h
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -Iinclude $(CFLAGS) -o $@ $< $(BUILD)/bench/common.o $(STATIC) $(BENCH_LIBS) $(LDLIBS)
+
+bench-deps:
+	@sh tools/deps.sh $(DEB_PKGS) $(BENCH_PKGS)
+
+bench: bench-deps $(BENCHES:%=$(BUILD)/bench/%) $(CLI)
 	@for b in $(BENCHES); do $(BUILD)/bench/$$b || exit 1; echo; done
 
 # ---- the main job on a built-in default

@@ -415,30 +415,3 @@ int ps_snap_writer_finish(ps_snap_writer *w, ps_snap_info *info)
     w->err = PS_E_INVAL; /* finished: no more adds */
     return PS_OK;
 }
-
-int ps_space_write_snap(const ps_space *s, ps_sink out, const ps_snap_opts *o,
-                        ps_snap_info *info)
-{
-    ps_snap_opts opts = o ? *o : (ps_snap_opts){ 0 };
-    ps_space_stats st;
-    ps_space_stats_get(s, &st);
-    if (!opts.size_hint)
-        opts.size_hint = st.path_bytes;
-    ps_snap_writer *w;
-    ps_iter *it;
-    ps_bytes p;
-    int hv, rc = ps_snap_writer_new(out, &opts, &w);
-    uint64_t v;
-    if (rc)
-        return rc;
-    if (!(rc = ps_iter_new(s, ps_bytes_of(NULL, 0), &it))) {
-        while ((rc = ps_iter_next(it, &p, &hv, &v)) == PS_OK)
-            if ((rc = add(w, p, hv, v)))
-                break;
-        ps_iter_free(it);
-    }
-    if (rc == PS_E_EMPTY)
-        rc = ps_snap_writer_finish(w, info);
-    ps_snap_writer_free(w);
-    return rc;
-}
