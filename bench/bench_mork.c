@@ -42,26 +42,18 @@ static double secs(void (*fn)(void *), void *arg, int reps)
     return bench_median(t, reps);
 }
 
-static void must(int rc, const char *what)
-{
-    if (rc) {
-        fprintf(stderr, "bench_mork: %s: %s\n", what, ps_strerror(rc));
-        exit(1);
-    }
-}
-
 static void run_paths_write(void *arg)
 {
     ds *d = arg;
     ps_buf_clear(&d->out, 0);
-    must(ps_space_write_paths(d->s, ps_sink_buf(&d->out), &d->o, NULL), "write paths");
+    bench_must(ps_space_write_paths(d->s, ps_sink_buf(&d->out), &d->o, NULL), "write paths");
 }
 
 static void run_zlib7(void *arg)
 {
     ds *d = arg;
     uLongf n = (uLongf)d->out.cap;
-    must(compress2(d->out.base, &n, ps_buf_data(&d->raw), (uLong)d->raw.len, 7) != Z_OK, "zlib");
+    bench_must(compress2(d->out.base, &n, ps_buf_data(&d->raw), (uLong)d->raw.len, 7) != Z_OK, "zlib");
 }
 
 static void run_isal(void *arg)
@@ -79,7 +71,7 @@ static void run_isal(void *arg)
     z.avail_in = (uint32_t)d->raw.len;
     z.next_out = d->out.base;
     z.avail_out = (uint32_t)d->out.cap;
-    must(isal_deflate(&z) != COMP_OK, "isal");
+    bench_must(isal_deflate(&z) != COMP_OK, "isal");
 }
 
 static void run_inflate(void *arg)
@@ -92,7 +84,7 @@ static void run_inflate(void *arg)
     z->avail_in = (uint32_t)d->paths.len;
     z->next_out = d->out.base;
     z->avail_out = (uint32_t)d->out.cap;
-    must(isal_inflate(z) != ISAL_DECOMP_OK || z->block_state != ISAL_BLOCK_FINISH, "inflate");
+    bench_must(isal_inflate(z) != ISAL_DECOMP_OK || z->block_state != ISAL_BLOCK_FINISH, "inflate");
     free(z);
 }
 
@@ -101,11 +93,11 @@ static void run_paths_read(void *arg)
     ds *d = arg;
     ps_space *s;
     ps_paths_reader *r;
-    must(ps_space_new(&s), "space");
-    must(ps_paths_reader_new(ps_buf_data(&d->paths), d->paths.len, &r), "reader");
-    must(ps_space_read_paths(s, r, NULL), "read paths");
+    bench_must(ps_space_new(&s), "space");
+    bench_must(ps_paths_reader_new(ps_buf_data(&d->paths), d->paths.len, &r), "reader");
+    bench_must(ps_space_read_paths(s, r, NULL), "read paths");
     if (ps_space_count(s) != ps_space_count(d->s))
-        must(PS_E_CORRUPT, "read paths count");
+        bench_must(PS_E_CORRUPT, "read paths count");
     ps_paths_reader_free(r);
     ps_space_free(s);
 }
@@ -114,7 +106,7 @@ static void run_act_write(void *arg)
 {
     ds *d = arg;
     ps_buf_clear(&d->out, 0);
-    must(ps_space_write_act(d->s, ps_sink_buf(&d->out), NULL), "write act");
+    bench_must(ps_space_write_act(d->s, ps_sink_buf(&d->out), NULL), "write act");
 }
 
 static void run_act_open(void *arg)
@@ -122,7 +114,7 @@ static void run_act_open(void *arg)
     ds *d = arg;
     ps_act *a;
     for (int i = 0; i < 1000; i++) {
-        must(ps_act_open(d->act_path, &a, NULL), "open act");
+        bench_must(ps_act_open(d->act_path, &a, NULL), "open act");
         CLOBBER(a);
         ps_act_close(a);
     }
@@ -132,7 +124,7 @@ static void run_act_get(void *arg)
 {
     ds *d = arg;
     for (size_t i = 0; i < d->nkeys; i++)
-        must(ps_act_get(d->act, d->keys[i], NULL, NULL), "act get");
+        bench_must(ps_act_get(d->act, d->keys[i], NULL, NULL), "act get");
 }
 
 static void run_space_contains(void *arg)
@@ -140,7 +132,7 @@ static void run_space_contains(void *arg)
     ds *d = arg;
     for (size_t i = 0; i < d->nkeys; i++)
         if (!ps_space_contains(d->s, d->keys[i]))
-            must(PS_E_NOTFOUND, "contains");
+            bench_must(PS_E_NOTFOUND, "contains");
 }
 
 static void run_act_iter(void *arg)
@@ -149,12 +141,12 @@ static void run_act_iter(void *arg)
     ps_act_iter *it;
     ps_bytes p;
     uint64_t v, n = 0;
-    must(ps_act_iter_new(d->act, ps_bytes_of(NULL, 0), &it), "act iter");
+    bench_must(ps_act_iter_new(d->act, ps_bytes_of(NULL, 0), &it), "act iter");
     while (ps_act_iter_next(it, &p, &v, NULL) == PS_OK)
         n++;
     ps_act_iter_free(it);
     if (n != ps_space_count(d->s))
-        must(PS_E_CORRUPT, "act iter count");
+        bench_must(PS_E_CORRUPT, "act iter count");
 }
 
 /* A random sample of up to 1M keys, copied out of the space. */
@@ -165,7 +157,7 @@ static void sample_keys(ds *d, ps_buf *store)
     uint64_t rng = 42;
     ps_iter *it;
     ps_bytes p;
-    must(ps_iter_new(d->s, ps_bytes_of(NULL, 0), &it), "iter");
+    bench_must(ps_iter_new(d->s, ps_bytes_of(NULL, 0), &it), "iter");
     while (ps_iter_next(it, &p, NULL, NULL) == PS_OK) {
         rng = rng * 6364136223846793005ull + 1442695040888963407ull;
         uint64_t slot = seen < want ? seen : (rng >> 11) % (seen + 1); /* reservoir */
@@ -199,7 +191,7 @@ static void row(const char *name, ps_space *s)
     int reps = n >= 5000000 ? 1 : n >= 500000 ? 3 : bench_reps();
     ps_iter *it;
     ps_bytes p;
-    must(ps_iter_new(s, ps_bytes_of(NULL, 0), &it), "iter");
+    bench_must(ps_iter_new(s, ps_bytes_of(NULL, 0), &it), "iter");
     while (ps_iter_next(it, &p, NULL, NULL) == PS_OK) {
         uint8_t l[4];
         ps_write_le32(l, (uint32_t)p.len);
@@ -207,7 +199,7 @@ static void row(const char *name, ps_space *s)
         ps_buf_append(&d.raw, p.ptr, p.len);
     }
     ps_iter_free(it);
-    must(ps_buf_reserve(&d.out, d.raw.len + d.raw.len / 8 + 65536), "reserve");
+    bench_must(ps_buf_reserve(&d.out, d.raw.len + d.raw.len / 8 + 65536), "reserve");
     double raw_mb = (double)d.raw.len / 1e6;
 
     d.o = (ps_paths_opts){ 7, 0 };
@@ -224,9 +216,9 @@ static void row(const char *name, ps_space *s)
     size_t act_len = d.out.len;
     FILE *f = fopen(d.act_path, "wb");
     if (!f || fwrite(ps_buf_data(&d.out), 1, d.out.len, f) != d.out.len || fclose(f))
-        must(PS_E_IO, d.act_path);
+        bench_must(PS_E_IO, d.act_path);
     double ao = secs(run_act_open, &d, reps) / 1000;
-    must(ps_act_open(d.act_path, &d.act, NULL), "open act");
+    bench_must(ps_act_open(d.act_path, &d.act, NULL), "open act");
     ps_buf store = { 0 };
     sample_keys(&d, &store);
     double ag = secs(run_act_get, &d, reps), sc = secs(run_space_contains, &d, reps);
@@ -264,51 +256,20 @@ static void row(const char *name, ps_space *s)
     ps_buf_free(&d.paths);
 }
 
-static ps_space *gen_space(uint64_t n)
-{
-    ps_space *s;
-    ps_parser *p;
-    ps_bytes a;
-    ps_buf text = { 0 };
-    must(ps_space_new(&s) || ps_parser_new(&p), "new");
-    for (uint64_t i = 0; i < n; i += 1000000) {
-        ps_buf_clear(&text, 0);
-        must(ps_gen_text(1, i, n - i < 1000000 ? n - i : 1000000, &text), "gen");
-        ps_parser_reset(p, ps_buf_data(&text), text.len);
-        while (ps_parser_next(p, &a, NULL) == PS_OK)
-            must(ps_space_insert(s, a, NULL), "insert");
-    }
-    ps_parser_free(p);
-    ps_buf_free(&text);
-    return s;
-}
-
 int main(void)
 {
     printf("== bench_mork: .paths and ACT (median of %d; 3 at 1M, 1 at 10M; %ld CPUs) ==\n\n",
            bench_reps(), sysconf(_SC_NPROCESSORS_ONLN));
-    ps_buf file = { 0 };
-    FILE *f = fopen("../shared/data/big_logic.metta.paths", "rb");
-    if (f) {
-        char tmp[65536];
-        size_t k;
-        while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-            ps_buf_append(&file, tmp, k);
-        fclose(f);
-        ps_space *s;
-        ps_paths_reader *r;
-        must(ps_space_new(&s) || ps_paths_reader_new(ps_buf_data(&file), file.len, &r), "big_logic");
-        must(ps_space_read_paths(s, r, NULL), "big_logic");
-        ps_paths_reader_free(r);
-        row("big_logic.metta.paths (PathMap's file: 803,836 bytes)", s);
-        ps_space_free(s);
+    ps_space *bl = bench_load("../shared/data/big_logic.metta.paths", 1);
+    if (bl) {
+        row("big_logic.metta.paths (PathMap's file: 803,836 bytes)", bl);
+        ps_space_free(bl);
     }
-    ps_buf_free(&file);
     uint64_t sizes[] = { 1000, 100000, 1000000, 10000000 };
     for (int i = 0; i < (bench_quick() ? 3 : 4); i++) {
         char name[64];
         snprintf(name, sizeof name, "generated, %llu atoms", (unsigned long long)sizes[i]);
-        ps_space *s = gen_space(sizes[i]);
+        ps_space *s = bench_gen_space(sizes[i]);
         row(name, s);
         ps_space_free(s);
     }

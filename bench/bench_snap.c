@@ -50,14 +50,6 @@ typedef struct ds {
     int codec, level;
 } ds;
 
-static void must(int rc, const char *what)
-{
-    if (rc) {
-        fprintf(stderr, "bench_snap: %s: %s\n", what, ps_strerror(rc));
-        exit(1);
-    }
-}
-
 static double secs(void (*fn)(void *), void *arg, int reps)
 {
     double t[99];
@@ -104,15 +96,15 @@ static void run_write(void *arg)
 {
     ds *d = arg;
     ps_buf_clear(&d->out, 0);
-    must(ps_space_write_snap(d->s, ps_sink_buf(&d->out), &d->o, NULL), "write");
+    bench_must(ps_space_write_snap(d->s, ps_sink_buf(&d->out), &d->o, NULL), "write");
 }
 
 static void run_read(void *arg)
 {
     ds *d = arg;
     ps_space *s;
-    must(ps_space_new(&s), "new");
-    must(ps_space_read_snap(s, d->sn, 0, NULL), "read");
+    bench_must(ps_space_new(&s), "new");
+    bench_must(ps_space_read_snap(s, d->sn, 0, NULL), "read");
     ps_space_free(s);
 }
 
@@ -122,7 +114,7 @@ static void run_stream(void *arg)
     ps_snap_iter *it;
     ps_bytes p;
     uint64_t n = 0;
-    must(ps_snap_iter_new(d->sn, ps_bytes_of(NULL, 0), &it), "iter");
+    bench_must(ps_snap_iter_new(d->sn, ps_bytes_of(NULL, 0), &it), "iter");
     while (ps_snap_iter_next(it, &p, NULL, NULL, NULL) == PS_OK)
         n += p.len;
     CLOBBER(&n);
@@ -212,7 +204,7 @@ static void collect_chunks(ds *d)
 {
     ps_snap_opts o = { .codec = PS_CODEC_NONE };
     ps_buf f = { 0 };
-    must(ps_space_write_snap(d->s, ps_sink_buf(&f), &o, NULL), "write none");
+    bench_must(ps_space_write_snap(d->s, ps_sink_buf(&f), &o, NULL), "write none");
     const uint8_t *p = ps_buf_data(&f), *t = p + f.len - 96;
     uint64_t io = ps_read_le64(t), n = ps_read_le64(t + 16);
     d->nchunks = (size_t)n;
@@ -224,7 +216,7 @@ static void collect_chunks(ds *d)
         d->clen[i] = ps_read_le32(e + 8);
         ps_buf_append(&d->chunks, p + ps_read_le64(e), d->clen[i]);
     }
-    must(ps_buf_reserve(&d->comp, d->chunks.len + d->chunks.len / 4 + 65536 * (n + 1)), "reserve");
+    bench_must(ps_buf_reserve(&d->comp, d->chunks.len + d->chunks.len / 4 + 65536 * (n + 1)), "reserve");
     ps_buf_free(&f);
 }
 
@@ -250,15 +242,15 @@ static void row(const char *name, ps_space *s)
     collect_chunks(&d);
     printf("%s: %llu atoms, %.1f MB of path bytes, %.1f MB front-coded in %zu chunks\n", name,
            (unsigned long long)n, st.path_bytes / 1e6, d.chunks.len / 1e6, d.nchunks);
-    printf("  %-18s %8s %9s %8s %8s %8s %7s | %-27s | %s\n", "codec", "write s", "M atoms/s",
-           "read s", "M at/s", "stream s", "ratio", "codec alone: comp/decomp s", "ours / alone; peak RSS");
+    printf("  %-24s %9s %9s %9s %8s %9s %8s | %-25s | %s\n", "codec", "write ms", "M atoms/s",
+           "read ms", "M at/s", "stream ms", "ratio", "alone: comp / decomp ms", "ours / alone; peak RSS w / r");
     double best_w = 0, best_r = 0, size_ratio = 0, fast_over = 0;
     for (size_t v = 0; v < NV; v++) {
         d.o = (ps_snap_opts){ .codec = VARIANTS[v].codec, .level = VARIANTS[v].level,
                               .priority = VARIANTS[v].priority };
         double w = secs(run_write, &d, reps);
         double wpeak = peak_mb(run_write, &d);
-        must(ps_snap_open_mem(ps_buf_data(&d.out), d.out.len, &d.sn, NULL), "open");
+        bench_must(ps_snap_open_mem(ps_buf_data(&d.out), d.out.len, &d.sn, NULL), "open");
         ps_snap_info in;
         ps_snap_info_get(d.sn, &in);
         double r = secs(run_read, &d, reps), rpeak = peak_mb(run_read, &d);
@@ -269,7 +261,7 @@ static void row(const char *name, ps_space *s)
             double c, u;
             size_t b;
             alone(&d, in.codec, in.level, reps, &c, &u, &b);
-            snprintf(al, sizeof al, "%.3f / %.3f", c, u);
+            snprintf(al, sizeof al, "%.2f / %.2f", c * 1e3, u * 1e3);
             snprintf(ov, sizeof ov, "write %.2fx, read %.2fx", w / c, r / u);
             if (in.codec == PS_CODEC_LZ4 || (in.codec == PS_CODEC_ZSTD && in.level == 1))
                 fast_over = fast_over ? (w / c < fast_over ? w / c : fast_over) : w / c;
@@ -278,8 +270,8 @@ static void row(const char *name, ps_space *s)
         snprintf(label, sizeof label, "%s%s", VARIANTS[v].name,
                  VARIANTS[v].codec == PS_CODEC_AUTO ? (in.level >= 19 ? ": zstd 19" :
                                                       in.level >= 15 ? ": zstd 15" : ": zstd 9") : "");
-        printf("  %-18s %8.3f %9.2f %8.3f %8.2f %8.3f %6.2f:1 | %-27s | %s; %.0f / %.0f MB\n", label, w,
-               n / w / 1e6, r, n / r / 1e6, it, ratio, al, ov, wpeak, rpeak);
+        printf("  %-24s %9.2f %9.2f %9.2f %8.2f %9.2f %6.2f:1 | %-25s | %s; %.0f / %.0f MB\n", label,
+               w * 1e3, n / w / 1e6, r * 1e3, n / r / 1e6, it * 1e3, ratio, al, ov, wpeak, rpeak);
         if (in.codec == PS_CODEC_LZ4 || (in.codec == PS_CODEC_ZSTD && in.level == 1))
             best_w = n / w > best_w ? n / w : best_w;
         best_r = n / r > best_r ? n / r : best_r;
@@ -290,8 +282,10 @@ static void row(const char *name, ps_space *s)
     double c, u;
     size_t b;
     alone(&d, -1, 0, reps, &c, &u, &b);
-    printf("  %-18s %8s %9s %8s %8s %8s %6.2f:1 | %.3f / %.3f%-13s | not in the format\n",
-           "snappy (alone)", "-", "-", "-", "-", "-", (double)st.path_bytes / (double)b, c, u, "");
+    char al[64];
+    snprintf(al, sizeof al, "%.2f / %.2f", c * 1e3, u * 1e3);
+    printf("  %-24s %9s %9s %9s %8s %9s %6.2f:1 | %-25s | not in the format\n", "snappy (alone)", "-",
+           "-", "-", "-", "-", (double)st.path_bytes / (double)b, al);
     if (n == 1000000) {
         printf("  targets at 1M: write %.1f M atoms/s with lz4/zstd-1 (>= 10), read into a space "
                "%.1f M atoms/s (>= 5),\n    ratio at the size priority %.1f:1 (>= 5), write %.2fx of "
@@ -308,68 +302,18 @@ static void row(const char *name, ps_space *s)
     free(d.csz);
 }
 
-static ps_space *gen_space(uint64_t n)
-{
-    ps_space *s;
-    ps_parser *p;
-    ps_bytes a;
-    ps_buf text = { 0 };
-    must(ps_space_new(&s) || ps_parser_new(&p), "new");
-    for (uint64_t i = 0; i < n; i += 1000000) {
-        ps_buf_clear(&text, 0);
-        must(ps_gen_text(1, i, n - i < 1000000 ? n - i : 1000000, &text), "gen");
-        ps_parser_reset(p, ps_buf_data(&text), text.len);
-        while (ps_parser_next(p, &a, NULL) == PS_OK)
-            must(ps_space_insert(s, a, NULL), "insert");
-    }
-    ps_parser_free(p);
-    ps_buf_free(&text);
-    return s;
-}
-
-static ps_space *load_file(const char *path, int paths)
-{
-    ps_buf file = { 0 };
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char tmp[65536];
-    size_t k;
-    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-        ps_buf_append(&file, tmp, k);
-    fclose(f);
-    ps_space *s;
-    must(ps_space_new(&s), "new");
-    if (paths) {
-        ps_paths_reader *r;
-        must(ps_paths_reader_new(ps_buf_data(&file), file.len, &r), path);
-        must(ps_space_read_paths(s, r, NULL), path);
-        ps_paths_reader_free(r);
-    } else {
-        ps_parser *p;
-        ps_bytes a;
-        must(ps_parser_new(&p), "parser");
-        ps_parser_reset(p, ps_buf_data(&file), file.len);
-        while (ps_parser_next(p, &a, NULL) == PS_OK)
-            must(ps_space_insert(s, a, NULL), "insert");
-        ps_parser_free(p);
-    }
-    ps_buf_free(&file);
-    return s;
-}
-
 int main(void)
 {
     printf("== bench_snap: MTTS snapshots (median of %d; 3 at 1M, 1 at 10M; %ld CPUs, "
            "all threads) ==\n", bench_reps(), sysconf(_SC_NPROCESSORS_ONLN));
     printf("   read = snapshot -> full space; stream = iterate every atom, no space; ratio = "
            "path bytes / file bytes\n\n");
-    ps_space *s = load_file("../shared/data/big_logic.metta.paths", 1);
+    ps_space *s = bench_load("../shared/data/big_logic.metta.paths", 1);
     if (s) {
         row("big_logic.metta.paths", s);
         ps_space_free(s);
     }
-    if ((s = load_file("../shared/data/royal92.metta", 0))) {
+    if ((s = bench_load("../shared/data/royal92.metta", 0))) {
         row("royal92.metta", s);
         ps_space_free(s);
     }
@@ -377,15 +321,15 @@ int main(void)
     for (int i = 0; i < (bench_quick() ? 3 : 4); i++) {
         char name[64];
         snprintf(name, sizeof name, "generated, %llu atoms", (unsigned long long)sizes[i]);
-        s = gen_space(sizes[i]);
+        s = bench_gen_space(sizes[i]);
         row(name, s);
         if (sizes[i] == 1000000) { /* the same space as a snapshot load lays it out */
             ps_buf f = { 0 };
             ps_space *t;
             ps_snap *sn;
-            must(ps_space_write_snap(s, ps_sink_buf(&f), NULL, NULL), "write");
-            must(ps_snap_open_mem(ps_buf_data(&f), f.len, &sn, NULL) || ps_space_new(&t), "open");
-            must(ps_space_read_snap(t, sn, 0, NULL), "read");
+            bench_must(ps_space_write_snap(s, ps_sink_buf(&f), NULL, NULL), "write");
+            bench_must(ps_snap_open_mem(ps_buf_data(&f), f.len, &sn, NULL) || ps_space_new(&t), "open");
+            bench_must(ps_space_read_snap(t, sn, 0, NULL), "read");
             ds d = { .s = t, .o = { .codec = PS_CODEC_ZSTD, .level = 1 } };
             double w = secs(run_write, &d, 3);
             printf("  the same 1M atoms reloaded from a snapshot (bulk-built, sorted layout): "

@@ -1,6 +1,9 @@
 /* common.c - benchmark helpers (see common.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include "pathspace.h"
 
 #include "common.h"
 
@@ -46,4 +49,64 @@ double bench_time(void (*fn)(void *), void *arg)
         t[i] = bench_now() - t0;
     }
     return bench_median(t, n);
+}
+
+void bench_must(int rc, const char *what)
+{
+    if (rc) {
+        fprintf(stderr, "bench: %s: %s\n", what, ps_strerror(rc));
+        exit(1);
+    }
+}
+
+/* The generated knowledge base (seed 1), parsed and inserted in order. */
+ps_space *bench_gen_space(uint64_t n)
+{
+    ps_space *s;
+    ps_parser *p;
+    ps_bytes a;
+    ps_buf text = { 0 };
+    bench_must(ps_space_new(&s) || ps_parser_new(&p), "new");
+    for (uint64_t i = 0; i < n; i += 1000000) {
+        ps_buf_clear(&text, 0);
+        bench_must(ps_gen_text(1, i, n - i < 1000000 ? n - i : 1000000, &text), "gen");
+        ps_parser_reset(p, ps_buf_data(&text), text.len);
+        while (ps_parser_next(p, &a, NULL) == PS_OK)
+            bench_must(ps_space_insert(s, a, NULL), "insert");
+    }
+    ps_parser_free(p);
+    ps_buf_free(&text);
+    return s;
+}
+
+/* A .paths file (paths = 1) or MeTTa text; NULL if it cannot be read. */
+ps_space *bench_load(const char *path, int paths)
+{
+    ps_buf file = { 0 };
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char tmp[65536];
+    size_t k;
+    while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
+        ps_buf_append(&file, tmp, k);
+    fclose(f);
+    ps_space *s;
+    bench_must(ps_space_new(&s), "new");
+    if (paths) {
+        ps_paths_reader *r;
+        bench_must(ps_paths_reader_new(ps_buf_data(&file), file.len, &r), path);
+        bench_must(ps_space_read_paths(s, r, NULL), path);
+        ps_paths_reader_free(r);
+    } else {
+        ps_parser *p;
+        ps_bytes a;
+        bench_must(ps_parser_new(&p), "parser");
+        ps_parser_reset(p, ps_buf_data(&file), file.len);
+        while (ps_parser_next(p, &a, NULL) == PS_OK)
+            bench_must(ps_space_insert(s, a, NULL), "insert");
+        ps_parser_free(p);
+    }
+    ps_buf_free(&file);
+    return s;
 }

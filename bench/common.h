@@ -10,6 +10,7 @@
 #define PS_BENCH_COMMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Forces the memory behind p to be considered read and written. */
 #define CLOBBER(p) __asm__ volatile("" : : "r"(p) : "memory")
@@ -21,5 +22,13 @@ double bench_median(double *v, int n);
 
 /* Times fn(arg) bench_reps() times; returns the median seconds. */
 double bench_time(void (*fn)(void *), void *arg);
+
+struct ps_space;
+/* Exits with a message when rc is an error. */
+void bench_must(int rc, const char *what);
+/* n atoms of the generated knowledge base (seed 1), inserted in order. */
+struct ps_space *bench_gen_space(uint64_t n);
+/* A .paths file (paths = 1) or MeTTa text as a space; NULL if unreadable. */
+struct ps_space *bench_load(const char *path, int paths);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/lcp.h"
 #include "common/workers.h"
 #include "snap.h"
 
@@ -270,22 +271,6 @@ static int make_room(ps_snap_writer *w, size_t need)
     return PS_OK;
 }
 
-static size_t lcp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-    size_t n = an < bn ? an : bn, i = 0;
-    while (i + 8 <= n) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y)
-            return i + (size_t)(__builtin_ctzll(PS_BSWAP64(x) ^ PS_BSWAP64(y)) >> 3);
-        i += 8;
-    }
-    while (i < n && a[i] == b[i])
-        i++;
-    return i;
-}
-
 static int add(ps_snap_writer *w, ps_bytes p, int hv, uint64_t v)
 {
     if (w->err)
@@ -295,7 +280,7 @@ static int add(ps_snap_writer *w, ps_bytes p, int hv, uint64_t v)
     size_t shared = 0;
     if (w->any) {
         ps_bytes q = ps_buf_bytes(&w->prev);
-        shared = lcp(q.ptr, q.len, p.ptr, p.len);
+        shared = ps__lcp(q.ptr, q.len, p.ptr, p.len);
         if (shared == p.len || (shared < q.len && p.ptr[shared] < q.ptr[shared]))
             return PS_E_INVAL; /* not after the previous path */
     }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "common/alloc.h"
+#include "common/lcp.h"
 #include "trie.h"
 
 typedef struct spine {
@@ -53,22 +54,6 @@ void ps_builder_free(ps_builder *b)
     free(b);
 }
 
-static size_t lcp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-    size_t n = an < bn ? an : bn, i = 0;
-    while (i + 8 <= n) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y)
-            return i + (size_t)(__builtin_ctzll(x ^ y) >> 3); /* little-endian */
-        i += 8;
-    }
-    while (i < n && a[i] == b[i])
-        i++;
-    return i;
-}
-
 /* Pushes the spine entries for a fresh chain first..last starting at depth. */
 static int push_chain(ps_builder *b, uint32_t k, uint64_t depth)
 {
@@ -99,7 +84,7 @@ static int add(ps_builder *b, ps_bytes p, int has_value, uint64_t value)
             return PS_OK; /* duplicate */
         if (c < 0)
             return PS_E_INVAL;
-        l = lcp(prev.ptr, prev.len, p.ptr, p.len);
+        l = ps__lcp(prev.ptr, prev.len, p.ptr, p.len);
     }
     /* Everything that can fail after the trie changes is reserved first, so
      * a path is either fully added (and counted) or not added at all. */
