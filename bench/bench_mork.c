@@ -31,17 +31,6 @@ typedef struct ds {
     const char *act_path;
 } ds;
 
-static double secs(void (*fn)(void *), void *arg, int reps)
-{
-    double t[99];
-    for (int i = 0; i < reps; i++) {
-        double t0 = bench_now();
-        fn(arg);
-        t[i] = bench_now() - t0;
-    }
-    return bench_median(t, reps);
-}
-
 static void run_paths_write(void *arg)
 {
     ds *d = arg;
@@ -203,26 +192,26 @@ static void row(const char *name, ps_space *s)
     double raw_mb = (double)d.raw.len / 1e6;
 
     d.o = (ps_paths_opts){ 7, 0 };
-    double w7 = secs(run_paths_write, &d, reps);
+    double w7 = bench_time_n(run_paths_write, &d, reps);
     ps_buf_append(&d.paths, ps_buf_data(&d.out), d.out.len);
-    double z7 = secs(run_zlib7, &d, reps);
+    double z7 = bench_time_n(run_zlib7, &d, reps);
     d.o = (ps_paths_opts){ PS_PATHS_LEVEL_FAST, 0 };
-    double wf = secs(run_paths_write, &d, reps);
+    double wf = bench_time_n(run_paths_write, &d, reps);
     size_t fast_len = d.out.len;
-    double zf = secs(run_isal, &d, reps);
-    double rd = secs(run_paths_read, &d, reps);
-    double inf = secs(run_inflate, &d, reps);
-    double aw = secs(run_act_write, &d, reps);
+    double zf = bench_time_n(run_isal, &d, reps);
+    double rd = bench_time_n(run_paths_read, &d, reps);
+    double inf = bench_time_n(run_inflate, &d, reps);
+    double aw = bench_time_n(run_act_write, &d, reps);
     size_t act_len = d.out.len;
     FILE *f = fopen(d.act_path, "wb");
     if (!f || fwrite(ps_buf_data(&d.out), 1, d.out.len, f) != d.out.len || fclose(f))
         bench_must(PS_E_IO, d.act_path);
-    double ao = secs(run_act_open, &d, reps) / 1000;
+    double ao = bench_time_n(run_act_open, &d, reps) / 1000;
     bench_must(ps_act_open(d.act_path, &d.act, NULL), "open act");
     ps_buf store = { 0 };
     sample_keys(&d, &store);
-    double ag = secs(run_act_get, &d, reps), sc = secs(run_space_contains, &d, reps);
-    double ai = secs(run_act_iter, &d, reps);
+    double ag = bench_time_n(run_act_get, &d, reps), sc = bench_time_n(run_space_contains, &d, reps);
+    double ai = bench_time_n(run_act_iter, &d, reps);
 
     printf("%s: %llu atoms, %.1f MB of records\n", name, (unsigned long long)n, raw_mb);
     printf("  %-30s %9.3f s  %7.1f MB/s   zlib 7 alone, 1 thread: %.3f s  (ours %.2fx of it)\n",

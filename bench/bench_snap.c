@@ -50,17 +50,6 @@ typedef struct ds {
     int codec, level;
 } ds;
 
-static double secs(void (*fn)(void *), void *arg, int reps)
-{
-    double t[99];
-    for (int i = 0; i < reps; i++) {
-        double t0 = bench_now();
-        fn(arg);
-        t[i] = bench_now() - t0;
-    }
-    return bench_median(t, reps);
-}
-
 /* ------------------------------------------------------------ peak RSS */
 
 static long status_kb(const char *key)
@@ -225,8 +214,8 @@ static void alone(ds *d, int codec, int level, int reps, double *c, double *u, s
 {
     d->codec = codec;
     d->level = level;
-    *c = secs(run_alone_c, d, reps);
-    *u = secs(run_alone_d, d, reps);
+    *c = bench_time_n(run_alone_c, d, reps);
+    *u = bench_time_n(run_alone_d, d, reps);
     *bytes = d->comp.len;
 }
 
@@ -248,13 +237,13 @@ static void row(const char *name, ps_space *s)
     for (size_t v = 0; v < NV; v++) {
         d.o = (ps_snap_opts){ .codec = VARIANTS[v].codec, .level = VARIANTS[v].level,
                               .priority = VARIANTS[v].priority };
-        double w = secs(run_write, &d, reps);
+        double w = bench_time_n(run_write, &d, reps);
         double wpeak = peak_mb(run_write, &d);
         bench_must(ps_snap_open_mem(ps_buf_data(&d.out), d.out.len, &d.sn, NULL), "open");
         ps_snap_info in;
         ps_snap_info_get(d.sn, &in);
-        double r = secs(run_read, &d, reps), rpeak = peak_mb(run_read, &d);
-        double it = secs(run_stream, &d, reps);
+        double r = bench_time_n(run_read, &d, reps), rpeak = peak_mb(run_read, &d);
+        double it = bench_time_n(run_stream, &d, reps);
         double ratio = (double)st.path_bytes / (double)d.out.len;
         char al[64] = "-", ov[64] = "-";
         if (in.codec != PS_CODEC_NONE) {
@@ -331,7 +320,7 @@ int main(void)
             bench_must(ps_snap_open_mem(ps_buf_data(&f), f.len, &sn, NULL) || ps_space_new(&t), "open");
             bench_must(ps_space_read_snap(t, sn, 0, NULL), "read");
             ds d = { .s = t, .o = { .codec = PS_CODEC_ZSTD, .level = 1 } };
-            double w = secs(run_write, &d, 3);
+            double w = bench_time_n(run_write, &d, 3);
             printf("  the same 1M atoms reloaded from a snapshot (bulk-built, sorted layout): "
                    "zstd 1 write %.3f s, %.1f M atoms/s\n\n", w, 1e6 / w / 1e6);
             ps_buf_free(&d.out);

@@ -41,8 +41,13 @@ double bench_median(double *v, int n)
 
 double bench_time(void (*fn)(void *), void *arg)
 {
+    return bench_time_n(fn, arg, bench_reps());
+}
+
+double bench_time_n(void (*fn)(void *), void *arg, int n)
+{
     double t[99];
-    int n = bench_reps();
+    n = n < 1 ? 1 : n > 99 ? 99 : n;
     for (int i = 0; i < n; i++) {
         double t0 = bench_now();
         fn(arg);

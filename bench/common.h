@@ -22,6 +22,8 @@ double bench_median(double *v, int n);
 
 /* Times fn(arg) bench_reps() times; returns the median seconds. */
 double bench_time(void (*fn)(void *), void *arg);
+/* The same with n runs (1..99). */
+double bench_time_n(void (*fn)(void *), void *arg, int n);
 
 struct ps_space;
 /* Exits with a message when rc is an error. */

@@ -91,7 +91,8 @@ static void check_same(const ps_space *ref, const ps_buf *f)
         CHECK(hg == hx && (!hx || vg == vx));
         uint8_t miss[64];
         if (x.len < sizeof miss) { /* x + one byte: usually absent */
-            memcpy(miss, x.ptr, x.len);
+            if (x.len)
+                memcpy(miss, x.ptr, x.len);
             miss[x.len] = 'z';
             CHECK_RC(ps_snap_get(sn, ps_bytes_of(miss, x.len + 1), NULL, NULL, NULL),
                      PS_E_NOTFOUND);
@@ -177,6 +178,20 @@ void t_snap_edges(void)
         check_same(s, &f);
     }
     free(p);
+    /* into a space that already holds paths: inserts, values kept */
+    ps_space *t;
+    ps_snap *sn;
+    uint64_t v = 0;
+    CHECK_OK(ps_space_new(&t));
+    CHECK_OK(ps_space_insert(t, ps_bytes_of("\x01zz", 3), NULL));
+    CHECK_OK(ps_space_insert(t, ps_bytes_of("other", 5), NULL));
+    CHECK_OK(ps_snap_open_mem(ps_buf_data(&f), f.len, &sn, NULL));
+    CHECK_OK(ps_space_read_snap(t, sn, 2, NULL));
+    CHECK_EQ(ps_space_count(t), ps_space_count(s) + 1);
+    CHECK_OK(ps_space_get_value(t, ps_bytes_of("one", 3), &v));
+    CHECK(v == UINT64_MAX);
+    ps_snap_close(sn);
+    ps_space_free(t);
     ps_space_free(s);
     ps_buf_free(&f);
 }
