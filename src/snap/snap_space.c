@@ -140,6 +140,20 @@ static int feed_drain(feed *f, ps_snap_writer *w)
     return rc ? rc : f->rc;
 }
 
+/* 1 if the feeder thread runs; 0 (nothing left behind) if it cannot. */
+static int feed_start(feed *f)
+{
+    if (pthread_mutex_init(&f->mu, NULL))
+        return 0;
+    if (!pthread_cond_init(&f->cv, NULL)) {
+        if (!pthread_create(&f->th, NULL, feed_main, f))
+            return 1;
+        pthread_cond_destroy(&f->cv);
+    }
+    pthread_mutex_destroy(&f->mu);
+    return 0; /* the caller walks the space itself */
+}
+
 /* One thread: the plain walk. */
 static int walk_here(const ps_space *s, ps_snap_writer *w)
 {
@@ -169,10 +183,7 @@ int ps_space_write_snap(const ps_space *s, ps_sink out, const ps_snap_opts *o,
     if (rc)
         return rc;
     feed f = { .s = s };
-    int threaded = ps_cpu_count() > 1 && st.paths > 4096;
-    if (threaded && (pthread_mutex_init(&f.mu, NULL) || pthread_cond_init(&f.cv, NULL) ||
-                     pthread_create(&f.th, NULL, feed_main, &f)))
-        threaded = 0; /* no thread: walk here */
+    int threaded = ps_cpu_count() > 1 && st.paths > 4096 && feed_start(&f);
     if (threaded) {
         rc = feed_drain(&f, w);
         feed_stop(&f);
