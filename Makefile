@@ -12,12 +12,12 @@ CFLAGS   ?= $(OPT)
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral -Wno-psabi
 PS_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -Iinclude -Isrc $(WARN) $(CFLAGS)
-LDLIBS   := -lzstd -llz4 -lsodium -lisal -lz -lxxhash -lpthread -lm
+LDLIBS   := -lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lpthread -lm
 
 # Debian packages: build tools, the libraries the code links, and what the
 # benchmarks (allocator rows) and fuzzers (clang's libFuzzer) use.
 DEB_PKGS := gcc make pkg-config libc6-dev zlib1g-dev libisal-dev libxxhash-dev \
-            libzstd-dev liblz4-dev libsodium-dev \
+            libzstd-dev liblz4-dev libsodium-dev libssl-dev libb2-dev \
             libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev
 
 # Only `make bench` needs these: Snappy (a codec row) and the peers the

@@ -60,10 +60,12 @@ typedef enum ps_err {
     PS_E_EXISTS = 11,     /* already present                                  */
     PS_E_UNSUPPORTED = 12,/* valid but not representable / not implemented    */
     PS_E_LIMIT = 13,      /* input passes a format limit (e.g. 64 variables)  */
-    PS_E_EMPTY = 14       /* nothing to pop / take                            */
+    PS_E_EMPTY = 14,      /* nothing to pop / take                            */
+    PS_E_HASH = 15,       /* a stored object's bytes do not match its name     */
+    PS_E_LOCKED = 16      /* another process holds the persistent space        */
 } ps_err;
 
-#define PS_ERR_COUNT 15
+#define PS_ERR_COUNT 17
 
 /* A short, static, human-readable name for code (never NULL). */
 const char *ps_strerror(int code);
@@ -798,6 +800,268 @@ void ps_snap_iter_free(ps_snap_iter *it);
 /* Adds every path (and value) to sp: chunks decoded on `threads` threads
  * while this one bulk-builds (sp empty) or inserts (otherwise). */
 int ps_space_read_snap(ps_space *sp, const ps_snap *s, unsigned threads, ps_diag *d);
+
+/* ------------------------------------------------------------- blob store */
+
+/*
+ * A content-addressed store of immutable objects on the local filesystem
+ * (docs/store.md). An object is named by the hash of its bytes:
+ *
+ *   <root>/sha256/ab/ab12...ef      objects (2-hex fan-out, full hex name)
+ *   <root>/refs/checkpoints/...     refs: a name -> an object id, one file each
+ *   <root>/temp/                    writes in progress
+ *
+ * A write goes to a temp file in 256 KiB chunks, hashed as it goes, then is
+ * fsynced (unless nosync), renamed into place atomically, and the directory
+ * fsynced. An object already present is not written again (deduplication).
+ * Any failure removes the temp file. Every read checks the bytes against the
+ * name and reports PS_E_HASH when they differ. Every path is built from a
+ * validated id or ref name under the root's directory descriptor: nothing
+ * outside the root can be read or written through this API.
+ */
+typedef enum ps_hash {
+    PS_HASH_SHA256 = 0,  /* OpenSSL SHA-256, the default; "sha256"          */
+    PS_HASH_BLAKE2BP = 1,/* libb2 BLAKE2bp-256, cryptographic, ~2x faster   */
+    PS_HASH_XXH128 = 2   /* XXH3-128, ~25x faster, NOT collision-resistant:
+                          * only for stores that trust everything they hold */
+} ps_hash;
+#define PS_HASH_COUNT 3
+
+#define PS_OID_MAX 32       /* bytes of the longest hash            */
+#define PS_OID_STR_MAX 80   /* "blake2bp:" + 64 hex + NUL, rounded   */
+typedef struct ps_oid {
+    uint8_t hash;           /* ps_hash                              */
+    uint8_t len;            /* bytes used in id: 32, 32 or 16       */
+    uint8_t id[PS_OID_MAX];
+} ps_oid;
+
+/* "sha256:<64 hex>". Returns the length written (without the NUL). */
+size_t ps_oid_format(const ps_oid *oid, char out[PS_OID_STR_MAX]);
+/* Parses "<hash>:<hex>" (or bare 64 hex, read as sha256); exact lengths,
+ * lower-case hex only. PS_E_INVAL otherwise. */
+int ps_oid_parse(const char *s, ps_oid *oid);
+int ps_oid_equal(const ps_oid *a, const ps_oid *b);
+/* The hash of data under `hash`, as an oid (what put would name it). */
+int ps_oid_of(int hash, const void *data, size_t len, ps_oid *oid);
+const char *ps_hash_name(int hash);
+
+typedef struct ps_store_opts {
+    int hash;       /* ps_hash for new objects (reads take any)          */
+    int nosync;     /* 1: skip fsync (fast, not durable across a crash)  */
+} ps_store_opts;
+
+typedef struct ps_store ps_store;
+/* Opens (create: makes the directories) the store at root. d says which
+ * step failed. The handle is safe to use from several threads at once. */
+int ps_store_open(const char *root, const ps_store_opts *opts, int create, ps_store **out,
+                  ps_diag *d);
+void ps_store_close(ps_store *st);
+
+/* Stores len bytes; *oid names them; *added is 0 when they were present. */
+int ps_store_put(ps_store *st, const void *data, size_t len, ps_oid *oid, int *added,
+                 ps_diag *d);
+
+/* Streaming write for objects larger than memory: write any number of
+ * times, then finish (publishes) or free (abandons; the temp file goes). */
+typedef struct ps_store_writer ps_store_writer;
+int ps_store_writer_new(ps_store *st, ps_store_writer **w, ps_diag *d);
+int ps_store_writer_write(ps_store_writer *w, const void *data, size_t len);
+ps_sink ps_store_writer_sink(ps_store_writer *w); /* no patch */
+int ps_store_writer_finish(ps_store_writer *w, ps_oid *oid, int *added, ps_diag *d);
+void ps_store_writer_free(ps_store_writer *w);
+
+/* Reads verify the bytes against the name unless PS_READ_NOVERIFY (for a
+ * caller that checks them another way, e.g. a checkpoint's own checksum). */
+#define PS_READ_NOVERIFY 1
+/* The whole object into out (replacing its payload; sized exactly, once):
+ * PS_E_HASH if the bytes are not what the name says, PS_E_NOTFOUND. */
+int ps_store_get(ps_store *st, const ps_oid *oid, int flags, ps_buf *out, ps_diag *d);
+/* Zero-copy: the object mapped read-only (verified first, per flags). */
+typedef struct ps_blob ps_blob;
+int ps_store_map(ps_store *st, const ps_oid *oid, int flags, ps_blob **b, ps_diag *d);
+ps_bytes ps_blob_bytes(const ps_blob *b);
+void ps_blob_free(ps_blob *b);
+/* Streaming read: read until *n == 0 (the end). The last call returns
+ * PS_E_HASH instead of the end when the bytes did not match the name. */
+typedef struct ps_store_reader ps_store_reader;
+int ps_store_reader_new(ps_store *st, const ps_oid *oid, ps_store_reader **r, ps_diag *d);
+int ps_store_reader_read(ps_store_reader *r, void *buf, size_t cap, size_t *n, ps_diag *d);
+uint64_t ps_store_reader_size(const ps_store_reader *r);
+void ps_store_reader_free(ps_store_reader *r);
+
+/* 1 present, 0 absent (never an error). */
+int ps_store_exists(ps_store *st, const ps_oid *oid);
+int ps_store_size(ps_store *st, const ps_oid *oid, uint64_t *size);
+/* PS_E_NOTFOUND if absent. Refs to it are not touched (gc is the safe way). */
+int ps_store_delete(ps_store *st, const ps_oid *oid);
+
+/* Visits every object (in directory order). cb returning non-zero stops
+ * the walk and is returned. */
+int ps_store_each(ps_store *st, int (*cb)(void *ctx, const ps_oid *oid, uint64_t size),
+                  void *ctx);
+typedef struct ps_store_stats {
+    uint64_t objects, bytes; /* every object and their total size */
+    uint64_t refs;
+    uint64_t temp_files;     /* writes in progress or abandoned     */
+} ps_store_stats;
+int ps_store_stats_get(ps_store *st, ps_store_stats *s);
+
+/* Refs: names made of '/'-separated components of [A-Za-z0-9._-], none
+ * empty, "." or "..", at most 200 bytes in all. Set is atomic and
+ * crash-safe (temp file, fsync, rename, fsync dir): a reader sees the old or
+ * the new id, never a mix. */
+int ps_ref_name_valid(const char *name);
+int ps_ref_set(ps_store *st, const char *name, const ps_oid *oid, ps_diag *d);
+int ps_ref_get(ps_store *st, const char *name, ps_oid *oid, ps_diag *d);
+int ps_ref_delete(ps_store *st, const char *name);
+/* Refs under prefix ("" for all, "checkpoints/" for a folder), sorted by
+ * name. cb returning non-zero stops the walk and is returned. A ref whose
+ * content is not an id is passed with oid NULL. */
+int ps_ref_each(ps_store *st, const char *prefix,
+                int (*cb)(void *ctx, const char *name, const ps_oid *oid), void *ctx);
+
+/* Removes every object no ref names, and temp files older than an hour
+ * (younger ones may belong to a write in progress). */
+typedef struct ps_gc_stats {
+    uint64_t kept, removed, removed_bytes, temp_removed;
+} ps_gc_stats;
+int ps_store_gc(ps_store *st, ps_gc_stats *gs, ps_diag *d);
+/* Re-hashes every object; *bad counts the ones that fail, d names the
+ * first. PS_E_HASH if any failed. */
+int ps_store_verify(ps_store *st, uint64_t *objects, uint64_t *bad, ps_diag *d);
+
+/* ------------------------------------------------------------ checkpoints */
+
+/*
+ * A checkpoint is a store object: a 72-byte header, then a snapshot
+ * (docs/format-checkpoint.md). All integers little-endian.
+ *
+ *    0  8  magic "PSCHKPT\n"          40  8  atom count
+ *    8  4  format version (1)         48  8  log position (last WAL seq in it)
+ *   12  4  header size (72)           56  8  creation time, ns since 1970
+ *   16  8  payload length             64  4  flags (0; reserved, must be 0)
+ *   24  8  payload XXH3-64            68  4  low 32 bits of XXH3-64 of [0,68)
+ *   32  8  sequence number
+ *
+ * The ref checkpoints/<seq, 16 hex> names each one.
+ */
+#define PS_CKPT_VERSION 1
+#define PS_CKPT_HEADER 72
+#define PS_CKPT_MAX_SKIPS 8
+
+typedef struct ps_ckpt_info {
+    uint64_t seq, atoms, log_pos, created_ns;
+    uint64_t payload_len, payload_sum;
+    uint32_t version;
+    ps_oid oid;
+    int status;          /* ps_ckpt_list: PS_OK if the header reads well */
+} ps_ckpt_info;
+
+/* Fills out[PS_CKPT_HEADER] (version, size and header checksum included). */
+void ps_ckpt_header_encode(const ps_ckpt_info *ci, uint8_t *out);
+/* Checks the header alone: magic, version (newer = PS_E_VERSION), header
+ * size, flags, header checksum. */
+int ps_ckpt_header_decode(const void *data, size_t len, ps_ckpt_info *ci, ps_diag *d);
+/* Checks a whole checkpoint: the header, then that the payload length and
+ * checksum match, before anything uses the payload. */
+int ps_ckpt_check(const void *data, size_t len, ps_ckpt_info *ci, ps_bytes *payload,
+                  ps_diag *d);
+
+/* Saves s as checkpoint seq (0: one past the newest) with log position
+ * log_pos; the header is written into room kept in front of the snapshot,
+ * so the payload is never copied. */
+int ps_ckpt_save(ps_store *st, const ps_space *s, const ps_snap_opts *so, uint64_t seq,
+                 uint64_t log_pos, ps_ckpt_info *out, ps_diag *d);
+/* Every checkpoint, newest first, header read (status says if it is bad).
+ * *out is malloc'd; free() it. */
+int ps_ckpt_list(ps_store *st, ps_ckpt_info **out, size_t *n, ps_diag *d);
+
+typedef struct ps_ckpt_skip {
+    uint64_t seq;
+    int code;
+    char msg[200];
+} ps_ckpt_skip;
+typedef struct ps_ckpt_report {
+    uint32_t skipped;                    /* checkpoints passed over         */
+    ps_ckpt_skip skip[PS_CKPT_MAX_SKIPS];/* the first ones, newest first     */
+} ps_ckpt_report;
+/* Loads checkpoint seq into the empty space s; seq 0 = the newest valid
+ * one, falling back past corrupt ones (each noted in rep). PS_E_NOTFOUND if
+ * there is none. */
+int ps_ckpt_restore(ps_store *st, uint64_t seq, ps_space *s, unsigned threads,
+                    ps_ckpt_info *used, ps_ckpt_report *rep, ps_diag *d);
+/* Keeps the newest `keep` checkpoints (at least 1), drops the refs of the
+ * rest and garbage-collects. */
+int ps_ckpt_prune(ps_store *st, size_t keep, uint64_t *removed, ps_diag *d);
+
+/* ------------------------------------------------------- persistent space */
+
+/*
+ * A directory holding a space that survives crashes (docs/store.md):
+ *
+ *   DIR/store/   blob store; checkpoints under refs/checkpoints/
+ *   DIR/wal/     log segments <first seq, 16 hex>.log
+ *   DIR/LOCK     flock()ed while open: one process at a time
+ *
+ * Every add/remove is appended to the log (and fsynced, under
+ * PS_FSYNC_ALWAYS) before it is applied and acknowledged. Opening = the
+ * newest valid checkpoint + a replay of the log after its position. A torn
+ * last record is dropped and reported; damage before the tail is
+ * PS_E_CORRUPT naming the file and offset, unless truncate_corrupt.
+ */
+typedef enum ps_fsync {
+    PS_FSYNC_ALWAYS = 0,  /* fdatasync before every acknowledgement     */
+    PS_FSYNC_EVERYSEC = 1,/* a background thread syncs once a second    */
+    PS_FSYNC_NEVER = 2    /* the OS decides                             */
+} ps_fsync;
+
+typedef struct ps_pspace_opts {
+    int fsync;                /* ps_fsync                                 */
+    uint64_t ckpt_changes;    /* checkpoint after this many changes (0 off) */
+    uint32_t ckpt_seconds;    /* ... or when a change finds the last one older */
+    uint32_t keep;            /* checkpoints kept (0 = 2)                  */
+    int no_final_ckpt;        /* 1: close without a checkpoint             */
+    int truncate_corrupt;     /* 1: cut the log at damage instead of failing */
+    unsigned threads;         /* snapshot load/save threads (0 = all)      */
+    ps_store_opts store;
+    ps_snap_opts snap;
+} ps_pspace_opts;
+
+typedef struct ps_recovery {
+    int have_ckpt;
+    ps_ckpt_info ckpt;        /* the checkpoint loaded                    */
+    ps_ckpt_report skipped;   /* newer ones that were corrupt             */
+    uint64_t segments;        /* log segments read                        */
+    uint64_t replayed;        /* records applied after the checkpoint     */
+    uint64_t last_seq;        /* sequence of the last record (or log_pos) */
+    int torn;                 /* 1: a torn last record was dropped        */
+    uint64_t torn_offset;     /* where, in torn_file                       */
+    char torn_file[64];
+    uint64_t truncated_bytes; /* cut by truncate_corrupt (0 otherwise)    */
+} ps_recovery;
+
+typedef struct ps_pspace ps_pspace;
+int ps_pspace_open(const char *dir, const ps_pspace_opts *opts, ps_pspace **out,
+                   ps_recovery *rec, ps_diag *d);
+/* Logged, then applied. *added / *removed (may be NULL) say whether the
+ * space changed; a no-op is not logged. */
+int ps_pspace_add(ps_pspace *p, ps_bytes path, int *added);
+int ps_pspace_remove(ps_pspace *p, ps_bytes path, int *removed);
+int ps_pspace_set_value(ps_pspace *p, ps_bytes path, uint64_t value);
+/* Adds n paths with one log write (and one fsync): group commit. */
+int ps_pspace_add_many(ps_pspace *p, const ps_bytes *paths, size_t n, uint64_t *added);
+int ps_pspace_sync(ps_pspace *p);
+/* A checkpoint now; starts a new log segment, prunes old checkpoints and
+ * the segments no kept checkpoint needs. */
+int ps_pspace_checkpoint(ps_pspace *p, ps_ckpt_info *out, ps_diag *d);
+const ps_space *ps_pspace_space(const ps_pspace *p);
+ps_store *ps_pspace_store(ps_pspace *p);
+uint64_t ps_pspace_seq(const ps_pspace *p); /* last logged sequence */
+/* A final checkpoint (unless no_final_ckpt or nothing changed), then
+ * closes. p is freed whatever the result. */
+int ps_pspace_close(ps_pspace *p, ps_diag *d);
+/* Closes without a checkpoint or sync (what a crash would leave). */
+void ps_pspace_abandon(ps_pspace *p);
 
 /* -------------------------------------------------------------- generator */
 

@@ -37,6 +37,8 @@ static const char *const err_names[PS_ERR_COUNT] = {
     [PS_E_UNSUPPORTED] = "not representable or not supported",
     [PS_E_LIMIT] = "format limit exceeded",
     [PS_E_EMPTY] = "empty",
+    [PS_E_HASH] = "content does not match its hash",
+    [PS_E_LOCKED] = "locked by another process",
 };
 
 const char *ps_strerror(int code)

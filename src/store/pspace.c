@@ -1,0 +1,281 @@
+/* pspace.c - a persistent space: the newest valid checkpoint plus a replay
+ * of the log, then every change logged before it is applied and
+ * acknowledged (docs/store.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/diag.h"
+#include "store.h"
+#include "wal.h"
+
+struct ps_pspace {
+    int dirfd, lockfd, waldir;
+    ps_store *st;
+    ps_space *sp;
+    wal *w;
+    ps_pspace_opts o;
+    uint64_t changes;      /* since the last checkpoint */
+    time_t ckpt_time;      /* of the last checkpoint    */
+};
+
+static int apply(void *ctx, const wal_op *op)
+{
+    ps_space *sp = ctx;
+    switch (op->op) {
+    case WAL_ADD: return ps_space_insert(sp, op->path, NULL);
+    case WAL_REMOVE: return ps_space_remove(sp, op->path, NULL);
+    default: return ps_space_set_value(sp, op->path, op->value);
+    }
+}
+
+static void release(ps_pspace *p)
+{
+    wal_close(p->w);
+    ps_space_free(p->sp);
+    ps_store_close(p->st);
+    if (p->waldir >= 0)
+        close(p->waldir);
+    if (p->lockfd >= 0)
+        close(p->lockfd); /* drops the flock */
+    if (p->dirfd >= 0)
+        close(p->dirfd);
+    free(p);
+}
+
+/* The directory, its lock, its store and its log directory. */
+static int open_parts(ps_pspace *p, const char *dir, ps_diag *d)
+{
+    if (mkdir(dir, 0755) && errno != EEXIST)
+        return ps__io_err(d, PS_E_IO, "cannot make the space directory");
+    p->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (p->dirfd < 0)
+        return ps__io_err(d, PS_E_IO, "cannot open the space directory");
+    p->lockfd = openat(p->dirfd, "LOCK", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (p->lockfd < 0)
+        return ps__io_err(d, PS_E_IO, "cannot open DIR/LOCK");
+    if (flock(p->lockfd, LOCK_EX | LOCK_NB))
+        return errno == EWOULDBLOCK
+                   ? ps_diag_set(d, PS_E_LOCKED, NULL, 0, "%s is open in another process", dir)
+                   : ps__io_err(d, PS_E_IO, "cannot lock DIR/LOCK");
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/store", dir) >= sizeof path)
+        return ps_diag_set(d, PS_E_INVAL, NULL, 0, "directory name too long");
+    int rc = ps_store_open(path, &p->o.store, 1, &p->st, d);
+    if (rc)
+        return rc;
+    p->waldir = ps__open_dir(p->dirfd, "wal", 1, !p->o.store.nosync);
+    if (p->waldir < 0)
+        return ps__io_err(d, PS_E_IO, "cannot open DIR/wal");
+    return ps_space_new(&p->sp) ? ps_diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory") : PS_OK;
+}
+
+int ps_pspace_open(const char *dir, const ps_pspace_opts *opts, ps_pspace **out,
+                   ps_recovery *rec, ps_diag *d)
+{
+    *out = NULL;
+    ps_recovery local;
+    rec = rec ? rec : &local;
+    memset(rec, 0, sizeof *rec);
+    ps_pspace *p = ps_calloc(1, sizeof *p);
+    if (!p)
+        return ps_diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    p->dirfd = p->lockfd = p->waldir = -1;
+    p->o = opts ? *opts : (ps_pspace_opts){ 0 };
+    if (!p->o.keep)
+        p->o.keep = 2; /* the newest, and one to fall back to */
+    if (p->o.fsync < PS_FSYNC_ALWAYS || p->o.fsync > PS_FSYNC_NEVER) {
+        free(p);
+        return ps_diag_set(d, PS_E_INVAL, NULL, 0, "bad fsync mode");
+    }
+    int rc = open_parts(p, dir, d);
+    if (!rc) {
+        rc = ps_ckpt_restore(p->st, 0, p->sp, p->o.threads, &rec->ckpt, &rec->skipped, d);
+        rec->have_ckpt = rc == PS_OK;
+        if (rc == PS_E_NOTFOUND)
+            rc = PS_OK; /* a new space, or one that never checkpointed */
+    }
+    if (!rc)
+        rc = wal_recover(p->waldir, rec->have_ckpt ? rec->ckpt.log_pos : 0,
+                         p->o.truncate_corrupt, apply, p->sp, rec, d);
+    if (!rc)
+        rc = wal_open(p->waldir, rec->last_seq + 1, p->o.fsync, &p->w, d);
+    if (rc) {
+        release(p);
+        return rc;
+    }
+    p->ckpt_time = time(NULL);
+    *out = p;
+    return PS_OK;
+}
+
+/* The policy: every N changes, or on a change T seconds after the last
+ * checkpoint. A failed automatic checkpoint does not fail the change (it
+ * is in the log); the next change tries again. */
+static void maybe_checkpoint(ps_pspace *p)
+{
+    if ((p->o.ckpt_changes && p->changes >= p->o.ckpt_changes) ||
+        (p->o.ckpt_seconds && time(NULL) - p->ckpt_time >= (time_t)p->o.ckpt_seconds))
+        ps_pspace_checkpoint(p, NULL, NULL);
+}
+
+static int log_then_apply(ps_pspace *p, const wal_op *op)
+{
+    int rc = wal_append(p->w, op, 1);
+    if (!rc)
+        rc = apply(p->sp, op);
+    if (!rc) {
+        p->changes++;
+        maybe_checkpoint(p);
+    }
+    return rc;
+}
+
+int ps_pspace_add(ps_pspace *p, ps_bytes path, int *added)
+{
+    int dummy;
+    added = added ? added : &dummy;
+    *added = 0;
+    if (ps_space_contains(p->sp, path))
+        return PS_OK;
+    wal_op op = { WAL_ADD, path, 0 };
+    int rc = log_then_apply(p, &op);
+    *added = rc == PS_OK;
+    return rc;
+}
+
+int ps_pspace_remove(ps_pspace *p, ps_bytes path, int *removed)
+{
+    int dummy;
+    removed = removed ? removed : &dummy;
+    *removed = 0;
+    if (!ps_space_contains(p->sp, path))
+        return PS_OK;
+    wal_op op = { WAL_REMOVE, path, 0 };
+    int rc = log_then_apply(p, &op);
+    *removed = rc == PS_OK;
+    return rc;
+}
+
+int ps_pspace_set_value(ps_pspace *p, ps_bytes path, uint64_t value)
+{
+    uint64_t old;
+    if (ps_space_get_value(p->sp, path, &old) == PS_OK && old == value)
+        return PS_OK;
+    wal_op op = { WAL_SET, path, value };
+    return log_then_apply(p, &op);
+}
+
+int ps_pspace_add_many(ps_pspace *p, const ps_bytes *paths, size_t n, uint64_t *added)
+{
+    size_t bytes;
+    if (ps_size_bound(n ? n : 1, sizeof(wal_op), 0, &bytes))
+        return PS_E_OVERFLOW;
+    wal_op *ops = ps_malloc(bytes);
+    if (!ops)
+        return PS_E_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!ps_space_contains(p->sp, paths[i]))
+            ops[k++] = (wal_op){ WAL_ADD, paths[i], 0 };
+    int rc = k ? wal_append(p->w, ops, k) : PS_OK; /* one write, one fsync */
+    uint64_t got = 0;
+    for (size_t i = 0; !rc && i < k; i++) {
+        int a = 0;
+        rc = ps_space_insert(p->sp, ops[i].path, &a);
+        got += (uint64_t)a;
+    }
+    free(ops);
+    if (added)
+        *added = got;
+    if (!rc) {
+        p->changes += got;
+        maybe_checkpoint(p);
+    }
+    return rc;
+}
+
+int ps_pspace_sync(ps_pspace *p)
+{
+    return wal_sync(p->w);
+}
+
+int ps_pspace_checkpoint(ps_pspace *p, ps_ckpt_info *out, ps_diag *d)
+{
+    ps_ckpt_info ci;
+    uint64_t log_pos = wal_last_seq(p->w);
+    ps_snap_opts so = p->o.snap;
+    if (!so.threads)
+        so.threads = p->o.threads;
+    int rc = ps_ckpt_save(p->st, p->sp, &so, 0, log_pos, &ci, d);
+    if (!rc)
+        rc = wal_rotate(p->w, d);
+    if (!rc)
+        rc = ps_ckpt_prune(p->st, p->o.keep, NULL, d);
+    /* the log is needed from the oldest kept checkpoint on (a fallback
+     * target); segments wholly before it go */
+    ps_ckpt_info *v = NULL;
+    size_t n = 0;
+    if (!rc)
+        rc = ps_ckpt_list(p->st, &v, &n, d);
+    if (!rc) {
+        uint64_t oldest = log_pos;
+        for (size_t i = 0; i < n; i++)
+            if (v[i].status == PS_OK && v[i].log_pos < oldest)
+                oldest = v[i].log_pos;
+        if (wal_drop_through(p->w, oldest))
+            rc = ps_diag_set(d, PS_E_IO, NULL, 0, "cannot remove old log segments");
+    }
+    free(v);
+    if (!rc) {
+        p->changes = 0;
+        p->ckpt_time = time(NULL);
+        if (out)
+            *out = ci;
+    }
+    return rc;
+}
+
+const ps_space *ps_pspace_space(const ps_pspace *p)
+{
+    return p->sp;
+}
+
+ps_store *ps_pspace_store(ps_pspace *p)
+{
+    return p->st;
+}
+
+uint64_t ps_pspace_seq(const ps_pspace *p)
+{
+    return wal_last_seq(p->w);
+}
+
+int ps_pspace_close(ps_pspace *p, ps_diag *d)
+{
+    if (!p)
+        return PS_OK;
+    int rc = PS_OK;
+    if (!p->o.no_final_ckpt && p->changes)
+        rc = ps_pspace_checkpoint(p, NULL, d);
+    if (!rc && wal_sync(p->w))
+        rc = ps_diag_set(d, PS_E_IO, NULL, 0, "cannot sync the log");
+    release(p);
+    return rc;
+}
+
+void ps_pspace_abandon(ps_pspace *p)
+{
+    if (!p)
+        return;
+    wal *w = p->w;
+    p->w = NULL;
+    wal_abandon(w);
+    release(p);
+}

@@ -1,0 +1,265 @@
+/* store.c - opening a store, walking its directories without leaving the
+ * root, and the publish step every write ends with (docs/store.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/diag.h"
+#include "store.h"
+
+int ps__io_err(ps_diag *d, int code, const char *what)
+{
+    return ps_diag_set(d, code, NULL, 0, "%s: %s", what, strerror(errno));
+}
+
+int ps__write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t k = write(fd, c, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            if (k == 0)
+                errno = EIO;
+            return -1;
+        }
+        c += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+int ps__sync_fd(const ps_store *st, int fd)
+{
+    return st->opts.nosync ? 0 : fdatasync(fd);
+}
+
+static int sync_dir(int dirfd, int sync)
+{
+    return sync ? fsync(dirfd) : 0;
+}
+
+/* One component: open it as a directory, making it first if asked. */
+static int step(int dirfd, const char *name, int create, int sync)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 || !create || errno != ENOENT)
+        return fd;
+    if (mkdirat(dirfd, name, 0755) && errno != EEXIST)
+        return -1;
+    /* the new entry lives in dirfd: make it durable before it is used */
+    if (sync_dir(dirfd, sync))
+        return -1;
+    return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+int ps__open_dir(int dirfd, const char *rel, int create, int sync)
+{
+    char part[256];
+    int cur = dup(dirfd);
+    while (cur >= 0 && *rel) {
+        const char *slash = strchr(rel, '/');
+        size_t n = slash ? (size_t)(slash - rel) : strlen(rel);
+        if (n == 0 || n >= sizeof part) {
+            close(cur);
+            errno = EINVAL;
+            return -1;
+        }
+        memcpy(part, rel, n);
+        part[n] = 0;
+        int next = step(cur, part, create, sync);
+        int e = errno;
+        close(cur);
+        errno = e;
+        cur = next;
+        rel += n + (slash != NULL);
+    }
+    return cur;
+}
+
+int ps__open_file(int dirfd, const char *rel, int flags)
+{
+    const char *slash = strrchr(rel, '/');
+    if (!slash)
+        return openat(dirfd, rel, flags | O_NOFOLLOW | O_CLOEXEC, 0644);
+    char dir[STORE_PATH_MAX + 256];
+    size_t n = (size_t)(slash - rel);
+    if (n >= sizeof dir) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(dir, rel, n);
+    dir[n] = 0;
+    int dfd = ps__open_dir(dirfd, dir, 0, 0);
+    if (dfd < 0)
+        return -1;
+    int fd = openat(dfd, slash + 1, flags | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int e = errno;
+    close(dfd);
+    errno = e;
+    return fd;
+}
+
+int ps__temp_create(ps_store *st, char *name)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        uint8_t r[12];
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+            return -1;
+        for (int i = 0; i < 12; i++)
+            snprintf(name + 2 * i, 3, "%02x", r[i]);
+        int fd = openat(st->temp, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0644);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+/* renameat2(RENAME_NOREPLACE) publishes only if nothing is there, so two
+ * writers of the same object cannot race; filesystems without it get a
+ * plain rename (same bytes either way: the name is their hash). */
+static int rename_noreplace(int from_dir, const char *from, int to_dir, const char *to)
+{
+    int r = renameat2(from_dir, from, to_dir, to, RENAME_NOREPLACE);
+    if (r && errno == EINVAL) {
+        if (faccessat(to_dir, to, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+            errno = EEXIST;
+            return -1;
+        }
+        r = renameat(from_dir, from, to_dir, to);
+    }
+    return r;
+}
+
+int ps__publish(ps_store *st, const char *name, const char *dir, const char *rel, int *added,
+                ps_diag *d)
+{
+    int sync = !st->opts.nosync;
+    int dfd = ps__open_dir(st->root, dir, 1, sync);
+    if (dfd < 0) {
+        int rc = ps__io_err(d, PS_E_IO, "cannot make the object directory");
+        unlinkat(st->temp, name, 0);
+        return rc;
+    }
+    const char *base = strrchr(rel, '/') + 1;
+    int rc = PS_OK;
+    *added = 1;
+    if (rename_noreplace(st->temp, name, dfd, base)) {
+        if (errno == EEXIST)
+            *added = 0; /* deduplicated: the same bytes are already there */
+        else
+            rc = ps__io_err(d, PS_E_IO, "cannot rename the temp file into place");
+        unlinkat(st->temp, name, 0);
+    } else if (sync_dir(dfd, sync)) {
+        rc = ps__io_err(d, PS_E_IO, "cannot fsync the object directory");
+    }
+    close(dfd);
+    return rc;
+}
+
+int ps_store_open(const char *root, const ps_store_opts *opts, int create, ps_store **out,
+                  ps_diag *d)
+{
+    *out = NULL;
+    ps_store_opts o = opts ? *opts : (ps_store_opts){ 0 };
+    if (!root || o.hash < 0 || o.hash >= PS_HASH_COUNT)
+        return ps_diag_set(d, PS_E_INVAL, NULL, 0, "bad store options");
+    if (create && mkdir(root, 0755) && errno != EEXIST)
+        return ps__io_err(d, PS_E_IO, "cannot make the store root");
+    ps_store *st = ps_calloc(1, sizeof *st);
+    if (!st)
+        return ps_diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    st->opts = o;
+    st->temp = -1;
+    st->root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (st->root < 0) {
+        int rc = ps__io_err(d, errno == ENOENT ? PS_E_NOTFOUND : PS_E_IO, "cannot open the store");
+        ps_store_close(st);
+        return rc;
+    }
+    st->temp = ps__open_dir(st->root, "temp", create, !o.nosync);
+    int refs = ps__open_dir(st->root, "refs", create, !o.nosync);
+    if (st->temp < 0 || refs < 0) {
+        int rc = ps__io_err(d, errno == ENOENT ? PS_E_NOTFOUND : PS_E_IO,
+                            "not a store (no temp/ or refs/)");
+        if (refs >= 0)
+            close(refs);
+        ps_store_close(st);
+        return rc;
+    }
+    close(refs);
+    *out = st;
+    return PS_OK;
+}
+
+void ps_store_close(ps_store *st)
+{
+    if (!st)
+        return;
+    if (st->temp >= 0)
+        close(st->temp);
+    if (st->root >= 0)
+        close(st->root);
+    free(st);
+}
+
+static int stat_object(ps_store *st, const ps_oid *oid, struct stat *sb)
+{
+    if (!oid || oid->hash >= PS_HASH_COUNT || oid->len != ps__hash_len(oid->hash)) {
+        errno = EINVAL;
+        return -1;
+    }
+    char rel[STORE_PATH_MAX];
+    ps__oid_path(oid, rel);
+    int fd = ps__open_file(st->root, rel, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    int r = fstat(fd, sb);
+    close(fd);
+    if (!r && !S_ISREG(sb->st_mode)) {
+        errno = EINVAL;
+        return -1;
+    }
+    return r;
+}
+
+int ps_store_exists(ps_store *st, const ps_oid *oid)
+{
+    struct stat sb;
+    return stat_object(st, oid, &sb) == 0;
+}
+
+int ps_store_size(ps_store *st, const ps_oid *oid, uint64_t *size)
+{
+    struct stat sb;
+    if (stat_object(st, oid, &sb))
+        return errno == ENOENT ? PS_E_NOTFOUND : errno == EINVAL ? PS_E_INVAL : PS_E_IO;
+    *size = (uint64_t)sb.st_size;
+    return PS_OK;
+}
+
+int ps_store_delete(ps_store *st, const ps_oid *oid)
+{
+    if (!oid || oid->hash >= PS_HASH_COUNT || oid->len != ps__hash_len(oid->hash))
+        return PS_E_INVAL;
+    char dir[STORE_PATH_MAX], rel[STORE_PATH_MAX];
+    ps__oid_dir(oid, dir);
+    ps__oid_path(oid, rel);
+    int dfd = ps__open_dir(st->root, dir, 0, 0);
+    if (dfd < 0)
+        return errno == ENOENT ? PS_E_NOTFOUND : PS_E_IO;
+    int rc = PS_OK;
+    if (unlinkat(dfd, strrchr(rel, '/') + 1, 0))
+        rc = errno == ENOENT ? PS_E_NOTFOUND : PS_E_IO;
+    else if (sync_dir(dfd, !st->opts.nosync))
+        rc = PS_E_IO;
+    close(dfd);
+    return rc;
+}

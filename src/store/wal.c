@@ -1,0 +1,519 @@
+/* wal.c - the write-ahead log: appending, syncing, rotating segments, and
+ * recovery (the layout is drawn in wal.h and docs/store.md). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "common/alloc.h"
+#include "common/diag.h"
+#include "wal.h"
+
+static const uint8_t MAGIC[8] = { 'P', 'S', 'W', 'A', 'L', 'O', 'G', '\n' };
+
+static void seg_name(uint64_t first, char *out)
+{
+    snprintf(out, 32, "%016" PRIx64 ".log", first);
+}
+
+static int seg_parse(const char *name, uint64_t *first)
+{
+    if (strlen(name) != 20 || strcmp(name + 16, ".log"))
+        return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < 16; i++) {
+        char c = name[i];
+        int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (x < 0)
+            return 0;
+        v = v << 4 | (uint64_t)x;
+    }
+    *first = v;
+    return 1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Every segment's first seq, ascending. *v is malloc'd. */
+static int list_segments(int dirfd, uint64_t **v, size_t *n)
+{
+    *v = NULL;
+    *n = 0;
+    int fd = dup(dirfd);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!dir) {
+        if (fd >= 0)
+            close(fd);
+        return PS_E_IO;
+    }
+    size_t cap = 0;
+    int rc = PS_OK;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        uint64_t first;
+        if (!seg_parse(e->d_name, &first))
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            uint64_t *nv = ps_realloc(*v, cap * sizeof *nv);
+            if (!nv) {
+                rc = PS_E_NOMEM;
+                break;
+            }
+            *v = nv;
+        }
+        (*v)[(*n)++] = first;
+    }
+    closedir(dir);
+    if (!rc && *n)
+        qsort(*v, *n, sizeof **v, cmp_u64);
+    return rc;
+}
+
+static void header_encode(uint8_t *h, uint64_t first)
+{
+    memset(h, 0, WAL_HDR);
+    memcpy(h, MAGIC, 8);
+    ps_write_le32(h + 8, 1);
+    ps_write_le32(h + 12, WAL_HDR);
+    ps_write_le64(h + 16, first);
+    ps_write_le32(h + 28, (uint32_t)XXH3_64bits(h, 28));
+}
+
+static uint32_t rec_sum(const uint8_t *r, size_t len)
+{
+    return (uint32_t)XXH3_64bits(r + 4, WAL_REC - 4 + len);
+}
+
+/* ------------------------------------------------------------- recovery */
+
+typedef struct scan {
+    int dirfd;
+    uint64_t after, expect; /* expect: the next seq (0 = take the first)  */
+    int truncate;
+    wal_apply_fn apply;
+    void *ctx;
+    ps_recovery *rec;
+    ps_diag *d;
+} scan;
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+/* Whether a whole, checked record with a later sequence starts anywhere in
+ * [from, size): the sequence field filters candidates before any hashing,
+ * so this costs one pass over the bytes. */
+static int record_after(const uint8_t *m, uint64_t from, uint64_t size, uint64_t expect)
+{
+    for (uint64_t q = from; q + WAL_REC <= size; q++) {
+        uint64_t seq = ps_read_le64(m + q + 8);
+        if (seq < expect || seq - expect > (size - from) / WAL_REC)
+            continue;
+        uint64_t len = ps_read_le32(m + q + 4);
+        if (q + WAL_REC + len <= size && ps_read_le32(m + q) == rec_sum(m + q, (size_t)len))
+            return 1;
+    }
+    return 0;
+}
+
+/* The reason record at p (r bytes left in the file) is bad, or NULL. */
+static const char *bad_record(const uint8_t *p, size_t r, uint64_t expect, size_t *len)
+{
+    if (r < WAL_REC)
+        return "record header cut short";
+    *len = ps_read_le32(p + 4);
+    if (*len > WAL_MAX_PAYLOAD || WAL_REC + *len > r)
+        return "record runs past the end of the segment";
+    if (ps_read_le32(p) != rec_sum(p, *len))
+        return "record checksum mismatch";
+    if (ps_read_le64(p + 8) != expect)
+        return "record sequence out of order";
+    if (p[16] < WAL_ADD || p[16] > WAL_SET || !all_zero(p + 17, 7) ||
+        (p[16] == WAL_SET && *len < 8))
+        return "unknown record op or reserved bits set";
+    return NULL;
+}
+
+/* Cuts the segment at off; counted as truncated unless it was a torn tail. */
+static int cut(scan *s, int fd, const char *name, uint64_t off, uint64_t size, int count)
+{
+    if (ftruncate(fd, (off_t)off) || fdatasync(fd))
+        return ps_diag_set(s->d, PS_E_IO, NULL, off, "wal/%s: cannot truncate the log: %s",
+                           name, strerror(errno));
+    if (count)
+        s->rec->truncated_bytes += size - off;
+    return PS_OK;
+}
+
+static int replay_records(scan *s, const uint8_t *m, uint64_t size, int last, int fd,
+                          const char *name, int *stop)
+{
+    uint64_t off = WAL_HDR;
+    while (off < size) {
+        size_t len = 0, r = (size_t)(size - off);
+        const char *why = bad_record(m + off, r, s->expect, &len);
+        if (why) {
+            /* a crash mid-append leaves a cut batch at the very end: no
+             * whole record can follow it. One that does means damage. */
+            int tail = last && strcmp(why, "record sequence out of order") != 0 &&
+                       !record_after(m, off + 1, size, s->expect);
+            if (tail) {
+                s->rec->torn = 1;
+                s->rec->torn_offset = off;
+                snprintf(s->rec->torn_file, sizeof s->rec->torn_file, "%s", name);
+                *stop = 1;
+                return cut(s, fd, name, off, size, 0);
+            }
+            if (!s->truncate)
+                return ps_diag_set(s->d, PS_E_CORRUPT, NULL, off, "wal/%s at offset %" PRIu64
+                                   ": %s", name, off, why);
+            *stop = 1;
+            return cut(s, fd, name, off, size, 1);
+        }
+        const uint8_t *p = m + off;
+        uint64_t seq = ps_read_le64(p + 8);
+        if (seq > s->after) {
+            wal_op op = { p[16], ps_bytes_of(p + WAL_REC, len), 0 };
+            if (op.op == WAL_SET) {
+                op.value = ps_read_le64(p + WAL_REC);
+                op.path = ps_bytes_of(p + WAL_REC + 8, len - 8);
+            }
+            int rc = s->apply(s->ctx, &op);
+            if (rc)
+                return ps_diag_set(s->d, rc, NULL, off, "wal/%s at offset %" PRIu64
+                                   ": cannot apply the record", name, off);
+            s->rec->replayed++;
+        }
+        s->rec->last_seq = seq;
+        s->expect = seq + 1;
+        off += WAL_REC + len;
+    }
+    return PS_OK;
+}
+
+static int scan_segment(scan *s, uint64_t first, int last, int *stop)
+{
+    char name[32];
+    seg_name(first, name);
+    int fd = openat(s->dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb)) {
+        if (fd >= 0)
+            close(fd);
+        return ps_diag_set(s->d, PS_E_IO, NULL, 0, "wal/%s: %s", name, strerror(errno));
+    }
+    uint64_t size = (uint64_t)sb.st_size;
+    const uint8_t *m = size ? mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0) : NULL;
+    int rc = PS_OK;
+    s->rec->segments++;
+    if (m == MAP_FAILED) {
+        rc = ps_diag_set(s->d, PS_E_IO, NULL, 0, "wal/%s: cannot map: %s", name, strerror(errno));
+        m = NULL;
+    } else if (size < WAL_HDR && last) {
+        /* made, but the crash came before its header was whole */
+        s->rec->torn = 1;
+        snprintf(s->rec->torn_file, sizeof s->rec->torn_file, "%s", name);
+        *stop = 1;
+        rc = unlinkat(s->dirfd, name, 0) ? PS_E_IO : PS_OK;
+    } else if (size < WAL_HDR || memcmp(m, MAGIC, 8) || ps_read_le32(m + 8) != 1 ||
+               ps_read_le32(m + 12) != WAL_HDR || ps_read_le64(m + 16) != first ||
+               ps_read_le32(m + 24) || ps_read_le32(m + 28) != (uint32_t)XXH3_64bits(m, 28)) {
+        if (size >= WAL_HDR && !memcmp(m, MAGIC, 8) && ps_read_le32(m + 8) > 1)
+            rc = ps_diag_set(s->d, PS_E_VERSION, NULL, 8, "wal/%s: log version %" PRIu32
+                             " is newer than this build's 1", name, ps_read_le32(m + 8));
+        else
+            rc = ps_diag_set(s->d, PS_E_CORRUPT, NULL, 0, "wal/%s: bad segment header", name);
+    } else if (s->expect && first != s->expect) {
+        rc = ps_diag_set(s->d, PS_E_CORRUPT, NULL, 16, "wal/%s: starts at seq %" PRIu64
+                         ", expected %" PRIu64 " (a segment is missing)", name, first, s->expect);
+    } else {
+        s->expect = first;
+        rc = replay_records(s, m, size, last, fd, name, stop);
+    }
+    if (m)
+        munmap((void *)m, size);
+    close(fd);
+    return rc;
+}
+
+int wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply, void *ctx,
+                ps_recovery *rec, ps_diag *d)
+{
+    uint64_t *segs;
+    size_t n;
+    int rc = list_segments(dirfd, &segs, &n);
+    if (rc)
+        return ps_diag_set(d, rc, NULL, 0, "cannot list the log");
+    scan s = { dirfd, after, 0, truncate, apply, ctx, rec, d };
+    rec->last_seq = after;
+    if (n && segs[0] > after + 1)
+        rc = ps_diag_set(d, PS_E_CORRUPT, NULL, 0, "the log starts at seq %" PRIu64
+                         " but the checkpoint covers only up to %" PRIu64, segs[0], after);
+    int stop = 0;
+    size_t i = 0;
+    for (; i < n && !rc && !stop; i++)
+        rc = scan_segment(&s, segs[i], i + 1 == n, &stop);
+    /* truncate: whatever follows the cut is gone too */
+    for (; i < n && !rc && stop; i++) {
+        char name[32];
+        struct stat sb;
+        seg_name(segs[i], name);
+        if (!fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW))
+            rec->truncated_bytes += (uint64_t)sb.st_size;
+        if (unlinkat(dirfd, name, 0))
+            rc = ps_diag_set(d, PS_E_IO, NULL, 0, "wal/%s: cannot remove", name);
+    }
+    if (!rc && rec->last_seq < after)
+        rec->last_seq = after;
+    free(segs);
+    return rc;
+}
+
+/* -------------------------------------------------------------- appending */
+
+struct wal {
+    int dirfd, fd;
+    int mode;
+    int broken;          /* a failed append could not be undone        */
+    uint64_t next;       /* seq of the next record                     */
+    uint64_t size;       /* bytes in the current segment               */
+    ps_buf rec;          /* records of one append, encoded             */
+    pthread_mutex_t mu;  /* fd vs the everysec thread                  */
+    pthread_cond_t cv;
+    pthread_t th;
+    int running, dirty;
+};
+
+static int seg_start(wal *w, uint64_t first)
+{
+    char name[32];
+    uint8_t h[WAL_HDR];
+    seg_name(first, name);
+    header_encode(h, first);
+    int fd = openat(w->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    if (pwrite(fd, h, WAL_HDR, 0) != WAL_HDR || fdatasync(fd) || fsync(w->dirfd)) {
+        int e = errno;
+        close(fd);
+        unlinkat(w->dirfd, name, 0);
+        errno = e;
+        return -1;
+    }
+    w->fd = fd;
+    w->size = WAL_HDR;
+    return 0;
+}
+
+static void *everysec(void *arg)
+{
+    wal *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (w->running) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_sec += 1;
+        pthread_cond_timedwait(&w->cv, &w->mu, &t);
+        if (w->dirty && w->fd >= 0) {
+            w->dirty = 0;
+            fdatasync(w->fd);
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+int wal_open(int dirfd, uint64_t next_seq, int fsync_mode, wal **out, ps_diag *d)
+{
+    *out = NULL;
+    wal *w = ps_calloc(1, sizeof *w);
+    if (!w)
+        return ps_diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    w->dirfd = dirfd;
+    w->fd = -1;
+    w->mode = fsync_mode;
+    w->next = next_seq;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    uint64_t *segs;
+    size_t n;
+    int rc = list_segments(dirfd, &segs, &n);
+    if (!rc && n) { /* recovery left the last one whole: append to it */
+        char name[32];
+        seg_name(segs[n - 1], name);
+        w->fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        struct stat sb;
+        if (w->fd >= 0 && !fstat(w->fd, &sb) && sb.st_size >= WAL_HDR)
+            w->size = (uint64_t)sb.st_size;
+        else
+            rc = PS_E_IO;
+        if (w->fd >= 0 && lseek(w->fd, 0, SEEK_END) < 0)
+            rc = PS_E_IO;
+    } else if (!rc && seg_start(w, next_seq)) {
+        rc = PS_E_IO;
+    }
+    free(segs);
+    if (!rc && fsync_mode == PS_FSYNC_EVERYSEC) {
+        w->running = 1;
+        if (pthread_create(&w->th, NULL, everysec, w))
+            w->running = 0, rc = PS_E_NOMEM;
+    }
+    if (rc) {
+        ps_diag_set(d, rc, NULL, 0, "cannot open the log for appending: %s", strerror(errno));
+        wal_close(w);
+        return rc;
+    }
+    *out = w;
+    return PS_OK;
+}
+
+void wal_close(wal *w)
+{
+    if (!w)
+        return;
+    if (w->running) {
+        pthread_mutex_lock(&w->mu);
+        w->running = 0;
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->th, NULL);
+    }
+    if (w->fd >= 0) {
+        if (w->mode != PS_FSYNC_NEVER)
+            fdatasync(w->fd);
+        close(w->fd);
+    }
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    ps_buf_free(&w->rec);
+    free(w);
+}
+
+void wal_abandon(wal *w)
+{
+    if (w)
+        w->mode = PS_FSYNC_NEVER;
+    wal_close(w);
+}
+
+static int encode(wal *w, const wal_op *ops, size_t n)
+{
+    ps_buf_clear(&w->rec, 0);
+    for (size_t i = 0; i < n; i++) {
+        size_t extra = ops[i].op == WAL_SET ? 8 : 0, len = ops[i].path.len + extra;
+        if (len > WAL_MAX_PAYLOAD)
+            return PS_E_LIMIT;
+        int rc;
+        uint8_t *r = ps_buf_append_uninit(&w->rec, WAL_REC + len, &rc);
+        if (!r)
+            return rc;
+        memset(r, 0, WAL_REC);
+        ps_write_le32(r + 4, (uint32_t)len);
+        ps_write_le64(r + 8, w->next + i);
+        r[16] = (uint8_t)ops[i].op;
+        if (extra)
+            ps_write_le64(r + WAL_REC, ops[i].value);
+        if (ops[i].path.len)
+            memcpy(r + WAL_REC + extra, ops[i].path.ptr, ops[i].path.len);
+        ps_write_le32(r, rec_sum(r, len));
+    }
+    return PS_OK;
+}
+
+int wal_append(wal *w, const wal_op *ops, size_t n)
+{
+    if (w->broken)
+        return PS_E_IO;
+    if (!n)
+        return PS_OK;
+    int rc = encode(w, ops, n);
+    if (rc)
+        return rc;
+    const uint8_t *p = ps_buf_data(&w->rec);
+    size_t len = w->rec.len, done = 0;
+    while (done < len) {
+        ssize_t k = write(w->fd, p + done, len - done);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        done += (size_t)k;
+    }
+    if (done == len && w->mode == PS_FSYNC_ALWAYS && fdatasync(w->fd))
+        done = 0; /* not durable: not acknowledged */
+    if (done != len) {
+        /* undo: the log must end on a whole record, as before the call */
+        if (ftruncate(w->fd, (off_t)w->size) || lseek(w->fd, (off_t)w->size, SEEK_SET) < 0)
+            w->broken = 1;
+        return PS_E_IO;
+    }
+    w->size += len;
+    w->next += n;
+    if (w->mode == PS_FSYNC_EVERYSEC) {
+        pthread_mutex_lock(&w->mu);
+        w->dirty = 1;
+        pthread_mutex_unlock(&w->mu);
+    }
+    return PS_OK;
+}
+
+int wal_sync(wal *w)
+{
+    return fdatasync(w->fd) ? PS_E_IO : PS_OK;
+}
+
+uint64_t wal_last_seq(const wal *w)
+{
+    return w->next - 1;
+}
+
+int wal_rotate(wal *w, ps_diag *d)
+{
+    pthread_mutex_lock(&w->mu);
+    int rc = PS_OK;
+    int old = w->fd;
+    if (fdatasync(old) || seg_start(w, w->next)) {
+        rc = ps_diag_set(d, PS_E_IO, NULL, 0, "cannot start a log segment: %s", strerror(errno));
+        w->fd = old;
+    } else {
+        close(old);
+        w->dirty = 0;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int wal_drop_through(wal *w, uint64_t seq)
+{
+    uint64_t *segs;
+    size_t n;
+    int rc = list_segments(w->dirfd, &segs, &n);
+    /* segment i holds [segs[i], segs[i+1]); the last one is never dropped */
+    for (size_t i = 0; !rc && i + 1 < n && segs[i + 1] <= seq + 1; i++) {
+        char name[32];
+        seg_name(segs[i], name);
+        if (unlinkat(w->dirfd, name, 0))
+            rc = PS_E_IO;
+    }
+    if (!rc && n > 1 && fsync(w->dirfd))
+        rc = PS_E_IO;
+    free(segs);
+    return rc;
+}

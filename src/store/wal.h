@@ -1,0 +1,64 @@
+/*
+ * wal.h - the write-ahead log of a persistent space (docs/store.md).
+ *
+ * A log is a directory of segments named <first seq, 16 hex>.log. Each is
+ *
+ *   header (32 bytes): magic "PSWALOG\n", u32 version 1, u32 header size 32,
+ *                      u64 first seq, u32 flags 0, u32 low 32 bits of
+ *                      XXH3-64 of bytes [0,28)
+ *   records:  0 u32 checksum  low 32 bits of XXH3-64 of bytes [4, 24+len)
+ *             4 u32 len       payload bytes
+ *             8 u64 seq       one more than the record before, across segments
+ *            16 u8  op        WAL_ADD, WAL_REMOVE, WAL_SET
+ *            17 u8[7]         reserved, zero
+ *            24 payload       the path (WAL_SET: u64 value, then the path)
+ *
+ * Invariants: records are appended whole with one write(); sequence numbers
+ * have no gaps; only the last segment is ever written to, so damage
+ * anywhere but its tail is corruption, not a crash.
+ */
+#ifndef PS_STORE_WAL_H
+#define PS_STORE_WAL_H
+
+#include "pathspace.h"
+
+#define WAL_HDR 32
+#define WAL_REC 24
+#define WAL_MAX_PAYLOAD (256u << 20)
+
+enum { WAL_ADD = 1, WAL_REMOVE = 2, WAL_SET = 3 };
+
+typedef struct wal_op {
+    int op;
+    ps_bytes path;
+    uint64_t value;
+} wal_op;
+
+typedef int (*wal_apply_fn)(void *ctx, const wal_op *op);
+
+/* Replays every record with seq > after (in order) through apply. Fills
+ * rec (segments, replayed, last_seq, torn*, truncated_bytes). A torn tail
+ * is cut off the file; damage before it is PS_E_CORRUPT with d naming the
+ * segment and offset, unless truncate (then cut there, later segments
+ * removed). */
+int wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply, void *ctx,
+                ps_recovery *rec, ps_diag *d);
+
+typedef struct wal wal;
+/* Appends to the last segment, or starts one at next_seq if there is none
+ * (or it is empty of header). */
+int wal_open(int dirfd, uint64_t next_seq, int fsync_mode, wal **out, ps_diag *d);
+void wal_close(wal *w);
+/* Closes without a final sync (what a crash leaves). */
+void wal_abandon(wal *w);
+/* Appends n records (sequence numbers next_seq..), durable per the fsync
+ * mode when it returns PS_OK. On failure the log is as before the call. */
+int wal_append(wal *w, const wal_op *ops, size_t n);
+int wal_sync(wal *w);
+uint64_t wal_last_seq(const wal *w);
+/* Closes the current segment (synced) and starts one at last_seq + 1. */
+int wal_rotate(wal *w, ps_diag *d);
+/* Removes segments whose records are all <= seq. */
+int wal_drop_through(wal *w, uint64_t seq);
+
+#endif
