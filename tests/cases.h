@@ -23,7 +23,11 @@
     X(paths_spec_example) X(paths_big_logic) X(paths_straddle) X(paths_gzip)   \
     X(paths_damage) X(paths_golden_rejects)                                    \
     X(snap_roundtrip) X(snap_edges) X(snap_writer_rejects) X(snap_determinism) \
-    X(snap_corruption) X(snap_version_flags) X(snap_hostile) X(snap_big_logic)
+    X(snap_corruption) X(snap_version_flags) X(snap_hostile) X(snap_big_logic) \
+    X(store_roundtrip) X(store_hash_mismatch) X(store_hostile_names)          \
+    X(store_refs_gc) X(store_disk_full) X(ckpt_header) X(ckpt_save_restore)   \
+    X(pspace_reopen) X(pspace_policy) X(pspace_torn_tail)                     \
+    X(pspace_corrupt_log) X(pspace_crash)
 
 #define X(n) void t_##n(void);
 TEST_CASES

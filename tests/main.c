@@ -2,7 +2,10 @@
  * main.c - the unit-test runner. Usage: run_tests [--seed N] [NAME-SUBSTRING]
  * Ends with "N passed, N failed"; exits 1 if any case failed.
  */
+#include <ftw.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +32,26 @@ void t_failf(const char *file, int line, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+const char *t_tmpdir(char buf[256])
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(buf, 256, "%s/ps_test_XXXXXX", base && *base ? base : "/tmp");
+    return mkdtemp(buf);
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+    (void)sb;
+    (void)flag;
+    (void)f;
+    return remove(p);
+}
+
+void t_rmtree(const char *path)
+{
+    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 struct tcase {

@@ -50,4 +50,8 @@ extern uint64_t t_rng;
 static inline uint64_t t_rand(void) { return t_rand_next(&t_rng); }
 static inline uint64_t t_below(uint64_t n) { return n ? t_rand() % n : 0; }
 
+/* A fresh directory under $TMPDIR (or /tmp), and removing a tree. */
+const char *t_tmpdir(char buf[256]);
+void t_rmtree(const char *path);
+
 #endif

@@ -322,11 +322,13 @@ int ps_ckpt_restore(ps_store *st, uint64_t seq, ps_space *s, unsigned threads,
         return rc;
     rc = ps_diag_set(d, PS_E_NOTFOUND, NULL, 0, seq ? "no checkpoint %" PRIu64 : "no checkpoint",
                      seq);
+    int first_rc = PS_OK;
     for (size_t i = 0; i < n; i++) {
         if (seq && v[i].seq != seq)
             continue;
         ps_diag one = { 0 };
         rc = load_one(st, &v[i], s, threads, &ci, &one);
+        first_rc = first_rc ? first_rc : rc;
         if (!rc) {
             if (used)
                 *used = ci;
@@ -338,8 +340,8 @@ int ps_ckpt_restore(ps_store *st, uint64_t seq, ps_space *s, unsigned threads,
             break; /* asked for that one: no fallback */
         note_skip(rep, v[i].seq, rc, &one);
     }
-    if (rc && !seq && n) /* there were some, but none loads: never "none" */
-        rc = rc == PS_E_NOTFOUND ? PS_E_CORRUPT : rc;
+    if (rc && !seq && n) /* there were some, but none loads: the newest's reason */
+        rc = first_rc == PS_E_NOTFOUND ? PS_E_CORRUPT : first_rc;
     if (rc && !seq && n && d) /* every one failed: say so, with the newest's reason */
         ps_diag_set(d, rc, NULL, 0, "no valid checkpoint (%zu tried; newest: %s)", n,
                     rep ? rep->skip[0].msg : "corrupt");

@@ -96,6 +96,11 @@ static int read_ref(int dfd, const char *base, ps_oid *oid)
     int fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT || errno == ENOTDIR ? PS_E_NOTFOUND : PS_E_IO;
+    struct stat sb;
+    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) { /* a folder of refs is no ref */
+        close(fd);
+        return PS_E_NOTFOUND;
+    }
     char text[PS_OID_STR_MAX + 2];
     ssize_t n = read(fd, text, sizeof text - 1);
     close(fd);
@@ -314,7 +319,7 @@ static int count_ref(void *ctx, const char *name, const ps_oid *oid)
 /* Visits temp files: removes those older than max_age when remove. */
 static uint64_t temp_files(ps_store *st, int remove, time_t max_age)
 {
-    int fd = dup(st->temp);
+    int fd = openat(st->temp, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* own offset */
     DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
     if (!dir) {
         if (fd >= 0)
@@ -333,7 +338,6 @@ static uint64_t temp_files(ps_store *st, int remove, time_t max_age)
         else if (now - sb.st_mtime >= max_age && !unlinkat(st->temp, e->d_name, 0))
             n++;
     }
-    rewinddir(dir);
     closedir(dir);
     return n;
 }

@@ -51,7 +51,9 @@ static int list_segments(int dirfd, uint64_t **v, size_t *n)
 {
     *v = NULL;
     *n = 0;
-    int fd = dup(dirfd);
+    /* a new open file description: a dup() would share (and leave at
+     * the end) the directory offset of dirfd */
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
     if (!dir) {
         if (fd >= 0)
@@ -310,7 +312,7 @@ static int seg_start(wal *w, uint64_t first)
     int fd = openat(w->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
-    if (pwrite(fd, h, WAL_HDR, 0) != WAL_HDR || fdatasync(fd) || fsync(w->dirfd)) {
+    if (write(fd, h, WAL_HDR) != WAL_HDR || fdatasync(fd) || fsync(w->dirfd)) {
         int e = errno;
         close(fd);
         unlinkat(w->dirfd, name, 0);
