@@ -88,5 +88,8 @@ int cmd_stats(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_store(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+int cmd_open(int argc, char **argv);
 
 #endif

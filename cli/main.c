@@ -20,6 +20,9 @@ static const struct {
     { "convert", cmd_convert, "between MeTTa text, .paths and .act" },
     { "verify", cmd_verify, "check a whole file, print what it holds" },
     { "gen", cmd_gen, "write a synthetic knowledge base of N atoms" },
+    { "open", cmd_open, "a persistent space in DIR: recover, then changes from stdin" },
+    { "checkpoint", cmd_checkpoint, "save, ls, restore, prune a persistent space's checkpoints" },
+    { "store", cmd_store, "put, get, ls, ref, rm, gc, verify a content-addressed store" },
 };
 
 static int usage(FILE *f)

@@ -990,8 +990,9 @@ typedef struct ps_ckpt_report {
  * there is none. */
 int ps_ckpt_restore(ps_store *st, uint64_t seq, ps_space *s, unsigned threads,
                     ps_ckpt_info *used, ps_ckpt_report *rep, ps_diag *d);
-/* Keeps the newest `keep` checkpoints (at least 1), drops the refs of the
- * rest and garbage-collects. */
+/* Keeps the newest `keep` checkpoints (at least 1) whose header, length
+ * and payload checksum check out; drops the refs of the rest (damaged ones
+ * included) and garbage-collects. */
 int ps_ckpt_prune(ps_store *st, size_t keep, uint64_t *removed, ps_diag *d);
 
 /* ------------------------------------------------------- persistent space */

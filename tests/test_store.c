@@ -561,6 +561,15 @@ void t_ckpt_save_restore(void)
     CHECK_EQ(s.objects, 1);
     CHECK_OK(ps_ckpt_restore(st, 0, dst, 0, &used, &rep, NULL));
     CHECK(same_space(dst, src[1]));
+    /* a damaged newest payload is not what prune keeps */
+    CHECK_OK(ps_ckpt_save(st, src[2], NULL, 0, 600, &ci, NULL));
+    object_file(dir, &ci.oid, file);
+    CHECK(truncate(file, PS_CKPT_HEADER + 3) == 0);
+    CHECK_OK(ps_ckpt_prune(st, 1, &removed, NULL));
+    CHECK_EQ(removed, 1);
+    CHECK_OK(ps_ckpt_list(st, &v, &n, NULL));
+    CHECK(n == 1 && v[0].seq == 5);
+    free(v);
     for (size_t i = 0; i < 3; i++)
         ps_space_free(src[i]);
     ps_space_free(dst);

@@ -351,6 +351,22 @@ int ps_ckpt_restore(ps_store *st, uint64_t seq, ps_space *s, unsigned threads,
 
 /* ------------------------------------------------------------------ prune */
 
+/* Header, length and payload checksum of one checkpoint. */
+static int check_full(ps_store *st, const ps_ckpt_info *want)
+{
+    ps_blob *b;
+    ps_ckpt_info ci;
+    int rc = ps_store_map(st, &want->oid, PS_READ_NOVERIFY, &b, NULL);
+    if (rc)
+        return rc;
+    ps_bytes all = ps_blob_bytes(b);
+    rc = ps_ckpt_check(all.ptr, all.len, &ci, NULL, NULL);
+    if (!rc && ci.seq != want->seq)
+        rc = PS_E_CORRUPT;
+    ps_blob_free(b);
+    return rc;
+}
+
 int ps_ckpt_prune(ps_store *st, size_t keep, uint64_t *removed, ps_diag *d)
 {
     ps_ckpt_info *v;
@@ -361,7 +377,9 @@ int ps_ckpt_prune(ps_store *st, size_t keep, uint64_t *removed, ps_diag *d)
     if (rc)
         return rc;
     for (size_t i = 0; i < n && !rc; i++) {
-        if (v[i].status == PS_OK && kept < keep) {
+        /* keep only what would restore: a header that reads well is not
+         * enough (a damaged payload would be kept, a good older one lost) */
+        if (v[i].status == PS_OK && kept < keep && check_full(st, &v[i]) == PS_OK) {
             kept++;
             continue;
         }
