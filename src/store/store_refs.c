@@ -220,7 +220,7 @@ int ps_ref_each(ps_store *st, const char *prefix,
     names ns = { 0 };
     int refs = ps__open_dir(st->root, "refs", 0, 0);
     int rc = refs < 0 ? PS_E_IO : collect(refs, "", 0, &ns);
-    if (!rc)
+    if (!rc && ns.n)
         qsort(ns.v, ns.n, sizeof *ns.v, cmp_str);
     size_t plen = prefix ? strlen(prefix) : 0;
     for (size_t i = 0; !rc && i < ns.n; i++) {
@@ -392,7 +392,7 @@ typedef struct gc_ctx {
 static int sweep(void *ctx, const ps_oid *oid, uint64_t size)
 {
     gc_ctx *g = ctx;
-    if (bsearch(oid, g->live.v, g->live.n, sizeof *oid, cmp_oid)) {
+    if (g->live.n && bsearch(oid, g->live.v, g->live.n, sizeof *oid, cmp_oid)) {
         g->gs->kept++;
     } else if (ps_store_delete(g->st, oid) == PS_OK) {
         g->gs->removed++;
@@ -409,7 +409,8 @@ int ps_store_gc(ps_store *st, ps_gc_stats *gs, ps_diag *d)
     gc_ctx g = { st, { 0 }, gs };
     int rc = ps_ref_each(st, "", add_live, &g.live); /* mark */
     if (!rc) {
-        qsort(g.live.v, g.live.n, sizeof *g.live.v, cmp_oid);
+        if (g.live.n)
+            qsort(g.live.v, g.live.n, sizeof *g.live.v, cmp_oid);
         rc = ps_store_each(st, sweep, &g);
     }
     free(g.live.v);
