@@ -84,7 +84,7 @@ static int list_segments(int dirfd, uint64_t **v, size_t *n)
     return rc;
 }
 
-static void header_encode(uint8_t *h, uint64_t first)
+void wal_header(uint8_t *h, uint64_t first)
 {
     memset(h, 0, WAL_HDR);
     memcpy(h, MAGIC, 8);
@@ -100,16 +100,6 @@ static uint32_t rec_sum(const uint8_t *r, size_t len)
 }
 
 /* ------------------------------------------------------------- recovery */
-
-typedef struct scan {
-    int dirfd;
-    uint64_t after, expect; /* expect: the next seq (0 = take the first)  */
-    int truncate;
-    wal_apply_fn apply;
-    void *ctx;
-    ps_recovery *rec;
-    ps_diag *d;
-} scan;
 
 static int all_zero(const uint8_t *p, size_t n)
 {
@@ -153,25 +143,44 @@ static const char *bad_record(const uint8_t *p, size_t r, uint64_t expect, size_
     return NULL;
 }
 
-/* Cuts the segment at off; counted as truncated unless it was a torn tail. */
-static int cut(scan *s, int fd, const char *name, uint64_t off, uint64_t size, int count)
+static const char *bad_header(const uint8_t *m, uint64_t size, uint64_t first, int *code)
 {
-    if (ftruncate(fd, (off_t)off) || fdatasync(fd))
-        return ps_diag_set(s->d, PS_E_IO, NULL, off, "wal/%s: cannot truncate the log: %s",
-                           name, strerror(errno));
-    if (count)
-        s->rec->truncated_bytes += size - off;
-    return PS_OK;
+    *code = PS_E_CORRUPT;
+    if (size < WAL_HDR || memcmp(m, MAGIC, 8))
+        return "bad segment header";
+    if (ps_read_le32(m + 8) > 1) {
+        *code = PS_E_VERSION;
+        return "log version is newer than this build's 1";
+    }
+    if (ps_read_le32(m + 8) != 1 || ps_read_le32(m + 12) != WAL_HDR || ps_read_le32(m + 24) ||
+        ps_read_le32(m + 28) != (uint32_t)XXH3_64bits(m, 28))
+        return "bad segment header";
+    if (ps_read_le64(m + 16) != first)
+        return "segment header and name disagree on the first seq";
+    return NULL;
 }
 
-static int replay_records(scan *s, const uint8_t *m, uint64_t size, int last, int fd,
-                          const char *name, int *stop)
+int wal_scan_mem(const uint8_t *m, uint64_t size, const char *name, uint64_t first, int last,
+                 wal_scan *s, uint64_t *end, ps_diag *d)
 {
-    uint64_t off = WAL_HDR;
-    while (off < size) {
+    int code;
+    const char *why;
+    *end = size;
+    if (size < WAL_HDR && last) { /* made, but the crash came before its header was whole */
+        s->rec->torn = 1;
+        snprintf(s->rec->torn_file, sizeof s->rec->torn_file, "%s", name);
+        *end = 0;
+        return PS_OK;
+    }
+    if ((why = bad_header(m, size, first, &code)))
+        return ps_diag_set(d, code, NULL, 0, "wal/%s: %s", name, why);
+    if (s->expect && first != s->expect)
+        return ps_diag_set(d, PS_E_CORRUPT, NULL, 16, "wal/%s: starts at seq %" PRIu64
+                           ", expected %" PRIu64 " (a segment is missing)", name, first, s->expect);
+    s->expect = first;
+    for (uint64_t off = WAL_HDR; off < size;) {
         size_t len = 0, r = (size_t)(size - off);
-        const char *why = bad_record(m + off, r, s->expect, &len);
-        if (why) {
+        if ((why = bad_record(m + off, r, s->expect, &len))) {
             /* a crash mid-append leaves a cut batch at the very end: no
              * whole record can follow it. One that does means damage. */
             int tail = last && strcmp(why, "record sequence out of order") != 0 &&
@@ -180,14 +189,14 @@ static int replay_records(scan *s, const uint8_t *m, uint64_t size, int last, in
                 s->rec->torn = 1;
                 s->rec->torn_offset = off;
                 snprintf(s->rec->torn_file, sizeof s->rec->torn_file, "%s", name);
-                *stop = 1;
-                return cut(s, fd, name, off, size, 0);
-            }
-            if (!s->truncate)
-                return ps_diag_set(s->d, PS_E_CORRUPT, NULL, off, "wal/%s at offset %" PRIu64
+            } else if (!s->truncate) {
+                return ps_diag_set(d, PS_E_CORRUPT, NULL, off, "wal/%s at offset %" PRIu64
                                    ": %s", name, off, why);
-            *stop = 1;
-            return cut(s, fd, name, off, size, 1);
+            } else {
+                s->rec->truncated_bytes += size - off;
+            }
+            *end = off;
+            return PS_OK;
         }
         const uint8_t *p = m + off;
         uint64_t seq = ps_read_le64(p + 8);
@@ -199,7 +208,7 @@ static int replay_records(scan *s, const uint8_t *m, uint64_t size, int last, in
             }
             int rc = s->apply(s->ctx, &op);
             if (rc)
-                return ps_diag_set(s->d, rc, NULL, off, "wal/%s at offset %" PRIu64
+                return ps_diag_set(d, rc, NULL, off, "wal/%s at offset %" PRIu64
                                    ": cannot apply the record", name, off);
             s->rec->replayed++;
         }
@@ -210,47 +219,37 @@ static int replay_records(scan *s, const uint8_t *m, uint64_t size, int last, in
     return PS_OK;
 }
 
-static int scan_segment(scan *s, uint64_t first, int last, int *stop)
+/* Maps one segment, scans it, and cuts it where the scan stopped (a torn
+ * tail, or damage under truncate); a segment without a whole header goes. */
+static int scan_segment(int dirfd, wal_scan *s, uint64_t first, int last, int *stop, ps_diag *d)
 {
     char name[32];
     seg_name(first, name);
-    int fd = openat(s->dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb)) {
         if (fd >= 0)
             close(fd);
-        return ps_diag_set(s->d, PS_E_IO, NULL, 0, "wal/%s: %s", name, strerror(errno));
+        return ps_diag_set(d, PS_E_IO, NULL, 0, "wal/%s: %s", name, strerror(errno));
     }
-    uint64_t size = (uint64_t)sb.st_size;
+    uint64_t size = (uint64_t)sb.st_size, end = size;
     const uint8_t *m = size ? mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0) : NULL;
-    int rc = PS_OK;
+    int rc;
     s->rec->segments++;
     if (m == MAP_FAILED) {
-        rc = ps_diag_set(s->d, PS_E_IO, NULL, 0, "wal/%s: cannot map: %s", name, strerror(errno));
+        rc = ps_diag_set(d, PS_E_IO, NULL, 0, "wal/%s: cannot map: %s", name, strerror(errno));
         m = NULL;
-    } else if (size < WAL_HDR && last) {
-        /* made, but the crash came before its header was whole */
-        s->rec->torn = 1;
-        snprintf(s->rec->torn_file, sizeof s->rec->torn_file, "%s", name);
-        *stop = 1;
-        rc = unlinkat(s->dirfd, name, 0) ? PS_E_IO : PS_OK;
-    } else if (size < WAL_HDR || memcmp(m, MAGIC, 8) || ps_read_le32(m + 8) != 1 ||
-               ps_read_le32(m + 12) != WAL_HDR || ps_read_le64(m + 16) != first ||
-               ps_read_le32(m + 24) || ps_read_le32(m + 28) != (uint32_t)XXH3_64bits(m, 28)) {
-        if (size >= WAL_HDR && !memcmp(m, MAGIC, 8) && ps_read_le32(m + 8) > 1)
-            rc = ps_diag_set(s->d, PS_E_VERSION, NULL, 8, "wal/%s: log version %" PRIu32
-                             " is newer than this build's 1", name, ps_read_le32(m + 8));
-        else
-            rc = ps_diag_set(s->d, PS_E_CORRUPT, NULL, 0, "wal/%s: bad segment header", name);
-    } else if (s->expect && first != s->expect) {
-        rc = ps_diag_set(s->d, PS_E_CORRUPT, NULL, 16, "wal/%s: starts at seq %" PRIu64
-                         ", expected %" PRIu64 " (a segment is missing)", name, first, s->expect);
     } else {
-        s->expect = first;
-        rc = replay_records(s, m, size, last, fd, name, stop);
+        rc = wal_scan_mem(m, size, name, first, last, s, &end, d);
     }
     if (m)
         munmap((void *)m, size);
+    if (!rc && end < size) {
+        *stop = 1;
+        if (end == 0 ? unlinkat(dirfd, name, 0) : (ftruncate(fd, (off_t)end) || fdatasync(fd)))
+            rc = ps_diag_set(d, PS_E_IO, NULL, end, "wal/%s: cannot cut the log: %s", name,
+                             strerror(errno));
+    }
     close(fd);
     return rc;
 }
@@ -263,7 +262,7 @@ int wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply, voi
     int rc = list_segments(dirfd, &segs, &n);
     if (rc)
         return ps_diag_set(d, rc, NULL, 0, "cannot list the log");
-    scan s = { dirfd, after, 0, truncate, apply, ctx, rec, d };
+    wal_scan s = { after, 0, truncate, apply, ctx, rec };
     rec->last_seq = after;
     if (n && segs[0] > after + 1)
         rc = ps_diag_set(d, PS_E_CORRUPT, NULL, 0, "the log starts at seq %" PRIu64
@@ -271,7 +270,7 @@ int wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply, voi
     int stop = 0;
     size_t i = 0;
     for (; i < n && !rc && !stop; i++)
-        rc = scan_segment(&s, segs[i], i + 1 == n, &stop);
+        rc = scan_segment(dirfd, &s, segs[i], i + 1 == n, &stop, d);
     /* truncate: whatever follows the cut is gone too */
     for (; i < n && !rc && stop; i++) {
         char name[32];
@@ -308,7 +307,7 @@ static int seg_start(wal *w, uint64_t first)
     char name[32];
     uint8_t h[WAL_HDR];
     seg_name(first, name);
-    header_encode(h, first);
+    wal_header(h, first);
     int fd = openat(w->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
@@ -415,20 +414,19 @@ void wal_abandon(wal *w)
     wal_close(w);
 }
 
-static int encode(wal *w, const wal_op *ops, size_t n)
+int wal_encode(ps_buf *out, uint64_t seq, const wal_op *ops, size_t n)
 {
-    ps_buf_clear(&w->rec, 0);
     for (size_t i = 0; i < n; i++) {
         size_t extra = ops[i].op == WAL_SET ? 8 : 0, len = ops[i].path.len + extra;
         if (len > WAL_MAX_PAYLOAD)
             return PS_E_LIMIT;
         int rc;
-        uint8_t *r = ps_buf_append_uninit(&w->rec, WAL_REC + len, &rc);
+        uint8_t *r = ps_buf_append_uninit(out, WAL_REC + len, &rc);
         if (!r)
             return rc;
         memset(r, 0, WAL_REC);
         ps_write_le32(r + 4, (uint32_t)len);
-        ps_write_le64(r + 8, w->next + i);
+        ps_write_le64(r + 8, seq + i);
         r[16] = (uint8_t)ops[i].op;
         if (extra)
             ps_write_le64(r + WAL_REC, ops[i].value);
@@ -445,7 +443,8 @@ int wal_append(wal *w, const wal_op *ops, size_t n)
         return PS_E_IO;
     if (!n)
         return PS_OK;
-    int rc = encode(w, ops, n);
+    ps_buf_clear(&w->rec, 0);
+    int rc = wal_encode(&w->rec, w->next, ops, n);
     if (rc)
         return rc;
     const uint8_t *p = ps_buf_data(&w->rec);

@@ -34,7 +34,29 @@ typedef struct wal_op {
     uint64_t value;
 } wal_op;
 
+/* A segment header for first, into h[WAL_HDR]. */
+void wal_header(uint8_t *h, uint64_t first);
+/* Appends the records of ops (sequences seq, seq + 1, ...) to out. */
+int wal_encode(ps_buf *out, uint64_t seq, const wal_op *ops, size_t n);
+
 typedef int (*wal_apply_fn)(void *ctx, const wal_op *op);
+
+/* The state of one recovery, carried from segment to segment. */
+typedef struct wal_scan {
+    uint64_t after;   /* records up to here are in the checkpoint     */
+    uint64_t expect;  /* seq of the next record (0: take the first)   */
+    int truncate;
+    wal_apply_fn apply;
+    void *ctx;
+    ps_recovery *rec;
+} wal_scan;
+
+/* Checks one segment held in memory and replays its records with seq >
+ * s->after. *end is where its whole records end: size, or the start of a
+ * torn tail (last segment only; rec->torn set), or of damage when
+ * s->truncate. Writes nothing: the caller cuts. (The fuzz target's entry.) */
+int wal_scan_mem(const uint8_t *m, uint64_t size, const char *name, uint64_t first, int last,
+                 wal_scan *s, uint64_t *end, ps_diag *d);
 
 /* Replays every record with seq > after (in order) through apply. Fills
  * rec (segments, replayed, last_seq, torn*, truncated_bytes). A torn tail
