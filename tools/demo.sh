@@ -41,3 +41,14 @@ echo "== PathMap's own file $D/big_logic.metta.paths =="
 "$P" convert "$OUT/big_logic.act" "$OUT/big_logic.paths"
 [ "$("$P" dump "$D/big_logic.metta.paths" | cksum)" = "$("$P" dump "$OUT/big_logic.paths" | cksum)" ] \
     && echo "-- paths -> act -> paths: the same 91,692 atoms"
+echo "== a persistent space in $OUT/kb: checkpoint + write-ahead log =="
+rm -rf "$OUT/kb"
+printf 'add (Individuals 0 (Title "King of Mars"))\ncount\n' |
+    "$P" open "$OUT/kb" --import "$D/royal92.metta" --no-final-checkpoint
+echo "-- closed without a checkpoint: the import and the add live only in the log"
+echo "-- reopen: the log is replayed; then a checkpoint at close"
+printf 'contains (Individuals 0 (Title "King of Mars"))\ncount\n' | "$P" open "$OUT/kb"
+echo "-- reopen again: the checkpoint, nothing left to replay"
+printf 'remove (Individuals 0 (Title "King of Mars"))\ncount\n' | "$P" open "$OUT/kb" --no-final-checkpoint
+"$P" checkpoint ls "$OUT/kb"
+"$P" store verify "$OUT/kb/store"

@@ -111,6 +111,7 @@ int ps_pspace_open(const char *dir, const ps_pspace_opts *opts, ps_pspace **out,
         return rc;
     }
     p->ckpt_time = time(NULL);
+    p->changes = rec->replayed; /* not in a checkpoint yet: the next one takes them */
     *out = p;
     return PS_OK;
 }

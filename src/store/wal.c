@@ -244,9 +244,10 @@ static int scan_segment(int dirfd, wal_scan *s, uint64_t first, int last, int *s
     }
     if (m)
         munmap((void *)m, size);
-    if (!rc && end < size) {
+    int headless = end == 0 && size < WAL_HDR; /* even an empty file: it goes */
+    if (!rc && (end < size || headless)) {
         *stop = 1;
-        if (end == 0 ? unlinkat(dirfd, name, 0) : (ftruncate(fd, (off_t)end) || fdatasync(fd)))
+        if (headless ? unlinkat(dirfd, name, 0) : (ftruncate(fd, (off_t)end) || fdatasync(fd)))
             rc = ps_diag_set(d, PS_E_IO, NULL, end, "wal/%s: cannot cut the log: %s", name,
                              strerror(errno));
     }
