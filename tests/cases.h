@@ -27,7 +27,7 @@
     X(store_roundtrip) X(store_hash_mismatch) X(store_hostile_names)          \
     X(store_refs_gc) X(store_disk_full) X(ckpt_header) X(ckpt_save_restore)   \
     X(pspace_reopen) X(pspace_policy) X(pspace_torn_tail)                     \
-    X(pspace_corrupt_log) X(pspace_crash)
+    X(pspace_corrupt_log) X(pspace_disk_full) X(pspace_crash)
 
 #define X(n) void t_##n(void);
 TEST_CASES

@@ -104,7 +104,7 @@ void t_act_varint(void)
         ps_buf_clear(&b, 0);
         ps_buf_append(&b, p, n);
         CHECK(hex_eq(&b, cases[i].hex));
-        uint64_t back;
+        uint64_t back = 0;
         CHECK_EQ(act_varint_get(p, n, &back), n);
         CHECK(back == cases[i].v);
         if (n > 1)
