@@ -306,20 +306,26 @@ static void run_put(void *arg)
     bench_must(ps_store_delete(j->del ? j->del : j->st, &oid), "delete");
 }
 
+/* write() in 256 KiB chunks, then fdatasync: the raw baselines' core */
+static void write_synced(int fd, const uint8_t *data, size_t n)
+{
+    for (size_t at = 0; at < n;) {
+        size_t k = n - at < (256u << 10) ? n - at : 256u << 10;
+        if (write(fd, data + at, k) != (ssize_t)k)
+            abort();
+        at += k;
+    }
+    if (fdatasync(fd))
+        abort();
+}
+
 static void run_raw_write_fsync(void *arg)
 {
     io_job *j = arg;
     char path[300];
     snprintf(path, sizeof path, "%s/raw.%llu", g_dir, (unsigned long long)j->counter++);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    for (size_t at = 0; at < j->n;) {
-        size_t k = j->n - at < (256u << 10) ? j->n - at : 256u << 10;
-        if (write(fd, j->data + at, k) != (ssize_t)k)
-            abort();
-        at += k;
-    }
-    if (fdatasync(fd))
-        abort();
+    write_synced(fd, j->data, j->n);
     close(fd);
     unlink(path);
 }
@@ -329,22 +335,14 @@ static void run_raw_write_fsync(void *arg)
 static void run_raw_publish(void *arg)
 {
     io_job *j = arg;
-    char tmp[300], dst[300];
+    char tmp[300], dst[300], dir[300];
     snprintf(tmp, sizeof tmp, "%s/tmp.%llu", g_dir, (unsigned long long)j->counter);
     snprintf(dst, sizeof dst, "%s/pub/%llu", g_dir, (unsigned long long)j->counter++);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    for (size_t at = 0; at < j->n;) {
-        size_t k = j->n - at < (256u << 10) ? j->n - at : 256u << 10;
-        if (write(fd, j->data + at, k) != (ssize_t)k)
-            abort();
-        at += k;
-    }
-    if (fdatasync(fd) || close(fd) || rename(tmp, dst))
-        abort();
-    char dir[300];
     snprintf(dir, sizeof dir, "%s/pub", g_dir);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    write_synced(fd, j->data, j->n);
     int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fsync(dfd))
+    if (close(fd) || rename(tmp, dst) || fsync(dfd))
         abort();
     close(dfd);
     unlink(dst);

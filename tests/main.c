@@ -3,6 +3,9 @@
  * Ends with "N passed, N failed"; exits 1 if any case failed.
  */
 #include <ftw.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -52,6 +55,20 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
 void t_rmtree(const char *path)
 {
     nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int t_child_limited(int (*fn)(const char *), const char *arg, long fsize)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit rl = { (rlim_t)fsize, (rlim_t)fsize };
+        signal(SIGXFSZ, SIG_IGN);
+        _exit(setrlimit(RLIMIT_FSIZE, &rl) ? 99 : fn(arg));
+    }
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
 }
 
 struct tcase {

@@ -53,5 +53,9 @@ static inline uint64_t t_below(uint64_t n) { return n ? t_rand() % n : 0; }
 /* A fresh directory under $TMPDIR (or /tmp), and removing a tree. */
 const char *t_tmpdir(char buf[256]);
 void t_rmtree(const char *path);
+/* Runs fn(arg) in a forked child with a file-size limit of fsize bytes
+ * (SIGXFSZ ignored, so writes fail with EFBIG: a full disk); returns its
+ * exit status, or -1 if it did not exit normally. */
+int t_child_limited(int (*fn)(const char *), const char *arg, long fsize);
 
 #endif

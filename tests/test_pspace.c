@@ -184,15 +184,27 @@ void t_pspace_policy(void)
     t_rmtree(dir);
 }
 
+/* A new space in dir with keys [0, n), one log record each, no checkpoint
+ * unless ckpt_at (then one after that many). */
+static void logged_space(char *dir, size_t n, size_t ckpt_at)
+{
+    char k[32];
+    CHECK(t_tmpdir(dir));
+    ps_pspace *p = popen_space(dir, PS_FSYNC_NEVER, 0, NULL, PS_OK);
+    for (size_t i = 0; p && i < n; i++) {
+        CHECK_OK(ps_pspace_add(p, key(i, k), NULL));
+        if (i + 1 == ckpt_at)
+            CHECK_OK(ps_pspace_checkpoint(p, NULL, NULL));
+    }
+    ps_pspace_abandon(p);
+}
+
 void t_pspace_torn_tail(void)
 {
     char dir[256], k[32], seg[400];
-    CHECK(t_tmpdir(dir));
     ps_recovery rec;
-    ps_pspace *p = popen_space(dir, PS_FSYNC_NEVER, 0, &rec, PS_OK);
-    for (size_t i = 0; i < 20; i++)
-        CHECK_OK(ps_pspace_add(p, key(i, k), NULL));
-    ps_pspace_abandon(p);
+    ps_pspace *p;
+    logged_space(dir, 20, 0);
     last_segment(dir, seg);
     struct stat sb;
     CHECK(stat(seg, &sb) == 0);
@@ -226,16 +238,10 @@ void t_pspace_torn_tail(void)
 
 void t_pspace_corrupt_log(void)
 {
-    char dir[256], k[32], seg[400];
-    CHECK(t_tmpdir(dir));
+    char dir[256], seg[400];
     ps_recovery rec;
-    ps_pspace *p = popen_space(dir, PS_FSYNC_NEVER, 0, &rec, PS_OK);
-    for (size_t i = 0; i < 10; i++)
-        CHECK_OK(ps_pspace_add(p, key(i, k), NULL));
-    CHECK_OK(ps_pspace_checkpoint(p, NULL, NULL));
-    for (size_t i = 10; i < 30; i++)
-        CHECK_OK(ps_pspace_add(p, key(i, k), NULL));
-    ps_pspace_abandon(p);
+    ps_pspace *p;
+    logged_space(dir, 30, 10);
     last_segment(dir, seg);
     /* records here are 24 + 9 bytes: flip a byte in the fifth one */
     int fd = open(seg, O_RDWR);
@@ -437,11 +443,9 @@ void t_pspace_crash(void)
  * is neither applied nor left in the log, and the next change works. */
 static int wal_full_child(const char *dir)
 {
-    struct rlimit rl = { 100000, 100000 };
-    signal(SIGXFSZ, SIG_IGN);
     ps_pspace_opts o = { .fsync = PS_FSYNC_ALWAYS, .no_final_ckpt = 1 };
     ps_pspace *p;
-    if (ps_pspace_open(dir, &o, &p, NULL, NULL) || setrlimit(RLIMIT_FSIZE, &rl))
+    if (ps_pspace_open(dir, &o, &p, NULL, NULL))
         return 10;
     static char keys[4000][32];
     ps_bytes b[4000];
@@ -460,12 +464,7 @@ void t_pspace_disk_full(void)
 {
     char dir[256];
     CHECK(t_tmpdir(dir));
-    pid_t pid = fork();
-    if (pid == 0)
-        _exit(wal_full_child(dir));
-    int status;
-    CHECK(waitpid(pid, &status, 0) == pid);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_EQ(t_child_limited(wal_full_child, dir, 100000), 0);
     ps_recovery rec;
     ps_pspace *p = popen_space(dir, PS_FSYNC_NEVER, 0, &rec, PS_OK);
     if (p) {

@@ -345,10 +345,6 @@ void t_store_refs_gc(void)
 /* In a child with a 200 KB file-size limit: big writes fail cleanly. */
 static int disk_full_child(const char *dir)
 {
-    struct rlimit rl = { 200000, 200000 };
-    signal(SIGXFSZ, SIG_IGN);
-    if (setrlimit(RLIMIT_FSIZE, &rl))
-        return 10;
     ps_store *st;
     ps_store_opts o = { 0 };
     if (ps_store_open(dir, &o, 1, &st, NULL))
@@ -384,13 +380,7 @@ void t_store_disk_full(void)
 {
     char dir[256];
     CHECK(t_tmpdir(dir));
-    pid_t pid = fork();
-    if (pid == 0)
-        _exit(disk_full_child(dir));
-    int status;
-    CHECK(waitpid(pid, &status, 0) == pid);
-    CHECK(WIFEXITED(status));
-    CHECK_EQ(WEXITSTATUS(status), 0);
+    CHECK_EQ(t_child_limited(disk_full_child, dir, 200000), 0);
     t_rmtree(dir);
 }
 

@@ -182,10 +182,11 @@ int ps_ckpt_save(ps_store *st, const ps_space *s, const ps_snap_opts *so, uint64
 
 /* ------------------------------------------------------------------ list */
 
+PS_VEC_DEFINE(ckpt_vec, ps_ckpt_info)
+
 typedef struct list_ctx {
     ps_store *st;
-    ps_ckpt_info *v;
-    size_t n, cap;
+    ckpt_vec v;
 } list_ctx;
 
 /* The header of one checkpoint, read without the rest of the object. */
@@ -215,15 +216,9 @@ static int list_one(void *ctx, const char *name, const ps_oid *oid)
     uint64_t seq = ref_seq(name);
     if (!seq)
         return 0; /* not ours */
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        ps_ckpt_info *v = ps_realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return PS_E_NOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
-    ps_ckpt_info *ci = &l->v[l->n++];
+    if (ckpt_vec_push(&l->v, (ps_ckpt_info){ 0 }))
+        return PS_E_NOMEM;
+    ps_ckpt_info *ci = &l->v.data[l->v.len - 1];
     memset(ci, 0, sizeof *ci);
     if (!oid) {
         ci->status = PS_E_CORRUPT;
@@ -243,16 +238,16 @@ static int newest_first(const void *a, const void *b)
 
 int ps_ckpt_list(ps_store *st, ps_ckpt_info **out, size_t *n, ps_diag *d)
 {
-    list_ctx l = { st, NULL, 0, 0 };
+    list_ctx l = { st, { 0 } };
     int rc = ps_ref_each(st, REF_PREFIX, list_one, &l);
     if (rc) {
-        free(l.v);
+        ckpt_vec_free(&l.v);
         return ps_diag_set(d, rc, NULL, 0, "cannot list checkpoints");
     }
-    if (l.n)
-        qsort(l.v, l.n, sizeof *l.v, newest_first);
-    *out = l.v;
-    *n = l.n;
+    if (l.v.len)
+        qsort(l.v.data, l.v.len, sizeof *l.v.data, newest_first);
+    *out = l.v.data; /* a plain malloc'd block: the caller free()s it */
+    *n = l.v.len;
     return PS_OK;
 }
 

@@ -146,32 +146,23 @@ int ps_ref_delete(ps_store *st, const char *name)
 
 /* ------------------------------------------------------------ ref walk */
 
-typedef struct names {
-    char **v;
-    size_t n, cap;
-} names;
+PS_VEC_DEFINE(names, char *)
 
-static int names_push(names *ns, const char *s)
+static int names_push_dup(names *ns, const char *s)
 {
-    if (ns->n == ns->cap) {
-        size_t cap = ns->cap ? 2 * ns->cap : 16;
-        char **v = ps_realloc(ns->v, cap * sizeof *v);
-        if (!v)
-            return PS_E_NOMEM;
-        ns->v = v;
-        ns->cap = cap;
-    }
-    if (!(ns->v[ns->n] = strdup(s)))
+    char *d = strdup(s);
+    if (!d || names_push(ns, d)) {
+        free(d);
         return PS_E_NOMEM;
-    ns->n++;
+    }
     return PS_OK;
 }
 
-static void names_free(names *ns)
+static void names_free_all(names *ns)
 {
-    for (size_t i = 0; i < ns->n; i++)
-        free(ns->v[i]);
-    free(ns->v);
+    for (uint32_t i = 0; i < ns->len; i++)
+        free(ns->data[i]);
+    names_free(ns);
 }
 
 /* Collects the names of the regular files under dirfd (recursively, never
@@ -197,7 +188,7 @@ static int collect(int dirfd, const char *prefix, int depth, names *ns)
         if (fstatat(dirfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW))
             continue;
         if (S_ISREG(sb.st_mode)) {
-            rc = names_push(ns, path);
+            rc = names_push_dup(ns, path);
         } else if (S_ISDIR(sb.st_mode)) {
             int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             strcat(path, "/");
@@ -220,19 +211,19 @@ int ps_ref_each(ps_store *st, const char *prefix,
     names ns = { 0 };
     int refs = ps__open_dir(st->root, "refs", 0, 0);
     int rc = refs < 0 ? PS_E_IO : collect(refs, "", 0, &ns);
-    if (!rc && ns.n)
-        qsort(ns.v, ns.n, sizeof *ns.v, cmp_str);
+    if (!rc && ns.len)
+        qsort(ns.data, ns.len, sizeof *ns.data, cmp_str);
     size_t plen = prefix ? strlen(prefix) : 0;
-    for (size_t i = 0; !rc && i < ns.n; i++) {
-        if (plen && strncmp(ns.v[i], prefix, plen))
+    for (uint32_t i = 0; !rc && i < ns.len; i++) {
+        if (plen && strncmp(ns.data[i], prefix, plen))
             continue;
         ps_oid oid;
-        int got = ps_ref_get(st, ns.v[i], &oid, NULL);
+        int got = ps_ref_get(st, ns.data[i], &oid, NULL);
         if (got == PS_E_NOTFOUND)
             continue; /* deleted while we walked */
-        rc = cb(ctx, ns.v[i], got ? NULL : &oid);
+        rc = cb(ctx, ns.data[i], got ? NULL : &oid);
     }
-    names_free(&ns);
+    names_free_all(&ns);
     return rc;
 }
 
@@ -352,27 +343,12 @@ int ps_store_stats_get(ps_store *st, ps_store_stats *s)
     return rc;
 }
 
-typedef struct oid_set {
-    ps_oid *v;
-    size_t n, cap;
-} oid_set;
+PS_VEC_DEFINE(oid_set, ps_oid)
 
 static int add_live(void *ctx, const char *name, const ps_oid *oid)
 {
-    oid_set *set = ctx;
     (void)name;
-    if (!oid)
-        return 0;
-    if (set->n == set->cap) {
-        size_t cap = set->cap ? 2 * set->cap : 64;
-        ps_oid *v = ps_realloc(set->v, cap * sizeof *v);
-        if (!v)
-            return PS_E_NOMEM;
-        set->v = v;
-        set->cap = cap;
-    }
-    set->v[set->n++] = *oid;
-    return 0;
+    return oid ? oid_set_push(ctx, *oid) : PS_OK;
 }
 
 static int cmp_oid(const void *a, const void *b)
@@ -392,7 +368,7 @@ typedef struct gc_ctx {
 static int sweep(void *ctx, const ps_oid *oid, uint64_t size)
 {
     gc_ctx *g = ctx;
-    if (g->live.n && bsearch(oid, g->live.v, g->live.n, sizeof *oid, cmp_oid)) {
+    if (g->live.len && bsearch(oid, g->live.data, g->live.len, sizeof *oid, cmp_oid)) {
         g->gs->kept++;
     } else if (ps_store_delete(g->st, oid) == PS_OK) {
         g->gs->removed++;
@@ -409,11 +385,11 @@ int ps_store_gc(ps_store *st, ps_gc_stats *gs, ps_diag *d)
     gc_ctx g = { st, { 0 }, gs };
     int rc = ps_ref_each(st, "", add_live, &g.live); /* mark */
     if (!rc) {
-        if (g.live.n)
-            qsort(g.live.v, g.live.n, sizeof *g.live.v, cmp_oid);
+        if (g.live.len)
+            qsort(g.live.data, g.live.len, sizeof *g.live.data, cmp_oid);
         rc = ps_store_each(st, sweep, &g);
     }
-    free(g.live.v);
+    oid_set_free(&g.live);
     if (rc)
         return ps_diag_set(d, rc, NULL, 0, "garbage collection failed");
     gs->temp_removed = temp_files(st, 1, STORE_TEMP_AGE);

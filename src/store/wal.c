@@ -46,6 +46,8 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+PS_VEC_DEFINE(seq_vec, uint64_t)
+
 /* Every segment's first seq, ascending. *v is malloc'd. */
 static int list_segments(int dirfd, uint64_t **v, size_t *n)
 {
@@ -60,28 +62,23 @@ static int list_segments(int dirfd, uint64_t **v, size_t *n)
             close(fd);
         return PS_E_IO;
     }
-    size_t cap = 0;
+    seq_vec segs = { 0 };
     int rc = PS_OK;
     struct dirent *e;
-    while ((e = readdir(dir))) {
-        uint64_t first;
-        if (!seg_parse(e->d_name, &first))
-            continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            uint64_t *nv = ps_realloc(*v, cap * sizeof *nv);
-            if (!nv) {
-                rc = PS_E_NOMEM;
-                break;
-            }
-            *v = nv;
-        }
-        (*v)[(*n)++] = first;
-    }
+    uint64_t first;
+    while (!rc && (e = readdir(dir)))
+        if (seg_parse(e->d_name, &first))
+            rc = seq_vec_push(&segs, first);
     closedir(dir);
-    if (!rc && *n)
-        qsort(*v, *n, sizeof **v, cmp_u64);
-    return rc;
+    if (rc) {
+        seq_vec_free(&segs);
+        return rc;
+    }
+    if (segs.len)
+        qsort(segs.data, segs.len, sizeof *segs.data, cmp_u64);
+    *v = segs.data;
+    *n = segs.len;
+    return PS_OK;
 }
 
 void wal_header(uint8_t *h, uint64_t first)
