@@ -813,7 +813,9 @@ int ps_space_read_snap(ps_space *sp, const ps_snap *s, unsigned threads, ps_diag
  *
  * A write goes to a temp file in 256 KiB chunks, hashed as it goes, then is
  * fsynced (unless nosync), renamed into place atomically, and the directory
- * fsynced. An object already present is not written again (deduplication).
+ * fsynced. An object already present is never stored twice: a put under
+ * 1 MiB hashes first and writes nothing; a larger one (hashed while it is
+ * written) finds the duplicate at the rename and drops its temp file.
  * Any failure removes the temp file. Every read checks the bytes against the
  * name and reports PS_E_HASH when they differ. Every path is built from a
  * validated id or ref name under the root's directory descriptor: nothing

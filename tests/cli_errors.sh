@@ -1,10 +1,7 @@
 #!/bin/sh
 # Bad input: a clear message with file:line:column, a non-zero exit, no crash.
 set -u
-B=${1:-build}
-P="$B/pathspace"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. tests/lib.sh "$@"
 fail=0
 expect() { # expect FILE-CONTENT MESSAGE-FRAGMENT
     printf '%b' "$1" > "$T/in.metta"

@@ -5,12 +5,7 @@
 # ACT files answer dump/count/contains/stats in place; damage is reported
 # with its offset and never leaves a partial output.
 set -eu
-B=${1:-build}
-P="$B/pathspace"
-D=../shared/data
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. tests/lib.sh "$@"
 
 # PathMap's own file: exact count, same atoms after paths -> act -> paths
 [ "$("$P" count $D/big_logic.metta.paths)" = 91692 ] || fail "big_logic count"

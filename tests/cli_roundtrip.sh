@@ -2,11 +2,7 @@
 # Every real MeTTa file: import -> dump -> import -> dump gives identical
 # output and the known atom counts; CRLF input equals LF input.
 set -eu
-B=${1:-build}
-P="$B/pathspace"
-D=../shared/data
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. tests/lib.sh "$@"
 check_count() { got=$("$P" count "$1"); [ "$got" = "$2" ] || { echo "$1: $got atoms, want $2"; exit 1; }; }
 check_count $D/royal92.metta 53442
 check_count $D/adameve.metta 6429

@@ -5,12 +5,7 @@
 # through pipes; damage and cut files are reported with their offset and
 # never leave a partial output.
 set -eu
-B=${1:-build}
-P="$B/pathspace"
-D=../shared/data
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. tests/lib.sh "$@"
 
 # every .metta file (extended atoms included: a snapshot holds any path)
 for f in $D/*.metta; do

@@ -6,12 +6,7 @@
 # and a torn log tail; checkpoint ls/restore/prune; a second opener is
 # refused.
 set -eu
-B=${1:-build}
-P="$B/pathspace"
-D=../shared/data
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. tests/lib.sh "$@"
 
 # ---- store
 S="$T/store"
