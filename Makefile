@@ -1,30 +1,44 @@
 # pathspace - plain Makefile. `make help` lists the targets.
 #
-# Out-of-tree objects: BUILD=dir (sanitizer builds use their own dirs, so
-# switching between them never mixes objects).
+# Honours the usual variables: CC, CFLAGS, CPPFLAGS, LDFLAGS, DESTDIR,
+# PREFIX (and BINDIR, LIBDIR, INCLUDEDIR, MANDIR, PKGCONFIGDIR), and BUILD,
+# the directory every output goes to (sanitizer builds use their own, so
+# switching between them never mixes objects; `make BUILD=x clean` removes x).
 
 CC       ?= cc
 CLANG    ?= clang
+CXX      ?= c++
 PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+LIBDIR   ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR   ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 BUILD    ?= build
 OPT      ?= -O2 -g
 CFLAGS   ?= $(OPT)
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral -Wno-psabi
-PS_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -Iinclude -Isrc $(WARN) $(CFLAGS)
+PS_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS)
+PS_CFLAGS := -std=c11 -fPIC $(WARN) $(CFLAGS)
+# The library exports only what pathspace.h marks PS_API.
+LIB_CFLAGS := $(PS_CFLAGS) -fvisibility=hidden
 LDLIBS   := -lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lpthread -lm
 
+# The version, from the one place it is written: include/pathspace.h.
+VERSION  := $(shell sed -n 's/^\#define PS_VERSION_STRING "\(.*\)"/\1/p' include/pathspace.h)
+MAJOR    := $(firstword $(subst ., ,$(VERSION)))
+
 # Debian packages: build tools, the libraries the code links, and what the
-# benchmarks (allocator rows) and fuzzers (clang's libFuzzer) use.
-DEB_PKGS := gcc make pkg-config libc6-dev zlib1g-dev libisal-dev libxxhash-dev \
+# tests use (clang for the header check, libFuzzer for `make fuzz`).
+DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev libxxhash-dev \
             libzstd-dev liblz4-dev libsodium-dev libssl-dev libb2-dev \
-            libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev
+            libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev g++ man-db
 
 # Only `make bench` needs these: Snappy (a codec row) and the peers the
 # snapshot is measured against (bench_peers.cc, C++ for marisa).
 BENCH_PKGS := libsnappy-dev liblmdb-dev libmarisa-dev libsqlite3-dev g++
 BENCH_LIBS := -lsnappy -llmdb -lmarisa -lsqlite3
-CXX      ?= c++
 
 LIB_SRC  := $(wildcard src/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -35,35 +49,48 @@ BENCHES  := $(patsubst bench/%.c,%,$(wildcard bench/bench_*.c)) \
             $(patsubst bench/%.cc,%,$(wildcard bench/bench_*.cc))
 
 STATIC   := $(BUILD)/libpathspace.a
-SHARED   := $(BUILD)/libpathspace.so
+SONAME   := libpathspace.so.$(MAJOR)
+REALNAME := libpathspace.so.$(VERSION)
+SHARED   := $(BUILD)/$(REALNAME)
 CLI      := $(BUILD)/pathspace
 TESTBIN  := $(BUILD)/run_tests
 REPLAY   := $(FUZZ_TGT:fuzz/%.c=$(BUILD)/replay_%)
+PC       := $(BUILD)/pathspace.pc
+# Order-only: the Debian packages are in place before anything compiles,
+# whatever -j does.
+DEPS_OK  := $(BUILD)/.deps-ok
 
 .SECONDARY:
-.PHONY: all lib deps bench-deps print-deps check test asan ubsan fuzz bench demo install uninstall clean help
+.PHONY: all lib deps bench-deps print-deps check test asan ubsan fuzz bench demo install golden \
+        uninstall clean help
 
-all: $(STATIC) $(SHARED) $(CLI)
+all: $(STATIC) $(SHARED) $(CLI) $(PC)
 lib: $(STATIC) $(SHARED)
 
 help:
-	@echo "make            build libpathspace.a, libpathspace.so and the pathspace CLI"
+	@echo "make            build libpathspace.a, $(REALNAME) and the pathspace CLI"
 	@echo "make demo       install deps, build, run the main job on built-in data"
-	@echo "make check      install deps, build, run every test (ends 'N passed, N failed')"
+	@echo "make check      install deps, build, run every test (ends 'N passed, N failed, N skipped')"
 	@echo "make asan|ubsan make check under AddressSanitizer / UBSan"
 	@echo "make bench      build and run the benchmarks (tables, medians)"
 	@echo "make fuzz       build libFuzzer targets with clang into $(BUILD)/fuzz/"
-	@echo "make install    PREFIX=/usr/local: library, header, CLI, pathspace.pc"
+	@echo "make install    PREFIX=/usr/local DESTDIR=: library, header, CLI, man page, pathspace.pc"
 
-deps:
+deps: $(DEPS_OK)
+$(DEPS_OK): Makefile tools/deps.sh
 	@sh tools/deps.sh $(DEB_PKGS)
+	@mkdir -p $(BUILD) && touch $@
 
 print-deps:
 	@echo $(DEB_PKGS)
 
-$(BUILD)/%.o: %.c include/pathspace.h
+$(BUILD)/src/%.o: src/%.c include/pathspace.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(PS_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(PS_CPPFLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.c include/pathspace.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(PS_CPPFLAGS) $(PS_CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(LIB_OBJ:.o=.d)
 
@@ -71,21 +98,29 @@ $(STATIC): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The real name carries the full version; the soname link is what programs
+# load, the dev link what `-lpathspace` finds.
 $(SHARED): $(LIB_OBJ)
-	$(CC) $(CFLAGS) -shared -Wl,-soname,libpathspace.so.0 -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
+	    -o $@ $^ $(LDLIBS)
+	ln -sf $(REALNAME) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libpathspace.so
 
 $(CLI): $(CLI_SRC:%.c=$(BUILD)/%.o) $(STATIC)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- tests: one runner binary, plus every fuzz target replayed on its corpus
 $(TESTBIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(STATIC)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/replay_%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(STATIC)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-check test: deps $(TESTBIN) $(REPLAY) $(CLI)
-	@sh tests/run.sh $(BUILD)
+# The harness gets what the install and header tests need to rebuild
+# programs the way this build does.
+check test: $(TESTBIN) $(REPLAY) $(CLI) $(SHARED) $(PC)
+	@PS_CC="$(CC)" PS_CFLAGS="$(CFLAGS)" PS_LDFLAGS="$(LDFLAGS)" PS_MAKE="$(MAKE)" \
+	    sh tests/run.sh $(BUILD)
 
 asan:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check
@@ -96,7 +131,7 @@ ubsan:
 # ---- fuzz: libFuzzer builds (clang); run e.g. build/fuzz/fuzz_vec -max_total_time=60
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               -std=c11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Iinclude -Isrc
-fuzz: deps
+fuzz: $(DEPS_OK)
 	@mkdir -p $(BUILD)/fuzz
 	@for t in $(FUZZ_TGT); do n=$$(basename $$t .c); \
 	  echo "CLANG $$n"; \
@@ -104,11 +139,12 @@ fuzz: deps
 
 # ---- benchmarks
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/common.o $(STATIC)
-	$(CC) $(CFLAGS) -o $@ $^ $(BENCH_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(BENCH_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.cc $(BUILD)/bench/common.o $(STATIC) include/pathspace.h
 	@mkdir -p $(dir $@)
-	$(CXX) -std=c++17 -Iinclude $(CFLAGS) -o $@ $< $(BUILD)/bench/common.o $(STATIC) $(BENCH_LIBS) $(LDLIBS)
+	$(CXX) -std=c++17 -Iinclude $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(BUILD)/bench/common.o $(STATIC) $(BENCH_LIBS) $(LDLIBS)
 
 bench-deps:
 	@sh tools/deps.sh $(DEB_PKGS) $(BENCH_PKGS)
@@ -116,29 +152,46 @@ bench-deps:
 bench: bench-deps $(BENCHES:%=$(BUILD)/bench/%) $(CLI)
 	@for b in $(BENCHES); do $(BUILD)/bench/$$b || exit 1; echo; done
 
-# ---- the main job on a built-in default
-demo: deps all
+# ---- golden files of our own formats (run once; the output is committed)
+$(BUILD)/golden: tools/golden.c $(STATIC) include/pathspace.h
+	$(CC) $(PS_CPPFLAGS) $(PS_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+golden: $(BUILD)/golden
+	$(BUILD)/golden
+
+# ---- the main job on built-in data
+demo: all
 	@sh tools/demo.sh $(BUILD)
 
 # ---- install
-$(BUILD)/pathspace.pc: tools/pathspace.pc.in
+# pathspace.pc is written for the PREFIX/LIBDIR of the command that makes
+# it: `make install` writes its own, so a prefix given there is the one it says.
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' tools/pathspace.pc.in
+$(PC): tools/pathspace.pc.in include/pathspace.h
 	@mkdir -p $(BUILD)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define PS_VERSION_STRING "\(.*\)"/\1/p' include/pathspace.h)|' $< > $@
+	$(PC_SED) > $@
 
-install: all $(BUILD)/pathspace.pc
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libpathspace.so.0
-	ln -sf libpathspace.so.0 $(DESTDIR)$(PREFIX)/lib/libpathspace.so
-	install -m 644 include/pathspace.h $(DESTDIR)$(PREFIX)/include/
-	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(BUILD)/pathspace.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/$(REALNAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpathspace.so
+	install -m 644 include/pathspace.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
+	install -m 644 docs/pathspace.1 $(DESTDIR)$(MANDIR)/man1/
+	$(PC_SED) > $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libpathspace.* $(DESTDIR)$(PREFIX)/include/pathspace.h \
-	      $(DESTDIR)$(PREFIX)/bin/pathspace $(DESTDIR)$(PREFIX)/lib/pkgconfig/pathspace.pc
+	rm -f $(DESTDIR)$(LIBDIR)/libpathspace.a $(DESTDIR)$(LIBDIR)/$(REALNAME) \
+	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libpathspace.so \
+	      $(DESTDIR)$(INCLUDEDIR)/pathspace.h $(DESTDIR)$(BINDIR)/pathspace \
+	      $(DESTDIR)$(MANDIR)/man1/pathspace.1 $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)
 
 -include $(wildcard $(BUILD)/cli/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d $(BUILD)/fuzz/*.d)

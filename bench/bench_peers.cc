@@ -296,7 +296,8 @@ int main(void)
            "fsync to %s (median of 3) ==\n\n", (unsigned long long)n, key_bytes / 1e6, dir.c_str());
     std::vector<result> r;
     r.push_back(ours_snap(s, "pathspace snapshot, balanced", ps_snap_opts{}));
-    ps_snap_opts sz = {};
+    ps_snap_opts sz;
+    ps_snap_opts_init(&sz);
     sz.priority = PS_PRIORITY_SIZE;
     r.push_back(ours_snap(s, "pathspace snapshot, size", sz));
     r.push_back(ours_snap_inplace());

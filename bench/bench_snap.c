@@ -191,7 +191,7 @@ static void run_alone_d(void *arg)
 /* The raw front-coded chunks: the stored bytes of a codec-none snapshot. */
 static void collect_chunks(ds *d)
 {
-    ps_snap_opts o = { .codec = PS_CODEC_NONE };
+    ps_snap_opts o = { .size = sizeof(ps_snap_opts), .codec = PS_CODEC_NONE };
     ps_buf f = { 0 };
     bench_must(ps_space_write_snap(d->s, ps_sink_buf(&f), &o, NULL), "write none");
     const uint8_t *p = ps_buf_data(&f), *t = p + f.len - 96;

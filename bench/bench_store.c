@@ -407,7 +407,7 @@ static ps_store *bench_store(const char *name, int hash, int nosync)
     char root[300];
     snprintf(root, sizeof root, "%s/%s", g_dir, name);
     ps_store *st;
-    ps_store_opts o = { .hash = hash, .nosync = nosync };
+    ps_store_opts o = { .size = sizeof(ps_store_opts), .hash = hash, .nosync = nosync };
     bench_must(ps_store_open(root, &o, 1, &st, NULL), "store open");
     return st;
 }
@@ -528,7 +528,7 @@ static void run_recover(void *arg)
 {
     open_job *o = arg;
     ps_pspace *p;
-    ps_pspace_opts po = { .fsync = PS_FSYNC_NEVER };
+    ps_pspace_opts po = { .size = sizeof(ps_pspace_opts), .fsync = PS_FSYNC_NEVER };
     bench_must(ps_pspace_open(o->dir, &po, &p, &o->rec, NULL), "recover");
     ps_pspace_abandon(p);
 }
@@ -542,7 +542,7 @@ static void table_pspace(void)
     ps_space *src = bench_gen_space(n + nlog);
     /* the first n atoms into the space in logged batches */
     ps_pspace *p;
-    ps_pspace_opts po = { .fsync = PS_FSYNC_NEVER, .no_final_ckpt = 1 };
+    ps_pspace_opts po = { .size = sizeof(ps_pspace_opts), .fsync = PS_FSYNC_NEVER, .no_final_ckpt = 1 };
     bench_must(ps_pspace_open(dir, &po, &p, NULL, NULL), "open");
     ps_iter *it;
     bench_must(ps_iter_new(src, ps_bytes_of(NULL, 0), &it), "iter");

@@ -227,10 +227,10 @@ static const typeset types[] = {
 static void policy_for(int row)
 {
     switch (row) {
-    case ROW_GROW_X2: ps_vec_set_growth(PS_GROW_X2, 1); break;
-    case ROW_GROW_X15: ps_vec_set_growth(PS_GROW_X1_5, 1); break;
-    case ROW_GROW_NOUS: ps_vec_set_growth(PS_GROW_ADAPTIVE, 0); break;
-    default: ps_vec_set_growth(PS_GROW_ADAPTIVE, 1); break;
+    case ROW_GROW_X2: ps__vec_set_growth(PS_GROW_X2, 1); break;
+    case ROW_GROW_X15: ps__vec_set_growth(PS_GROW_X1_5, 1); break;
+    case ROW_GROW_NOUS: ps__vec_set_growth(PS_GROW_ADAPTIVE, 0); break;
+    default: ps__vec_set_growth(PS_GROW_ADAPTIVE, 1); break;
     }
 }
 

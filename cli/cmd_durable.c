@@ -203,7 +203,8 @@ int cmd_open(int argc, char **argv)
 {
     if (has_help(argc, argv, open_usage))
         return 0;
-    ps_pspace_opts o = { 0 };
+    ps_pspace_opts o;
+    ps_pspace_opts_init(&o);
     const char *dir = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -338,7 +339,7 @@ int cmd_checkpoint(int argc, char **argv)
         return ckpt_ls(dir);
     if (!strcmp(sub, "save") && argc == 3) {
         ps_pspace *p;
-        ps_pspace_opts o = { .no_final_ckpt = 1 };
+        ps_pspace_opts o = { .size = sizeof(ps_pspace_opts), .no_final_ckpt = 1 };
         if (open_space(dir, &o, &p, 0))
             return 1;
         ps_ckpt_info ci;

@@ -28,7 +28,7 @@ static const char store_usage[] =
 
 static int open_root(const char *root, int hash, int nosync, int create, ps_store **st)
 {
-    ps_store_opts o = { .hash = hash, .nosync = nosync };
+    ps_store_opts o = { .size = sizeof(ps_store_opts), .hash = hash, .nosync = nosync };
     ps_diag d = { 0 };
     int rc = ps_store_open(root, &o, create, st, &d);
     return rc ? die("%s: %s", root, d.msg) : 0;

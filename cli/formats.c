@@ -327,8 +327,13 @@ static int dest_begin(dest *t, const src *x)
         else
             t->sink.patch = NULL; /* a snapshot's header then says "unknown" */
     }
-    ps_paths_opts po = { o->level_set ? o->level : PS_PATHS_LEVEL_DEFAULT, o->threads };
+    ps_paths_opts po;
+    ps_paths_opts_init(&po);
+    if (o->level_set)
+        po.level = o->level;
+    po.threads = o->threads;
     ps_snap_opts so = o->snap;
+    so.size = sizeof so;
     so.level = o->level_set ? o->level : 0;
     so.threads = o->threads;
     so.size_hint = source_bytes(x);

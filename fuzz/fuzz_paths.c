@@ -32,7 +32,7 @@ static void roundtrip(const uint8_t *data, size_t size)
 {
     if (!size)
         return;
-    ps_paths_opts o = { (data[0] % 11) - 1, 1 + data[0] / 128 };
+    ps_paths_opts o = { sizeof(ps_paths_opts), (data[0] % 11) - 1, 1 + data[0] / 128 };
     ps_buf out = { 0 };
     ps_paths_writer *w;
     REQUIRE(ps_paths_writer_new(ps_sink_buf(&out), &o, &w) == PS_OK);

@@ -56,7 +56,7 @@ static void roundtrip(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return;
-    ps_snap_opts o = { .codec = 1 + data[0] % 4, .checksum = data[0] >> 2 & 1,
+    ps_snap_opts o = { .size = sizeof(ps_snap_opts), .codec = 1 + data[0] % 4, .checksum = data[0] >> 2 & 1,
                        .chunk_size = PS_SNAP_CHUNK_MIN << (data[0] >> 3 & 3), .threads = 2 };
     ps_space *s, *back;
     REQUIRE(ps_space_new(&s) == PS_OK && ps_space_new(&back) == PS_OK);

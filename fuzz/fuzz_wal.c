@@ -51,7 +51,7 @@ static int scan(const uint8_t *m, size_t size, uint64_t first, int last, int tru
     memset(rec, 0, sizeof *rec);
     wal_scan s = { 0, 0, truncate, apply, &k, rec };
     ps_diag d = { 0 };
-    int rc = wal_scan_mem(m, size, "x.log", first, last, &s, end, &d);
+    int rc = ps__wal_scan_mem(m, size, "x.log", first, last, &s, end, &d);
     REQUIRE(rc == PS_OK ? *end <= size : d.msg[0] != 0);
     REQUIRE(rec->replayed == k.n);
     *applied = k.n;
@@ -72,9 +72,9 @@ static void roundtrip(const uint8_t *data, size_t size)
     }
     uint8_t h[WAL_HDR];
     ps_buf seg = { 0 };
-    wal_header(h, 7);
+    ps__wal_header(h, 7);
     REQUIRE(ps_buf_append(&seg, h, sizeof h) == PS_OK);
-    REQUIRE(wal_encode(&seg, 7, ops, n) == PS_OK);
+    REQUIRE(ps__wal_encode(&seg, 7, ops, n) == PS_OK);
     ps_recovery rec;
     uint64_t end, applied;
     REQUIRE(scan(ps_buf_data(&seg), seg.len, 7, 1, 0, &rec, &end, &applied) == PS_OK);

@@ -1,19 +1,56 @@
 /*
  * pathspace.h - the one public header of pathspace.
  *
- * pathspace stores large sets of S-expression atoms (a MeTTa "space") as byte
- * paths in a trie, and saves and reopens them quickly. This header is the
- * whole stable API; everything under src/ is private.
+ * pathspace stores large sets of S-expression atoms (a MeTTa "space") as
+ * byte paths in a trie, saves and reopens them quickly, reads and writes
+ * MORK's files byte for byte, and keeps a space safe across crashes
+ * (checkpoints in a content-addressed store, plus a write-ahead log).
+ *
+ * A first program (examples/hello.c, built by `make check`):
+ *
+ *   ps_space *s;
+ *   ps_buf atom = { 0 };
+ *   ps_space_new(&s);
+ *   ps_atom_parse("(parent Tom Bob)", 16, &atom, NULL);   MeTTa -> MORK bytes
+ *   ps_space_insert(s, ps_buf_bytes(&atom), NULL);
+ *   int fd = open("kb.snap", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+ *   ps_space_write_snap(s, ps_sink_fd(fd), NULL, NULL);     save a snapshot
+ *   close(fd);
+ *   ps_snap *snap;
+ *   ps_snap_open("kb.snap", &snap, NULL);                   reopen in O(index)
+ *   ps_snap_get(snap, ps_buf_bytes(&atom), NULL, NULL, NULL) == PS_OK
+ *
+ * The API, in the order a user meets it:
+ *   version and errors, byte strings, diagnostics
+ *   atoms and MeTTa text      ps_atom_*, ps_parser_*
+ *   the space                 ps_space_*, ps_builder_*, ps_iter_*
+ *   MORK's files              ps_paths_* (.paths), ps_act_* (ACT)
+ *   snapshots                 ps_snap_* (pathspace's own MTTS format)
+ *   the blob store            ps_store_*, ps_ref_*
+ *   checkpoints               ps_ckpt_*
+ *   persistent spaces         ps_pspace_*
+ *   the generator             ps_gen_text
+ *   utilities                 little-endian helpers, ps_buf, the buffer
+ *                             pool, the compact vector (PS_VEC_DEFINE)
  *
  * Conventions (hold for every function below):
- *   - Functions that can fail return int: PS_OK (0) or a ps_err value. Results
- *     travel through out-parameters. ps_strerror() names every code.
- *   - Byte strings are {ptr, len} (ps_bytes). Nothing assumes a NUL terminator.
- *   - Every *_free() accepts NULL.
- *   - On-disk and on-wire integers are little-endian, read and written through
- *     ps_read_le* / ps_write_le*.
+ *   - Functions that can fail return int: PS_OK (0) or a ps_err value.
+ *     Results travel through out-parameters. ps_strerror() names every code.
+ *   - Byte strings are {ptr, len} (ps_bytes). Nothing assumes a NUL.
+ *   - Every *_free() and *_close() accepts NULL.
  *   - On error, nothing the caller owned is lost or leaked: a failed push,
  *     reserve or append leaves the container exactly as it was.
+ *   - Threads: each handle type says what may run at once. "One thread at a
+ *     time" means calls on that handle must not overlap (a caller may hand
+ *     it from thread to thread); different handles are always independent.
+ *
+ * ABI (libpathspace.so.0): only the functions declared here are exported
+ * (ps_ prefix). Option structs start with their own size (set it with the
+ * matching *_init function, or .size = sizeof): a library with newer fields
+ * gives the missing ones their defaults, and an older library refuses a
+ * newer caller's non-zero fields with PS_E_UNSUPPORTED. Structs the library
+ * fills end in spare words, so new results fit in place. Enum values and
+ * error codes are fixed forever; new ones are only appended.
  */
 #ifndef PATHSPACE_H
 #define PATHSPACE_H
@@ -27,18 +64,28 @@
 extern "C" {
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PS_API __attribute__((visibility("default")))
+#define PS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define PS_MAYBE_UNUSED __attribute__((unused))
+#else
+#define PS_API
+#define PS_PRINTF(f, a)
+#define PS_MAYBE_UNUSED
+#endif
+
 /* ---------------------------------------------------------------- version */
 
 #define PS_VERSION_MAJOR 0
-#define PS_VERSION_MINOR 1
+#define PS_VERSION_MINOR 2
 #define PS_VERSION_PATCH 0
 #define PS_VERSION_NUMBER \
     (PS_VERSION_MAJOR * 10000 + PS_VERSION_MINOR * 100 + PS_VERSION_PATCH)
-#define PS_VERSION_STRING "0.1.0"
+#define PS_VERSION_STRING "0.2.0"
 
 /* The library's version as linked (compare with PS_VERSION_NUMBER). */
-unsigned ps_version(void);
-const char *ps_version_string(void);
+PS_API unsigned ps_version(void);
+PS_API const char *ps_version_string(void);
 
 /* ----------------------------------------------------------------- errors */
 
@@ -68,7 +115,7 @@ typedef enum ps_err {
 #define PS_ERR_COUNT 17
 
 /* A short, static, human-readable name for code (never NULL). */
-const char *ps_strerror(int code);
+PS_API const char *ps_strerror(int code);
 
 /* ------------------------------------------------------------ byte string */
 
@@ -95,361 +142,9 @@ static inline int ps_bytes_cmp(ps_bytes a, ps_bytes b)
     return (a.len > b.len) - (a.len < b.len);
 }
 
-/* ------------------------------------------------ little-endian load/store */
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define PS_BSWAP16(x) __builtin_bswap16(x)
-#define PS_BSWAP32(x) __builtin_bswap32(x)
-#define PS_BSWAP64(x) __builtin_bswap64(x)
-#else
-#define PS_BSWAP16(x) (x)
-#define PS_BSWAP32(x) (x)
-#define PS_BSWAP64(x) (x)
-#endif
-
-static inline uint16_t ps_read_le16(const void *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return PS_BSWAP16(v);
-}
-static inline uint32_t ps_read_le32(const void *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return PS_BSWAP32(v);
-}
-static inline uint64_t ps_read_le64(const void *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return PS_BSWAP64(v);
-}
-static inline void ps_write_le16(void *p, uint16_t v)
-{
-    v = PS_BSWAP16(v);
-    memcpy(p, &v, 2);
-}
-static inline void ps_write_le32(void *p, uint32_t v)
-{
-    v = PS_BSWAP32(v);
-    memcpy(p, &v, 4);
-}
-static inline void ps_write_le64(void *p, uint64_t v)
-{
-    v = PS_BSWAP64(v);
-    memcpy(p, &v, 8);
-}
-
-/* ------------------------------------------------ checked size arithmetic */
-
-/* *out = n * each + extra, or PS_E_OVERFLOW. Formats use it to size output
- * up front ("bound" functions) without trusting a count to be small. */
-int ps_size_bound(size_t n, size_t each, size_t extra, size_t *out);
-
-/* ------------------------------------------------- compact vector (u32) */
-
-/*
- * A growable array whose length and capacity are u32: 16 bytes of header on
- * a 64-bit machine where a size_t vector needs 24. Used for the trie's node
- * arenas, where it is indexed by 32-bit node ids.
- *
- *   PS_VEC_DEFINE(u32vec, uint32_t)
- *
- * defines the type `u32vec` and static inline functions u32vec_push(),
- * u32vec_get(), ... (listed below). The fast paths are inline; growth is one
- * out-of-line, cold call into the library (ps_vec_reserve_raw).
- *
- * Limits: at most PS_VEC_MAX_LEN elements; reaching it is PS_E_OVERFLOW, and
- * so is any reserve/extend whose arithmetic would wrap. Capacity grows by the
- * policy in docs/vector.md and then takes whatever the allocator really gave
- * (malloc_usable_size), so no allocated byte is idle. Types aligned above
- * alignof(max_align_t) are allocated aligned and grow by copy (the usable-size
- * trick is unsound for aligned blocks; see docs/vector.md).
- *
- * Members may be read directly: data[0..len) are the elements (the slice for
- * iteration); data is NULL while cap == 0.
- */
-#define PS_VEC_MAX_LEN UINT32_MAX
-
-/* Out-of-line growth (cold). Sets the capacity for `need` elements in total
- * (len <= need <= PS_VEC_MAX_LEN), keeping the first `len` elements.
- * mode 0: at least `need`, grown by the policy (push, reserve);
- * mode 1: exactly `need` if that grows the block (reserve_exact);
- * mode 2: exactly `need` even if smaller (shrink).
- * The final capacity includes the allocator's rounding. On success *data and
- * *cap are updated; on failure both are unchanged and the block still valid. */
-int ps_vec_reserve_raw(void **data, uint32_t *cap, uint32_t len, uint64_t need,
-                       size_t esize, size_t align, int mode);
-/* Frees a block allocated by ps_vec_reserve_raw (NULL is fine). */
-void ps_vec_free_raw(void *data, size_t align);
-/* The capacity the growth policy asks for when `cap` must hold `need`, before
- * usable-size rounding. Exposed so tests can check the arithmetic at the 2^32
- * boundary without allocating. 0 means impossible (overflow). */
-uint64_t ps_vec_next_cap(uint64_t cap, uint64_t need, size_t esize);
-
-#if defined(__GNUC__)
-#define PS_LIKELY(x) __builtin_expect(!!(x), 1)
-#define PS_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define PS_LIKELY(x) (x)
-#define PS_UNLIKELY(x) (x)
-#endif
-
-#define PS_VEC_DEFINE(name, T)                                                 \
-    typedef struct name {                                                      \
-        T *data;                                                               \
-        uint32_t len;                                                          \
-        uint32_t cap;                                                          \
-    } name;                                                                    \
-                                                                               \
-    static inline void name##_init(name *v)                                    \
-    {                                                                          \
-        v->data = NULL;                                                        \
-        v->len = v->cap = 0;                                                   \
-    }                                                                          \
-    /* Copies in and out so no member's address escapes: a vector that is  \
-     * a local then lives in registers across a push loop. */                 \
-    static inline int name##_reserve_to_(name *v, uint64_t need, int mode)     \
-    {                                                                          \
-        void *d = v->data;                                                     \
-        uint32_t c = v->cap;                                                   \
-        int rc = ps_vec_reserve_raw(&d, &c, v->len, need, sizeof(T),           \
-                                    alignof(T), mode);                         \
-        v->data = (T *)d;                                                      \
-        v->cap = c;                                                            \
-        return rc;                                                             \
-    }                                                                          \
-    /* Room for `extra` more elements, growing by the policy. */               \
-    static inline int name##_reserve(name *v, uint64_t extra)                  \
-    {                                                                          \
-        if (PS_LIKELY((uint64_t)(v->cap - v->len) >= extra))                   \
-            return PS_OK;                                                      \
-        if (extra > PS_VEC_MAX_LEN) /* keeps len + extra from wrapping */      \
-            return PS_E_OVERFLOW;                                              \
-        return name##_reserve_to_(v, (uint64_t)v->len + extra, 0);             \
-    }                                                                          \
-    /* Room for exactly `extra` more (plus the allocator's rounding). */       \
-    static inline int name##_reserve_exact(name *v, uint64_t extra)            \
-    {                                                                          \
-        if ((uint64_t)(v->cap - v->len) >= extra)                              \
-            return PS_OK;                                                      \
-        if (extra > PS_VEC_MAX_LEN)                                            \
-            return PS_E_OVERFLOW;                                              \
-        return name##_reserve_to_(v, (uint64_t)v->len + extra, 1);             \
-    }                                                                          \
-    static inline int name##_with_capacity(name *v, uint64_t cap)              \
-    {                                                                          \
-        name##_init(v);                                                        \
-        return name##_reserve_exact(v, cap);                                   \
-    }                                                                          \
-    static inline void name##_free(name *v)                                    \
-    {                                                                          \
-        if (v) {                                                               \
-            ps_vec_free_raw(v->data, alignof(T));                              \
-            name##_init(v);                                                    \
-        }                                                                      \
-    }                                                                          \
-    static inline int name##_push(name *v, T x)                                \
-    {                                                                          \
-        if (PS_UNLIKELY(v->len == v->cap)) {                                   \
-            int rc_ = name##_reserve_to_(v, (uint64_t)v->len + 1, 0);          \
-            if (rc_)                                                           \
-                return rc_;                                                    \
-        }                                                                      \
-        v->data[v->len++] = x;                                                 \
-        return PS_OK;                                                          \
-    }                                                                          \
-    /* Caller guarantees len < cap (after a reserve). */                       \
-    static inline void name##_push_unchecked(name *v, T x)                     \
-    {                                                                          \
-        v->data[v->len++] = x;                                                 \
-    }                                                                          \
-    static inline int name##_pop(name *v, T *out)                              \
-    {                                                                          \
-        if (v->len == 0)                                                       \
-            return PS_E_EMPTY;                                                 \
-        v->len--;                                                              \
-        if (out)                                                               \
-            *out = v->data[v->len];                                            \
-        return PS_OK;                                                          \
-    }                                                                          \
-    /* Unchecked element access (i < len is the caller's promise). */          \
-    static inline T name##_at(const name *v, uint32_t i) { return v->data[i]; }\
-    static inline T *name##_ptr(const name *v, uint32_t i)                     \
-    {                                                                          \
-        return &v->data[i];                                                    \
-    }                                                                          \
-    static inline int name##_get(const name *v, uint32_t i, T *out)            \
-    {                                                                          \
-        if (i >= v->len)                                                       \
-            return PS_E_INVAL;                                                 \
-        *out = v->data[i];                                                     \
-        return PS_OK;                                                          \
-    }                                                                          \
-    static inline int name##_set(name *v, uint32_t i, T x)                     \
-    {                                                                          \
-        if (i >= v->len)                                                       \
-            return PS_E_INVAL;                                                 \
-        v->data[i] = x;                                                        \
-        return PS_OK;                                                          \
-    }                                                                          \
-    /* Keeps the capacity. */                                                  \
-    static inline void name##_clear(name *v) { v->len = 0; }                   \
-    /* Drops len to n (n <= len). */                                           \
-    static inline void name##_truncate(name *v, uint32_t n)                    \
-    {                                                                          \
-        if (n < v->len)                                                        \
-            v->len = n;                                                        \
-    }                                                                          \
-    /* Gives back unused capacity (to the allocator's rounding). */            \
-    static inline int name##_shrink(name *v)                                   \
-    {                                                                          \
-        if (v->len == v->cap)                                                  \
-            return PS_OK;                                                      \
-        if (v->len == 0) {                                                     \
-            name##_free(v);                                                    \
-            return PS_OK;                                                      \
-        }                                                                      \
-        return name##_reserve_to_(v, v->len, 2);                               \
-    }                                                                          \
-    /* Appends n elements copied from src (src must not point into v). */      \
-    static inline int name##_extend(name *v, const T *src, uint64_t n)         \
-    {                                                                          \
-        int rc_ = name##_reserve(v, n);                                        \
-        if (rc_ || n == 0)                                                     \
-            return rc_;                                                        \
-        memcpy(v->data + v->len, src, (size_t)n * sizeof(T));                 \
-        v->len += (uint32_t)n;                                                 \
-        return PS_OK;                                                          \
-    }                                                                          \
-    /* Appends n copies of x. */                                               \
-    static inline int name##_push_n(name *v, T x, uint64_t n)                  \
-    {                                                                          \
-        int rc_ = name##_reserve(v, n);                                        \
-        if (rc_ || n == 0)                                                     \
-            return rc_;                                                        \
-        T *p_ = v->data + v->len;                                              \
-        for (uint64_t i_ = 0; i_ < n; i_++)                                    \
-            p_[i_] = x;                                                        \
-        v->len += (uint32_t)n;                                                 \
-        return PS_OK;                                                          \
-    }                                                                          \
-    /* Reserves n slots, counts them as elements and returns the first, for   \
-     * the caller to fill (the fastest way to append in bulk). NULL on error  \
-     * with *rc set. */                                                        \
-    static inline T *name##_extend_uninit(name *v, uint64_t n, int *rc)        \
-    {                                                                          \
-        *rc = name##_reserve(v, n);                                            \
-        if (*rc || v->data == NULL)                                            \
-            return NULL;                                                       \
-        T *p_ = v->data + v->len;                                              \
-        v->len += (uint32_t)n;                                                 \
-        return p_;                                                             \
-    }
-
-/* ----------------------------------------------------- exact-size buffers */
-
-/*
- * A growable byte buffer with reserved space in front ("headroom"), so a
- * header can be written before a payload that was produced first, without
- * moving the payload:
- *
- *   base                 base+head          base+head+len      base+cap
- *    |<---- headroom ---->|<---- payload ---->|<---- tailroom ---->|
- *
- * The struct is public so a buffer can live on the stack or inside another
- * object; treat the members as read-only and use the functions. Zero-init
- * ({0}) is a valid empty buffer. Growth never moves bytes it does not have to;
- * reserve_exact allocates exactly what was asked.
- */
-typedef struct ps_buf {
-    uint8_t *base; /* malloc'd block, or NULL                 */
-    size_t head;   /* headroom: payload starts at base + head */
-    size_t len;    /* payload bytes                           */
-    size_t cap;    /* bytes in the block                      */
-} ps_buf;
-
-static inline uint8_t *ps_buf_data(const ps_buf *b)
-{
-    return b->base ? b->base + b->head : NULL; /* NULL + 0 is undefined */
-}
-static inline size_t ps_buf_len(const ps_buf *b) { return b->len; }
-static inline size_t ps_buf_tailroom(const ps_buf *b)
-{
-    return b->cap - b->head - b->len;
-}
-static inline ps_bytes ps_buf_bytes(const ps_buf *b)
-{
-    return ps_bytes_of(ps_buf_data(b), b->len);
-}
-
-void ps_buf_init(ps_buf *b);
-void ps_buf_free(ps_buf *b);
-/* Allocates exactly headroom + size bytes for an empty buffer (frees any old
- * block). The usual start for "header, then payload of known bound". */
-int ps_buf_init_exact(ps_buf *b, size_t headroom, size_t size);
-/* Ensures tailroom >= n, allocating exactly that much more (no growth
- * factor). Use when the final size is known. */
-int ps_buf_reserve_exact(ps_buf *b, size_t n);
-/* Ensures tailroom >= n, growing geometrically (amortised appends). */
-int ps_buf_reserve(ps_buf *b, size_t n);
-int ps_buf_append(ps_buf *b, const void *p, size_t n);
-/* Extends the payload by n uninitialised bytes and returns them. */
-uint8_t *ps_buf_append_uninit(ps_buf *b, size_t n, int *rc);
-/* Puts n bytes in front of the payload. Uses the headroom when it is large
- * enough (no copy of the payload); otherwise grows and moves once. */
-int ps_buf_prepend(ps_buf *b, const void *p, size_t n);
-/* Empties the payload, keeps the block; headroom is reset to keep_head
- * (clamped to cap). */
-void ps_buf_clear(ps_buf *b, size_t keep_head);
-/* Hands the payload to the caller as a malloc'd block the caller frees with
- * free(): it starts at the returned pointer (any headroom is closed by one
- * move). The buffer is left empty. Returns NULL for an empty buffer. */
-uint8_t *ps_buf_detach(ps_buf *b, size_t *len);
-
-/* ------------------------------------------------------------ buffer pool */
-
-/*
- * Thread-local pools of reusable ps_buf blocks in fixed size classes. A warm
- * get/put loop does not allocate. Each thread has its own pools (no locks);
- * a thread's pools are freed when it exits (or by ps_pool_thread_release()).
- *
- * Classes (bytes): 256, 512, 1500 (an Ethernet MTU, the write-up's classes),
- * 16 KiB and 64 KiB (server reads and batched writes). At most
- * PS_POOL_MAX_PER_CLASS idle buffers are kept per class per thread.
- */
-#define PS_POOL_NCLASS 5
-#define PS_POOL_MAX_PER_CLASS 32
-
-/* Smallest class holding `size` bytes, or 0 when none does. */
-size_t ps_pool_class_size(size_t size);
-
-/* An empty buffer with cap == the class size for `size` (headroom 0). A size
- * larger than every class gets a plain exact allocation (counted as a miss).
- * PS_E_NOMEM on failure. */
-int ps_pool_get(ps_buf *b, size_t size);
-/* Returns b to this thread's pool: cleared (len = head = 0) and kept when its
- * capacity is exactly a class size and that class has room; otherwise freed
- * (a buffer that grew past its class is "foreign"). b is left empty. */
-void ps_pool_put(ps_buf *b);
-
-typedef struct ps_pool_stats {
-    uint64_t gets;      /* ps_pool_get calls                       */
-    uint64_t hits;      /* served from the pool                    */
-    uint64_t misses;    /* needed malloc                           */
-    uint64_t allocs;    /* malloc calls made by the pool           */
-    uint64_t puts;      /* ps_pool_put calls                       */
-    uint64_t pooled;    /* kept for reuse                          */
-    uint64_t frees;     /* freed: foreign size or class full       */
-    uint32_t idle[PS_POOL_NCLASS]; /* buffers idle per class now  */
-} ps_pool_stats;
-
-/* Counters of the calling thread's pools. */
-void ps_pool_stats_get(ps_pool_stats *out);
-/* Frees the calling thread's idle buffers and zeroes its counters. */
-void ps_pool_thread_release(void);
-
+/* A growable byte buffer (defined with the utilities at the end). Zero-init
+ * ({0}) is a valid empty buffer; ps_buf_bytes() views its payload. */
+typedef struct ps_buf ps_buf;
 
 /* ------------------------------------------------------------ diagnostics */
 
@@ -485,31 +180,32 @@ typedef struct ps_diag {
 /* Checks that `atom` starts with one complete, canonical atom; *len gets its
  * length (so a buffer of concatenated atoms can be walked). PS_E_TRUNCATED,
  * PS_E_CORRUPT (with d->offset) otherwise. */
-int ps_atom_check(ps_bytes atom, size_t *len, ps_diag *d);
+PS_API int ps_atom_check(ps_bytes atom, size_t *len, ps_diag *d);
 /* 1 if the atom uses no pathspace extension tag (MORK formats can hold it). */
-int ps_atom_is_mork(ps_bytes atom);
+PS_API int ps_atom_is_mork(ps_bytes atom);
 /* Appends the atom as MeTTa text in MORK's conventions (single spaces,
  * variables $a..$j, $x10..$x63; no newline). Never reads past atom.len:
  * bytes that end early give PS_E_TRUNCATED, a reserved tag PS_E_CORRUPT
  * (ps_atom_check gives the full diagnosis with the offset). */
-int ps_atom_print(ps_bytes atom, ps_buf *out);
+PS_API int ps_atom_print(ps_bytes atom, ps_buf *out);
 
 /* A streaming MeTTa text parser. Text rules: docs/encoding.md (MORK's, with
- * CR as whitespace and comments allowed before ')'). */
+ * CR as whitespace and comments allowed before ')').
+ * Threads: one thread at a time per parser. */
 typedef struct ps_parser ps_parser;
 
-int ps_parser_new(ps_parser **out);
-void ps_parser_free(ps_parser *p);
+PS_API int ps_parser_new(ps_parser **out);
+PS_API void ps_parser_free(ps_parser *p);
 /* Points the parser at text (not copied: it must outlive the parse). */
-void ps_parser_reset(ps_parser *p, const void *text, size_t len);
+PS_API void ps_parser_reset(ps_parser *p, const void *text, size_t len);
 /* Next top-level atom: PS_OK and *atom (valid until the next call), or
  * PS_E_EMPTY at the end, or PS_E_PARSE / PS_E_LIMIT with d filled (line,
  * column, offset). After an error the parser stays at the error. */
-int ps_parser_next(ps_parser *p, ps_bytes *atom, ps_diag *d);
+PS_API int ps_parser_next(ps_parser *p, ps_bytes *atom, ps_diag *d);
 /* Bytes of text consumed so far (for progress reports). */
-size_t ps_parser_offset(const ps_parser *p);
+PS_API size_t ps_parser_offset(const ps_parser *p);
 /* Parses text that must hold exactly one atom into out (appended). */
-int ps_atom_parse(const void *text, size_t len, ps_buf *out, ps_diag *d);
+PS_API int ps_atom_parse(const void *text, size_t len, ps_buf *out, ps_diag *d);
 
 /* ------------------------------------------------------------------ space */
 
@@ -518,23 +214,28 @@ int ps_atom_parse(const void *text, size_t len, ps_buf *out, ps_diag *d);
  * whose nodes live in u32-indexed arenas (docs/space.md). Each path may carry
  * one u64 value. Iteration is in byte-lexicographic order, shorter first:
  * MORK's order.
+ *
+ * Threads: no internal locking. Any number of threads may read one space at
+ * once (contains, get_value, count, stats, iterators, the writers of every
+ * file format) while no thread changes it; a change (insert, remove,
+ * set_value, clear, a builder) needs the space to itself.
  */
 typedef struct ps_space ps_space;
 
-int ps_space_new(ps_space **out);
-void ps_space_free(ps_space *s);
+PS_API int ps_space_new(ps_space **out);
+PS_API void ps_space_free(ps_space *s);
 /* Removes every path; keeps the arenas' memory for reuse. */
-void ps_space_clear(ps_space *s);
+PS_API void ps_space_clear(ps_space *s);
 /* *added (may be NULL) = 1 if the path was new. */
-int ps_space_insert(ps_space *s, ps_bytes path, int *added);
+PS_API int ps_space_insert(ps_space *s, ps_bytes path, int *added);
 /* *removed (may be NULL) = 1 if the path was there. */
-int ps_space_remove(ps_space *s, ps_bytes path, int *removed);
-int ps_space_contains(const ps_space *s, ps_bytes path);
+PS_API int ps_space_remove(ps_space *s, ps_bytes path, int *removed);
+PS_API int ps_space_contains(const ps_space *s, ps_bytes path);
 /* Inserts the path if absent, and sets its value. */
-int ps_space_set_value(ps_space *s, ps_bytes path, uint64_t value);
+PS_API int ps_space_set_value(ps_space *s, ps_bytes path, uint64_t value);
 /* PS_E_NOTFOUND if the path is absent or has no value. */
-int ps_space_get_value(const ps_space *s, ps_bytes path, uint64_t *value);
-uint64_t ps_space_count(const ps_space *s);
+PS_API int ps_space_get_value(const ps_space *s, ps_bytes path, uint64_t *value);
+PS_API uint64_t ps_space_count(const ps_space *s);
 
 typedef struct ps_space_stats {
     uint64_t paths;       /* distinct paths                         */
@@ -542,8 +243,9 @@ typedef struct ps_space_stats {
     uint64_t nodes;       /* live trie nodes                        */
     uint64_t label_bytes; /* edge bytes stored (after prefix sharing) */
     uint64_t mem_bytes;   /* bytes allocated by the space's arenas  */
+    uint64_t spare[4];    /* zero; room for new figures (ABI)       */
 } ps_space_stats;
-void ps_space_stats_get(const ps_space *s, ps_space_stats *st);
+PS_API void ps_space_stats_get(const ps_space *s, ps_space_stats *st);
 
 /* Bulk build from paths in strictly increasing order: no search per path,
  * the fastest way to fill a space (every loader uses it). The space must be
@@ -551,26 +253,30 @@ void ps_space_stats_get(const ps_space *s, ps_space_stats *st);
  * exact duplicate, which is skipped. Each add is all or nothing, and the
  * space is usable at every point; after an allocation failure the builder
  * returns that error for every further add (free it; the space keeps every
- * path added before). */
+ * path added before).
+ * Threads: one thread at a time, and the space is the builder's alone until
+ * the builder is freed. */
 typedef struct ps_builder ps_builder;
-int ps_builder_new(ps_space *s, ps_builder **out);
-int ps_builder_add(ps_builder *b, ps_bytes path);
-int ps_builder_add_value(ps_builder *b, ps_bytes path, uint64_t value);
-void ps_builder_free(ps_builder *b);
+PS_API int ps_builder_new(ps_space *s, ps_builder **out);
+PS_API int ps_builder_add(ps_builder *b, ps_bytes path);
+PS_API int ps_builder_add_value(ps_builder *b, ps_bytes path, uint64_t value);
+PS_API void ps_builder_free(ps_builder *b);
 
 /* Ordered iteration over the paths that start with prefix (empty = all).
- * The space must not change while an iterator is live. */
+ * The space must not change while an iterator is live.
+ * Threads: one thread at a time per iterator; many iterators may walk one
+ * space at once. */
 typedef struct ps_iter ps_iter;
-int ps_iter_new(const ps_space *s, ps_bytes prefix, ps_iter **out);
+PS_API int ps_iter_new(const ps_space *s, ps_bytes prefix, ps_iter **out);
 /* PS_OK with *path (valid until the next call; owned by the iterator),
  * *has_value and *value (either may be NULL), or PS_E_EMPTY at the end. */
-int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value);
-void ps_iter_free(ps_iter *it);
+PS_API int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value);
+PS_API void ps_iter_free(ps_iter *it);
 
 /* ------------------------------------------------------------------ sinks */
 
 /* Where a writer's bytes go: write() must take all len bytes or fail
- * (returning a ps_err). */
+ * (returning a ps_err). A sink is called from one thread at a time. */
 typedef struct ps_sink {
     int (*write)(void *ctx, const void *data, size_t len);
     /* Overwrites bytes already written (ACT's root offset, known only at
@@ -582,9 +288,9 @@ typedef struct ps_sink {
 /* A file descriptor (partial writes and EINTR are retried). patch is
  * pwrite at that file offset, so a writer that patches (ACT) needs the
  * descriptor to start at offset 0 of a regular file. */
-ps_sink ps_sink_fd(int fd);
+PS_API ps_sink ps_sink_fd(int fd);
 /* Appends to a ps_buf. */
-ps_sink ps_sink_buf(ps_buf *b);
+PS_API ps_sink ps_sink_buf(ps_buf *b);
 
 /* ------------------------------------------------------ MORK .paths files */
 
@@ -594,50 +300,56 @@ ps_sink ps_sink_buf(ps_buf *b);
  * takes the older gzip-wrapped files and reports any damage (corrupt or cut
  * stream, checksum, a record running past the data, trailing bytes) as an
  * error with its offset, never as a silent partial load.
+ * Threads: writers and readers are used by one thread at a time (a writer
+ * compresses on threads of its own).
  */
 #define PS_PATHS_LEVEL_DEFAULT 7 /* MORK's */
 #define PS_PATHS_LEVEL_FAST (-1) /* isa-l igzip: ~10x zlib 7, ~15% larger */
 
 typedef struct ps_paths_opts {
+    uint32_t size;    /* sizeof(ps_paths_opts) (ps_paths_opts_init sets it) */
     int level;        /* zlib 0..9, or PS_PATHS_LEVEL_FAST            */
     unsigned threads; /* compressing threads; 0 = one per CPU         */
 } ps_paths_opts;
+/* Level 7 (MORK's), one thread per CPU. */
+PS_API void ps_paths_opts_init(ps_paths_opts *o);
 
 typedef struct ps_paths_stats {
     uint64_t paths;      /* records                                    */
     uint64_t raw_bytes;  /* decompressed: 4 * paths + path bytes       */
     uint64_t file_bytes; /* compressed bytes written or consumed       */
+    uint64_t spare[4];
 } ps_paths_stats;
 
 /* Streaming writer: records go in as given (the caller keeps them sorted
  * for MORK), compressed in 1 MiB chunks on `threads` threads. Output is the
- * same bytes whatever the thread count. opts NULL = level 7, all CPUs. */
+ * same bytes whatever the thread count. opts NULL = ps_paths_opts_init's. */
 typedef struct ps_paths_writer ps_paths_writer;
-int ps_paths_writer_new(ps_sink out, const ps_paths_opts *opts, ps_paths_writer **w);
-int ps_paths_writer_add(ps_paths_writer *w, ps_bytes path);
+PS_API int ps_paths_writer_new(ps_sink out, const ps_paths_opts *opts, ps_paths_writer **w);
+PS_API int ps_paths_writer_add(ps_paths_writer *w, ps_bytes path);
 /* Flushes and ends the stream; st may be NULL. */
-int ps_paths_writer_finish(ps_paths_writer *w, ps_paths_stats *st);
-void ps_paths_writer_free(ps_paths_writer *w);
+PS_API int ps_paths_writer_finish(ps_paths_writer *w, ps_paths_stats *st);
+PS_API void ps_paths_writer_free(ps_paths_writer *w);
 
 /* Streaming reader over a whole file in memory (e.g. mmap; not copied) or a
  * file descriptor (read in blocks). Memory is bounded by the longest record,
  * which grows only as its bytes actually arrive. */
 typedef struct ps_paths_reader ps_paths_reader;
-int ps_paths_reader_new(const void *data, size_t len, ps_paths_reader **r);
-int ps_paths_reader_new_fd(int fd, ps_paths_reader **r);
+PS_API int ps_paths_reader_new(const void *data, size_t len, ps_paths_reader **r);
+PS_API int ps_paths_reader_new_fd(int fd, ps_paths_reader **r);
 /* PS_OK and *path (valid until the next call), PS_E_EMPTY after the last
  * record, or an error with d (offset = compressed byte offset; msg names the
  * record and its decompressed offset). Errors are sticky. */
-int ps_paths_reader_next(ps_paths_reader *r, ps_bytes *path, ps_diag *d);
-void ps_paths_reader_stats(const ps_paths_reader *r, ps_paths_stats *st);
-void ps_paths_reader_free(ps_paths_reader *r);
+PS_API int ps_paths_reader_next(ps_paths_reader *r, ps_bytes *path, ps_diag *d);
+PS_API void ps_paths_reader_stats(const ps_paths_reader *r, ps_paths_stats *st);
+PS_API void ps_paths_reader_free(ps_paths_reader *r);
 
 /* Every path of s, sorted. */
-int ps_space_write_paths(const ps_space *s, ps_sink out, const ps_paths_opts *opts,
-                         ps_paths_stats *st);
+PS_API int ps_space_write_paths(const ps_space *s, ps_sink out, const ps_paths_opts *opts,
+                                ps_paths_stats *st);
 /* Adds every record of r to s (bulk build when s is empty and the records
  * are sorted, as MORK writes them; inserts otherwise). */
-int ps_space_read_paths(ps_space *s, ps_paths_reader *r, ps_diag *d);
+PS_API int ps_space_read_paths(ps_space *s, ps_paths_reader *r, ps_diag *d);
 
 /* --------------------------------------------------------- MORK ACT files */
 
@@ -655,45 +367,51 @@ typedef struct ps_act_stats {
     uint64_t line_data;  /* distinct line byte strings written or seen */
     uint64_t line_bytes; /* their bytes                                */
     uint32_t merges;     /* append-only merge trailers (0: base file)  */
+    uint32_t spare32;
+    uint64_t spare[4];
 } ps_act_stats;
 
 /* Streaming writer from strictly increasing paths (PS_E_INVAL otherwise),
  * byte-for-byte PathMap's writer. Memory: the longest path plus the line
- * dedup table, whatever the number of paths. */
+ * dedup table, whatever the number of paths.
+ * Threads: one thread at a time. */
 typedef struct ps_act_writer ps_act_writer;
-int ps_act_writer_new(ps_sink out, ps_act_writer **w);
-int ps_act_writer_add(ps_act_writer *w, ps_bytes path, uint64_t value);
-int ps_act_writer_finish(ps_act_writer *w, ps_act_stats *st);
-void ps_act_writer_free(ps_act_writer *w);
-int ps_space_write_act(const ps_space *s, ps_sink out, ps_act_stats *st);
+PS_API int ps_act_writer_new(ps_sink out, ps_act_writer **w);
+PS_API int ps_act_writer_add(ps_act_writer *w, ps_bytes path, uint64_t value);
+PS_API int ps_act_writer_finish(ps_act_writer *w, ps_act_stats *st);
+PS_API void ps_act_writer_free(ps_act_writer *w);
+PS_API int ps_space_write_act(const ps_space *s, ps_sink out, ps_act_stats *st);
 
 /* A read-only ACT file. Opening checks the magic and the root offset only
  * (O(1)); every query checks each record it touches, so a hostile file gives
  * PS_E_CORRUPT (d: offset and why), never a crash or an endless loop, with
- * or without ps_act_verify. */
+ * or without ps_act_verify.
+ * Threads: the handle never changes after open, so any number of threads
+ * may query it at once (get, count, verify, new iterators); close it only
+ * when none is left. */
 typedef struct ps_act ps_act;
-int ps_act_open(const char *file, ps_act **a, ps_diag *d); /* mmap */
-int ps_act_open_mem(const void *data, size_t len, ps_act **a, ps_diag *d);
-void ps_act_close(ps_act *a);
+PS_API int ps_act_open(const char *file, ps_act **a, ps_diag *d); /* mmap */
+PS_API int ps_act_open_mem(const void *data, size_t len, ps_act **a, ps_diag *d);
+PS_API void ps_act_close(ps_act *a);
 /* PS_OK (value may be NULL), PS_E_NOTFOUND, or PS_E_CORRUPT. */
-int ps_act_get(const ps_act *a, ps_bytes path, uint64_t *value, ps_diag *d);
+PS_API int ps_act_get(const ps_act *a, ps_bytes path, uint64_t *value, ps_diag *d);
 /* Keys under prefix, counted without building paths. */
-int ps_act_count(const ps_act *a, ps_bytes prefix, uint64_t *n, ps_diag *d);
+PS_API int ps_act_count(const ps_act *a, ps_bytes prefix, uint64_t *n, ps_diag *d);
 /* Checks every record reachable from the root once: well-formed, every
  * offset backwards and inside the arena, child bytes ascending. st gets the
  * record counts (st->paths is not filled: shared subtries make it a walk). */
-int ps_act_verify(const ps_act *a, ps_act_stats *st, ps_diag *d);
+PS_API int ps_act_verify(const ps_act *a, ps_act_stats *st, ps_diag *d);
 
 /* Ordered iteration of the keys under prefix, zero-copy except for the
- * path being assembled. */
+ * path being assembled. Threads: one thread at a time per iterator. */
 typedef struct ps_act_iter ps_act_iter;
-int ps_act_iter_new(const ps_act *a, ps_bytes prefix, ps_act_iter **it);
+PS_API int ps_act_iter_new(const ps_act *a, ps_bytes prefix, ps_act_iter **it);
 /* PS_OK with *path (valid until the next call) and *value, PS_E_EMPTY at
  * the end, or PS_E_CORRUPT with d. */
-int ps_act_iter_next(ps_act_iter *it, ps_bytes *path, uint64_t *value, ps_diag *d);
-void ps_act_iter_free(ps_act_iter *it);
+PS_API int ps_act_iter_next(ps_act_iter *it, ps_bytes *path, uint64_t *value, ps_diag *d);
+PS_API void ps_act_iter_free(ps_act_iter *it);
 /* Adds every key (value 0 = none) to s; bulk build when s is empty. */
-int ps_space_read_act(ps_space *s, const ps_act *a, ps_diag *d);
+PS_API int ps_space_read_act(ps_space *s, const ps_act *a, ps_diag *d);
 
 /* ------------------------------------------------------ MTTS snapshots */
 
@@ -728,8 +446,8 @@ typedef enum ps_checksum {
     PS_CHECKSUM_BLAKE2B   /* BLAKE2b-256 (libsodium): ~0.9 GB/s, cryptographic */
 } ps_checksum;
 
-/* Zero-initialised = balanced priority, XXH3, all CPUs, default chunks. */
 typedef struct ps_snap_opts {
+    uint32_t size;       /* sizeof(ps_snap_opts) (ps_snap_opts_init sets it) */
     int codec;           /* ps_codec; AUTO = by priority               */
     int level;           /* 0 = the codec's (or priority's) default    */
     int priority;        /* ps_priority, used when codec is AUTO       */
@@ -738,6 +456,8 @@ typedef struct ps_snap_opts {
     uint32_t chunk_size; /* raw bytes per chunk; 0 = default           */
     uint64_t size_hint;  /* expected path bytes, for AUTO (0 = unknown) */
 } ps_snap_opts;
+/* Balanced priority (Zstd 1), XXH3, one thread per CPU, default chunks. */
+PS_API void ps_snap_opts_init(ps_snap_opts *o);
 
 /* What a snapshot holds (from its trailer, or what a writer wrote). */
 typedef struct ps_snap_info {
@@ -750,26 +470,28 @@ typedef struct ps_snap_info {
     uint64_t chunks;
     uint64_t raw_bytes;         /* front-coded bytes before compression */
     uint64_t file_bytes;
+    uint64_t spare[4];
 } ps_snap_info;
 
 /* The codec and level opts resolve to for `size` path bytes: the
  * priority table, exposed so callers and the CLI can show the choice. */
-int ps_snap_resolve(const ps_snap_opts *opts, uint64_t size, int *codec, int *level);
+PS_API int ps_snap_resolve(const ps_snap_opts *opts, uint64_t size, int *codec, int *level);
 
 /* Streaming writer from strictly increasing paths (PS_E_INVAL otherwise).
  * Memory: about 2 x threads x chunk_size, plus the index (one first path
  * per chunk). Output is the same bytes whatever the thread count. The
  * header's counts are patched at the end when the sink can patch; without
- * patch they read "unknown" and the trailer has them. */
+ * patch they read "unknown" and the trailer has them.
+ * Threads: one thread at a time (it compresses on threads of its own). */
 typedef struct ps_snap_writer ps_snap_writer;
-int ps_snap_writer_new(ps_sink out, const ps_snap_opts *opts, ps_snap_writer **w);
-int ps_snap_writer_add(ps_snap_writer *w, ps_bytes path);
-int ps_snap_writer_add_value(ps_snap_writer *w, ps_bytes path, uint64_t value);
+PS_API int ps_snap_writer_new(ps_sink out, const ps_snap_opts *opts, ps_snap_writer **w);
+PS_API int ps_snap_writer_add(ps_snap_writer *w, ps_bytes path);
+PS_API int ps_snap_writer_add_value(ps_snap_writer *w, ps_bytes path, uint64_t value);
 /* Writes the last chunk, the index and the trailer; info may be NULL. */
-int ps_snap_writer_finish(ps_snap_writer *w, ps_snap_info *info);
-void ps_snap_writer_free(ps_snap_writer *w);
-int ps_space_write_snap(const ps_space *s, ps_sink out, const ps_snap_opts *opts,
-                        ps_snap_info *info);
+PS_API int ps_snap_writer_finish(ps_snap_writer *w, ps_snap_info *info);
+PS_API void ps_snap_writer_free(ps_snap_writer *w);
+PS_API int ps_space_write_snap(const ps_space *s, ps_sink out, const ps_snap_opts *opts,
+                               ps_snap_info *info);
 
 /* A read-only snapshot. Opening checks header, index and trailer against
  * the file checksum, in O(index); each chunk's own checksum is checked
@@ -777,29 +499,35 @@ int ps_space_write_snap(const ps_space *s, ps_sink out, const ps_snap_opts *opts
  * unknown flags, non-zero reserved bits), PS_E_CHECKSUM (d->msg names the
  * chunk, or "header/index"), PS_E_CORRUPT, PS_E_TRUNCATED; d->offset is the
  * file offset. Paths handed out stay valid until the next call on the
- * same handle or iterator. A handle serves one thread at a time. */
+ * same handle or iterator.
+ * Threads: ps_snap_get keeps a one-chunk cache in the handle, so gets on
+ * one handle run one thread at a time. Everything that takes a const
+ * ps_snap (info, verify, iterators, ps_space_read_snap) may run on any
+ * number of threads at once, beside one thread's gets. */
 typedef struct ps_snap ps_snap;
-int ps_snap_open(const char *file, ps_snap **out, ps_diag *d); /* mmap */
-int ps_snap_open_mem(const void *data, size_t len, ps_snap **out, ps_diag *d);
-void ps_snap_close(ps_snap *s);
-void ps_snap_info_get(const ps_snap *s, ps_snap_info *info);
+PS_API int ps_snap_open(const char *file, ps_snap **out, ps_diag *d); /* mmap */
+PS_API int ps_snap_open_mem(const void *data, size_t len, ps_snap **out, ps_diag *d);
+PS_API void ps_snap_close(ps_snap *s);
+PS_API void ps_snap_info_get(const ps_snap *s, ps_snap_info *info);
 /* Looks the path up in the one chunk that can hold it: PS_OK (has_value,
  * value may be NULL), PS_E_NOTFOUND, or an error with d. */
-int ps_snap_get(ps_snap *s, ps_bytes path, int *has_value, uint64_t *value, ps_diag *d);
+PS_API int ps_snap_get(ps_snap *s, ps_bytes path, int *has_value, uint64_t *value,
+                       ps_diag *d);
 /* Decodes every chunk (on `threads` threads, 0 = one per CPU) and checks
  * all of it: checksums, entries, order across chunks, counts. */
-int ps_snap_verify(const ps_snap *s, unsigned threads, ps_diag *d);
+PS_API int ps_snap_verify(const ps_snap *s, unsigned threads, ps_diag *d);
 
-/* Ordered iteration under prefix, one chunk decoded at a time, no space. */
+/* Ordered iteration under prefix, one chunk decoded at a time, no space.
+ * Threads: one thread at a time per iterator. */
 typedef struct ps_snap_iter ps_snap_iter;
-int ps_snap_iter_new(const ps_snap *s, ps_bytes prefix, ps_snap_iter **it);
-int ps_snap_iter_next(ps_snap_iter *it, ps_bytes *path, int *has_value, uint64_t *value,
-                      ps_diag *d);
-void ps_snap_iter_free(ps_snap_iter *it);
+PS_API int ps_snap_iter_new(const ps_snap *s, ps_bytes prefix, ps_snap_iter **it);
+PS_API int ps_snap_iter_next(ps_snap_iter *it, ps_bytes *path, int *has_value,
+                             uint64_t *value, ps_diag *d);
+PS_API void ps_snap_iter_free(ps_snap_iter *it);
 
 /* Adds every path (and value) to sp: chunks decoded on `threads` threads
  * while this one bulk-builds (sp empty) or inserts (otherwise). */
-int ps_space_read_snap(ps_space *sp, const ps_snap *s, unsigned threads, ps_diag *d);
+PS_API int ps_space_read_snap(ps_space *sp, const ps_snap *s, unsigned threads, ps_diag *d);
 
 /* ------------------------------------------------------------- blob store */
 
@@ -838,99 +566,112 @@ typedef struct ps_oid {
 } ps_oid;
 
 /* "sha256:<64 hex>". Returns the length written (without the NUL). */
-size_t ps_oid_format(const ps_oid *oid, char out[PS_OID_STR_MAX]);
+PS_API size_t ps_oid_format(const ps_oid *oid, char out[PS_OID_STR_MAX]);
 /* Parses "<hash>:<hex>" (or bare 64 hex, read as sha256); exact lengths,
  * lower-case hex only. PS_E_INVAL otherwise. */
-int ps_oid_parse(const char *s, ps_oid *oid);
-int ps_oid_equal(const ps_oid *a, const ps_oid *b);
+PS_API int ps_oid_parse(const char *s, ps_oid *oid);
+PS_API int ps_oid_equal(const ps_oid *a, const ps_oid *b);
 /* The hash of data under `hash`, as an oid (what put would name it). */
-int ps_oid_of(int hash, const void *data, size_t len, ps_oid *oid);
-const char *ps_hash_name(int hash);
+PS_API int ps_oid_of(int hash, const void *data, size_t len, ps_oid *oid);
+PS_API const char *ps_hash_name(int hash);
 
 typedef struct ps_store_opts {
+    uint32_t size;  /* sizeof(ps_store_opts) (ps_store_opts_init sets it) */
     int hash;       /* ps_hash for new objects (reads take any)          */
     int nosync;     /* 1: skip fsync (fast, not durable across a crash)  */
 } ps_store_opts;
+/* SHA-256, durable. */
+PS_API void ps_store_opts_init(ps_store_opts *o);
 
+/* Threads: a store handle may be used by any number of threads at once
+ * (every call opens what it needs under the root's descriptor). Writers,
+ * readers and blobs are each used by one thread at a time. */
 typedef struct ps_store ps_store;
-/* Opens (create: makes the directories) the store at root. d says which
- * step failed. The handle is safe to use from several threads at once. */
-int ps_store_open(const char *root, const ps_store_opts *opts, int create, ps_store **out,
-                  ps_diag *d);
-void ps_store_close(ps_store *st);
+/* Opens (create: makes the directories) the store at root; opts NULL =
+ * ps_store_opts_init's. d says which step failed. */
+PS_API int ps_store_open(const char *root, const ps_store_opts *opts, int create,
+                         ps_store **out, ps_diag *d);
+PS_API void ps_store_close(ps_store *st);
 
 /* Stores len bytes; *oid names them; *added is 0 when they were present. */
-int ps_store_put(ps_store *st, const void *data, size_t len, ps_oid *oid, int *added,
-                 ps_diag *d);
+PS_API int ps_store_put(ps_store *st, const void *data, size_t len, ps_oid *oid, int *added,
+                        ps_diag *d);
 
 /* Streaming write for objects larger than memory: write any number of
  * times, then finish (publishes) or free (abandons; the temp file goes). */
 typedef struct ps_store_writer ps_store_writer;
-int ps_store_writer_new(ps_store *st, ps_store_writer **w, ps_diag *d);
-int ps_store_writer_write(ps_store_writer *w, const void *data, size_t len);
-ps_sink ps_store_writer_sink(ps_store_writer *w); /* no patch */
-int ps_store_writer_finish(ps_store_writer *w, ps_oid *oid, int *added, ps_diag *d);
-void ps_store_writer_free(ps_store_writer *w);
+PS_API int ps_store_writer_new(ps_store *st, ps_store_writer **w, ps_diag *d);
+PS_API int ps_store_writer_write(ps_store_writer *w, const void *data, size_t len);
+PS_API ps_sink ps_store_writer_sink(ps_store_writer *w); /* no patch */
+PS_API int ps_store_writer_finish(ps_store_writer *w, ps_oid *oid, int *added, ps_diag *d);
+PS_API void ps_store_writer_free(ps_store_writer *w);
 
 /* Reads verify the bytes against the name unless PS_READ_NOVERIFY (for a
  * caller that checks them another way, e.g. a checkpoint's own checksum). */
 #define PS_READ_NOVERIFY 1
 /* The whole object into out (replacing its payload; sized exactly, once):
  * PS_E_HASH if the bytes are not what the name says, PS_E_NOTFOUND. */
-int ps_store_get(ps_store *st, const ps_oid *oid, int flags, ps_buf *out, ps_diag *d);
-/* Zero-copy: the object mapped read-only (verified first, per flags). */
+PS_API int ps_store_get(ps_store *st, const ps_oid *oid, int flags, ps_buf *out,
+                        ps_diag *d);
+/* Zero-copy: the object mapped read-only (verified first, per flags). The
+ * bytes stay valid until ps_blob_free. */
 typedef struct ps_blob ps_blob;
-int ps_store_map(ps_store *st, const ps_oid *oid, int flags, ps_blob **b, ps_diag *d);
-ps_bytes ps_blob_bytes(const ps_blob *b);
-void ps_blob_free(ps_blob *b);
+PS_API int ps_store_map(ps_store *st, const ps_oid *oid, int flags, ps_blob **b,
+                        ps_diag *d);
+PS_API ps_bytes ps_blob_bytes(const ps_blob *b);
+PS_API void ps_blob_free(ps_blob *b);
 /* Streaming read: read until *n == 0 (the end). The last call returns
  * PS_E_HASH instead of the end when the bytes did not match the name. */
 typedef struct ps_store_reader ps_store_reader;
-int ps_store_reader_new(ps_store *st, const ps_oid *oid, ps_store_reader **r, ps_diag *d);
-int ps_store_reader_read(ps_store_reader *r, void *buf, size_t cap, size_t *n, ps_diag *d);
-uint64_t ps_store_reader_size(const ps_store_reader *r);
-void ps_store_reader_free(ps_store_reader *r);
+PS_API int ps_store_reader_new(ps_store *st, const ps_oid *oid, ps_store_reader **r,
+                               ps_diag *d);
+PS_API int ps_store_reader_read(ps_store_reader *r, void *buf, size_t cap, size_t *n,
+                                ps_diag *d);
+PS_API uint64_t ps_store_reader_size(const ps_store_reader *r);
+PS_API void ps_store_reader_free(ps_store_reader *r);
 
 /* 1 present, 0 absent (never an error). */
-int ps_store_exists(ps_store *st, const ps_oid *oid);
-int ps_store_size(ps_store *st, const ps_oid *oid, uint64_t *size);
+PS_API int ps_store_exists(ps_store *st, const ps_oid *oid);
+PS_API int ps_store_size(ps_store *st, const ps_oid *oid, uint64_t *size);
 /* PS_E_NOTFOUND if absent. Refs to it are not touched (gc is the safe way). */
-int ps_store_delete(ps_store *st, const ps_oid *oid);
+PS_API int ps_store_delete(ps_store *st, const ps_oid *oid);
 
 /* Visits every object (in directory order). cb returning non-zero stops
  * the walk and is returned. */
-int ps_store_each(ps_store *st, int (*cb)(void *ctx, const ps_oid *oid, uint64_t size),
-                  void *ctx);
+PS_API int ps_store_each(ps_store *st,
+                         int (*cb)(void *ctx, const ps_oid *oid, uint64_t size), void *ctx);
 typedef struct ps_store_stats {
     uint64_t objects, bytes; /* every object and their total size */
     uint64_t refs;
     uint64_t temp_files;     /* writes in progress or abandoned     */
+    uint64_t spare[4];
 } ps_store_stats;
-int ps_store_stats_get(ps_store *st, ps_store_stats *s);
+PS_API int ps_store_stats_get(ps_store *st, ps_store_stats *s);
 
 /* Refs: names made of '/'-separated components of [A-Za-z0-9._-], none
  * empty, "." or "..", at most 200 bytes in all. Set is atomic and
  * crash-safe (temp file, fsync, rename, fsync dir): a reader sees the old or
  * the new id, never a mix. */
-int ps_ref_name_valid(const char *name);
-int ps_ref_set(ps_store *st, const char *name, const ps_oid *oid, ps_diag *d);
-int ps_ref_get(ps_store *st, const char *name, ps_oid *oid, ps_diag *d);
-int ps_ref_delete(ps_store *st, const char *name);
+PS_API int ps_ref_name_valid(const char *name);
+PS_API int ps_ref_set(ps_store *st, const char *name, const ps_oid *oid, ps_diag *d);
+PS_API int ps_ref_get(ps_store *st, const char *name, ps_oid *oid, ps_diag *d);
+PS_API int ps_ref_delete(ps_store *st, const char *name);
 /* Refs under prefix ("" for all, "checkpoints/" for a folder), sorted by
  * name. cb returning non-zero stops the walk and is returned. A ref whose
  * content is not an id is passed with oid NULL. */
-int ps_ref_each(ps_store *st, const char *prefix,
-                int (*cb)(void *ctx, const char *name, const ps_oid *oid), void *ctx);
+PS_API int ps_ref_each(ps_store *st, const char *prefix,
+                       int (*cb)(void *ctx, const char *name, const ps_oid *oid), void *ctx);
 
 /* Removes every object no ref names, and temp files older than an hour
  * (younger ones may belong to a write in progress). */
 typedef struct ps_gc_stats {
     uint64_t kept, removed, removed_bytes, temp_removed;
+    uint64_t spare[4];
 } ps_gc_stats;
-int ps_store_gc(ps_store *st, ps_gc_stats *gs, ps_diag *d);
+PS_API int ps_store_gc(ps_store *st, ps_gc_stats *gs, ps_diag *d);
 /* Re-hashes every object; *bad counts the ones that fail, d names the
  * first. PS_E_HASH if any failed. */
-int ps_store_verify(ps_store *st, uint64_t *objects, uint64_t *bad, ps_diag *d);
+PS_API int ps_store_verify(ps_store *st, uint64_t *objects, uint64_t *bad, ps_diag *d);
 
 /* ------------------------------------------------------------ checkpoints */
 
@@ -945,7 +686,8 @@ int ps_store_verify(ps_store *st, uint64_t *objects, uint64_t *bad, ps_diag *d);
  *   24  8  payload XXH3-64            68  4  low 32 bits of XXH3-64 of [0,68)
  *   32  8  sequence number
  *
- * The ref checkpoints/<seq, 16 hex> names each one.
+ * The ref checkpoints/<seq, 16 hex> names each one. Checkpoint functions
+ * are as thread-safe as the store they are given.
  */
 #define PS_CKPT_VERSION 1
 #define PS_CKPT_HEADER 72
@@ -957,26 +699,27 @@ typedef struct ps_ckpt_info {
     uint32_t version;
     ps_oid oid;
     int status;          /* ps_ckpt_list: PS_OK if the header reads well */
+    uint64_t spare[4];
 } ps_ckpt_info;
 
 /* Fills out[PS_CKPT_HEADER] (version, size and header checksum included). */
-void ps_ckpt_header_encode(const ps_ckpt_info *ci, uint8_t *out);
+PS_API void ps_ckpt_header_encode(const ps_ckpt_info *ci, uint8_t *out);
 /* Checks the header alone: magic, version (newer = PS_E_VERSION), header
  * size, flags, header checksum. */
-int ps_ckpt_header_decode(const void *data, size_t len, ps_ckpt_info *ci, ps_diag *d);
+PS_API int ps_ckpt_header_decode(const void *data, size_t len, ps_ckpt_info *ci, ps_diag *d);
 /* Checks a whole checkpoint: the header, then that the payload length and
  * checksum match, before anything uses the payload. */
-int ps_ckpt_check(const void *data, size_t len, ps_ckpt_info *ci, ps_bytes *payload,
-                  ps_diag *d);
+PS_API int ps_ckpt_check(const void *data, size_t len, ps_ckpt_info *ci, ps_bytes *payload,
+                         ps_diag *d);
 
 /* Saves s as checkpoint seq (0: one past the newest) with log position
  * log_pos; the header is written into room kept in front of the snapshot,
- * so the payload is never copied. */
-int ps_ckpt_save(ps_store *st, const ps_space *s, const ps_snap_opts *so, uint64_t seq,
-                 uint64_t log_pos, ps_ckpt_info *out, ps_diag *d);
+ * so the payload is never copied. so NULL = ps_snap_opts_init's. */
+PS_API int ps_ckpt_save(ps_store *st, const ps_space *s, const ps_snap_opts *so, uint64_t seq,
+                        uint64_t log_pos, ps_ckpt_info *out, ps_diag *d);
 /* Every checkpoint, newest first, header read (status says if it is bad).
  * *out is malloc'd; free() it. */
-int ps_ckpt_list(ps_store *st, ps_ckpt_info **out, size_t *n, ps_diag *d);
+PS_API int ps_ckpt_list(ps_store *st, ps_ckpt_info **out, size_t *n, ps_diag *d);
 
 typedef struct ps_ckpt_skip {
     uint64_t seq;
@@ -986,16 +729,17 @@ typedef struct ps_ckpt_skip {
 typedef struct ps_ckpt_report {
     uint32_t skipped;                    /* checkpoints passed over         */
     ps_ckpt_skip skip[PS_CKPT_MAX_SKIPS];/* the first ones, newest first     */
+    uint64_t spare[4];
 } ps_ckpt_report;
 /* Loads checkpoint seq into the empty space s; seq 0 = the newest valid
  * one, falling back past corrupt ones (each noted in rep). PS_E_NOTFOUND if
  * there is none. */
-int ps_ckpt_restore(ps_store *st, uint64_t seq, ps_space *s, unsigned threads,
-                    ps_ckpt_info *used, ps_ckpt_report *rep, ps_diag *d);
+PS_API int ps_ckpt_restore(ps_store *st, uint64_t seq, ps_space *s, unsigned threads,
+                           ps_ckpt_info *used, ps_ckpt_report *rep, ps_diag *d);
 /* Keeps the newest `keep` checkpoints (at least 1) whose header, length
  * and payload checksum check out; drops the refs of the rest (damaged ones
  * included) and garbage-collects. */
-int ps_ckpt_prune(ps_store *st, size_t keep, uint64_t *removed, ps_diag *d);
+PS_API int ps_ckpt_prune(ps_store *st, size_t keep, uint64_t *removed, ps_diag *d);
 
 /* ------------------------------------------------------- persistent space */
 
@@ -1011,6 +755,10 @@ int ps_ckpt_prune(ps_store *st, size_t keep, uint64_t *removed, ps_diag *d);
  * newest valid checkpoint + a replay of the log after its position. A torn
  * last record is dropped and reported; damage before the tail is
  * PS_E_CORRUPT naming the file and offset, unless truncate_corrupt.
+ *
+ * Threads: one thread at a time per handle (the everysec sync runs on a
+ * thread of its own and needs nothing from the caller). The space that
+ * ps_pspace_space returns may be read between calls, never during one.
  */
 typedef enum ps_fsync {
     PS_FSYNC_ALWAYS = 0,  /* fdatasync before every acknowledgement     */
@@ -1019,6 +767,7 @@ typedef enum ps_fsync {
 } ps_fsync;
 
 typedef struct ps_pspace_opts {
+    uint32_t size;            /* sizeof(ps_pspace_opts) (ps_pspace_opts_init) */
     int fsync;                /* ps_fsync                                 */
     uint64_t ckpt_changes;    /* checkpoint after this many changes (0 off) */
     uint32_t ckpt_seconds;    /* ... or when a change finds the last one older */
@@ -1026,9 +775,11 @@ typedef struct ps_pspace_opts {
     int no_final_ckpt;        /* 1: close without a checkpoint             */
     int truncate_corrupt;     /* 1: cut the log at damage instead of failing */
     unsigned threads;         /* snapshot load/save threads (0 = all)      */
-    ps_store_opts store;
-    ps_snap_opts snap;
+    const ps_store_opts *store; /* NULL = defaults; copied by open          */
+    const ps_snap_opts *snap;   /* checkpoints' snapshots; NULL = defaults  */
 } ps_pspace_opts;
+/* fsync always, no automatic checkpoints but the final one, keep 2. */
+PS_API void ps_pspace_opts_init(ps_pspace_opts *o);
 
 typedef struct ps_recovery {
     int have_ckpt;
@@ -1041,38 +792,410 @@ typedef struct ps_recovery {
     uint64_t torn_offset;     /* where, in torn_file                       */
     char torn_file[64];
     uint64_t truncated_bytes; /* cut by truncate_corrupt (0 otherwise)    */
+    uint64_t spare[8];
 } ps_recovery;
 
 typedef struct ps_pspace ps_pspace;
-int ps_pspace_open(const char *dir, const ps_pspace_opts *opts, ps_pspace **out,
-                   ps_recovery *rec, ps_diag *d);
+/* opts NULL = ps_pspace_opts_init's; rec may be NULL. */
+PS_API int ps_pspace_open(const char *dir, const ps_pspace_opts *opts, ps_pspace **out,
+                          ps_recovery *rec, ps_diag *d);
 /* Logged, then applied. *added / *removed (may be NULL) say whether the
  * space changed; a no-op is not logged. */
-int ps_pspace_add(ps_pspace *p, ps_bytes path, int *added);
-int ps_pspace_remove(ps_pspace *p, ps_bytes path, int *removed);
-int ps_pspace_set_value(ps_pspace *p, ps_bytes path, uint64_t value);
+PS_API int ps_pspace_add(ps_pspace *p, ps_bytes path, int *added);
+PS_API int ps_pspace_remove(ps_pspace *p, ps_bytes path, int *removed);
+PS_API int ps_pspace_set_value(ps_pspace *p, ps_bytes path, uint64_t value);
 /* Adds n paths with one log write (and one fsync): group commit. */
-int ps_pspace_add_many(ps_pspace *p, const ps_bytes *paths, size_t n, uint64_t *added);
-int ps_pspace_sync(ps_pspace *p);
+PS_API int ps_pspace_add_many(ps_pspace *p, const ps_bytes *paths, size_t n,
+                              uint64_t *added);
+PS_API int ps_pspace_sync(ps_pspace *p);
 /* A checkpoint now; starts a new log segment, prunes old checkpoints and
  * the segments no kept checkpoint needs. */
-int ps_pspace_checkpoint(ps_pspace *p, ps_ckpt_info *out, ps_diag *d);
-const ps_space *ps_pspace_space(const ps_pspace *p);
-ps_store *ps_pspace_store(ps_pspace *p);
-uint64_t ps_pspace_seq(const ps_pspace *p); /* last logged sequence */
+PS_API int ps_pspace_checkpoint(ps_pspace *p, ps_ckpt_info *out, ps_diag *d);
+PS_API const ps_space *ps_pspace_space(const ps_pspace *p);
+PS_API ps_store *ps_pspace_store(ps_pspace *p);
+PS_API uint64_t ps_pspace_seq(const ps_pspace *p); /* last logged sequence */
 /* A final checkpoint (unless no_final_ckpt or nothing changed), then
  * closes. p is freed whatever the result. */
-int ps_pspace_close(ps_pspace *p, ps_diag *d);
+PS_API int ps_pspace_close(ps_pspace *p, ps_diag *d);
 /* Closes without a checkpoint or sync (what a crash would leave). */
-void ps_pspace_abandon(ps_pspace *p);
+PS_API void ps_pspace_abandon(ps_pspace *p);
 
 /* -------------------------------------------------------------- generator */
 
 /* Appends atoms [first, first + count) of the deterministic synthetic
  * knowledge base for `seed` to out, as MeTTa text, one atom per line. Atom i
  * depends only on (seed, i), so any chunking gives the same text, and all
- * atoms are distinct. Shape: docs/gen.md. */
-int ps_gen_text(uint64_t seed, uint64_t first, uint64_t count, ps_buf *out);
+ * atoms are distinct. Shape: docs/gen.md. Thread-safe (no state). */
+PS_API int ps_gen_text(uint64_t seed, uint64_t first, uint64_t count, ps_buf *out);
+
+/* ======================================================================
+ * Utilities: general pieces the product is built from, usable on their own.
+ * ====================================================================== */
+
+/* ------------------------------------------------ little-endian load/store */
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define PS_BSWAP16(x) __builtin_bswap16(x)
+#define PS_BSWAP32(x) __builtin_bswap32(x)
+#define PS_BSWAP64(x) __builtin_bswap64(x)
+#else
+#define PS_BSWAP16(x) (x)
+#define PS_BSWAP32(x) (x)
+#define PS_BSWAP64(x) (x)
+#endif
+
+/* Every on-disk and on-wire integer is little-endian, read and written
+ * through these. */
+static inline uint16_t ps_read_le16(const void *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return PS_BSWAP16(v);
+}
+static inline uint32_t ps_read_le32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return PS_BSWAP32(v);
+}
+static inline uint64_t ps_read_le64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return PS_BSWAP64(v);
+}
+static inline void ps_write_le16(void *p, uint16_t v)
+{
+    v = PS_BSWAP16(v);
+    memcpy(p, &v, 2);
+}
+static inline void ps_write_le32(void *p, uint32_t v)
+{
+    v = PS_BSWAP32(v);
+    memcpy(p, &v, 4);
+}
+static inline void ps_write_le64(void *p, uint64_t v)
+{
+    v = PS_BSWAP64(v);
+    memcpy(p, &v, 8);
+}
+
+/* *out = n * each + extra, or PS_E_OVERFLOW. Formats use it to size output
+ * up front ("bound" functions) without trusting a count to be small. */
+PS_API int ps_size_bound(size_t n, size_t each, size_t extra, size_t *out);
+
+/* ----------------------------------------------------- exact-size buffers */
+
+/*
+ * A growable byte buffer with reserved space in front ("headroom"), so a
+ * header can be written before a payload that was produced first, without
+ * moving the payload:
+ *
+ *   base                 base+head          base+head+len      base+cap
+ *    |<---- headroom ---->|<---- payload ---->|<---- tailroom ---->|
+ *
+ * The struct is public so a buffer can live on the stack or inside another
+ * object; treat the members as read-only and use the functions. Zero-init
+ * ({0}) is a valid empty buffer. Growth never moves bytes it does not have to;
+ * reserve_exact allocates exactly what was asked. Threads: one thread at a
+ * time per buffer.
+ */
+struct ps_buf {
+    uint8_t *base; /* malloc'd block, or NULL                 */
+    size_t head;   /* headroom: payload starts at base + head */
+    size_t len;    /* payload bytes                           */
+    size_t cap;    /* bytes in the block                      */
+};
+
+static inline uint8_t *ps_buf_data(const ps_buf *b)
+{
+    return b->base ? b->base + b->head : NULL; /* NULL + 0 is undefined */
+}
+static inline size_t ps_buf_len(const ps_buf *b) { return b->len; }
+static inline size_t ps_buf_tailroom(const ps_buf *b)
+{
+    return b->cap - b->head - b->len;
+}
+static inline ps_bytes ps_buf_bytes(const ps_buf *b)
+{
+    return ps_bytes_of(ps_buf_data(b), b->len);
+}
+
+PS_API void ps_buf_init(ps_buf *b);
+PS_API void ps_buf_free(ps_buf *b);
+/* Allocates exactly headroom + size bytes for an empty buffer (frees any old
+ * block). The usual start for "header, then payload of known bound". */
+PS_API int ps_buf_init_exact(ps_buf *b, size_t headroom, size_t size);
+/* Ensures tailroom >= n, allocating exactly that much more (no growth
+ * factor). Use when the final size is known. */
+PS_API int ps_buf_reserve_exact(ps_buf *b, size_t n);
+/* Ensures tailroom >= n, growing geometrically (amortised appends). */
+PS_API int ps_buf_reserve(ps_buf *b, size_t n);
+PS_API int ps_buf_append(ps_buf *b, const void *p, size_t n);
+/* Extends the payload by n uninitialised bytes and returns them. */
+PS_API uint8_t *ps_buf_append_uninit(ps_buf *b, size_t n, int *rc);
+/* Puts n bytes in front of the payload. Uses the headroom when it is large
+ * enough (no copy of the payload); otherwise grows and moves once. */
+PS_API int ps_buf_prepend(ps_buf *b, const void *p, size_t n);
+/* Empties the payload, keeps the block; headroom is reset to keep_head
+ * (clamped to cap). */
+PS_API void ps_buf_clear(ps_buf *b, size_t keep_head);
+/* Hands the payload to the caller as a malloc'd block the caller frees with
+ * free(): it starts at the returned pointer (any headroom is closed by one
+ * move). The buffer is left empty. Returns NULL for an empty buffer. */
+PS_API uint8_t *ps_buf_detach(ps_buf *b, size_t *len);
+
+/* ------------------------------------------------------------ buffer pool */
+
+/*
+ * Thread-local pools of reusable ps_buf blocks in fixed size classes. A warm
+ * get/put loop does not allocate. Each thread has its own pools (no locks);
+ * a thread's pools are freed when it exits (or by ps_pool_thread_release()).
+ *
+ * Classes (bytes): 256, 512, 1500 (an Ethernet MTU, the write-up's classes),
+ * 16 KiB and 64 KiB (server reads and batched writes). At most
+ * PS_POOL_MAX_PER_CLASS idle buffers are kept per class per thread.
+ */
+#define PS_POOL_NCLASS 5
+#define PS_POOL_MAX_PER_CLASS 32
+
+/* Smallest class holding `size` bytes, or 0 when none does. */
+PS_API size_t ps_pool_class_size(size_t size);
+
+/* An empty buffer with cap == the class size for `size` (headroom 0). A size
+ * larger than every class gets a plain exact allocation (counted as a miss).
+ * PS_E_NOMEM on failure. */
+PS_API int ps_pool_get(ps_buf *b, size_t size);
+/* Returns b to this thread's pool: cleared (len = head = 0) and kept when its
+ * capacity is exactly a class size and that class has room; otherwise freed
+ * (a buffer that grew past its class is "foreign"). b is left empty. */
+PS_API void ps_pool_put(ps_buf *b);
+
+typedef struct ps_pool_stats {
+    uint64_t gets;      /* ps_pool_get calls                       */
+    uint64_t hits;      /* served from the pool                    */
+    uint64_t misses;    /* needed malloc                           */
+    uint64_t allocs;    /* malloc calls made by the pool           */
+    uint64_t puts;      /* ps_pool_put calls                       */
+    uint64_t pooled;    /* kept for reuse                          */
+    uint64_t frees;     /* freed: foreign size or class full       */
+    uint32_t idle[PS_POOL_NCLASS]; /* buffers idle per class now  */
+    uint32_t spare32;
+    uint64_t spare[4];
+} ps_pool_stats;
+
+/* Counters of the calling thread's pools. */
+PS_API void ps_pool_stats_get(ps_pool_stats *out);
+/* Frees the calling thread's idle buffers and zeroes its counters. */
+PS_API void ps_pool_thread_release(void);
+
+/* ------------------------------------------------- compact vector (u32) */
+
+/*
+ * A growable array whose length and capacity are u32: 16 bytes of header on
+ * a 64-bit machine where a size_t vector needs 24. Used for the trie's node
+ * arenas, where it is indexed by 32-bit node ids.
+ *
+ *   PS_VEC_DEFINE(u32vec, uint32_t)
+ *
+ * defines the type `u32vec` and static inline functions u32vec_push(),
+ * u32vec_get(), ... (listed below; unused ones cost nothing and draw no
+ * warning). The fast paths are inline; growth is one out-of-line, cold call
+ * into the library (ps_vec_reserve_raw). Threads: one thread at a time per
+ * vector.
+ *
+ * Limits: at most PS_VEC_MAX_LEN elements; reaching it is PS_E_OVERFLOW, and
+ * so is any reserve/extend whose arithmetic would wrap. Capacity grows by the
+ * policy in docs/vector.md and then takes whatever the allocator really gave
+ * (malloc_usable_size), so no allocated byte is idle. Types aligned above
+ * alignof(max_align_t) are allocated aligned and grow by copy (the usable-size
+ * trick is unsound for aligned blocks; see docs/vector.md).
+ *
+ * Members may be read directly: data[0..len) are the elements (the slice for
+ * iteration); data is NULL while cap == 0.
+ */
+#define PS_VEC_MAX_LEN UINT32_MAX
+
+/* Out-of-line growth (cold). Sets the capacity for `need` elements in total
+ * (len <= need <= PS_VEC_MAX_LEN), keeping the first `len` elements.
+ * mode 0: at least `need`, grown by the policy (push, reserve);
+ * mode 1: exactly `need` if that grows the block (reserve_exact);
+ * mode 2: exactly `need` even if smaller (shrink).
+ * The final capacity includes the allocator's rounding. On success *data and
+ * *cap are updated; on failure both are unchanged and the block still valid. */
+PS_API int ps_vec_reserve_raw(void **data, uint32_t *cap, uint32_t len, uint64_t need,
+                              size_t esize, size_t align, int mode);
+/* Frees a block allocated by ps_vec_reserve_raw (NULL is fine). */
+PS_API void ps_vec_free_raw(void *data, size_t align);
+/* The capacity the growth policy asks for when `cap` must hold `need`, before
+ * usable-size rounding. Exposed so tests can check the arithmetic at the 2^32
+ * boundary without allocating. 0 means impossible (overflow). */
+PS_API uint64_t ps_vec_next_cap(uint64_t cap, uint64_t need, size_t esize);
+
+#if defined(__GNUC__)
+#define PS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define PS_LIKELY(x) (x)
+#define PS_UNLIKELY(x) (x)
+#endif
+
+/* The functions a PS_VEC_DEFINE makes: a program uses a few of them, and
+ * the rest must not warn (clang's -Wunused-function looks at the file the
+ * macro expands in). */
+#define PS_VEC_FN static inline PS_MAYBE_UNUSED
+
+#define PS_VEC_DEFINE(name, T)                                                 \
+    typedef struct name {                                                      \
+        T *data;                                                               \
+        uint32_t len;                                                          \
+        uint32_t cap;                                                          \
+    } name;                                                                    \
+                                                                               \
+    PS_VEC_FN void name##_init(name *v)                                        \
+    {                                                                          \
+        v->data = NULL;                                                        \
+        v->len = v->cap = 0;                                                   \
+    }                                                                          \
+    /* Copies in and out so no member's address escapes: a vector that is  \
+     * a local then lives in registers across a push loop. */                 \
+    PS_VEC_FN int name##_reserve_to_(name *v, uint64_t need, int mode)         \
+    {                                                                          \
+        void *d = v->data;                                                     \
+        uint32_t c = v->cap;                                                   \
+        int rc = ps_vec_reserve_raw(&d, &c, v->len, need, sizeof(T),           \
+                                    alignof(T), mode);                         \
+        v->data = (T *)d;                                                      \
+        v->cap = c;                                                            \
+        return rc;                                                             \
+    }                                                                          \
+    /* Room for `extra` more elements, growing by the policy. */               \
+    PS_VEC_FN int name##_reserve(name *v, uint64_t extra)                      \
+    {                                                                          \
+        if (PS_LIKELY((uint64_t)(v->cap - v->len) >= extra))                   \
+            return PS_OK;                                                      \
+        if (extra > PS_VEC_MAX_LEN) /* keeps len + extra from wrapping */      \
+            return PS_E_OVERFLOW;                                              \
+        return name##_reserve_to_(v, (uint64_t)v->len + extra, 0);             \
+    }                                                                          \
+    /* Room for exactly `extra` more (plus the allocator's rounding). */       \
+    PS_VEC_FN int name##_reserve_exact(name *v, uint64_t extra)                \
+    {                                                                          \
+        if ((uint64_t)(v->cap - v->len) >= extra)                              \
+            return PS_OK;                                                      \
+        if (extra > PS_VEC_MAX_LEN)                                            \
+            return PS_E_OVERFLOW;                                              \
+        return name##_reserve_to_(v, (uint64_t)v->len + extra, 1);             \
+    }                                                                          \
+    PS_VEC_FN int name##_with_capacity(name *v, uint64_t cap)                  \
+    {                                                                          \
+        name##_init(v);                                                        \
+        return name##_reserve_exact(v, cap);                                   \
+    }                                                                          \
+    PS_VEC_FN void name##_free(name *v)                                        \
+    {                                                                          \
+        if (v) {                                                               \
+            ps_vec_free_raw(v->data, alignof(T));                              \
+            name##_init(v);                                                    \
+        }                                                                      \
+    }                                                                          \
+    PS_VEC_FN int name##_push(name *v, T x)                                    \
+    {                                                                          \
+        if (PS_UNLIKELY(v->len == v->cap)) {                                   \
+            int rc_ = name##_reserve_to_(v, (uint64_t)v->len + 1, 0);          \
+            if (rc_)                                                           \
+                return rc_;                                                    \
+        }                                                                      \
+        v->data[v->len++] = x;                                                 \
+        return PS_OK;                                                          \
+    }                                                                          \
+    /* Caller guarantees len < cap (after a reserve). */                       \
+    PS_VEC_FN void name##_push_unchecked(name *v, T x)                         \
+    {                                                                          \
+        v->data[v->len++] = x;                                                 \
+    }                                                                          \
+    PS_VEC_FN int name##_pop(name *v, T *out)                                  \
+    {                                                                          \
+        if (v->len == 0)                                                       \
+            return PS_E_EMPTY;                                                 \
+        v->len--;                                                              \
+        if (out)                                                               \
+            *out = v->data[v->len];                                            \
+        return PS_OK;                                                          \
+    }                                                                          \
+    /* Unchecked element access (i < len is the caller's promise). */          \
+    PS_VEC_FN T name##_at(const name *v, uint32_t i) { return v->data[i]; }    \
+    PS_VEC_FN T *name##_ptr(const name *v, uint32_t i)                         \
+    {                                                                          \
+        return &v->data[i];                                                    \
+    }                                                                          \
+    PS_VEC_FN int name##_get(const name *v, uint32_t i, T *out)                \
+    {                                                                          \
+        if (i >= v->len)                                                       \
+            return PS_E_INVAL;                                                 \
+        *out = v->data[i];                                                     \
+        return PS_OK;                                                          \
+    }                                                                          \
+    PS_VEC_FN int name##_set(name *v, uint32_t i, T x)                         \
+    {                                                                          \
+        if (i >= v->len)                                                       \
+            return PS_E_INVAL;                                                 \
+        v->data[i] = x;                                                        \
+        return PS_OK;                                                          \
+    }                                                                          \
+    /* Keeps the capacity. */                                                  \
+    PS_VEC_FN void name##_clear(name *v) { v->len = 0; }                       \
+    /* Drops len to n (n <= len). */                                           \
+    PS_VEC_FN void name##_truncate(name *v, uint32_t n)                        \
+    {                                                                          \
+        if (n < v->len)                                                        \
+            v->len = n;                                                        \
+    }                                                                          \
+    /* Gives back unused capacity (to the allocator's rounding). */            \
+    PS_VEC_FN int name##_shrink(name *v)                                       \
+    {                                                                          \
+        if (v->len == v->cap)                                                  \
+            return PS_OK;                                                      \
+        if (v->len == 0) {                                                     \
+            name##_free(v);                                                    \
+            return PS_OK;                                                      \
+        }                                                                      \
+        return name##_reserve_to_(v, v->len, 2);                               \
+    }                                                                          \
+    /* Appends n elements copied from src (src must not point into v). */      \
+    PS_VEC_FN int name##_extend(name *v, const T *src, uint64_t n)             \
+    {                                                                          \
+        int rc_ = name##_reserve(v, n);                                        \
+        if (rc_ || n == 0)                                                     \
+            return rc_;                                                        \
+        memcpy(v->data + v->len, src, (size_t)n * sizeof(T));                 \
+        v->len += (uint32_t)n;                                                 \
+        return PS_OK;                                                          \
+    }                                                                          \
+    /* Appends n copies of x. */                                               \
+    PS_VEC_FN int name##_push_n(name *v, T x, uint64_t n)                      \
+    {                                                                          \
+        int rc_ = name##_reserve(v, n);                                        \
+        if (rc_ || n == 0)                                                     \
+            return rc_;                                                        \
+        T *p_ = v->data + v->len;                                              \
+        for (uint64_t i_ = 0; i_ < n; i_++)                                    \
+            p_[i_] = x;                                                        \
+        v->len += (uint32_t)n;                                                 \
+        return PS_OK;                                                          \
+    }                                                                          \
+    /* Reserves n slots, counts them as elements and returns the first, for   \
+     * the caller to fill (the fastest way to append in bulk). NULL on error  \
+     * with *rc set. */                                                        \
+    PS_VEC_FN T *name##_extend_uninit(name *v, uint64_t n, int *rc)            \
+    {                                                                          \
+        *rc = name##_reserve(v, n);                                            \
+        if (*rc || v->data == NULL)                                            \
+            return NULL;                                                       \
+        T *p_ = v->data + v->len;                                              \
+        v->len += (uint32_t)n;                                                 \
+        return p_;                                                             \
+    }
 
 #ifdef __cplusplus
 }

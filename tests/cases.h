@@ -4,7 +4,8 @@
 #define PS_TEST_CASES_H
 
 #define TEST_CASES                                                             \
-    X(version) X(strerror) X(le_helpers) X(size_bound)                         \
+    X(version) X(strerror) X(le_helpers) X(size_bound) X(opts_sizes)           \
+    X(harness_selftest)                                                        \
     X(vec_empty) X(vec_one) X(vec_growth_usable) X(vec_next_cap_limits)        \
     X(vec_overflow_no_alloc) X(vec_overaligned) X(vec_clear_shrink)            \
     X(vec_bulk) X(vec_nomem) X(vec_random) X(vec_struct64)                     \
@@ -20,14 +21,17 @@
     X(act_worked_examples) X(act_varint) X(act_random_vs_ref)                  \
     X(act_writer_rejects) X(act_space_roundtrip) X(act_merge_trailer)          \
     X(act_hostile) X(act_golden_rejects)                                       \
-    X(paths_spec_example) X(paths_big_logic) X(paths_straddle) X(paths_gzip)   \
+    X(paths_spec_example) X(paths_big_logic) X(paths_foreign_writer) X(paths_straddle) X(paths_gzip)   \
     X(paths_damage) X(paths_golden_rejects)                                    \
     X(snap_roundtrip) X(snap_edges) X(snap_writer_rejects) X(snap_determinism) \
-    X(snap_corruption) X(snap_version_flags) X(snap_hostile) X(snap_big_logic) \
+    X(snap_corruption) X(snap_version_flags) X(snap_hostile) X(snap_big_logic)                    \
+    X(snap_generated_paths) \
     X(store_roundtrip) X(store_hash_mismatch) X(store_hostile_names)          \
     X(store_refs_gc) X(store_disk_full) X(ckpt_header) X(ckpt_save_restore)   \
     X(pspace_reopen) X(pspace_policy) X(pspace_torn_tail)                     \
-    X(pspace_corrupt_log) X(pspace_disk_full) X(pspace_crash)
+    X(pspace_corrupt_log) X(pspace_disk_full) X(pspace_crash)                 \
+    X(golden_snap_accept) X(golden_snap_reject) X(golden_ckpt_accept)         \
+    X(golden_ckpt_reject) X(golden_wal_accept) X(golden_wal_reject)
 
 #define X(n) void t_##n(void);
 TEST_CASES

@@ -5,23 +5,23 @@
 # survives close, a kill, a damaged newest checkpoint (fallback, reported)
 # and a torn log tail; checkpoint ls/restore/prune; a second opener is
 # refused.
-set -eu
 . tests/lib.sh "$@"
 
-# ---- store
+store_cli() {
 S="$T/store"
+F=$E/family.metta
 for h in sha256 blake2bp xxh128; do
-    id=$("$P" store put "$S" $D/adameve.metta --hash $h | cut -d' ' -f1)
+    id=$("$P" store put "$S" $F --hash $h | cut -d' ' -f1)
     case "$id" in $h:*) ;; *) fail "put $h printed '$id'" ;; esac
     "$P" store get "$S" "$id" "$T/back"
-    cmp $D/adameve.metta "$T/back" || fail "get $h"
-    again=$("$P" store put "$S" $D/adameve.metta --hash $h | cut -d' ' -f1)
+    cmp $F "$T/back" || fail "get $h"
+    again=$("$P" store put "$S" $F --hash $h | cut -d' ' -f1)
     [ "$id" = "$again" ] || fail "dedup $h"
 done
-id=$("$P" store put "$S" $D/adameve.metta --ref docs/adameve | cut -d' ' -f1)
-[ "$id" = "sha256:$(sha256sum $D/adameve.metta | cut -d' ' -f1)" ] || fail "sha256 name"
-"$P" store get "$S" docs/adameve | cmp - $D/adameve.metta || fail "get by ref"
-cat $D/adameve.metta | "$P" store put "$S" - | grep -q "^$id" || fail "put from stdin"
+id=$("$P" store put "$S" $F --ref docs/adameve | cut -d' ' -f1)
+[ "$id" = "sha256:$(sha256sum $F | cut -d' ' -f1)" ] || fail "sha256 name"
+"$P" store get "$S" docs/adameve | cmp - $F || fail "get by ref"
+cat $F | "$P" store put "$S" - | grep -q "^$id" || fail "put from stdin"
 "$P" store ls "$S" | grep -q "^docs/adameve .*$id" || fail "ls"
 [ "$("$P" store ls "$S" --objects 2>/dev/null | wc -l)" = 3 ] || fail "ls --objects"
 "$P" store verify "$S" | grep -q "3 objects, 0 bad" || fail "verify"
@@ -50,11 +50,13 @@ if "$P" store get "$S" "sha256:../../../../../etc/passwd" >/dev/null 2>&1; then 
 "$P" store rm "$S" docs/adameve
 "$P" store gc "$S" | grep -q "removed 3" || fail "gc"
 [ "$("$P" store ls "$S" --objects 2>/dev/null | wc -l)" = 0 ] || fail "gc left objects"
+}
 
-# ---- persistent space
+persistent_space() {
 K="$T/space"
-printf 'add (likes alice bob)\nadd (likes bob carol)\ncount\n' | "$P" open "$K" --import $D/lordOfTheRings.metta > "$T/o1" 2>"$T/e1"
-n=$(( $("$P" count $D/lordOfTheRings.metta) + 2 ))
+gen_file 3000 2 "$T/g.metta"
+printf 'add (likes alice bob)\nadd (likes bob carol)\ncount\n' | "$P" open "$K" --import "$T/g.metta" > "$T/o1" 2>"$T/e1"
+n=$(( $("$P" count "$T/g.metta") + 2 ))
 [ "$(tail -n 1 "$T/o1")" = "$n" ] || fail "count after import: $(cat "$T/o1")"
 printf 'contains (likes alice bob)\nremove (likes alice bob)\ncontains (likes alice bob)\n' |
     "$P" open "$K" --no-final-checkpoint > "$T/o2" 2>"$T/e2"
@@ -65,21 +67,30 @@ printf 'count\n' | "$P" open "$K" > "$T/o3" 2>"$T/e3"
 grep -q "+ 1 log records" "$T/e3" || fail "replay report: $(cat "$T/e3")"
 
 # a kill mid-stream loses nothing acknowledged
-( printf 'add (kept one)\nadd (kept two)\n'; sleep 5 ) | "$P" open "$K" > "$T/o4" 2>/dev/null &
+mkfifo "$T/cmds"
+"$P" open "$K" < "$T/cmds" > "$T/o4" 2>/dev/null &
 pid=$!
-for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(wc -l < "$T/o4")" -ge 2 ] && break; sleep 0.2; done
+exec 3> "$T/cmds"
+printf 'add (kept one)\nadd (kept two)\n' >&3
+for i in $(seq 100); do [ "$(wc -l < "$T/o4")" -ge 2 ] && break; sleep 0.05; done
 kill -9 $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
+exec 3>&-
 [ "$(tr '\n' ' ' < "$T/o4")" = "added added " ] || fail "acks: $(cat "$T/o4")"
 printf 'contains (kept two)\ncount\n' | "$P" open "$K" > "$T/o5" 2>/dev/null
 [ "$(tr '\n' ' ' < "$T/o5")" = "yes $((n + 1)) " ] || fail "after kill: $(cat "$T/o5")"
 
 # a second opener is refused while the space is open
-( sleep 2 ) | "$P" open "$K" >/dev/null 2>&1 &
+rm -f "$T/cmds"
+mkfifo "$T/cmds"
+"$P" open "$K" < "$T/cmds" > "$T/o6" 2>/dev/null &
 pid=$!
-sleep 0.5
+exec 3> "$T/cmds"
+printf 'count\n' >&3
+for i in $(seq 100); do [ -s "$T/o6" ] && break; sleep 0.05; done
 if printf 'count\n' | "$P" open "$K" >/dev/null 2>"$T/e6"; then fail "two openers"; fi
 grep -q "another process" "$T/e6" || fail "lock message: $(cat "$T/e6")"
+exec 3>&-
 wait $pid
 
 # checkpoints: save, ls, restore (any format), fallback past a damaged one
@@ -110,4 +121,8 @@ truncate -s -5 "$seg"
 printf 'contains (torn one)\ncontains (torn two)\n' | "$P" open "$K" > "$T/o9" 2>"$T/e9"
 [ "$(tr '\n' ' ' < "$T/o9")" = "yes no " ] || fail "torn: $(cat "$T/o9")"
 grep -q "dropped a torn last record" "$T/e9" || fail "torn report: $(cat "$T/e9")"
-echo "ok"
+}
+
+tcase store_cli store_cli
+tcase persistent_space persistent_space
+finish

@@ -1,8 +1,63 @@
-# lib.sh - the common start of every tests/cli_*.sh, sourced as `. tests/lib.sh "$@"`:
-# B (build dir, $1), P (the CLI), D (shared data), T (a temp dir removed on exit), fail.
+# lib.sh - the common start of every tests/cli_*.sh, sourced as `. tests/lib.sh "$@"`.
+#
+# Gives B (build dir, $1), P (the CLI), D (the real data in ../shared/data),
+# E (the project's own examples), T (a temp dir removed on exit), and:
+#   tcase NAME FUNCTION   run one case; its output is shown only if it fails
+#   fail MESSAGE          fail the case
+#   skip REASON           skip the case, saying why
+#   need_data FILE...     skip unless these real files are in $D
+#   gen_file N SEED OUT   N generated atoms as MeTTa text
+#   finish                print "N passed, N failed, N skipped"; exit 1 on a failure
+#
+# Each case runs as its own process (the script again, with --only NAME)
+# under `timeout`, with `set -eu`: a failing command fails that case alone, a
+# hang is killed after PS_TEST_TIMEOUT seconds (default 300), and the other
+# cases still run.
 B=${1:-build}
 P="$B/pathspace"
-D=../shared/data
+D=${PS_DATA:-../shared/data}
+E=examples
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+ONLY=""
+[ "${2:-}" = "--only" ] && ONLY=${3:-}
+TMO=${PS_TEST_TIMEOUT:-300}
+npass=0
+nfail=0
+nskip=0
+set +e
+
 fail() { echo "FAIL: $*"; exit 1; }
+skip() { echo "$*"; exit 77; }
+need_data() {
+    for f in "$@"; do
+        [ -r "$D/$f" ] || skip "needs $D/$f, which is not here (real data sits beside a checkout in ../shared)"
+    done
+}
+gen_file() { "$P" gen --atoms "$1" --seed "$2" -o "$3"; }
+
+tcase() {
+    if [ -n "$ONLY" ]; then
+        if [ "$1" = "$ONLY" ]; then
+            set -eu
+            "$2"
+            exit 0
+        fi
+        return 0
+    fi
+    log="$T/case-$1.log"
+    timeout -k 5 "$TMO" sh "$0" "$B" --only "$1" >"$log" 2>&1
+    rc=$?
+    case $rc in
+    0) echo "ok   $1"; npass=$((npass + 1)) ;;
+    77) echo "skip $1: $(tail -n 1 "$log")"; nskip=$((nskip + 1)) ;;
+    124 | 137) echo "FAIL $1: timed out after $TMO s"; nfail=$((nfail + 1)) ;;
+    *) echo "FAIL $1 (exit $rc)"; sed 's/^/     /' "$log" | tail -n 25; nfail=$((nfail + 1)) ;;
+    esac
+}
+
+finish() {
+    [ -n "$ONLY" ] && { echo "no case named $ONLY"; exit 2; }
+    echo "$npass passed, $nfail failed, $nskip skipped"
+    [ "$nfail" -eq 0 ]
+}

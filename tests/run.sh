@@ -1,42 +1,60 @@
 #!/bin/sh
-# run.sh BUILD - run the unit tests, replay every fuzz target on its corpus
-# (plus seeded random inputs), and the CLI tests; print one closing line
-# "total: N passed, N failed" and exit non-zero if anything failed.
+# run.sh BUILD - every test: the unit tests, every fuzz target replayed on
+# its corpus (plus seeded random inputs), and the CLI tests. Each part ends
+# with its own "N passed, N failed, N skipped" line; this script adds them
+# up into one closing line,
+#   total: N passed, N failed, N skipped
+# and exits non-zero if anything failed. A part that dies without its
+# summary counts as one failure, so nothing is hidden.
 B=${1:-build}
 pass=0
 fail=0
+skip=0
 
-# Unit tests: the runner prints "N passed, N failed" as its last line.
+# add OUTPUT RC NAME: adds the summary line of one part's output
+add() {
+    line=$(printf '%s\n' "$1" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "FAIL $3: no summary (exit $2)"
+        fail=$((fail + 1))
+        return
+    fi
+    p=$(echo "$line" | sed 's/^\([0-9]*\) passed.*/\1/')
+    f=$(echo "$line" | sed 's/.* \([0-9]*\) failed.*/\1/')
+    s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+    [ "$2" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + ${s:-0}))
+}
+
+# Unit tests (each case in a child with a time limit).
 out=$("$B/run_tests" ${PS_TEST_SEED:+--seed "$PS_TEST_SEED"} 2>&1)
 rc=$?
 printf '%s\n' "$out"
-line=$(printf '%s\n' "$out" | tail -n 1)
-p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-if [ -z "$p" ]; then p=0; f=1; echo "run_tests: no summary (exit $rc)"; fi
-[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-pass=$((pass + p)); fail=$((fail + f))
+add "$out" $rc run_tests
 
 # Fuzz targets, replayed without clang (a crash or sanitizer report fails).
 for r in "$B"/replay_*; do
     [ -x "$r" ] || continue
     name=${r##*/replay_}
-    if "$r" "fuzz/corpus/$name" tests/golden 2>&1 | tail -n 1; then
+    if out=$("$r" "fuzz/corpus/$name" tests/golden 2>&1); then
+        printf '%s\n' "$out" | tail -n 1
         pass=$((pass + 1))
     else
-        echo "FAIL replay $name"; fail=$((fail + 1))
+        printf '%s\n' "$out" | tail -n 20
+        echo "FAIL replay $name"
+        fail=$((fail + 1))
     fi
 done
 
-# CLI tests (shell), if present.
+# CLI tests (shell): each prints its cases and a summary line.
 for t in tests/cli_*.sh; do
     [ -f "$t" ] || continue
-    if sh "$t" "$B" >"$B/${t##*/}.log" 2>&1; then
-        echo "ok   ${t##*/}"; pass=$((pass + 1))
-    else
-        echo "FAIL ${t##*/}"; sed 's/^/     /' "$B/${t##*/}.log" | tail -n 20; fail=$((fail + 1))
-    fi
+    echo "== ${t##*/}"
+    out=$(sh "$t" "$B" 2>&1)
+    rc=$?
+    printf '%s\n' "$out" | sed 's/^/   /'
+    add "$out" $rc "${t##*/}"
 done
 
-echo "total: $pass passed, $fail failed"
+echo "total: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

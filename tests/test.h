@@ -1,8 +1,11 @@
 /*
  * test.h - the unit-test harness: cases, checks, and a seeded PRNG.
  *
- * A case is a function `void t_NAME(void)` listed in tests/main.c. It passes
- * if no CHECK in it failed. Randomised cases draw from t_rand(), seeded from
+ * A case is a function `void t_NAME(void)` listed in tests/cases.h. It
+ * passes if no CHECK in it failed; REQUIRE stops it at a failure, SKIP and
+ * t_need_file skip it with a reason. Each case runs in a child process with
+ * a time limit (PS_TEST_TIMEOUT seconds, default 300), so a crash or a hang
+ * fails that case alone. Randomised cases draw from t_rand(), seeded from
  * --seed N (or a fixed default), and the seed is printed so a failure can be
  * replayed exactly.
  */
@@ -37,6 +40,36 @@ void t_failf(const char *file, int line, const char *fmt, ...);
 
 #define CHECK_RC(call, want) CHECK_EQ((call), (want))
 #define CHECK_OK(call) CHECK_RC(call, PS_OK)
+
+/* Leaves the current case (it has failed, or is skipped). */
+_Noreturn void t_abort_case(void);
+/* The case is skipped with this reason (shown in the summary). */
+_Noreturn void t_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Skips the case, saying why, unless path can be read (real data files). */
+void t_need_file(const char *path);
+/* The path of a real data file: $PS_DATA/name, by default ../shared/data/name
+ * (a static buffer, valid until the next call). */
+const char *t_data(const char *name);
+
+/* A check whose failure leaves nothing to go on with (a NULL handle, say):
+ * the case stops there. */
+#define REQUIRE(c)                                                             \
+    do {                                                                       \
+        if (!(c)) {                                                            \
+            t_fail(__FILE__, __LINE__, #c);                                    \
+            t_abort_case();                                                    \
+        }                                                                      \
+    } while (0)
+
+#define REQUIRE_OK(call)                                                       \
+    do {                                                                       \
+        long long r_ = (long long)(call);                                      \
+        if (r_ != PS_OK) {                                                     \
+            t_failf(__FILE__, __LINE__, "%s == PS_OK (got %lld, %s)", #call,   \
+                    r_, ps_strerror((int)r_));                                 \
+            t_abort_case();                                                    \
+        }                                                                      \
+    } while (0)
 
 /* splitmix64: tiny, good enough, identical everywhere. */
 static inline uint64_t t_rand_next(uint64_t *s)

@@ -14,7 +14,7 @@ static void act_of(const char **keys, int n, ps_buf *out)
 {
     ps_act_writer *w;
     ps_buf_clear(out, 0);
-    CHECK_OK(ps_act_writer_new(ps_sink_buf(out), &w));
+    REQUIRE_OK(ps_act_writer_new(ps_sink_buf(out), &w));
     for (int i = 0; i < n; i++)
         CHECK_OK(ps_act_writer_add(w, ps_bytes_of(keys[i], strlen(keys[i])), 0));
     CHECK_OK(ps_act_writer_finish(w, NULL));
@@ -69,7 +69,7 @@ void t_act_worked_examples(void)
     ps_act_writer *w;
     CHECK_OK(ps_atom_parse("(parent (Tom) $x $x)", 20, &atom, NULL));
     ps_buf_clear(&b, 0);
-    CHECK_OK(ps_act_writer_new(ps_sink_buf(&b), &w));
+    REQUIRE_OK(ps_act_writer_new(ps_sink_buf(&b), &w));
     CHECK_OK(ps_act_writer_add(w, ps_buf_bytes(&atom), 0));
     CHECK_OK(ps_act_writer_finish(w, NULL));
     ps_act_writer_free(w);
@@ -78,7 +78,7 @@ void t_act_worked_examples(void)
     /* and it reads back */
     ps_act *a;
     uint64_t v = 9, n;
-    CHECK_OK(ps_act_open_mem(ps_buf_data(&b), b.len, &a, NULL));
+    REQUIRE_OK(ps_act_open_mem(ps_buf_data(&b), b.len, &a, NULL));
     CHECK_OK(ps_act_get(a, ps_buf_bytes(&atom), &v, NULL));
     CHECK_EQ(v, 0);
     CHECK_OK(ps_act_count(a, ps_bytes_of(NULL, 0), &n, NULL));
@@ -152,7 +152,7 @@ static void check_prefix(const ps_act *a, const key *k, size_t n, ps_bytes pre)
     ps_bytes p;
     uint64_t v, cnt;
     size_t i = 0;
-    CHECK_OK(ps_act_iter_new(a, pre, &it));
+    REQUIRE_OK(ps_act_iter_new(a, pre, &it));
     for (size_t j = 0; j < n; j++) {
         if (k[j].n < pre.len || (pre.len && memcmp(k[j].b, pre.ptr, pre.len)))
             continue;
@@ -175,12 +175,12 @@ void t_act_random_vs_ref(void)
         ps_act_writer *w;
         ps_act *a;
         ps_buf_clear(&b, 0);
-        CHECK_OK(ps_act_writer_new(ps_sink_buf(&b), &w));
+        REQUIRE_OK(ps_act_writer_new(ps_sink_buf(&b), &w));
         for (size_t i = 0; i < n; i++)
             CHECK_OK(ps_act_writer_add(w, ps_bytes_of(k[i].b, k[i].n), k[i].v));
         CHECK_OK(ps_act_writer_finish(w, NULL));
         ps_act_writer_free(w);
-        CHECK_OK(ps_act_open_mem(ps_buf_data(&b), b.len, &a, NULL));
+        REQUIRE_OK(ps_act_open_mem(ps_buf_data(&b), b.len, &a, NULL));
         CHECK_OK(ps_act_verify(a, NULL, NULL));
         for (size_t i = 0; i < n; i++) {
             uint64_t v;
@@ -212,12 +212,12 @@ void t_act_writer_rejects(void)
 {
     ps_buf b = { 0 };
     ps_act_writer *w;
-    CHECK_OK(ps_act_writer_new(ps_sink_buf(&b), &w));
+    REQUIRE_OK(ps_act_writer_new(ps_sink_buf(&b), &w));
     CHECK_OK(ps_act_writer_add(w, ps_bytes_of("b", 1), 0));
     CHECK_RC(ps_act_writer_add(w, ps_bytes_of("a", 1), 0), PS_E_INVAL);
     ps_act_writer_free(w);
     ps_buf_clear(&b, 0);
-    CHECK_OK(ps_act_writer_new(ps_sink_buf(&b), &w));
+    REQUIRE_OK(ps_act_writer_new(ps_sink_buf(&b), &w));
     CHECK_OK(ps_act_writer_add(w, ps_bytes_of("ab", 2), 0));
     CHECK_RC(ps_act_writer_add(w, ps_bytes_of("ab", 2), 0), PS_E_INVAL); /* duplicate */
     CHECK_RC(ps_act_writer_add(w, ps_bytes_of("a", 1), 0), PS_E_INVAL);  /* prefix after */
@@ -233,8 +233,8 @@ void t_act_space_roundtrip(void)
     ps_space *s, *t;
     ps_buf b = { 0 };
     ps_act *a;
-    CHECK_OK(ps_space_new(&s));
-    CHECK_OK(ps_space_new(&t));
+    REQUIRE_OK(ps_space_new(&s));
+    REQUIRE_OK(ps_space_new(&t));
     for (int i = 0; i < 2000; i++) {
         uint8_t p[8];
         size_t n = 1 + t_below(8);
@@ -246,14 +246,14 @@ void t_act_space_roundtrip(void)
             CHECK_OK(ps_space_insert(s, ps_bytes_of(p, n), NULL));
     }
     CHECK_OK(ps_space_write_act(s, ps_sink_buf(&b), NULL));
-    CHECK_OK(ps_act_open_mem(ps_buf_data(&b), b.len, &a, NULL));
+    REQUIRE_OK(ps_act_open_mem(ps_buf_data(&b), b.len, &a, NULL));
     CHECK_OK(ps_space_read_act(t, a, NULL));
     CHECK_EQ(ps_space_count(t), ps_space_count(s));
     ps_iter *it;
     ps_bytes p;
     int has;
     uint64_t v, w;
-    CHECK_OK(ps_iter_new(s, ps_bytes_of(NULL, 0), &it));
+    REQUIRE_OK(ps_iter_new(s, ps_bytes_of(NULL, 0), &it));
     while (ps_iter_next(it, &p, &has, &v) == PS_OK) {
         CHECK_RC(ps_space_get_value(t, p, &w), has ? PS_OK : PS_E_NOTFOUND);
         if (has)
@@ -288,7 +288,7 @@ void t_act_merge_trailer(void)
     ps_act *a;
     ps_act_stats st;
     uint64_t v, n;
-    CHECK_OK(ps_act_open_mem(ps_buf_data(&b), b.len, &a, NULL));
+    REQUIRE_OK(ps_act_open_mem(ps_buf_data(&b), b.len, &a, NULL));
     CHECK_OK(ps_act_verify(a, &st, NULL));
     CHECK_EQ(st.merges, 1);
     CHECK_OK(ps_act_count(a, ps_bytes_of(NULL, 0), &n, NULL));

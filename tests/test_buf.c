@@ -97,13 +97,13 @@ void t_buf_overflow_nomem(void)
     CHECK_RC(ps_buf_init_exact(&b, SIZE_MAX, 2), PS_E_OVERFLOW);
     CHECK(b.len == 3 && memcmp(ps_buf_data(&b), "abc", 3) == 0);
     uint8_t big[200] = { 0 };
-    ps_test_fail_alloc(1);
+    ps__test_fail_alloc(1);
     CHECK_RC(ps_buf_append(&b, big, sizeof big), PS_E_NOMEM);
     CHECK(b.len == 3 && memcmp(ps_buf_data(&b), "abc", 3) == 0);
-    ps_test_fail_alloc(1);
+    ps__test_fail_alloc(1);
     CHECK_RC(ps_buf_prepend(&b, big, sizeof big), PS_E_NOMEM);
     CHECK(b.len == 3 && memcmp(ps_buf_data(&b), "abc", 3) == 0);
-    ps_test_fail_alloc(1);
+    ps__test_fail_alloc(1);
     CHECK_RC(ps_buf_init_exact(&b, 1, 1), PS_E_NOMEM);
     CHECK(b.len == 3 && memcmp(ps_buf_data(&b), "abc", 3) == 0);
     ps_buf_free(&b);

@@ -1,5 +1,9 @@
 /* test_common.c - version, error names, LE helpers, checked arithmetic. */
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "cases.h"
@@ -53,4 +57,67 @@ void t_size_bound(void)
     CHECK(ps_bytes_cmp(a, b) < 0 && ps_bytes_cmp(b, a) > 0 && ps_bytes_cmp(a, a) == 0);
     CHECK(ps_bytes_cmp(ps_bytes_of("b", 1), b) > 0);
     CHECK(ps_bytes_cmp(ps_bytes_of(NULL, 0), ps_bytes_of(NULL, 0)) == 0);
+}
+
+/* Option structs across versions: a shorter (older) struct keeps the
+ * defaults for the fields it lacks; a longer (newer) one is taken when the
+ * extra bytes are zero and refused when they are not; a struct whose size
+ * was never set is refused. */
+void t_opts_sizes(void)
+{
+    int codec, level;
+    ps_snap_opts o;
+    ps_snap_opts_init(&o);
+    CHECK_EQ(o.size, sizeof o);
+    o.codec = PS_CODEC_LZ4;
+    CHECK_OK(ps_snap_resolve(&o, 1 << 20, &codec, &level));
+    CHECK_EQ(codec, PS_CODEC_LZ4);
+    o.size = (uint32_t)offsetof(ps_snap_opts, codec); /* a caller from before .codec */
+    CHECK_OK(ps_snap_resolve(&o, 1 << 20, &codec, &level));
+    CHECK_EQ(codec, PS_CODEC_ZSTD); /* the default, not the stale field */
+    CHECK_EQ(level, 1);
+    struct {
+        ps_snap_opts o;
+        uint64_t newer;
+    } big;
+    memset(&big, 0, sizeof big);
+    ps_snap_opts_init(&big.o);
+    big.o.size = sizeof big;
+    CHECK_OK(ps_snap_resolve(&big.o, 0, &codec, &level));
+    big.newer = 1;
+    CHECK_RC(ps_snap_resolve(&big.o, 0, &codec, &level), PS_E_UNSUPPORTED);
+    o.size = 0;
+    CHECK_RC(ps_snap_resolve(&o, 0, &codec, &level), PS_E_INVAL);
+    ps_store_opts so = { 0 };
+    ps_store *st = NULL;
+    ps_diag d = { 0 };
+    CHECK_RC(ps_store_open("/nonexistent-dir", &so, 0, &st, &d), PS_E_INVAL);
+    CHECK(strstr(d.msg, "size") != NULL);
+    ps_pspace_opts po;
+    ps_pspace_opts_init(&po);
+    CHECK(po.size == sizeof po && po.keep == 2 && po.fsync == PS_FSYNC_ALWAYS);
+    ps_paths_opts pa;
+    ps_paths_opts_init(&pa);
+    CHECK(pa.size == sizeof pa && pa.level == PS_PATHS_LEVEL_DEFAULT);
+}
+
+/* The harness itself (tests/cli_harness.sh drives it): with
+ * PS_TEST_SELFTEST set, this case crashes, hangs, fails a REQUIRE or skips,
+ * and the runner must report that case by name and still run the rest. */
+void t_harness_selftest(void)
+{
+    const char *how = getenv("PS_TEST_SELFTEST");
+    if (!how || !*how)
+        return;
+    if (!strcmp(how, "crash"))
+        raise(SIGSEGV);
+    if (!strcmp(how, "hang"))
+        for (;;)
+            pause();
+    if (!strcmp(how, "skip"))
+        t_skip("asked to skip");
+    if (!strcmp(how, "require")) {
+        REQUIRE(how == NULL);
+        printf("REQUIRE did not stop the case\n");
+    }
 }

@@ -77,7 +77,7 @@ static void err_at(const char *text, int code, uint32_t line, uint32_t col)
     ps_diag d;
     int rc;
     memset(&d, 0, sizeof d);
-    CHECK_OK(ps_parser_new(&p));
+    REQUIRE_OK(ps_parser_new(&p));
     ps_parser_reset(p, text, strlen(text));
     while ((rc = ps_parser_next(p, &a, &d)) == PS_OK)
         ;

@@ -11,7 +11,6 @@
 #include "test.h"
 #include "cases.h"
 
-#define BIG_LOGIC "../shared/data/big_logic.metta.paths"
 
 static int read_file(const char *path, ps_buf *out)
 {
@@ -47,8 +46,8 @@ static int zinflate(const ps_buf *in, ps_buf *out)
 static void write_records(ps_buf *out, const ps_bytes *recs, size_t n, int level, unsigned threads)
 {
     ps_paths_writer *w;
-    ps_paths_opts o = { level, threads };
-    CHECK_OK(ps_paths_writer_new(ps_sink_buf(out), &o, &w));
+    ps_paths_opts o = { sizeof(ps_paths_opts), level, threads };
+    REQUIRE_OK(ps_paths_writer_new(ps_sink_buf(out), &o, &w));
     for (size_t i = 0; i < n; i++)
         CHECK_OK(ps_paths_writer_add(w, recs[i]));
     CHECK_OK(ps_paths_writer_finish(w, NULL));
@@ -70,7 +69,7 @@ void t_paths_spec_example(void)
     CHECK(back.len == 18 && !memcmp(ps_buf_data(&back), raw, 18));
     ps_paths_reader *r;
     ps_bytes p;
-    CHECK_OK(ps_paths_reader_new(zl7, sizeof zl7, &r));
+    REQUIRE_OK(ps_paths_reader_new(zl7, sizeof zl7, &r));
     for (int i = 0; i < 3; i++) {
         CHECK_OK(ps_paths_reader_next(r, &p, NULL));
         CHECK(!ps_bytes_cmp(p, recs[i]));
@@ -85,48 +84,45 @@ void t_paths_spec_example(void)
     /* an empty stream is a valid, empty file */
     ps_buf_clear(&out, 0);
     write_records(&out, NULL, 0, 7, 2);
-    CHECK_OK(ps_paths_reader_new(ps_buf_data(&out), out.len, &r));
+    REQUIRE_OK(ps_paths_reader_new(ps_buf_data(&out), out.len, &r));
     CHECK_RC(ps_paths_reader_next(r, &p, NULL), PS_E_EMPTY);
     ps_paths_reader_free(r);
     ps_buf_free(&out);
     ps_buf_free(&back);
 }
 
-void t_paths_big_logic(void)
+/* A .paths file from another writer (file holds it whole): read exactly,
+ * then re-serialized by ours to a stream decoding to the identical record
+ * sequence, the same bytes for any thread count, at every level. */
+static void check_foreign_paths(const ps_buf *file, uint64_t paths, uint64_t raw_bytes)
 {
-    ps_buf file = { 0 }, raw = { 0 }, again = { 0 }, raw2 = { 0 }, other = { 0 };
-    if (read_file(BIG_LOGIC, &file)) {
-        t_failf(__FILE__, __LINE__, "cannot read %s", BIG_LOGIC);
-        return;
-    }
-    CHECK(zinflate(&file, &raw) == 0);
+    ps_buf raw = { 0 }, again = { 0 }, raw2 = { 0 }, other = { 0 };
+    CHECK(zinflate(file, &raw) == 0);
     ps_space *s;
     ps_paths_reader *r;
     ps_diag d;
-    CHECK_OK(ps_space_new(&s));
-    CHECK_OK(ps_paths_reader_new(ps_buf_data(&file), file.len, &r));
+    REQUIRE_OK(ps_space_new(&s));
+    REQUIRE_OK(ps_paths_reader_new(ps_buf_data(file), file->len, &r));
     CHECK_OK(ps_space_read_paths(s, r, &d));
     ps_paths_stats st;
     ps_paths_reader_stats(r, &st);
     ps_paths_reader_free(r);
-    CHECK_EQ(ps_space_count(s), 91692);
-    CHECK_EQ(st.paths, 91692);
-    CHECK_EQ(st.raw_bytes, 5332645);
-    CHECK_EQ(st.file_bytes, 803836);
-    /* re-serialized: a stream decoding to the identical record sequence,
-     * the same bytes for any thread count, at every level */
+    CHECK_EQ(ps_space_count(s), paths);
+    CHECK_EQ(st.paths, paths);
+    CHECK_EQ(st.raw_bytes, raw_bytes);
+    CHECK_EQ(st.file_bytes, file->len);
     CHECK_OK(ps_space_write_paths(s, ps_sink_buf(&again), NULL, NULL));
     CHECK(zinflate(&again, &raw2) == 0);
     CHECK(raw2.len == raw.len && !memcmp(ps_buf_data(&raw2), ps_buf_data(&raw), raw.len));
     for (unsigned th = 1; th <= 3; th++) {
-        ps_paths_opts o = { 7, th };
+        ps_paths_opts o = { sizeof(ps_paths_opts), 7, th };
         ps_buf_clear(&other, 0);
         CHECK_OK(ps_space_write_paths(s, ps_sink_buf(&other), &o, NULL));
         CHECK(other.len == again.len && !memcmp(ps_buf_data(&other), ps_buf_data(&again), again.len));
     }
     int levels[] = { PS_PATHS_LEVEL_FAST, 0, 1, 9 };
     for (size_t i = 0; i < 4; i++) {
-        ps_paths_opts o = { levels[i], 2 };
+        ps_paths_opts o = { sizeof(ps_paths_opts), levels[i], 2 };
         ps_buf_clear(&other, 0);
         ps_buf_clear(&raw2, 0);
         CHECK_OK(ps_space_write_paths(s, ps_sink_buf(&other), &o, NULL));
@@ -134,11 +130,61 @@ void t_paths_big_logic(void)
         CHECK(raw2.len == raw.len && !memcmp(ps_buf_data(&raw2), ps_buf_data(&raw), raw.len));
     }
     ps_space_free(s);
-    ps_buf_free(&file);
     ps_buf_free(&raw);
     ps_buf_free(&raw2);
     ps_buf_free(&again);
     ps_buf_free(&other);
+}
+
+/* PathMap's own file (zlib-ng, level 7). */
+void t_paths_big_logic(void)
+{
+    ps_buf file = { 0 };
+    const char *path = t_data("big_logic.metta.paths");
+    t_need_file(path);
+    REQUIRE(read_file(path, &file) == 0);
+    CHECK_EQ(file.len, 803836);
+    check_foreign_paths(&file, 91692, 5332645);
+    ps_buf_free(&file);
+}
+
+/* The same checks without the real file: 100,000 generated atoms, sorted,
+ * written as one zlib stream by stock zlib (deflate level 7 in one call, not
+ * our chunked parallel writer), so long matches cross every boundary our
+ * reader has. */
+void t_paths_foreign_writer(void)
+{
+    enum { N = 100000 };
+    ps_buf text = { 0 }, raw = { 0 }, file = { 0 };
+    ps_space *s;
+    ps_parser *pr;
+    ps_bytes a;
+    REQUIRE_OK(ps_gen_text(5, 0, N, &text));
+    REQUIRE_OK(ps_space_new(&s));
+    REQUIRE_OK(ps_parser_new(&pr));
+    ps_parser_reset(pr, ps_buf_data(&text), text.len);
+    while (ps_parser_next(pr, &a, NULL) == PS_OK)
+        CHECK_OK(ps_space_insert(s, a, NULL));
+    ps_parser_free(pr);
+    REQUIRE(ps_space_count(s) == N);
+    ps_iter *it;
+    REQUIRE_OK(ps_iter_new(s, ps_bytes_of(NULL, 0), &it));
+    while (ps_iter_next(it, &a, NULL, NULL) == PS_OK) {
+        uint8_t len[4];
+        ps_write_le32(len, (uint32_t)a.len);
+        ps_buf_append(&raw, len, 4);
+        ps_buf_append(&raw, a.ptr, a.len);
+    }
+    ps_iter_free(it);
+    uLongf cap = compressBound((uLong)raw.len);
+    REQUIRE_OK(ps_buf_reserve_exact(&file, cap));
+    REQUIRE(compress2(ps_buf_data(&file), &cap, ps_buf_data(&raw), (uLong)raw.len, 7) == Z_OK);
+    ps_buf_append_uninit(&file, cap, &(int){ 0 });
+    check_foreign_paths(&file, N, raw.len);
+    ps_space_free(s);
+    ps_buf_free(&text);
+    ps_buf_free(&raw);
+    ps_buf_free(&file);
 }
 
 /* Records of 7, 2049, 4097, 24000 and 300000 bytes (beyond the reader's
@@ -165,7 +211,7 @@ void t_paths_straddle(void)
         ps_paths_reader *r;
         ps_bytes p;
         if (mode == 0) {
-            CHECK_OK(ps_paths_reader_new(ps_buf_data(&out), out.len, &r));
+            REQUIRE_OK(ps_paths_reader_new(ps_buf_data(&out), out.len, &r));
         } else {
             lseek(fd, 0, SEEK_SET);
             CHECK_OK(ps_paths_reader_new_fd(fd, &r));

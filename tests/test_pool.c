@@ -154,13 +154,13 @@ static void *thread_body(void *arg)
 void t_pool_thread_exit(void)
 {
     for (int k = 0; k < 4; k++) {
-        uint64_t before = ps_pool_exit_freed();
+        uint64_t before = ps__pool_exit_freed();
         pthread_t th;
         void *ret = (void *)2;
         CHECK_EQ(pthread_create(&th, NULL, thread_body, NULL), 0);
         CHECK_EQ(pthread_join(th, &ret), 0);
         CHECK(ret == NULL);
-        CHECK_EQ(ps_pool_exit_freed(), before + 10); /* its 10 idle buffers */
+        CHECK_EQ(ps__pool_exit_freed(), before + 10); /* its 10 idle buffers */
     }
 }
 
@@ -168,7 +168,7 @@ static void *first_alloc_fails(void *arg)
 {
     (void)arg;
     ps_buf b = { 0 };
-    ps_test_fail_alloc(1);
+    ps__test_fail_alloc(1);
     if (ps_pool_get(&b, 10) != PS_E_NOMEM || b.base)
         return (void *)1;
     ps_buf c = { 0 };
@@ -182,7 +182,7 @@ void t_pool_nomem(void)
 {
     ps_pool_thread_release();
     ps_buf b = { 0 };
-    ps_test_fail_alloc(1);
+    ps__test_fail_alloc(1);
     CHECK_RC(ps_pool_get(&b, 300), PS_E_NOMEM);
     CHECK(b.base == NULL);
     /* a new thread whose very first allocation (its pool) fails */
@@ -192,6 +192,6 @@ void t_pool_nomem(void)
     CHECK_EQ(pthread_join(th, &ret), 0);
     CHECK(ret == NULL);
     CHECK(b.base == NULL);
-    ps_test_fail_alloc(0);
+    ps__test_fail_alloc(0);
     ps_pool_thread_release();
 }

@@ -30,7 +30,7 @@ static ps_bytes key(size_t i, char *buf)
 static ps_pspace *popen_space(const char *dir, int fsync, uint64_t every, ps_recovery *rec,
                               int expect)
 {
-    ps_pspace_opts o = { .fsync = fsync, .ckpt_changes = every, .threads = 1 };
+    ps_pspace_opts o = { .size = sizeof(ps_pspace_opts), .fsync = fsync, .ckpt_changes = every, .threads = 1 };
     ps_pspace *p = NULL;
     ps_diag d = { 0 };
     int rc = ps_pspace_open(dir, &o, &p, rec, &d);
@@ -158,7 +158,7 @@ void t_pspace_policy(void)
     CHECK_EQ(count(p), 110);
     ps_pspace_abandon(p);
     /* the newest checkpoint damaged: the older one plus more log */
-    CHECK_OK(ps_pspace_open(dir, NULL, &p, &rec, NULL));
+    REQUIRE_OK(ps_pspace_open(dir, NULL, &p, &rec, NULL));
     ps_ckpt_info *w;
     CHECK_OK(ps_ckpt_list(ps_pspace_store(p), &w, &n, NULL));
     ps_oid newest = w[0].oid;
@@ -251,13 +251,13 @@ void t_pspace_corrupt_log(void)
     c ^= 0x40;
     CHECK(pwrite(fd, &c, 1, at) == 1);
     close(fd);
-    ps_pspace_opts o = { .fsync = PS_FSYNC_NEVER };
+    ps_pspace_opts o = { .size = sizeof(ps_pspace_opts), .fsync = PS_FSYNC_NEVER };
     ps_diag d = { 0 };
     CHECK_RC(ps_pspace_open(dir, &o, &p, &rec, &d), PS_E_CORRUPT);
     CHECK(strstr(d.msg, "wal/000000000000000b.log at offset 164") != NULL);
     CHECK_RC(ps_pspace_open(dir, &o, &p, &rec, &d), PS_E_CORRUPT); /* nothing was lost */
     o.truncate_corrupt = 1;
-    CHECK_OK(ps_pspace_open(dir, &o, &p, &rec, &d));
+    REQUIRE_OK(ps_pspace_open(dir, &o, &p, &rec, &d));
     CHECK(rec.truncated_bytes > 0);
     CHECK_EQ(rec.replayed, 4);
     CHECK_EQ(count(p), 14);
@@ -297,7 +297,7 @@ static void send(int fd, uint8_t kind, uint8_t op, uint32_t idx)
  * before it is made ('I', or 'B' then 'J's) and acknowledged after ('A'). */
 static void child(const char *dir, int fd, uint64_t seed)
 {
-    ps_pspace_opts o = { .fsync = PS_FSYNC_ALWAYS, .ckpt_changes = 40, .threads = 1 };
+    ps_pspace_opts o = { .size = sizeof(ps_pspace_opts), .fsync = PS_FSYNC_ALWAYS, .ckpt_changes = 40, .threads = 1 };
     ps_pspace *p;
     if (ps_pspace_open(dir, &o, &p, NULL, NULL))
         _exit(3);
@@ -443,7 +443,7 @@ void t_pspace_crash(void)
  * is neither applied nor left in the log, and the next change works. */
 static int wal_full_child(const char *dir)
 {
-    ps_pspace_opts o = { .fsync = PS_FSYNC_ALWAYS, .no_final_ckpt = 1 };
+    ps_pspace_opts o = { .size = sizeof(ps_pspace_opts), .fsync = PS_FSYNC_ALWAYS, .no_final_ckpt = 1 };
     ps_pspace *p;
     if (ps_pspace_open(dir, &o, &p, NULL, NULL))
         return 10;

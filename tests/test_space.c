@@ -38,7 +38,7 @@ void t_space_basic(void)
 {
     ps_space *s;
     int added, removed;
-    CHECK_OK(ps_space_new(&s));
+    REQUIRE_OK(ps_space_new(&s));
     CHECK(listed(s, "", ""));
     static const char *keys[] = { "abc", "ab", "b", "abd", "a", "ba", "abcde" };
     for (int i = 0; i < 7; i++) {
@@ -79,7 +79,7 @@ void t_space_values(void)
 {
     ps_space *s;
     uint64_t v = 0;
-    CHECK_OK(ps_space_new(&s));
+    REQUIRE_OK(ps_space_new(&s));
     CHECK_OK(ps_space_insert(s, B("abc"), NULL));
     CHECK_RC(ps_space_get_value(s, B("abc"), &v), PS_E_NOTFOUND);
     CHECK_OK(ps_space_set_value(s, B("abc"), 7));
@@ -96,7 +96,7 @@ void t_space_values(void)
     ps_iter *it;
     ps_bytes p;
     int hv;
-    CHECK_OK(ps_iter_new(s, B("ab"), &it));
+    REQUIRE_OK(ps_iter_new(s, B("ab"), &it));
     CHECK(ps_iter_next(it, &p, &hv, &v) == PS_OK && p.len == 2 && !hv);
     CHECK(ps_iter_next(it, &p, &hv, &v) == PS_OK && p.len == 3 && hv && v == 7);
     CHECK(ps_iter_next(it, &p, &hv, &v) == PS_OK && hv && v == 8);
@@ -116,17 +116,17 @@ void t_space_builder_nomem(void)
         ps_space *s;
         ps_builder *b;
         char k[64];
-        CHECK_OK(ps_space_new(&s));
-        CHECK_OK(ps_builder_new(s, &b));
+        REQUIRE_OK(ps_space_new(&s));
+        REQUIRE_OK(ps_builder_new(s, &b));
         int added = 0, rc = PS_OK;
         for (int i = 0; i < 2000 && rc == PS_OK; i++) {
             int n = snprintf(k, sizeof k, "atom-%05d-%s", i, i % 2 ? "tail" : "other-tail");
             if (i == 1500)
-                ps_test_fail_alloc(nth);
+                ps__test_fail_alloc(nth);
             rc = ps_builder_add_value(b, ps_bytes_of(k, (size_t)n), (uint64_t)i);
             added += rc == PS_OK;
         }
-        ps_test_fail_alloc(0);
+        ps__test_fail_alloc(0);
         CHECK(rc == PS_OK || rc == PS_E_NOMEM);
         if (rc) { /* refused only if the failure came after the trie changed */
             int rc2 = ps_builder_add(b, ps_bytes_of("zzz", 3));
@@ -208,7 +208,7 @@ void t_space_random_vs_ref(void)
     enum { MAXK = 4000 };
     ref r = { calloc(MAXK, sizeof(char *)), calloc(MAXK, sizeof(size_t)), 0 };
     ps_space *s;
-    CHECK_OK(ps_space_new(&s));
+    REQUIRE_OK(ps_space_new(&s));
     char k[16];
     size_t n;
     for (int step = 0; step < 20000; step++) {
@@ -249,8 +249,8 @@ void t_space_random_vs_ref(void)
     /* the builder, fed the reference in order, gives the same space */
     ps_space *b;
     ps_builder *bd;
-    CHECK_OK(ps_space_new(&b));
-    CHECK_OK(ps_builder_new(b, &bd));
+    REQUIRE_OK(ps_space_new(&b));
+    REQUIRE_OK(ps_builder_new(b, &bd));
     for (size_t i = 0; i < r.len; i++) {
         CHECK_OK(ps_builder_add(bd, ps_bytes_of(r.k[i], r.n[i])));
         CHECK_OK(ps_builder_add(bd, ps_bytes_of(r.k[i], r.n[i]))); /* duplicate: skipped */
@@ -271,8 +271,8 @@ void t_space_builder(void)
 {
     ps_space *s;
     ps_builder *b;
-    CHECK_OK(ps_space_new(&s));
-    CHECK_OK(ps_builder_new(s, &b));
+    REQUIRE_OK(ps_space_new(&s));
+    REQUIRE_OK(ps_builder_new(s, &b));
     CHECK_OK(ps_builder_add(b, B("")));
     CHECK_OK(ps_builder_add_value(b, B("ab"), 5));
     CHECK_OK(ps_builder_add(b, B("abc")));
@@ -301,19 +301,19 @@ void t_space_long_edge(void)
         k[i] = (uint8_t)(i * 7);
     ps_space *s, *b;
     ps_builder *bd;
-    CHECK_OK(ps_space_new(&s));
+    REQUIRE_OK(ps_space_new(&s));
     CHECK_OK(ps_space_insert(s, ps_bytes_of(k, n), NULL));
     CHECK_OK(ps_space_insert(s, ps_bytes_of(k, n - 50), NULL));
     CHECK(ps_space_contains(s, ps_bytes_of(k, n)) && ps_space_contains(s, ps_bytes_of(k, n - 50)));
     CHECK(!ps_space_contains(s, ps_bytes_of(k, n - 1)));
-    CHECK_OK(ps_space_new(&b));
-    CHECK_OK(ps_builder_new(b, &bd));
+    REQUIRE_OK(ps_space_new(&b));
+    REQUIRE_OK(ps_builder_new(b, &bd));
     CHECK_OK(ps_builder_add(bd, ps_bytes_of(k, n - 50)));
     CHECK_OK(ps_builder_add(bd, ps_bytes_of(k, n)));
     ps_builder_free(bd);
     ps_iter *it;
     ps_bytes p;
-    CHECK_OK(ps_iter_new(b, ps_bytes_of(k, 10), &it));
+    REQUIRE_OK(ps_iter_new(b, ps_bytes_of(k, 10), &it));
     CHECK(ps_iter_next(it, &p, NULL, NULL) == PS_OK && p.len == n - 50);
     CHECK(ps_iter_next(it, &p, NULL, NULL) == PS_OK && p.len == n && !memcmp(p.ptr, k, n));
     CHECK_RC(ps_iter_next(it, &p, NULL, NULL), PS_E_EMPTY);
@@ -331,7 +331,7 @@ void t_space_nomem(void)
 {
     ps_space *s;
     ps_space_stats before, after;
-    CHECK_OK(ps_space_new(&s));
+    REQUIRE_OK(ps_space_new(&s));
     char k[64];
     for (int i = 0; i < 300; i++) {
         int n = snprintf(k, sizeof k, "key-%03d-%s", i, i % 3 ? "long-suffix" : "x");
@@ -342,9 +342,9 @@ void t_space_nomem(void)
         for (int i = 0; i < 400; i++) {
             int n = snprintf(k, sizeof k, "key-%03d-%s-new-and-longer-%d", i % 350, "x", i);
             ps_space_stats_get(s, &before);
-            ps_test_fail_alloc(nth);
+            ps__test_fail_alloc(nth);
             int rc = ps_space_set_value(s, ps_bytes_of(k, (size_t)n), 1);
-            ps_test_fail_alloc(0);
+            ps__test_fail_alloc(0);
             if (rc == PS_OK)
                 continue;
             failures++;

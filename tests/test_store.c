@@ -21,8 +21,8 @@
 static ps_store *open_store(const char *dir, int hash)
 {
     ps_store *st = NULL;
-    ps_store_opts o = { .hash = hash, .nosync = 1 };
-    CHECK_OK(ps_store_open(dir, &o, 1, &st, NULL));
+    ps_store_opts o = { .size = sizeof(ps_store_opts), .hash = hash, .nosync = 1 };
+    REQUIRE_OK(ps_store_open(dir, &o, 1, &st, NULL));
     return st;
 }
 
@@ -69,7 +69,7 @@ static void check_reads(ps_store *st, const ps_oid *oid, const uint8_t *data, si
     CHECK(n == 0 || memcmp(ps_blob_bytes(m).ptr, data, n) == 0);
     ps_blob_free(m);
     ps_store_reader *r;
-    CHECK_OK(ps_store_reader_new(st, oid, &r, NULL));
+    REQUIRE_OK(ps_store_reader_new(st, oid, &r, NULL));
     CHECK_EQ(ps_store_reader_size(r), n);
     size_t at = 0, k;
     uint8_t tmp[70001];
@@ -111,7 +111,7 @@ void t_store_roundtrip(void)
             CHECK(ps_oid_equal(&oid, &again));
             /* the streaming writer, fed in odd pieces, names it the same */
             ps_store_writer *w;
-            CHECK_OK(ps_store_writer_new(st, &w, NULL));
+            REQUIRE_OK(ps_store_writer_new(st, &w, NULL));
             for (size_t at = 0; at < n;) {
                 size_t k = 1 + t_below(t_below(2) ? 300000 : 5000);
                 k = k > n - at ? n - at : k;
@@ -142,8 +142,9 @@ void t_store_roundtrip(void)
     CHECK(strcmp(text, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
     /* a durable store (fsync on) behaves the same */
     ps_store *st;
-    ps_store_opts o = { 0 };
-    CHECK_OK(ps_store_open(dir, &o, 0, &st, NULL));
+    ps_store_opts o;
+    ps_store_opts_init(&o);
+    REQUIRE_OK(ps_store_open(dir, &o, 0, &st, NULL));
     ps_oid oid;
     CHECK_OK(ps_store_put(st, "durable", 7, &oid, NULL, NULL));
     check_reads(st, &oid, (const uint8_t *)"durable", 7);
@@ -177,7 +178,7 @@ void t_store_hash_mismatch(void)
         ps_blob *m;
         CHECK_RC(ps_store_map(st, &oid, 0, &m, NULL), PS_E_HASH);
         ps_store_reader *r;
-        CHECK_OK(ps_store_reader_new(st, &oid, &r, NULL));
+        REQUIRE_OK(ps_store_reader_new(st, &oid, &r, NULL));
         size_t k;
         int rc;
         uint8_t tmp[65536];
@@ -346,7 +347,8 @@ void t_store_refs_gc(void)
 static int disk_full_child(const char *dir)
 {
     ps_store *st;
-    ps_store_opts o = { 0 };
+    ps_store_opts o;
+    ps_store_opts_init(&o);
     if (ps_store_open(dir, &o, 1, &st, NULL))
         return 11;
     size_t n = 1u << 20;
@@ -389,7 +391,7 @@ void t_store_disk_full(void)
 static ps_space *numbered_space(size_t n, size_t salt)
 {
     ps_space *s;
-    CHECK_OK(ps_space_new(&s));
+    REQUIRE_OK(ps_space_new(&s));
     char p[64];
     for (size_t i = 0; i < n; i++) {
         int len = snprintf(p, sizeof p, "atom/%zu/%zu", salt, i * 7919 % 100003);
@@ -478,7 +480,7 @@ void t_ckpt_save_restore(void)
         CHECK_EQ(v[i].log_pos, 100 * (3 - i));
         CHECK(v[i].created_ns > 0 && v[i].payload_len > 0);
     }
-    CHECK_OK(ps_space_new(&dst));
+    REQUIRE_OK(ps_space_new(&dst));
     ps_ckpt_report rep;
     CHECK_OK(ps_ckpt_restore(st, 0, dst, 0, &used, &rep, NULL));
     CHECK_EQ(used.seq, 3);

@@ -209,7 +209,7 @@ void t_vec_nomem(void)
 {
     u32v v;
     u32v_init(&v);
-    ps_test_fail_alloc(1);
+    ps__test_fail_alloc(1);
     CHECK_RC(u32v_push(&v, 1), PS_E_NOMEM);
     CHECK(v.data == NULL && v.len == 0 && v.cap == 0);
     for (uint32_t i = 0; i < 16; i++)
@@ -218,17 +218,17 @@ void t_vec_nomem(void)
     uint32_t *old = v.data;
     while (v.len < v.cap)
         u32v_push_unchecked(&v, 5);
-    ps_test_fail_alloc(1);
+    ps__test_fail_alloc(1);
     CHECK_RC(u32v_push(&v, 6), PS_E_NOMEM);
     CHECK(v.data == old && v.cap == cap && v.len == cap && v.data[15] == 15);
-    ps_test_fail_alloc(1);
+    ps__test_fail_alloc(1);
     CHECK_RC(u32v_extend(&v, old, 3), PS_E_NOMEM);
-    ps_test_fail_alloc(1);
+    ps__test_fail_alloc(1);
     a64v a;
     a64v_init(&a);
     aligned64 z = { 0 };
     CHECK_RC(a64v_push(&a, z), PS_E_NOMEM);
-    ps_test_fail_alloc(0);
+    ps__test_fail_alloc(0);
     CHECK_OK(u32v_push(&v, 6));
     u32v_free(&v);
     a64v_free(&a);

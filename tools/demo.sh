@@ -1,54 +1,114 @@
 #!/bin/sh
-# demo.sh BUILD - the main job on built-in data: import a real knowledge
-# graph into a space, save it as a snapshot, reopen it, compare, query it in
-# place; save it for MORK (.paths and ACT) and query the ACT in place; then
-# load PathMap's own .paths file.
+# demo.sh BUILD - the main job on the project's own data: a genealogy written
+# for pathspace (examples/family.metta) and a generated knowledge base.
+# Import, save as a snapshot, reopen and query it in place; save for MORK
+# (.paths and ACT) and query the ACT in place; a persistent space that
+# survives a kill -9 and a restart. When the real files of ../shared/data
+# are beside the checkout, it runs the same steps on them too.
 set -e
 B=${1:-build}
 P="$B/pathspace"
+E=examples
 D=../shared/data
 OUT="$B/demo"
+rm -rf "$OUT"
 mkdir -p "$OUT"
+now() { date +%s.%N; }
 secs() { awk "BEGIN{printf \"%.3f\", $2 - $1}"; }
-echo "== pathspace $("$P" version | cut -d' ' -f2): demo on $D/royal92.metta (genealogy of European royalty) =="
-t0=$(date +%s.%N)
-"$P" import "$D/royal92.metta" -o "$OUT/royal92.snap"
-t1=$(date +%s.%N)
-echo "-- import + save as a snapshot took $(secs $t0 $t1) s (process start included)"
-echo "-- reopen the snapshot: every chunk checksummed and decoded, then its figures:"
-"$P" verify "$OUT/royal92.snap"
-"$P" stats "$OUT/royal92.snap"
-"$P" dump "$D/royal92.metta" > "$OUT/royal92.saved.metta"
-"$P" dump "$OUT/royal92.snap" | cmp -s - "$OUT/royal92.saved.metta" \
-    && echo "-- the reopened snapshot dumps byte-identical to the imported text: lossless"
-echo '-- query the snapshot in place (one chunk decoded): (Individuals 0 (Title "Queen of England"))?'
-"$P" contains "$OUT/royal92.snap" '(Individuals 0 (Title "Queen of England"))' || true
-echo "-- save for MORK: 2 atoms hold symbols over 63 bytes, which MORK's files cannot;"
-echo "   refused unless --skip-extended:"
-"$P" convert "$OUT/royal92.saved.metta" "$OUT/royal92.paths" 2>&1 | head -n 2 || true
-"$P" convert "$OUT/royal92.saved.metta" "$OUT/royal92.paths" --skip-extended
-"$P" convert "$OUT/royal92.paths" "$OUT/royal92.act"
-"$P" verify "$OUT/royal92.act"
-echo '-- query the ACT in place (mmap, nothing loaded): (Individuals 0 (Title "Queen of England"))?'
-"$P" contains "$OUT/royal92.act" '(Individuals 0 (Title "Queen of England"))' || true
-echo '-- query: (Individuals 0 (Title "King of Mars"))?'
-"$P" contains "$OUT/royal92.act" '(Individuals 0 (Title "King of Mars"))' || true
-echo "-- first atoms in MORK order, from the ACT:"
-"$P" dump "$OUT/royal92.act" | head -n 3
-echo "== PathMap's own file $D/big_logic.metta.paths =="
-"$P" verify "$D/big_logic.metta.paths"
-"$P" convert "$D/big_logic.metta.paths" "$OUT/big_logic.act"
-"$P" convert "$OUT/big_logic.act" "$OUT/big_logic.paths"
-[ "$("$P" dump "$D/big_logic.metta.paths" | cksum)" = "$("$P" dump "$OUT/big_logic.paths" | cksum)" ] \
-    && echo "-- paths -> act -> paths: the same 91,692 atoms"
-echo "== a persistent space in $OUT/kb: checkpoint + write-ahead log =="
-rm -rf "$OUT/kb"
-printf 'add (Individuals 0 (Title "King of Mars"))\ncount\n' |
-    "$P" open "$OUT/kb" --import "$D/royal92.metta" --no-final-checkpoint
-echo "-- closed without a checkpoint: the import and the add live only in the log"
-echo "-- reopen: the log is replayed; then a checkpoint at close"
-printf 'contains (Individuals 0 (Title "King of Mars"))\ncount\n' | "$P" open "$OUT/kb"
-echo "-- reopen again: the checkpoint, nothing left to replay"
-printf 'remove (Individuals 0 (Title "King of Mars"))\ncount\n' | "$P" open "$OUT/kb" --no-final-checkpoint
+say() { printf '\n-- %s\n' "$*"; }
+
+echo "== pathspace $("$P" version | cut -d' ' -f2): demo on $E/family.metta (a genealogy written for pathspace) =="
+say "import the text and save the space as a snapshot"
+"$P" import "$E/family.metta" -o "$OUT/family.snap"
+say "reopen the snapshot: every chunk checksummed and decoded, then its figures"
+"$P" verify "$OUT/family.snap"
+"$P" stats "$OUT/family.snap"
+"$P" dump "$E/family.metta" > "$OUT/family.saved.metta"
+"$P" dump "$OUT/family.snap" | cmp -s - "$OUT/family.saved.metta" &&
+    echo "the reopened snapshot dumps byte-identical to the imported text: nothing lost"
+say "ask the snapshot in place (one chunk decoded): is Eero the parent of Nnamdi? of Aino?"
+printf '(parent Eero Nnamdi)? '; "$P" contains "$OUT/family.snap" '(parent Eero Nnamdi)' || true
+printf '(parent Eero Aino)?   '; "$P" contains "$OUT/family.snap" '(parent Eero Aino)' || true
+say "variables match by position, not by name: the sibling rule under other names"
+"$P" contains "$OUT/family.snap" '(= (sibling $s $t) (, (parent $q $s) (parent $q $t)))'
+
+say "save for MORK: 2 atoms (an 81-byte formal name, a 94-item reunion list) do not fit"
+echo "   MORK's encoding; pathspace keeps them, and refuses to truncate them silently:"
+"$P" convert "$OUT/family.saved.metta" "$OUT/family.paths" 2>&1 | sed 's/^/   /' || true
+"$P" convert "$OUT/family.saved.metta" "$OUT/family.paths" --skip-extended
+"$P" convert "$OUT/family.paths" "$OUT/family.act"
+"$P" verify "$OUT/family.act"
+say "ask the ACT in place (mmap, nothing loaded)"
+printf '(female Aino)? '; "$P" contains "$OUT/family.act" '(female Aino)' || true
+echo "first atoms in MORK's order, from the ACT:"
+"$P" dump "$OUT/family.act" | head -n 3
+
+N=300000
+echo
+echo "== a generated knowledge base of $N atoms (pathspace gen, docs/gen.md) =="
+t0=$(now)
+"$P" gen --atoms $N --seed 1 -o "$OUT/kb.metta"
+t1=$(now)
+"$P" import -q "$OUT/kb.metta" -o "$OUT/kb.snap"
+t2=$(now)
+"$P" convert -q "$OUT/kb.snap" "$OUT/kb.paths"
+t3=$(now)
+"$P" convert -q "$OUT/kb.snap" "$OUT/kb.act"
+t4=$(now)
+"$P" verify "$OUT/kb.snap" > /dev/null
+t5=$(now)
+n=$("$P" count "$OUT/kb.snap")
+echo "generate $(secs $t0 $t1) s; parse + snapshot $(secs $t1 $t2) s; .paths $(secs $t2 $t3) s;" \
+     "ACT $(secs $t3 $t4) s; reopen + decode every chunk $(secs $t4 $t5) s"
+echo "($n atoms; each figure includes starting the process)"
+printf 'sizes: text %s bytes, snapshot %s, .paths %s, ACT %s\n' "$(wc -c < "$OUT/kb.metta")" \
+    "$(wc -c < "$OUT/kb.snap")" "$(wc -c < "$OUT/kb.paths")" "$(wc -c < "$OUT/kb.act")"
+[ "$("$P" dump "$OUT/kb.paths" | cksum)" = "$("$P" dump "$OUT/kb.act" | cksum)" ] &&
+    echo "snapshot -> .paths and snapshot -> ACT hold the same $n atoms"
+
+echo
+echo "== a persistent space in $OUT/kb: checkpoints + a write-ahead log =="
+printf 'add (parent Aino Eero-junior)\ncount\n' |
+    "$P" open "$OUT/kb" --import "$E/family.metta" --no-final-checkpoint
+echo "closed without a checkpoint: the import and the add live only in the log"
+say "a writer killed with kill -9 right after its acknowledgements"
+mkfifo "$OUT/cmds"
+"$P" open "$OUT/kb" < "$OUT/cmds" > "$OUT/acks" 2>/dev/null &
+pid=$!
+exec 3> "$OUT/cmds"
+printf 'add (parent Aino Kaarina)\nadd (note Kaarina "born the day the demo ran")\n' >&3
+for i in $(seq 50); do
+    [ "$(wc -l < "$OUT/acks")" -ge 2 ] && break
+    sleep 0.1
+done
+kill -9 $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+exec 3>&-
+echo "acknowledged before the kill: $(tr '\n' ' ' < "$OUT/acks")"
+say "reopen: the log is replayed, nothing acknowledged is lost; a checkpoint at close"
+printf 'contains (parent Aino Kaarina)\ncontains (parent Aino Eero-junior)\ncount\n' | "$P" open "$OUT/kb"
+say "reopen again: from the checkpoint, nothing left to replay"
+printf 'remove (parent Aino Eero-junior)\ncount\n' | "$P" open "$OUT/kb" --no-final-checkpoint
 "$P" checkpoint ls "$OUT/kb"
 "$P" store verify "$OUT/kb/store"
+
+if [ -r "$D/royal92.metta" ] && [ -r "$D/big_logic.metta.paths" ]; then
+    echo
+    echo "== real files found in $D: the same steps on them =="
+    t0=$(now)
+    "$P" import "$D/royal92.metta" -o "$OUT/royal92.snap"
+    t1=$(now)
+    echo "royal92 (a genealogy of European royalty): import + snapshot $(secs $t0 $t1) s"
+    "$P" verify "$OUT/royal92.snap"
+    printf '(Individuals 0 (Title "Queen of England"))? '
+    "$P" contains "$OUT/royal92.snap" '(Individuals 0 (Title "Queen of England"))' || true
+    "$P" convert "$OUT/royal92.snap" "$OUT/royal92.act" --skip-extended
+    "$P" verify "$D/big_logic.metta.paths"
+    "$P" convert "$D/big_logic.metta.paths" "$OUT/big_logic.act"
+    "$P" convert "$OUT/big_logic.act" "$OUT/big_logic.paths"
+    [ "$("$P" dump "$D/big_logic.metta.paths" | cksum)" = "$("$P" dump "$OUT/big_logic.paths" | cksum)" ] &&
+        echo "PathMap's big_logic.metta.paths -> ACT -> .paths: the same 91,692 atoms"
+else
+    echo
+    echo "(no ../shared/data beside this checkout: the demo ran on the project's own data only)"
+fi

@@ -9,7 +9,10 @@ paths/: every truncation of a small .paths file, every single-byte flip
         (XOR 0xFF) that Python's own zlib refuses or decodes differently
         (an independent oracle: flips in deflate's unused padding bits carry
         nothing and are not listed), trailing garbage, records running past
-        the data, gzip truncations.
+        the data, gzip truncations. And one file that must decode:
+        accept-unordered.paths, unsorted records with symbols holding
+        spaces (what MORK's JSON import writes), with the dump expected of
+        it (accept-unordered.dump, printed by this script).
 Run from the project root: python3 tools/make_golden.py
 """
 import gzip, os, struct, zlib
@@ -72,6 +75,51 @@ def paths_corpus(d):
         put(d, "reject-%03d.paths" % i, data)
 
 
+def sym(b):
+    assert 0 < len(b) < 64
+    return bytes([0xC0 + len(b)]) + b
+
+
+def lst(*kids):
+    return bytes([len(kids)]) + b"".join(kids)
+
+
+def text(a, i=0):
+    """MORK's printer for lists and symbols (an oracle for the dump)."""
+    t = a[i]
+    if t < 0x40:
+        parts, i = [], i + 1
+        for _ in range(t):
+            s, i = text(a, i)
+            parts.append(s)
+        return "(" + " ".join(parts) + ")", i
+    n = t - 0xC0
+    return a[i + 1:i + 1 + n].decode(), i + 1 + n
+
+
+# Records a JSON import writes: not sorted, symbols holding spaces and
+# punctuation (printed raw, so the dump does not re-parse to them).
+UNORDERED = [
+    lst(sym(b"contact"), lst(sym(b"name"), sym(b"Lovelace, Ada"))),
+    lst(sym(b"contact"), lst(sym(b"org"), sym(b"Analytical Engines, Ltd."))),
+    lst(sym(b"contact"), lst(sym(b"address"), sym(b"12 St James's Square, London SW1"))),
+    lst(sym(b"contact"), lst(sym(b"phone"), lst(sym(b"0"), sym(b"+44 20 7946 0958")))),
+    lst(sym(b"contact"), lst(sym(b"phone"), lst(sym(b"1"), sym(b"+44 20 7946 0000")))),
+    lst(sym(b"contact"), lst(sym(b"born"), sym(b"1815-12-10T00:00:00.000Z"))),
+    lst(sym(b"contact"), lst(sym(b"active"), sym(b"false"))),
+    lst(sym(b"meta"), lst(sym(b"source"), sym(b"a JSON export"))),
+]
+
+
+def accept_paths(d):
+    put(d, "accept-unordered.paths", zlib.compress(records(UNORDERED), 6))
+    lines = sorted(UNORDERED)
+    with open(os.path.join(d, "accept-unordered.dump"), "w") as f:
+        for a in lines:
+            f.write(text(a)[0] + "\n")
+
+
 if __name__ == "__main__":
     act_corpus("tests/golden/act")
     paths_corpus("tests/golden/paths")
+    accept_paths("tests/golden/paths")

@@ -2,7 +2,7 @@
  * alloc.h - the library's allocation calls, with a fault-injection hook.
  *
  * Every allocation in pathspace goes through these wrappers so that tests can
- * make the n-th next allocation fail (ps_test_fail_alloc) and prove that each
+ * make the n-th next allocation fail (ps__test_fail_alloc) and prove that each
  * error path returns PS_E_NOMEM and leaks nothing. The hook is one
  * thread-local counter test, predicted not-taken: free in practice.
  */
@@ -15,7 +15,7 @@
 extern _Thread_local long ps__alloc_fail_in;
 
 /* Make the n-th next allocation on this thread fail (n >= 1); 0 disarms. */
-void ps_test_fail_alloc(long n);
+void ps__test_fail_alloc(long n);
 
 static inline int ps__alloc_should_fail(void)
 {

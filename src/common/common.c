@@ -3,10 +3,11 @@
  */
 #include "pathspace.h"
 #include "alloc.h"
+#include "opts.h"
 
 _Thread_local long ps__alloc_fail_in;
 
-void ps_test_fail_alloc(long n)
+void ps__test_fail_alloc(long n)
 {
     ps__alloc_fail_in = n > 0 ? n : 0;
 }
@@ -54,5 +55,23 @@ int ps_size_bound(size_t n, size_t each, size_t extra, size_t *out)
     if (__builtin_mul_overflow(n, each, &t) || __builtin_add_overflow(t, extra, &t))
         return PS_E_OVERFLOW;
     *out = t;
+    return PS_OK;
+}
+
+int ps__opts_copy(void *dst, size_t dst_size, const void *src)
+{
+    if (!src)
+        return PS_OK;
+    uint32_t n;
+    memcpy(&n, src, sizeof n);
+    if (n < sizeof n)
+        return PS_E_INVAL; /* .size never set: refuse rather than guess */
+    const uint8_t *s = src;
+    for (size_t i = dst_size; i < n; i++)
+        if (s[i])
+            return PS_E_UNSUPPORTED;
+    memcpy(dst, src, n < dst_size ? n : dst_size);
+    n = (uint32_t)dst_size;
+    memcpy(dst, &n, sizeof n);
     return PS_OK;
 }

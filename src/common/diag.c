@@ -4,7 +4,7 @@
 
 #include "diag.h"
 
-int ps_diag_set(ps_diag *d, int code, const uint8_t *text, uint64_t offset,
+int ps__diag_set(ps_diag *d, int code, const uint8_t *text, uint64_t offset,
                 const char *fmt, ...)
 {
     if (!d)

@@ -6,7 +6,7 @@
 /* Sets d (if not NULL) and returns code. Line/column are computed from
  * text[0..offset) when text is given: errors are rare, so the parser does
  * not count lines on the hot path. */
-int ps_diag_set(ps_diag *d, int code, const uint8_t *text, uint64_t offset,
+int ps__diag_set(ps_diag *d, int code, const uint8_t *text, uint64_t offset,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 #endif

@@ -17,11 +17,11 @@ int ps__map_file(const char *file, const void **data, size_t *len, ps_diag *d)
         if (fd >= 0)
             close(fd);
         errno = e;
-        return ps_diag_set(d, PS_E_IO, NULL, 0, "cannot open");
+        return ps__diag_set(d, PS_E_IO, NULL, 0, "cannot open");
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return ps_diag_set(d, PS_E_INVAL, NULL, 0, "not a regular file");
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "not a regular file");
     }
     *data = NULL;
     *len = (size_t)st.st_size;
@@ -31,7 +31,7 @@ int ps__map_file(const char *file, const void **data, size_t *len, ps_diag *d)
             int e = errno;
             close(fd);
             errno = e;
-            return ps_diag_set(d, PS_E_IO, NULL, 0, "cannot map the file");
+            return ps__diag_set(d, PS_E_IO, NULL, 0, "cannot map the file");
         }
         *data = m;
     }

@@ -40,7 +40,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int ps_workers_new(unsigned nthreads, ps_workers **out)
+int ps__workers_new(unsigned nthreads, ps_workers **out)
 {
     ps_workers *w = ps_calloc(1, sizeof *w + nthreads * sizeof(pthread_t));
     if (!w)
@@ -50,14 +50,14 @@ int ps_workers_new(unsigned nthreads, ps_workers **out)
     pthread_cond_init(&w->done, NULL);
     for (; w->n < nthreads; w->n++)
         if (pthread_create(&w->th[w->n], NULL, worker_main, w)) {
-            ps_workers_free(w);
+            ps__workers_free(w);
             return PS_E_NOMEM;
         }
     *out = w;
     return PS_OK;
 }
 
-void ps_workers_free(ps_workers *w)
+void ps__workers_free(ps_workers *w)
 {
     if (!w)
         return;
@@ -73,7 +73,7 @@ void ps_workers_free(ps_workers *w)
     free(w);
 }
 
-void ps_workers_submit(ps_workers *w, ps_task *t)
+void ps__workers_submit(ps_workers *w, ps_task *t)
 {
     t->next = NULL;
     t->done = 0;
@@ -92,7 +92,7 @@ void ps_workers_submit(ps_workers *w, ps_task *t)
     pthread_mutex_unlock(&w->mu);
 }
 
-void ps_workers_wait(ps_workers *w, ps_task *t)
+void ps__workers_wait(ps_workers *w, ps_task *t)
 {
     if (!w->n)
         return;
@@ -102,7 +102,7 @@ void ps_workers_wait(ps_workers *w, ps_task *t)
     pthread_mutex_unlock(&w->mu);
 }
 
-unsigned ps_cpu_count(void)
+unsigned ps__cpu_count(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1;

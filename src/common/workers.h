@@ -12,18 +12,18 @@
 typedef struct ps_task {
     void (*fn)(struct ps_task *);
     struct ps_task *next; /* queue link, private */
-    int done;             /* private; read through ps_workers_wait */
+    int done;             /* private; read through ps__workers_wait */
 } ps_task;
 
 typedef struct ps_workers ps_workers;
 
 /* nthreads 0 = run tasks inline. PS_E_NOMEM if threads cannot start. */
-int ps_workers_new(unsigned nthreads, ps_workers **out);
+int ps__workers_new(unsigned nthreads, ps_workers **out);
 /* Waits for every submitted task, then stops the threads. */
-void ps_workers_free(ps_workers *w);
-void ps_workers_submit(ps_workers *w, ps_task *t);
-void ps_workers_wait(ps_workers *w, ps_task *t);
+void ps__workers_free(ps_workers *w);
+void ps__workers_submit(ps_workers *w, ps_task *t);
+void ps__workers_wait(ps_workers *w, ps_task *t);
 /* Number of online CPUs (at least 1). */
-unsigned ps_cpu_count(void);
+unsigned ps__cpu_count(void);
 
 #endif

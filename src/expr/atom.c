@@ -21,7 +21,7 @@ int ps_atom_check(ps_bytes a, size_t *len, ps_diag *d)
     unsigned nvars = 0;
     while (owed) {
         if (i >= n)
-            return ps_diag_set(d, PS_E_TRUNCATED, NULL, i, "atom ends early: %llu item(s) missing",
+            return ps__diag_set(d, PS_E_TRUNCATED, NULL, i, "atom ends early: %llu item(s) missing",
                                (unsigned long long)owed);
         uint8_t t = s[i];
         owed--;
@@ -30,35 +30,35 @@ int ps_atom_check(ps_bytes a, size_t *len, ps_diag *d)
             i++;
         } else if (t == PS_TAG_WIDE_LIST || t == PS_TAG_LONG_SYMBOL) {
             if (n - i < 5)
-                return ps_diag_set(d, PS_E_TRUNCATED, NULL, i, "extension tag cut short");
+                return ps__diag_set(d, PS_E_TRUNCATED, NULL, i, "extension tag cut short");
             uint32_t v = be32(s + i + 1);
             if (v < 64)
-                return ps_diag_set(d, PS_E_CORRUPT, NULL, i,
+                return ps__diag_set(d, PS_E_CORRUPT, NULL, i,
                                    "extension tag 0x%02X with %u < 64 (not canonical)", t, v);
             i += 5;
             if (t == PS_TAG_WIDE_LIST) {
                 owed += v;
             } else {
                 if (n - i < v)
-                    return ps_diag_set(d, PS_E_TRUNCATED, NULL, i, "symbol of %u bytes cut short", v);
+                    return ps__diag_set(d, PS_E_TRUNCATED, NULL, i, "symbol of %u bytes cut short", v);
                 i += v;
             }
         } else if (t < 0x80) {
-            return ps_diag_set(d, PS_E_CORRUPT, NULL, i, "reserved tag 0x%02X", t);
+            return ps__diag_set(d, PS_E_CORRUPT, NULL, i, "reserved tag 0x%02X", t);
         } else if (t < 0xC0) {
             if ((unsigned)(t & 63) >= nvars)
-                return ps_diag_set(d, PS_E_CORRUPT, NULL, i,
+                return ps__diag_set(d, PS_E_CORRUPT, NULL, i,
                                    "reference to variable %u before it is introduced", t & 63);
             i++;
         } else if (t == 0xC0) {
             if (nvars == PS_MAX_VARS)
-                return ps_diag_set(d, PS_E_CORRUPT, NULL, i, "more than 64 variables");
+                return ps__diag_set(d, PS_E_CORRUPT, NULL, i, "more than 64 variables");
             nvars++;
             i++;
         } else {
             size_t sl = t & 63u;
             if (n - i - 1 < sl)
-                return ps_diag_set(d, PS_E_TRUNCATED, NULL, i, "symbol of %zu bytes cut short", sl);
+                return ps__diag_set(d, PS_E_TRUNCATED, NULL, i, "symbol of %zu bytes cut short", sl);
             i += 1 + sl;
         }
     }

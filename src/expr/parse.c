@@ -116,7 +116,7 @@ static int emit_symbol(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
         return PS_OK;
     }
     if (len > UINT32_MAX)
-        return ps_diag_set(d, PS_E_LIMIT, p->s, p->pos, "symbol longer than 4 GiB");
+        return ps__diag_set(d, PS_E_LIMIT, p->s, p->pos, "symbol longer than 4 GiB");
     o = ps_buf_append_uninit(&p->out, len + 5, &rc);
     if (!o)
         return rc;
@@ -161,7 +161,7 @@ static int emit_var(ps_parser *p, size_t start, ps_diag *d)
             return ps_buf_append(&p->out, &ref, 1);
         }
     if (p->nvars == PS_MAX_VARS)
-        return ps_diag_set(d, PS_E_LIMIT, p->s, start,
+        return ps__diag_set(d, PS_E_LIMIT, p->s, start,
                            "too many variables: '%.*s' would be the 65th in one atom (limit 64)",
                            (int)(len > 40 ? 40 : len), (const char *)name);
     p->vars[p->nvars].off = start;
@@ -180,7 +180,7 @@ static int token(ps_parser *p, ps_diag *d)
         for (i++; i < n; i++) {
             if (s[i] == '\\') {
                 if (i + 1 == n)
-                    return ps_diag_set(d, PS_E_PARSE, s, i,
+                    return ps__diag_set(d, PS_E_PARSE, s, i,
                                        "unfinished escape: '\\' is the last byte of the input");
                 i++;
             } else if (s[i] == '"') {
@@ -235,7 +235,7 @@ int ps_parser_next(ps_parser *p, ps_bytes *atom, ps_diag *d)
         skip_space(p);
         if (p->pos == p->n) {
             const frame *f = frame_vec_ptr(&p->stack, p->stack.len - 1);
-            return ps_diag_set(d, PS_E_PARSE, p->s, f->src_off,
+            return ps__diag_set(d, PS_E_PARSE, p->s, f->src_off,
                                "input ends inside a list: this '(' is never closed");
         }
         uint8_t c = p->s[p->pos];
@@ -245,23 +245,23 @@ int ps_parser_next(ps_parser *p, ps_bytes *atom, ps_diag *d)
             frame f = { p->out.len, p->pos, 0 };
             uint8_t ph = 0;
             if ((rc = frame_vec_push(&p->stack, f)) || (rc = ps_buf_append(&p->out, &ph, 1)))
-                return ps_diag_set(d, rc, NULL, p->pos, "out of memory");
+                return ps__diag_set(d, rc, NULL, p->pos, "out of memory");
             p->pos++;
             continue;
         }
         if (c == ')') {
             if (p->stack.len == 0)
-                return ps_diag_set(d, PS_E_PARSE, p->s, p->pos,
+                return ps__diag_set(d, PS_E_PARSE, p->s, p->pos,
                                    "unexpected ')' with no open list");
             frame f;
             frame_vec_pop(&p->stack, &f);
             if ((rc = close_list(p, &f)))
-                return ps_diag_set(d, rc, p->s, f.src_off, "cannot close this list: %s",
+                return ps__diag_set(d, rc, p->s, f.src_off, "cannot close this list: %s",
                                    ps_strerror(rc));
             p->pos++;
         } else if ((rc = token(p, d))) {
             if (rc == PS_E_NOMEM)
-                ps_diag_set(d, rc, NULL, p->pos, "out of memory");
+                ps__diag_set(d, rc, NULL, p->pos, "out of memory");
             return rc;
         }
         if (p->stack.len == 0)
@@ -281,13 +281,13 @@ int ps_atom_parse(const void *text, size_t len, ps_buf *out, ps_diag *d)
     ps_parser_reset(p, text, len);
     rc = ps_parser_next(p, &a, d);
     if (rc == PS_E_EMPTY)
-        rc = ps_diag_set(d, PS_E_PARSE, text, 0, "no atom in the text");
+        rc = ps__diag_set(d, PS_E_PARSE, text, 0, "no atom in the text");
     else if (rc == PS_OK) {
         ps_bytes rest;
         size_t at = ps_parser_offset(p);
         rc = ps_buf_append(out, a.ptr, a.len);
         if (rc == PS_OK && ps_parser_next(p, &rest, NULL) != PS_E_EMPTY)
-            rc = ps_diag_set(d, PS_E_PARSE, text, at, "more than one atom in the text");
+            rc = ps__diag_set(d, PS_E_PARSE, text, at, "more than one atom in the text");
     }
     ps_parser_free(p);
     return rc;

@@ -33,7 +33,7 @@ static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static _Atomic uint64_t exit_freed;
 
-uint64_t ps_pool_exit_freed(void)
+uint64_t ps__pool_exit_freed(void)
 {
     return atomic_load(&exit_freed);
 }

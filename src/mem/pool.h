@@ -4,6 +4,6 @@
 #include <stdint.h>
 
 /* Idle buffers freed so far by thread-exit destructors, all threads. */
-uint64_t ps_pool_exit_freed(void);
+uint64_t ps__pool_exit_freed(void);
 
 #endif

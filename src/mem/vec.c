@@ -22,7 +22,7 @@
 static int growth_policy = PS_GROW_ADAPTIVE;
 static int usable_size_on = 1;
 
-void ps_vec_set_growth(int policy, int use_usable_size)
+void ps__vec_set_growth(int policy, int use_usable_size)
 {
     growth_policy = policy;
     usable_size_on = use_usable_size;

@@ -12,6 +12,6 @@ enum ps_vec_growth {
 };
 
 /* Process-wide; set before any vector grows (benchmarks compare policies). */
-void ps_vec_set_growth(int policy, int use_usable_size);
+void ps__vec_set_growth(int policy, int use_usable_size);
 
 #endif

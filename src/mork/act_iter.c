@@ -4,7 +4,7 @@
  *
  * The walk keeps one frame per branch being listed (next sibling record,
  * next child byte) and the path so far. A branch's value comes before its
- * children and children come in byte order, and act_parse() rejects
+ * children and children come in byte order, and ps__act_parse() rejects
  * unordered child bytes and the never-written line-with-value-and-child
  * header, so keys come out strictly increasing from any file it accepts.
  */
@@ -58,7 +58,7 @@ static int enter(ps_act_iter *it, act_rec r, uint64_t depth, ps_diag *d)
         }
         if (!r.has_child)
             return PS_OK;
-        if ((rc = act_parse(it->a, r.child, r.off, &r, d)))
+        if ((rc = ps__act_parse(it->a, r.child, r.off, &r, d)))
             return rc;
     }
     if ((rc = path_put(it, depth, NULL, 0)))
@@ -95,7 +95,7 @@ static int step(ps_act_iter *it, ps_diag *d)
     act_rec r;
     uint8_t b = (uint8_t)x;
     uint64_t depth = f->depth;
-    int rc = act_parse(it->a, f->next, f->parent, &r, d);
+    int rc = ps__act_parse(it->a, f->next, f->parent, &r, d);
     if (rc)
         return rc;
     f->next = r.end;
@@ -110,7 +110,7 @@ static int descend(const ps_act *a, ps_bytes pre, act_rec *r, uint64_t *depth, p
 {
     act_rec parent;
     uint64_t k = 0;
-    int rc = act_parse(a, a->root, a->arena_end, r, d);
+    int rc = ps__act_parse(a, a->root, a->arena_end, r, d);
     while (!rc) {
         if (r->is_line) {
             uint64_t n = pre.len - k < r->line_len ? pre.len - k : r->line_len;
@@ -123,17 +123,17 @@ static int descend(const ps_act *a, ps_bytes pre, act_rec *r, uint64_t *depth, p
             if (!r->has_child)
                 break;
             k += r->line_len;
-            rc = act_parse(a, r->child, r->off, r, d);
+            rc = ps__act_parse(a, r->child, r->off, r, d);
         } else {
             if (k == pre.len) {
                 *depth = k;
                 return PS_OK;
             }
-            int idx = act_kid_index(r, pre.ptr[k++]);
+            int idx = ps__act_kid_index(r, pre.ptr[k++]);
             if (idx < 0)
                 break;
             parent = *r;
-            rc = act_kid(a, &parent, idx, r, d);
+            rc = ps__act_kid(a, &parent, idx, r, d);
         }
     }
     r->off = 0;

@@ -2,7 +2,7 @@
  * act_read.c - ACT files queried in place: open, get, iterate, count.
  *
  * Nothing is decoded up front. Every record is parsed on demand by
- * act_parse(), which bounds every read by the arena and insists that each
+ * ps__act_parse(), which bounds every read by the arena and insists that each
  * reference points strictly backwards: a child record lies wholly before
  * its parent, line data wholly before its line node. Offsets therefore
  * fall at every step down, so no file, however hostile, can make a walk
@@ -20,7 +20,7 @@
 
 static int bad(ps_diag *d, uint64_t off, const char *why)
 {
-    return ps_diag_set(d, PS_E_CORRUPT, NULL, off, "%s at offset %llu", why,
+    return ps__diag_set(d, PS_E_CORRUPT, NULL, off, "%s at offset %llu", why,
                        (unsigned long long)off);
 }
 
@@ -57,7 +57,7 @@ static int branch_kids(const uint8_t *p, uint64_t avail, act_rec *r, uint64_t *u
     return 1;
 }
 
-int act_parse(const ps_act *a, uint64_t off, uint64_t limit, act_rec *r, ps_diag *d)
+int ps__act_parse(const ps_act *a, uint64_t off, uint64_t limit, act_rec *r, ps_diag *d)
 {
     if (off < ACT_HDR || off >= limit)
         return bad(d, off, "record offset out of range");
@@ -116,7 +116,7 @@ int act_parse(const ps_act *a, uint64_t off, uint64_t limit, act_rec *r, ps_diag
 }
 
 /* Index of child byte x in a branch, or -1. */
-int act_kid_index(const act_rec *r, uint8_t x)
+int ps__act_kid_index(const act_rec *r, uint8_t x)
 {
     if (r->nkids == 0)
         return -1;
@@ -135,14 +135,14 @@ int act_kid_index(const act_rec *r, uint8_t x)
 
 /* The record of child `idx` of branch r: step over the siblings before it
  * (they must lie before r), then parse it in full. */
-int act_kid(const ps_act *a, const act_rec *r, int idx, act_rec *c, ps_diag *d)
+int ps__act_kid(const ps_act *a, const act_rec *r, int idx, act_rec *c, ps_diag *d)
 {
     uint64_t at = r->child;
     for (int i = 0; i < idx; i++) {
         if (at < ACT_HDR || at >= r->off || !(at = act_skip(a, at, r->off)))
             return bad(d, at, "sibling run runs past its parent");
     }
-    return act_parse(a, at, r->off, c, d);
+    return ps__act_parse(a, at, r->off, c, d);
 }
 
 /* ---------------------------------------------------------------- open */
@@ -150,29 +150,29 @@ int act_kid(const ps_act *a, const act_rec *r, int idx, act_rec *c, ps_diag *d)
 static int open_checks(ps_act *a, ps_diag *d)
 {
     if (a->len < ACT_HDR + 1 + ACT_PAD)
-        return ps_diag_set(d, PS_E_TRUNCATED, NULL, a->len, "file too short for an ACT (%zu bytes)",
+        return ps__diag_set(d, PS_E_TRUNCATED, NULL, a->len, "file too short for an ACT (%zu bytes)",
                            a->len);
     if (memcmp(a->base, ACT_MAGIC, 8))
-        return ps_diag_set(d, PS_E_CORRUPT, NULL, 0, "bad magic: not an ACTree03 file");
+        return ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "bad magic: not an ACTree03 file");
     static const uint8_t zero[ACT_PAD];
     if (!memcmp(a->base + a->len - ACT_PAD, zero, ACT_PAD)) {
         a->arena_end = a->len - ACT_PAD;
     } else {
         /* an append-only merge ends with [previous trailer][previous root] */
         if (a->len < ACT_HDR + 1 + ACT_PAD + ACT_TRAILER)
-            return ps_diag_set(d, PS_E_TRUNCATED, NULL, a->len, "file ends without padding or merge trailer");
+            return ps__diag_set(d, PS_E_TRUNCATED, NULL, a->len, "file ends without padding or merge trailer");
         a->arena_end = a->len - ACT_TRAILER;
         uint64_t prev_suffix = ps_read_le64(a->base + a->arena_end);
         uint64_t prev_root = ps_read_le64(a->base + a->arena_end + 8);
         if ((prev_suffix && (prev_suffix < ACT_HDR || prev_suffix > a->arena_end - ACT_TRAILER)) ||
             prev_root < ACT_HDR || prev_root >= a->arena_end)
-            return ps_diag_set(d, PS_E_CORRUPT, NULL, a->arena_end,
+            return ps__diag_set(d, PS_E_CORRUPT, NULL, a->arena_end,
                                "file ends neither in 8 zero bytes nor in a valid merge trailer");
         a->merged = 1;
     }
     a->root = ps_read_le64(a->base + 8);
     if (a->root < ACT_HDR || a->root >= a->arena_end)
-        return ps_diag_set(d, PS_E_CORRUPT, NULL, 8, "root offset %llu outside the arena",
+        return ps__diag_set(d, PS_E_CORRUPT, NULL, 8, "root offset %llu outside the arena",
                            (unsigned long long)a->root);
     return PS_OK;
 }
@@ -222,7 +222,7 @@ int ps_act_get(const ps_act *a, ps_bytes key, uint64_t *value, ps_diag *d)
 {
     act_rec r, parent;
     uint64_t depth = 0;
-    int rc = act_parse(a, a->root, a->arena_end, &r, d);
+    int rc = ps__act_parse(a, a->root, a->arena_end, &r, d);
     while (!rc) {
         if (r.is_line) {
             if (key.len - depth < r.line_len || memcmp(key.ptr + depth, r.line, r.line_len))
@@ -230,15 +230,15 @@ int ps_act_get(const ps_act *a, ps_bytes key, uint64_t *value, ps_diag *d)
             depth += r.line_len;
             if (!r.has_child)
                 break;
-            rc = act_parse(a, r.child, r.off, &r, d);
+            rc = ps__act_parse(a, r.child, r.off, &r, d);
         } else {
             if (depth == key.len)
                 break;
-            int idx = act_kid_index(&r, key.ptr[depth++]);
+            int idx = ps__act_kid_index(&r, key.ptr[depth++]);
             if (idx < 0)
                 return PS_E_NOTFOUND;
             parent = r;
-            rc = act_kid(a, &parent, idx, &r, d);
+            rc = ps__act_kid(a, &parent, idx, &r, d);
         }
     }
     if (rc)

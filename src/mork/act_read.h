@@ -27,7 +27,7 @@ typedef struct act_rec {
 
 /* Parses the record at off, which must end by `limit` (its parent's
  * offset, or the arena's end for the root). PS_E_CORRUPT with d. */
-int act_parse(const ps_act *a, uint64_t off, uint64_t limit, act_rec *r, ps_diag *d);
+int ps__act_parse(const ps_act *a, uint64_t off, uint64_t limit, act_rec *r, ps_diag *d);
 /* Bytes of a varint from its first byte. */
 static inline unsigned vlen(uint8_t f)
 {
@@ -61,7 +61,7 @@ static inline uint64_t act_skip(const ps_act *a, uint64_t off, uint64_t limit)
     return k <= avail ? off + k : 0;
 }
 
-int act_kid_index(const act_rec *r, uint8_t x);
-int act_kid(const ps_act *a, const act_rec *r, int idx, act_rec *c, ps_diag *d);
+int ps__act_kid_index(const act_rec *r, uint8_t x);
+int ps__act_kid(const ps_act *a, const act_rec *r, int idx, act_rec *c, ps_diag *d);
 
 #endif

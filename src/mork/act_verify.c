@@ -34,11 +34,11 @@ static int check_trailers(const ps_act *a, ps_act_stats *st, ps_diag *d)
     for (;;) {
         uint64_t prev = ps_read_le64(a->base + at), root = ps_read_le64(a->base + at + 8);
         if (root < ACT_HDR || root >= at)
-            return ps_diag_set(d, PS_E_CORRUPT, NULL, at + 8, "merge trailer's previous root out of range");
+            return ps__diag_set(d, PS_E_CORRUPT, NULL, at + 8, "merge trailer's previous root out of range");
         if (!prev)
             return PS_OK;
         if (prev < ACT_HDR || prev > at - ACT_TRAILER)
-            return ps_diag_set(d, PS_E_CORRUPT, NULL, at, "merge trailer chain does not point backwards");
+            return ps__diag_set(d, PS_E_CORRUPT, NULL, at, "merge trailer chain does not point backwards");
         at = prev;
         st->merges++;
     }
@@ -62,7 +62,7 @@ static int push(walk *w, uint64_t off, uint64_t limit)
 static int visit(walk *w, ref p, ps_diag *d)
 {
     act_rec r;
-    int rc = act_parse(w->a, p.off, p.limit, &r, d);
+    int rc = ps__act_parse(w->a, p.off, p.limit, &r, d);
     if (rc)
         return rc;
     if (r.is_line) {
@@ -83,7 +83,7 @@ static int visit(walk *w, ref p, ps_diag *d)
     uint64_t at = r.child;
     for (unsigned i = 0; i < n && !rc; i++) {
         if (at < ACT_HDR || at >= r.off)
-            return ps_diag_set(d, PS_E_CORRUPT, NULL, r.off,
+            return ps__diag_set(d, PS_E_CORRUPT, NULL, r.off,
                                "sibling run runs past its parent at offset %llu",
                                (unsigned long long)r.off);
         rc = push(w, at, r.off);

@@ -43,7 +43,7 @@ struct ps_paths_reader {
 static int fail(ps_paths_reader *r, ps_diag *d, int code, uint64_t off, const char *why,
                 uint64_t rec_off)
 {
-    r->err = ps_diag_set(&r->errd, code, NULL, off, "%s (record %llu, decompressed offset %llu)",
+    r->err = ps__diag_set(&r->errd, code, NULL, off, "%s (record %llu, decompressed offset %llu)",
                          why, (unsigned long long)r->st.paths,
                          (unsigned long long)rec_off);
     if (d)

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "common/alloc.h"
+#include "common/opts.h"
 #include "common/workers.h"
 #include "pathspace.h"
 
@@ -116,10 +117,22 @@ static int slot_init(slot *s, int level)
     return s->raw && s->out && (level >= 0 || s->isal_buf) ? PS_OK : PS_E_NOMEM;
 }
 
-int ps_paths_writer_new(ps_sink out, const ps_paths_opts *o, ps_paths_writer **wp)
+void ps_paths_opts_init(ps_paths_opts *o)
 {
-    int level = o ? o->level : PS_PATHS_LEVEL_DEFAULT;
-    unsigned threads = o && o->threads ? o->threads : ps_cpu_count();
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+    o->level = PS_PATHS_LEVEL_DEFAULT;
+}
+
+int ps_paths_writer_new(ps_sink out, const ps_paths_opts *opts, ps_paths_writer **wp)
+{
+    ps_paths_opts o;
+    ps_paths_opts_init(&o);
+    int rc = ps__opts_copy(&o, sizeof o, opts);
+    if (rc)
+        return rc;
+    int level = o.level;
+    unsigned threads = o.threads ? o.threads : ps__cpu_count();
     if (level < PS_PATHS_LEVEL_FAST || level > 9 || threads > 256)
         return PS_E_INVAL;
     ps_paths_writer *w = ps_calloc(1, sizeof *w);
@@ -130,11 +143,11 @@ int ps_paths_writer_new(ps_sink out, const ps_paths_opts *o, ps_paths_writer **w
     w->adler = 1;
     w->nslots = 2 * threads;
     w->slots = ps_calloc(w->nslots, sizeof *w->slots);
-    int rc = w->slots ? PS_OK : PS_E_NOMEM;
+    rc = w->slots ? PS_OK : PS_E_NOMEM;
     for (unsigned i = 0; i < w->nslots && !rc; i++)
         rc = slot_init(&w->slots[i], level);
     if (!rc)
-        rc = ps_workers_new(threads, &w->pool);
+        rc = ps__workers_new(threads, &w->pool);
     if (rc) {
         ps_paths_writer_free(w);
         return rc;
@@ -159,7 +172,7 @@ static int write_header(ps_paths_writer *w)
 static int drain_one(ps_paths_writer *w)
 {
     slot *s = &w->slots[w->head];
-    ps_workers_wait(w->pool, &s->task);
+    ps__workers_wait(w->pool, &s->task);
     w->head = (w->head + 1) % w->nslots;
     w->inflight--;
     if (w->err)
@@ -181,7 +194,7 @@ static int submit(ps_paths_writer *w, int last)
     s->last = last;
     if (!w->started && (w->err = write_header(w)))
         return w->err;
-    ps_workers_submit(w->pool, &s->task);
+    ps__workers_submit(w->pool, &s->task);
     w->inflight++;
     if (w->inflight == w->nslots && drain_one(w))
         return w->err;
@@ -248,7 +261,7 @@ void ps_paths_writer_free(ps_paths_writer *w)
 {
     if (!w)
         return;
-    ps_workers_free(w->pool); /* waits for tasks still running */
+    ps__workers_free(w->pool); /* waits for tasks still running */
     for (unsigned i = 0; w->slots && i < w->nslots; i++)
         slot_free(&w->slots[i]);
     free(w->slots);

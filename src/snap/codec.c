@@ -31,18 +31,18 @@ struct snap_dctx {
     struct inflate_state inf;
 };
 
-const char *snap_codec_name(int fc)
+const char *ps__snap_codec_name(int fc)
 {
     static const char *n[FC_COUNT] = { "none", "lz4", "zstd", "zlib" };
     return fc >= 0 && fc < FC_COUNT ? n[fc] : "?";
 }
 
-const char *snap_csum_name(int ck)
+const char *ps__snap_csum_name(int ck)
 {
     return ck == 0 ? "xxh3" : ck == 1 ? "blake2b" : "?";
 }
 
-int snap_codec_level(int fc, int level, int *out)
+int ps__snap_codec_level(int fc, int level, int *out)
 {
     static const int deflt[FC_COUNT] = { 0, 1, 1, 6 };
     int lo = 0, hi = 0;
@@ -61,7 +61,7 @@ int snap_codec_level(int fc, int level, int *out)
     return PS_OK;
 }
 
-size_t snap_codec_bound(int fc, size_t raw)
+size_t ps__snap_codec_bound(int fc, size_t raw)
 {
     switch (fc) {
     case FC_LZ4:  return (size_t)LZ4_compressBound((int)raw);
@@ -71,7 +71,7 @@ size_t snap_codec_bound(int fc, size_t raw)
     }
 }
 
-uint64_t snap_codec_max_raw(int fc, uint64_t stored)
+uint64_t ps__snap_codec_max_raw(int fc, uint64_t stored)
 {
     switch (fc) {
     case FC_LZ4:  return stored * 255;  /* a token + 255-byte length runs  */
@@ -81,7 +81,7 @@ uint64_t snap_codec_max_raw(int fc, uint64_t stored)
     }
 }
 
-void snap_cctx_free(snap_cctx *c)
+void ps__snap_cctx_free(snap_cctx *c)
 {
     if (!c)
         return;
@@ -92,7 +92,7 @@ void snap_cctx_free(snap_cctx *c)
     free(c);
 }
 
-int snap_cctx_new(int fc, int level, snap_cctx **out)
+int ps__snap_cctx_new(int fc, int level, snap_cctx **out)
 {
     snap_cctx *c = ps_calloc(1, sizeof *c);
     if (!c)
@@ -109,7 +109,7 @@ int snap_cctx_new(int fc, int level, snap_cctx **out)
     else if (fc == FC_ZLIB)
         ok = (c->z_live = deflateInit(&c->z, level) == Z_OK);
     if (!ok) {
-        snap_cctx_free(c);
+        ps__snap_cctx_free(c);
         return PS_E_NOMEM;
     }
     *out = c;
@@ -132,7 +132,7 @@ static int zlib_compress(snap_cctx *c, const uint8_t *src, size_t n, uint8_t *ds
     return PS_OK;
 }
 
-int snap_compress(snap_cctx *c, const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
+int ps__snap_compress(snap_cctx *c, const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
                   size_t *out)
 {
     int r;
@@ -162,7 +162,7 @@ int snap_compress(snap_cctx *c, const uint8_t *src, size_t n, uint8_t *dst, size
     }
 }
 
-int snap_dctx_new(snap_dctx **out)
+int ps__snap_dctx_new(snap_dctx **out)
 {
     snap_dctx *d = ps_calloc(1, sizeof *d);
     if (!d)
@@ -172,7 +172,7 @@ int snap_dctx_new(snap_dctx **out)
     return PS_OK;
 }
 
-void snap_dctx_free(snap_dctx *d)
+void ps__snap_dctx_free(snap_dctx *d)
 {
     if (!d)
         return;
@@ -198,7 +198,7 @@ static int inflate_chunk(snap_dctx *d, const uint8_t *src, size_t n, uint8_t *ds
     return PS_OK;
 }
 
-int snap_decompress(snap_dctx *d, int fc, const uint8_t *src, size_t n, uint8_t *dst,
+int ps__snap_decompress(snap_dctx *d, int fc, const uint8_t *src, size_t n, uint8_t *dst,
                     size_t raw)
 {
     if (fc == FC_LZ4) {
@@ -233,7 +233,7 @@ static void sodium_once(void)
     }
 }
 
-void snap_checksum(int ck, const void *data, size_t n, uint8_t out[SNAP_CSUM])
+void ps__snap_checksum(int ck, const void *data, size_t n, uint8_t out[SNAP_CSUM])
 {
     memset(out, 0, SNAP_CSUM);
     if (ck == 0) {
@@ -244,7 +244,7 @@ void snap_checksum(int ck, const void *data, size_t n, uint8_t out[SNAP_CSUM])
     crypto_generichash(out, SNAP_CSUM, data, n, NULL, 0);
 }
 
-void snap_hash_init(snap_hash *h, int ck)
+void ps__snap_hash_init(snap_hash *h, int ck)
 {
     h->ck = ck;
     if (ck == 0) {
@@ -255,7 +255,7 @@ void snap_hash_init(snap_hash *h, int ck)
     crypto_generichash_init(&h->u.b, NULL, 0, SNAP_CSUM);
 }
 
-void snap_hash_update(snap_hash *h, const void *data, size_t n)
+void ps__snap_hash_update(snap_hash *h, const void *data, size_t n)
 {
     if (h->ck == 0)
         XXH3_64bits_update(&h->u.x, data, n);
@@ -263,7 +263,7 @@ void snap_hash_update(snap_hash *h, const void *data, size_t n)
         crypto_generichash_update(&h->u.b, data, n);
 }
 
-void snap_hash_final(snap_hash *h, uint8_t out[SNAP_CSUM])
+void ps__snap_hash_final(snap_hash *h, uint8_t out[SNAP_CSUM])
 {
     memset(out, 0, SNAP_CSUM);
     if (h->ck == 0)

@@ -100,31 +100,31 @@ static inline unsigned snap_varint_get(const uint8_t *p, size_t avail, uint64_t 
 /* ---------------------------------------------------- codecs and checksums */
 
 /* Largest stored size for raw bytes under codec (compressBound). */
-size_t snap_codec_bound(int fc, size_t raw);
+size_t ps__snap_codec_bound(int fc, size_t raw);
 /* The most raw bytes `stored` bytes of codec fc can truly decode to: lets a
  * reader refuse an announced size no stream of that length could produce,
  * before allocating for it. */
-uint64_t snap_codec_max_raw(int fc, uint64_t stored);
+uint64_t ps__snap_codec_max_raw(int fc, uint64_t stored);
 /* The level the codec uses for level 0, and the accepted range. */
-int snap_codec_level(int fc, int level, int *out);
+int ps__snap_codec_level(int fc, int level, int *out);
 
 /* Per-thread codec state, reused across chunks. */
 typedef struct snap_cctx snap_cctx;
-int snap_cctx_new(int fc, int level, snap_cctx **out);
-void snap_cctx_free(snap_cctx *c);
-/* Compresses src into dst (cap >= snap_codec_bound); *out = stored size. */
-int snap_compress(snap_cctx *c, const uint8_t *src, size_t n, uint8_t *dst,
+int ps__snap_cctx_new(int fc, int level, snap_cctx **out);
+void ps__snap_cctx_free(snap_cctx *c);
+/* Compresses src into dst (cap >= ps__snap_codec_bound); *out = stored size. */
+int ps__snap_compress(snap_cctx *c, const uint8_t *src, size_t n, uint8_t *dst,
                   size_t cap, size_t *out);
 /* Decodes exactly raw bytes into dst; PS_E_CORRUPT if the stream is bad or
  * decodes to any other size. ctx: a snap_dctx or NULL (one is made). */
 typedef struct snap_dctx snap_dctx;
-int snap_dctx_new(snap_dctx **out);
-void snap_dctx_free(snap_dctx *d);
-int snap_decompress(snap_dctx *d, int fc, const uint8_t *src, size_t n, uint8_t *dst,
+int ps__snap_dctx_new(snap_dctx **out);
+void ps__snap_dctx_free(snap_dctx *d);
+int ps__snap_decompress(snap_dctx *d, int fc, const uint8_t *src, size_t n, uint8_t *dst,
                     size_t raw);
 
 /* The checksum of kind ck over data, into out[SNAP_CSUM] (unused tail 0). */
-void snap_checksum(int ck, const void *data, size_t n, uint8_t out[SNAP_CSUM]);
+void ps__snap_checksum(int ck, const void *data, size_t n, uint8_t out[SNAP_CSUM]);
 /* Incremental form, for the file checksum over separate pieces. */
 typedef struct snap_hash {
     int ck;
@@ -133,12 +133,12 @@ typedef struct snap_hash {
         crypto_generichash_state b;
     } u;
 } snap_hash;
-void snap_hash_init(snap_hash *h, int ck);
-void snap_hash_update(snap_hash *h, const void *data, size_t n);
-void snap_hash_final(snap_hash *h, uint8_t out[SNAP_CSUM]);
+void ps__snap_hash_init(snap_hash *h, int ck);
+void ps__snap_hash_update(snap_hash *h, const void *data, size_t n);
+void ps__snap_hash_final(snap_hash *h, uint8_t out[SNAP_CSUM]);
 
-const char *snap_codec_name(int fc);
-const char *snap_csum_name(int ck);
+const char *ps__snap_codec_name(int fc);
+const char *ps__snap_csum_name(int ck);
 
 /* ----------------------------------------------------------- the reader */
 
@@ -177,7 +177,7 @@ static inline ps_bytes snap_first(const ps_snap *s, uint64_t i)
 
 /* A chunk's decoded bytes (into buf, grown as needed, or zero-copy for a
  * stored chunk): checks the checksum, then decodes. d names the chunk. */
-int snap_chunk_load(const ps_snap *s, uint64_t i, snap_dctx *dc, uint8_t **buf,
+int ps__snap_chunk_load(const ps_snap *s, uint64_t i, snap_dctx *dc, uint8_t **buf,
                     size_t *cap, const uint8_t **raw, ps_diag *d);
 
 /* Walks the front-coded entries of one decoded chunk:
@@ -199,16 +199,16 @@ typedef struct snap_cur {
 } snap_cur;
 
 /* PS_E_CORRUPT (d) if the restart table cannot fit the chunk. */
-int snap_cur_start(snap_cur *c, const ps_snap *s, uint64_t i, const uint8_t *raw, ps_diag *d);
+int ps__snap_cur_start(snap_cur *c, const ps_snap *s, uint64_t i, const uint8_t *raw, ps_diag *d);
 /* PS_OK with c->path holding the next path, PS_E_EMPTY after the last one
  * (once every byte is consumed), or PS_E_CORRUPT / PS_E_NOMEM with d. */
-int snap_cur_next(snap_cur *c, ps_diag *d);
+int ps__snap_cur_next(snap_cur *c, ps_diag *d);
 /* Positions c so that the next entries are those from the last restart
  * whose path is <= key (the start of the chunk if none). */
-int snap_cur_seek(snap_cur *c, ps_bytes key, ps_diag *d);
+int ps__snap_cur_seek(snap_cur *c, ps_bytes key, ps_diag *d);
 /* The index of the last chunk whose first path is <= key (0 if none). */
-uint64_t snap_find_chunk(const ps_snap *s, ps_bytes key);
+uint64_t ps__snap_find_chunk(const ps_snap *s, ps_bytes key);
 /* Fills d for a problem in chunk i. */
-int snap_chunk_err(const ps_snap *s, uint64_t i, ps_diag *d, int code, const char *why);
+int ps__snap_chunk_err(const ps_snap *s, uint64_t i, ps_diag *d, int code, const char *why);
 
 #endif

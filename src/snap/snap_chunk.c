@@ -21,21 +21,21 @@
 #include "common/diag.h"
 #include "snap.h"
 
-int snap_chunk_err(const ps_snap *s, uint64_t i, ps_diag *d, int code, const char *why)
+int ps__snap_chunk_err(const ps_snap *s, uint64_t i, ps_diag *d, int code, const char *why)
 {
-    return ps_diag_set(d, code, NULL, s->chunks[i].off, "chunk %llu (file offset %llu): %s",
+    return ps__diag_set(d, code, NULL, s->chunks[i].off, "chunk %llu (file offset %llu): %s",
                        (unsigned long long)i, (unsigned long long)s->chunks[i].off, why);
 }
 
-int snap_chunk_load(const ps_snap *s, uint64_t i, snap_dctx *dc, uint8_t **buf, size_t *cap,
+int ps__snap_chunk_load(const ps_snap *s, uint64_t i, snap_dctx *dc, uint8_t **buf, size_t *cap,
                     const uint8_t **raw, ps_diag *d)
 {
     const snap_chunk *k = &s->chunks[i];
     const uint8_t *src = s->data + k->off;
     uint8_t sum[SNAP_CSUM];
-    snap_checksum(s->ck, src, k->stored, sum);
+    ps__snap_checksum(s->ck, src, k->stored, sum);
     if (!SNAP_CSUM_EQ(sum, k->csum))
-        return snap_chunk_err(s, i, d, PS_E_CHECKSUM, "checksum mismatch");
+        return ps__snap_chunk_err(s, i, d, PS_E_CHECKSUM, "checksum mismatch");
     if (s->fc == FC_NONE || (k->flags & CF_STORED)) {
         *raw = src; /* zero-copy */
         return PS_OK;
@@ -43,23 +43,23 @@ int snap_chunk_load(const ps_snap *s, uint64_t i, snap_dctx *dc, uint8_t **buf, 
     if (*cap < k->raw) { /* raw <= what `stored` bytes can decode to: checked at open */
         uint8_t *p = ps_malloc(k->raw);
         if (!p)
-            return snap_chunk_err(s, i, d, PS_E_NOMEM, "out of memory");
+            return ps__snap_chunk_err(s, i, d, PS_E_NOMEM, "out of memory");
         free(*buf);
         *buf = p;
         *cap = k->raw;
     }
-    int rc = snap_decompress(dc, s->fc, src, k->stored, *buf, k->raw);
+    int rc = ps__snap_decompress(dc, s->fc, src, k->stored, *buf, k->raw);
     if (rc == PS_E_NOMEM)
-        return snap_chunk_err(s, i, d, rc, "out of memory");
+        return ps__snap_chunk_err(s, i, d, rc, "out of memory");
     if (rc)
-        return snap_chunk_err(s, i, d, rc, rc == PS_E_CHECKSUM
+        return ps__snap_chunk_err(s, i, d, rc, rc == PS_E_CHECKSUM
                                                ? "compressed stream fails its own checksum"
                                                : "compressed data do not decode to the raw size");
     *raw = *buf;
     return PS_OK;
 }
 
-int snap_cur_start(snap_cur *c, const ps_snap *s, uint64_t i, const uint8_t *raw, ps_diag *d)
+int ps__snap_cur_start(snap_cur *c, const ps_snap *s, uint64_t i, const uint8_t *raw, ps_diag *d)
 {
     const snap_chunk *k = &s->chunks[i];
     uint64_t nr = ((uint64_t)k->count + (uint64_t)s->restart - 1) / (uint64_t)s->restart;
@@ -77,7 +77,7 @@ int snap_cur_start(snap_cur *c, const ps_snap *s, uint64_t i, const uint8_t *raw
     if (4 * nr + 2 * (uint64_t)k->count > k->raw) {
         c->end = c->restarts = raw;
         c->count = 0;
-        return snap_chunk_err(s, i, d, PS_E_CORRUPT, "restart table does not fit the chunk");
+        return ps__snap_chunk_err(s, i, d, PS_E_CORRUPT, "restart table does not fit the chunk");
     }
     c->end = c->restarts = raw + k->raw - 4 * nr;
     return PS_OK;
@@ -87,7 +87,7 @@ static int entry_err(const snap_cur *c, ps_diag *d, const char *why)
 {
     char m[160];
     snprintf(m, sizeof m, "entry %u: %s", c->idx, why);
-    return snap_chunk_err(c->s, c->chunk, d, PS_E_CORRUPT, m);
+    return ps__snap_chunk_err(c->s, c->chunk, d, PS_E_CORRUPT, m);
 }
 
 /* The canonical-order rules for one entry sharing a bytes, suffix suf[n]. */
@@ -111,7 +111,7 @@ static const char *order_err(const snap_cur *c, uint64_t a, const uint8_t *suf, 
     return NULL;
 }
 
-int snap_cur_next(snap_cur *c, ps_diag *d)
+int ps__snap_cur_next(snap_cur *c, ps_diag *d)
 {
     if (c->idx == c->count) {
         if (c->p != c->end)
@@ -135,7 +135,7 @@ int snap_cur_next(snap_cur *c, ps_diag *d)
     c->path.len = (size_t)a;
     int rc = ps_buf_append(&c->path, suf, (size_t)n);
     if (rc)
-        return snap_chunk_err(c->s, c->chunk, d, rc, "out of memory");
+        return ps__snap_chunk_err(c->s, c->chunk, d, rc, "out of memory");
     c->p = suf + n;
     if (hv) {
         if (!(k = snap_varint_get(c->p, (size_t)(c->end - c->p), &v)))
@@ -166,14 +166,14 @@ static int restart_path(const snap_cur *c, uint32_t r, ps_bytes *out)
     return PS_OK;
 }
 
-int snap_cur_seek(snap_cur *c, ps_bytes key, ps_diag *d)
+int ps__snap_cur_seek(snap_cur *c, ps_bytes key, ps_diag *d)
 {
     uint32_t lo = 0, hi = c->nr; /* restart 0 is the chunk's first path, <= key */
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
         ps_bytes p;
         if (restart_path(c, mid, &p))
-            return snap_chunk_err(c->s, c->chunk, d, PS_E_CORRUPT, "bad restart entry");
+            return ps__snap_chunk_err(c->s, c->chunk, d, PS_E_CORRUPT, "bad restart entry");
         if (ps_bytes_cmp(p, key) <= 0)
             lo = mid;
         else
@@ -187,7 +187,7 @@ int snap_cur_seek(snap_cur *c, ps_bytes key, ps_diag *d)
     return PS_OK;
 }
 
-uint64_t snap_find_chunk(const ps_snap *s, ps_bytes key)
+uint64_t ps__snap_find_chunk(const ps_snap *s, ps_bytes key)
 {
     uint64_t lo = 0, hi = s->nchunks; /* answer in [lo, hi) */
     while (hi - lo > 1) {

@@ -19,6 +19,7 @@ struct ps_snap_iter {
     uint64_t chunk;  /* the chunk under the cursor */
     ps_buf prefix;
     int started, err;
+    uint64_t bytes;  /* path bytes so far: a whole walk checks the trailer's */
 };
 
 int ps_snap_iter_new(const ps_snap *s, ps_bytes prefix, ps_snap_iter **out)
@@ -27,8 +28,8 @@ int ps_snap_iter_new(const ps_snap *s, ps_bytes prefix, ps_snap_iter **out)
     if (!it)
         return PS_E_NOMEM;
     it->s = s;
-    it->chunk = snap_find_chunk(s, prefix);
-    int rc = snap_dctx_new(&it->dc);
+    it->chunk = ps__snap_find_chunk(s, prefix);
+    int rc = ps__snap_dctx_new(&it->dc);
     if (!rc)
         rc = ps_buf_append(&it->prefix, prefix.ptr, prefix.len);
     if (rc) {
@@ -43,7 +44,7 @@ void ps_snap_iter_free(ps_snap_iter *it)
 {
     if (!it)
         return;
-    snap_dctx_free(it->dc);
+    ps__snap_dctx_free(it->dc);
     free(it->buf);
     ps_buf_free(&it->cur.path);
     ps_buf_free(&it->prefix);
@@ -56,12 +57,12 @@ static int enter(ps_snap_iter *it, uint64_t i, ps_diag *d)
 {
     const ps_snap *s = it->s;
     if (it->started && ps_bytes_cmp(ps_buf_bytes(&it->cur.path), snap_first(s, i)) >= 0)
-        return snap_chunk_err(s, i, d, PS_E_CORRUPT, "first path not after the previous chunk's last");
+        return ps__snap_chunk_err(s, i, d, PS_E_CORRUPT, "first path not after the previous chunk's last");
     const uint8_t *raw;
-    int rc = snap_chunk_load(s, i, it->dc, &it->buf, &it->cap, &raw, d);
+    int rc = ps__snap_chunk_load(s, i, it->dc, &it->buf, &it->cap, &raw, d);
     if (rc)
         return rc;
-    if ((rc = snap_cur_start(&it->cur, s, i, raw, d)))
+    if ((rc = ps__snap_cur_start(&it->cur, s, i, raw, d)))
         return rc;
     it->chunk = i;
     it->started = 1;
@@ -73,12 +74,18 @@ static int step(ps_snap_iter *it, ps_diag *d)
 {
     const ps_snap *s = it->s;
     for (;;) {
-        int rc = it->started ? snap_cur_next(&it->cur, d) : PS_E_EMPTY;
+        int rc = it->started ? ps__snap_cur_next(&it->cur, d) : PS_E_EMPTY;
+        if (rc == PS_OK)
+            it->bytes += it->cur.path.len;
         if (rc != PS_E_EMPTY)
             return rc;
         uint64_t next = it->started ? it->chunk + 1 : it->chunk;
-        if (next >= s->nchunks)
+        if (next >= s->nchunks) {
+            if (!it->prefix.len && it->bytes != s->path_bytes) /* walked it all */
+                return ps__diag_set(d, PS_E_CORRUPT, NULL, s->len - SNAP_TRAILER + 32,
+                                    "trailer: path bytes differ from the paths' total");
             return PS_E_EMPTY;
+        }
         if ((rc = enter(it, next, d)))
             return rc;
     }
@@ -89,7 +96,7 @@ int ps_snap_iter_next(ps_snap_iter *it, ps_bytes *path, int *has_value, uint64_t
 {
     if (it->err)
         return it->err == PS_E_EMPTY ? PS_E_EMPTY
-                                     : ps_diag_set(d, it->err, NULL, 0, "iterator stopped by an earlier error");
+                                     : ps__diag_set(d, it->err, NULL, 0, "iterator stopped by an earlier error");
     ps_bytes pre = ps_buf_bytes(&it->prefix);
     for (;;) {
         int rc = step(it, d);
@@ -113,22 +120,22 @@ int ps_snap_get(ps_snap *s, ps_bytes key, int *has_value, uint64_t *value, ps_di
 {
     if (!s->nchunks || ps_bytes_cmp(key, snap_first(s, 0)) < 0)
         return PS_E_NOTFOUND;
-    uint64_t i = snap_find_chunk(s, key);
+    uint64_t i = ps__snap_find_chunk(s, key);
     int rc;
     if (!s->get && !(s->get = ps_calloc(1, sizeof *s->get)))
         return PS_E_NOMEM;
-    if (!s->dctx && (rc = snap_dctx_new(&s->dctx)))
+    if (!s->dctx && (rc = ps__snap_dctx_new(&s->dctx)))
         return rc;
     if (s->cache_chunk != i) {
         s->cache_chunk = UINT64_MAX;
-        if ((rc = snap_chunk_load(s, i, s->dctx, &s->cache, &s->cache_cap, &s->cache_raw, d)))
+        if ((rc = ps__snap_chunk_load(s, i, s->dctx, &s->cache, &s->cache_cap, &s->cache_raw, d)))
             return rc;
         s->cache_chunk = i;
     }
     snap_cur *c = s->get;
-    if ((rc = snap_cur_start(c, s, i, s->cache_raw, d)) || (rc = snap_cur_seek(c, key, d)))
+    if ((rc = ps__snap_cur_start(c, s, i, s->cache_raw, d)) || (rc = ps__snap_cur_seek(c, key, d)))
         return rc;
-    while ((rc = snap_cur_next(c, d)) == PS_OK) {
+    while ((rc = ps__snap_cur_next(c, d)) == PS_OK) {
         int cmp = ps_bytes_cmp(ps_buf_bytes(&c->path), key);
         if (cmp < 0)
             continue;

@@ -18,7 +18,7 @@
 
 static int bad(ps_diag *d, int code, uint64_t off, const char *why)
 {
-    return ps_diag_set(d, code, NULL, off, "%s", why);
+    return ps__diag_set(d, code, NULL, off, "%s", why);
 }
 
 static int nonzero(const uint8_t *p, size_t n)
@@ -36,11 +36,11 @@ static int check_frame(ps_snap *s, ps_diag *d)
     if (s->len >= 4 && memcmp(h, SNAP_MAGIC, 4))
         return bad(d, PS_E_CORRUPT, 0, "bad magic: not an MTTS snapshot");
     if (s->len < SNAP_HDR + SNAP_TRAILER)
-        return ps_diag_set(d, PS_E_TRUNCATED, NULL, s->len,
+        return ps__diag_set(d, PS_E_TRUNCATED, NULL, s->len,
                            "file too short for a snapshot (%zu bytes)", s->len);
     s->version = ps_read_le16(h + 4);
     if (s->version > PS_SNAP_VERSION)
-        return ps_diag_set(d, PS_E_VERSION, NULL, 4,
+        return ps__diag_set(d, PS_E_VERSION, NULL, 4,
                            "snapshot format version %u is newer than this reader's (%u)",
                            s->version, PS_SNAP_VERSION);
     if (s->version == 0)
@@ -51,7 +51,7 @@ static int check_frame(ps_snap *s, ps_diag *d)
     s->hflags = ps_read_le16(h + 6);
     s->ck = (s->hflags & HF_CSUM_MASK) >> HF_CSUM_SHIFT;
     if (s->ck > 1)
-        return ps_diag_set(d, PS_E_VERSION, NULL, 6, "unknown checksum kind %d", s->ck);
+        return ps__diag_set(d, PS_E_VERSION, NULL, 6, "unknown checksum kind %d", s->ck);
     s->index_off = ps_read_le64(t);
     s->index_len = ps_read_le64(t + 8);
     uint64_t frame_end = s->len - SNAP_TRAILER;
@@ -61,11 +61,11 @@ static int check_frame(ps_snap *s, ps_diag *d)
                    "trailer: the index does not end where the trailer starts");
     uint8_t sum[SNAP_CSUM];
     snap_hash hs;
-    snap_hash_init(&hs, s->ck);
-    snap_hash_update(&hs, h, SNAP_HDR);
-    snap_hash_update(&hs, s->data + s->index_off, s->index_len);
-    snap_hash_update(&hs, t, 60);
-    snap_hash_final(&hs, sum);
+    ps__snap_hash_init(&hs, s->ck);
+    ps__snap_hash_update(&hs, h, SNAP_HDR);
+    ps__snap_hash_update(&hs, s->data + s->index_off, s->index_len);
+    ps__snap_hash_update(&hs, t, 60);
+    ps__snap_hash_final(&hs, sum);
     if (!SNAP_CSUM_EQ(sum, t + 60))
         return bad(d, PS_E_CHECKSUM, s->len - 36,
                    "header/index checksum mismatch (the file checksum in the trailer)");
@@ -77,13 +77,13 @@ static int check_fields(ps_snap *s, ps_diag *d)
 {
     const uint8_t *h = s->data, *t = s->data + s->len - SNAP_TRAILER;
     if (s->hflags & ~HF_KNOWN)
-        return ps_diag_set(d, PS_E_VERSION, NULL, 6,
+        return ps__diag_set(d, PS_E_VERSION, NULL, 6,
                            "unknown header flags 0x%04x (a newer writer?)", s->hflags & ~HF_KNOWN);
     s->fc = s->hflags & HF_CODEC_MASK;
     if (s->fc >= FC_COUNT)
-        return ps_diag_set(d, PS_E_VERSION, NULL, 6, "unknown codec id %d", s->fc);
+        return ps__diag_set(d, PS_E_VERSION, NULL, 6, "unknown codec id %d", s->fc);
     if (ps_read_le32(h + 8) != SNAP_HDR)
-        return ps_diag_set(d, PS_E_VERSION, NULL, 8, "header size %u (this reader knows %u)",
+        return ps__diag_set(d, PS_E_VERSION, NULL, 8, "header size %u (this reader knows %u)",
                            ps_read_le32(h + 8), SNAP_HDR);
     if (nonzero(h + 34, SNAP_HDR - 34))
         return bad(d, PS_E_VERSION, 34, "reserved header bytes are not zero (a newer writer?)");
@@ -122,7 +122,7 @@ static int check_entry(ps_snap *s, uint64_t i, const uint8_t *e, snap_chunk *k, 
     int plain = s->fc == FC_NONE || (k->flags & CF_STORED);
     const char *why = NULL;
     if ((k->flags & ~CF_KNOWN) || nonzero(e + 25, 7) || (s->ck == 0 && nonzero(e + 40, 24)))
-        return ps_diag_set(d, PS_E_VERSION, NULL, at + 24,
+        return ps__diag_set(d, PS_E_VERSION, NULL, at + 24,
                            "chunk %llu: unknown flags or reserved bytes set",
                            (unsigned long long)i);
     if (!k->count || k->raw / 2 < k->count)
@@ -130,8 +130,8 @@ static int check_entry(ps_snap *s, uint64_t i, const uint8_t *e, snap_chunk *k, 
     else if (k->raw > PS_SNAP_CHUNK_MAX)
         why = "raw size over the format's chunk limit";
     else if (plain ? k->stored != k->raw
-                   : k->stored > snap_codec_bound(s->fc, k->raw) ||
-                         k->raw > snap_codec_max_raw(s->fc, k->stored))
+                   : k->stored > ps__snap_codec_bound(s->fc, k->raw) ||
+                         k->raw > ps__snap_codec_max_raw(s->fc, k->stored))
         why = "stored size impossible for its raw size";
     else if (s->fc == FC_NONE && (k->flags & CF_STORED))
         why = "stored flag in an uncompressed file";
@@ -140,7 +140,7 @@ static int check_entry(ps_snap *s, uint64_t i, const uint8_t *e, snap_chunk *k, 
     else if (k->first_len > k->raw)
         why = "first path longer than the chunk";
     if (why)
-        return ps_diag_set(d, PS_E_CORRUPT, NULL, at, "chunk %llu: %s", (unsigned long long)i,
+        return ps__diag_set(d, PS_E_CORRUPT, NULL, at, "chunk %llu: %s", (unsigned long long)i,
                            why);
     return PS_OK;
 }
@@ -161,7 +161,7 @@ static int check_index(ps_snap *s, ps_diag *d)
         if ((rc = check_entry(s, i, s->data + s->index_off + i * SNAP_ENTRY, k, d)))
             return rc;
         if (k->off != pos || k->stored > s->index_off - pos)
-            return ps_diag_set(d, PS_E_CORRUPT, NULL, s->index_off + i * SNAP_ENTRY,
+            return ps__diag_set(d, PS_E_CORRUPT, NULL, s->index_off + i * SNAP_ENTRY,
                                "chunk %llu: not where the previous chunk ends",
                                (unsigned long long)i);
         if (k->first_len > end - key)
@@ -169,7 +169,7 @@ static int check_index(ps_snap *s, ps_diag *d)
         k->first_at = key;
         key += k->first_len;
         if (i && ps_bytes_cmp(snap_first(s, i - 1), snap_first(s, i)) >= 0)
-            return ps_diag_set(d, PS_E_CORRUPT, NULL, k->first_at,
+            return ps__diag_set(d, PS_E_CORRUPT, NULL, k->first_at,
                                "chunk %llu: first path not after the previous chunk's",
                                (unsigned long long)i);
         pos += k->stored;
@@ -229,7 +229,7 @@ void ps_snap_close(ps_snap *s)
         ps__unmap_file(s->data, s->len);
     free(s->chunks);
     free(s->cache);
-    snap_dctx_free(s->dctx);
+    ps__snap_dctx_free(s->dctx);
     if (s->get)
         ps_buf_free(&s->get->path);
     free(s->get);

@@ -43,12 +43,12 @@ static void decode_task(ps_task *t)
 {
     rslot *r = (rslot *)t;
     r->path_bytes = 0;
-    r->rc = snap_chunk_load(r->s, r->chunk, r->dc, &r->buf, &r->cap, &r->raw, &r->d);
+    r->rc = ps__snap_chunk_load(r->s, r->chunk, r->dc, &r->buf, &r->cap, &r->raw, &r->d);
     if (r->rc || !r->walk)
         return;
-    if ((r->rc = snap_cur_start(&r->cur, r->s, r->chunk, r->raw, &r->d)))
+    if ((r->rc = ps__snap_cur_start(&r->cur, r->s, r->chunk, r->raw, &r->d)))
         return;
-    while ((r->rc = snap_cur_next(&r->cur, &r->d)) == PS_OK)
+    while ((r->rc = ps__snap_cur_next(&r->cur, &r->d)) == PS_OK)
         r->path_bytes += r->cur.path.len;
     if (r->rc == PS_E_EMPTY)
         r->rc = PS_OK;
@@ -56,9 +56,9 @@ static void decode_task(ps_task *t)
 
 static void reader_free(reader *rd)
 {
-    ps_workers_free(rd->pool);
+    ps__workers_free(rd->pool);
     for (unsigned i = 0; rd->slots && i < rd->nslots; i++) {
-        snap_dctx_free(rd->slots[i].dc);
+        ps__snap_dctx_free(rd->slots[i].dc);
         free(rd->slots[i].buf);
         ps_buf_free(&rd->slots[i].cur.path);
     }
@@ -71,7 +71,7 @@ static int reader_init(reader *rd, const ps_snap *s, unsigned threads, int walk)
     memset(rd, 0, sizeof *rd);
     rd->s = s;
     if (!threads)
-        threads = ps_cpu_count();
+        threads = ps__cpu_count();
     if (threads > 256)
         return PS_E_INVAL;
     rd->nslots = 2 * threads;
@@ -82,13 +82,13 @@ static int reader_init(reader *rd, const ps_snap *s, unsigned threads, int walk)
         rd->slots[i].task.fn = decode_task;
         rd->slots[i].s = s;
         rd->slots[i].walk = walk;
-        rc = snap_dctx_new(&rd->slots[i].dc);
+        rc = ps__snap_dctx_new(&rd->slots[i].dc);
     }
     if (!rc)
-        rc = ps_workers_new(threads, &rd->pool);
+        rc = ps__workers_new(threads, &rd->pool);
     for (uint64_t i = 0; !rc && i < rd->nslots && i < s->nchunks; i++) {
         rd->slots[i].chunk = i;
-        ps_workers_submit(rd->pool, &rd->slots[i].task);
+        ps__workers_submit(rd->pool, &rd->slots[i].task);
     }
     return rc;
 }
@@ -97,7 +97,7 @@ static int reader_init(reader *rd, const ps_snap *s, unsigned threads, int walk)
 static rslot *reader_take(reader *rd, uint64_t i, ps_diag *d, int *rc)
 {
     rslot *r = &rd->slots[i % rd->nslots];
-    ps_workers_wait(rd->pool, &r->task);
+    ps__workers_wait(rd->pool, &r->task);
     if ((*rc = r->rc) && d)
         *d = r->d;
     return r;
@@ -110,13 +110,13 @@ static void reader_done(reader *rd, uint64_t i)
     if (next < rd->s->nchunks) {
         rslot *r = &rd->slots[i % rd->nslots];
         r->chunk = next;
-        ps_workers_submit(rd->pool, &r->task);
+        ps__workers_submit(rd->pool, &r->task);
     }
 }
 
 static int totals_err(const ps_snap *s, ps_diag *d)
 {
-    return ps_diag_set(d, PS_E_CORRUPT, NULL, s->len - SNAP_TRAILER + 24,
+    return ps__diag_set(d, PS_E_CORRUPT, NULL, s->len - SNAP_TRAILER + 24,
                        "trailer: path bytes differ from the paths' total");
 }
 
@@ -129,11 +129,11 @@ static int load_chunk(ps_space *sp, ps_builder *b, const ps_snap *s, rslot *r, p
     uint64_t i = r->chunk;
     int rc;
     if (i && ps_bytes_cmp(ps_buf_bytes(prev), snap_first(s, i)) >= 0)
-        return snap_chunk_err(s, i, d, PS_E_CORRUPT,
+        return ps__snap_chunk_err(s, i, d, PS_E_CORRUPT,
                               "first path not after the previous chunk's last");
-    if ((rc = snap_cur_start(c, s, i, r->raw, d)))
+    if ((rc = ps__snap_cur_start(c, s, i, r->raw, d)))
         return rc;
-    while ((rc = snap_cur_next(c, d)) == PS_OK) {
+    while ((rc = ps__snap_cur_next(c, d)) == PS_OK) {
         ps_bytes p = ps_buf_bytes(&c->path);
         *bytes += p.len;
         if (b)
@@ -141,7 +141,7 @@ static int load_chunk(ps_space *sp, ps_builder *b, const ps_snap *s, rslot *r, p
         else
             rc = c->has_value ? ps_space_set_value(sp, p, c->value) : ps_space_insert(sp, p, NULL);
         if (rc)
-            return snap_chunk_err(s, i, d, rc, ps_strerror(rc));
+            return ps__snap_chunk_err(s, i, d, rc, ps_strerror(rc));
     }
     if (rc != PS_E_EMPTY)
         return rc;
@@ -181,7 +181,7 @@ int ps_snap_verify(const ps_snap *s, unsigned threads, ps_diag *d)
     for (uint64_t i = 0; !rc && i < s->nchunks; i++) {
         rslot *r = reader_take(&rd, i, d, &rc);
         if (!rc && i && ps_bytes_cmp(ps_buf_bytes(&prev), snap_first(s, i)) >= 0)
-            rc = snap_chunk_err(s, i, d, PS_E_CORRUPT,
+            rc = ps__snap_chunk_err(s, i, d, PS_E_CORRUPT,
                                 "first path not after the previous chunk's last");
         if (!rc) {
             bytes += r->path_bytes;

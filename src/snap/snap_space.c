@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/opts.h"
 #include "common/workers.h"
 #include "snap.h"
 
@@ -173,17 +174,21 @@ static int walk_here(const ps_space *s, ps_snap_writer *w)
 int ps_space_write_snap(const ps_space *s, ps_sink out, const ps_snap_opts *o,
                         ps_snap_info *info)
 {
-    ps_snap_opts opts = o ? *o : (ps_snap_opts){ 0 };
+    ps_snap_opts opts;
+    ps_snap_opts_init(&opts);
+    int rc = ps__opts_copy(&opts, sizeof opts, o);
+    if (rc)
+        return rc;
     ps_space_stats st;
     ps_space_stats_get(s, &st);
     if (!opts.size_hint)
         opts.size_hint = st.path_bytes;
     ps_snap_writer *w;
-    int rc = ps_snap_writer_new(out, &opts, &w);
+    rc = ps_snap_writer_new(out, &opts, &w);
     if (rc)
         return rc;
     feed f = { .s = s };
-    int threaded = ps_cpu_count() > 1 && st.paths > 4096 && feed_start(&f);
+    int threaded = ps__cpu_count() > 1 && st.paths > 4096 && feed_start(&f);
     if (threaded) {
         rc = feed_drain(&f, w);
         feed_stop(&f);

@@ -16,6 +16,7 @@
 
 #include "common/alloc.h"
 #include "common/lcp.h"
+#include "common/opts.h"
 #include "common/workers.h"
 #include "snap.h"
 
@@ -55,7 +56,7 @@ static void compress_task(ps_task *t)
     size_t n = s->raw_len;
     s->rc = PS_OK;
     if (s->fc != FC_NONE) {
-        size_t need = snap_codec_bound(s->fc, s->raw_len);
+        size_t need = ps__snap_codec_bound(s->fc, s->raw_len);
         if (need > s->out_cap) {
             free(s->out);
             s->out_cap = 0;
@@ -65,7 +66,7 @@ static void compress_task(ps_task *t)
             }
             s->out_cap = need;
         }
-        if ((s->rc = snap_compress(s->cc, s->raw, s->raw_len, s->out, s->out_cap, &n)))
+        if ((s->rc = ps__snap_compress(s->cc, s->raw, s->raw_len, s->out, s->out_cap, &n)))
             return;
         if (n < s->raw_len)
             stored = s->out;
@@ -73,21 +74,37 @@ static void compress_task(ps_task *t)
             s->flags |= CF_STORED, n = s->raw_len; /* compression did not pay */
     }
     s->out_len = n;
-    snap_checksum(s->ck, stored, n, s->csum);
+    ps__snap_checksum(s->ck, stored, n, s->csum);
 }
 
 static void slot_free(slot *s)
 {
     ps_buf_free(&s->restarts);
-    snap_cctx_free(s->cc);
+    ps__snap_cctx_free(s->cc);
     free(s->raw);
     free(s->out);
 }
 
-int ps_snap_resolve(const ps_snap_opts *o, uint64_t size, int *codec, int *level)
+void ps_snap_opts_init(ps_snap_opts *o)
 {
-    int c = o ? o->codec : PS_CODEC_AUTO, l = o ? o->level : 0;
-    int pri = o ? o->priority : PS_PRIORITY_BALANCED;
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+}
+
+/* The caller's options over the defaults (NULL: all defaults). */
+static int load_opts(ps_snap_opts *o, const ps_snap_opts *user)
+{
+    ps_snap_opts_init(o);
+    return ps__opts_copy(o, sizeof *o, user);
+}
+
+int ps_snap_resolve(const ps_snap_opts *opts, uint64_t size, int *codec, int *level)
+{
+    ps_snap_opts o;
+    int rc = load_opts(&o, opts);
+    if (rc)
+        return rc;
+    int c = o.codec, l = o.level, pri = o.priority;
     if (c == PS_CODEC_AUTO) {
         /* The choice table, backed by bench_snap (docs/format-snapshot.md). */
         if (pri == PS_PRIORITY_SPEED)
@@ -98,10 +115,10 @@ int ps_snap_resolve(const ps_snap_opts *o, uint64_t size, int *codec, int *level
             c = PS_CODEC_ZSTD, l = 1;
         else
             return PS_E_INVAL;
-        if (o && o->level)
-            l = o->level;
+        if (o.level)
+            l = o.level;
     }
-    if (c < PS_CODEC_NONE || c > PS_CODEC_ZLIB || snap_codec_level(c - 1, l, &l))
+    if (c < PS_CODEC_NONE || c > PS_CODEC_ZLIB || ps__snap_codec_level(c - 1, l, &l))
         return PS_E_INVAL;
     *codec = c;
     *level = l;
@@ -116,7 +133,7 @@ static int slot_init(ps_snap_writer *w, slot *s)
     s->raw_cap = (size_t)w->chunk_size + ENTRY_OVERHEAD;
     if (!(s->raw = ps_malloc(s->raw_cap)))
         return PS_E_NOMEM;
-    return w->fc == FC_NONE ? PS_OK : snap_cctx_new(w->fc, w->level, &s->cc);
+    return w->fc == FC_NONE ? PS_OK : ps__snap_cctx_new(w->fc, w->level, &s->cc);
 }
 
 static void put_header(ps_snap_writer *w, uint8_t h[SNAP_HDR], int final)
@@ -136,14 +153,17 @@ static void put_header(ps_snap_writer *w, uint8_t h[SNAP_HDR], int final)
     h[33] = SNAP_RESTART;
 }
 
-static int writer_setup(ps_snap_writer *w, const ps_snap_opts *o)
+static int writer_setup(ps_snap_writer *w, const ps_snap_opts *opts)
 {
-    int codec, rc = ps_snap_resolve(o, o ? o->size_hint : 0, &codec, &w->level);
-    unsigned threads = o && o->threads ? o->threads : ps_cpu_count();
-    w->chunk_size = o && o->chunk_size ? o->chunk_size : PS_SNAP_CHUNK_DEFAULT;
-    w->ck = o ? o->checksum : PS_CHECKSUM_XXH3;
+    ps_snap_opts o;
+    int codec, rc = load_opts(&o, opts);
+    if (rc || (rc = ps_snap_resolve(&o, o.size_hint, &codec, &w->level)))
+        return rc;
+    unsigned threads = o.threads ? o.threads : ps__cpu_count();
+    w->chunk_size = o.chunk_size ? o.chunk_size : PS_SNAP_CHUNK_DEFAULT;
+    w->ck = o.checksum;
     w->fc = codec - 1;
-    if (rc || threads > 256 || w->chunk_size < PS_SNAP_CHUNK_MIN ||
+    if (threads > 256 || w->chunk_size < PS_SNAP_CHUNK_MIN ||
         w->chunk_size > PS_SNAP_CHUNK_MAX || w->ck < 0 || w->ck > 1 || !w->sink.write)
         return PS_E_INVAL;
     w->nslots = 2 * threads;
@@ -152,7 +172,7 @@ static int writer_setup(ps_snap_writer *w, const ps_snap_opts *o)
     for (unsigned i = 0; i < w->nslots; i++)
         if ((rc = slot_init(w, &w->slots[i])))
             return rc;
-    if ((rc = ps_workers_new(threads, &w->pool)))
+    if ((rc = ps__workers_new(threads, &w->pool)))
         return rc;
     uint8_t h[SNAP_HDR];
     put_header(w, h, 0);
@@ -180,7 +200,7 @@ void ps_snap_writer_free(ps_snap_writer *w)
 {
     if (!w)
         return;
-    ps_workers_free(w->pool); /* waits for tasks still running */
+    ps__workers_free(w->pool); /* waits for tasks still running */
     for (unsigned i = 0; w->slots && i < w->nslots; i++)
         slot_free(&w->slots[i]);
     free(w->slots);
@@ -194,7 +214,7 @@ void ps_snap_writer_free(ps_snap_writer *w)
 static int drain_one(ps_snap_writer *w)
 {
     slot *s = &w->slots[w->head];
-    ps_workers_wait(w->pool, &s->task);
+    ps__workers_wait(w->pool, &s->task);
     w->head = (w->head + 1) % w->nslots;
     w->inflight--;
     if (w->err)
@@ -241,7 +261,7 @@ static int submit(ps_snap_writer *w)
 {
     if ((w->err = seal(w->cur)))
         return w->err;
-    ps_workers_submit(w->pool, &w->cur->task);
+    ps__workers_submit(w->pool, &w->cur->task);
     w->inflight++;
     if (w->inflight == w->nslots && drain_one(w))
         return w->err;
@@ -369,12 +389,12 @@ static int write_tail(ps_snap_writer *w)
     ps_write_le64(t + 32, w->path_bytes);
     ps_write_le32(t + 40, w->values ? TF_VALUES : 0);
     snap_hash hs;
-    snap_hash_init(&hs, w->ck);
-    snap_hash_update(&hs, h, SNAP_HDR);
-    snap_hash_update(&hs, ps_buf_data(&w->index), w->index.len);
-    snap_hash_update(&hs, ps_buf_data(&w->keys), w->keys.len);
-    snap_hash_update(&hs, t, 60);
-    snap_hash_final(&hs, t + 60);
+    ps__snap_hash_init(&hs, w->ck);
+    ps__snap_hash_update(&hs, h, SNAP_HDR);
+    ps__snap_hash_update(&hs, ps_buf_data(&w->index), w->index.len);
+    ps__snap_hash_update(&hs, ps_buf_data(&w->keys), w->keys.len);
+    ps__snap_hash_update(&hs, t, 60);
+    ps__snap_hash_final(&hs, t + 60);
     memcpy(t + 92, SNAP_END_MAGIC, 4);
     if ((w->err = w->sink.write(w->sink.ctx, ps_buf_data(&w->index), w->index.len)) ||
         (w->err = w->sink.write(w->sink.ctx, ps_buf_data(&w->keys), w->keys.len)) ||

@@ -36,24 +36,24 @@ int ps_ckpt_header_decode(const void *data, size_t len, ps_ckpt_info *ci, ps_dia
 {
     const uint8_t *h = data;
     if (len < 16)
-        return ps_diag_set(d, PS_E_TRUNCATED, NULL, len, "checkpoint header needs 16 bytes, have %zu", len);
+        return ps__diag_set(d, PS_E_TRUNCATED, NULL, len, "checkpoint header needs 16 bytes, have %zu", len);
     if (memcmp(h, MAGIC, 8))
-        return ps_diag_set(d, PS_E_CORRUPT, NULL, 0, "not a checkpoint (bad magic)");
+        return ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "not a checkpoint (bad magic)");
     uint32_t version = ps_read_le32(h + 8), size = ps_read_le32(h + 12);
     if (version > PS_CKPT_VERSION)
-        return ps_diag_set(d, PS_E_VERSION, NULL, 8,
+        return ps__diag_set(d, PS_E_VERSION, NULL, 8,
                            "checkpoint format version %" PRIu32 " is newer than this build's %d",
                            version, PS_CKPT_VERSION);
     if (version == 0 || size != PS_CKPT_HEADER)
-        return ps_diag_set(d, PS_E_CORRUPT, NULL, 8, "bad checkpoint version %" PRIu32
+        return ps__diag_set(d, PS_E_CORRUPT, NULL, 8, "bad checkpoint version %" PRIu32
                            " or header size %" PRIu32, version, size);
     if (len < PS_CKPT_HEADER)
-        return ps_diag_set(d, PS_E_TRUNCATED, NULL, len, "checkpoint header needs %d bytes, have %zu",
+        return ps__diag_set(d, PS_E_TRUNCATED, NULL, len, "checkpoint header needs %d bytes, have %zu",
                            PS_CKPT_HEADER, len);
     if (ps_read_le32(h + HDR_SUM_AT) != (uint32_t)XXH3_64bits(h, HDR_SUM_AT))
-        return ps_diag_set(d, PS_E_CHECKSUM, NULL, HDR_SUM_AT, "checkpoint header checksum mismatch");
+        return ps__diag_set(d, PS_E_CHECKSUM, NULL, HDR_SUM_AT, "checkpoint header checksum mismatch");
     if (ps_read_le32(h + 64))
-        return ps_diag_set(d, PS_E_VERSION, NULL, 64, "unknown checkpoint flags 0x%08" PRIx32,
+        return ps__diag_set(d, PS_E_VERSION, NULL, 64, "unknown checkpoint flags 0x%08" PRIx32,
                            ps_read_le32(h + 64));
     memset(ci, 0, sizeof *ci);
     ci->version = version;
@@ -73,12 +73,12 @@ int ps_ckpt_check(const void *data, size_t len, ps_ckpt_info *ci, ps_bytes *payl
         return rc;
     uint64_t have = len - PS_CKPT_HEADER;
     if (ci->payload_len != have)
-        return ps_diag_set(d, ci->payload_len > have ? PS_E_TRUNCATED : PS_E_CORRUPT, NULL, len,
+        return ps__diag_set(d, ci->payload_len > have ? PS_E_TRUNCATED : PS_E_CORRUPT, NULL, len,
                            "checkpoint payload is %" PRIu64 " bytes, header says %" PRIu64, have,
                            ci->payload_len);
     const uint8_t *p = (const uint8_t *)data + PS_CKPT_HEADER;
     if (XXH3_64bits(p, (size_t)have) != ci->payload_sum)
-        return ps_diag_set(d, PS_E_CHECKSUM, NULL, PS_CKPT_HEADER, "checkpoint payload checksum mismatch");
+        return ps__diag_set(d, PS_E_CHECKSUM, NULL, PS_CKPT_HEADER, "checkpoint payload checksum mismatch");
     if (payload)
         *payload = ps_bytes_of(p, (size_t)have);
     return PS_OK;
@@ -142,7 +142,7 @@ int ps_ckpt_save(ps_store *st, const ps_space *s, const ps_snap_opts *so, uint64
     if (!seq) {
         int rc = ps_ref_each(st, REF_PREFIX, max_seq, &seq);
         if (rc)
-            return ps_diag_set(d, rc, NULL, 0, "cannot list checkpoints");
+            return ps__diag_set(d, rc, NULL, 0, "cannot list checkpoints");
         seq++;
     }
     ps_buf b = { 0 };
@@ -157,7 +157,7 @@ int ps_ckpt_save(ps_store *st, const ps_space *s, const ps_snap_opts *so, uint64
     if (rc) {
         XXH3_freeState(ss.xx);
         ps_buf_free(&b);
-        return ps_diag_set(d, rc, NULL, 0, "cannot write the snapshot");
+        return ps__diag_set(d, rc, NULL, 0, "cannot write the snapshot");
     }
     ci.seq = seq;
     ci.log_pos = log_pos;
@@ -201,9 +201,9 @@ static int read_header(ps_store *st, const ps_oid *oid, uint64_t seq, ps_ckpt_in
     if (!rc)
         rc = ps_ckpt_header_decode(h, have, ci, d);
     if (!rc && ci->seq != seq)
-        rc = ps_diag_set(d, PS_E_CORRUPT, NULL, 32, "checkpoint header says seq %" PRIu64, ci->seq);
+        rc = ps__diag_set(d, PS_E_CORRUPT, NULL, 32, "checkpoint header says seq %" PRIu64, ci->seq);
     if (!rc && ps_store_reader_size(r) != PS_CKPT_HEADER + ci->payload_len)
-        rc = ps_diag_set(d, PS_E_TRUNCATED, NULL, 16, "checkpoint object is %" PRIu64
+        rc = ps__diag_set(d, PS_E_TRUNCATED, NULL, 16, "checkpoint object is %" PRIu64
                          " bytes, header says %" PRIu64, ps_store_reader_size(r),
                          PS_CKPT_HEADER + ci->payload_len);
     ps_store_reader_free(r);
@@ -242,7 +242,7 @@ int ps_ckpt_list(ps_store *st, ps_ckpt_info **out, size_t *n, ps_diag *d)
     int rc = ps_ref_each(st, REF_PREFIX, list_one, &l);
     if (rc) {
         ckpt_vec_free(&l.v);
-        return ps_diag_set(d, rc, NULL, 0, "cannot list checkpoints");
+        return ps__diag_set(d, rc, NULL, 0, "cannot list checkpoints");
     }
     if (l.v.len)
         qsort(l.v.data, l.v.len, sizeof *l.v.data, newest_first);
@@ -259,8 +259,14 @@ int ps_ckpt_list(ps_store *st, ps_ckpt_info **out, size_t *n, ps_diag *d)
 static int load_one(ps_store *st, const ps_ckpt_info *want, ps_space *s, unsigned threads,
                     ps_ckpt_info *ci, ps_diag *d)
 {
-    if (want->status)
-        return ps_diag_set(d, want->status, NULL, 0, "bad checkpoint header or object");
+    if (want->status) { /* listed as bad: read it again for the reason */
+        ps_ckpt_info tmp;
+        int rc = want->oid.len ? read_header(st, &want->oid, want->seq, &tmp, d) : PS_E_CORRUPT;
+        if (!want->oid.len)
+            ps__diag_set(d, rc, NULL, 0, "ref checkpoints/%016" PRIx64 " does not hold an object id",
+                         want->seq);
+        return rc ? rc : want->status;
+    }
     ps_blob *b;
     /* the header and payload checksums cover every byte: no need to pay
      * for SHA-256 as well (`store verify` does that) */
@@ -271,7 +277,7 @@ static int load_one(ps_store *st, const ps_ckpt_info *want, ps_space *s, unsigne
     ps_snap *sn = NULL;
     rc = ps_ckpt_check(all.ptr, all.len, ci, &payload, d);
     if (!rc && ci->seq != want->seq)
-        rc = ps_diag_set(d, PS_E_CORRUPT, NULL, 32, "checkpoint header says seq %" PRIu64, ci->seq);
+        rc = ps__diag_set(d, PS_E_CORRUPT, NULL, 32, "checkpoint header says seq %" PRIu64, ci->seq);
     if (!rc)
         rc = ps_snap_open_mem(payload.ptr, payload.len, &sn, d);
     if (!rc)
@@ -280,7 +286,7 @@ static int load_one(ps_store *st, const ps_ckpt_info *want, ps_space *s, unsigne
         ps_space_stats ss;
         ps_space_stats_get(s, &ss);
         if (ss.paths != ci->atoms)
-            rc = ps_diag_set(d, PS_E_CORRUPT, NULL, 40, "checkpoint holds %" PRIu64
+            rc = ps__diag_set(d, PS_E_CORRUPT, NULL, 40, "checkpoint holds %" PRIu64
                              " atoms, header says %" PRIu64, (uint64_t)ss.paths, ci->atoms);
     }
     ps_snap_close(sn);
@@ -315,7 +321,7 @@ int ps_ckpt_restore(ps_store *st, uint64_t seq, ps_space *s, unsigned threads,
     int rc = ps_ckpt_list(st, &v, &n, d);
     if (rc)
         return rc;
-    rc = ps_diag_set(d, PS_E_NOTFOUND, NULL, 0, seq ? "no checkpoint %" PRIu64 : "no checkpoint",
+    rc = ps__diag_set(d, PS_E_NOTFOUND, NULL, 0, seq ? "no checkpoint %" PRIu64 : "no checkpoint",
                      seq);
     int first_rc = PS_OK;
     for (size_t i = 0; i < n; i++) {
@@ -338,7 +344,7 @@ int ps_ckpt_restore(ps_store *st, uint64_t seq, ps_space *s, unsigned threads,
     if (rc && !seq && n) /* there were some, but none loads: the newest's reason */
         rc = first_rc == PS_E_NOTFOUND ? PS_E_CORRUPT : first_rc;
     if (rc && !seq && n && d) /* every one failed: say so, with the newest's reason */
-        ps_diag_set(d, rc, NULL, 0, "no valid checkpoint (%zu tried; newest: %s)", n,
+        ps__diag_set(d, rc, NULL, 0, "no valid checkpoint (%zu tried; newest: %s)", n,
                     rep ? rep->skip[0].msg : "corrupt");
     free(v);
     return rc;
@@ -382,7 +388,7 @@ int ps_ckpt_prune(ps_store *st, size_t keep, uint64_t *removed, ps_diag *d)
         ref_name(v[i].seq, name);
         int r = ps_ref_delete(st, name);
         if (r && r != PS_E_NOTFOUND)
-            rc = ps_diag_set(d, r, NULL, 0, "cannot delete ref %s", name);
+            rc = ps__diag_set(d, r, NULL, 0, "cannot delete ref %s", name);
         gone += r == PS_OK;
     }
     free(v);

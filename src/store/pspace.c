@@ -12,6 +12,7 @@
 
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "common/opts.h"
 #include "store.h"
 #include "wal.h"
 
@@ -20,7 +21,9 @@ struct ps_pspace {
     ps_store *st;
     ps_space *sp;
     wal *w;
-    ps_pspace_opts o;
+    ps_pspace_opts o;      /* o.store and o.snap are NULL: copied below */
+    ps_store_opts store;
+    ps_snap_opts snap;
     uint64_t changes;      /* since the last checkpoint */
     time_t ckpt_time;      /* of the last checkpoint    */
 };
@@ -37,7 +40,7 @@ static int apply(void *ctx, const wal_op *op)
 
 static void release(ps_pspace *p)
 {
-    wal_close(p->w);
+    ps__wal_close(p->w);
     ps_space_free(p->sp);
     ps_store_close(p->st);
     if (p->waldir >= 0)
@@ -62,18 +65,43 @@ static int open_parts(ps_pspace *p, const char *dir, ps_diag *d)
         return ps__io_err(d, PS_E_IO, "cannot open DIR/LOCK");
     if (flock(p->lockfd, LOCK_EX | LOCK_NB))
         return errno == EWOULDBLOCK
-                   ? ps_diag_set(d, PS_E_LOCKED, NULL, 0, "%s is open in another process", dir)
+                   ? ps__diag_set(d, PS_E_LOCKED, NULL, 0, "%s is open in another process", dir)
                    : ps__io_err(d, PS_E_IO, "cannot lock DIR/LOCK");
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/store", dir) >= sizeof path)
-        return ps_diag_set(d, PS_E_INVAL, NULL, 0, "directory name too long");
-    int rc = ps_store_open(path, &p->o.store, 1, &p->st, d);
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "directory name too long");
+    int rc = ps_store_open(path, &p->store, 1, &p->st, d);
     if (rc)
         return rc;
-    p->waldir = ps__open_dir(p->dirfd, "wal", 1, !p->o.store.nosync);
+    p->waldir = ps__open_dir(p->dirfd, "wal", 1, !p->store.nosync);
     if (p->waldir < 0)
         return ps__io_err(d, PS_E_IO, "cannot open DIR/wal");
-    return ps_space_new(&p->sp) ? ps_diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory") : PS_OK;
+    return ps_space_new(&p->sp) ? ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory") : PS_OK;
+}
+
+void ps_pspace_opts_init(ps_pspace_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+    o->fsync = PS_FSYNC_ALWAYS;
+    o->keep = 2;
+}
+
+/* The caller's options (and the store and snapshot options they point to)
+ * over the defaults; nothing is kept pointing at the caller's memory. */
+static int load_opts(ps_pspace *p, const ps_pspace_opts *opts)
+{
+    ps_pspace_opts_init(&p->o);
+    ps_store_opts_init(&p->store);
+    ps_snap_opts_init(&p->snap);
+    int rc = ps__opts_copy(&p->o, sizeof p->o, opts);
+    if (!rc)
+        rc = ps__opts_copy(&p->store, sizeof p->store, p->o.store);
+    if (!rc)
+        rc = ps__opts_copy(&p->snap, sizeof p->snap, p->o.snap);
+    p->o.store = NULL;
+    p->o.snap = NULL;
+    return rc;
 }
 
 int ps_pspace_open(const char *dir, const ps_pspace_opts *opts, ps_pspace **out,
@@ -85,16 +113,22 @@ int ps_pspace_open(const char *dir, const ps_pspace_opts *opts, ps_pspace **out,
     memset(rec, 0, sizeof *rec);
     ps_pspace *p = ps_calloc(1, sizeof *p);
     if (!p)
-        return ps_diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
     p->dirfd = p->lockfd = p->waldir = -1;
-    p->o = opts ? *opts : (ps_pspace_opts){ 0 };
+    int rc = load_opts(p, opts);
+    if (rc) {
+        free(p);
+        return ps__diag_set(d, rc, NULL, 0, "persistent-space options from %s",
+                            rc == PS_E_INVAL ? "a struct without its size set"
+                                             : "a newer pathspace, with fields this build lacks");
+    }
     if (!p->o.keep)
         p->o.keep = 2; /* the newest, and one to fall back to */
     if (p->o.fsync < PS_FSYNC_ALWAYS || p->o.fsync > PS_FSYNC_NEVER) {
         free(p);
-        return ps_diag_set(d, PS_E_INVAL, NULL, 0, "bad fsync mode");
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "bad fsync mode");
     }
-    int rc = open_parts(p, dir, d);
+    rc = open_parts(p, dir, d);
     if (!rc) {
         rc = ps_ckpt_restore(p->st, 0, p->sp, p->o.threads, &rec->ckpt, &rec->skipped, d);
         rec->have_ckpt = rc == PS_OK;
@@ -102,10 +136,10 @@ int ps_pspace_open(const char *dir, const ps_pspace_opts *opts, ps_pspace **out,
             rc = PS_OK; /* a new space, or one that never checkpointed */
     }
     if (!rc)
-        rc = wal_recover(p->waldir, rec->have_ckpt ? rec->ckpt.log_pos : 0,
+        rc = ps__wal_recover(p->waldir, rec->have_ckpt ? rec->ckpt.log_pos : 0,
                          p->o.truncate_corrupt, apply, p->sp, rec, d);
     if (!rc)
-        rc = wal_open(p->waldir, rec->last_seq + 1, p->o.fsync, &p->w, d);
+        rc = ps__wal_open(p->waldir, rec->last_seq + 1, p->o.fsync, &p->w, d);
     if (rc) {
         release(p);
         return rc;
@@ -128,7 +162,7 @@ static void maybe_checkpoint(ps_pspace *p)
 
 static int log_then_apply(ps_pspace *p, const wal_op *op)
 {
-    int rc = wal_append(p->w, op, 1);
+    int rc = ps__wal_append(p->w, op, 1);
     if (!rc)
         rc = apply(p->sp, op);
     if (!rc) {
@@ -185,7 +219,7 @@ int ps_pspace_add_many(ps_pspace *p, const ps_bytes *paths, size_t n, uint64_t *
     for (size_t i = 0; i < n; i++)
         if (!ps_space_contains(p->sp, paths[i]))
             ops[k++] = (wal_op){ WAL_ADD, paths[i], 0 };
-    int rc = k ? wal_append(p->w, ops, k) : PS_OK; /* one write, one fsync */
+    int rc = k ? ps__wal_append(p->w, ops, k) : PS_OK; /* one write, one fsync */
     uint64_t got = 0;
     for (size_t i = 0; !rc && i < k; i++) {
         int a = 0;
@@ -204,19 +238,19 @@ int ps_pspace_add_many(ps_pspace *p, const ps_bytes *paths, size_t n, uint64_t *
 
 int ps_pspace_sync(ps_pspace *p)
 {
-    return wal_sync(p->w);
+    return ps__wal_sync(p->w);
 }
 
 int ps_pspace_checkpoint(ps_pspace *p, ps_ckpt_info *out, ps_diag *d)
 {
     ps_ckpt_info ci;
-    uint64_t log_pos = wal_last_seq(p->w);
-    ps_snap_opts so = p->o.snap;
+    uint64_t log_pos = ps__wal_last_seq(p->w);
+    ps_snap_opts so = p->snap;
     if (!so.threads)
         so.threads = p->o.threads;
     int rc = ps_ckpt_save(p->st, p->sp, &so, 0, log_pos, &ci, d);
     if (!rc)
-        rc = wal_rotate(p->w, d);
+        rc = ps__wal_rotate(p->w, d);
     if (!rc)
         rc = ps_ckpt_prune(p->st, p->o.keep, NULL, d);
     /* the log is needed from the oldest kept checkpoint on (a fallback
@@ -230,8 +264,8 @@ int ps_pspace_checkpoint(ps_pspace *p, ps_ckpt_info *out, ps_diag *d)
         for (size_t i = 0; i < n; i++)
             if (v[i].status == PS_OK && v[i].log_pos < oldest)
                 oldest = v[i].log_pos;
-        if (wal_drop_through(p->w, oldest))
-            rc = ps_diag_set(d, PS_E_IO, NULL, 0, "cannot remove old log segments");
+        if (ps__wal_drop_through(p->w, oldest))
+            rc = ps__diag_set(d, PS_E_IO, NULL, 0, "cannot remove old log segments");
     }
     free(v);
     if (!rc) {
@@ -255,7 +289,7 @@ ps_store *ps_pspace_store(ps_pspace *p)
 
 uint64_t ps_pspace_seq(const ps_pspace *p)
 {
-    return wal_last_seq(p->w);
+    return ps__wal_last_seq(p->w);
 }
 
 int ps_pspace_close(ps_pspace *p, ps_diag *d)
@@ -265,8 +299,8 @@ int ps_pspace_close(ps_pspace *p, ps_diag *d)
     int rc = PS_OK;
     if (!p->o.no_final_ckpt && p->changes)
         rc = ps_pspace_checkpoint(p, NULL, d);
-    if (!rc && wal_sync(p->w))
-        rc = ps_diag_set(d, PS_E_IO, NULL, 0, "cannot sync the log");
+    if (!rc && ps__wal_sync(p->w))
+        rc = ps__diag_set(d, PS_E_IO, NULL, 0, "cannot sync the log");
     release(p);
     return rc;
 }
@@ -277,6 +311,6 @@ void ps_pspace_abandon(ps_pspace *p)
         return;
     wal *w = p->w;
     p->w = NULL;
-    wal_abandon(w);
+    ps__wal_abandon(w);
     release(p);
 }

@@ -12,11 +12,12 @@
 
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "common/opts.h"
 #include "store.h"
 
 int ps__io_err(ps_diag *d, int code, const char *what)
 {
-    return ps_diag_set(d, code, NULL, 0, "%s: %s", what, strerror(errno));
+    return ps__diag_set(d, code, NULL, 0, "%s: %s", what, strerror(errno));
 }
 
 int ps__write_all(int fd, const void *p, size_t n)
@@ -191,18 +192,31 @@ int ps__publish(ps_store *st, const char *name, const char *dir, const char *rel
     return rc;
 }
 
+void ps_store_opts_init(ps_store_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+    o->hash = PS_HASH_SHA256;
+}
+
 int ps_store_open(const char *root, const ps_store_opts *opts, int create, ps_store **out,
                   ps_diag *d)
 {
     *out = NULL;
-    ps_store_opts o = opts ? *opts : (ps_store_opts){ 0 };
+    ps_store_opts o;
+    ps_store_opts_init(&o);
+    int orc = ps__opts_copy(&o, sizeof o, opts);
+    if (orc)
+        return ps__diag_set(d, orc, NULL, 0, "store options from %s",
+                            orc == PS_E_INVAL ? "a struct without its size set"
+                                              : "a newer pathspace, with fields this build lacks");
     if (!root || o.hash < 0 || o.hash >= PS_HASH_COUNT)
-        return ps_diag_set(d, PS_E_INVAL, NULL, 0, "bad store options");
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "bad store options");
     if (create && mkdir(root, 0755) && errno != EEXIST)
         return ps__io_err(d, PS_E_IO, "cannot make the store root");
     ps_store *st = ps_calloc(1, sizeof *st);
     if (!st)
-        return ps_diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
     st->opts = o;
     st->temp = -1;
     st->root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -15,7 +15,7 @@
 static int open_object(ps_store *st, const ps_oid *oid, int *fd, uint64_t *size, ps_diag *d)
 {
     if (!oid || oid->hash >= PS_HASH_COUNT || oid->len != ps__hash_len(oid->hash))
-        return ps_diag_set(d, PS_E_INVAL, NULL, 0, "not an object id");
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "not an object id");
     char rel[STORE_PATH_MAX];
     ps__oid_path(oid, rel);
     *fd = ps__open_file(st->root, rel, O_RDONLY);
@@ -27,12 +27,12 @@ static int open_object(ps_store *st, const ps_oid *oid, int *fd, uint64_t *size,
         if (*fd >= 0)
             close(*fd);
         *fd = -1;
-        return ps_diag_set(d, code, NULL, 0, "object %s: %s", id, strerror(errno));
+        return ps__diag_set(d, code, NULL, 0, "object %s: %s", id, strerror(errno));
     }
     if (!S_ISREG(sb.st_mode)) {
         close(*fd);
         *fd = -1;
-        return ps_diag_set(d, PS_E_CORRUPT, NULL, 0, "object is not a regular file");
+        return ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "object is not a regular file");
     }
     *size = (uint64_t)sb.st_size;
     return PS_OK;
@@ -43,7 +43,7 @@ static int mismatch(const ps_oid *want, const ps_oid *got, ps_diag *d)
     char a[PS_OID_STR_MAX], b[PS_OID_STR_MAX];
     ps_oid_format(want, a);
     ps_oid_format(got, b);
-    return ps_diag_set(d, PS_E_HASH, NULL, 0, "object %s holds bytes that hash to %s", a, b);
+    return ps__diag_set(d, PS_E_HASH, NULL, 0, "object %s holds bytes that hash to %s", a, b);
 }
 
 /* Reads exactly n bytes at the current offset. PS_E_TRUNCATED if the file
@@ -72,14 +72,14 @@ int ps_store_get(ps_store *st, const ps_oid *oid, int flags, ps_buf *out, ps_dia
     ps_buf_clear(out, 0);
     if (size > SIZE_MAX || (rc = ps_buf_reserve_exact(out, (size_t)size))) {
         close(fd);
-        return ps_diag_set(d, size > SIZE_MAX ? PS_E_OVERFLOW : rc, NULL, 0,
+        return ps__diag_set(d, size > SIZE_MAX ? PS_E_OVERFLOW : rc, NULL, 0,
                            "cannot hold a %llu-byte object", (unsigned long long)size);
     }
     ps_hasher h;
     int verify = !(flags & PS_READ_NOVERIFY);
     if (verify && (rc = ps__hasher_init(&h, oid->hash))) {
         close(fd);
-        return ps_diag_set(d, rc, NULL, 0, "out of memory");
+        return ps__diag_set(d, rc, NULL, 0, "out of memory");
     }
     /* read a chunk, hash it while it is still in cache, go on */
     uint8_t *p = ps_buf_data(out);
@@ -96,7 +96,7 @@ int ps_store_get(ps_store *st, const ps_oid *oid, int flags, ps_buf *out, ps_dia
     if (rc) {
         if (verify)
             ps__hasher_free(&h);
-        return ps_diag_set(d, rc, NULL, 0, "cannot read the object");
+        return ps__diag_set(d, rc, NULL, 0, "cannot read the object");
     }
     out->len = (size_t)size;
     if (verify) {
@@ -129,7 +129,7 @@ int ps_store_map(ps_store *st, const ps_oid *oid, int flags, ps_blob **out, ps_d
     if (!b || size > SIZE_MAX) {
         close(fd);
         free(b);
-        return ps_diag_set(d, b ? PS_E_OVERFLOW : PS_E_NOMEM, NULL, 0, "cannot map the object");
+        return ps__diag_set(d, b ? PS_E_OVERFLOW : PS_E_NOMEM, NULL, 0, "cannot map the object");
     }
     b->len = (size_t)size;
     if (b->len) {
@@ -183,11 +183,11 @@ int ps_store_reader_new(ps_store *st, const ps_oid *oid, ps_store_reader **out, 
     *out = NULL;
     ps_store_reader *r = ps_calloc(1, sizeof *r);
     if (!r)
-        return ps_diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
     int rc = open_object(st, oid, &r->fd, &r->size, d);
     if (!rc && (rc = ps__hasher_init(&r->h, oid->hash))) {
         close(r->fd);
-        ps_diag_set(d, rc, NULL, 0, "out of memory");
+        ps__diag_set(d, rc, NULL, 0, "out of memory");
     }
     if (rc) {
         free(r);
@@ -210,7 +210,7 @@ int ps_store_reader_read(ps_store_reader *r, void *buf, size_t cap, size_t *n, p
             k = read(r->fd, buf, want);
         while (k < 0 && errno == EINTR);
         if (k <= 0)
-            return ps_diag_set(d, k ? PS_E_IO : PS_E_TRUNCATED, NULL, r->at, "cannot read the object");
+            return ps__diag_set(d, k ? PS_E_IO : PS_E_TRUNCATED, NULL, r->at, "cannot read the object");
         ps__hasher_update(&r->h, buf, (size_t)k);
         r->at += (uint64_t)k;
         *n = (size_t)k;

@@ -64,7 +64,7 @@ int ps_store_writer_new(ps_store *st, ps_store_writer **out, ps_diag *d)
     *out = NULL;
     ps_store_writer *w = ps_calloc(1, sizeof *w);
     if (!w)
-        return ps_diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
     w->st = st;
     w->fd = -1;
     w->stage = ps_malloc(STORE_CHUNK);
@@ -72,7 +72,7 @@ int ps_store_writer_new(ps_store *st, ps_store_writer **out, ps_diag *d)
     if (rc) {
         free(w->stage);
         free(w);
-        return ps_diag_set(d, rc, NULL, 0, "out of memory");
+        return ps__diag_set(d, rc, NULL, 0, "out of memory");
     }
     w->fd = ps__temp_create(st, w->name);
     if (w->fd < 0) {
@@ -210,7 +210,7 @@ int ps_store_put(ps_store *st, const void *data, size_t len, ps_oid *oid, int *a
         /* the hash first: an object already present costs no write at all */
         hash_main(&job);
         if (job.rc)
-            return ps_diag_set(d, job.rc, NULL, 0, "out of memory");
+            return ps__diag_set(d, job.rc, NULL, 0, "out of memory");
         *oid = job.oid;
         if (ps_store_exists(st, oid))
             return PS_OK;
@@ -228,7 +228,7 @@ int ps_store_put(ps_store *st, const void *data, size_t len, ps_oid *oid, int *a
     if (threaded) {
         pthread_join(th, NULL);
         if (!rc && job.rc)
-            rc = ps_diag_set(d, job.rc, NULL, 0, "out of memory");
+            rc = ps__diag_set(d, job.rc, NULL, 0, "out of memory");
         *oid = job.oid;
     }
     if (rc) {

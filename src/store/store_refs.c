@@ -61,7 +61,7 @@ static int ref_dir(ps_store *st, const char *name, int create, const char **base
 int ps_ref_set(ps_store *st, const char *name, const ps_oid *oid, ps_diag *d)
 {
     if (!ps_ref_name_valid(name))
-        return ps_diag_set(d, PS_E_INVAL, NULL, 0, "bad ref name");
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "bad ref name");
     char text[PS_OID_STR_MAX + 1];
     size_t n = ps_oid_format(oid, text);
     text[n++] = '\n';
@@ -113,16 +113,16 @@ static int read_ref(int dfd, const char *base, ps_oid *oid)
 int ps_ref_get(ps_store *st, const char *name, ps_oid *oid, ps_diag *d)
 {
     if (!ps_ref_name_valid(name))
-        return ps_diag_set(d, PS_E_INVAL, NULL, 0, "bad ref name");
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "bad ref name");
     const char *base;
     int dfd = ref_dir(st, name, 0, &base);
     if (dfd < 0)
-        return ps_diag_set(d, errno == ENOENT ? PS_E_NOTFOUND : PS_E_IO, NULL, 0,
+        return ps__diag_set(d, errno == ENOENT ? PS_E_NOTFOUND : PS_E_IO, NULL, 0,
                            "ref %s: %s", name, strerror(errno));
     int rc = read_ref(dfd, base, oid);
     close(dfd);
     if (rc)
-        ps_diag_set(d, rc, NULL, 0, rc == PS_E_CORRUPT ? "ref %s does not hold an object id"
+        ps__diag_set(d, rc, NULL, 0, rc == PS_E_CORRUPT ? "ref %s does not hold an object id"
                                                        : "ref %s not found", name);
     return rc;
 }
@@ -391,7 +391,7 @@ int ps_store_gc(ps_store *st, ps_gc_stats *gs, ps_diag *d)
     }
     oid_set_free(&g.live);
     if (rc)
-        return ps_diag_set(d, rc, NULL, 0, "garbage collection failed");
+        return ps__diag_set(d, rc, NULL, 0, "garbage collection failed");
     gs->temp_removed = temp_files(st, 1, STORE_TEMP_AGE);
     return PS_OK;
 }
@@ -430,6 +430,6 @@ int ps_store_verify(ps_store *st, uint64_t *objects, uint64_t *bad, ps_diag *d)
     if (bad)
         *bad = v.bad;
     if (rc)
-        return ps_diag_set(d, rc, NULL, 0, "cannot walk the store");
+        return ps__diag_set(d, rc, NULL, 0, "cannot walk the store");
     return v.bad ? PS_E_HASH : PS_OK;
 }

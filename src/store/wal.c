@@ -81,7 +81,7 @@ static int list_segments(int dirfd, uint64_t **v, size_t *n)
     return PS_OK;
 }
 
-void wal_header(uint8_t *h, uint64_t first)
+void ps__wal_header(uint8_t *h, uint64_t first)
 {
     memset(h, 0, WAL_HDR);
     memcpy(h, MAGIC, 8);
@@ -106,38 +106,69 @@ static int all_zero(const uint8_t *p, size_t n)
     return 1;
 }
 
-/* Whether a whole, checked record with a later sequence starts anywhere in
- * [from, size): the sequence field filters candidates before any hashing,
- * so this costs one pass over the bytes. */
-static int record_after(const uint8_t *m, uint64_t from, uint64_t size, uint64_t expect)
-{
-    for (uint64_t q = from; q + WAL_REC <= size; q++) {
-        uint64_t seq = ps_read_le64(m + q + 8);
-        if (seq < expect || seq - expect > (size - from) / WAL_REC)
-            continue;
-        uint64_t len = ps_read_le32(m + q + 4);
-        if (q + WAL_REC + len <= size && ps_read_le32(m + q) == rec_sum(m + q, (size_t)len))
-            return 1;
-    }
-    return 0;
-}
+/* Why a record is refused: the code branches on these, never on text. */
+typedef enum rec_fault {
+    RF_NONE = 0,
+    RF_CUT,      /* header or payload runs past the end of the segment  */
+    RF_TOO_LONG, /* a length over WAL_MAX_PAYLOAD that the file holds   */
+    RF_CHECKSUM, /* the bytes are not what the checksum says            */
+    RF_SEQ,      /* a checked record out of sequence                    */
+    RF_OP,       /* a checked record with an op this build does not know */
+    RF_RESERVED, /* a checked record with reserved bytes set            */
+    RF_SHORT_SET /* a checked set-value record without its value        */
+} rec_fault;
 
-/* The reason record at p (r bytes left in the file) is bad, or NULL. */
-static const char *bad_record(const uint8_t *p, size_t r, uint64_t expect, size_t *len)
+static const char *const fault_text[] = {
+    [RF_NONE] = "",
+    [RF_CUT] = "record runs past the end of the segment",
+    [RF_TOO_LONG] = "record length over the format's 256 MiB limit",
+    [RF_CHECKSUM] = "record checksum mismatch",
+    [RF_SEQ] = "record sequence out of order",
+    [RF_OP] = "unknown record op (a checked record this build cannot apply)",
+    [RF_RESERVED] = "reserved record bytes are not zero",
+    [RF_SHORT_SET] = "set-value record without its value",
+};
+
+/* Checks the record at p (r bytes left in the segment); *len gets its
+ * payload length once that much is known. */
+static rec_fault check_record(const uint8_t *p, size_t r, uint64_t expect, size_t *len)
 {
     if (r < WAL_REC)
-        return "record header cut short";
+        return RF_CUT;
     *len = ps_read_le32(p + 4);
-    if (*len > WAL_MAX_PAYLOAD || WAL_REC + *len > r)
-        return "record runs past the end of the segment";
+    if (WAL_REC + (uint64_t)*len > r)
+        return RF_CUT;
+    if (*len > WAL_MAX_PAYLOAD)
+        return RF_TOO_LONG;
     if (ps_read_le32(p) != rec_sum(p, *len))
-        return "record checksum mismatch";
+        return RF_CHECKSUM;
     if (ps_read_le64(p + 8) != expect)
-        return "record sequence out of order";
-    if (p[16] < WAL_ADD || p[16] > WAL_SET || !all_zero(p + 17, 7) ||
-        (p[16] == WAL_SET && *len < 8))
-        return "unknown record op or reserved bits set";
-    return NULL;
+        return RF_SEQ;
+    if (p[16] < WAL_ADD || p[16] > WAL_SET)
+        return RF_OP;
+    if (!all_zero(p + 17, 7))
+        return RF_RESERVED;
+    if (p[16] == WAL_SET && *len < 8)
+        return RF_SHORT_SET;
+    return RF_NONE;
+}
+
+/* A crash in the middle of an append can leave only this at the end of the
+ * last segment: a record cut short, or one whose bytes did not all arrive
+ * (its checksum fails) with nothing but zeros after it (a tail the file
+ * system extended but never filled), or zeros alone. Anything else that
+ * fails is damage, and a record whose checksum holds was written whole:
+ * it is never a torn tail, whatever else is wrong with it. One pass over
+ * the bytes after the fault, so recovery stays linear (as SQLite's WAL
+ * recovery, which stops at the first bad frame). */
+static int torn_tail(const uint8_t *m, uint64_t off, uint64_t size, rec_fault f, size_t len)
+{
+    if (f == RF_CUT)
+        return 1;
+    if (f != RF_CHECKSUM) /* zeros alone can pass a 32-bit checksum only by chance */
+        return all_zero(m + off, (size_t)(size - off));
+    uint64_t end = off + WAL_REC + len;
+    return all_zero(m + end, (size_t)(size - end));
 }
 
 static const char *bad_header(const uint8_t *m, uint64_t size, uint64_t first, int *code)
@@ -157,7 +188,26 @@ static const char *bad_header(const uint8_t *m, uint64_t size, uint64_t first, i
     return NULL;
 }
 
-int wal_scan_mem(const uint8_t *m, uint64_t size, const char *name, uint64_t first, int last,
+/* The scan met fault f at off: a torn tail (noted, cut), damage cut under
+ * truncate, or the error. */
+static int on_fault(const uint8_t *m, uint64_t size, const char *name, int last, wal_scan *s,
+                    uint64_t off, rec_fault f, size_t len, uint64_t *end, ps_diag *d)
+{
+    *end = off;
+    if (last && torn_tail(m, off, size, f, len)) {
+        s->rec->torn = 1;
+        s->rec->torn_offset = off;
+        snprintf(s->rec->torn_file, sizeof s->rec->torn_file, "%s", name);
+        return PS_OK;
+    }
+    if (!s->truncate)
+        return ps__diag_set(d, PS_E_CORRUPT, NULL, off, "wal/%s at offset %" PRIu64 ": %s", name,
+                            off, fault_text[f]);
+    s->rec->truncated_bytes += size - off;
+    return PS_OK;
+}
+
+int ps__wal_scan_mem(const uint8_t *m, uint64_t size, const char *name, uint64_t first, int last,
                  wal_scan *s, uint64_t *end, ps_diag *d)
 {
     int code;
@@ -170,31 +220,16 @@ int wal_scan_mem(const uint8_t *m, uint64_t size, const char *name, uint64_t fir
         return PS_OK;
     }
     if ((why = bad_header(m, size, first, &code)))
-        return ps_diag_set(d, code, NULL, 0, "wal/%s: %s", name, why);
+        return ps__diag_set(d, code, NULL, 0, "wal/%s: %s", name, why);
     if (s->expect && first != s->expect)
-        return ps_diag_set(d, PS_E_CORRUPT, NULL, 16, "wal/%s: starts at seq %" PRIu64
+        return ps__diag_set(d, PS_E_CORRUPT, NULL, 16, "wal/%s: starts at seq %" PRIu64
                            ", expected %" PRIu64 " (a segment is missing)", name, first, s->expect);
     s->expect = first;
     for (uint64_t off = WAL_HDR; off < size;) {
-        size_t len = 0, r = (size_t)(size - off);
-        if ((why = bad_record(m + off, r, s->expect, &len))) {
-            /* a crash mid-append leaves a cut batch at the very end: no
-             * whole record can follow it. One that does means damage. */
-            int tail = last && strcmp(why, "record sequence out of order") != 0 &&
-                       !record_after(m, off + 1, size, s->expect);
-            if (tail) {
-                s->rec->torn = 1;
-                s->rec->torn_offset = off;
-                snprintf(s->rec->torn_file, sizeof s->rec->torn_file, "%s", name);
-            } else if (!s->truncate) {
-                return ps_diag_set(d, PS_E_CORRUPT, NULL, off, "wal/%s at offset %" PRIu64
-                                   ": %s", name, off, why);
-            } else {
-                s->rec->truncated_bytes += size - off;
-            }
-            *end = off;
-            return PS_OK;
-        }
+        size_t len = 0;
+        rec_fault f = check_record(m + off, (size_t)(size - off), s->expect, &len);
+        if (f)
+            return on_fault(m, size, name, last, s, off, f, len, end, d);
         const uint8_t *p = m + off;
         uint64_t seq = ps_read_le64(p + 8);
         if (seq > s->after) {
@@ -205,7 +240,7 @@ int wal_scan_mem(const uint8_t *m, uint64_t size, const char *name, uint64_t fir
             }
             int rc = s->apply(s->ctx, &op);
             if (rc)
-                return ps_diag_set(d, rc, NULL, off, "wal/%s at offset %" PRIu64
+                return ps__diag_set(d, rc, NULL, off, "wal/%s at offset %" PRIu64
                                    ": cannot apply the record", name, off);
             s->rec->replayed++;
         }
@@ -227,17 +262,17 @@ static int scan_segment(int dirfd, wal_scan *s, uint64_t first, int last, int *s
     if (fd < 0 || fstat(fd, &sb)) {
         if (fd >= 0)
             close(fd);
-        return ps_diag_set(d, PS_E_IO, NULL, 0, "wal/%s: %s", name, strerror(errno));
+        return ps__diag_set(d, PS_E_IO, NULL, 0, "wal/%s: %s", name, strerror(errno));
     }
     uint64_t size = (uint64_t)sb.st_size, end = size;
     const uint8_t *m = size ? mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0) : NULL;
     int rc;
     s->rec->segments++;
     if (m == MAP_FAILED) {
-        rc = ps_diag_set(d, PS_E_IO, NULL, 0, "wal/%s: cannot map: %s", name, strerror(errno));
+        rc = ps__diag_set(d, PS_E_IO, NULL, 0, "wal/%s: cannot map: %s", name, strerror(errno));
         m = NULL;
     } else {
-        rc = wal_scan_mem(m, size, name, first, last, s, &end, d);
+        rc = ps__wal_scan_mem(m, size, name, first, last, s, &end, d);
     }
     if (m)
         munmap((void *)m, size);
@@ -245,25 +280,25 @@ static int scan_segment(int dirfd, wal_scan *s, uint64_t first, int last, int *s
     if (!rc && (end < size || headless)) {
         *stop = 1;
         if (headless ? unlinkat(dirfd, name, 0) : (ftruncate(fd, (off_t)end) || fdatasync(fd)))
-            rc = ps_diag_set(d, PS_E_IO, NULL, end, "wal/%s: cannot cut the log: %s", name,
+            rc = ps__diag_set(d, PS_E_IO, NULL, end, "wal/%s: cannot cut the log: %s", name,
                              strerror(errno));
     }
     close(fd);
     return rc;
 }
 
-int wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply, void *ctx,
+int ps__wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply, void *ctx,
                 ps_recovery *rec, ps_diag *d)
 {
     uint64_t *segs;
     size_t n;
     int rc = list_segments(dirfd, &segs, &n);
     if (rc)
-        return ps_diag_set(d, rc, NULL, 0, "cannot list the log");
+        return ps__diag_set(d, rc, NULL, 0, "cannot list the log");
     wal_scan s = { after, 0, truncate, apply, ctx, rec };
     rec->last_seq = after;
     if (n && segs[0] > after + 1)
-        rc = ps_diag_set(d, PS_E_CORRUPT, NULL, 0, "the log starts at seq %" PRIu64
+        rc = ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "the log starts at seq %" PRIu64
                          " but the checkpoint covers only up to %" PRIu64, segs[0], after);
     int stop = 0;
     size_t i = 0;
@@ -277,7 +312,7 @@ int wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply, voi
         if (!fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW))
             rec->truncated_bytes += (uint64_t)sb.st_size;
         if (unlinkat(dirfd, name, 0))
-            rc = ps_diag_set(d, PS_E_IO, NULL, 0, "wal/%s: cannot remove", name);
+            rc = ps__diag_set(d, PS_E_IO, NULL, 0, "wal/%s: cannot remove", name);
     }
     if (!rc && rec->last_seq < after)
         rec->last_seq = after;
@@ -305,7 +340,7 @@ static int seg_start(wal *w, uint64_t first)
     char name[32];
     uint8_t h[WAL_HDR];
     seg_name(first, name);
-    wal_header(h, first);
+    ps__wal_header(h, first);
     int fd = openat(w->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
@@ -339,12 +374,12 @@ static void *everysec(void *arg)
     return NULL;
 }
 
-int wal_open(int dirfd, uint64_t next_seq, int fsync_mode, wal **out, ps_diag *d)
+int ps__wal_open(int dirfd, uint64_t next_seq, int fsync_mode, wal **out, ps_diag *d)
 {
     *out = NULL;
     wal *w = ps_calloc(1, sizeof *w);
     if (!w)
-        return ps_diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
     w->dirfd = dirfd;
     w->fd = -1;
     w->mode = fsync_mode;
@@ -375,15 +410,15 @@ int wal_open(int dirfd, uint64_t next_seq, int fsync_mode, wal **out, ps_diag *d
             w->running = 0, rc = PS_E_NOMEM;
     }
     if (rc) {
-        ps_diag_set(d, rc, NULL, 0, "cannot open the log for appending: %s", strerror(errno));
-        wal_close(w);
+        ps__diag_set(d, rc, NULL, 0, "cannot open the log for appending: %s", strerror(errno));
+        ps__wal_close(w);
         return rc;
     }
     *out = w;
     return PS_OK;
 }
 
-void wal_close(wal *w)
+void ps__wal_close(wal *w)
 {
     if (!w)
         return;
@@ -405,14 +440,14 @@ void wal_close(wal *w)
     free(w);
 }
 
-void wal_abandon(wal *w)
+void ps__wal_abandon(wal *w)
 {
     if (w)
         w->mode = PS_FSYNC_NEVER;
-    wal_close(w);
+    ps__wal_close(w);
 }
 
-int wal_encode(ps_buf *out, uint64_t seq, const wal_op *ops, size_t n)
+int ps__wal_encode(ps_buf *out, uint64_t seq, const wal_op *ops, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         size_t extra = ops[i].op == WAL_SET ? 8 : 0, len = ops[i].path.len + extra;
@@ -435,14 +470,14 @@ int wal_encode(ps_buf *out, uint64_t seq, const wal_op *ops, size_t n)
     return PS_OK;
 }
 
-int wal_append(wal *w, const wal_op *ops, size_t n)
+int ps__wal_append(wal *w, const wal_op *ops, size_t n)
 {
     if (w->broken)
         return PS_E_IO;
     if (!n)
         return PS_OK;
     ps_buf_clear(&w->rec, 0);
-    int rc = wal_encode(&w->rec, w->next, ops, n);
+    int rc = ps__wal_encode(&w->rec, w->next, ops, n);
     if (rc)
         return rc;
     const uint8_t *p = ps_buf_data(&w->rec);
@@ -473,23 +508,23 @@ int wal_append(wal *w, const wal_op *ops, size_t n)
     return PS_OK;
 }
 
-int wal_sync(wal *w)
+int ps__wal_sync(wal *w)
 {
     return fdatasync(w->fd) ? PS_E_IO : PS_OK;
 }
 
-uint64_t wal_last_seq(const wal *w)
+uint64_t ps__wal_last_seq(const wal *w)
 {
     return w->next - 1;
 }
 
-int wal_rotate(wal *w, ps_diag *d)
+int ps__wal_rotate(wal *w, ps_diag *d)
 {
     pthread_mutex_lock(&w->mu);
     int rc = PS_OK;
     int old = w->fd;
     if (fdatasync(old) || seg_start(w, w->next)) {
-        rc = ps_diag_set(d, PS_E_IO, NULL, 0, "cannot start a log segment: %s", strerror(errno));
+        rc = ps__diag_set(d, PS_E_IO, NULL, 0, "cannot start a log segment: %s", strerror(errno));
         w->fd = old;
     } else {
         close(old);
@@ -499,7 +534,7 @@ int wal_rotate(wal *w, ps_diag *d)
     return rc;
 }
 
-int wal_drop_through(wal *w, uint64_t seq)
+int ps__wal_drop_through(wal *w, uint64_t seq)
 {
     uint64_t *segs;
     size_t n;

@@ -35,9 +35,9 @@ typedef struct wal_op {
 } wal_op;
 
 /* A segment header for first, into h[WAL_HDR]. */
-void wal_header(uint8_t *h, uint64_t first);
+void ps__wal_header(uint8_t *h, uint64_t first);
 /* Appends the records of ops (sequences seq, seq + 1, ...) to out. */
-int wal_encode(ps_buf *out, uint64_t seq, const wal_op *ops, size_t n);
+int ps__wal_encode(ps_buf *out, uint64_t seq, const wal_op *ops, size_t n);
 
 typedef int (*wal_apply_fn)(void *ctx, const wal_op *op);
 
@@ -55,7 +55,7 @@ typedef struct wal_scan {
  * s->after. *end is where its whole records end: size, or the start of a
  * torn tail (last segment only; rec->torn set), or of damage when
  * s->truncate. Writes nothing: the caller cuts. (The fuzz target's entry.) */
-int wal_scan_mem(const uint8_t *m, uint64_t size, const char *name, uint64_t first, int last,
+int ps__wal_scan_mem(const uint8_t *m, uint64_t size, const char *name, uint64_t first, int last,
                  wal_scan *s, uint64_t *end, ps_diag *d);
 
 /* Replays every record with seq > after (in order) through apply. Fills
@@ -63,24 +63,24 @@ int wal_scan_mem(const uint8_t *m, uint64_t size, const char *name, uint64_t fir
  * is cut off the file; damage before it is PS_E_CORRUPT with d naming the
  * segment and offset, unless truncate (then cut there, later segments
  * removed). */
-int wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply, void *ctx,
+int ps__wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply, void *ctx,
                 ps_recovery *rec, ps_diag *d);
 
 typedef struct wal wal;
 /* Appends to the last segment, or starts one at next_seq if there is none
  * (or it is empty of header). */
-int wal_open(int dirfd, uint64_t next_seq, int fsync_mode, wal **out, ps_diag *d);
-void wal_close(wal *w);
+int ps__wal_open(int dirfd, uint64_t next_seq, int fsync_mode, wal **out, ps_diag *d);
+void ps__wal_close(wal *w);
 /* Closes without a final sync (what a crash leaves). */
-void wal_abandon(wal *w);
+void ps__wal_abandon(wal *w);
 /* Appends n records (sequence numbers next_seq..), durable per the fsync
  * mode when it returns PS_OK. On failure the log is as before the call. */
-int wal_append(wal *w, const wal_op *ops, size_t n);
-int wal_sync(wal *w);
-uint64_t wal_last_seq(const wal *w);
+int ps__wal_append(wal *w, const wal_op *ops, size_t n);
+int ps__wal_sync(wal *w);
+uint64_t ps__wal_last_seq(const wal *w);
 /* Closes the current segment (synced) and starts one at last_seq + 1. */
-int wal_rotate(wal *w, ps_diag *d);
+int ps__wal_rotate(wal *w, ps_diag *d);
 /* Removes segments whose records are all <= seq. */
-int wal_drop_through(wal *w, uint64_t seq);
+int ps__wal_drop_through(wal *w, uint64_t seq);
 
 #endif

@@ -3,6 +3,7 @@
  * plus node allocation, edge chains and splits (shared with the builder).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/alloc.h"
 #include "trie.h"
@@ -51,6 +52,7 @@ uint64_t ps_space_count(const ps_space *s)
 
 void ps_space_stats_get(const ps_space *s, ps_space_stats *st)
 {
+    memset(st, 0, sizeof *st);
     st->paths = s->count;
     st->path_bytes = s->path_bytes;
     st->nodes = s->live_nodes;

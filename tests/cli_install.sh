@@ -1,0 +1,211 @@
+#!/bin/sh
+# Safe to install and link: the library exports exactly the API of
+# pathspace.h; a program with its own wal_open or act_parse links and runs;
+# `make install` lays out the real name, the soname and dev links, the
+# header, the CLI, the man page and a pathspace.pc with which a program
+# builds by pkg-config alone, shared and static; the header compiles clean
+# as C11 and C++ under gcc and clang; the Makefile honours CPPFLAGS,
+# LDFLAGS, DESTDIR, PREFIX and BUILD; the man page agrees with --help.
+. tests/lib.sh "$@"
+CC=${PS_CC:-cc}
+CF=${PS_CFLAGS:--O2}
+LDF=${PS_LDFLAGS:-}
+VERSION=$(sed -n 's/^#define PS_VERSION_STRING "\(.*\)"/\1/p' include/pathspace.h)
+MAJOR=${VERSION%%.*}
+# a make that is not a child of the make running these tests
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL ${PS_MAKE:-make} -s "$@"; }
+
+# The names declared PS_API in the header, one per line, sorted.
+api_names() {
+    tr '\n' ' ' < include/pathspace.h | sed 's/;/;\n/g' | grep 'PS_API ' |
+        sed 's/.*PS_API[^(]*[ *]\(ps_[a-z0-9_]*\) *(.*/\1/' | LC_ALL=C sort -u
+}
+
+symbols() {
+    api_names > "$T/api"
+    [ "$(wc -l < "$T/api")" -gt 100 ] || fail "too few API names parsed: $(wc -l < "$T/api")"
+    grep -v '^ps_[a-z]' "$T/api" && fail "an API name without the ps_ prefix"
+    nm -D --defined-only "$B/libpathspace.so.$VERSION" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' |
+        LC_ALL=C sort -u > "$T/so"
+    if ! cmp -s "$T/api" "$T/so"; then
+        echo "exported but not in the header:"; LC_ALL=C comm -13 "$T/api" "$T/so"
+        echo "in the header but not exported:"; LC_ALL=C comm -23 "$T/api" "$T/so"
+        fail "the .so exports something other than the header's API"
+    fi
+    nm -g --defined-only "$B/libpathspace.a" | awk 'NF == 3 {print $3}' | LC_ALL=C sort -u > "$T/a"
+    LC_ALL=C comm -13 "$T/api" "$T/a" | grep -v '^ps__' > "$T/a.extra" || true
+    [ ! -s "$T/a.extra" ] || fail "global symbols in the .a outside the API and ps__: $(cat "$T/a.extra")"
+    [ -z "$(LC_ALL=C comm -23 "$T/api" "$T/a")" ] || fail "the .a lacks API functions"
+}
+
+# A program that defines names the library uses inside (before they were
+# renamed): it must link, statically and dynamically, and the library must
+# still call its own.
+clash() {
+    cat > "$T/clash.c" <<'EOF'
+#include <stdio.h>
+#include <pathspace.h>
+int wal_open(void) { return 42; }
+int act_parse(void) { return 42; }
+int snap_compress(void) { return 42; }
+int ps_workers_new(void) { return 42; }
+int diag_set(void) { return 42; }
+int main(int argc, char **argv)
+{
+    ps_pspace *p;
+    ps_pspace_opts o;
+    ps_diag d = { 0 };
+    (void)argc;
+    ps_pspace_opts_init(&o);
+    int rc = ps_pspace_open(argv[1], &o, &p, NULL, &d);
+    if (rc) {
+        printf("open: %s %s\n", ps_strerror(rc), d.msg);
+        return 1;
+    }
+    ps_buf a = { 0 };
+    ps_atom_parse("(x)", 3, &a, NULL);
+    rc = ps_pspace_add(p, ps_buf_bytes(&a), NULL);
+    ps_buf_free(&a);
+    rc = rc ? rc : ps_pspace_close(p, &d);
+    printf("%d %d\n", rc, wal_open() + act_parse() + snap_compress() + ps_workers_new() + diag_set());
+    return rc;
+}
+EOF
+    LIBS="-lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lpthread -lm"
+    $CC $CF -Iinclude "$T/clash.c" "$B/libpathspace.a" $LIBS $LDF -o "$T/clash_static" ||
+        fail "static link with clashing names"
+    $CC $CF -Iinclude "$T/clash.c" -L"$B" -lpathspace -Wl,-rpath,"$PWD/$B" $LDF -o "$T/clash_shared" ||
+        fail "shared link with clashing names"
+    [ "$("$T/clash_static" "$T/s1")" = "0 210" ] || fail "static: $("$T/clash_static" "$T/s1")"
+    [ "$("$T/clash_shared" "$T/s2")" = "0 210" ] || fail "shared: $("$T/clash_shared" "$T/s2")"
+}
+
+install_pkgconfig() {
+    I="$T/prefix"
+    mk install BUILD="$B" PREFIX="$I" >/dev/null
+    for f in lib/libpathspace.a "lib/libpathspace.so.$VERSION" include/pathspace.h bin/pathspace \
+             share/man/man1/pathspace.1 lib/pkgconfig/pathspace.pc; do
+        [ -f "$I/$f" ] || fail "not installed: $f"
+    done
+    [ "$(readlink "$I/lib/libpathspace.so.$MAJOR")" = "libpathspace.so.$VERSION" ] || fail "soname link"
+    [ "$(readlink "$I/lib/libpathspace.so")" = "libpathspace.so.$MAJOR" ] || fail "dev link"
+    readelf -d "$I/lib/libpathspace.so.$VERSION" | grep -q "SONAME.*\[libpathspace.so.$MAJOR\]" ||
+        fail "SONAME"
+    export PKG_CONFIG_PATH="$I/lib/pkgconfig"
+    [ "$(pkg-config --modversion pathspace)" = "$VERSION" ] || fail "pkg-config version"
+    pkg-config --libs pathspace | grep -q -- "-L$I/lib -lpathspace" || fail "pkg-config --libs"
+    # shared: by pkg-config alone
+    $CC $CF examples/hello.c $(pkg-config --cflags --libs pathspace) -Wl,-rpath,"$I/lib" $LDF \
+        -o "$T/hello_shared" || fail "build against the installed .so"
+    ldd "$T/hello_shared" | grep -q "libpathspace.so.$MAJOR => $I/lib" || fail "not linked to the .so"
+    "$T/hello_shared" "$T" > "$T/out" || fail "hello (shared): $(cat "$T/out")"
+    # static: the same prefix without the .so, so -lpathspace is the .a
+    cp -r "$I" "$T/static"
+    rm "$T/static/lib/"libpathspace.so*
+    sed -i "s|$I|$T/static|g" "$T/static/lib/pkgconfig/pathspace.pc"
+    export PKG_CONFIG_PATH="$T/static/lib/pkgconfig"
+    $CC $CF examples/hello.c $(pkg-config --static --cflags --libs pathspace) $LDF \
+        -o "$T/hello_static" || fail "static build from pkg-config --static alone"
+    if ldd "$T/hello_static" | grep -q pathspace; then fail "static build uses the .so"; fi
+    "$T/hello_static" "$T" > "$T/out2" || fail "hello (static)"
+    cmp "$T/out" "$T/out2" || fail "static and shared differ"
+    grep -q '^(parent Bob Ann) yes$' "$T/out" && grep -q '^(parent Ann Tom) no$' "$T/out" &&
+        grep -q 'grandparent.* yes$' "$T/out" && grep -q '^3 atoms in ' "$T/out" || fail "hello: $(cat "$T/out")"
+    # uninstall removes what install put there
+    mk uninstall BUILD="$B" PREFIX="$I" >/dev/null
+    [ -z "$(find "$I" -type f -o -type l)" ] || fail "uninstall left: $(find "$I" -type f -o -type l)"
+}
+
+destdir() {
+    mk install BUILD="$B" PREFIX=/opt/ps DESTDIR="$T/stage" >/dev/null
+    [ -f "$T/stage/opt/ps/lib/libpathspace.so.$VERSION" ] || fail "DESTDIR: library"
+    [ -f "$T/stage/opt/ps/bin/pathspace" ] || fail "DESTDIR: CLI"
+    grep -q '^prefix=/opt/ps$' "$T/stage/opt/ps/lib/pkgconfig/pathspace.pc" || fail "pc prefix"
+    grep -q '^libdir=/opt/ps/lib$' "$T/stage/opt/ps/lib/pkgconfig/pathspace.pc" || fail "pc libdir"
+    grep -q "^Requires.private: .*libzstd" "$T/stage/opt/ps/lib/pkgconfig/pathspace.pc" || fail "pc private"
+    [ ! -e /opt/ps ] || [ -n "$(ls /opt/ps 2>/dev/null)" ] || true
+}
+
+# The header compiles without a warning as C11 and C++17, under gcc and
+# clang, and a vector defined with PS_VEC_DEFINE but barely used draws no
+# -Wunused-function.
+header() {
+    cat > "$T/h.c" <<'EOF'
+#include <pathspace.h>
+PS_VEC_DEFINE(u32v, uint32_t)
+PS_VEC_DEFINE(blobv, ps_bytes)
+int main(void)
+{
+    u32v v;
+    u32v_init(&v);
+    int rc = u32v_push(&v, 7);
+    u32v_free(&v);
+    return rc;
+}
+EOF
+    cp "$T/h.c" "$T/h.cc"
+    for c in gcc clang; do
+        command -v $c >/dev/null || fail "$c is not installed (make deps)"
+        $c -std=c11 -Wall -Wextra -Wpedantic -Wunused-function -Werror -Iinclude -c "$T/h.c" \
+            -o "$T/h.o" || fail "$c: the header warns"
+    done
+    for c in g++ clang++; do
+        command -v $c >/dev/null || fail "$c is not installed (make deps)"
+        $c -std=c++17 -Wall -Wextra -Werror -Iinclude -c "$T/h.cc" -o "$T/h.o" ||
+            fail "$c: the header does not compile as C++"
+    done
+}
+
+makefile_vars() {
+    mk -n BUILD="$T/b" CPPFLAGS=-DPS_CPP_MARK LDFLAGS=-Wl,-O1 all > "$T/n" 2>&1 || fail "make -n"
+    grep -- ' -c ' "$T/n" > "$T/compiles"
+    [ -s "$T/compiles" ] || fail "no compile commands"
+    if grep -v -- '-DPS_CPP_MARK' "$T/compiles"; then fail "a compile without CPPFLAGS"; fi
+    grep -- '-shared' "$T/n" | grep -q -- '-Wl,-O1' || fail "the .so link without LDFLAGS"
+    grep -- '-o '"$T/b"'/pathspace ' "$T/n" | grep -q -- '-Wl,-O1' || fail "the CLI link without LDFLAGS"
+    grep -q -- "-o $T/b/src/" "$T/compiles" || fail "objects outside BUILD"
+    # the Debian packages come first, before any compiler runs, even under -j
+    mk -n -j8 BUILD="$T/b" all > "$T/j" 2>&1
+    first_cc=$(grep -n -- ' -c ' "$T/j" | head -n 1 | cut -d: -f1)
+    deps=$(grep -n 'tools/deps.sh' "$T/j" | head -n 1 | cut -d: -f1)
+    [ -n "$deps" ] && [ "$deps" -lt "$first_cc" ] || fail "deps after compilation: $(head -n 5 "$T/j")"
+    # clean removes BUILD and nothing else
+    mkdir -p "$T/x/src"
+    touch "$T/x/src/a.o"
+    mk BUILD="$T/x" clean
+    [ ! -e "$T/x" ] || fail "make BUILD=x clean left x"
+    [ -x "$B/pathspace" ] || fail "make BUILD=x clean touched $B"
+}
+
+# Every command of `pathspace --help` has a section in the man page, and
+# every option each command's --help names is in its section, and the other
+# way round.
+man_page() {
+    M=docs/pathspace.1
+    MANWIDTH=80 man --warnings -l $M > "$T/man.txt" 2> "$T/man.err" || fail "man cannot render it"
+    [ ! -s "$T/man.err" ] || fail "man warns: $(cat "$T/man.err")"
+    grep -q "pathspace $VERSION" $M || fail "man page version is not $VERSION"
+    for c in $("$P" --help | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
+        grep -q "^\.SS \"pathspace $c[ \"]" $M || fail "no section for $c"
+        [ "$c" = version ] && continue
+        # the section: from its .SS to the next .SS or .SH
+        awk -v c="$c" '/^\.S[SH] /{on = ($0 ~ "^\\.SS \"pathspace " c "[ \"]")} on' $M |
+            sed 's/\\-/-/g' > "$T/sec"
+        "$P" $c --help > "$T/help"
+        for o in $(grep -oE -- '--[a-z][a-z-]+' "$T/help" | grep -v -- '^--help$' | sort -u); do
+            grep -q -- "$o" "$T/sec" || fail "man: $c lacks $o"
+        done
+        for o in $(grep -oE -- '--[a-z][a-z-]+' "$T/sec" | sort -u); do
+            grep -q -- "$o" "$T/help" || fail "man: $c has $o, which '$c --help' does not"
+        done
+    done
+}
+
+tcase symbols symbols
+tcase clash clash
+tcase install_pkgconfig install_pkgconfig
+tcase destdir destdir
+tcase header header
+tcase makefile_vars makefile_vars
+tcase man_page man_page
+finish
