@@ -8,8 +8,11 @@
 unit_runner() {
     R="$B/run_tests"
     PS_TEST_SELFTEST=crash "$R" harness > "$T/o" 2>&1 && fail "a crash passed"
-    grep -q "^FAIL harness_selftest: crashed: signal 11" "$T/o" || fail "crash: $(cat "$T/o")"
+    grep -q "^FAIL harness_selftest: crashed: signal 6" "$T/o" || fail "crash: $(cat "$T/o")"
     grep -q "^0 passed, 1 failed, 0 skipped$" "$T/o" || fail "crash summary: $(cat "$T/o")"
+    PS_TEST_SELFTEST=segv "$R" harness > "$T/o" 2>&1 && fail "a segfault passed"
+    grep -q "^FAIL harness_selftest" "$T/o" || fail "segv: $(cat "$T/o")"
+    grep -q "^0 passed, 1 failed, 0 skipped$" "$T/o" || fail "segv summary: $(cat "$T/o")"
     PS_TEST_SELFTEST=hang PS_TEST_TIMEOUT=1 "$R" harness > "$T/o" 2>&1 && fail "a hang passed"
     grep -q "^FAIL harness_selftest: timed out after 1 s" "$T/o" || fail "hang: $(cat "$T/o")"
     PS_TEST_SELFTEST=require "$R" harness > "$T/o" 2>&1 && fail "a failed REQUIRE passed"
