@@ -40,6 +40,40 @@ void t_failf(const char *file, int line, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+int t_read_file(const char *path, ps_buf *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    char tmp[65536];
+    size_t n;
+    ps_buf_clear(out, 0);
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        if (ps_buf_append(out, tmp, n))
+            break;
+    int bad = ferror(f);
+    fclose(f);
+    return bad ? -1 : 0;
+}
+
+ps_space *t_gen_space(uint64_t seed, uint64_t n)
+{
+    ps_buf text = { 0 };
+    ps_space *s;
+    ps_parser *pr;
+    ps_bytes a;
+    REQUIRE_OK(ps_gen_text(seed, 0, n, &text));
+    REQUIRE_OK(ps_space_new(&s));
+    REQUIRE_OK(ps_parser_new(&pr));
+    ps_parser_reset(pr, ps_buf_data(&text), text.len);
+    while (ps_parser_next(pr, &a, NULL) == PS_OK)
+        CHECK_OK(ps_space_insert(s, a, NULL));
+    ps_parser_free(pr);
+    ps_buf_free(&text);
+    REQUIRE(ps_space_count(s) == n);
+    return s;
+}
+
 const char *t_tmpdir(char buf[256])
 {
     const char *base = getenv("TMPDIR");

@@ -83,6 +83,11 @@ extern uint64_t t_rng;
 static inline uint64_t t_rand(void) { return t_rand_next(&t_rng); }
 static inline uint64_t t_below(uint64_t n) { return n ? t_rand() % n : 0; }
 
+/* The whole file into out (replacing its payload); -1 if it cannot be read. */
+int t_read_file(const char *path, ps_buf *out);
+/* A space of the generator's atoms [0, n) for seed (docs/gen.md). */
+ps_space *t_gen_space(uint64_t seed, uint64_t n);
+
 /* A fresh directory under $TMPDIR (or /tmp), and removing a tree. */
 const char *t_tmpdir(char buf[256]);
 void t_rmtree(const char *path);

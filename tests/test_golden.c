@@ -22,20 +22,6 @@
 
 #define G "tests/golden"
 
-static int read_all(const char *path, ps_buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    char tmp[65536];
-    size_t n;
-    ps_buf_clear(out, 0);
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        ps_buf_append(out, tmp, n);
-    fclose(f);
-    return 0;
-}
-
 /* One expected path: the "x<hex> [value]" lines tools/golden.c writes. */
 typedef struct want {
     ps_buf path;
@@ -46,7 +32,7 @@ typedef struct want {
 static size_t read_want(const char *file, want **out)
 {
     ps_buf text = { 0 };
-    REQUIRE(read_all(file, &text) == 0);
+    REQUIRE(t_read_file(file, &text) == 0);
     size_t n = 0, cap = 0;
     want *w = NULL;
     char *s = (char *)ps_buf_data(&text), *end = s + text.len;
@@ -152,7 +138,7 @@ void t_golden_snap_accept(void)
         size_t n = read_want(path, &w);
         snprintf(path, sizeof path, G "/snap/%s.snap", names[k]);
         ps_buf file = { 0 };
-        REQUIRE(read_all(path, &file) == 0);
+        REQUIRE(t_read_file(path, &file) == 0);
         ps_snap *sn;
         ps_diag d = { 0 };
         REQUIRE_OK(ps_snap_open(path, &sn, &d));
@@ -264,7 +250,7 @@ void t_golden_ckpt_accept(void)
     ps_buf file = { 0 }, again = { 0 };
     want *w;
     size_t n = read_want(G "/ckpt/accept-3.txt", &w);
-    REQUIRE(read_all(G "/ckpt/accept-3.ckpt", &file) == 0);
+    REQUIRE(t_read_file(G "/ckpt/accept-3.ckpt", &file) == 0);
     ps_ckpt_info ci;
     ps_bytes payload;
     REQUIRE_OK(ps_ckpt_check(ps_buf_data(&file), file.len, &ci, &payload, NULL));
@@ -331,7 +317,7 @@ void t_golden_ckpt_accept(void)
 static void ckpt_reject_one(const char *path, int code, const char *words)
 {
     ps_buf b = { 0 };
-    REQUIRE(read_all(path, &b) == 0);
+    REQUIRE(t_read_file(path, &b) == 0);
     ps_ckpt_info ci;
     ps_diag d = { 0 };
     int rc = ps_ckpt_check(ps_buf_data(&b), b.len, &ci, NULL, &d);
@@ -393,7 +379,7 @@ static int copy_case(const char *src, char tmp[256])
         char from[600], to[600];
         snprintf(from, sizeof from, "%s/%s", src, e->d_name);
         snprintf(to, sizeof to, "%s/%s", tmp, e->d_name);
-        REQUIRE(read_all(from, &b) == 0);
+        REQUIRE(t_read_file(from, &b) == 0);
         int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         REQUIRE(fd >= 0 && write(fd, ps_buf_data(&b), b.len) == (ssize_t)b.len);
         close(fd);
@@ -420,7 +406,7 @@ static uint64_t expect_after(const char *dir)
     ps_buf e = { 0 };
     snprintf(path, sizeof path, "%s/expect", dir);
     uint64_t after = 0;
-    if (read_all(path, &e) == 0 && e.len > 6 && !memcmp(ps_buf_data(&e), "after ", 6))
+    if (t_read_file(path, &e) == 0 && e.len > 6 && !memcmp(ps_buf_data(&e), "after ", 6))
         after = strtoull((char *)ps_buf_data(&e) + 6, NULL, 10);
     ps_buf_free(&e);
     return after;
@@ -436,7 +422,7 @@ void t_golden_wal_accept(void)
         snprintf(dir, sizeof dir, G "/wal/%s", cases[k]);
         ps_buf want_text = { 0 };
         snprintf(path, sizeof path, "%s/expect", dir);
-        REQUIRE(read_all(path, &want_text) == 0);
+        REQUIRE(t_read_file(path, &want_text) == 0);
         ps_recovery rec;
         oplog l = { { 0 } };
         ps_diag d = { 0 };
@@ -475,7 +461,7 @@ void t_golden_wal_accept(void)
     }
     /* today's encoder writes accept-basic's bytes */
     ps_buf file = { 0 }, again = { 0 }, a[4] = { { 0 } };
-    REQUIRE(read_all(G "/wal/accept-basic/0000000000000001.log", &file) == 0);
+    REQUIRE(t_read_file(G "/wal/accept-basic/0000000000000001.log", &file) == 0);
     const char *atoms[4] = { "(parent Aino Eero)", "(parent Eero Lars)", "(age Lars)",
                              "(parent Aino Eero)" };
     wal_op ops[4];
@@ -515,7 +501,7 @@ static void wal_reject_one(const char *dir, int code, const char *words)
         char p1[600], p2[600];
         snprintf(p1, sizeof p1, "%s/%s", dir, e->d_name);
         snprintf(p2, sizeof p2, "%s/%s", tmp, e->d_name);
-        CHECK(read_all(p1, &x) == 0 && read_all(p2, &y) == 0);
+        CHECK(t_read_file(p1, &x) == 0 && t_read_file(p2, &y) == 0);
         CHECK(x.len == y.len && !memcmp(ps_buf_data(&x), ps_buf_data(&y), x.len));
     }
     closedir(dd);

@@ -12,19 +12,6 @@
 #include "cases.h"
 
 
-static int read_file(const char *path, ps_buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        ps_buf_append(out, tmp, n);
-    fclose(f);
-    return 0;
-}
-
 /* Inflates a whole zlib stream with stock zlib (an independent decoder). */
 static int zinflate(const ps_buf *in, ps_buf *out)
 {
@@ -142,7 +129,7 @@ void t_paths_big_logic(void)
     ps_buf file = { 0 };
     const char *path = t_data("big_logic.metta.paths");
     t_need_file(path);
-    REQUIRE(read_file(path, &file) == 0);
+    REQUIRE(t_read_file(path, &file) == 0);
     CHECK_EQ(file.len, 803836);
     check_foreign_paths(&file, 91692, 5332645);
     ps_buf_free(&file);
@@ -155,18 +142,9 @@ void t_paths_big_logic(void)
 void t_paths_foreign_writer(void)
 {
     enum { N = 100000 };
-    ps_buf text = { 0 }, raw = { 0 }, file = { 0 };
-    ps_space *s;
-    ps_parser *pr;
+    ps_buf raw = { 0 }, file = { 0 };
+    ps_space *s = t_gen_space(5, N);
     ps_bytes a;
-    REQUIRE_OK(ps_gen_text(5, 0, N, &text));
-    REQUIRE_OK(ps_space_new(&s));
-    REQUIRE_OK(ps_parser_new(&pr));
-    ps_parser_reset(pr, ps_buf_data(&text), text.len);
-    while (ps_parser_next(pr, &a, NULL) == PS_OK)
-        CHECK_OK(ps_space_insert(s, a, NULL));
-    ps_parser_free(pr);
-    REQUIRE(ps_space_count(s) == N);
     ps_iter *it;
     REQUIRE_OK(ps_iter_new(s, ps_bytes_of(NULL, 0), &it));
     while (ps_iter_next(it, &a, NULL, NULL) == PS_OK) {
@@ -182,7 +160,6 @@ void t_paths_foreign_writer(void)
     ps_buf_append_uninit(&file, cap, &(int){ 0 });
     check_foreign_paths(&file, N, raw.len);
     ps_space_free(s);
-    ps_buf_free(&text);
     ps_buf_free(&raw);
     ps_buf_free(&file);
 }
@@ -348,7 +325,7 @@ void t_paths_golden_rejects(void)
         snprintf(path, sizeof path, "tests/golden/paths/reject-%03d.paths", i);
         ps_buf f = { 0 };
         uint64_t n;
-        if (read_file(path, &f))
+        if (t_read_file(path, &f))
             continue;
         seen++;
         if (read_all(&f, &n, NULL) == PS_OK)

@@ -461,13 +461,7 @@ void t_snap_big_logic(void)
     const char *path = t_data("big_logic.metta.paths");
     ps_buf in = { 0 };
     t_need_file(path);
-    FILE *fp = fopen(path, "rb");
-    REQUIRE(fp != NULL);
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, fp)) > 0)
-        ps_buf_append(&in, tmp, n);
-    fclose(fp);
+    REQUIRE(t_read_file(path, &in) == 0);
     check_paths_file_snap(&in, 91692);
     ps_buf_free(&in);
 }
@@ -477,20 +471,10 @@ void t_snap_big_logic(void)
 void t_snap_generated_paths(void)
 {
     enum { N = 90000 };
-    ps_buf text = { 0 }, in = { 0 };
-    ps_space *s;
-    ps_parser *pr;
-    ps_bytes a;
-    REQUIRE_OK(ps_gen_text(9, 0, N, &text));
-    REQUIRE_OK(ps_space_new(&s));
-    REQUIRE_OK(ps_parser_new(&pr));
-    ps_parser_reset(pr, ps_buf_data(&text), text.len);
-    while (ps_parser_next(pr, &a, NULL) == PS_OK)
-        CHECK_OK(ps_space_insert(s, a, NULL));
-    ps_parser_free(pr);
+    ps_buf in = { 0 };
+    ps_space *s = t_gen_space(9, N);
     CHECK_OK(ps_space_write_paths(s, ps_sink_buf(&in), NULL, NULL));
     ps_space_free(s);
     check_paths_file_snap(&in, N);
-    ps_buf_free(&text);
     ps_buf_free(&in);
 }

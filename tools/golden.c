@@ -570,15 +570,21 @@ static void snap_accept(const char *dir, const char *name, const list *l, int co
     ps_buf_free(&b);
 }
 
-static void snap_golden(void)
+/* dir, made, and its MANIFEST open for the reject lines. */
+static void open_manifest(const char *dir)
 {
-    const char *dir = "tests/golden/snap";
-    mkdirs(dir);
     char path[512];
+    mkdirs(dir);
     snprintf(path, sizeof path, "%s/MANIFEST", dir);
     if (!(manifest = fopen(path, "w")))
         die("cannot write %s", path);
     fprintf(manifest, "# file code words-the-message-holds (written by tools/golden.c)\n");
+}
+
+static void snap_golden(void)
+{
+    const char *dir = "tests/golden/snap";
+    open_manifest(dir);
     list atoms = { 0 }, vals = { 0 }, few = { 0 }, none = { 0 };
     gen_list(&atoms, 1, 400, 0, 0);
     gen_list(&vals, 2, 300, 1, 0);
@@ -636,12 +642,8 @@ static void ckpt_seal(ps_buf *b)
 static void ckpt_golden(void)
 {
     const char *dir = "tests/golden/ckpt";
-    mkdirs(dir);
     char path[512];
-    snprintf(path, sizeof path, "%s/MANIFEST", dir);
-    if (!(manifest = fopen(path, "w")))
-        die("cannot write %s", path);
-    fprintf(manifest, "# file code words-the-message-holds (written by tools/golden.c)\n");
+    open_manifest(dir);
     list l = { 0 };
     gen_list(&l, 4, 250, 0, 0);
     ps_buf snap = { 0 }, b = { 0 }, base = { 0 };
