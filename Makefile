@@ -116,9 +116,13 @@ $(TESTBIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(STATIC)
 $(BUILD)/replay_%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(STATIC)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# tests/cli_hostile.sh's inputs come from this
+$(BUILD)/hostile: $(BUILD)/tests/hostile/gen.o $(STATIC)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # The harness gets what the install and header tests need to rebuild
 # programs the way this build does.
-check test: $(TESTBIN) $(REPLAY) $(CLI) $(SHARED) $(PC)
+check test: $(TESTBIN) $(REPLAY) $(CLI) $(SHARED) $(PC) $(BUILD)/hostile
 	@PS_CC="$(CC)" PS_CFLAGS="$(CFLAGS)" PS_LDFLAGS="$(LDFLAGS)" PS_MAKE="$(MAKE)" \
 	    sh tests/run.sh $(BUILD)
 

@@ -407,7 +407,10 @@ static ps_store *bench_store(const char *name, int hash, int nosync)
     char root[300];
     snprintf(root, sizeof root, "%s/%s", g_dir, name);
     ps_store *st;
-    ps_store_opts o = { .size = sizeof(ps_store_opts), .hash = hash, .nosync = nosync };
+    ps_store_opts o;
+    ps_store_opts_init(&o);
+    o.hash = hash;
+    o.nosync = nosync;
     bench_must(ps_store_open(root, &o, 1, &st, NULL), "store open");
     return st;
 }

@@ -78,6 +78,19 @@ const char *snap_codec_str(int codec);
 int beyond_mork(ps_bytes p);
 
 int die(const char *msg, ...) __attribute__((format(printf, 1, 2)));
+/* A decimal u64 (nothing else): 0, or 1 if s is not one. */
+int parse_u64(const char *s, uint64_t *out);
+/* Bytes with an optional k, m or g suffix (powers of 1024), 1..max. */
+int parse_bytes(const char *v, uint64_t max, uint64_t *out);
+
+/* Signals (signals.c): install once; name the temporary output being
+ * written (removed on SIGTERM/SIGINT/SIGHUP/SIGBUS) and the mapped inputs
+ * (named if one shrinks underneath: SIGBUS). */
+void sig_install(void);
+void sig_temp_set(const char *path);
+void sig_temp_clear(void);
+void sig_input_push(const char *name);
+void sig_input_pop(void);
 int has_help(int argc, char **argv, const char *usage);
 
 int cmd_import(int argc, char **argv);

@@ -58,28 +58,13 @@ static int pick(const char *v, const char *const *names, int n)
     return -1;
 }
 
-/* --chunk: bytes, with an optional k or m suffix. */
-static int parse_size(const char *v, long *out)
-{
-    char *end;
-    long n = strtol(v, &end, 10), mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1024, end++;
-    else if (*end == 'm' || *end == 'M')
-        mul = 1024 * 1024, end++;
-    if (end == v || *end || n <= 0 || n > (64l << 20) / mul)
-        return 1;
-    *out = n * mul;
-    return 0;
-}
-
 /* One snapshot option; 1 if taken, -1 after reporting a bad value. */
 static int snap_arg(wopts *o, const char *a, const char *v)
 {
     static const char *const codecs[] = { "auto", "none", "lz4", "zstd", "zlib" };
     static const char *const pris[] = { "balanced", "speed", "size" };
     static const char *const sums[] = { "xxh3", "blake2b" };
-    long n;
+    uint64_t n;
     int k;
     if (!strcmp(a, "--codec")) {
         if ((k = pick(v, codecs, 5)) < 0)
@@ -93,7 +78,7 @@ static int snap_arg(wopts *o, const char *a, const char *v)
         if ((k = pick(v, sums, 2)) < 0)
             return die("--checksum: '%s' is not xxh3 or blake2b", v), -1;
         o->snap.checksum = k;
-    } else if (parse_size(v, &n) || n < (long)PS_SNAP_CHUNK_MIN) {
+    } else if (parse_bytes(v, PS_SNAP_CHUNK_MAX, &n) || n < PS_SNAP_CHUNK_MIN) {
         return die("--chunk: '%s' is not 4096..67108864 bytes", v), -1;
     } else {
         o->snap.chunk_size = (uint32_t)n;
@@ -198,9 +183,11 @@ static int verify_snap(const char *path)
     int rc = ps_snap_open(path, &n, &d);
     if (rc)
         return diag_die(path, &d, rc);
+    sig_input_push(path);
     ps_snap_info_get(n, &in);
     rc = ps_snap_verify(n, 0, &d);
     ps_snap_close(n);
+    sig_input_pop();
     if (rc)
         return diag_die(path, &d, rc);
     printf("%s: ok: MTTS v%u snapshot, %llu paths (%llu bytes), %llu chunks, %s level %d, "
@@ -250,9 +237,11 @@ static int verify_act(const char *path)
     uint64_t n = 0;
     int rc = ps_act_open(path, &a, &d);
     if (!rc) {
+        sig_input_push(path);
         if (!(rc = ps_act_verify(a, &st, &d)))
-            rc = ps_act_count(a, ps_bytes_of(NULL, 0), &n, &d);
+            n = st.paths;
         ps_act_close(a);
+        sig_input_pop();
     }
     if (rc)
         return die("%s: %s: %s (byte offset %llu)", path, ps_strerror(rc), d.msg,

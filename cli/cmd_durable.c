@@ -13,29 +13,35 @@ static const char open_usage[] =
     "usage: pathspace open DIR [--fsync always|everysec|never] [--every N]\n"
     "                          [--every-seconds T] [--keep N] [--import FILE]...\n"
     "                          [--truncate-corrupt] [--no-final-checkpoint]\n"
+    "                          [--past-newer]\n"
     "  DIR is a persistent space: DIR/store (a blob store holding checkpoints),\n"
     "  DIR/wal (the write-ahead log) and DIR/LOCK; it is made if missing. Opening\n"
-    "  loads the newest valid checkpoint (falling back past corrupt ones) and\n"
+    "  loads the newest valid checkpoint (falling back past corrupt ones, but not\n"
+    "  past one a newer pathspace wrote, unless --past-newer) and\n"
     "  replays the log after it, then reports what it did on stderr. Every change\n"
     "  is logged (and, with --fsync always, the default, on disk) before it is\n"
     "  applied and acknowledged. --import adds the atoms of FILE (any format) as\n"
     "  one logged batch. Then commands are read from stdin, one per line:\n"
     "    add ATOM | remove ATOM | contains ATOM | count | dump | checkpoint | sync\n"
-    "  each answered on stdout. A checkpoint is taken every N changes (--every),\n"
-    "  on a change T seconds after the last (--every-seconds), and at the end;\n"
+    "  each answered on stdout. A line of over 1 MiB is refused whole; the first\n"
+    "  line that fails is answered 'error', and the session ends there (exit 1).\n"
+    "  A checkpoint is taken every N changes (--every), on a change T seconds\n"
+    "  after the last (--every-seconds), and at the end;\n"
     "  --keep checkpoints are kept (default 2), and the log since the oldest.\n";
 
 static const char ckpt_usage[] =
     "usage: pathspace checkpoint save DIR\n"
     "       pathspace checkpoint ls DIR\n"
-    "       pathspace checkpoint restore DIR OUT [--id SEQ]\n"
+    "       pathspace checkpoint restore DIR OUT [--id SEQ] [--past-newer]\n"
     "       pathspace checkpoint prune DIR --keep N\n"
     "  DIR is a persistent space (see 'pathspace open --help') or a bare store.\n"
     "  save recovers the space and checkpoints it now. ls lists the checkpoints,\n"
     "  newest first, with their metadata and whether each header reads well.\n"
     "  restore writes the newest valid checkpoint (or SEQ) to OUT, in the format of\n"
     "  its extension (.metta, .paths, .act, .snap); a corrupt newer one is skipped\n"
-    "  and reported. prune keeps the newest N valid checkpoints.\n";
+    "  and reported. One written by a newer pathspace stops it, unless\n"
+    "  --past-newer. prune keeps the newest N valid checkpoints, and never removes\n"
+    "  one a newer pathspace wrote; it refuses while the space is open elsewhere.\n";
 
 static void report(const char *dir, const ps_recovery *r)
 {
@@ -55,6 +61,9 @@ static void report(const char *dir, const ps_recovery *r)
     if (r->truncated_bytes)
         fprintf(stderr, "%s: --truncate-corrupt cut %" PRIu64 " bytes of damaged log\n", dir,
                 r->truncated_bytes);
+    if (r->temp_removed)
+        fprintf(stderr, "%s: removed %" PRIu64 " temp file(s) left by a writer that died\n", dir,
+                r->temp_removed);
 }
 
 static int open_space(const char *dir, const ps_pspace_opts *o, ps_pspace **p, int quiet)
@@ -137,6 +146,36 @@ static int dump(const ps_space *s)
     return 0;
 }
 
+#define LINE_MAX_BYTES (1u << 20)
+enum { LINE_OK = 0, LINE_TOO_LONG = 1, LINE_NOMEM = 2 };
+
+/* The next line of f into b (NUL-terminated, without its newline), or EOF.
+ * A line over LINE_MAX_BYTES is read to its end and dropped whole
+ * (LINE_TOO_LONG), never split into two commands; memory stays bounded. */
+static int read_line(FILE *f, ps_buf *b)
+{
+    ps_buf_clear(b, 0);
+    int c, too_long = 0, any = 0;
+    while ((c = getc(f)) != EOF) {
+        any = 1;
+        if (c == '\n')
+            break;
+        if (too_long || b->len >= LINE_MAX_BYTES) {
+            too_long = 1;
+            continue;
+        }
+        uint8_t ch = (uint8_t)c;
+        if (ps_buf_append(b, &ch, 1))
+            return LINE_NOMEM;
+    }
+    if (!any)
+        return EOF;
+    if (ps_buf_append(b, "", 1))
+        return LINE_NOMEM;
+    b->len--;
+    return too_long ? LINE_TOO_LONG : LINE_OK;
+}
+
 /* One command line; answers on stdout. */
 static int command(ps_pspace *p, char *line, unsigned long lineno)
 {
@@ -212,17 +251,26 @@ int cmd_open(int argc, char **argv)
             if ((o.fsync = fsync_parse(argv[++i])) < 0)
                 return die("open: --fsync always|everysec|never");
         } else if (!strcmp(a, "--every") && v) {
-            o.ckpt_changes = strtoull(argv[++i], NULL, 10);
+            if (parse_u64(argv[++i], &o.ckpt_changes))
+                return die("open: --every N: '%s' is not a count", v);
         } else if (!strcmp(a, "--every-seconds") && v) {
-            o.ckpt_seconds = (uint32_t)strtoul(argv[++i], NULL, 10);
+            uint64_t t;
+            if (parse_u64(argv[++i], &t) || t > UINT32_MAX)
+                return die("open: --every-seconds T: '%s' is not a number of seconds", v);
+            o.ckpt_seconds = (uint32_t)t;
         } else if (!strcmp(a, "--keep") && v) {
-            o.keep = (uint32_t)strtoul(argv[++i], NULL, 10);
+            uint64_t k;
+            if (parse_u64(argv[++i], &k) || !k || k > UINT32_MAX)
+                return die("open: --keep N: '%s' is not a count from 1", v);
+            o.keep = (uint32_t)k;
         } else if (!strcmp(a, "--import") && v) {
             i++;
         } else if (!strcmp(a, "--truncate-corrupt")) {
             o.truncate_corrupt = 1;
         } else if (!strcmp(a, "--no-final-checkpoint")) {
             o.no_final_ckpt = 1;
+        } else if (!strcmp(a, "--past-newer")) {
+            o.past_newer = 1;
         } else if (a[0] == '-' || dir) {
             return die("open: unexpected argument %s (see --help)", a);
         } else {
@@ -238,12 +286,26 @@ int cmd_open(int argc, char **argv)
     for (int i = 1; i < argc && !rc; i++)
         if (!strcmp(argv[i], "--import"))
             rc = import(p, argv[++i]);
-    char line[1 << 16];
     unsigned long lineno = 0;
-    while (!rc && fgets(line, sizeof line, stdin)) {
-        rc = command(p, line, ++lineno);
+    int failed = 0;
+    ps_buf line = { 0 };
+    for (int r; !rc && (r = read_line(stdin, &line)) != EOF;) {
+        ++lineno;
+        if (r == LINE_TOO_LONG)
+            failed |= die("stdin:%lu: line longer than %u bytes: refused whole (use --import "
+                          "FILE for bigger atoms)", lineno, LINE_MAX_BYTES);
+        else if (r == LINE_NOMEM)
+            rc = die("out of memory");
+        else
+            failed |= command(p, (char *)ps_buf_data(&line), lineno);
+        if (r == LINE_TOO_LONG || failed)
+            puts("error"), failed = 1; /* an answer for every line, in order */
         fflush(stdout);
+        if (failed)
+            break;
     }
+    ps_buf_free(&line);
+    rc |= failed;
     ps_diag d = { 0 };
     if (ps_pspace_close(p, &d) && !rc)
         rc = die("%s: closing: %s", dir, d.msg);
@@ -285,16 +347,21 @@ static int ckpt_ls(const char *dir)
         struct tm tm;
         if (!v[i].status && gmtime_r(&t, &tm))
             strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        char status[64];
+        if (v[i].status == PS_E_VERSION)
+            snprintf(status, sizeof status, "written by a newer pathspace (format %u)",
+                     v[i].version);
+        else
+            snprintf(status, sizeof status, "%s", v[i].status ? ps_strerror(v[i].status) : "ok");
         printf("%-6" PRIu64 " %-20s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "  %s\n", v[i].seq,
-               when, v[i].atoms, v[i].log_pos, v[i].payload_len + PS_CKPT_HEADER,
-               v[i].status ? ps_strerror(v[i].status) : "ok");
+               when, v[i].atoms, v[i].log_pos, v[i].payload_len + PS_CKPT_HEADER, status);
     }
     free(v);
     ps_store_close(st);
     return 0;
 }
 
-static int ckpt_restore(const char *dir, const char *out, uint64_t seq)
+static int ckpt_restore(const char *dir, const char *out, uint64_t seq, int flags)
 {
     ps_store *st;
     if (open_store_of(dir, &st))
@@ -307,7 +374,7 @@ static int ckpt_restore(const char *dir, const char *out, uint64_t seq)
     ps_ckpt_info used;
     ps_ckpt_report rep;
     ps_diag d = { 0 };
-    int rc = ps_ckpt_restore(st, seq, x.s, 0, &used, &rep, &d);
+    int rc = ps_ckpt_restore(st, seq, flags, x.s, 0, &used, &rep, &d);
     for (uint32_t i = 0; i < rep.skipped && i < PS_CKPT_MAX_SKIPS; i++)
         fprintf(stderr, "%s: skipped checkpoint %" PRIu64 ": %s\n", dir, rep.skip[i].seq,
                 rep.skip[i].msg);
@@ -339,7 +406,9 @@ int cmd_checkpoint(int argc, char **argv)
         return ckpt_ls(dir);
     if (!strcmp(sub, "save") && argc == 3) {
         ps_pspace *p;
-        ps_pspace_opts o = { .size = sizeof(ps_pspace_opts), .no_final_ckpt = 1 };
+        ps_pspace_opts o;
+        ps_pspace_opts_init(&o);
+        o.no_final_ckpt = 1;
         if (open_space(dir, &o, &p, 0))
             return 1;
         ps_ckpt_info ci;
@@ -351,15 +420,30 @@ int cmd_checkpoint(int argc, char **argv)
         ps_pspace_close(p, NULL);
         return rc ? die("%s: %s", dir, d.msg) : 0;
     }
-    if (!strcmp(sub, "restore") && (argc == 4 || (argc == 6 && !strcmp(argv[4], "--id"))))
-        return ckpt_restore(dir, argv[3], argc == 6 ? strtoull(argv[5], NULL, 10) : 0);
+    if (!strcmp(sub, "restore") && argc >= 4) {
+        uint64_t seq = 0;
+        int flags = 0;
+        for (int i = 4; i < argc; i++) {
+            if (!strcmp(argv[i], "--id") && i + 1 < argc && !parse_u64(argv[i + 1], &seq) && seq)
+                i++;
+            else if (!strcmp(argv[i], "--past-newer"))
+                flags |= PS_RESTORE_PAST_NEWER;
+            else
+                return die("checkpoint restore: bad argument '%s' (see --help)", argv[i]);
+        }
+        return ckpt_restore(dir, argv[3], seq, flags);
+    }
     if (!strcmp(sub, "prune") && argc == 5 && !strcmp(argv[3], "--keep")) {
         ps_store *st;
         if (open_store_of(dir, &st))
             return 1;
-        uint64_t removed;
+        uint64_t removed, keep;
         ps_diag d = { 0 };
-        int rc = ps_ckpt_prune(st, strtoull(argv[4], NULL, 10), &removed, &d);
+        if (parse_u64(argv[4], &keep) || !keep) {
+            ps_store_close(st);
+            return die("checkpoint prune: --keep N: '%s' is not a count from 1", argv[4]);
+        }
+        int rc = ps_ckpt_prune(st, keep, &removed, &d);
         ps_store_close(st);
         if (rc)
             return die("%s: %s", dir, d.msg);

@@ -1,6 +1,8 @@
 /* cmd_gen.c - the synthetic knowledge base generator. */
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -8,15 +10,6 @@ static const char usage[] =
     "usage: pathspace gen --atoms N [--seed S] [-o OUT]\n"
     "  Writes N distinct atoms of a deterministic synthetic knowledge base as MeTTa\n"
     "  text (to OUT or stdout). Same N and S, same bytes. Shape: docs/gen.md.\n";
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-')
-        return 1;
-    *out = strtoull(s, &end, 10);
-    return *end != 0;
-}
 
 int cmd_gen(int argc, char **argv)
 {
@@ -38,9 +31,16 @@ int cmd_gen(int argc, char **argv)
     }
     if (!have_n)
         return die("gen: --atoms N is required");
-    FILE *f = output_open(out);
+    /* OUT appears only when complete: a temporary file, renamed */
+    char tmp[4200];
+    int to_file = strcmp(out, "-") != 0;
+    if (to_file && (size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid()) >= sizeof tmp)
+        return die("%s: name too long", out);
+    FILE *f = output_open(to_file ? tmp : "-");
     if (!f)
         return 1;
+    if (to_file)
+        sig_temp_set(tmp);
     ps_buf b = { 0 };
     int rc = 0;
     for (uint64_t i = 0; i < n && !rc; i += 65536) {
@@ -49,8 +49,16 @@ int cmd_gen(int argc, char **argv)
         if (ps_gen_text(seed, i, k, &b))
             rc = die("gen: out of memory");
         else if (fwrite(ps_buf_data(&b), 1, b.len, f) != b.len)
-            rc = die("gen: write failed");
+            rc = 1; /* output_close says why */
     }
     ps_buf_free(&b);
-    return output_close(f, out) | rc;
+    rc |= output_close(f, out);
+    if (to_file) {
+        if (!rc && rename(tmp, out))
+            rc = die("%s: %s", out, strerror(errno));
+        if (rc)
+            unlink(tmp);
+        sig_temp_clear();
+    }
+    return rc;
 }

@@ -2,6 +2,7 @@
  * (an ACT or a snapshot is answered in place, without loading it). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -175,20 +176,14 @@ static void space_stats(const ps_space *s)
            (double)st.mem_bytes / n);
 }
 
-static int act_stats(const src *x)
+static void act_stats(const ps_act_stats *st)
 {
-    ps_act_stats st;
-    ps_diag d = { 0 };
-    int rc = ps_act_verify(x->a, &st, &d);
-    if (rc)
-        return die("%s: %s (byte offset %llu)", x->name, d.msg, (unsigned long long)d.offset);
-    printf("file bytes   %llu\n", (unsigned long long)st.file_bytes);
-    printf("records      %llu branch, %llu line\n", (unsigned long long)st.branches,
-           (unsigned long long)st.lines);
-    printf("line data    %llu distinct, %llu bytes\n", (unsigned long long)st.line_data,
-           (unsigned long long)st.line_bytes);
-    printf("merges       %u\n", st.merges);
-    return 0;
+    printf("file bytes   %llu\n", (unsigned long long)st->file_bytes);
+    printf("records      %llu branch, %llu line\n", (unsigned long long)st->branches,
+           (unsigned long long)st->lines);
+    printf("line data    %llu distinct, %llu bytes\n", (unsigned long long)st->line_data,
+           (unsigned long long)st->line_bytes);
+    printf("merges       %u\n", st->merges);
 }
 
 /* The scan before it already decoded and checked every chunk (checksums,
@@ -213,6 +208,22 @@ static int snap_stats(const src *x, uint64_t paths, uint64_t bytes)
     return 0;
 }
 
+/* Whether walking every key of an ACT fits the decoding budget (else the
+ * walk is refused, and stats says what it can without it). */
+static int act_walkable(const src *x, const ps_act_stats *st)
+{
+    ps_limits l;
+    ps_limits_get(&l);
+    struct stat fs;
+    uint64_t size = stat(x->name, &fs) ? 0 : (uint64_t)fs.st_size, budget, cost;
+    if (__builtin_mul_overflow(size, (uint64_t)l.max_expansion, &budget))
+        budget = UINT64_MAX;
+    if (budget < l.min_budget)
+        budget = l.min_budget;
+    return !__builtin_mul_overflow(st->paths, (uint64_t)PS_PATH_COST, &cost) &&
+           !__builtin_add_overflow(cost, st->path_bytes, &cost) && cost <= budget;
+}
+
 int cmd_stats(int argc, char **argv)
 {
     static const char u[] = "usage: pathspace stats SRC\n"
@@ -223,21 +234,39 @@ int cmd_stats(int argc, char **argv)
     int r = start(argc, argv, u, 1, &x);
     if (r >= 0)
         return r;
-    uint64_t paths, bytes, ext;
-    int rc = scan(&x, &paths, &bytes, &ext);
+    uint64_t paths = 0, bytes = 0, ext = 0;
+    ps_act_stats ast;
+    ps_diag d = { 0 };
+    int rc = 0, counted = 1;
+    if (x.a) { /* verified first: it counts the keys even where no walk could */
+        if ((rc = ps_act_verify(x.a, &ast, &d)))
+            rc = die("%s: %s (byte offset %llu)", x.name, d.msg, (unsigned long long)d.offset);
+        paths = ast.paths;
+        bytes = ast.path_bytes;
+        counted = !rc && act_walkable(&x, &ast);
+    }
+    if (!rc && counted)
+        rc = scan(&x, &paths, &bytes, &ext);
     if (!rc) {
         printf("format       %s\n", fmt_name(x.f));
         printf("atoms        %llu\n", (unsigned long long)paths);
-        printf("path bytes   %llu (%.1f per atom)\n", (unsigned long long)bytes,
-               paths ? (double)bytes / (double)paths : 0.0);
+        if (bytes == UINT64_MAX)
+            printf("path bytes   over 18446744073709551615 (uncountable in 64 bits)\n");
+        else
+            printf("path bytes   %llu (%.1f per atom)\n", (unsigned long long)bytes,
+                   paths ? (double)bytes / (double)paths : 0.0);
         if (x.a)
-            rc = act_stats(&x);
+            act_stats(&ast);
         else if (x.n)
             rc = snap_stats(&x, paths, bytes);
         else
             space_stats(x.s);
-        printf("beyond MORK  %llu atoms need the long-symbol/wide-list extension\n",
-               (unsigned long long)ext);
+        if (counted)
+            printf("beyond MORK  %llu atoms need the long-symbol/wide-list extension\n",
+                   (unsigned long long)ext);
+        else
+            printf("beyond MORK  not counted: walking the keys would pass the decoding budget "
+                   "(--max-expansion)\n");
     }
     src_close(&x);
     return rc;

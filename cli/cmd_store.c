@@ -14,24 +14,41 @@ static const char store_usage[] =
     "       pathspace store ls ROOT [--objects]\n"
     "       pathspace store ref ROOT NAME ID|REF\n"
     "       pathspace store rm ROOT ID|REF...\n"
-    "       pathspace store gc ROOT\n"
+    "       pathspace store gc ROOT [--grace SECONDS]\n"
     "       pathspace store verify ROOT\n"
     "  A content-addressed store: objects under ROOT/<hash>/<2 hex>/<hex>, refs\n"
     "  (names such as checkpoints/...) under ROOT/refs. put writes each FILE (- for\n"
     "  stdin) through ROOT/temp with fsync and an atomic rename, prints its id, and\n"
     "  stores nothing twice. get checks the bytes against the id: a mismatch is an\n"
     "  error and OUT is not left behind. rm takes a ref name or an object id. gc\n"
-    "  removes objects no ref names. verify re-hashes every object.\n"
+    "  removes objects no ref names once they are older than the grace period\n"
+    "  (--grace, default 3600 s: a put and its ref may be that far apart) and temp\n"
+    "  files whose writer is gone; it refuses while a persistent space is open on\n"
+    "  the store, or while a ref is unreadable. verify re-hashes every object,\n"
+    "  reads every ref and checks its object is there, and reports anything in\n"
+    "  refs/ that is no ref; it exits 1 on any problem.\n"
     "  --hash sha256 (default) | blake2bp (cryptographic, ~2x faster here) |\n"
     "         xxh128 (~25x faster, not collision-resistant: trusted data only)\n"
     "  --nosync  skip fsync (faster; a crash may lose what was written)\n";
 
-static int open_root(const char *root, int hash, int nosync, int create, ps_store **st)
+/* grace < 0: the default */
+static int open_root_grace(const char *root, int hash, int nosync, int create, long grace,
+                           ps_store **st)
 {
-    ps_store_opts o = { .size = sizeof(ps_store_opts), .hash = hash, .nosync = nosync };
+    ps_store_opts o;
+    ps_store_opts_init(&o);
+    o.hash = hash;
+    o.nosync = nosync;
+    if (grace >= 0)
+        o.gc_grace_s = (uint32_t)grace;
     ps_diag d = { 0 };
     int rc = ps_store_open(root, &o, create, st, &d);
     return rc ? die("%s: %s", root, d.msg) : 0;
+}
+
+static int open_root(const char *root, int hash, int nosync, int create, ps_store **st)
+{
+    return open_root_grace(root, hash, nosync, create, -1, st);
 }
 
 /* An object id, or a ref naming one. */
@@ -45,19 +62,29 @@ static int resolve(ps_store *st, const char *s, ps_oid *oid)
     return 0;
 }
 
+static int read_err(ps_diag *d, const char *what)
+{
+    snprintf(d->msg, sizeof d->msg, "%s: %s", what, strerror(errno));
+    return PS_E_IO;
+}
+
 static int put_fd(ps_store *st, int fd, ps_oid *oid, ps_diag *d)
 {
     ps_store_writer *w;
     int rc = ps_store_writer_new(st, &w, d);
     static uint8_t buf[1 << 20];
-    for (ssize_t n; !rc && (n = read(fd, buf, sizeof buf)) != 0;) {
+    if (rc)
+        return rc;
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) != 0;) {
         if (n < 0 && errno == EINTR)
             continue;
-        rc = n < 0 ? PS_E_IO : ps_store_writer_write(w, buf, (size_t)n);
-    }
-    if (rc) {
-        ps_store_writer_free(w);
-        return rc;
+        if (n < 0) {
+            rc = read_err(d, "cannot read the input");
+            ps_store_writer_free(w);
+            return rc;
+        }
+        if (ps_store_writer_write(w, buf, (size_t)n))
+            break; /* finish reports why (ENOSPC, EFBIG...) and cleans up */
     }
     return ps_store_writer_finish(w, oid, NULL, d);
 }
@@ -140,6 +167,7 @@ static int store_get(ps_store *st, int argc, char **argv)
         snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", out);
         if ((fd = mkstemp(tmp)) < 0)
             return die("%s: %s", out, strerror(errno));
+        sig_temp_set(tmp);
     }
     ps_store_reader *r = NULL;
     ps_diag d = { 0 };
@@ -160,6 +188,7 @@ static int store_get(ps_store *st, int argc, char **argv)
         close(fd);
         if (rc)
             unlink(tmp);
+        sig_temp_clear();
     }
     return rc ? die("%s: %s: %s", argv[2], ps_strerror(rc), d.msg) : 0;
 }
@@ -234,26 +263,49 @@ static int store_rm(ps_store *st, int argc, char **argv)
     return rc;
 }
 
-static int store_gc(ps_store *st, char **argv)
+static int store_gc(int argc, char **argv)
 {
+    long grace = -1;
+    if (argc == 4 && !strcmp(argv[2], "--grace")) {
+        uint64_t g;
+        if (parse_u64(argv[3], &g) || g > UINT32_MAX)
+            return die("store gc: --grace SECONDS (see --help)");
+        grace = (long)g;
+    } else if (argc != 2) {
+        return die("store gc: ROOT [--grace SECONDS] (see --help)");
+    }
+    ps_store *st;
+    if (open_root_grace(argv[1], PS_HASH_SHA256, 0, 0, grace, &st))
+        return 1;
     ps_gc_stats g;
     ps_diag d = { 0 };
-    if (ps_store_gc(st, &g, &d))
+    int rc = ps_store_gc(st, &g, &d);
+    ps_store_close(st);
+    if (rc)
         return die("%s: %s", argv[1], d.msg);
-    printf("kept %llu objects, removed %llu (%llu bytes), removed %llu stale temp files\n",
+    printf("kept %llu objects, removed %llu (%llu bytes), spared %llu younger than the grace "
+           "period, removed %llu abandoned temp files\n",
            (unsigned long long)g.kept, (unsigned long long)g.removed,
-           (unsigned long long)g.removed_bytes, (unsigned long long)g.temp_removed);
+           (unsigned long long)g.removed_bytes, (unsigned long long)g.young,
+           (unsigned long long)g.temp_removed);
     return 0;
+}
+
+static void print_problem(void *ctx, int code, const char *what)
+{
+    (void)ctx;
+    printf("%s: %s\n", ps_strerror(code), what);
 }
 
 static int store_verify(ps_store *st, char **argv)
 {
-    uint64_t objects, bad;
+    ps_verify_stats v;
     ps_diag d = { 0 };
-    int rc = ps_store_verify(st, &objects, &bad, &d);
-    if (rc && rc != PS_E_HASH)
-        return die("%s: %s", argv[1], d.msg);
-    printf("%llu objects, %llu bad\n", (unsigned long long)objects, (unsigned long long)bad);
+    int rc = ps_store_verify(st, print_problem, NULL, &v, &d);
+    printf("%llu objects, %llu bad; %llu refs, %llu bad; %llu strays in refs/\n",
+           (unsigned long long)v.objects, (unsigned long long)v.bad_objects,
+           (unsigned long long)v.refs, (unsigned long long)v.bad_refs,
+           (unsigned long long)v.strays);
     return rc ? die("%s: %s", argv[1], d.msg) : 0;
 }
 
@@ -269,7 +321,9 @@ int cmd_store(int argc, char **argv)
     argc--, argv++; /* argv[1] is ROOT from here on */
     if (!strcmp(sub, "put"))
         return store_put(argc, argv);
-    static const char *const subs[] = { "get", "ls", "ref", "rm", "gc", "verify" };
+    if (!strcmp(sub, "gc"))
+        return store_gc(argc, argv);
+    static const char *const subs[] = { "get", "ls", "ref", "rm", "verify" };
     size_t k = 0;
     while (k < sizeof subs / sizeof *subs && strcmp(sub, subs[k]))
         k++;
@@ -282,7 +336,6 @@ int cmd_store(int argc, char **argv)
              : k == 1 ? store_ls(st, argc, argv)
              : k == 2 ? store_ref(st, argc, argv)
              : k == 3 ? store_rm(st, argc, argv)
-             : k == 4 ? store_gc(st, argv)
                       : store_verify(st, argv);
     ps_store_close(st);
     return rc;

@@ -160,6 +160,8 @@ int src_open(src *x, const char *path, fmt f)
         int rc = f == FMT_ACT ? ps_act_open(path, &x->a, &d) : ps_snap_open(path, &x->n, &d);
         if (rc == PS_E_IO)
             return die("%s: %s", path, strerror(errno));
+        if (!rc)
+            sig_input_push(path); /* mapped: named if it shrinks underneath */
         return rc ? diag_die(path, &d, rc) : 0;
     }
     if (ps_space_new(&x->s))
@@ -178,6 +180,8 @@ int src_open(src *x, const char *path, fmt f)
 
 void src_close(src *x)
 {
+    if (x->a || x->n)
+        sig_input_pop();
     ps_space_free(x->s);
     ps_act_close(x->a);
     ps_snap_close(x->n);
@@ -238,6 +242,7 @@ int beyond_mork(ps_bytes p)
 typedef struct dest {
     const wopts *o;
     ps_sink sink;
+    int err_no;  /* what write() said when the sink failed (ENOSPC, EFBIG, ...) */
     ps_buf buf; /* metta text, or a whole ACT bound for a pipe */
     int fd;
     ps_paths_writer *pw;
@@ -246,6 +251,51 @@ typedef struct dest {
     ps_snap_info info;
     uint64_t atoms, skipped, bytes;
 } dest;
+
+/* The output file, as a sink that keeps the reason a write failed, so the
+ * message can say "No space left on device" rather than "I/O error". */
+static int dest_write(void *ctx, const void *data, size_t len)
+{
+    dest *t = ctx;
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(t->fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            t->err_no = n < 0 ? errno : EIO;
+            return PS_E_IO;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return PS_OK;
+}
+
+static int dest_patch(void *ctx, uint64_t offset, const void *data, size_t len)
+{
+    dest *t = ctx;
+    const char *p = data;
+    while (len) {
+        ssize_t n = pwrite(t->fd, p, len, (off_t)offset);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            t->err_no = n < 0 ? errno : EIO;
+            return PS_E_IO;
+        }
+        p += n;
+        offset += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return PS_OK;
+}
+
+/* Why rc happened, in words: the system's for a failed write. */
+static const char *why(const dest *t, int rc)
+{
+    return rc == PS_E_IO && t->err_no ? strerror(t->err_no) : ps_strerror(rc);
+}
 
 static int flush_text(dest *t, int force)
 {
@@ -293,7 +343,7 @@ static int dest_add(dest *t, ps_bytes p, int has, uint64_t v, const char *name)
                        (unsigned long long)t->atoms + 1);
     }
     if (rc)
-        return die("%s: %s", t->o->out, ps_strerror(rc));
+        return die("%s: %s", t->o->out, why(t, rc));
     t->atoms++;
     return 0;
 }
@@ -320,7 +370,7 @@ static int dest_begin(dest *t, const src *x)
 {
     const wopts *o = t->o;
     struct stat st;
-    t->sink = ps_sink_fd(t->fd);
+    t->sink = (ps_sink){ dest_write, dest_patch, t };
     if (t->fd == 1 && (fstat(1, &st) || !S_ISREG(st.st_mode))) {
         if (o->to == FMT_ACT)
             t->sink = ps_sink_buf(&t->buf); /* a pipe cannot be patched */
@@ -347,7 +397,7 @@ static int dest_begin(dest *t, const src *x)
     if (rc == PS_E_INVAL)
         return die("%s: --level %d is not valid for this codec (see convert --help)", o->out,
                    o->level);
-    return rc ? die("%s: %s", o->out, ps_strerror(rc)) : 0;
+    return rc ? die("%s: %s", o->out, why(t, rc)) : 0;
 }
 
 static int dest_end(dest *t)
@@ -361,13 +411,11 @@ static int dest_end(dest *t)
         t->bytes = as.file_bytes;
     if (t->nw && !(rc = ps_snap_writer_finish(t->nw, &t->info)))
         t->bytes = t->info.file_bytes;
-    if (!rc && t->o->to == FMT_ACT && t->fd == 1) {
-        ps_sink out = ps_sink_fd(1);
-        rc = out.write(out.ctx, ps_buf_data(&t->buf), t->buf.len);
-    }
+    if (!rc && t->o->to == FMT_ACT && t->fd == 1)
+        rc = dest_write(t, ps_buf_data(&t->buf), t->buf.len);
     if (!rc && t->o->to == FMT_METTA)
         rc = flush_text(t, 1);
-    return rc ? die("%s: write failed (%s)", t->o->out, ps_strerror(rc)) : 0;
+    return rc ? die("%s: write failed: %s", t->o->out, why(t, rc)) : 0;
 }
 
 static double now(void)
@@ -389,6 +437,7 @@ int write_dest(const src *x, const wopts *o)
         t.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (t.fd < 0)
             return die("%s: %s", tmp, strerror(errno));
+        sig_temp_set(tmp); /* a signal now removes it */
     }
     cursor c;
     ps_bytes p;
@@ -413,6 +462,7 @@ int write_dest(const src *x, const wopts *o)
         rc = die("%s: %s", o->out, strerror(errno));
     if (*tmp && rc)
         unlink(tmp);
+    sig_temp_clear();
     if (!rc && !o->quiet) {
         fprintf(stderr, "wrote %s: %llu atoms, %llu bytes as %s in %.3f s", o->out,
                 (unsigned long long)t.atoms, (unsigned long long)t.bytes, fmt_name(o->to),

@@ -22,6 +22,35 @@ int die(const char *msg, ...)
     return 1;
 }
 
+int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+        return 1;
+    errno = 0;
+    *out = strtoull(s, &end, 10);
+    return *end != 0 || errno == ERANGE;
+}
+
+int parse_bytes(const char *v, uint64_t max, uint64_t *out)
+{
+    char *end;
+    if (!v || !*v || *v == '-' || *v == '+' || *v == ' ')
+        return 1;
+    errno = 0;
+    uint64_t n = strtoull(v, &end, 10), mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1ull << 10, end++;
+    else if (*end == 'm' || *end == 'M')
+        mul = 1ull << 20, end++;
+    else if (*end == 'g' || *end == 'G')
+        mul = 1ull << 30, end++;
+    if (end == v || *end || errno == ERANGE || n == 0 || n > max / mul)
+        return 1;
+    *out = n * mul;
+    return 0;
+}
+
 int has_help(int argc, char **argv, const char *usage)
 {
     for (int i = 1; i < argc; i++)
@@ -85,6 +114,7 @@ int input_open(input *in, const char *path)
             in->len = (size_t)st.st_size;
             in->mapped = 1;
             close(fd);
+            sig_input_push(path);
             return 0;
         }
     }
@@ -95,9 +125,11 @@ int input_open(input *in, const char *path)
 
 void input_close(input *in)
 {
-    if (in->mapped)
+    if (in->mapped) {
         munmap((void *)in->data, in->len);
-    else
+        sig_input_pop();
+    }
+    if (!in->mapped)
         free((void *)in->data);
     memset(in, 0, sizeof *in);
 }
@@ -114,12 +146,12 @@ FILE *output_open(const char *path)
 
 int output_close(FILE *f, const char *path)
 {
-    int bad = ferror(f);
-    if (f == stdout)
-        bad |= fflush(f) != 0;
-    else
-        bad |= fclose(f) != 0;
-    return bad ? die("%s: write failed", path) : 0;
+    int bad = ferror(f), e = bad ? errno : 0;
+    if (fflush(f))
+        bad = 1, e = errno; /* the buffered tail says why: ENOSPC, EFBIG... */
+    if (f != stdout && fclose(f) && !bad)
+        bad = 1, e = errno;
+    return bad ? die("%s: write failed: %s", path, strerror(e ? e : EIO)) : 0;
 }
 
 /* Progress on stderr: only for a terminal and a large input. */

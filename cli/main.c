@@ -33,11 +33,50 @@ static int usage(FILE *f)
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].what);
     fprintf(f, "  %-10s %s\n", "version", "print the version");
+    fprintf(f, "\nReader limits, for any command (docs/limits.md):\n"
+               "  --max-atom BYTES     the longest atom an input may hold (default 16m)\n"
+               "  --max-expansion N    an input may decode to N times its size, counting 32\n"
+               "                       bytes a path on top of its length (default 64; at\n"
+               "                       least 256 MiB whatever the size)\n");
     return f == stdout ? 0 : 2;
+}
+
+/* The reader limits may stand anywhere on the line (they are for every
+ * command that reads): taken out of argv here, before the dispatch. */
+static int take_limits(int *argc, char **argv)
+{
+    ps_limits l;
+    ps_limits_get(&l);
+    int out = 1, any = 0;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i], *v = i + 1 < *argc ? argv[i + 1] : NULL;
+        uint64_t n;
+        if (!strcmp(a, "--max-atom")) {
+            if (parse_bytes(v, UINT32_MAX, &n))
+                return die("--max-atom: '%s' is not 1..4294967295 bytes (k, m, g suffixes)",
+                           v ? v : "");
+            l.max_atom = n;
+        } else if (!strcmp(a, "--max-expansion")) {
+            if (parse_u64(v, &n) || n == 0 || n > UINT32_MAX)
+                return die("--max-expansion: '%s' is not a whole number from 1", v ? v : "");
+            l.max_expansion = (uint32_t)n;
+        } else {
+            argv[out++] = argv[i];
+            continue;
+        }
+        any = 1;
+        i++;
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return any && ps_limits_set(&l) ? die("bad limits") : 0;
 }
 
 int main(int argc, char **argv)
 {
+    sig_install();
+    if (take_limits(&argc, argv))
+        return 2;
     if (argc < 2)
         return usage(stderr);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))

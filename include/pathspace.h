@@ -159,6 +159,45 @@ typedef struct ps_diag {
     char msg[200];
 } ps_diag;
 
+/* ------------------------------------------------------------ limits */
+
+/*
+ * What every reader accepts from an input it does not trust (text, .paths,
+ * ACT, snapshots, checkpoints), so that no small file makes a reader use
+ * unbounded memory or time:
+ *   - max_atom: the longest atom (path) in bytes. Longer ones are refused
+ *     with PS_E_LIMIT and their offset (or line:column). Default 16 MiB;
+ *     a snapshot cannot hold paths over 64 MiB less 29 bytes in any case.
+ *   - a decoding budget: a reader produces at most max(min_budget,
+ *     max_expansion x the input's size) bytes, counting each path as its
+ *     length plus 32 (about what a path costs in a space). Defaults: 64x
+ *     and 256 MiB. So a 10 MB input decodes to at most 640 MB, whatever it
+ *     claims: a compression bomb, a front-coded snapshot whose paths share
+ *     megabyte prefixes, or an ACT whose shared subtries hold 2^63 keys is
+ *     refused (PS_E_LIMIT) before the work starts, or as soon as it passes.
+ * The limits are process-wide; each reader takes them when it is created.
+ * ps_limits_set is safe to call from any thread; readers made before it
+ * keep the limits they took.
+ */
+#define PS_ATOM_MAX_DEFAULT (16u << 20)
+#define PS_EXPANSION_DEFAULT 64u
+#define PS_BUDGET_MIN_DEFAULT (256ull << 20)
+#define PS_PATH_COST 32u /* bytes charged per path on top of its length */
+
+typedef struct ps_limits {
+    uint32_t size;          /* sizeof(ps_limits) (ps_limits_init sets it)  */
+    uint32_t max_expansion; /* decoded bytes per input byte (>= 1)          */
+    uint64_t max_atom;      /* longest atom in bytes (>= 1)                 */
+    uint64_t min_budget;    /* what any input may decode to, however small  */
+} ps_limits;
+/* The defaults above. */
+PS_API void ps_limits_init(ps_limits *l);
+/* Sets the limits for readers created from now on: PS_E_INVAL for a zero
+ * max_atom or max_expansion. */
+PS_API int ps_limits_set(const ps_limits *l);
+/* The limits in force now. */
+PS_API void ps_limits_get(ps_limits *l);
+
 /* ------------------------------------------------------------------ atoms */
 
 /*
@@ -368,7 +407,8 @@ typedef struct ps_act_stats {
     uint64_t line_bytes; /* their bytes                                */
     uint32_t merges;     /* append-only merge trailers (0: base file)  */
     uint32_t spare32;
-    uint64_t spare[4];
+    uint64_t path_bytes; /* verify: the keys' bytes in all (saturating) */
+    uint64_t spare[3];
 } ps_act_stats;
 
 /* Streaming writer from strictly increasing paths (PS_E_INVAL otherwise),
@@ -395,15 +435,20 @@ PS_API int ps_act_open_mem(const void *data, size_t len, ps_act **a, ps_diag *d)
 PS_API void ps_act_close(ps_act *a);
 /* PS_OK (value may be NULL), PS_E_NOTFOUND, or PS_E_CORRUPT. */
 PS_API int ps_act_get(const ps_act *a, ps_bytes path, uint64_t *value, ps_diag *d);
-/* Keys under prefix, counted without building paths. */
+/* Keys under prefix, counted without building paths, in time linear in the
+ * records (a file's shared subtries may stand for far more keys than it has
+ * bytes); saturates at UINT64_MAX. */
 PS_API int ps_act_count(const ps_act *a, ps_bytes prefix, uint64_t *n, ps_diag *d);
 /* Checks every record reachable from the root once: well-formed, every
- * offset backwards and inside the arena, child bytes ascending. st gets the
- * record counts (st->paths is not filled: shared subtries make it a walk). */
+ * offset backwards and inside the arena and before every parent, child
+ * bytes ascending. st gets the record counts, the keys (st->paths) and their
+ * bytes. A file verify passes is one every iteration and lookup accepts. */
 PS_API int ps_act_verify(const ps_act *a, ps_act_stats *st, ps_diag *d);
 
 /* Ordered iteration of the keys under prefix, zero-copy except for the
- * path being assembled. Threads: one thread at a time per iterator. */
+ * path being assembled. The keys under prefix are measured first (linear in
+ * records): more than the decoding budget (ps_limits) is PS_E_LIMIT from
+ * the first ps_act_iter_next. Threads: one thread at a time per iterator. */
 typedef struct ps_act_iter ps_act_iter;
 PS_API int ps_act_iter_new(const ps_act *a, ps_bytes prefix, ps_act_iter **it);
 /* PS_OK with *path (valid until the next call) and *value, PS_E_EMPTY at
@@ -579,13 +624,22 @@ typedef struct ps_store_opts {
     uint32_t size;  /* sizeof(ps_store_opts) (ps_store_opts_init sets it) */
     int hash;       /* ps_hash for new objects (reads take any)          */
     int nosync;     /* 1: skip fsync (fast, not durable across a crash)  */
+    uint32_t gc_grace_s; /* gc spares objects younger than this (default
+                          * 3600): a put and the ref that names it may be
+                          * that far apart; 0 collects at once            */
 } ps_store_opts;
-/* SHA-256, durable. */
+/* SHA-256, durable, gc grace one hour. */
 PS_API void ps_store_opts_init(ps_store_opts *o);
 
 /* Threads: a store handle may be used by any number of threads at once
  * (every call opens what it needs under the root's descriptor). Writers,
- * readers and blobs are each used by one thread at a time. */
+ * readers and blobs are each used by one thread at a time.
+ * Processes: any number may use one store at once. Writes hold <root>/LOCK
+ * shared while they run; gc and checkpoint pruning hold it exclusively,
+ * and refuse (PS_E_LOCKED) while a persistent space is open on the store.
+ * A put that finds its object present touches it; gc spares objects
+ * younger than gc_grace_s; a ref is set only to an object that exists. So
+ * no ref is left dangling, however a put, a ref and a gc interleave. */
 typedef struct ps_store ps_store;
 /* Opens (create: makes the directories) the store at root; opts NULL =
  * ps_store_opts_init's. d says which step failed. */
@@ -649,29 +703,49 @@ typedef struct ps_store_stats {
 PS_API int ps_store_stats_get(ps_store *st, ps_store_stats *s);
 
 /* Refs: names made of '/'-separated components of [A-Za-z0-9._-], none
- * empty, "." or "..", at most 200 bytes in all. Set is atomic and
- * crash-safe (temp file, fsync, rename, fsync dir): a reader sees the old or
- * the new id, never a mix. */
+ * empty, "." or "..", at most 200 bytes in all (so at most 100 deep). Set
+ * is atomic and crash-safe (temp file, fsync, rename, fsync dir): a reader
+ * sees the old or the new id, never a mix. Set refuses an object the
+ * store does not hold (PS_E_NOTFOUND): a ref never dangles. */
 PS_API int ps_ref_name_valid(const char *name);
 PS_API int ps_ref_set(ps_store *st, const char *name, const ps_oid *oid, ps_diag *d);
 PS_API int ps_ref_get(ps_store *st, const char *name, ps_oid *oid, ps_diag *d);
 PS_API int ps_ref_delete(ps_store *st, const char *name);
 /* Refs under prefix ("" for all, "checkpoints/" for a folder), sorted by
- * name. cb returning non-zero stops the walk and is returned. A ref whose
- * content is not an id is passed with oid NULL. */
+ * name, at any depth a name allows. cb returning non-zero stops the walk
+ * and is returned. A ref whose content is not an id is passed with oid
+ * NULL. Entries of refs/ that no valid name can reach (symlinks, odd
+ * names) are not refs: ps_store_verify reports them. */
 PS_API int ps_ref_each(ps_store *st, const char *prefix,
                        int (*cb)(void *ctx, const char *name, const ps_oid *oid), void *ctx);
 
-/* Removes every object no ref names, and temp files older than an hour
- * (younger ones may belong to a write in progress). */
+/* Removes every object no ref names that is older than the grace period,
+ * and every temp file whose writer is gone (a writer holds a lock on its
+ * temp file while it writes). Holds the store exclusively: PS_E_LOCKED
+ * while a persistent space is open on it. A ref that cannot be read or is
+ * not an object id stops gc (PS_E_CORRUPT, naming it): gc cannot know
+ * what that ref would keep. */
 typedef struct ps_gc_stats {
     uint64_t kept, removed, removed_bytes, temp_removed;
-    uint64_t spare[4];
+    uint64_t young;        /* unnamed, but spared by the grace period */
+    uint64_t spare[3];
 } ps_gc_stats;
 PS_API int ps_store_gc(ps_store *st, ps_gc_stats *gs, ps_diag *d);
-/* Re-hashes every object; *bad counts the ones that fail, d names the
- * first. PS_E_HASH if any failed. */
-PS_API int ps_store_verify(ps_store *st, uint64_t *objects, uint64_t *bad, ps_diag *d);
+
+/* A full check, as git fsck: every object re-hashed; every ref read, and
+ * the object it names present; every entry of refs/ that is not a ref (a
+ * symlink, a name no ref can have, a file too deep) reported. report (may
+ * be NULL) hears each problem with its code (PS_E_HASH, PS_E_CORRUPT,
+ * PS_E_NOTFOUND) and a line saying what; d gets the first. Returns PS_OK,
+ * or the code of the first problem. */
+typedef struct ps_verify_stats {
+    uint64_t objects, bad_objects; /* re-hashed; not what their name says */
+    uint64_t refs, bad_refs;       /* read; unreadable, not an id, or naming no object */
+    uint64_t strays;               /* entries of refs/ that are no ref */
+    uint64_t spare[3];
+} ps_verify_stats;
+PS_API int ps_store_verify(ps_store *st, void (*report)(void *ctx, int code, const char *what),
+                           void *ctx, ps_verify_stats *vs, ps_diag *d);
 
 /* ------------------------------------------------------------ checkpoints */
 
@@ -732,13 +806,23 @@ typedef struct ps_ckpt_report {
     uint64_t spare[4];
 } ps_ckpt_report;
 /* Loads checkpoint seq into the empty space s; seq 0 = the newest valid
- * one, falling back past corrupt ones (each noted in rep). PS_E_NOTFOUND if
- * there is none. */
-PS_API int ps_ckpt_restore(ps_store *st, uint64_t seq, ps_space *s, unsigned threads,
+ * one, falling back past corrupt ones (each noted in rep). A checkpoint of
+ * a newer format (PS_E_VERSION) is not passed over: loading an older one in
+ * its place could hide newer changes, so restore stops there unless flags
+ * has PS_RESTORE_PAST_NEWER. PS_E_NOTFOUND if there is none.
+ * What is checked before anything is used: the header (magic, version,
+ * size, XXH3 header checksum, flags), that the ref's number is the header's
+ * sequence, the payload's length and XXH3-64 checksum, then every check of
+ * the snapshot as it loads, and the atom count. The object's SHA-256 is not
+ * recomputed (the checksums above cover every byte); `store verify` does. */
+#define PS_RESTORE_PAST_NEWER 1
+PS_API int ps_ckpt_restore(ps_store *st, uint64_t seq, int flags, ps_space *s, unsigned threads,
                            ps_ckpt_info *used, ps_ckpt_report *rep, ps_diag *d);
 /* Keeps the newest `keep` checkpoints (at least 1) whose header, length
  * and payload checksum check out; drops the refs of the rest (damaged ones
- * included) and garbage-collects. */
+ * included) and their objects. Checkpoints of a newer format are never
+ * dropped, nor counted. Holds the store exclusively (PS_E_LOCKED while a
+ * persistent space is open on it, from another process). */
 PS_API int ps_ckpt_prune(ps_store *st, size_t keep, uint64_t *removed, ps_diag *d);
 
 /* ------------------------------------------------------- persistent space */
@@ -754,7 +838,13 @@ PS_API int ps_ckpt_prune(ps_store *st, size_t keep, uint64_t *removed, ps_diag *
  * PS_FSYNC_ALWAYS) before it is applied and acknowledged. Opening = the
  * newest valid checkpoint + a replay of the log after its position. A torn
  * last record is dropped and reported; damage before the tail is
- * PS_E_CORRUPT naming the file and offset, unless truncate_corrupt.
+ * PS_E_CORRUPT naming the file and offset, unless truncate_corrupt. A
+ * checkpoint whose log position lies past the end of the log is refused
+ * (PS_E_CORRUPT): records after it would be skipped unseen. A newest
+ * checkpoint from a newer pathspace makes open refuse (PS_E_VERSION)
+ * unless past_newer. Temp files of writers that died (a crash inside a
+ * checkpoint) are removed. The space holds its store, so another
+ * process's gc or prune refuses while it is open.
  *
  * Threads: one thread at a time per handle (the everysec sync runs on a
  * thread of its own and needs nothing from the caller). The space that
@@ -775,6 +865,8 @@ typedef struct ps_pspace_opts {
     int no_final_ckpt;        /* 1: close without a checkpoint             */
     int truncate_corrupt;     /* 1: cut the log at damage instead of failing */
     unsigned threads;         /* snapshot load/save threads (0 = all)      */
+    int past_newer;           /* 1: fall back past checkpoints a newer
+                               * pathspace wrote (else open refuses)       */
     const ps_store_opts *store; /* NULL = defaults; copied by open          */
     const ps_snap_opts *snap;   /* checkpoints' snapshots; NULL = defaults  */
 } ps_pspace_opts;
@@ -792,7 +884,8 @@ typedef struct ps_recovery {
     uint64_t torn_offset;     /* where, in torn_file                       */
     char torn_file[64];
     uint64_t truncated_bytes; /* cut by truncate_corrupt (0 otherwise)    */
-    uint64_t spare[8];
+    uint64_t temp_removed;    /* temp files of writers that died, removed */
+    uint64_t spare[7];
 } ps_recovery;
 
 typedef struct ps_pspace ps_pspace;

@@ -20,7 +20,8 @@
     X(space_builder_nomem)                                                     \
     X(act_worked_examples) X(act_varint) X(act_random_vs_ref)                  \
     X(act_writer_rejects) X(act_space_roundtrip) X(act_merge_trailer)          \
-    X(act_hostile) X(act_golden_rejects)                                       \
+    X(act_hostile) X(act_golden_rejects) X(act_dag_keys)                       \
+    X(act_verify_shared_bound)                                                 \
     X(paths_spec_example) X(paths_big_logic) X(paths_foreign_writer) X(paths_straddle) X(paths_gzip)   \
     X(paths_damage) X(paths_golden_rejects)                                    \
     X(snap_roundtrip) X(snap_edges) X(snap_writer_rejects) X(snap_determinism) \
@@ -28,8 +29,11 @@
     X(snap_generated_paths) \
     X(store_roundtrip) X(store_hash_mismatch) X(store_hostile_names)          \
     X(store_refs_gc) X(store_disk_full) X(ckpt_header) X(ckpt_save_restore)   \
+    X(store_deep_refs) X(store_verify_refs) X(store_gc_race)                  \
     X(pspace_reopen) X(pspace_policy) X(pspace_torn_tail)                     \
     X(pspace_corrupt_log) X(pspace_disk_full) X(pspace_crash)                 \
+    X(pspace_log_position) X(pspace_newer_checkpoint) X(pspace_maintenance)   \
+    X(wal_hostile_tail)                                                       \
     X(golden_snap_accept) X(golden_snap_reject) X(golden_ckpt_accept)         \
     X(golden_ckpt_reject) X(golden_wal_accept) X(golden_wal_reject)
 

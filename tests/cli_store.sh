@@ -46,9 +46,10 @@ done
 if "$P" store get "$S" "sha256:../../../../../etc/passwd" >/dev/null 2>&1; then fail "id path"; fi
 [ ! -e "$T/x" ] || fail "wrote outside the store"
 
-# gc: an object no ref names goes
+# gc: an object no ref names goes, once it is older than the grace period
 "$P" store rm "$S" docs/adameve
-"$P" store gc "$S" | grep -q "removed 3" || fail "gc"
+"$P" store gc "$S" | grep -q "removed 0 .*spared 3 younger" || fail "gc spares young objects"
+"$P" store gc "$S" --grace 0 | grep -q "removed 3" || fail "gc --grace 0"
 [ "$("$P" store ls "$S" --objects 2>/dev/null | wc -l)" = 0 ] || fail "gc left objects"
 }
 

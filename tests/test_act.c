@@ -342,8 +342,10 @@ void t_act_hostile(void)
     size_t n = b.len;
     memcpy(f, ps_buf_data(&b), n);
     /* every truncation is refused */
-    for (size_t cut = 0; cut < n; cut++)
-        CHECK(act_probe(f, cut) != PS_OK);
+    for (size_t cut = 0; cut < n; cut++) {
+        int rc = act_probe(f, cut);
+        CHECK(rc == PS_E_TRUNCATED || rc == PS_E_CORRUPT);
+    }
     /* specific damage, each refused by open or verify */
     struct {
         size_t at;
@@ -400,4 +402,155 @@ void t_act_golden_rejects(void)
             t_failf(__FILE__, __LINE__, "%s accepted", path);
     }
     CHECK(seen > 40);
+}
+
+/* ---------------------------------------------- hand-made hostile files */
+
+/* A file assembled record by record (offsets known), padded and rooted. */
+typedef struct actb {
+    ps_buf b;
+} actb;
+
+static void actb_start(actb *a)
+{
+    memset(a, 0, sizeof *a);
+    ps_buf_append(&a->b, "ACTree03\0\0\0\0\0\0\0\0", 16);
+}
+
+static uint64_t actb_put(actb *a, const uint8_t *p, size_t n)
+{
+    uint64_t at = a->b.len;
+    ps_buf_append(&a->b, p, n);
+    return at;
+}
+
+/* varint as ACT writes it (0..247 in one byte, else 0xF7 + n, then n LE) */
+static size_t actb_varint(uint8_t *o, uint64_t v)
+{
+    if (v < 248) {
+        o[0] = (uint8_t)v;
+        return 1;
+    }
+    size_t n = 0;
+    for (uint64_t x = v; x; x >>= 8)
+        n++;
+    o[0] = (uint8_t)(247 + n);
+    for (size_t i = 0; i < n; i++)
+        o[1 + i] = (uint8_t)(v >> (8 * i));
+    return 1 + n;
+}
+
+static void actb_finish(actb *a, uint64_t root)
+{
+    ps_write_le64(ps_buf_data(&a->b) + 8, root);
+    ps_buf_append(&a->b, "\0\0\0\0\0\0\0\0", 8);
+}
+
+/* Sharing nested 63 deep: each level is a branch of two lines ("x" and
+ * "y"), both pointing at the level below, so 2^63 keys live in a few
+ * hundred bytes. count must say so at once; verify must pass and report
+ * the count; every walk must be refused by the decoding budget, before it
+ * starts (a walk would never end). */
+void t_act_dag_keys(void)
+{
+    actb a;
+    actb_start(&a);
+    uint8_t r[32];
+    uint64_t x = actb_put(&a, (const uint8_t *)"\x01x", 2);
+    uint64_t y = actb_put(&a, (const uint8_t *)"\x01y", 2);
+    size_t k = 0;
+    r[k++] = 0xC0; /* a line with a value: the key "x" */
+    r[k++] = 7;
+    uint64_t at = a.b.len;
+    k += actb_varint(r + k, at - x);
+    uint64_t below = actb_put(&a, r, k);
+    for (int level = 1; level <= 63; level++) {
+        uint64_t la = a.b.len, lb;
+        for (int side = 0; side < 2; side++) {
+            at = a.b.len;
+            k = 0;
+            r[k++] = 0x81; /* a line with a child */
+            k += actb_varint(r + k, at - below);
+            k += actb_varint(r + k, at - (side ? y : x));
+            lb = actb_put(&a, r, k);
+        }
+        (void)lb;
+        at = a.b.len;
+        k = 0;
+        r[k++] = 2; /* a branch of two: 'a' -> the x line, 'b' -> the y line */
+        k += actb_varint(r + k, at - la);
+        r[k++] = 'a';
+        r[k++] = 'b';
+        below = actb_put(&a, r, k);
+    }
+    actb_finish(&a, below);
+    CHECK(a.b.len < 1024);
+    ps_act *f;
+    ps_diag d = { 0 };
+    REQUIRE_OK(ps_act_open_mem(ps_buf_data(&a.b), a.b.len, &f, &d));
+    uint64_t n = 0;
+    CHECK_OK(ps_act_count(f, ps_bytes_of(NULL, 0), &n, &d));
+    CHECK(n == 1ull << 63);
+    CHECK_OK(ps_act_count(f, ps_bytes_of("ax", 2), &n, &d)); /* under a prefix */
+    CHECK(n == 1ull << 62);
+    CHECK_OK(ps_act_count(f, ps_bytes_of("ab", 2), &n, &d)); /* no such keys */
+    CHECK_EQ(n, 0);
+    ps_act_stats st;
+    CHECK_OK(ps_act_verify(f, &st, &d));
+    CHECK(st.paths == 1ull << 63 && st.path_bytes == UINT64_MAX && st.branches == 63);
+    ps_act_iter *it;
+    ps_bytes kk;
+    REQUIRE_OK(ps_act_iter_new(f, ps_bytes_of(NULL, 0), &it));
+    CHECK_RC(ps_act_iter_next(it, &kk, NULL, &d), PS_E_LIMIT);
+    CHECK(strstr(d.msg, "9223372036854775808 keys") && strstr(d.msg, "--max-expansion"));
+    ps_act_iter_free(it);
+    ps_space *s;
+    REQUIRE_OK(ps_space_new(&s));
+    CHECK_RC(ps_space_read_act(s, f, &d), PS_E_LIMIT);
+    CHECK_EQ(ps_space_count(s), 0);
+    ps_space_free(s);
+    /* deep enough under a prefix, the keys fit: 60 levels down, 2^2 are left */
+    REQUIRE_OK(ps_act_iter_new(f, ps_bytes_of("axaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxaxa", 121), &it));
+    int got = 0;
+    while (ps_act_iter_next(it, &kk, NULL, &d) == PS_OK)
+        got++;
+    CHECK_EQ(got, 4);
+    ps_act_iter_free(it);
+    ps_act_close(f);
+    ps_buf_free(&a.b);
+}
+
+/* A record shared by two parents must end before each of them. Here S (a
+ * branch at offset 27, 5 bytes) is the root's first child, and also the
+ * child of P2, a branch whose bytes lie inside S's (offset 29): S runs past
+ * P2. ps_act_verify used to mark S as seen by its offset alone and pass the
+ * file, which iteration then refused. */
+void t_act_verify_shared_bound(void)
+{
+    static const uint8_t f[] = {
+        'A', 'C', 'T', 'r', 'e', 'e', '0', '3', 35, 0, 0, 0, 0, 0, 0, 0,
+        0x01, 'z',              /* 16: line data "z"                           */
+        0xC0, 1, 2,             /* 18: leaf "z" = 1                             */
+        0xC0, 2, 5,             /* 21: leaf "z" = 2                             */
+        0xC0, 3, 8,             /* 24: leaf "z" = 3                             */
+        0x03, 9, 0x01, 0x02, 'a', /* 27: S, 3 kids at 18; P2 = [01 02 'a'] at 29 */
+        0x81, 3, 16,            /* 32: line "z" -> P2                           */
+        0x02, 8, 'a', 'b',      /* 35: root: 'a' -> S, 'b' -> the line at 32    */
+        0, 0, 0, 0, 0, 0, 0, 0,
+    };
+    ps_act *a;
+    ps_diag d = { 0 };
+    REQUIRE_OK(ps_act_open_mem(f, sizeof f, &a, &d));
+    CHECK_RC(ps_act_verify(a, NULL, &d), PS_E_CORRUPT);
+    CHECK(strstr(d.msg, "runs past a parent at offset 29") != NULL);
+    /* and what verify now refuses, iteration refuses too */
+    ps_act_iter *it;
+    REQUIRE_OK(ps_act_iter_new(a, ps_bytes_of(NULL, 0), &it));
+    ps_bytes k;
+    int rc;
+    while ((rc = ps_act_iter_next(it, &k, NULL, &d)) == PS_OK)
+        ;
+    CHECK_RC(rc, PS_E_CORRUPT);
+    ps_act_iter_free(it);
+    ps_act_close(a);
 }

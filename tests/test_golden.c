@@ -328,7 +328,7 @@ static void ckpt_reject_one(const char *path, int code, const char *words)
         tmp_store(dir, &st);
         store_ckpt(st, &b, 3);
         REQUIRE_OK(ps_space_new(&s));
-        rc = ps_ckpt_restore(st, 3, s, 1, NULL, NULL, &d);
+        rc = ps_ckpt_restore(st, 3, 0, s, 1, NULL, NULL, &d);
         CHECK_EQ(ps_space_count(s), 0); /* nothing half-loaded */
         ps_space_free(s);
         ps_store_close(st);

@@ -298,12 +298,19 @@ void t_paths_damage(void)
     ps_buf_append(&g, "x", 1);
     CHECK_RC(read_all(&g, &n, &d), PS_E_CORRUPT);
     CHECK_EQ(d.offset, f.len);
-    /* a record announcing more than the data holds, and a cut length */
+    /* a record announcing 4 GiB: over the atom limit, refused before a byte
+     * of it is kept; one announcing a little more than the data holds: cut
+     * short; and a cut length */
     static const uint8_t longrec[] = { 2, 0, 0, 0, 'a', 'b', 0xFF, 0xFF, 0xFF, 0xFF, 'x' };
     ps_buf_clear(&g, 0);
     zdeflate(longrec, sizeof longrec, 15, &g);
-    CHECK_RC(read_all(&g, &n, &d), PS_E_TRUNCATED);
+    CHECK_RC(read_all(&g, &n, &d), PS_E_LIMIT);
     CHECK_EQ(n, 1);
+    CHECK(strstr(d.msg, "record 1") && strstr(d.msg, "offset 6") && strstr(d.msg, "--max-atom"));
+    static const uint8_t shortrec[] = { 2, 0, 0, 0, 'a', 'b', 5, 0, 0, 0, 'x' };
+    ps_buf_clear(&g, 0);
+    zdeflate(shortrec, sizeof shortrec, 15, &g);
+    CHECK_RC(read_all(&g, &n, &d), PS_E_TRUNCATED);
     CHECK(strstr(d.msg, "record 1") && strstr(d.msg, "offset 6"));
     ps_buf_clear(&g, 0);
     zdeflate(longrec, 8, 15, &g);
@@ -311,7 +318,7 @@ void t_paths_damage(void)
     /* not compressed at all */
     ps_buf_clear(&g, 0);
     ps_buf_append(&g, raw, sizeof raw);
-    CHECK(read_all(&g, &n, &d) != PS_OK);
+    CHECK_RC(read_all(&g, &n, &d), PS_E_CORRUPT); /* no zlib or gzip header */
     ps_buf_free(&f);
     ps_buf_free(&g);
 }

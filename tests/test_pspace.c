@@ -18,6 +18,9 @@
 
 #include "test.h"
 #include "cases.h"
+#include "store/wal.h"
+
+#define WAL_HDR_BYTES WAL_HDR
 
 #define UNIVERSE 300
 
@@ -42,23 +45,23 @@ static ps_pspace *popen_space(const char *dir, int fsync, uint64_t every, ps_rec
 /* The last segment file of DIR/wal. */
 static void last_segment(const char *dir, char *out)
 {
-    char wal[300], best[256] = "";
-    snprintf(wal, sizeof wal, "%s/wal", dir);
-    DIR *d = opendir(wal);
+    char wdir[300], best[256] = "";
+    snprintf(wdir, sizeof wdir, "%s/wal", dir);
+    DIR *d = opendir(wdir);
     struct dirent *e;
     while (d && (e = readdir(d)))
         if (strstr(e->d_name, ".log") && strcmp(e->d_name, best) > 0)
             snprintf(best, sizeof best, "%s", e->d_name);
     if (d)
         closedir(d);
-    snprintf(out, 400, "%s/%s", wal, best);
+    snprintf(out, 400, "%s/%s", wdir, best);
 }
 
 static size_t segments(const char *dir)
 {
-    char wal[300];
-    snprintf(wal, sizeof wal, "%s/wal", dir);
-    DIR *d = opendir(wal);
+    char wdir[300];
+    snprintf(wdir, sizeof wdir, "%s/wal", dir);
+    DIR *d = opendir(wdir);
     size_t n = 0;
     struct dirent *e;
     while (d && (e = readdir(d)))
@@ -475,5 +478,216 @@ void t_pspace_disk_full(void)
         CHECK(ps_space_contains(ps_pspace_space(p), key(1, k)));
         ps_pspace_abandon(p);
     }
+    t_rmtree(dir);
+}
+
+/* ------------------------------------------------------ hardening cases */
+
+/* The object file of the newest checkpoint of DIR (through its ref). */
+static void newest_ckpt_file(const char *dir, char *out, size_t cap)
+{
+    char root[300];
+    snprintf(root, sizeof root, "%s/store", dir);
+    ps_store *st;
+    REQUIRE_OK(ps_store_open(root, NULL, 0, &st, NULL));
+    ps_ckpt_info *v;
+    size_t n;
+    REQUIRE_OK(ps_ckpt_list(st, &v, &n, NULL));
+    REQUIRE(n > 0);
+    char id[PS_OID_STR_MAX];
+    ps_oid_format(&v[0].oid, id);
+    const char *hex = strchr(id, ':') + 1;
+    snprintf(out, cap, "%s/sha256/%.2s/%s", root, hex, hex);
+    free(v);
+    ps_store_close(st);
+}
+
+/* Rewrites the log position in a checkpoint's header, and the header
+ * checksum with it, as a forger would. */
+static void set_log_pos(const char *file, uint64_t log_pos)
+{
+    chmod(file, 0644);
+    int fd = open(file, O_RDWR);
+    REQUIRE(fd >= 0);
+    uint8_t h[PS_CKPT_HEADER];
+    REQUIRE(pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h);
+    ps_ckpt_info ci;
+    REQUIRE_OK(ps_ckpt_header_decode(h, sizeof h, &ci, NULL));
+    ci.log_pos = log_pos;
+    ps_ckpt_header_encode(&ci, h);
+    REQUIRE(pwrite(fd, h, sizeof h, 0) == (ssize_t)sizeof h);
+    close(fd);
+}
+
+/* A checkpoint whose log position lies past the end of the log is refused
+ * at open: a header forged to 2^40 used to load, skipping 10 acknowledged
+ * records without a word. */
+void t_pspace_log_position(void)
+{
+    char dir[256], k[32], file[600];
+    REQUIRE(t_tmpdir(dir));
+    ps_recovery rec;
+    ps_pspace *p = popen_space(dir, PS_FSYNC_NEVER, 0, &rec, PS_OK);
+    for (size_t i = 0; i < 20; i++)
+        CHECK_OK(ps_pspace_add(p, key(i, k), NULL));
+    CHECK_OK(ps_pspace_checkpoint(p, NULL, NULL)); /* log position 20 */
+    for (size_t i = 20; i < 30; i++)
+        CHECK_OK(ps_pspace_add(p, key(i, k), NULL));
+    ps_pspace_abandon(p); /* the last 10 live in the log only */
+    newest_ckpt_file(dir, file, sizeof file);
+    set_log_pos(file, 1ull << 40);
+    ps_diag d = { 0 };
+    ps_pspace_opts o;
+    ps_pspace_opts_init(&o);
+    o.fsync = PS_FSYNC_NEVER;
+    CHECK_RC(ps_pspace_open(dir, &o, &p, &rec, &d), PS_E_CORRUPT);
+    CHECK(strstr(d.msg, "up to seq 1099511627776, but the log ends at seq 30") != NULL);
+    /* put back as it was: all 30 are there */
+    set_log_pos(file, 20);
+    p = popen_space(dir, PS_FSYNC_NEVER, 0, &rec, PS_OK);
+    CHECK_EQ(count(p), 30);
+    CHECK_EQ(rec.replayed, 10);
+    ps_pspace_abandon(p);
+    t_rmtree(dir);
+}
+
+/* A newest checkpoint from a newer build (format 2) makes open refuse,
+ * naming it; past_newer falls back; nothing removes it meanwhile. */
+void t_pspace_newer_checkpoint(void)
+{
+    char dir[256], k[32], file[600];
+    REQUIRE(t_tmpdir(dir));
+    ps_recovery rec;
+    ps_pspace *p = popen_space(dir, PS_FSYNC_NEVER, 0, &rec, PS_OK);
+    for (size_t i = 0; i < 5; i++)
+        CHECK_OK(ps_pspace_add(p, key(i, k), NULL));
+    CHECK_OK(ps_pspace_checkpoint(p, NULL, NULL)); /* 1 */
+    CHECK_OK(ps_pspace_add(p, key(5, k), NULL));
+    CHECK_OK(ps_pspace_checkpoint(p, NULL, NULL)); /* 2 */
+    ps_pspace_abandon(p);
+    newest_ckpt_file(dir, file, sizeof file);
+    /* version 2: decoded as "newer" before its checksum is even looked at */
+    chmod(file, 0644);
+    int fd = open(file, O_RDWR);
+    uint8_t v2[4] = { 2, 0, 0, 0 };
+    REQUIRE(fd >= 0 && pwrite(fd, v2, 4, 8) == 4);
+    close(fd);
+    ps_pspace_opts o;
+    ps_pspace_opts_init(&o);
+    o.fsync = PS_FSYNC_NEVER;
+    ps_diag d = { 0 };
+    CHECK_RC(ps_pspace_open(dir, &o, &p, &rec, &d), PS_E_VERSION);
+    CHECK(strstr(d.msg, "checkpoint 2 was written by a newer pathspace") != NULL);
+    o.past_newer = 1;
+    REQUIRE_OK(ps_pspace_open(dir, &o, &p, &rec, &d));
+    CHECK(rec.have_ckpt && rec.ckpt.seq == 1 && rec.skipped.skipped == 1);
+    CHECK_EQ(count(p), 6); /* checkpoint 1, then the log */
+    CHECK_OK(ps_pspace_add(p, key(6, k), NULL));
+    CHECK_OK(ps_pspace_close(p, NULL)); /* a checkpoint 3, a prune: 2 must stay */
+    CHECK(access(file, F_OK) == 0);
+    char root[300];
+    snprintf(root, sizeof root, "%s/store", dir);
+    ps_store *st;
+    REQUIRE_OK(ps_store_open(root, NULL, 0, &st, NULL));
+    ps_ckpt_info *v;
+    size_t n;
+    REQUIRE_OK(ps_ckpt_list(st, &v, &n, NULL));
+    int found = 0;
+    for (size_t i = 0; i < n; i++)
+        found |= v[i].seq == 2 && v[i].status == PS_E_VERSION;
+    CHECK(found);
+    free(v);
+    ps_store_close(st);
+    t_rmtree(dir);
+}
+
+/* While a space is open, another process's gc and prune refuse (they used
+ * to run beside it); after it closes, they run. A temp file a crash left
+ * in the store is removed at the next open. */
+static int maintain(const char *dir)
+{
+    char root[300];
+    snprintf(root, sizeof root, "%s/store", dir);
+    ps_store *st;
+    if (ps_store_open(root, NULL, 0, &st, NULL))
+        return 90;
+    ps_gc_stats gs;
+    ps_diag d = { 0 };
+    int a = ps_store_gc(st, &gs, &d), b = ps_ckpt_prune(st, 1, NULL, NULL);
+    ps_store_close(st);
+    return a == PS_E_LOCKED && b == PS_E_LOCKED ? 0 : a == PS_OK && b == PS_OK ? 1 : 2;
+}
+
+void t_pspace_maintenance(void)
+{
+    char dir[256], k[32], path[600];
+    REQUIRE(t_tmpdir(dir));
+    ps_recovery rec;
+    ps_pspace *p = popen_space(dir, PS_FSYNC_NEVER, 0, &rec, PS_OK);
+    for (size_t i = 0; i < 5; i++) {
+        CHECK_OK(ps_pspace_add(p, key(i, k), NULL));
+        CHECK_OK(ps_pspace_checkpoint(p, NULL, NULL));
+    }
+    CHECK_EQ(t_child_limited(maintain, dir, 1 << 30), 0); /* refused while open */
+    ps_pspace_abandon(p);
+    CHECK_EQ(t_child_limited(maintain, dir, 1 << 30), 1); /* and runs once it is closed */
+    snprintf(path, sizeof path, "%s/store/temp/0123456789abcdef01234567", dir);
+    fclose(fopen(path, "w")); /* what a kill inside a checkpoint leaves */
+    p = popen_space(dir, PS_FSYNC_NEVER, 0, &rec, PS_OK);
+    CHECK_EQ(rec.temp_removed, 1);
+    CHECK(access(path, F_OK) != 0);
+    CHECK_EQ(count(p), 5);
+    ps_pspace_abandon(p);
+    t_rmtree(dir);
+}
+
+/* A hostile last segment: a record whose checksum fails, then 4 MiB in
+ * which every 16th offset holds a plausible record header (sequence 3, a
+ * length of 1 MiB). The old recovery hashed a megabyte at each of those
+ * offsets, looking for a whole record after the bad one (quadratic: hours),
+ * and then cut the whole segment as one torn record. Recovery must stop at
+ * the bad record at once, and since bytes follow it, call it damage and
+ * change nothing. */
+void t_wal_hostile_tail(void)
+{
+    char dir[256], wdir[300], seg[400];
+    REQUIRE(t_tmpdir(dir));
+    snprintf(wdir, sizeof wdir, "%s/wal", dir);
+    REQUIRE(mkdir(wdir, 0755) == 0);
+    ps_buf b = { 0 }, a = { 0 };
+    uint8_t h[WAL_HDR_BYTES];
+    ps__wal_header(h, 1);
+    ps_buf_append(&b, h, sizeof h);
+    REQUIRE_OK(ps_atom_parse("(ok)", 4, &a, NULL));
+    wal_op op = { WAL_ADD, ps_buf_bytes(&a), 0 };
+    REQUIRE_OK(ps__wal_encode(&b, 1, &op, 1));
+    size_t bad = b.len;
+    op.path = ps_bytes_of("(bad)", 5);
+    REQUIRE_OK(ps__wal_encode(&b, 2, &op, 1));
+    ps_buf_data(&b)[bad] ^= 0xFF; /* its checksum fails */
+    for (size_t i = 0; i < (4u << 20) / 16; i++) {
+        uint8_t r[16] = { 0xAA, 0xAA, 0xAA, 0xAA };
+        ps_write_le32(r + 4, 1u << 20);
+        ps_write_le64(r + 8, 3);
+        ps_buf_append(&b, r, sizeof r);
+    }
+    snprintf(seg, sizeof seg, "%s/0000000000000001.log", wdir);
+    int fd = open(seg, O_WRONLY | O_CREAT, 0644);
+    REQUIRE(fd >= 0 && write(fd, ps_buf_data(&b), b.len) == (ssize_t)b.len);
+    close(fd);
+    ps_pspace_opts o;
+    ps_pspace_opts_init(&o);
+    o.fsync = PS_FSYNC_NEVER;
+    ps_pspace *p;
+    ps_recovery rec;
+    ps_diag d = { 0 };
+    CHECK_RC(ps_pspace_open(dir, &o, &p, &rec, &d), PS_E_CORRUPT);
+    char want[80];
+    snprintf(want, sizeof want, "at offset %zu: record checksum mismatch", bad);
+    CHECK(strstr(d.msg, want) != NULL);
+    struct stat sb;
+    CHECK(stat(seg, &sb) == 0 && (size_t)sb.st_size == b.len); /* nothing cut */
+    ps_buf_free(&a);
+    ps_buf_free(&b);
     t_rmtree(dir);
 }

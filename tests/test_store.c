@@ -5,6 +5,7 @@
  * headers, corruption, version checks, fallback and prune. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,11 @@
 static ps_store *open_store(const char *dir, int hash)
 {
     ps_store *st = NULL;
-    ps_store_opts o = { .size = sizeof(ps_store_opts), .hash = hash, .nosync = 1 };
+    ps_store_opts o;
+    ps_store_opts_init(&o);
+    o.hash = hash;
+    o.nosync = 1;
+    o.gc_grace_s = 0; /* these tests collect at once (t_store_gc_race: the grace) */
     REQUIRE_OK(ps_store_open(dir, &o, 1, &st, NULL));
     return st;
 }
@@ -186,9 +191,9 @@ void t_store_hash_mismatch(void)
             ;
         CHECK_RC(rc, PS_E_HASH);
         ps_store_reader_free(r);
-        uint64_t objects, bad;
-        CHECK_RC(ps_store_verify(st, &objects, &bad, &d), PS_E_HASH);
-        CHECK_EQ(bad, 1);
+        ps_verify_stats vs;
+        CHECK_RC(ps_store_verify(st, NULL, NULL, &vs, &d), PS_E_HASH);
+        CHECK_EQ(vs.bad_objects, 1);
         /* cut short: still a mismatch, not a crash */
         CHECK(truncate(file, (off_t)(n / 2)) == 0);
         CHECK_RC(ps_store_get(st, &oid, 0, &b, NULL), PS_E_HASH);
@@ -241,8 +246,9 @@ void t_store_hostile_names(void)
     /* symlinks planted inside the store lead nowhere */
     snprintf(path, sizeof path, "%s/refs/evil", dir);
     CHECK(symlink(out, path) == 0);
-    CHECK(ps_ref_set(st, "evil/x", &o, NULL) != PS_OK);
-    CHECK(ps_ref_get(st, "evil/x", &oid, NULL) != PS_OK);
+    /* refs/evil is no folder of ours: the walk there refuses the symlink */
+    CHECK_RC(ps_ref_set(st, "evil/x", &o, NULL), PS_E_IO);
+    CHECK_RC(ps_ref_get(st, "evil/x", &oid, NULL), PS_E_IO);
     CHECK_EQ(count_files(out), 0);
     char file[512];
     snprintf(file, sizeof file, "%s/secret", out);
@@ -251,16 +257,16 @@ void t_store_hostile_names(void)
     fclose(f);
     snprintf(path, sizeof path, "%s/refs/link", dir);
     CHECK(symlink(file, path) == 0);
-    CHECK(ps_ref_get(st, "link", &oid, NULL) != PS_OK);
+    CHECK_RC(ps_ref_get(st, "link", &oid, NULL), PS_E_IO); /* O_NOFOLLOW: ELOOP */
     ps_oid so;
     CHECK_OK(ps_oid_of(PS_HASH_SHA256, "secret", 6, &so));
     object_file(dir, &so, path);
     *strrchr(path, '/') = 0;
     CHECK(symlink(out, path) == 0); /* sha256/<2 hex> -> outside */
     ps_buf b = { 0 };
-    CHECK(ps_store_get(st, &so, 0, &b, NULL) != PS_OK);
+    CHECK_RC(ps_store_get(st, &so, 0, &b, NULL), PS_E_IO);
     CHECK(!ps_store_exists(st, &so));
-    CHECK(ps_store_put(st, "secret", 6, &so, NULL, NULL) != PS_OK);
+    CHECK_RC(ps_store_put(st, "secret", 6, &so, NULL, NULL), PS_E_IO);
     CHECK_EQ(count_files(out), 1);
     ps_buf_free(&b);
     ps_store_close(st);
@@ -308,34 +314,44 @@ void t_store_refs_gc(void)
     acc[0] = 0;
     CHECK_OK(ps_ref_each(st, "", collect_ref, acc));
     CHECK(strcmp(acc, "dir/sub/y;dir/x;junk!;z;") == 0);
-    /* temp files: an old one is swept, a young one (a write in progress) kept */
-    snprintf(path, sizeof path, "%s/temp/old", dir);
+    /* gc stops at a ref that is not an id: it cannot know what it keeps */
+    ps_gc_stats gs;
+    ps_diag gd = { 0 };
+    CHECK_RC(ps_store_gc(st, &gs, &gd), PS_E_CORRUPT);
+    CHECK(strstr(gd.msg, "ref junk does not hold an object id") != NULL);
+    CHECK(ps_store_exists(st, &c)); /* nothing collected */
+    unlink(path);
+    /* temp files: one nobody holds (its writer died) is swept, one a live
+     * writer holds is kept, however old */
+    snprintf(path, sizeof path, "%s/temp/dead", dir);
     fclose(fopen(path, "w"));
+    snprintf(path, sizeof path, "%s/temp/live", dir);
+    int live = open(path, O_WRONLY | O_CREAT, 0644);
+    REQUIRE(live >= 0 && flock(live, LOCK_EX) == 0);
     struct timespec ts[2] = { { time(NULL) - 7200, 0 }, { time(NULL) - 7200, 0 } };
     CHECK(utimensat(AT_FDCWD, path, ts, 0) == 0);
-    snprintf(path, sizeof path, "%s/temp/young", dir);
-    fclose(fopen(path, "w"));
     ps_store_stats s;
     CHECK_OK(ps_store_stats_get(st, &s));
     CHECK_EQ(s.objects, 3);
     CHECK_EQ(s.bytes, 3);
-    CHECK_EQ(s.refs, 4);
+    CHECK_EQ(s.refs, 3);
     CHECK_EQ(s.temp_files, 2);
-    ps_gc_stats gs;
     CHECK_OK(ps_store_gc(st, &gs, NULL)); /* c: no ref names it */
     CHECK_EQ(gs.removed, 1);
     CHECK_EQ(gs.kept, 2);
     CHECK_EQ(gs.temp_removed, 1);
+    CHECK(access(path, F_OK) == 0); /* the live one */
+    close(live);
     CHECK(!ps_store_exists(st, &c));
     CHECK(ps_store_exists(st, &a) && ps_store_exists(st, &b));
     CHECK_OK(ps_ref_delete(st, "z"));
     CHECK_RC(ps_ref_delete(st, "z"), PS_E_NOTFOUND);
     CHECK_OK(ps_store_gc(st, &gs, NULL));
     CHECK(!ps_store_exists(st, &a));
-    uint64_t objects, bad;
-    CHECK_OK(ps_store_verify(st, &objects, &bad, NULL));
-    CHECK_EQ(objects, 1);
-    CHECK_EQ(bad, 0);
+    ps_verify_stats vs;
+    CHECK_OK(ps_store_verify(st, NULL, NULL, &vs, NULL));
+    CHECK_EQ(vs.objects, 1);
+    CHECK_EQ(vs.bad_objects, 0);
     ps_store_close(st);
     /* not a store */
     ps_diag d = { 0 };
@@ -436,12 +452,17 @@ void t_ckpt_header(void)
     CHECK(pl.len == 5 && memcmp(pl.ptr, "hello", 5) == 0);
     /* every single-byte change and every cut is refused */
     for (size_t i = 0; i < sizeof blob; i++) {
+        /* the magic; the version (made newer); the header size; then the
+         * header checksum covers the rest of the header, and the payload
+         * checksum the payload */
+        int want = i < 8 ? PS_E_CORRUPT : i < 12 ? PS_E_VERSION : i < 16 ? PS_E_CORRUPT
+                                                                           : PS_E_CHECKSUM;
         blob[i] ^= 0x10;
-        CHECK(ps_ckpt_check(blob, sizeof blob, &back, NULL, NULL) != PS_OK);
+        CHECK_RC(ps_ckpt_check(blob, sizeof blob, &back, NULL, NULL), want);
         blob[i] ^= 0x10;
     }
     for (size_t n = 0; n < sizeof blob; n++)
-        CHECK(ps_ckpt_check(blob, n, &back, NULL, NULL) != PS_OK);
+        CHECK_RC(ps_ckpt_check(blob, n, &back, NULL, NULL), PS_E_TRUNCATED);
     uint8_t longer[sizeof blob + 1];
     memcpy(longer, blob, sizeof blob);
     CHECK_RC(ps_ckpt_check(longer, sizeof longer, &back, NULL, NULL), PS_E_CORRUPT);
@@ -482,15 +503,15 @@ void t_ckpt_save_restore(void)
     }
     REQUIRE_OK(ps_space_new(&dst));
     ps_ckpt_report rep;
-    CHECK_OK(ps_ckpt_restore(st, 0, dst, 0, &used, &rep, NULL));
+    CHECK_OK(ps_ckpt_restore(st, 0, 0, dst, 0, &used, &rep, NULL));
     CHECK_EQ(used.seq, 3);
     CHECK_EQ(rep.skipped, 0);
     CHECK(same_space(dst, src[2]));
     ps_space_clear(dst);
-    CHECK_OK(ps_ckpt_restore(st, 1, dst, 1, &used, &rep, NULL));
+    CHECK_OK(ps_ckpt_restore(st, 1, 0, dst, 1, &used, &rep, NULL));
     CHECK(same_space(dst, src[0]));
     ps_space_clear(dst);
-    CHECK_RC(ps_ckpt_restore(st, 9, dst, 1, &used, &rep, NULL), PS_E_NOTFOUND);
+    CHECK_RC(ps_ckpt_restore(st, 9, 0, dst, 1, &used, &rep, NULL), PS_E_NOTFOUND);
 
     /* damage the newest: restore falls back to 2 and says why */
     char file[512];
@@ -502,7 +523,7 @@ void t_ckpt_save_restore(void)
     CHECK(pwrite(fd, &c, 1, PS_CKPT_HEADER + 10) == 1);
     close(fd);
     ps_diag d = { 0 };
-    CHECK_OK(ps_ckpt_restore(st, 0, dst, 0, &used, &rep, &d));
+    CHECK_OK(ps_ckpt_restore(st, 0, 0, dst, 0, &used, &rep, &d));
     CHECK_EQ(used.seq, 2);
     CHECK_EQ(rep.skipped, 1);
     CHECK_EQ(rep.skip[0].seq, 3);
@@ -510,11 +531,11 @@ void t_ckpt_save_restore(void)
     CHECK(strstr(rep.skip[0].msg, "payload checksum") != NULL);
     CHECK(same_space(dst, src[1]));
     ps_space_clear(dst);
-    CHECK_RC(ps_ckpt_restore(st, 3, dst, 0, &used, &rep, &d), PS_E_CHECKSUM); /* no fallback */
+    CHECK_RC(ps_ckpt_restore(st, 3, 0, dst, 0, &used, &rep, &d), PS_E_CHECKSUM); /* no fallback */
     /* cut the second: falls back to the first */
     object_file(dir, &v[1].oid, file);
     CHECK(truncate(file, 100) == 0);
-    CHECK_OK(ps_ckpt_restore(st, 0, dst, 0, &used, &rep, NULL));
+    CHECK_OK(ps_ckpt_restore(st, 0, 0, dst, 0, &used, &rep, NULL));
     CHECK_EQ(used.seq, 1);
     CHECK_EQ(rep.skipped, 2);
     CHECK(same_space(dst, src[0]));
@@ -527,7 +548,13 @@ void t_ckpt_save_restore(void)
     ps_write_le32(h + 8, 9);
     CHECK(pwrite(fd, h, sizeof h, 0) == (ssize_t)sizeof h);
     close(fd);
-    CHECK_RC(ps_ckpt_restore(st, 0, dst, 0, &used, &rep, &d), PS_E_CHECKSUM);
+    /* ... and a newer build's checkpoint is not passed over for an older
+     * state: restore stops there, saying so, unless asked to go past it */
+    CHECK_RC(ps_ckpt_restore(st, 0, 0, dst, 0, &used, &rep, &d), PS_E_VERSION);
+    CHECK(strstr(d.msg, "checkpoint 1 was written by a newer pathspace") != NULL);
+    CHECK(strstr(d.msg, "newer than this build") != NULL);
+    CHECK_RC(ps_ckpt_restore(st, 0, PS_RESTORE_PAST_NEWER, dst, 0, &used, &rep, &d),
+             PS_E_CHECKSUM);
     CHECK_EQ(rep.skipped, 3);
     CHECK_EQ(rep.skip[2].code, PS_E_VERSION);
     free(v);
@@ -537,21 +564,28 @@ void t_ckpt_save_restore(void)
     CHECK_EQ(v[2].status, PS_E_VERSION);
     free(v);
 
-    /* prune keeps the newest valid ones and collects the rest */
+    /* prune keeps the newest valid ones and collects the rest, but never a
+     * newer build's checkpoint (an older build used to delete it) */
     CHECK_OK(ps_ckpt_save(st, src[0], NULL, 0, 400, &ci, NULL));
     CHECK_EQ(ci.seq, 4);
     CHECK_OK(ps_ckpt_save(st, src[1], NULL, 0, 500, &ci, NULL));
     uint64_t removed;
     CHECK_OK(ps_ckpt_prune(st, 1, &removed, NULL));
-    CHECK_EQ(removed, 4);
+    CHECK_EQ(removed, 3);
     CHECK_OK(ps_ckpt_list(st, &v, &n, NULL));
-    CHECK_EQ(n, 1);
+    CHECK_EQ(n, 2);
     CHECK_EQ(v[0].seq, 5);
+    CHECK_EQ(v[1].seq, 1);
+    CHECK_EQ(v[1].status, PS_E_VERSION);
     free(v);
     ps_store_stats s;
     CHECK_OK(ps_store_stats_get(st, &s));
-    CHECK_EQ(s.objects, 1);
-    CHECK_OK(ps_ckpt_restore(st, 0, dst, 0, &used, &rep, NULL));
+    CHECK_EQ(s.objects, 2);
+    ps_gc_stats gs;
+    CHECK_OK(ps_store_gc(st, &gs, NULL)); /* gc keeps it too: its ref is there */
+    CHECK_OK(ps_store_stats_get(st, &s));
+    CHECK_EQ(s.objects, 2);
+    CHECK_OK(ps_ckpt_restore(st, 0, 0, dst, 0, &used, &rep, NULL));
     CHECK(same_space(dst, src[1]));
     /* a damaged newest payload is not what prune keeps */
     CHECK_OK(ps_ckpt_save(st, src[2], NULL, 0, 600, &ci, NULL));
@@ -560,11 +594,205 @@ void t_ckpt_save_restore(void)
     CHECK_OK(ps_ckpt_prune(st, 1, &removed, NULL));
     CHECK_EQ(removed, 1);
     CHECK_OK(ps_ckpt_list(st, &v, &n, NULL));
-    CHECK(n == 1 && v[0].seq == 5);
+    CHECK(n == 2 && v[0].seq == 5 && v[1].seq == 1); /* and the newer build's, kept */
     free(v);
     for (size_t i = 0; i < 3; i++)
         ps_space_free(src[i]);
     ps_space_free(dst);
     ps_store_close(st);
     t_rmtree(dir);
+}
+
+/* ------------------------------------------------------ hardening cases */
+
+static int collect_names(void *ctx, const char *name, const ps_oid *oid)
+{
+    (void)oid;
+    (*(int *)ctx)++;
+    return name[0] ? 0 : 1;
+}
+
+typedef struct problems {
+    int n, strays;
+    char first[256];
+} problems;
+
+static void note_problem(void *ctx, int code, const char *what)
+{
+    problems *p = ctx;
+    if (!p->n++)
+        snprintf(p->first, sizeof p->first, "%s", what);
+    p->strays += code == PS_E_CORRUPT && strstr(what, "not a ref") != NULL;
+}
+
+/* Every ref a name may be is reached by every walk: 18 components (the
+ * walk used to stop at 16, so gc deleted that ref's object), the deepest
+ * name (100 components) and the longest (one of 200 bytes). What no name
+ * can be (a folder 199 bytes deep, a symlink) is walked past with every
+ * copy bounded (a strcat into path[202] overflowed here) and reported by
+ * verify. */
+void t_store_deep_refs(void)
+{
+    char dir[256], path[1200];
+    REQUIRE(t_tmpdir(dir));
+    ps_store *st = open_store(dir, PS_HASH_SHA256);
+    ps_oid a, b, c;
+    REQUIRE_OK(ps_store_put(st, "deep", 4, &a, NULL, NULL));
+    REQUIRE_OK(ps_store_put(st, "deepest", 7, &b, NULL, NULL));
+    REQUIRE_OK(ps_store_put(st, "longest", 7, &c, NULL, NULL));
+    char r18[64] = "", r100[256] = "", r200[256];
+    for (int i = 0; i < 17; i++)
+        strcat(r18, "a/");
+    strcat(r18, "r");
+    for (int i = 0; i < 99; i++)
+        strcat(r100, "a/");
+    strcat(r100, "z");
+    memset(r200, 'l', 200);
+    r200[200] = 0;
+    CHECK_EQ(strlen(r100), 199);
+    CHECK(ps_ref_name_valid(r18) && ps_ref_name_valid(r100) && ps_ref_name_valid(r200));
+    CHECK_OK(ps_ref_set(st, r18, &a, NULL));
+    CHECK_OK(ps_ref_set(st, r100, &b, NULL));
+    CHECK_OK(ps_ref_set(st, r200, &c, NULL));
+    /* hostile layouts a walk must pass without overflowing */
+    char *q = path + snprintf(path, sizeof path, "%s/refs/a/", dir);
+    memset(q, 'b', 199);
+    q[199] = 0;
+    REQUIRE(mkdir(path, 0755) == 0);
+    q = path + snprintf(path, sizeof path, "%s/refs", dir);
+    for (int i = 0; i < 150 && q < path + sizeof path - 4; i++) { /* folders 150 deep */
+        strcpy(q, "/d");
+        q += 2;
+        mkdir(path, 0755);
+    }
+    snprintf(path, sizeof path, "%s/refs/link", dir);
+    REQUIRE(symlink("/etc/passwd", path) == 0);
+    int n = 0;
+    CHECK_OK(ps_ref_each(st, "", collect_names, &n));
+    CHECK_EQ(n, 3);
+    ps_gc_stats gs;
+    CHECK_OK(ps_store_gc(st, &gs, NULL));
+    CHECK_EQ(gs.removed, 0);
+    CHECK(ps_store_exists(st, &a) && ps_store_exists(st, &b) && ps_store_exists(st, &c));
+    problems pr = { 0 };
+    ps_verify_stats vs;
+    CHECK_RC(ps_store_verify(st, note_problem, &pr, &vs, NULL), PS_E_CORRUPT);
+    CHECK_EQ(vs.refs, 3);
+    CHECK_EQ(vs.bad_refs, 0);
+    CHECK_EQ(vs.strays, 3); /* the 199-byte folder, the too-deep folder, the symlink */
+    CHECK_EQ(pr.strays, 3);
+    ps_store_close(st);
+    t_rmtree(dir);
+}
+
+/* verify fails (git fsck does too) on a ref that is not an id and on a ref
+ * naming an object the store lacks; set never makes such a ref. */
+void t_store_verify_refs(void)
+{
+    char dir[256], path[600];
+    REQUIRE(t_tmpdir(dir));
+    ps_store *st = open_store(dir, PS_HASH_SHA256);
+    ps_oid a, ghost;
+    REQUIRE_OK(ps_store_put(st, "a", 1, &a, NULL, NULL));
+    REQUIRE_OK(ps_oid_of(PS_HASH_SHA256, "never stored", 12, &ghost));
+    ps_diag d = { 0 };
+    CHECK_RC(ps_ref_set(st, "ghost", &ghost, &d), PS_E_NOTFOUND);
+    CHECK(strstr(d.msg, "holds no object") != NULL);
+    CHECK_OK(ps_ref_set(st, "ok", &a, NULL));
+    ps_verify_stats vs;
+    CHECK_OK(ps_store_verify(st, NULL, NULL, &vs, NULL));
+    CHECK(vs.refs == 1 && vs.bad_refs == 0 && vs.strays == 0);
+    /* a ref written around the API: to a missing object, and garbage */
+    char id[PS_OID_STR_MAX];
+    ps_oid_format(&ghost, id);
+    snprintf(path, sizeof path, "%s/refs/dangling", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "%s\n", id);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/refs/garbage", dir);
+    f = fopen(path, "w");
+    fputs("nonsense\n", f);
+    fclose(f);
+    problems pr = { 0 };
+    int rc = ps_store_verify(st, note_problem, &pr, &vs, &d);
+    CHECK(rc == PS_E_CORRUPT || rc == PS_E_NOTFOUND);
+    CHECK_EQ(vs.refs, 3);
+    CHECK_EQ(vs.bad_refs, 2);
+    CHECK_EQ(pr.n, 2);
+    ps_store_close(st);
+    t_rmtree(dir);
+}
+
+/* put + ref in one process, gc in a loop in another: no ref may ever name a
+ * missing object. With the grace period every put+ref succeeds; with none,
+ * a ref whose object gc took in between is refused (and the writer can
+ * put again), but still none dangles. */
+static int race_writer(const char *dir)
+{
+    ps_store *st;
+    ps_store_opts o;
+    ps_store_opts_init(&o);
+    o.nosync = 1;
+    if (ps_store_open(dir, &o, 0, &st, NULL))
+        return 90;
+    int refused = 0;
+    for (int i = 0; i < 150; i++) {
+        char data[32], ref[32];
+        int n = snprintf(data, sizeof data, "object %d", i);
+        snprintf(ref, sizeof ref, "w/%d", i);
+        ps_oid oid;
+        if (ps_store_put(st, data, (size_t)n, &oid, NULL, NULL))
+            return 91;
+        int rc = ps_ref_set(st, ref, &oid, NULL);
+        if (rc == PS_E_NOTFOUND)
+            refused++;
+        else if (rc)
+            return 92;
+    }
+    ps_store_close(st);
+    return refused ? 1 : 0;
+}
+
+static void gc_race(uint32_t grace, int *refused, int *dangling)
+{
+    char dir[256];
+    REQUIRE(t_tmpdir(dir));
+    ps_store *st = open_store(dir, PS_HASH_SHA256);
+    ps_store_close(st);
+    ps_store_opts o;
+    ps_store_opts_init(&o);
+    o.nosync = 1;
+    o.gc_grace_s = grace;
+    REQUIRE_OK(ps_store_open(dir, &o, 0, &st, NULL));
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0)
+        _exit(race_writer(dir));
+    int status = 0;
+    for (;;) {
+        ps_gc_stats gs;
+        int rc = ps_store_gc(st, &gs, NULL);
+        CHECK(rc == PS_OK || rc == PS_E_LOCKED);
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            break;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) >= 2)
+        t_failf(__FILE__, __LINE__, "writer ended with status 0x%x", status);
+    REQUIRE(WIFEXITED(status) && WEXITSTATUS(status) < 2);
+    *refused = WEXITSTATUS(status);
+    ps_verify_stats vs;
+    CHECK_OK(ps_store_verify(st, NULL, NULL, &vs, NULL));
+    *dangling = (int)vs.bad_refs;
+    ps_store_close(st);
+    t_rmtree(dir);
+}
+
+void t_store_gc_race(void)
+{
+    int refused, dangling;
+    gc_race(3600, &refused, &dangling);
+    CHECK_EQ(refused, 0);
+    CHECK_EQ(dangling, 0);
+    gc_race(0, &refused, &dangling);
+    CHECK_EQ(dangling, 0);
 }

@@ -4,9 +4,17 @@
  *
  * The parser is iterative: open lists live on an explicit stack, so hostile
  * nesting ("((((((...") costs heap, never C stack. A list's arity byte is
- * written as a placeholder at '(' and patched at ')'; a list that ends up with
- * more than 63 children is widened in place to the 5-byte extension form (one
- * memmove of its contents, only for such lists).
+ * written as a placeholder at '(' and patched at ')'. A list that ends up
+ * with more than 63 children needs the 5-byte extension form: its 4 count
+ * bytes are noted at ')' and inserted when the atom is complete, in one
+ * pass from the back, so each byte moves at most once however deeply wide
+ * lists nest (widening each one in place would move its whole content
+ * once per enclosing wide list: quadratic). Atoms without wide lists pay
+ * nothing for it.
+ *
+ * An atom may grow to the reader limit's max_atom bytes (ps_limits_set);
+ * past that it is refused with its line and column, before the bytes are
+ * kept.
  *
  * Divergences from MORK, all documented: CR is whitespace; a comment may stand
  * anywhere whitespace may (MORK rejects one just before ')'); symbols over 63
@@ -17,6 +25,7 @@
 #include "pathspace.h"
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "common/limits.h"
 
 typedef struct frame {
     size_t out_off; /* where the arity placeholder is in out */
@@ -25,6 +34,14 @@ typedef struct frame {
 } frame;
 
 PS_VEC_DEFINE(frame_vec, frame)
+
+/* A wide list whose 4 count bytes go in after its tag byte at out_off. */
+typedef struct widen {
+    size_t out_off;
+    uint32_t count;
+} widen;
+
+PS_VEC_DEFINE(widen_vec, widen)
 
 typedef struct var_name {
     size_t off, len;
@@ -36,6 +53,9 @@ struct ps_parser {
     ps_buf out;
     ps_buf scratch; /* for strings whose CRLFs are folded */
     frame_vec stack;
+    widen_vec wide;    /* pending widenings of this atom, by out_off */
+    size_t atom_start; /* text offset where this atom begins */
+    uint64_t max_atom; /* the reader limit, taken at creation */
     var_name vars[PS_MAX_VARS];
     unsigned nvars;
 };
@@ -51,6 +71,7 @@ int ps_parser_new(ps_parser **out)
     if (!p)
         return PS_E_NOMEM;
     frame_vec_init(&p->stack);
+    p->max_atom = ps__max_atom();
     *out = p;
     return PS_OK;
 }
@@ -62,6 +83,7 @@ void ps_parser_free(ps_parser *p)
     ps_buf_free(&p->out);
     ps_buf_free(&p->scratch);
     frame_vec_free(&p->stack);
+    widen_vec_free(&p->wide);
     free(p);
 }
 
@@ -103,10 +125,24 @@ static void put_be32(uint8_t *o, uint32_t v)
     o[3] = (uint8_t)v;
 }
 
+/* The atom so far plus n more bytes (and the pending count bytes) passes
+ * the limit: refused at the atom's start. */
+static int too_long(const ps_parser *p, uint64_t n, ps_diag *d)
+{
+    uint64_t have = p->out.len + 4 * (uint64_t)p->wide.len;
+    if (PS_LIKELY(have + n <= p->max_atom))
+        return PS_OK;
+    return ps__diag_set(d, PS_E_LIMIT, p->s, p->atom_start,
+                        "atom longer than the limit of %llu bytes (raise it with --max-atom)",
+                        (unsigned long long)p->max_atom);
+}
+
 static int emit_symbol(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
 {
     int rc;
     uint8_t *o;
+    if ((rc = too_long(p, (uint64_t)len + 5, d)))
+        return rc;
     if (PS_LIKELY(len < 64)) {
         o = ps_buf_append_uninit(&p->out, len + 1, &rc);
         if (!o)
@@ -202,7 +238,8 @@ static int token(ps_parser *p, ps_diag *d)
     return emit_symbol(p, s + start, i - start, d);
 }
 
-/* Writes the arity of the list that starts at f->out_off. */
+/* Writes the arity of the list that starts at f->out_off; a wide one gets
+ * its tag now and its count bytes at the end of the atom (widen_all). */
 static int close_list(ps_parser *p, const frame *f)
 {
     if (PS_LIKELY(f->count < 64)) {
@@ -211,14 +248,37 @@ static int close_list(ps_parser *p, const frame *f)
     }
     if (f->count > UINT32_MAX)
         return PS_E_LIMIT;
-    int rc = ps_buf_reserve(&p->out, 4);
+    p->out.base[p->out.head + f->out_off] = PS_TAG_WIDE_LIST;
+    return widen_vec_push(&p->wide, (widen){ f->out_off, (uint32_t)f->count });
+}
+
+static int by_offset(const void *a, const void *b)
+{
+    size_t x = ((const widen *)a)->out_off, y = ((const widen *)b)->out_off;
+    return (x > y) - (x < y);
+}
+
+/* Inserts every pending count after its tag: from the back, so each byte
+ * of the atom moves once, to its final place. */
+static int widen_all(ps_parser *p)
+{
+    size_t k = p->wide.len;
+    if (PS_LIKELY(k == 0))
+        return PS_OK;
+    int rc = ps_buf_reserve(&p->out, 4 * k);
     if (rc)
         return rc;
-    uint8_t *o = ps_buf_data(&p->out) + f->out_off;
-    memmove(o + 5, o + 1, p->out.len - f->out_off - 1);
-    p->out.len += 4;
-    o[0] = PS_TAG_WIDE_LIST;
-    put_be32(o + 1, (uint32_t)f->count);
+    widen *w = p->wide.data;
+    qsort(w, k, sizeof *w, by_offset); /* closes come inner lists first */
+    uint8_t *o = ps_buf_data(&p->out);
+    size_t end = p->out.len; /* the unmoved bytes are [0, end) */
+    for (size_t i = k; i-- > 0;) {
+        size_t from = w[i].out_off + 1, shift = 4 * (i + 1);
+        memmove(o + from + shift, o + from, end - from);
+        put_be32(o + from + shift - 4, w[i].count);
+        end = from;
+    }
+    p->out.len += 4 * k;
     return PS_OK;
 }
 
@@ -227,10 +287,12 @@ int ps_parser_next(ps_parser *p, ps_bytes *atom, ps_diag *d)
     int rc;
     ps_buf_clear(&p->out, 0);
     frame_vec_clear(&p->stack);
+    widen_vec_clear(&p->wide);
     p->nvars = 0;
     skip_space(p);
     if (p->pos == p->n)
         return PS_E_EMPTY;
+    p->atom_start = p->pos;
     for (;;) {
         skip_space(p);
         if (p->pos == p->n) {
@@ -244,6 +306,8 @@ int ps_parser_next(ps_parser *p, ps_bytes *atom, ps_diag *d)
         if (c == '(') {
             frame f = { p->out.len, p->pos, 0 };
             uint8_t ph = 0;
+            if ((rc = too_long(p, 1, d)))
+                return rc;
             if ((rc = frame_vec_push(&p->stack, f)) || (rc = ps_buf_append(&p->out, &ph, 1)))
                 return ps__diag_set(d, rc, NULL, p->pos, "out of memory");
             p->pos++;
@@ -255,6 +319,8 @@ int ps_parser_next(ps_parser *p, ps_bytes *atom, ps_diag *d)
                                    "unexpected ')' with no open list");
             frame f;
             frame_vec_pop(&p->stack, &f);
+            if (f.count >= 64 && (rc = too_long(p, 4, d)))
+                return rc;
             if ((rc = close_list(p, &f)))
                 return ps__diag_set(d, rc, p->s, f.src_off, "cannot close this list: %s",
                                    ps_strerror(rc));
@@ -267,6 +333,8 @@ int ps_parser_next(ps_parser *p, ps_bytes *atom, ps_diag *d)
         if (p->stack.len == 0)
             break;
     }
+    if ((rc = widen_all(p)))
+        return ps__diag_set(d, rc, NULL, p->atom_start, "out of memory");
     *atom = ps_buf_bytes(&p->out);
     return PS_OK;
 }

@@ -12,8 +12,10 @@
 
 #include "act.h"
 #include "act_read.h"
+#include "act_walk.h"
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "common/limits.h"
 
 typedef struct frame {
     uint64_t parent, next, depth; /* branch offset; next child record; path length */
@@ -34,6 +36,10 @@ struct ps_act_iter {
 
 static int path_put(ps_act_iter *it, uint64_t depth, const uint8_t *p, uint64_t n)
 {
+    if (depth + n > it->a->max_atom)
+        return ps__diag_set(&it->errd, PS_E_LIMIT, NULL, 0,
+                            "a key longer than the atom limit of %llu bytes (raise it with "
+                            "--max-atom)", (unsigned long long)it->a->max_atom);
     it->depth = depth + n;
     if (!it->want_path)
         return PS_OK;
@@ -106,10 +112,12 @@ static int step(ps_act_iter *it, ps_diag *d)
 
 /* Finds the record whose keys are exactly those under prefix (it may start
  * before the prefix ends, inside a line). *r unset (off 0) if none. */
-static int descend(const ps_act *a, ps_bytes pre, act_rec *r, uint64_t *depth, ps_diag *d)
+static int descend(const ps_act *a, ps_bytes pre, act_rec *r, uint64_t *depth,
+                   uint64_t *limit, ps_diag *d)
 {
     act_rec parent;
     uint64_t k = 0;
+    *limit = a->arena_end;
     int rc = ps__act_parse(a, a->root, a->arena_end, r, d);
     while (!rc) {
         if (r->is_line) {
@@ -123,6 +131,7 @@ static int descend(const ps_act *a, ps_bytes pre, act_rec *r, uint64_t *depth, p
             if (!r->has_child)
                 break;
             k += r->line_len;
+            *limit = r->off;
             rc = ps__act_parse(a, r->child, r->off, r, d);
         } else {
             if (k == pre.len) {
@@ -133,11 +142,32 @@ static int descend(const ps_act *a, ps_bytes pre, act_rec *r, uint64_t *depth, p
             if (idx < 0)
                 break;
             parent = *r;
+            *limit = parent.off;
             rc = ps__act_kid(a, &parent, idx, r, d);
         }
     }
     r->off = 0;
     return rc;
+}
+
+/* The keys under r (found at depth, ending by limit) fit the decoding
+ * budget: what the walk will hand out is known before it starts. */
+static int check_budget(const ps_act *a, const act_rec *r, uint64_t depth, uint64_t limit,
+                        uint64_t *keys, ps_diag *d)
+{
+    uint64_t bytes, cost;
+    int rc = r->off == a->root ? ps__act_measure(a, keys, &bytes, d)
+                               : ps__act_measure_at(a, r->off, limit, keys, &bytes, d);
+    if (rc)
+        return rc;
+    if (__builtin_mul_overflow(*keys, (uint64_t)PS_PATH_COST + depth, &cost) ||
+        __builtin_add_overflow(cost, bytes, &cost) || cost > a->budget)
+        return ps__diag_set(d, PS_E_LIMIT, NULL, r->off,
+                            "%llu keys of %llu bytes in all, over the decoding budget of %llu "
+                            "bytes for a %zu-byte file (shared subtries?); raise it with "
+                            "--max-expansion", (unsigned long long)*keys,
+                            (unsigned long long)bytes, (unsigned long long)a->budget, a->len);
+    return PS_OK;
 }
 
 static int iter_new(const ps_act *a, ps_bytes prefix, int want_path, ps_act_iter **out,
@@ -149,12 +179,14 @@ static int iter_new(const ps_act *a, ps_bytes prefix, int want_path, ps_act_iter
     it->a = a;
     it->want_path = want_path;
     act_rec r;
-    uint64_t depth;
-    int rc = descend(a, prefix, &r, &depth, d);
-    if (!rc && r.off) {
+    uint64_t depth, limit, keys;
+    int rc = descend(a, prefix, &r, &depth, &limit, d);
+    if (!rc && r.off && !(rc = check_budget(a, &r, depth, limit, &keys, d))) {
         rc = path_put(it, 0, prefix.ptr, depth);
         if (!rc)
             rc = enter(it, r, depth, d);
+        if (rc == PS_E_LIMIT && d)
+            *d = it->errd;
     }
     if (rc) {
         ps_act_iter_free(it);
@@ -167,7 +199,21 @@ static int iter_new(const ps_act *a, ps_bytes prefix, int want_path, ps_act_iter
 int ps_act_iter_new(const ps_act *a, ps_bytes prefix, ps_act_iter **out)
 {
     ps_diag d;
-    return iter_new(a, prefix, 1, out, &d);
+    ps_act_iter *it;
+    int rc = iter_new(a, prefix, 1, &it, &d);
+    if (rc == PS_OK || rc == PS_E_NOMEM) {
+        *out = rc ? NULL : it;
+        return rc;
+    }
+    /* the reason waits for the first next(), which is where the caller
+     * has a ps_diag to take it */
+    if (!(it = ps_calloc(1, sizeof *it)))
+        return PS_E_NOMEM;
+    it->a = a;
+    it->err = rc;
+    it->errd = d;
+    *out = it;
+    return PS_OK;
 }
 
 int ps_act_iter_next(ps_act_iter *it, ps_bytes *path, uint64_t *value, ps_diag *d)
@@ -200,16 +246,14 @@ void ps_act_iter_free(ps_act_iter *it)
 
 int ps_act_count(const ps_act *a, ps_bytes prefix, uint64_t *n, ps_diag *d)
 {
-    ps_act_iter *it;
-    int rc = iter_new(a, prefix, 0, &it, d);
-    if (rc)
+    act_rec r;
+    uint64_t depth, limit, bytes;
+    *n = 0;
+    int rc = descend(a, prefix, &r, &depth, &limit, d);
+    if (rc || !r.off)
         return rc;
-    uint64_t c = 0;
-    while ((rc = ps_act_iter_next(it, NULL, NULL, d)) == PS_OK)
-        c++;
-    ps_act_iter_free(it);
-    *n = c;
-    return rc == PS_E_EMPTY ? PS_OK : rc;
+    return r.off == a->root ? ps__act_measure(a, n, &bytes, d)
+                            : ps__act_measure_at(a, r.off, limit, n, &bytes, d);
 }
 
 int ps_space_read_act(ps_space *s, const ps_act *a, ps_diag *d)

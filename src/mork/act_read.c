@@ -16,6 +16,7 @@
 #include "act_read.h"
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "common/limits.h"
 #include "common/mapfile.h"
 
 static int bad(ps_diag *d, uint64_t off, const char *why)
@@ -184,11 +185,14 @@ int ps_act_open_mem(const void *data, size_t len, ps_act **ap, ps_diag *d)
         return PS_E_NOMEM;
     a->base = data;
     a->len = len;
+    a->max_atom = ps__max_atom();
+    a->budget = ps__budget(len);
     int rc = open_checks(a, d);
     if (rc) {
         free(a);
         return rc;
     }
+    pthread_mutex_init(&a->mu, NULL);
     *ap = a;
     return PS_OK;
 }
@@ -213,6 +217,7 @@ void ps_act_close(ps_act *a)
         return;
     if (a->mapped)
         ps__unmap_file(a->base, a->len);
+    pthread_mutex_destroy(&a->mu);
     free(a);
 }
 

@@ -3,6 +3,8 @@
 #ifndef PS_MORK_ACT_READ_H
 #define PS_MORK_ACT_READ_H
 
+#include <pthread.h>
+
 #include "act.h"
 #include "pathspace.h"
 
@@ -12,6 +14,12 @@ struct ps_act {
     uint64_t root;
     uint64_t arena_end; /* records lie in [ACT_HDR, arena_end) */
     int mapped, merged;
+    uint64_t max_atom, budget; /* the reader limits, taken at open */
+    /* what the whole file holds, measured on first need (act_measure.c) */
+    pthread_mutex_t mu;
+    int measured, mrc;
+    uint64_t keys, bytes;
+    ps_diag md;
 };
 
 /* One parsed record; pointers are into the file. */

@@ -1,22 +1,21 @@
 /*
- * act_verify.c - a full check of an ACT: every record reachable from the
- * root parsed once (a bitmap of visited offsets, so shared subtries cost
- * nothing extra and the work is linear in the file), and the chain of merge
- * trailers followed back to the base file.
+ * act_verify.c - a full check of an ACT, and the walk it is made of: every
+ * record reachable from a start record parsed once (a bitmap of visited
+ * offsets, so shared subtries cost nothing extra and the work is linear in
+ * the file), and the chain of merge trailers followed back to the base file.
+ *
+ * A record reached again through another parent is not parsed again, but
+ * it must still end before that parent, as iteration requires of every
+ * record it enters: the walk steps over its header (O(1)) to check that.
+ * So verify passes exactly the files whose every walk passes.
  */
 #include <stdlib.h>
 
 #include "act.h"
 #include "act_read.h"
+#include "act_walk.h"
 #include "common/alloc.h"
 #include "common/diag.h"
-
-/* A reference to check: a record and the offset it must end by. */
-typedef struct ref {
-    uint64_t off, limit;
-} ref;
-
-PS_VEC_DEFINE(ref_vec, ref)
 
 static int seen(uint8_t *bits, uint64_t off)
 {
@@ -44,22 +43,25 @@ static int check_trailers(const ps_act *a, ps_act_stats *st, ps_diag *d)
     }
 }
 
-/* The walk: records and line data already counted, references to check. */
-typedef struct walk {
-    const ps_act *a;
-    uint8_t *recs, *lines; /* bitmaps over arena offsets */
-    ref_vec stack;
-    ps_act_stats st;
-} walk;
-
-static int push(walk *w, uint64_t off, uint64_t limit)
+/* Queues the record at off, which must end by limit. A record seen before
+ * is only stepped over, to check that it ends by this limit too. */
+static int push(act_walk *w, uint64_t off, uint64_t limit, ps_diag *d)
 {
-    return seen(w->recs, off) ? PS_OK : ref_vec_push(&w->stack, (ref){ off, limit });
+    if (!seen(w->recs, off))
+        return act_ref_vec_push(&w->stack, (act_ref){ off, limit });
+    if (w->shared)
+        w->shared[off >> 3] |= (uint8_t)(1u << (off & 7));
+    w->nshared++;
+    if (off < ACT_HDR || off >= limit || !act_skip(w->a, off, limit))
+        return ps__diag_set(d, PS_E_CORRUPT, NULL, off,
+                            "shared record at offset %llu runs past a parent at offset %llu",
+                            (unsigned long long)off, (unsigned long long)limit);
+    return PS_OK;
 }
 
 /* Parses one record in full and queues the records it refers to. Siblings
  * are only stepped over here; each is parsed in full when its turn comes. */
-static int visit(walk *w, ref p, ps_diag *d)
+static int visit(act_walk *w, act_ref p, ps_diag *d)
 {
     act_rec r;
     int rc = ps__act_parse(w->a, p.off, p.limit, &r, d);
@@ -71,43 +73,69 @@ static int visit(walk *w, ref p, ps_diag *d)
             w->st.line_data++;
             w->st.line_bytes += r.line_len;
         }
-        return r.has_child ? push(w, r.child, r.off) : PS_OK;
+        return r.has_child ? push(w, r.child, r.off, d) : PS_OK;
     }
     w->st.branches++;
-    unsigned n = r.nkids;
-    if (n == ACT_MASKED) {
-        n = 0;
-        for (int i = 0; i < 4; i++)
-            n += (unsigned)__builtin_popcountll(ps_read_le64(r.kids + 8 * i));
-    }
+    unsigned n = ps__act_nkids(&r);
     uint64_t at = r.child;
     for (unsigned i = 0; i < n && !rc; i++) {
         if (at < ACT_HDR || at >= r.off)
             return ps__diag_set(d, PS_E_CORRUPT, NULL, r.off,
                                "sibling run runs past its parent at offset %llu",
                                (unsigned long long)r.off);
-        rc = push(w, at, r.off);
+        rc = push(w, at, r.off, d);
         at = act_skip(w->a, at, r.off);
     }
     return rc;
 }
 
+int ps__act_walk(act_walk *w, const ps_act *a, uint64_t off, uint64_t limit, int want_shared,
+                 ps_diag *d)
+{
+    memset(w, 0, sizeof *w);
+    w->a = a;
+    w->st.file_bytes = a->len;
+    size_t nb = (size_t)(a->arena_end >> 3) + 1;
+    w->recs = ps_calloc(nb, 1);
+    w->lines = ps_calloc(nb, 1);
+    if (want_shared)
+        w->shared = ps_calloc(nb, 1);
+    int rc = w->recs && w->lines && (!want_shared || w->shared) ? push(w, off, limit, d)
+                                                                : PS_E_NOMEM;
+    while (!rc && w->stack.len)
+        rc = visit(w, *act_ref_vec_ptr(&w->stack, --w->stack.len), d);
+    if (rc == PS_E_NOMEM)
+        ps__diag_set(d, rc, NULL, 0, "out of memory walking the file");
+    act_ref_vec_free(&w->stack);
+    free(w->recs);
+    free(w->lines);
+    w->recs = w->lines = NULL;
+    return rc;
+}
+
+void ps__act_walk_free(act_walk *w)
+{
+    free(w->shared);
+    w->shared = NULL;
+}
+
 int ps_act_verify(const ps_act *a, ps_act_stats *st_out, ps_diag *d)
 {
-    walk w = { .a = a, .st = { .file_bytes = a->len } };
-    int rc = check_trailers(a, &w.st, d);
+    act_walk w;
+    ps_act_stats st = { .file_bytes = a->len };
+    int rc = check_trailers(a, &st, d);
     if (rc)
         return rc;
-    size_t nb = (size_t)(a->arena_end >> 3) + 1;
-    w.recs = ps_calloc(nb, 1);
-    w.lines = ps_calloc(nb, 1);
-    rc = w.recs && w.lines ? push(&w, a->root, a->arena_end) : PS_E_NOMEM;
-    while (!rc && w.stack.len)
-        rc = visit(&w, *ref_vec_ptr(&w.stack, --w.stack.len), d);
-    ref_vec_free(&w.stack);
-    free(w.recs);
-    free(w.lines);
-    if (!rc && st_out)
-        *st_out = w.st;
-    return rc;
+    uint32_t merges = st.merges;
+    if ((rc = ps__act_walk(&w, a, a->root, a->arena_end, 0, d)))
+        return rc;
+    st = w.st;
+    st.merges = merges;
+    /* the keys too, counted in time linear in the records (shared subtries
+     * counted once each, however many keys they stand for) */
+    if ((rc = ps__act_measure(a, &st.paths, &st.path_bytes, d)))
+        return rc;
+    if (st_out)
+        *st_out = st;
+    return PS_OK;
 }

@@ -10,15 +10,23 @@
  * every way the stream can end badly is an error: cut or corrupt deflate
  * data, a wrong checksum, a record longer than what follows, or bytes after
  * the stream.
+ *
+ * The reader limits (ps_limits_set) bound what a small file can make it
+ * do: a record longer than max_atom is refused before a byte of it is kept,
+ * and the records may add up to the decoding budget of the file's size (of
+ * what has been read so far, from a pipe), so a compression bomb stops
+ * early instead of filling memory.
  */
 #include <errno.h>
 #include <isa-l/igzip_lib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "common/limits.h"
 #include "pathspace.h"
 
 #define WIN (256u << 10) /* output window */
@@ -38,6 +46,9 @@ struct ps_paths_reader {
     uint64_t out_base; /* decompressed offset of win[0] */
     ps_buf big;
     ps_paths_stats st;
+    uint64_t max_atom;    /* the reader limits, taken at creation       */
+    uint64_t file_size;   /* 0: unknown (a pipe); the budget follows in_off */
+    uint64_t used;        /* charged to the decoding budget so far       */
 };
 
 static int fail(ps_paths_reader *r, ps_diag *d, int code, uint64_t off, const char *why,
@@ -72,6 +83,7 @@ static int alloc_reader(ps_paths_reader **rp)
     }
     isal_inflate_init(&r->z);
     r->fd = -1;
+    r->max_atom = ps__max_atom();
     *rp = r;
     return PS_OK;
 }
@@ -84,6 +96,7 @@ int ps_paths_reader_new(const void *data, size_t len, ps_paths_reader **rp)
         return rc;
     r->in = data;
     r->in_len = len;
+    r->file_size = len;
     r->in_eof = 1;
     r->gzip = len >= 2 && r->in[0] == 0x1F && r->in[1] == 0x8B;
     start_member(r);
@@ -122,6 +135,9 @@ int ps_paths_reader_new_fd(int fd, ps_paths_reader **rp)
         return PS_E_NOMEM;
     }
     r->fd = fd;
+    struct stat sb;
+    if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size > 0)
+        r->file_size = (uint64_t)sb.st_size;
     r->z.next_in = r->inbuf;
     if ((rc = read_block(r)) == PS_OK) {
         while (r->z.avail_in < 2 && !r->in_eof && !(rc = read_block(r)))
@@ -280,6 +296,10 @@ int ps_paths_reader_next(ps_paths_reader *r, ps_bytes *path, ps_diag *d)
     for (;;) {
         size_t avail = r->end - r->pos;
         uint32_t len = avail >= 4 ? ps_read_le32(r->win + r->pos) : 0;
+        if (avail >= 4 && len > r->max_atom)
+            return fail(r, d, PS_E_LIMIT, in_off(r),
+                        "record longer than the atom limit (raise it with --max-atom)",
+                        r->out_base + r->pos);
         if (avail >= 4 && avail - 4 >= len) {
             *path = ps_bytes_of(r->win + r->pos + 4, len);
             r->pos += 4 + (size_t)len;
@@ -305,6 +325,12 @@ int ps_paths_reader_next(ps_paths_reader *r, ps_bytes *path, ps_diag *d)
         if (inflate_more(r, d))
             return r->err;
     }
+    uint64_t input = r->file_size ? r->file_size : in_off(r);
+    if (!ps__budget_charge(&r->used, ps__budget(input), path->len))
+        return fail(r, d, PS_E_LIMIT, in_off(r),
+                    "the records add up to more than the decoding budget for a file this size "
+                    "(raise it with --max-expansion)",
+                    r->st.raw_bytes);
     r->st.paths++;
     r->st.raw_bytes += 4 + path->len;
     return PS_OK;

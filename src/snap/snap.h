@@ -160,6 +160,7 @@ struct ps_snap {
     uint32_t chunk_size, max_raw;
     uint64_t nchunks, paths, path_bytes, index_off, index_len;
     uint32_t tflags;
+    uint64_t max_atom;  /* the reader limits, taken at open */
     snap_chunk *chunks;
     /* ps_snap_get's one-chunk cache and cursor */
     snap_dctx *dctx;

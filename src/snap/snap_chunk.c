@@ -132,6 +132,13 @@ int ps__snap_cur_next(snap_cur *c, ps_diag *d)
     const char *why = order_err(c, a, suf, n);
     if (why)
         return entry_err(c, d, why);
+    if (a + n > c->s->max_atom) {
+        char m[160];
+        snprintf(m, sizeof m, "entry %u: a path of %llu bytes, over the atom limit of %llu "
+                 "(raise it with --max-atom)", c->idx, (unsigned long long)(a + n),
+                 (unsigned long long)c->s->max_atom);
+        return ps__snap_chunk_err(c->s, c->chunk, d, PS_E_LIMIT, m);
+    }
     c->path.len = (size_t)a;
     int rc = ps_buf_append(&c->path, suf, (size_t)n);
     if (rc)

@@ -75,8 +75,9 @@ static int step(ps_snap_iter *it, ps_diag *d)
     const ps_snap *s = it->s;
     for (;;) {
         int rc = it->started ? ps__snap_cur_next(&it->cur, d) : PS_E_EMPTY;
-        if (rc == PS_OK)
-            it->bytes += it->cur.path.len;
+        if (rc == PS_OK && (it->bytes += it->cur.path.len) > s->path_bytes && !it->prefix.len)
+            return ps__diag_set(d, PS_E_CORRUPT, NULL, s->len - SNAP_TRAILER + 32,
+                                "trailer: path bytes differ from the paths' total");
         if (rc != PS_E_EMPTY)
             return rc;
         uint64_t next = it->started ? it->chunk + 1 : it->chunk;

@@ -13,6 +13,7 @@
 
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "common/limits.h"
 #include "common/mapfile.h"
 #include "snap.h"
 
@@ -105,6 +106,18 @@ static int check_fields(ps_snap *s, ps_diag *d)
         return bad(d, PS_E_CORRUPT, 16, "header counts differ from the trailer's");
     if ((s->tflags & TF_VALUES) && !(s->hflags & HF_VALUES))
         return bad(d, PS_E_CORRUPT, 6, "values in the trailer but not in the header flags");
+    /* front coding lets a small file stand for paths that share megabyte
+     * prefixes: what the trailer says the paths add up to must fit the
+     * decoding budget before anything is decoded (the readers hold the
+     * trailer to it as they go) */
+    uint64_t cost, budget = ps__budget(s->len);
+    if (__builtin_mul_overflow(s->paths, (uint64_t)PS_PATH_COST, &cost) ||
+        __builtin_add_overflow(cost, s->path_bytes, &cost) || cost > budget)
+        return ps__diag_set(d, PS_E_LIMIT, NULL, s->len - SNAP_TRAILER + 24,
+                            "%llu paths of %llu bytes in all, over the decoding budget of %llu "
+                            "bytes for a %zu-byte file; raise it with --max-expansion",
+                            (unsigned long long)s->paths, (unsigned long long)s->path_bytes,
+                            (unsigned long long)budget, s->len);
     return PS_OK;
 }
 
@@ -139,6 +152,9 @@ static int check_entry(ps_snap *s, uint64_t i, const uint8_t *e, snap_chunk *k, 
         why = "values in a file whose trailer says none";
     else if (k->first_len > k->raw)
         why = "first path longer than the chunk";
+    else if (k->first_len > s->max_atom)
+        return ps__diag_set(d, PS_E_LIMIT, NULL, at, "chunk %llu: a path longer than the atom "
+                            "limit (raise it with --max-atom)", (unsigned long long)i);
     if (why)
         return ps__diag_set(d, PS_E_CORRUPT, NULL, at, "chunk %llu: %s", (unsigned long long)i,
                            why);
@@ -194,6 +210,7 @@ int ps_snap_open_mem(const void *data, size_t len, ps_snap **out, ps_diag *d)
     s->data = data;
     s->len = len;
     s->cache_chunk = UINT64_MAX;
+    s->max_atom = ps__max_atom();
     int rc = check_frame(s, d);
     if (!rc)
         rc = check_fields(s, d);

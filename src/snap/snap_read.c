@@ -39,6 +39,12 @@ typedef struct reader {
     unsigned nslots;
 } reader;
 
+static int totals_err(const ps_snap *s, ps_diag *d)
+{
+    return ps__diag_set(d, PS_E_CORRUPT, NULL, s->len - SNAP_TRAILER + 24,
+                       "trailer: path bytes differ from the paths' total");
+}
+
 static void decode_task(ps_task *t)
 {
     rslot *r = (rslot *)t;
@@ -49,7 +55,10 @@ static void decode_task(ps_task *t)
     if ((r->rc = ps__snap_cur_start(&r->cur, r->s, r->chunk, r->raw, &r->d)))
         return;
     while ((r->rc = ps__snap_cur_next(&r->cur, &r->d)) == PS_OK)
-        r->path_bytes += r->cur.path.len;
+        if ((r->path_bytes += r->cur.path.len) > r->s->path_bytes) { /* the trailer lies */
+            r->rc = totals_err(r->s, &r->d);
+            return;
+        }
     if (r->rc == PS_E_EMPTY)
         r->rc = PS_OK;
 }
@@ -114,11 +123,6 @@ static void reader_done(reader *rd, uint64_t i)
     }
 }
 
-static int totals_err(const ps_snap *s, ps_diag *d)
-{
-    return ps__diag_set(d, PS_E_CORRUPT, NULL, s->len - SNAP_TRAILER + 24,
-                       "trailer: path bytes differ from the paths' total");
-}
 
 /* Feeds one decoded chunk to the builder (or inserts into a non-empty
  * space). prev: the previous chunk's last path, to check the seam. */
@@ -135,7 +139,8 @@ static int load_chunk(ps_space *sp, ps_builder *b, const ps_snap *s, rslot *r, p
         return rc;
     while ((rc = ps__snap_cur_next(c, d)) == PS_OK) {
         ps_bytes p = ps_buf_bytes(&c->path);
-        *bytes += p.len;
+        if ((*bytes += p.len) > s->path_bytes) /* stop as soon as the trailer is a lie */
+            return totals_err(s, d);
         if (b)
             rc = c->has_value ? ps_builder_add_value(b, p, c->value) : ps_builder_add(b, p);
         else

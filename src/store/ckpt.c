@@ -40,10 +40,13 @@ int ps_ckpt_header_decode(const void *data, size_t len, ps_ckpt_info *ci, ps_dia
     if (memcmp(h, MAGIC, 8))
         return ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "not a checkpoint (bad magic)");
     uint32_t version = ps_read_le32(h + 8), size = ps_read_le32(h + 12);
-    if (version > PS_CKPT_VERSION)
+    if (version > PS_CKPT_VERSION) {
+        memset(ci, 0, sizeof *ci);
+        ci->version = version; /* what ls shows */
         return ps__diag_set(d, PS_E_VERSION, NULL, 8,
                            "checkpoint format version %" PRIu32 " is newer than this build's %d",
                            version, PS_CKPT_VERSION);
+    }
     if (version == 0 || size != PS_CKPT_HEADER)
         return ps__diag_set(d, PS_E_CORRUPT, NULL, 8, "bad checkpoint version %" PRIu32
                            " or header size %" PRIu32, version, size);
@@ -311,7 +314,7 @@ static void note_skip(ps_ckpt_report *rep, uint64_t seq, int code, const ps_diag
     rep->skipped++;
 }
 
-int ps_ckpt_restore(ps_store *st, uint64_t seq, ps_space *s, unsigned threads,
+int ps_ckpt_restore(ps_store *st, uint64_t seq, int flags, ps_space *s, unsigned threads,
                     ps_ckpt_info *used, ps_ckpt_report *rep, ps_diag *d)
 {
     if (rep)
@@ -339,6 +342,16 @@ int ps_ckpt_restore(ps_store *st, uint64_t seq, ps_space *s, unsigned threads,
             *d = one;
         if (seq)
             break; /* asked for that one: no fallback */
+        if (rc == PS_E_VERSION && !(flags & PS_RESTORE_PAST_NEWER)) {
+            /* a newer build wrote it: the state it holds may be newer than
+             * any older checkpoint, so loading one of those instead would
+             * quietly go back in time (SQLite refuses a newer file too) */
+            ps__diag_set(d, rc, NULL, 0, "checkpoint %" PRIu64 " was written by a newer "
+                         "pathspace (%s); refusing to load an older one in its place (ask "
+                         "to fall back past it to do so)", v[i].seq, one.msg);
+            free(v);
+            return rc;
+        }
         note_skip(rep, v[i].seq, rc, &one);
     }
     if (rc && !seq && n) /* there were some, but none loads: the newest's reason */
@@ -368,16 +381,31 @@ static int check_full(ps_store *st, const ps_ckpt_info *want)
     return rc;
 }
 
-int ps_ckpt_prune(ps_store *st, size_t keep, uint64_t *removed, ps_diag *d)
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+PS_VEC_DEFINE(oid_vec, ps_oid)
+
+/* Under the store's exclusive lock: drops the refs of the checkpoints not
+ * kept, then their objects, unless another ref names them or someone put
+ * the same bytes again since (touched them) while we worked. */
+static int prune_locked(ps_store *st, size_t keep, uint64_t *removed, ps_diag *d)
 {
     ps_ckpt_info *v;
     size_t n, kept = 0;
     uint64_t gone = 0;
-    keep = keep ? keep : 1;
+    int64_t t0 = wall_ns();
     int rc = ps_ckpt_list(st, &v, &n, d);
     if (rc)
         return rc;
+    oid_vec dead = { 0 };
     for (size_t i = 0; i < n && !rc; i++) {
+        if (v[i].status == PS_E_VERSION)
+            continue; /* a newer build's: never ours to judge, never removed */
         /* keep only what would restore: a header that reads well is not
          * enough (a damaged payload would be kept, a good older one lost) */
         if (v[i].status == PS_OK && kept < keep && check_full(st, &v[i]) == PS_OK) {
@@ -389,12 +417,27 @@ int ps_ckpt_prune(ps_store *st, size_t keep, uint64_t *removed, ps_diag *d)
         int r = ps_ref_delete(st, name);
         if (r && r != PS_E_NOTFOUND)
             rc = ps__diag_set(d, r, NULL, 0, "cannot delete ref %s", name);
-        gone += r == PS_OK;
+        if (r == PS_OK) {
+            gone++;
+            if (v[i].oid.len && oid_vec_push(&dead, v[i].oid))
+                rc = ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+        }
     }
     free(v);
-    if (!rc && gone)
-        rc = ps_store_gc(st, NULL, d);
+    if (!rc && dead.len)
+        rc = ps__store_drop(st, dead.data, dead.len, t0, NULL, d);
+    oid_vec_free(&dead);
     if (removed)
         *removed = gone;
+    return rc;
+}
+
+int ps_ckpt_prune(ps_store *st, size_t keep, uint64_t *removed, ps_diag *d)
+{
+    int lk, rc = ps__store_exclusive(st, &lk, d);
+    if (rc)
+        return rc;
+    rc = prune_locked(st, keep ? keep : 1, removed, d);
+    ps__store_exclusive_end(st, lk);
     return rc;
 }

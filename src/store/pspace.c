@@ -129,8 +129,11 @@ int ps_pspace_open(const char *dir, const ps_pspace_opts *opts, ps_pspace **out,
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "bad fsync mode");
     }
     rc = open_parts(p, dir, d);
+    if (!rc && !(rc = ps__store_hold(p->st, d))) /* no other process's gc beside us */
+        rec->temp_removed = ps__temp_sweep(p->st); /* a crash mid-checkpoint leaves these */
     if (!rc) {
-        rc = ps_ckpt_restore(p->st, 0, p->sp, p->o.threads, &rec->ckpt, &rec->skipped, d);
+        rc = ps_ckpt_restore(p->st, 0, p->o.past_newer ? PS_RESTORE_PAST_NEWER : 0, p->sp,
+                             p->o.threads, &rec->ckpt, &rec->skipped, d);
         rec->have_ckpt = rc == PS_OK;
         if (rc == PS_E_NOTFOUND)
             rc = PS_OK; /* a new space, or one that never checkpointed */

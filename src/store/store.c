@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/openat2.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -144,10 +146,26 @@ int ps__temp_create(ps_store *st, char *name)
             snprintf(name + 2 * i, 3, "%02x", r[i]);
         int fd = openat(st->temp, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                         0644);
-        if (fd >= 0 || errno != EEXIST)
+        if (fd < 0) {
+            if (errno != EEXIST)
+                return -1;
+            continue;
+        }
+        /* held while it is written: a temp file nobody holds is a dead
+         * writer's, and a sweep takes it. A sweep may come between the
+         * open and the lock: then it holds the lock, or has unlinked the
+         * file (no links left), and we start again with another name. */
+        struct stat sb;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &sb) == 0 && sb.st_nlink > 0)
             return fd;
+        close(fd);
     }
     return -1;
+}
+
+static void futimensat_object(int dfd, const char *base)
+{
+    utimensat(dfd, base, NULL, AT_SYMLINK_NOFOLLOW);
 }
 
 /* renameat2(RENAME_NOREPLACE) publishes only if nothing is there, so two
@@ -180,9 +198,10 @@ int ps__publish(ps_store *st, const char *name, const char *dir, const char *rel
     int rc = PS_OK;
     *added = 1;
     if (rename_noreplace(st->temp, name, dfd, base)) {
-        if (errno == EEXIST)
+        if (errno == EEXIST) {
             *added = 0; /* deduplicated: the same bytes are already there */
-        else
+            futimensat_object(dfd, base); /* wanted again: the gc grace restarts */
+        } else
             rc = ps__io_err(d, PS_E_IO, "cannot rename the temp file into place");
         unlinkat(st->temp, name, 0);
     } else if (sync_dir(dfd, sync)) {
@@ -197,6 +216,97 @@ void ps_store_opts_init(ps_store_opts *o)
     memset(o, 0, sizeof *o);
     o->size = sizeof *o;
     o->hash = PS_HASH_SHA256;
+    o->gc_grace_s = 3600;
+}
+
+/* ------------------------------------------------------------ the lock */
+
+static int lock_open(ps_store *st)
+{
+    return openat(st->root, STORE_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+}
+
+int ps__store_shared(ps_store *st)
+{
+    int fd = lock_open(st);
+    if (fd < 0)
+        return -1;
+    while (flock(fd, LOCK_SH) && errno == EINTR)
+        ;
+    return fd;
+}
+
+void ps__store_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* drops the flock */
+}
+
+int ps__store_exclusive(ps_store *st, int *fd, ps_diag *d)
+{
+    *fd = -1;
+    if (st->hold >= 0) { /* our own space's lock: converted, waiting for our writers */
+        while (flock(st->hold, LOCK_EX) && errno == EINTR)
+            ;
+        return PS_OK;
+    }
+    int f = lock_open(st);
+    if (f < 0)
+        return ps__io_err(d, PS_E_IO, "cannot open the store's LOCK");
+    /* writers hold it only for a moment: wait up to 2 s for them; an open
+     * persistent space holds it for good */
+    for (int tries = 0; flock(f, LOCK_EX | LOCK_NB); tries++) {
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            int rc = ps__io_err(d, PS_E_IO, "cannot lock the store");
+            close(f);
+            return rc;
+        }
+        if (tries == 100) {
+            close(f);
+            return ps__diag_set(d, PS_E_LOCKED, NULL, 0,
+                                "the store is in use (a persistent space is open on it, or a "
+                                "long write is under way): maintenance must wait");
+        }
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    *fd = f;
+    return PS_OK;
+}
+
+void ps__store_exclusive_end(ps_store *st, int fd)
+{
+    if (st->hold >= 0) {
+        while (flock(st->hold, LOCK_SH) && errno == EINTR)
+            ;
+        return;
+    }
+    ps__store_unlock(fd);
+}
+
+int ps__store_hold(ps_store *st, ps_diag *d)
+{
+    if (st->hold >= 0)
+        return PS_OK;
+    int fd = ps__store_shared(st);
+    if (fd < 0)
+        return ps__io_err(d, PS_E_IO, "cannot lock the store");
+    st->hold = fd;
+    return PS_OK;
+}
+
+int ps__store_touch(ps_store *st, const ps_oid *oid)
+{
+    char rel[STORE_PATH_MAX];
+    ps__oid_path(oid, rel);
+    int fd = ps__open_file(st->root, rel, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    int r = futimens(fd, NULL);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return r;
 }
 
 int ps_store_open(const char *root, const ps_store_opts *opts, int create, ps_store **out,
@@ -219,6 +329,7 @@ int ps_store_open(const char *root, const ps_store_opts *opts, int create, ps_st
         return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
     st->opts = o;
     st->temp = -1;
+    st->hold = -1;
     st->root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (st->root < 0) {
         int rc = ps__io_err(d, errno == ENOENT ? PS_E_NOTFOUND : PS_E_IO, "cannot open the store");
@@ -244,6 +355,8 @@ void ps_store_close(ps_store *st)
 {
     if (!st)
         return;
+    if (st->hold >= 0)
+        close(st->hold);
     if (st->temp >= 0)
         close(st->temp);
     if (st->root >= 0)

@@ -16,13 +16,48 @@
 #include "pathspace.h"
 
 #define STORE_CHUNK (256u << 10)  /* write and hash granule (the write-up's) */
-#define STORE_TEMP_AGE 3600       /* gc leaves younger temp files alone     */
+#define STORE_LOCK "LOCK"         /* <root>/LOCK: writers share it, gc takes it alone */
 
 struct ps_store {
     int root;          /* O_DIRECTORY descriptor of the root */
     int temp;          /* of <root>/temp                     */
+    int hold;          /* a persistent space's lifelong shared lock, or -1 */
     ps_store_opts opts;
 };
+
+/*
+ * Maintenance beside writers (docs/store.md, "Concurrency"):
+ *   - every write that makes an object or a ref holds <root>/LOCK shared
+ *     (flock) while it runs; gc and prune hold it exclusively;
+ *   - a put that finds its object already there touches it (mtime), and
+ *     gc spares objects younger than the grace period, which covers the
+ *     gap between a put and the ref that names it;
+ *   - a ref is set only to an object that exists, checked under the lock,
+ *     so no ref ever dangles;
+ *   - a temp file is flock()ed by its writer while it is written; a temp
+ *     file nobody holds belongs to a writer that died, and goes.
+ * The shared lock of one call: -1 when the store cannot be locked at all
+ * (a read-only store: then nothing is written either).
+ */
+int ps__store_shared(ps_store *st);
+void ps__store_unlock(int fd);
+/* gc's and prune's exclusive hold: PS_E_LOCKED after a short wait if
+ * another process holds the store (an open persistent space, say). */
+int ps__store_exclusive(ps_store *st, int *fd, ps_diag *d);
+void ps__store_exclusive_end(ps_store *st, int fd);
+/* A persistent space holds its store shared for its whole life, so that
+ * another process's gc or prune cannot run beside it. */
+int ps__store_hold(ps_store *st, ps_diag *d);
+/* Touches an object's mtime (a dedup put: the grace period starts again).
+ * 0, or -1 with errno (ENOENT: not there). */
+int ps__store_touch(ps_store *st, const ps_oid *oid);
+/* Removes temp files whose writer is gone (nobody holds their flock). */
+uint64_t ps__temp_sweep(ps_store *st);
+/* Deletes the objects of oids[0..n) that no ref names and that were not
+ * touched since `before` (ns since 1970), under the exclusive lock the
+ * caller holds: what a prune made unreachable goes at once. */
+int ps__store_drop(ps_store *st, const ps_oid *oids, size_t n, int64_t before, uint64_t *removed,
+                   ps_diag *d);
 
 /* One streaming hash of any kind. */
 typedef struct ps_hasher {

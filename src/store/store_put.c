@@ -130,25 +130,30 @@ ps_sink ps_store_writer_sink(ps_store_writer *w)
     return (ps_sink){ sink_write, NULL, w };
 }
 
-/* Syncs, closes and publishes the temp file; removes it on any failure. */
+/* Syncs and publishes the temp file, then closes it; removes it on any
+ * failure. It is renamed while still open, so its lock is held until it
+ * is an object (a sweep never takes a temp file that is about to be
+ * published), and the rename happens under the store's shared lock. */
 static int seal(ps_store *st, int *fd, const char *name, const ps_oid *oid, int synced,
                 int *added, ps_diag *d)
 {
     int rc = PS_OK;
     if (!synced && ps__sync_fd(st, *fd))
         rc = ps__io_err(d, PS_E_IO, "cannot fsync the temp file");
-    if (close(*fd) && !rc)
-        rc = ps__io_err(d, PS_E_IO, "cannot close the temp file");
-    *fd = -1;
-    if (rc) {
+    if (!rc) {
+        char dir[STORE_PATH_MAX], rel[STORE_PATH_MAX];
+        ps__oid_dir(oid, dir);
+        ps__oid_path(oid, rel);
+        int dummy, lk = ps__store_shared(st);
+        rc = ps__publish(st, name, dir, rel, added ? added : &dummy, d);
+        ps__store_unlock(lk);
+    } else {
         unlinkat(st->temp, name, 0);
-        return rc;
     }
-    char dir[STORE_PATH_MAX], rel[STORE_PATH_MAX];
-    ps__oid_dir(oid, dir);
-    ps__oid_path(oid, rel);
-    int dummy;
-    return ps__publish(st, name, dir, rel, added ? added : &dummy, d);
+    if (close(*fd) && !rc)
+        rc = ps__io_err(d, PS_E_IO, "cannot close the published object");
+    *fd = -1;
+    return rc;
 }
 
 int ps_store_writer_finish(ps_store_writer *w, ps_oid *oid, int *added, ps_diag *d)
@@ -212,7 +217,12 @@ int ps_store_put(ps_store *st, const void *data, size_t len, ps_oid *oid, int *a
         if (job.rc)
             return ps__diag_set(d, job.rc, NULL, 0, "out of memory");
         *oid = job.oid;
-        if (ps_store_exists(st, oid))
+        /* present already: touched under the lock, so gc (which holds it
+         * alone) either ran before and removed it, or spares it now */
+        int lk = ps__store_shared(st);
+        int present = ps__store_touch(st, oid) == 0;
+        ps__store_unlock(lk);
+        if (present)
             return PS_OK;
     }
     char name[32];

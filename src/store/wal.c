@@ -287,6 +287,22 @@ static int scan_segment(int dirfd, wal_scan *s, uint64_t first, int last, int *s
     return rc;
 }
 
+/* Removes every segment: what is left of the log after a cut lies wholly
+ * inside the checkpoint, and the next append starts a segment of its own. */
+static int drop_all(int dirfd, const uint64_t *segs, size_t n, ps_recovery *rec, ps_diag *d)
+{
+    for (size_t i = 0; i < n; i++) {
+        char name[32];
+        struct stat sb;
+        seg_name(segs[i], name);
+        if (!fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW))
+            rec->truncated_bytes += (uint64_t)sb.st_size;
+        if (unlinkat(dirfd, name, 0) && errno != ENOENT)
+            return ps__diag_set(d, PS_E_IO, NULL, 0, "wal/%s: cannot remove", name);
+    }
+    return PS_OK;
+}
+
 int ps__wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply, void *ctx,
                 ps_recovery *rec, ps_diag *d)
 {
@@ -314,6 +330,15 @@ int ps__wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply,
         if (unlinkat(dirfd, name, 0))
             rc = ps__diag_set(d, PS_E_IO, NULL, 0, "wal/%s: cannot remove", name);
     }
+    /* the checkpoint's log position must lie inside the log: one past its
+     * end would skip, unseen, records that were acknowledged */
+    uint64_t log_end = s.expect ? s.expect - 1 : after;
+    if (!rc && n && after > log_end && !(truncate && stop))
+        rc = ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "the checkpoint holds the log up to seq %"
+                          PRIu64 ", but the log ends at seq %" PRIu64 ": its log position is "
+                          "wrong (a damaged or forged checkpoint)", after, log_end);
+    else if (!rc && n && after > log_end) /* cut inside what the checkpoint holds */
+        rc = drop_all(dirfd, segs, n, rec, d);
     if (!rc && rec->last_seq < after)
         rec->last_seq = after;
     free(segs);
