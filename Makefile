@@ -61,7 +61,7 @@ PC       := $(BUILD)/pathspace.pc
 DEPS_OK  := $(BUILD)/.deps-ok
 
 .SECONDARY:
-.PHONY: all lib deps bench-deps print-deps check test asan ubsan fuzz bench demo install golden \
+.PHONY: all lib deps bench-deps print-deps check test asan ubsan fuzz bench demo install golden reseal \
         uninstall clean help
 
 all: $(STATIC) $(SHARED) $(CLI) $(PC)
@@ -162,6 +162,14 @@ $(BUILD)/golden: tools/golden.c $(STATIC) include/pathspace.h
 
 golden: $(BUILD)/golden
 	$(BUILD)/golden
+
+# ---- fuzz corpora: checksums made right, so the replay reaches the parsers
+$(BUILD)/reseal: tools/reseal.c $(STATIC) include/pathspace.h
+	$(CC) $(PS_CPPFLAGS) $(PS_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+reseal: $(BUILD)/reseal
+	$(BUILD)/reseal snap fuzz/corpus/fuzz_snap/*
+	$(BUILD)/reseal paths fuzz/corpus/fuzz_paths/*
 
 # ---- the main job on built-in data
 demo: all

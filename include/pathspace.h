@@ -348,7 +348,8 @@ PS_API ps_sink ps_sink_buf(ps_buf *b);
 typedef struct ps_paths_opts {
     uint32_t size;    /* sizeof(ps_paths_opts) (ps_paths_opts_init sets it) */
     int level;        /* zlib 0..9, or PS_PATHS_LEVEL_FAST            */
-    unsigned threads; /* compressing threads; 0 = one per CPU         */
+    unsigned threads; /* compressing threads; 0 = one per CPU, 1 = the
+                       * caller's own (no thread is started)           */
 } ps_paths_opts;
 /* Level 7 (MORK's), one thread per CPU. */
 PS_API void ps_paths_opts_init(ps_paths_opts *o);
@@ -497,7 +498,8 @@ typedef struct ps_snap_opts {
     int level;           /* 0 = the codec's (or priority's) default    */
     int priority;        /* ps_priority, used when codec is AUTO       */
     int checksum;        /* ps_checksum                                */
-    unsigned threads;    /* compressing threads; 0 = one per CPU       */
+    unsigned threads;    /* compressing threads; 0 = one per CPU, 1 =
+                          * the caller's own (no thread is started)    */
     uint32_t chunk_size; /* raw bytes per chunk; 0 = default           */
     uint64_t size_hint;  /* expected path bytes, for AUTO (0 = unknown) */
 } ps_snap_opts;

@@ -5,7 +5,7 @@
 
 #define TEST_CASES                                                             \
     X(version) X(strerror) X(le_helpers) X(size_bound) X(opts_sizes)           \
-    X(harness_selftest)                                                        \
+    X(harness_selftest) X(limits_budget) X(limits_atom)                        \
     X(vec_empty) X(vec_one) X(vec_growth_usable) X(vec_next_cap_limits)        \
     X(vec_overflow_no_alloc) X(vec_overaligned) X(vec_clear_shrink)            \
     X(vec_bulk) X(vec_nomem) X(vec_random) X(vec_struct64)                     \
@@ -14,7 +14,8 @@
     X(pool_classes) X(pool_warm_loop) X(pool_cap32) X(pool_foreign)            \
     X(pool_oversize) X(pool_cleared) X(pool_thread_exit) X(pool_nomem)        \
     X(expr_golden) X(expr_print) X(expr_errors) X(expr_extension)              \
-    X(expr_check_rejects) X(expr_random_roundtrip)                             \
+    X(expr_check_rejects) X(expr_random_roundtrip) X(expr_nested_wide)         \
+    X(expr_max_atom)                                                           \
     X(space_basic) X(space_values) X(space_random_vs_ref) X(space_builder)     \
     X(space_long_edge) X(space_nomem)     \
     X(space_builder_nomem)                                                     \

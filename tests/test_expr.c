@@ -271,3 +271,101 @@ void t_expr_random_roundtrip(void)
     ps_buf_free(&o);
     ps_buf_free(&b);
 }
+
+/* The text and the expected encoding of a list of `wide` symbols "a", then
+ * (if depth > 0) a nested list like it, then `wide` symbols "b"; built side
+ * by side, so the expected bytes come from the format rules, not the
+ * parser. */
+static void nested(ps_buf *text, ps_buf *want, int depth, int wide)
+{
+    uint64_t n = 2 * (uint64_t)wide + (depth > 0);
+    ps_buf_append(text, "(", 1);
+    if (n < 64) {
+        uint8_t t = (uint8_t)n;
+        ps_buf_append(want, &t, 1);
+    } else {
+        uint8_t t[5] = { 0x40, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+                         (uint8_t)n };
+        ps_buf_append(want, t, 5);
+    }
+    for (int i = 0; i < wide; i++) {
+        ps_buf_append(text, "a ", 2);
+        ps_buf_append(want, "\xC1" "a", 2);
+    }
+    if (depth > 0)
+        nested(text, want, depth - 1, wide);
+    for (int i = 0; i < wide; i++) {
+        ps_buf_append(text, " b", 2);
+        ps_buf_append(want, "\xC1" "b", 2);
+    }
+    ps_buf_append(text, ")", 1);
+}
+
+/* Wide lists nested in wide lists, and wide siblings: each wide list's
+ * count bytes go in after the whole atom is read (once per byte), and land
+ * where the rules say. Also narrow lists around and inside wide ones. */
+void t_expr_nested_wide(void)
+{
+    static const int shapes[][2] = { { 0, 64 }, { 1, 64 }, { 40, 70 }, { 200, 32 },
+                                     { 5, 63 }, { 3, 100 }, { 60, 64 } };
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        ps_buf text = { 0 }, want = { 0 }, got = { 0 };
+        nested(&text, &want, shapes[k][0], shapes[k][1]);
+        CHECK_OK(ps_atom_parse(ps_buf_data(&text), text.len, &got, NULL));
+        CHECK(got.len == want.len && !memcmp(ps_buf_data(&got), ps_buf_data(&want), want.len));
+        size_t len;
+        CHECK_OK(ps_atom_check(ps_buf_bytes(&got), &len, NULL));
+        CHECK_EQ(len, got.len);
+        ps_buf_free(&text);
+        ps_buf_free(&want);
+        ps_buf_free(&got);
+    }
+    /* wide siblings inside a wide list, and the next atom after them */
+    ps_buf text = { 0 }, want = { 0 };
+    ps_buf_append(&text, "(", 1);
+    uint8_t t[5] = { 0x40, 0, 0, 0, 66 };
+    ps_buf_append(&want, t, 5);
+    for (int i = 0; i < 66; i++) {
+        ps_buf inner = { 0 };
+        nested(&text, &inner, 0, 40); /* 80 children each */
+        ps_buf_append(&want, ps_buf_data(&inner), inner.len);
+        ps_buf_free(&inner);
+    }
+    ps_buf_append(&text, ") (x)", 5);
+    ps_parser *p;
+    ps_bytes a;
+    REQUIRE_OK(ps_parser_new(&p));
+    ps_parser_reset(p, ps_buf_data(&text), text.len);
+    CHECK_OK(ps_parser_next(p, &a, NULL));
+    CHECK(a.len == want.len && !memcmp(a.ptr, ps_buf_data(&want), want.len));
+    CHECK_OK(ps_parser_next(p, &a, NULL));
+    CHECK(a.len == 3 && !memcmp(a.ptr, "\x01\xC1x", 3));
+    ps_parser_free(p);
+    ps_buf_free(&text);
+    ps_buf_free(&want);
+}
+
+/* The atom limit: an atom longer than max_atom is refused at its line and
+ * column before its bytes are kept; the next atom parses. */
+void t_expr_max_atom(void)
+{
+    ps_limits l;
+    ps_limits_init(&l);
+    l.max_atom = 100;
+    REQUIRE_OK(ps_limits_set(&l)); /* this case runs in its own process */
+    ps_parser *p;
+    REQUIRE_OK(ps_parser_new(&p));
+    char text[400] = "(ok)\n  (";
+    for (int i = 0; i < 60; i++)
+        strcat(text, "ab ");
+    strcat(text, ")\n(fine)");
+    ps_parser_reset(p, text, strlen(text));
+    ps_bytes a;
+    ps_diag d = { 0 };
+    CHECK_OK(ps_parser_next(p, &a, &d));
+    CHECK_RC(ps_parser_next(p, &a, &d), PS_E_LIMIT);
+    CHECK(d.line == 2 && d.col == 3 && strstr(d.msg, "limit of 100 bytes"));
+    ps_parser_free(p);
+    l.max_atom = 0;
+    CHECK_RC(ps_limits_set(&l), PS_E_INVAL);
+}

@@ -8,6 +8,8 @@
  * behind a zlib header, closed by the combined Adler-32. Chunk boundaries
  * depend only on the data, so the bytes are the same for any thread count.
  * The producer never waits on a compressor unless every slot is busy.
+ * With one thread, chunks are compressed on the caller's thread. Buffers
+ * grow with the data (up to a chunk), so a small file costs little.
  */
 #include <isa-l/igzip_lib.h>
 #include <stdlib.h>
@@ -26,7 +28,7 @@ typedef struct slot {
     ps_task task; /* first: the task pointer is the slot pointer */
     int level, last, rc;
     uint8_t *raw; /* [dict: dict_len][payload: len] */
-    size_t dict_len, len;
+    size_t dict_len, len, raw_cap;
     uint8_t *out;
     size_t out_cap, out_len;
     uint32_t adler;
@@ -69,6 +71,8 @@ static int zlib_chunk(slot *s)
 
 static int isal_chunk(slot *s)
 {
+    if (!s->isal_buf && !(s->isal_buf = ps_malloc(ISAL_DEF_LVL1_DEFAULT)))
+        return PS_E_NOMEM;
     struct isal_zstream z;
     isal_deflate_init(&z);
     z.level = 1;
@@ -89,10 +93,34 @@ static int isal_chunk(slot *s)
     return PS_OK;
 }
 
+/* Room for `need` bytes at *p (capacity *cap), grown geometrically. */
+static int grow(uint8_t **p, size_t *cap, size_t need, size_t most)
+{
+    if (need <= *cap)
+        return PS_OK;
+    size_t n = *cap ? *cap : 4096;
+    while (n < need)
+        n *= 2;
+    if (n > most && most >= need)
+        n = most;
+    uint8_t *q = ps_realloc(*p, n);
+    if (!q)
+        return PS_E_NOMEM;
+    *p = q;
+    *cap = n;
+    return PS_OK;
+}
+
 static void compress_task(ps_task *t)
 {
     slot *s = (slot *)t;
+    /* an empty last chunk still has a buffer (no arithmetic on NULL) */
+    if ((s->rc = grow(&s->raw, &s->raw_cap, s->dict_len + s->len + 1, WINDOW + CHUNK)))
+        return;
     s->adler = (uint32_t)adler32(1, s->raw + s->dict_len, (uInt)s->len);
+    /* > deflate's worst case for len bytes, and isa-l's */
+    if ((s->rc = grow(&s->out, &s->out_cap, s->len + s->len / 8 + 4096, SIZE_MAX)))
+        return;
     s->rc = s->level < 0 ? isal_chunk(s) : zlib_chunk(s);
 }
 
@@ -105,16 +133,10 @@ static void slot_free(slot *s)
     free(s->isal_buf);
 }
 
-static int slot_init(slot *s, int level)
+static void slot_init(slot *s, int level)
 {
     s->task.fn = compress_task;
     s->level = level;
-    s->out_cap = CHUNK + CHUNK / 8 + 4096; /* > deflate's worst case for CHUNK */
-    s->raw = ps_malloc(WINDOW + CHUNK);
-    s->out = ps_malloc(s->out_cap);
-    if (level < 0)
-        s->isal_buf = ps_malloc(ISAL_DEF_LVL1_DEFAULT);
-    return s->raw && s->out && (level >= 0 || s->isal_buf) ? PS_OK : PS_E_NOMEM;
 }
 
 void ps_paths_opts_init(ps_paths_opts *o)
@@ -141,13 +163,14 @@ int ps_paths_writer_new(ps_sink out, const ps_paths_opts *opts, ps_paths_writer 
     w->sink = out;
     w->level = level;
     w->adler = 1;
-    w->nslots = 2 * threads;
+    /* one thread: the caller's own, and one slot */
+    w->nslots = threads == 1 ? 1 : 2 * threads;
     w->slots = ps_calloc(w->nslots, sizeof *w->slots);
     rc = w->slots ? PS_OK : PS_E_NOMEM;
     for (unsigned i = 0; i < w->nslots && !rc; i++)
-        rc = slot_init(&w->slots[i], level);
+        slot_init(&w->slots[i], level);
     if (!rc)
-        rc = ps__workers_new(threads, &w->pool);
+        rc = ps__workers_new(threads == 1 ? 0 : threads, &w->pool);
     if (rc) {
         ps_paths_writer_free(w);
         return rc;
@@ -201,9 +224,11 @@ static int submit(ps_paths_writer *w, int last)
     if (last)
         return PS_OK;
     slot *n = &w->slots[(w->head + w->inflight) % w->nslots];
-    size_t have = s->dict_len + s->len;
-    n->dict_len = have < WINDOW ? have : WINDOW;
-    memcpy(n->raw, s->raw + have - n->dict_len, n->dict_len);
+    size_t have = s->dict_len + s->len, dict = have < WINDOW ? have : WINDOW;
+    if ((w->err = grow(&n->raw, &n->raw_cap, dict, WINDOW + CHUNK)))
+        return w->err;
+    memmove(n->raw, s->raw + have - dict, dict); /* n may be s: one slot */
+    n->dict_len = dict;
     n->len = 0;
     w->cur = n;
     return PS_OK;
@@ -214,6 +239,8 @@ static int put(ps_paths_writer *w, const uint8_t *p, size_t n)
     while (n) {
         slot *s = w->cur;
         size_t k = CHUNK - s->len < n ? CHUNK - s->len : n;
+        if ((w->err = grow(&s->raw, &s->raw_cap, s->dict_len + s->len + k, WINDOW + CHUNK)))
+            return w->err;
         memcpy(s->raw + s->dict_len + s->len, p, k);
         s->len += k;
         p += k;

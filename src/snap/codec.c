@@ -26,9 +26,11 @@ struct snap_cctx {
     int z_live;
 };
 
+/* Each decoder's state is made on its first chunk: a reader of LZ4 files
+ * never pays for isa-l's 60 KB inflate state, nor for a Zstd context. */
 struct snap_dctx {
     ZSTD_DCtx *zstd;
-    struct inflate_state inf;
+    struct inflate_state *inf;
 };
 
 const char *ps__snap_codec_name(int fc)
@@ -167,7 +169,6 @@ int ps__snap_dctx_new(snap_dctx **out)
     snap_dctx *d = ps_calloc(1, sizeof *d);
     if (!d)
         return PS_E_NOMEM;
-    isal_inflate_init(&d->inf);
     *out = d;
     return PS_OK;
 }
@@ -177,12 +178,18 @@ void ps__snap_dctx_free(snap_dctx *d)
     if (!d)
         return;
     ZSTD_freeDCtx(d->zstd);
+    free(d->inf);
     free(d);
 }
 
 static int inflate_chunk(snap_dctx *d, const uint8_t *src, size_t n, uint8_t *dst, size_t raw)
 {
-    struct inflate_state *z = &d->inf;
+    if (!d->inf) {
+        if (!(d->inf = ps_malloc(sizeof *d->inf)))
+            return PS_E_NOMEM;
+        isal_inflate_init(d->inf);
+    }
+    struct inflate_state *z = d->inf;
     isal_inflate_reset(z);
     z->crc_flag = ISAL_ZLIB;
     z->next_in = (uint8_t *)src;

@@ -83,7 +83,7 @@ static int reader_init(reader *rd, const ps_snap *s, unsigned threads, int walk)
         threads = ps__cpu_count();
     if (threads > 256)
         return PS_E_INVAL;
-    rd->nslots = 2 * threads;
+    rd->nslots = threads == 1 ? 1 : 2 * threads; /* one: decoded on this thread */
     if (!(rd->slots = ps_calloc(rd->nslots, sizeof *rd->slots)))
         return PS_E_NOMEM;
     int rc = PS_OK;
@@ -94,7 +94,7 @@ static int reader_init(reader *rd, const ps_snap *s, unsigned threads, int walk)
         rc = ps__snap_dctx_new(&rd->slots[i].dc);
     }
     if (!rc)
-        rc = ps__workers_new(threads, &rd->pool);
+        rc = ps__workers_new(threads == 1 ? 0 : threads, &rd->pool);
     for (uint64_t i = 0; !rc && i < rd->nslots && i < s->nchunks; i++) {
         rd->slots[i].chunk = i;
         ps__workers_submit(rd->pool, &rd->slots[i].task);

@@ -166,13 +166,14 @@ static int writer_setup(ps_snap_writer *w, const ps_snap_opts *opts)
     if (threads > 256 || w->chunk_size < PS_SNAP_CHUNK_MIN ||
         w->chunk_size > PS_SNAP_CHUNK_MAX || w->ck < 0 || w->ck > 1 || !w->sink.write)
         return PS_E_INVAL;
-    w->nslots = 2 * threads;
+    /* one thread: chunks compress on the caller's, one slot */
+    w->nslots = threads == 1 ? 1 : 2 * threads;
     if (!(w->slots = ps_calloc(w->nslots, sizeof *w->slots)))
         return PS_E_NOMEM;
     for (unsigned i = 0; i < w->nslots; i++)
         if ((rc = slot_init(w, &w->slots[i])))
             return rc;
-    if ((rc = ps__workers_new(threads, &w->pool)))
+    if ((rc = ps__workers_new(threads == 1 ? 0 : threads, &w->pool)))
         return rc;
     uint8_t h[SNAP_HDR];
     put_header(w, h, 0);
