@@ -218,6 +218,60 @@ static void dataset(const char *name, const ps_buf *text)
     ps_buf_free(&a.bytes);
 }
 
+/* Nested wide lists: "(a a ... (a a ... ( ... ) b b ...) b b ...)", 64
+ * symbols a level each side, nested until the text is `bytes` long. */
+static void nested_wide(ps_buf *t, size_t bytes)
+{
+    int depth = 0;
+    ps_buf_clear(t, 0);
+    while (t->len < bytes / 2) {
+        ps_buf_append(t, "(", 1);
+        for (int i = 0; i < 64; i++)
+            ps_buf_append(t, "a ", 2);
+        depth++;
+    }
+    while (depth--) {
+        for (int i = 0; i < 64; i++)
+            ps_buf_append(t, " b", 2);
+        ps_buf_append(t, ")", 1);
+    }
+    ps_buf_append(t, "\n", 1);
+}
+
+/* What widening each list in place cost: its content moved once per
+ * enclosing wide list (the parser before the hardening issue). The same
+ * arithmetic, without parsing, so the quadratic term is shown beside the
+ * parser in one run: bytes moved for that text. */
+static double inplace_moved(const ps_buf *t)
+{
+    double moved = 0, inner = 0;
+    /* innermost first: each level's content is everything inside it */
+    size_t depth = 0;
+    for (size_t i = 0; i < t->len; i++)
+        depth += ps_buf_data(t)[i] == '(';
+    for (size_t k = 0; k < depth; k++) {
+        inner += 64 * 2 * 2; /* 128 one-byte symbols of 2 encoded bytes each */
+        moved += inner;
+        inner += 5;
+    }
+    return moved;
+}
+
+static void parse_nested(void)
+{
+    printf("\nnested wide lists (each level 128 symbols and the next list):\n");
+    for (size_t mb = 1; mb <= 16; mb *= 4) {
+        ps_buf t = { 0 };
+        atoms a = { { 0 }, NULL, 0 };
+        nested_wide(&t, mb << 20);
+        job j = { &t, &a, NULL, NULL, 0 };
+        double tparse = bench_time(run_parse, &j);
+        printf("  %2zu MB: parse %.1f MB/s (%.3f s); in-place widening would move %.0f GB\n",
+               mb, (double)t.len / 1e6 / tparse, tparse, inplace_moved(&t) / 1e9);
+        ps_buf_free(&t);
+    }
+}
+
 /* Resident memory of a space of n generated atoms, built the fast way. */
 static void memory_row(uint64_t n)
 {
@@ -261,6 +315,7 @@ int main(void)
     printf("\n");
     dataset("generated, 1M atoms (pathspace gen --atoms 1000000 --seed 1)", &gen);
     ps_buf_free(&gen);
+    parse_nested();
     printf("\nresident memory of a space (bulk-built from generated atoms):\n");
     memory_row(1000000);
     if (!bench_quick())

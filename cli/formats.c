@@ -254,12 +254,11 @@ typedef struct dest {
 
 /* The output file, as a sink that keeps the reason a write failed, so the
  * message can say "No space left on device" rather than "I/O error". */
-static int dest_write(void *ctx, const void *data, size_t len)
+static int dest_put(dest *t, const void *data, size_t len, int64_t at)
 {
-    dest *t = ctx;
     const char *p = data;
     while (len) {
-        ssize_t n = write(t->fd, p, len);
+        ssize_t n = at < 0 ? write(t->fd, p, len) : pwrite(t->fd, p, len, (off_t)at);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -268,27 +267,19 @@ static int dest_write(void *ctx, const void *data, size_t len)
         }
         p += n;
         len -= (size_t)n;
+        at = at < 0 ? at : at + n;
     }
     return PS_OK;
 }
 
+static int dest_write(void *ctx, const void *data, size_t len)
+{
+    return dest_put(ctx, data, len, -1);
+}
+
 static int dest_patch(void *ctx, uint64_t offset, const void *data, size_t len)
 {
-    dest *t = ctx;
-    const char *p = data;
-    while (len) {
-        ssize_t n = pwrite(t->fd, p, len, (off_t)offset);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            t->err_no = n < 0 ? errno : EIO;
-            return PS_E_IO;
-        }
-        p += n;
-        offset += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return PS_OK;
+    return dest_put(ctx, data, len, (int64_t)offset);
 }
 
 /* Why rc happened, in words: the system's for a failed write. */

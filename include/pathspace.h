@@ -431,6 +431,11 @@ PS_API int ps_space_write_act(const ps_space *s, ps_sink out, ps_act_stats *st);
  * may query it at once (get, count, verify, new iterators); close it only
  * when none is left. */
 typedef struct ps_act ps_act;
+/* ps_act_open and ps_snap_open map the file. As with any mapping, a file
+ * that another process cuts short while it is open raises SIGBUS at the
+ * next access past the cut (LMDB documents the same); a program that must
+ * survive that reads the file itself and uses *_open_mem, or catches
+ * SIGBUS (the pathspace command does: it names the file and exits 1). */
 PS_API int ps_act_open(const char *file, ps_act **a, ps_diag *d); /* mmap */
 PS_API int ps_act_open_mem(const void *data, size_t len, ps_act **a, ps_diag *d);
 PS_API void ps_act_close(ps_act *a);
@@ -552,7 +557,7 @@ PS_API int ps_space_write_snap(const ps_space *s, ps_sink out, const ps_snap_opt
  * ps_snap (info, verify, iterators, ps_space_read_snap) may run on any
  * number of threads at once, beside one thread's gets. */
 typedef struct ps_snap ps_snap;
-PS_API int ps_snap_open(const char *file, ps_snap **out, ps_diag *d); /* mmap */
+PS_API int ps_snap_open(const char *file, ps_snap **out, ps_diag *d); /* mmap: see ps_act_open */
 PS_API int ps_snap_open_mem(const void *data, size_t len, ps_snap **out, ps_diag *d);
 PS_API void ps_snap_close(ps_snap *s);
 PS_API void ps_snap_info_get(const ps_snap *s, ps_snap_info *info);

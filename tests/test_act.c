@@ -8,6 +8,7 @@
 #include "mork/act.h"
 #include "test.h"
 #include "cases.h"
+#include "fixtures.h"
 
 /* Writes keys (sorted, NUL-terminated strings) with value 0. */
 static void act_of(const char **keys, int n, ps_buf *out)
@@ -424,22 +425,6 @@ static uint64_t actb_put(actb *a, const uint8_t *p, size_t n)
     return at;
 }
 
-/* varint as ACT writes it (0..247 in one byte, else 0xF7 + n, then n LE) */
-static size_t actb_varint(uint8_t *o, uint64_t v)
-{
-    if (v < 248) {
-        o[0] = (uint8_t)v;
-        return 1;
-    }
-    size_t n = 0;
-    for (uint64_t x = v; x; x >>= 8)
-        n++;
-    o[0] = (uint8_t)(247 + n);
-    for (size_t i = 0; i < n; i++)
-        o[1 + i] = (uint8_t)(v >> (8 * i));
-    return 1 + n;
-}
-
 static void actb_finish(actb *a, uint64_t root)
 {
     ps_write_le64(ps_buf_data(&a->b) + 8, root);
@@ -462,7 +447,7 @@ void t_act_dag_keys(void)
     r[k++] = 0xC0; /* a line with a value: the key "x" */
     r[k++] = 7;
     uint64_t at = a.b.len;
-    k += actb_varint(r + k, at - x);
+    k += fx_act_varint(r + k, at - x);
     uint64_t below = actb_put(&a, r, k);
     for (int level = 1; level <= 63; level++) {
         uint64_t la = a.b.len, lb;
@@ -470,15 +455,15 @@ void t_act_dag_keys(void)
             at = a.b.len;
             k = 0;
             r[k++] = 0x81; /* a line with a child */
-            k += actb_varint(r + k, at - below);
-            k += actb_varint(r + k, at - (side ? y : x));
+            k += fx_act_varint(r + k, at - below);
+            k += fx_act_varint(r + k, at - (side ? y : x));
             lb = actb_put(&a, r, k);
         }
         (void)lb;
         at = a.b.len;
         k = 0;
         r[k++] = 2; /* a branch of two: 'a' -> the x line, 'b' -> the y line */
-        k += actb_varint(r + k, at - la);
+        k += fx_act_varint(r + k, at - la);
         r[k++] = 'a';
         r[k++] = 'b';
         below = actb_put(&a, r, k);

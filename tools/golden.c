@@ -25,6 +25,7 @@
 #include <xxhash.h>
 
 #include "pathspace.h"
+#include "../tests/fixtures.h"
 
 #define SNAP_HDR 64
 #define SNAP_ENTRY 64
@@ -178,15 +179,6 @@ static void lib_snap(const list *l, ps_buf *out, int codec, int level, int ck, u
 
 /* --------------------------------- an MTTS encoder from the format spec */
 
-static unsigned varint(uint8_t *p, uint64_t v)
-{
-    unsigned n = 0;
-    while (v >= 0x80)
-        p[n++] = (uint8_t)(v | 0x80), v >>= 7;
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
 static size_t lcp(ps_bytes a, ps_bytes b)
 {
     size_t i = 0;
@@ -208,12 +200,6 @@ typedef struct sfile {
     uint64_t paths, path_bytes;
     int values;
 } sfile;
-
-static void xxh3_csum(const void *p, size_t n, uint8_t out[32])
-{
-    memset(out, 0, 32);
-    ps_write_le64(out, XXH3_64bits(p, n));
-}
 
 /* Front-codes e[0..n) into chunks the way format-snapshot.md says a writer
  * cuts them. */
@@ -251,12 +237,12 @@ static void encode_chunks(sfile *f, const list *l, uint32_t chunk_size)
             shared = 0;
         }
         uint8_t tmp[32];
-        unsigned k = varint(tmp, tagged ? (uint64_t)shared << 1 | (e->hv != 0) : shared);
-        k += varint(tmp + k, e->path.len - shared);
+        unsigned k = fx_leb128(tmp, tagged ? (uint64_t)shared << 1 | (e->hv != 0) : shared);
+        k += fx_leb128(tmp + k, e->path.len - shared);
         ps_buf_append(&c->raw, tmp, k);
         ps_buf_append(&c->raw, e->path.ptr + shared, e->path.len - shared);
         if (e->hv)
-            ps_buf_append(&c->raw, tmp, varint(tmp, e->v));
+            ps_buf_append(&c->raw, tmp, fx_leb128(tmp, e->v));
         c->count++;
         f->paths++;
         f->path_bytes += e->path.len;
@@ -282,7 +268,7 @@ static void reseal_file(ps_buf *b)
     if (io + il <= b->len)
         XXH3_64bits_update(x, p + io, il);
     XXH3_64bits_update(x, t, 60);
-    xxh3_csum(NULL, 0, t + 60);
+    memset(t + 60, 0, 32);
     ps_write_le64(t + 60, XXH3_64bits_digest(x));
     XXH3_freeState(x);
 }
@@ -295,7 +281,7 @@ static void reseal(ps_buf *b)
         uint8_t *e = p + io + i * SNAP_ENTRY;
         uint64_t off = ps_read_le64(e), st = ps_read_le32(e + 8);
         if (off + st <= b->len)
-            xxh3_csum(p + off, st, e + 32);
+            fx_xxh3_field(p + off, st, e + 32);
     }
     reseal_file(b);
 }
@@ -328,7 +314,7 @@ static void assemble(const sfile *f, uint32_t chunk_size, ps_buf *out)
         ps_write_le32(e + 16, f->c[i].count);
         ps_write_le32(e + 20, (uint32_t)f->c[i].first.len);
         e[24] = f->c[i].flags;
-        xxh3_csum(ps_buf_data(&f->c[i].raw), f->c[i].raw.len, e + 32);
+        fx_xxh3_field(ps_buf_data(&f->c[i].raw), f->c[i].raw.len, e + 32);
         ps_buf_append(out, e, sizeof e);
     }
     for (size_t i = 0; i < f->n; i++)

@@ -27,6 +27,7 @@
 #include <zstd.h>
 
 #include "pathspace.h"
+#include "../fixtures.h"
 
 static void put(const char *dir, const char *name, const void *p, size_t n)
 {
@@ -40,21 +41,6 @@ static void put(const char *dir, const char *name, const void *p, size_t n)
 }
 
 /* ---------------------------------------------------------------- ACT */
-
-static size_t act_varint(uint8_t *o, uint64_t v)
-{
-    if (v < 248) {
-        o[0] = (uint8_t)v;
-        return 1;
-    }
-    size_t n = 0;
-    for (uint64_t x = v; x; x >>= 8)
-        n++;
-    o[0] = (uint8_t)(247 + n);
-    for (size_t i = 0; i < n; i++)
-        o[1 + i] = (uint8_t)(v >> (8 * i));
-    return 1 + n;
-}
 
 static uint64_t rec(ps_buf *b, const uint8_t *p, size_t n)
 {
@@ -76,7 +62,7 @@ static void act_dag(const char *dir, const char *name, int levels, size_t linele
     ps_buf b = { 0 };
     ps_buf_append(&b, "ACTree03\0\0\0\0\0\0\0\0", 16);
     uint8_t r[64], data[300];
-    size_t k = act_varint(data, linelen);
+    size_t k = fx_act_varint(data, linelen);
     memset(data + k, 'x', linelen);
     uint64_t x = rec(&b, data, k + linelen);
     memset(data + k, 'y', linelen);
@@ -84,7 +70,7 @@ static void act_dag(const char *dir, const char *name, int levels, size_t linele
     k = 0;
     r[k++] = 0xC0;
     r[k++] = 1;
-    k += act_varint(r + k, b.len - x);
+    k += fx_act_varint(r + k, b.len - x);
     uint64_t below = rec(&b, r, k);
     for (int level = 0; level < levels; level++) {
         uint64_t first = b.len;
@@ -92,14 +78,14 @@ static void act_dag(const char *dir, const char *name, int levels, size_t linele
             uint64_t at = b.len;
             k = 0;
             r[k++] = 0x81;
-            k += act_varint(r + k, at - below);
-            k += act_varint(r + k, at - (side ? y : x));
+            k += fx_act_varint(r + k, at - below);
+            k += fx_act_varint(r + k, at - (side ? y : x));
             rec(&b, r, k);
         }
         uint64_t at = b.len;
         k = 0;
         r[k++] = 2;
-        k += act_varint(r + k, at - first);
+        k += fx_act_varint(r + k, at - first);
         r[k++] = 'a';
         r[k++] = 'b';
         below = rec(&b, r, k);
@@ -117,7 +103,7 @@ static void act_long_key(const char *dir)
     ps_buf_append(&b, "ACTree03\0\0\0\0\0\0\0\0", 16);
     enum { LINE = 228 << 10, LINKS = 4700 };
     uint8_t r[32];
-    size_t k = act_varint(r, LINE);
+    size_t k = fx_act_varint(r, LINE);
     uint64_t data = rec(&b, r, k);
     uint8_t *fill = calloc(1, LINE);
     memset(fill, 'q', LINE);
@@ -126,14 +112,14 @@ static void act_long_key(const char *dir)
     k = 0;
     r[k++] = 0xC0;
     r[k++] = 1;
-    k += act_varint(r + k, b.len - data);
+    k += fx_act_varint(r + k, b.len - data);
     uint64_t below = rec(&b, r, k);
     for (int i = 0; i < LINKS; i++) {
         uint64_t at = b.len;
         k = 0;
         r[k++] = 0x81;
-        k += act_varint(r + k, at - below);
-        k += act_varint(r + k, at - data);
+        k += fx_act_varint(r + k, at - below);
+        k += fx_act_varint(r + k, at - data);
         below = rec(&b, r, k);
     }
     act_finish(&b, below);
@@ -172,21 +158,6 @@ static void paths_files(const char *dir)
 
 /* ------------------------------------------------------------ snapshots */
 
-static unsigned varint(uint8_t *p, uint64_t v)
-{
-    unsigned n = 0;
-    while (v >= 0x80)
-        p[n++] = (uint8_t)(v | 0x80), v >>= 7;
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
-static void xxh3_csum(const void *p, size_t n, uint8_t out[32])
-{
-    memset(out, 0, 32);
-    ps_write_le64(out, XXH3_64bits(p, n));
-}
-
 /* One Zstd chunk: 63 restarts, 255 entries each (the longest interval the
  * format allows); every path is 1 MiB of 'a' and 4 bytes of its index,
  * big-endian, so each entry after a restart costs a few raw bytes. */
@@ -204,8 +175,8 @@ static void snap_front(const char *dir, const char *name, uint64_t claimed_bytes
         }
         uint8_t be[4] = { (uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
         if (i % R == 0) { /* a restart holds the whole path */
-            unsigned k = varint(e, 0);
-            k += varint(e + k, PRE + 4);
+            unsigned k = fx_leb128(e, 0);
+            k += fx_leb128(e + k, PRE + 4);
             ps_buf_append(&raw, e, k);
             uint8_t *a = ps_buf_append_uninit(&raw, PRE, &(int){ 0 });
             memset(a, 'a', PRE);
@@ -219,8 +190,8 @@ static void snap_front(const char *dir, const char *name, uint64_t claimed_bytes
             unsigned same = 0;
             while (same < 4 && ((p >> (24 - 8 * same)) & 0xFF) == be[same])
                 same++;
-            unsigned k = varint(e, PRE + same);
-            k += varint(e + k, 4 - same);
+            unsigned k = fx_leb128(e, PRE + same);
+            k += fx_leb128(e + k, 4 - same);
             ps_buf_append(&raw, e, k);
             ps_buf_append(&raw, be + same, 4 - same);
         }
@@ -253,7 +224,7 @@ static void snap_front(const char *dir, const char *name, uint64_t claimed_bytes
     ps_write_le32(ent + 12, (uint32_t)raw.len);
     ps_write_le32(ent + 16, N);
     ps_write_le32(ent + 20, (uint32_t)first.len);
-    xxh3_csum(z, zn, ent + 32);
+    fx_xxh3_field(z, zn, ent + 32);
     ps_buf_append(&f, ent, 64);
     ps_buf_append(&f, ps_buf_data(&first), first.len);
     uint8_t t[96] = { 0 };
