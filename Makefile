@@ -30,10 +30,12 @@ VERSION  := $(shell sed -n 's/^\#define PS_VERSION_STRING "\(.*\)"/\1/p' include
 MAJOR    := $(firstword $(subst ., ,$(VERSION)))
 
 # Debian packages: build tools, the libraries the code links, and what the
-# tests use (clang for the header check, libFuzzer for `make fuzz`).
+# tests use (clang for the header check, libFuzzer for `make fuzz`, SWI-Prolog
+# as the queries' independent oracle).
 DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev libxxhash-dev \
             libzstd-dev liblz4-dev libsodium-dev libssl-dev libb2-dev \
-            libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev g++ man-db
+            libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev g++ man-db \
+            swi-prolog-nox
 
 # Only `make bench` needs these: Snappy (a codec row) and the peers the
 # snapshot is measured against (bench_peers.cc, C++ for marisa).

@@ -34,14 +34,16 @@ int load_metta(ps_space *s, const input *in, int quiet);
 /* Loads a file of format f (FMT_NONE: by extension, else by content). */
 int load_source(ps_space *s, const char *path, fmt f, int quiet);
 
-/* A SRC: an ACT or a snapshot is queried in place, other formats are
- * loaded into a space. */
+/* A SRC: an ACT or a snapshot is queried in place, a directory is a
+ * persistent space (opened without a final checkpoint: reading it changes
+ * nothing but a torn log tail), other formats are loaded into a space. */
 typedef struct src {
     const char *name;
     fmt f;
     ps_space *s;
     ps_act *a;
     ps_snap *n;
+    ps_pspace *p; /* s is its space */
 } src;
 int src_open(src *x, const char *path, fmt f);
 void src_close(src *x);
@@ -72,6 +74,15 @@ typedef struct wopts {
  * an output option, -1 after reporting a bad value. */
 int wopts_arg(wopts *o, int argc, char **argv, int *i);
 int write_dest(const src *x, const wopts *o);
+/* The next path to write: 0 with it (valid until the next call), -1 at the
+ * end, 1 after reporting an error. */
+typedef int (*path_next_fn)(void *ctx, ps_bytes *p, int *has, uint64_t *value);
+/* Writes the paths next() gives (in increasing order) to o->out; name is
+ * what messages call the input, size_hint its path bytes (codec choice). */
+int write_stream(const wopts *o, uint64_t size_hint, const char *name, path_next_fn next,
+                 void *ctx);
+/* The path bytes x holds (exact, or estimated from its file size). */
+uint64_t src_bytes(const src *x);
 /* "none", "lz4", ... for a ps_codec. */
 const char *snap_codec_str(int codec);
 /* An atom that needs pathspace's extension tags (MORK cannot hold it). */
@@ -104,5 +115,23 @@ int cmd_verify(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_open(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_transform(int argc, char **argv);
+int cmd_union(int argc, char **argv);
+int cmd_intersect(int argc, char **argv);
+int cmd_subtract(int argc, char **argv);
+int cmd_restrict(int argc, char **argv);
+
+/* Queries (cmd_query.c): x as a query source; a query compiled from the
+ * command line (reported: exit 2); q run on x into out (reported). */
+ps_source src_source(const src *x);
+int query_compile(const char *pat, const char *tpl, ps_query **q);
+int query_into(const ps_query *q, const src *x, uint64_t limit, unsigned threads,
+               ps_space *out, int stats);
+
+/* The algebra (cmd_algebra.c): the sources' sorted streams merged into o.
+ * Restrict takes xs[1] as a space of prefixes. */
+typedef enum alg_op { ALG_UNION, ALG_INTERSECT, ALG_SUBTRACT, ALG_RESTRICT } alg_op;
+int alg_write(src *xs, int n, alg_op op, const wopts *o);
 
 #endif

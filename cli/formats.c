@@ -149,10 +149,34 @@ fmt fmt_detect(const char *path, fmt f)
     return f; /* FMT_NONE only for stdin: sniffed once read */
 }
 
+/* A persistent space's directory as a source. */
+static int src_open_dir(src *x, const char *dir)
+{
+    char w[4200], st[4200];
+    struct stat s1, s2;
+    snprintf(w, sizeof w, "%s/wal", dir);
+    snprintf(st, sizeof st, "%s/store", dir);
+    if (stat(w, &s1) || stat(st, &s2) || !S_ISDIR(s1.st_mode) || !S_ISDIR(s2.st_mode))
+        return die("%s: a directory, but not a persistent space (no wal/ and store/)", dir);
+    ps_pspace_opts o;
+    ps_pspace_opts_init(&o);
+    o.no_final_ckpt = 1;
+    ps_diag d = { 0 };
+    int rc = ps_pspace_open(dir, &o, &x->p, NULL, &d);
+    if (rc)
+        return die("%s: %s", dir, d.msg[0] ? d.msg : ps_strerror(rc));
+    x->s = (ps_space *)ps_pspace_space(x->p); /* read only: nothing here changes it */
+    x->f = FMT_METTA;
+    return 0;
+}
+
 int src_open(src *x, const char *path, fmt f)
 {
     memset(x, 0, sizeof *x);
     x->name = path;
+    struct stat ds;
+    if (f == FMT_NONE && strcmp(path, "-") && !stat(path, &ds) && S_ISDIR(ds.st_mode))
+        return src_open_dir(x, path);
     f = fmt_detect(path, f);
     x->f = f == FMT_NONE ? FMT_METTA : f;
     if ((f == FMT_ACT || f == FMT_SNAP) && strcmp(path, "-")) {
@@ -182,7 +206,12 @@ void src_close(src *x)
 {
     if (x->a || x->n)
         sig_input_pop();
-    ps_space_free(x->s);
+    if (x->p) {
+        ps_diag d = { 0 };
+        ps_pspace_close(x->p, &d); /* no checkpoint: nothing to lose */
+    } else {
+        ps_space_free(x->s);
+    }
     ps_act_close(x->a);
     ps_snap_close(x->n);
     memset(x, 0, sizeof *x);
@@ -341,7 +370,7 @@ static int dest_add(dest *t, ps_bytes p, int has, uint64_t v, const char *name)
 
 /* Path bytes the source holds (exact, or estimated from its size), for
  * the snapshot's automatic codec choice. */
-static uint64_t source_bytes(const src *x)
+uint64_t src_bytes(const src *x)
 {
     ps_snap_info in;
     ps_space_stats st;
@@ -357,7 +386,7 @@ static uint64_t source_bytes(const src *x)
     return st.path_bytes;
 }
 
-static int dest_begin(dest *t, const src *x)
+static int dest_begin(dest *t, uint64_t size_hint)
 {
     const wopts *o = t->o;
     struct stat st;
@@ -377,7 +406,7 @@ static int dest_begin(dest *t, const src *x)
     so.size = sizeof so;
     so.level = o->level_set ? o->level : 0;
     so.threads = o->threads;
-    so.size_hint = source_bytes(x);
+    so.size_hint = size_hint;
     int rc = PS_OK;
     if (o->to == FMT_PATHS)
         rc = ps_paths_writer_new(t->sink, &po, &t->pw);
@@ -416,9 +445,11 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Writes every path of x to o->out through a temporary file renamed into
- * place on success, so a failed write never leaves a partial OUT. */
-int write_dest(const src *x, const wopts *o)
+/* Writes every path next() gives to o->out through a temporary file
+ * renamed into place on success, so a failed write never leaves a partial
+ * OUT. */
+int write_stream(const wopts *o, uint64_t size_hint, const char *name, path_next_fn next,
+                 void *ctx)
 {
     dest t = { .o = o, .fd = 1 };
     char tmp[4096] = "";
@@ -430,17 +461,12 @@ int write_dest(const src *x, const wopts *o)
             return die("%s: %s", tmp, strerror(errno));
         sig_temp_set(tmp); /* a signal now removes it */
     }
-    cursor c;
     ps_bytes p;
     uint64_t v;
-    int has, rc = dest_begin(&t, x), more = 0;
-    if (!rc && !(rc = cursor_open(&c, x, ps_bytes_of(NULL, 0)))) {
-        while ((more = cursor_next(&c, x, &p, &has, &v)) == 0 &&
-               !(rc = dest_add(&t, p, has, v, x->name)))
-            ;
-        rc |= more > 0;
-        cursor_close(&c);
-    }
+    int has, rc = dest_begin(&t, size_hint), more = 0;
+    while (!rc && (more = next(ctx, &p, &has, &v)) == 0)
+        rc = dest_add(&t, p, has, v, name);
+    rc |= more > 0;
     if (!rc)
         rc = dest_end(&t);
     ps_paths_writer_free(t.pw);
@@ -467,5 +493,26 @@ int write_dest(const src *x, const wopts *o)
                     (unsigned long long)t.skipped);
         fputc('\n', stderr);
     }
+    return rc;
+}
+
+typedef struct src_walk {
+    const src *x;
+    cursor c;
+} src_walk;
+
+static int src_walk_next(void *ctx, ps_bytes *p, int *has, uint64_t *v)
+{
+    src_walk *w = ctx;
+    return cursor_next(&w->c, w->x, p, has, v);
+}
+
+int write_dest(const src *x, const wopts *o)
+{
+    src_walk w = { x, { 0 } };
+    if (cursor_open(&w.c, x, ps_bytes_of(NULL, 0)))
+        return 1;
+    int rc = write_stream(o, src_bytes(x), x->name, src_walk_next, &w);
+    cursor_close(&w.c);
     return rc;
 }

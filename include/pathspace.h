@@ -29,6 +29,7 @@
  *   the blob store            ps_store_*, ps_ref_*
  *   checkpoints               ps_ckpt_*
  *   persistent spaces         ps_pspace_*
+ *   queries and algebra       ps_query_*, ps_space_union, ...
  *   the generator             ps_gen_text
  *   utilities                 little-endian helpers, ps_buf, the buffer
  *                             pool, the compact vector (PS_VEC_DEFINE)
@@ -919,6 +920,146 @@ PS_API uint64_t ps_pspace_seq(const ps_pspace *p); /* last logged sequence */
 PS_API int ps_pspace_close(ps_pspace *p, ps_diag *d);
 /* Closes without a checkpoint or sync (what a crash would leave). */
 PS_API void ps_pspace_abandon(ps_pspace *p);
+
+/* ---------------------------------------------------------------- queries */
+
+/*
+ * MORK's queries (docs/query.md): a pattern, or a conjunction (, p1 ... pn)
+ * whose patterns share their variables, matched by full syntactic
+ * unification with the occurs check against every atom of a source (a
+ * stored atom's own variables are renamed apart for each match), and a
+ * template, or (, t1 ... tm), instantiated with each most general unifier.
+ * The search walks the source's trie: constant parts descend, a variable
+ * takes one whole subterm in each branch, and a conjunction matches the
+ * pattern with the fewest candidates first. Nothing is scanned.
+ *
+ * A compiled query never changes, so any number of threads may run one at
+ * once (each run keeps its own state). A source must not change while a run
+ * reads it.
+ */
+typedef struct ps_query ps_query;
+
+/* Compiles MeTTa text: pattern (an atom or "(, ...)") and template (an atom
+ * or "(, ...)"; NULL = the pattern itself). A name means one variable in
+ * both. PS_E_PARSE with d's line:column counted in the part that is wrong
+ * (d->msg says which), PS_E_LIMIT past 64 variables or patterns. */
+PS_API int ps_query_parse(const char *pattern, size_t plen, const char *tmpl, size_t tlen,
+                          ps_query **out, ps_diag *d);
+/* Compiles one atom in MORK's encoding, (PATTERN TEMPLATE), as a client of
+ * the server sends it. PS_E_INVAL if it is not one. */
+PS_API int ps_query_new(ps_bytes spec, ps_query **out, ps_diag *d);
+PS_API void ps_query_free(ps_query *q);
+PS_API unsigned ps_query_patterns(const ps_query *q);
+/* The query's variables, numbered by first appearance (pattern first). */
+PS_API unsigned ps_query_vars(const ps_query *q);
+/* Variable i's name ("$x"), or NULL (ps_query_new has no names). */
+PS_API const char *ps_query_var_name(const ps_query *q, unsigned i);
+
+/* Where a query runs. ps_pspace_space() gives a persistent space's. */
+typedef enum ps_source_kind {
+    PS_SRC_SPACE = 1, /* an in-memory space                            */
+    PS_SRC_ACT,       /* an ACT file, in place through its mapping      */
+    PS_SRC_SNAP       /* a snapshot, decoding only the chunks a walk
+                       * reaches (a chunk cache of its own per run)    */
+} ps_source_kind;
+
+typedef struct ps_source {
+    int kind; /* ps_source_kind */
+    union {
+        const ps_space *space;
+        const ps_act *act;
+        const ps_snap *snap;
+    } u;
+} ps_source;
+
+static inline ps_source ps_source_space(const ps_space *s)
+{
+    ps_source x;
+    x.kind = PS_SRC_SPACE;
+    x.u.space = s;
+    return x;
+}
+static inline ps_source ps_source_act(const ps_act *a)
+{
+    ps_source x;
+    x.kind = PS_SRC_ACT;
+    x.u.act = a;
+    return x;
+}
+static inline ps_source ps_source_snap(const ps_snap *n)
+{
+    ps_source x;
+    x.kind = PS_SRC_SNAP;
+    x.u.snap = n;
+    return x;
+}
+
+typedef enum ps_query_mode {
+    PS_QUERY_TEMPLATES = 0, /* each solution: each template, instantiated */
+    PS_QUERY_BINDINGS       /* each solution: one list atom, the values of
+                             * the query's variables in order ($0 ... $n-1),
+                             * their unbound variables numbered together */
+} ps_query_mode;
+
+typedef struct ps_query_opts {
+    uint32_t size;   /* sizeof(ps_query_opts) (ps_query_opts_init)      */
+    int mode;        /* ps_query_mode                                   */
+    uint64_t limit;  /* stop after this many results (0: no limit);
+                      * ps_query_into: this many distinct results       */
+    uint32_t snap_cache; /* PS_SRC_SNAP: decoded chunks kept (0 = 16)    */
+    unsigned threads;    /* search threads (0 = one per CPU; default 1)  */
+} ps_query_opts;
+/* Templates, no limit, one search thread. */
+PS_API void ps_query_opts_init(ps_query_opts *o);
+
+typedef struct ps_query_stats {
+    uint64_t atoms;     /* stored atoms a pattern matched whole           */
+    uint64_t nodes;     /* trie positions the search stepped through      */
+    uint64_t solutions; /* most general unifiers found                    */
+    uint64_t results;   /* atoms handed to the callback                   */
+    uint64_t chunks;    /* PS_SRC_SNAP: chunks decoded                    */
+    uint64_t spare[3];
+} ps_query_stats;
+
+/* Receives each result: a template instantiated (or the bindings) as an
+ * atom in MORK's encoding, valid during the call. Non-zero stops the run.
+ * Results come in the order the search finds them and may repeat (one per
+ * solution); a set of distinct results is what a caller keeps, e.g. in a
+ * space (docs/query.md). fn runs on a search thread of the run, never on
+ * two at once; with threads > 1 the order varies from run to run. */
+typedef int (*ps_query_fn)(void *ctx, ps_bytes result);
+
+/* Runs q on src, and returns when the search is done. The search runs on
+ * threads of its own (each with 64 MiB of stack: it recurses once per
+ * step, up to 65536 steps along one path). PS_OK when the search is done
+ * or was stopped (the limit, or fn's non-zero); a damaged source's error
+ * (PS_E_CORRUPT, PS_E_CHECKSUM) with d; PS_E_LIMIT with d when a result
+ * would need more than 64 variables or a path of the search passes 65536
+ * steps; PS_E_NOMEM if the threads cannot start. opts and st may be NULL;
+ * st's work figures are summed over the threads. */
+PS_API int ps_query_run(const ps_query *q, ps_source src, const ps_query_opts *opts,
+                        ps_query_fn fn, void *ctx, ps_query_stats *st, ps_diag *d);
+/* Runs q on src and adds each distinct result to out (which may be the
+ * source's own space only if it is not src: a space that changes under a
+ * run is undefined). *added (may be NULL): results that were new. */
+PS_API int ps_query_into(const ps_query *q, ps_source src, const ps_query_opts *opts,
+                         ps_space *out, uint64_t *added, ps_query_stats *st, ps_diag *d);
+
+/* ---------------------------------------------------------- space algebra */
+
+/*
+ * PathMap's join, meet, subtract and restrict on spaces, in place: a
+ * becomes a ∪ b, a ∩ b, a \ b, or the paths of a that start with some path
+ * of b. Values: a path in a keeps its own value; union gives a's new paths
+ * b's values. Each is one merge of the two spaces' sorted walks, linear in
+ * their path bytes, with the result bulk-built (as ps_builder does) and
+ * swapped into a; on PS_E_NOMEM a is unchanged. a and b must be different
+ * spaces.
+ */
+PS_API int ps_space_union(ps_space *a, const ps_space *b);
+PS_API int ps_space_intersect(ps_space *a, const ps_space *b);
+PS_API int ps_space_subtract(ps_space *a, const ps_space *b);
+PS_API int ps_space_restrict(ps_space *a, const ps_space *prefixes);
 
 /* -------------------------------------------------------------- generator */
 

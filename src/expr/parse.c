@@ -21,6 +21,7 @@
  * bytes and lists over 63 children are kept whole instead of truncated/broken.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "pathspace.h"
 #include "common/alloc.h"
@@ -354,8 +355,14 @@ int ps_atom_parse(const void *text, size_t len, ps_buf *out, ps_diag *d)
         ps_bytes rest;
         size_t at = ps_parser_offset(p);
         rc = ps_buf_append(out, a.ptr, a.len);
-        if (rc == PS_OK && ps_parser_next(p, &rest, NULL) != PS_E_EMPTY)
+        if (rc == PS_OK && ps_parser_next(p, &rest, NULL) != PS_E_EMPTY) {
+            const char *t = text; /* point at what follows, past blanks and comments */
+            while (at < len && (strchr(" \t\r\n", t[at]) || t[at] == ';'))
+                if (t[at++] == ';')
+                    while (at < len && t[at] != '\n')
+                        at++;
             rc = ps__diag_set(d, PS_E_PARSE, text, at, "more than one atom in the text");
+        }
     }
     ps_parser_free(p);
     return rc;

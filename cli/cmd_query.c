@@ -1,0 +1,175 @@
+/* cmd_query.c - pathspace query and transform (docs/query.md). */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+static const char query_usage[] =
+    "usage: pathspace query SRC PATTERN [TEMPLATE] [--count] [--limit N] [--threads N]\n"
+    "                       [--stats]\n"
+    "  Matches PATTERN against every atom of SRC (any format; an ACT or a snapshot\n"
+    "  is queried in place, a directory is a persistent space) by unification, and\n"
+    "  prints each distinct instantiated TEMPLATE as MeTTa text, one per line, in\n"
+    "  trie order. PATTERN is an atom or a conjunction (, P1 P2 ...) whose patterns\n"
+    "  share their variables; TEMPLATE is an atom or (, T1 T2 ...), by default the\n"
+    "  pattern itself. Variables may stand on both sides (docs/query.md).\n"
+    "  --count     print the number of distinct results instead\n"
+    "  --limit N   stop after N distinct results (the first found)\n"
+    "  --threads N search threads (default: one per CPU)\n"
+    "  --stats     report the search's work on stderr\n"
+    "  Exit status: 0 with results, 1 with none, 2 on an error.\n";
+
+static const char transform_usage[] =
+    "usage: pathspace transform SRC PATTERN TEMPLATE -o OUT [--stats] [convert's\n"
+    "                           output options]\n"
+    "  Writes SRC plus every instantiated TEMPLATE of the query (MORK's transform)\n"
+    "  to OUT, in the format of its extension (or --to FMT). SRC is read in place\n"
+    "  when it is an ACT or a snapshot; OUT appears only when complete.\n";
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+ps_source src_source(const src *x)
+{
+    return x->a ? ps_source_act(x->a) : x->n ? ps_source_snap(x->n) : ps_source_space(x->s);
+}
+
+int query_compile(const char *pat, const char *tpl, ps_query **q)
+{
+    ps_diag d = { 0 };
+    int rc = ps_query_parse(pat, strlen(pat), tpl, tpl ? strlen(tpl) : 0, q, &d);
+    if (!rc)
+        return 0;
+    /* the library says which part: "pattern: ..." or "template: ..." */
+    int t = !strncmp(d.msg, "template: ", 10), p = !strncmp(d.msg, "pattern: ", 9);
+    return die("%s:%u:%u: %s", t ? "TEMPLATE" : "PATTERN", d.line, d.col,
+               d.msg + (t ? 10 : p ? 9 : 0));
+}
+
+/* Runs q on x into out; reports an error (exit 2). */
+int query_into(const ps_query *q, const src *x, uint64_t limit, unsigned threads,
+               ps_space *out, int stats)
+{
+    ps_query_opts o;
+    ps_query_opts_init(&o);
+    o.limit = limit;
+    o.threads = threads;
+    ps_query_stats st;
+    ps_diag d = { 0 };
+    double t0 = now();
+    int rc = ps_query_into(q, src_source(x), &o, out, NULL, &st, &d);
+    if (rc)
+        return diag_die(x->name, &d, rc) + 1;
+    if (stats)
+        fprintf(stderr, "query: %" PRIu64 " distinct results of %" PRIu64 " (%" PRIu64
+                " unifiers), %" PRIu64 " atoms matched, %" PRIu64 " trie steps, %" PRIu64
+                " chunks decoded, %.3f s\n", ps_space_count(out), st.results, st.solutions,
+                st.atoms, st.nodes, st.chunks, now() - t0);
+    return 0;
+}
+
+int cmd_query(int argc, char **argv)
+{
+    if (has_help(argc, argv, query_usage))
+        return 0;
+    const char *pos[3];
+    int npos = 0, count = 0, stats = 0;
+    uint64_t limit = 0, threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--count")) {
+            count = 1;
+        } else if (!strcmp(a, "--stats")) {
+            stats = 1;
+        } else if (!strcmp(a, "--limit")) {
+            if (i + 1 == argc || parse_u64(argv[++i], &limit) || !limit)
+                return die("query: --limit N needs a count from 1") + 1;
+        } else if (!strcmp(a, "--threads")) {
+            if (i + 1 == argc || parse_u64(argv[++i], &threads) || !threads || threads > 256)
+                return die("query: --threads N needs a count from 1 to 256") + 1;
+        } else if (!strncmp(a, "--", 2) || npos == 3) {
+            return die("query: unexpected argument '%s' (see --help)", a) + 1;
+        } else {
+            pos[npos++] = a;
+        }
+    }
+    if (npos < 2)
+        return die("query: needs SRC and PATTERN (see --help)") + 1;
+    ps_query *q;
+    if (query_compile(pos[1], npos == 3 ? pos[2] : NULL, &q))
+        return 2;
+    src x;
+    if (src_open(&x, pos[0], FMT_NONE)) {
+        ps_query_free(q);
+        return 2;
+    }
+    ps_space *out;
+    int rc = ps_space_new(&out) ? die("out of memory") + 1 : 0;
+    if (!rc)
+        rc = query_into(q, &x, limit, (unsigned)threads, out, stats);
+    if (!rc && count) {
+        printf("%" PRIu64 "\n", ps_space_count(out));
+    } else if (!rc) {
+        src r = { .name = "results", .f = FMT_METTA, .s = out };
+        wopts o = { .out = "-", .to = FMT_METTA, .quiet = 1 };
+        rc = write_dest(&r, &o) ? 2 : 0;
+    }
+    if (!rc && fflush(stdout))
+        rc = die("stdout: write failed") + 1;
+    uint64_t n = out ? ps_space_count(out) : 0;
+    ps_space_free(out);
+    src_close(&x);
+    ps_query_free(q);
+    return rc ? rc : n ? 0 : 1;
+}
+
+int cmd_transform(int argc, char **argv)
+{
+    if (has_help(argc, argv, transform_usage))
+        return 0;
+    wopts o = { 0 };
+    const char *pos[3];
+    int npos = 0, stats = 0;
+    for (int i = 1; i < argc; i++) {
+        int w = wopts_arg(&o, argc, argv, &i);
+        if (w < 0)
+            return 2;
+        if (w)
+            continue;
+        if (!strcmp(argv[i], "--stats"))
+            stats = 1;
+        else if (!strncmp(argv[i], "--", 2) || npos == 3)
+            return die("transform: unexpected argument '%s' (see --help)", argv[i]) + 1;
+        else
+            pos[npos++] = argv[i];
+    }
+    if (npos != 3 || !o.out)
+        return die("transform: needs SRC PATTERN TEMPLATE -o OUT (see --help)") + 1;
+    if (o.to == FMT_NONE)
+        o.to = fmt_from_ext(o.out);
+    if (o.to == FMT_NONE)
+        return die("transform: cannot tell OUT's format from '%s'; use --to", o.out) + 1;
+    ps_query *q;
+    if (query_compile(pos[1], pos[2], &q))
+        return 2;
+    src x[2];
+    memset(x, 0, sizeof x);
+    int rc = src_open(&x[0], pos[0], o.from) ? 2 : 0;
+    if (!rc && ps_space_new(&x[1].s))
+        rc = die("out of memory") + 1;
+    x[1].name = "results";
+    if (!rc)
+        rc = query_into(q, &x[0], 0, o.threads, x[1].s, stats);
+    if (!rc) /* SRC and the results, merged as two sorted streams */
+        rc = alg_write(x, 2, ALG_UNION, &o) ? 2 : 0;
+    ps_space_free(x[1].s);
+    src_close(&x[0]);
+    ps_query_free(q);
+    return rc;
+}

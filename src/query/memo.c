@@ -1,0 +1,103 @@
+/* memo.c - see memo.h. An open-addressing table keyed by position. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "memo.h"
+
+static uint64_t hash(const qnode *k)
+{
+    uint64_t h = k->a * 0x9E3779B97F4A7C15ull ^ k->b * 0xC2B2AE3D27D4EB4Full ^
+                 k->c * 0x165667B19E3779F9ull;
+    return h ^ h >> 29;
+}
+
+static int same(const qnode *x, const qnode *y)
+{
+    return x->a == y->a && x->b == y->b && x->c == y->c;
+}
+
+int ps__memo_find(const memo *m, const qnode *k, uint32_t *first, uint32_t *n)
+{
+    if (!m->cap)
+        return 0;
+    for (uint64_t i = hash(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        const mslot *s = &m->slots[i];
+        if (!s->used)
+            return 0;
+        if (same(&s->key, k)) {
+            *first = s->first;
+            *n = s->count;
+            return 1;
+        }
+    }
+}
+
+static int grow(memo *m)
+{
+    uint32_t cap = m->cap ? m->cap * 2 : 1024;
+    mslot *s = ps_calloc(cap, sizeof *s);
+    if (!s)
+        return PS_E_NOMEM;
+    for (uint32_t j = 0; j < m->cap; j++) {
+        if (!m->slots[j].used)
+            continue;
+        uint64_t i = hash(&m->slots[j].key) & (cap - 1);
+        while (s[i].used)
+            i = (i + 1) & (cap - 1);
+        s[i] = m->slots[j];
+    }
+    free(m->slots);
+    m->slots = s;
+    m->cap = cap;
+    return PS_OK;
+}
+
+int ps__memo_keep(memo *m, const qnode *k, uint32_t first)
+{
+    uint64_t size = (uint64_t)m->terms.len * sizeof(mterm) + m->bytes.len +
+                    (uint64_t)m->cap * sizeof(mslot);
+    if (size > MEMO_MAX_BYTES || m->cap >= (1u << 30)) {
+        m->full = 1;
+        return PS_OK;
+    }
+    if (2 * (m->len + 1) > m->cap && grow(m))
+        return PS_E_NOMEM;
+    uint64_t i = hash(k) & (m->cap - 1);
+    while (m->slots[i].used)
+        i = (i + 1) & (m->cap - 1);
+    m->slots[i] = (mslot){ *k, first, m->terms.len - first, 1 };
+    m->len++;
+    return PS_OK;
+}
+
+void ps__memo_free(memo *m)
+{
+    free(m->slots);
+    mterm_list_free(&m->terms);
+    ps_buf_free(&m->bytes);
+    memset(m, 0, sizeof *m);
+}
+
+int ps__view_kids(qview *v, const qnode *n, uint64_t kids[4], int *ends)
+{
+    uint8_t b[256];
+    qnode q[256];
+    int k = v->ops->kids(v, n, b, q);
+    if (k < 0)
+        return k;
+    memset(kids, 0, 4 * sizeof *kids);
+    for (int i = 0; i < k; i++)
+        kids[b[i] >> 6] |= 1ull << (b[i] & 63);
+    *ends = v->ops->end(v, n);
+    return *ends < 0 ? *ends : 0;
+}
+
+int ps__view_kids_by_next(qview *v, const qnode *n, uint8_t *b, qnode *out)
+{
+    int k = 0, r;
+    for (unsigned lo = 0; lo <= 0xFF && (r = v->ops->next(v, n, lo, 0xFF, &b[k], &out[k])) == 1;
+         k++)
+        lo = b[k] + 1u;
+    return r < 0 ? r : k;
+}

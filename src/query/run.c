@@ -1,0 +1,268 @@
+/*
+ * run.c - running a compiled query on a source (pathspace.h, "queries").
+ *
+ * A run's search recurses (match.c, lock.c), up to MATCH_MAX_DEPTH steps
+ * deep, so it runs on threads of its own with MATCH_STACK of stack, never
+ * on the caller's, whose size nobody knows. With threads > 1 each thread
+ * walks the same search tree down to MATCH_SPLIT_DEPTH and takes the
+ * branches there that it claims from a shared counter, one at a time, so
+ * the work spreads by itself; results go to the caller's function under
+ * one lock, in no fixed order.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/diag.h"
+#include "common/opts.h"
+#include "common/workers.h"
+#include "match.h"
+#include "query.h"
+
+void ps_query_opts_init(ps_query_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+    o->threads = 1;
+}
+
+/* What every thread of a run shares. */
+typedef struct shared {
+    const ps_query *q;
+    ps_source src;
+    ps_query_opts o;
+    ps_query_fn fn;
+    void *ctx;
+    par par;
+    pthread_mutex_t mu;   /* the caller's function, and what follows     */
+    uint64_t results;
+    int err;              /* the first error, and its diagnosis          */
+    ps_diag d;
+    ps_query_stats st;    /* summed over the threads                     */
+} shared;
+
+typedef struct worker {
+    shared *sh;
+    unsigned tid;
+    ps_buf out;           /* a result being written                       */
+    pthread_t th;
+} worker;
+
+/* One result to the caller: counted, limited, and serialised. */
+static int deliver(worker *w, ps_bytes atom)
+{
+    shared *sh = w->sh;
+    int rc = 0;
+    pthread_mutex_lock(&sh->mu);
+    if (atomic_load(&sh->par.stop) || (sh->o.limit && sh->results >= sh->o.limit)) {
+        rc = 1;
+    } else {
+        sh->results++;
+        rc = sh->fn ? sh->fn(sh->ctx, atom) : 0;
+        if (!rc && sh->o.limit && sh->results == sh->o.limit)
+            rc = 1;
+    }
+    if (rc)
+        atomic_store(&sh->par.stop, 1);
+    pthread_mutex_unlock(&sh->mu);
+    return rc;
+}
+
+static int on_solution(void *ctx, engine *e)
+{
+    worker *w = ctx;
+    const ps_query *q = w->sh->q;
+    int rc = PS_OK;
+    if (w->sh->o.mode == PS_QUERY_BINDINGS) {
+        ps_buf_clear(&w->out, 0);
+        if ((rc = ps__instantiate_list(e->t, q->vars, q->nvars, &w->out)))
+            return -rc;
+        return deliver(w, ps_buf_bytes(&w->out));
+    }
+    for (unsigned i = 0; i < q->ntpl && !rc; i++) {
+        ps_buf_clear(&w->out, 0);
+        if ((rc = ps__instantiate(e->t, q->tpl[i], &w->out))) {
+            if (rc == PS_E_LIMIT)
+                ps__diag_set(&e->d, rc, NULL, 0, "a result would hold more than 64 variables");
+            return -rc;
+        }
+        rc = deliver(w, ps_buf_bytes(&w->out));
+    }
+    return rc;
+}
+
+/* A thread's own view of the source (views keep caches). */
+typedef struct anyview {
+    qview_space s;
+    qview_act a;
+    qview_snap *n;
+} anyview;
+
+static qview *view_open(anyview *v, const shared *sh, int *rc)
+{
+    *rc = PS_OK;
+    switch (sh->src.kind) {
+    case PS_SRC_SPACE:
+        ps__qview_space(&v->s, sh->src.u.space);
+        return &v->s.v;
+    case PS_SRC_ACT:
+        ps__qview_act(&v->a, sh->src.u.act);
+        return &v->a.v;
+    default:
+        if ((*rc = ps__qview_snap_new(sh->src.u.snap, sh->o.snap_cache ? sh->o.snap_cache : 16,
+                                      &v->n)))
+            return NULL;
+        return ps__qview_snap_base(v->n);
+    }
+}
+
+static void fail(shared *sh, int rc, const ps_diag *d)
+{
+    pthread_mutex_lock(&sh->mu);
+    if (!sh->err) {
+        sh->err = rc;
+        sh->d = *d;
+        if (!sh->d.msg[0])
+            ps__diag_set(&sh->d, rc, NULL, 0, "%s", ps_strerror(rc));
+    }
+    atomic_store(&sh->par.stop, 1);
+    pthread_mutex_unlock(&sh->mu);
+}
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    shared *sh = w->sh;
+    const ps_query *q = sh->q;
+    anyview av;
+    int rc;
+    qview *v = view_open(&av, sh, &rc);
+    terms t;
+    engine e;
+    memset(&e, 0, sizeof e);
+    if (rc || ps__terms_init(&t, 0) ||
+        ps_buf_append(&t.arena, ps_buf_data(&q->arena), q->arena.len)) {
+        ps_diag d = { 0 };
+        fail(sh, PS_E_NOMEM, &d);
+        if (!rc)
+            ps__terms_free(&t);
+        ps__qview_snap_free(av.n);
+        return NULL;
+    }
+    e.v = v;
+    e.t = &t;
+    e.pat = q->pat;
+    e.npat = q->npat;
+    e.fn = on_solution;
+    e.ctx = w;
+    e.tid = w->tid;
+    if (sh->o.threads > 1) {
+        e.par = &sh->par;
+        ps__split_leave(&e); /* its first claim */
+    }
+    rc = ps__match(&e);
+    if (rc < 0)
+        fail(sh, -rc, &e.d);
+    pthread_mutex_lock(&sh->mu);
+    sh->st.atoms += e.atoms;
+    sh->st.nodes += v->steps;
+    sh->st.solutions += e.solutions;
+    sh->st.chunks += av.n ? ps__qview_snap_decoded(av.n) : 0;
+    pthread_mutex_unlock(&sh->mu);
+    ps__engine_free(&e);
+    ps__terms_free(&t);
+    ps__qview_snap_free(av.n);
+    return NULL;
+}
+
+int ps_query_run(const ps_query *q, ps_source src, const ps_query_opts *opts, ps_query_fn fn,
+                 void *ctx, ps_query_stats *st, ps_diag *d)
+{
+    if (src.kind < PS_SRC_SPACE || src.kind > PS_SRC_SNAP || !src.u.space)
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "no such source");
+    shared sh;
+    memset(&sh, 0, sizeof sh);
+    ps_query_opts_init(&sh.o);
+    int rc = ps__opts_copy(&sh.o, sizeof sh.o, opts);
+    if (rc)
+        return ps__diag_set(d, rc, NULL, 0, "query options from %s",
+                            rc == PS_E_INVAL ? "a struct without its size set" : "a newer pathspace");
+    if (sh.o.threads == 0)
+        sh.o.threads = ps__cpu_count();
+    if (sh.o.threads > 256)
+        sh.o.threads = 256;
+    sh.q = q;
+    sh.src = src;
+    sh.fn = fn;
+    sh.ctx = ctx;
+    pthread_mutex_init(&sh.mu, NULL);
+    worker *w = ps_calloc(sh.o.threads, sizeof *w);
+    pthread_attr_t attr;
+    unsigned started = 0;
+    if (w && !pthread_attr_init(&attr)) {
+        pthread_attr_setstacksize(&attr, MATCH_STACK);
+        for (; started < sh.o.threads; started++) {
+            w[started].sh = &sh;
+            w[started].tid = started;
+            if (pthread_create(&w[started].th, &attr, work, &w[started]))
+                break;
+        }
+        pthread_attr_destroy(&attr);
+    }
+    for (unsigned i = 0; i < started; i++) {
+        pthread_join(w[i].th, NULL);
+        ps_buf_free(&w[i].out);
+    }
+    if (started < sh.o.threads) { /* the others saw a part of the work only */
+        ps_diag e = { 0 };
+        ps__diag_set(&e, PS_E_NOMEM, NULL, 0, "cannot start the search's threads "
+                     "(each needs %u MiB of stack)", MATCH_STACK >> 20);
+        if (!sh.err)
+            sh.err = PS_E_NOMEM, sh.d = e;
+    }
+    free(w);
+    pthread_mutex_destroy(&sh.mu);
+    if (st) {
+        *st = sh.st;
+        st->results = sh.results;
+    }
+    if (sh.err && d)
+        *d = sh.d;
+    return sh.err;
+}
+
+typedef struct into {
+    ps_space *out;
+    uint64_t added, limit;
+    int rc;
+} into;
+
+static int add_result(void *ctx, ps_bytes atom)
+{
+    into *t = ctx;
+    int added = 0;
+    if ((t->rc = ps_space_insert(t->out, atom, &added)))
+        return 1;
+    t->added += (uint64_t)added;
+    return t->limit && t->added == t->limit; /* enough distinct ones */
+}
+
+int ps_query_into(const ps_query *q, ps_source src, const ps_query_opts *opts, ps_space *out,
+                  uint64_t *added, ps_query_stats *st, ps_diag *d)
+{
+    ps_query_opts o;
+    ps_query_opts_init(&o);
+    int rc = ps__opts_copy(&o, sizeof o, opts);
+    if (rc)
+        return ps__diag_set(d, rc, NULL, 0, "query options from %s",
+                            rc == PS_E_INVAL ? "a struct without its size set" : "a newer pathspace");
+    into t = { out, 0, o.limit, PS_OK };
+    o.limit = 0; /* the limit counts distinct results here */
+    rc = ps_query_run(q, src, &o, add_result, &t, st, d);
+    if (!rc && t.rc)
+        rc = ps__diag_set(d, t.rc, NULL, 0, "adding a result: %s", ps_strerror(t.rc));
+    if (added)
+        *added = t.added;
+    return rc;
+}

@@ -1,0 +1,98 @@
+/*
+ * view.h - what the query engine walks: any sorted set of paths seen as a
+ * trie of bytes (private). One engine serves every source through it:
+ *
+ *   the space       a node and how far into its edge (view_space.c)
+ *   an ACT file     a record and how far into its line, in place (view_act.c)
+ *   a snapshot      a range of its sorted paths and a depth, decoding only
+ *                   the chunks a walk touches (view_snap.c)
+ *
+ * A position (qnode) stands for a prefix of at least one path. The engine
+ * asks for the next byte to be a given one (step, walk), for the next bytes
+ * in a range in order (next), for where the position is inside an edge so it
+ * can take several bytes at once (run), and whether a path ends here (end).
+ * A view that meets damage (a corrupt ACT record, a chunk that fails its
+ * checksum) returns a negative ps_err, and the query stops with its
+ * message.
+ */
+#ifndef PS_QUERY_VIEW_H
+#define PS_QUERY_VIEW_H
+
+#include "mork/act_read.h"
+#include "pathspace.h"
+
+typedef struct qnode {
+    uint64_t a, b, c;
+} qnode;
+
+typedef struct qview qview;
+
+typedef struct qview_ops {
+    int (*root)(qview *v, qnode *out);
+    /* 1 and *out: the position after byte b; 0: no path goes on with b */
+    int (*step)(qview *v, const qnode *n, uint8_t b, qnode *out);
+    /* the same for k bytes at once */
+    int (*walk)(qview *v, const qnode *n, const uint8_t *p, size_t k, qnode *out);
+    /* 1, *b and *out: the least next byte in [lo, hi]; 0: none */
+    int (*next)(qview *v, const qnode *n, unsigned lo, unsigned hi, uint8_t *b, qnode *out);
+    /* the bytes every path through n goes on with, if there is just one
+     * way on (inside an edge): *k >= 1 of them at *p (valid until the next
+     * call); *k = 0 at a branch point */
+    int (*run)(qview *v, const qnode *n, const uint8_t **p, size_t *k);
+    /* 1 if a path ends at n */
+    int (*end)(qview *v, const qnode *n);
+    /* the paths under n, counted up to cap (an estimate for the joins) */
+    uint64_t (*count)(qview *v, const qnode *n, uint64_t cap);
+    /* every way on from n at once, in byte order: the count (0..256), with
+     * b[i] and out[i]; or a negative ps_err */
+    int (*kids)(qview *v, const qnode *n, uint8_t *b, qnode *out);
+} qview_ops;
+
+/* kids() by next(), for views with nothing faster. */
+int ps__view_kids_by_next(qview *v, const qnode *n, uint8_t *b, qnode *out);
+
+struct qview {
+    const qview_ops *ops;
+    ps_diag d;           /* where a damaged source went wrong */
+    uint64_t steps;      /* positions visited (statistics) */
+};
+
+/* The views (each a struct that starts with a qview). */
+#define QVIEW_SPACE_SIBS 256
+typedef struct qview_space {
+    qview v;
+    const ps_space *s;
+    /* the child a node's children were last read up to, so that reading
+     * them all in order does not walk the sibling list from its head for
+     * each one (direct-mapped by node) */
+    struct { uint32_t node, child; } sib[QVIEW_SPACE_SIBS];
+} qview_space;
+void ps__qview_space(qview_space *v, const ps_space *s);
+
+/* A position: a = the record, b = bytes of its line read (0 at a branch),
+ * c = the offset the record must end by (its parent's). */
+#define QVIEW_ACT_SIBS 64
+typedef struct qview_act {
+    qview v;
+    const ps_act *a;
+    /* the record parsed last: the engine asks several questions in a row
+     * about one position */
+    uint64_t rec_off, rec_limit;
+    int rec_ok;
+    act_rec rec;
+    /* where a branch's child idx starts, so that stepping through a
+     * branch's children in order does not skip over each one's elder
+     * siblings again (direct-mapped by branch offset) */
+    struct { uint64_t off, at; uint32_t idx; } sib[QVIEW_ACT_SIBS];
+} qview_act;
+void ps__qview_act(qview_act *v, const ps_act *a);
+
+typedef struct qview_snap qview_snap;
+/* cache: decoded chunks kept (at least 2). */
+int ps__qview_snap_new(const ps_snap *s, unsigned cache, qview_snap **out);
+qview *ps__qview_snap_base(qview_snap *v);
+void ps__qview_snap_free(qview_snap *v);
+/* Chunks decoded by a snapshot walk so far. */
+uint64_t ps__qview_snap_decoded(const qview_snap *v);
+
+#endif
