@@ -1006,7 +1006,9 @@ typedef struct ps_query_opts {
     int mode;        /* ps_query_mode                                   */
     uint64_t limit;  /* stop after this many results (0: no limit);
                       * ps_query_into: this many distinct results       */
-    uint32_t snap_cache; /* PS_SRC_SNAP: decoded chunks kept (0 = 16)    */
+    uint32_t snap_cache; /* PS_SRC_SNAP: decoded chunks kept per search
+                          * thread (0 = as many as 64 MiB of raw chunk
+                          * bytes, at least 16)                         */
     unsigned threads;    /* search threads (0 = one per CPU; default 1)  */
 } ps_query_opts;
 /* Templates, no limit, one search thread. */

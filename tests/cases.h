@@ -40,7 +40,9 @@
     X(query_mork_examples) X(query_variables) X(query_occurs_check)          \
     X(query_shapes) X(query_malformed) X(query_empty_conjunction)              \
     X(query_modes_limits) X(query_damaged_source) X(query_deep)              \
-    X(query_random_brute) X(query_random_prolog)
+    X(query_threads_agree) X(query_algebra)                                   \
+    X(query_random_brute) X(query_random_prolog) X(query_real_family)        \
+    X(query_real_logic)
 
 #define X(n) void t_##n(void);
 TEST_CASES

@@ -332,3 +332,128 @@ void t_query_deep(void)
         ps_buf_free(&a);
     }
 }
+
+/* --------------------------------------------------------- many threads */
+
+/* Larger generated spaces: one, two and three threads give the same
+ * answers and the same number of unifiers, on every source; the joins
+ * include a self-join, which walks the trie against itself. */
+void t_query_threads_agree(void)
+{
+    static const char *const qs[][2] = {
+        { "(age $e $a)", "(age $a)" },
+        { "(isa $e $t)", "$t" },
+        { "(, (isa $e $t) (age $e $a))", "(t $t $a)" },
+        { "(, (= $l $r) (= $l $r))", "(pair $l $r)" },
+        { "(, ($h $e $o) ($h $o $e))", "(sym $h $e $o)" },
+        { "(, ($rel $a (Entity $b)) ($rel2 (Entity $b) $c))", "(via $rel $rel2)" },
+    };
+    q_sources x;
+    q_sources_open(&x, t_gen_space(11, 8000), PS_SNAP_CHUNK_MIN);
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        ps_query *q;
+        ps_diag d = { 0 };
+        REQUIRE_OK(ps_query_parse(qs[i][0], strlen(qs[i][0]), qs[i][1], strlen(qs[i][1]), &q, &d));
+        char *want = NULL;
+        uint64_t sols = 0;
+        for (int src = 0; src < 3; src++) {
+            for (unsigned th = 1; th <= 3; th++) {
+                int rc;
+                ps_query_stats st;
+                char *got = q_results_threads(q, q_source(&x, src), th, &rc, &st);
+                REQUIRE_OK(rc);
+                if (!want) {
+                    want = got;
+                    sols = st.solutions;
+                    CHECK(st.solutions > 0);
+                    continue;
+                }
+                if (strcmp(got, want) || st.solutions != sols)
+                    t_failf(__FILE__, __LINE__, "%s on the %s with %u threads: %llu unifiers, "
+                            "%zu bytes of results; with one thread on the space: %llu, %zu",
+                            qs[i][0], q_source_name[src], th, (unsigned long long)st.solutions,
+                            strlen(got), (unsigned long long)sols, strlen(want));
+                free(got);
+            }
+        }
+        free(want);
+        ps_query_free(q);
+    }
+    q_sources_close(&x);
+}
+
+/* ------------------------------------------------------------- algebra */
+
+static ps_space *rand_space(unsigned n, unsigned alphabet)
+{
+    ps_space *s;
+    REQUIRE_OK(ps_space_new(&s));
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t p[8];
+        size_t len = t_below(7);
+        for (size_t k = 0; k < len; k++)
+            p[k] = (uint8_t)('a' + t_below(alphabet));
+        REQUIRE_OK(ps_space_insert(s, ps_bytes_of(p, len), NULL));
+        if (t_below(4) == 0)
+            REQUIRE_OK(ps_space_set_value(s, ps_bytes_of(p, len), t_rand()));
+    }
+    return s;
+}
+
+/* Every path of a with what op keeps, checked one by one (contains, and
+ * a walk over the prefixes), then the values. */
+static void check_op(const ps_space *a, const ps_space *b, const ps_space *r, int op)
+{
+    ps_iter *it;
+    ps_bytes p;
+    uint64_t want = 0;
+    const ps_space *srcs[2] = { a, b };
+    for (int s = 0; s < (op == 0 ? 2 : 1); s++) {
+        REQUIRE_OK(ps_iter_new(srcs[s], ps_bytes_of(NULL, 0), &it));
+        while (ps_iter_next(it, &p, NULL, NULL) == PS_OK) {
+            if (s == 1 && ps_space_contains(a, p))
+                continue; /* union: counted with a's */
+            int in_b = ps_space_contains(b, p), keep;
+            if (op == 3) {
+                keep = 0;
+                for (size_t k = 0; k <= p.len && !keep; k++)
+                    keep = ps_space_contains(b, ps_bytes_of(p.ptr, k));
+            } else {
+                keep = op == 0 ? 1 : op == 1 ? in_b : !in_b;
+            }
+            want += (uint64_t)keep;
+            CHECK_EQ(ps_space_contains(r, p), keep);
+            uint64_t va, vr;
+            int ha = ps_space_get_value(srcs[s], p, &va) == PS_OK;
+            int hr = ps_space_get_value(r, p, &vr) == PS_OK;
+            if (keep && s == 0) { /* a path of a keeps a's value */
+                CHECK_EQ(hr, ha);
+                if (ha && hr)
+                    CHECK(va == vr);
+            }
+        }
+        ps_iter_free(it);
+    }
+    CHECK_EQ(ps_space_count(r), want);
+}
+
+void t_query_algebra(void)
+{
+    for (int round = 0; round < 200; round++) {
+        unsigned alpha = 2 + (unsigned)t_below(3);
+        ps_space *a = rand_space((unsigned)t_below(60), alpha);
+        ps_space *b = rand_space((unsigned)t_below(60), alpha);
+        for (int op = 0; op < 4; op++) {
+            ps_space *r = rand_space(0, 2);
+            REQUIRE_OK(ps_space_union(r, a)); /* a copy of a */
+            int rc = op == 0 ? ps_space_union(r, b) : op == 1 ? ps_space_intersect(r, b)
+                     : op == 2 ? ps_space_subtract(r, b) : ps_space_restrict(r, b);
+            REQUIRE_OK(rc);
+            check_op(a, b, r, op);
+            ps_space_free(r);
+        }
+        CHECK_RC(ps_space_union(a, a), PS_E_INVAL);
+        ps_space_free(a);
+        ps_space_free(b);
+    }
+}

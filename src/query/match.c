@@ -82,19 +82,24 @@ static int const_prefix(engine *e, uint64_t p, ps_buf *out, size_t cap)
  * prefix (counted up to a cap: it only has to rank the patterns). */
 static int estimate(engine *e, unsigned i, uint64_t *n)
 {
-    ps_buf pre = { 0 };
     qnode r, at;
-    int rc = const_prefix(e, e->pat[i], &pre, 1u << 16);
-    if (rc) {
-        ps_buf_free(&pre);
+    ps_buf_clear(&e->pre, 0);
+    int rc = const_prefix(e, e->pat[i], &e->pre, 1u << 16);
+    if (rc)
         return -rc;
-    }
     e->v->ops->root(e->v, &r);
-    int w = pre.len ? e->v->ops->walk(e->v, &r, ps_buf_data(&pre), pre.len, &at) : (at = r, 1);
-    ps_buf_free(&pre);
+    int w = e->pre.len ? e->v->ops->walk(e->v, &r, ps_buf_data(&e->pre), e->pre.len, &at)
+                       : (at = r, 1);
     if (w < 0)
         return ps__view_err(e, w);
-    *n = w ? e->v->ops->count(e->v, &at, 1024) : 0;
+    if (!w) {
+        *n = 0;
+        return PS_OK;
+    }
+    if (!ps__cmemo_find(&e->counts, &at, n)) { /* each position is counted once */
+        *n = e->v->ops->count(e->v, &at, MATCH_COUNT_CAP);
+        ps__cmemo_keep(&e->counts, &at, *n);
+    }
     return PS_OK;
 }
 
@@ -601,6 +606,8 @@ void ps__engine_free(engine *e)
     lock_list_free(&e->lk);
     ps_buf_free(&e->built);
     ps__memo_free(&e->memo);
+    ps__cmemo_free(&e->counts);
+    ps_buf_free(&e->pre);
     qnode_list_free(&e->kn);
     ps_buf_free(&e->kb);
 }

@@ -21,6 +21,7 @@
 #define MATCH_MAX_DEPTH (1u << 16) /* nested steps a search goes through */
 #define MATCH_STACK (64u << 20)    /* a search thread's stack: under 1 KiB a step */
 #define MATCH_SPLIT_DEPTH 12       /* where a parallel run hands out branches */
+#define MATCH_COUNT_CAP (1u << 16) /* paths a join estimate counts, at most */
 
 /* What the threads of one parallel run share: the next branch to hand out
  * (at depth MATCH_SPLIT_DEPTH, in the order every thread meets them), and
@@ -135,6 +136,8 @@ struct engine {
     lock_list lk;          /* resume frames                             */
     ps_buf built;          /* deferred terms being read                 */
     memo memo;             /* the terms found at positions captured at  */
+    cmemo counts;          /* the paths under positions estimated at    */
+    ps_buf pre;            /* a constant prefix being estimated         */
     qnode_list kn;         /* lockstep positions' ways on (and kb: bytes) */
     ps_buf kb;
     uint64_t weight;       /* solutions each solution found stands for  */

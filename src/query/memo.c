@@ -79,6 +79,54 @@ void ps__memo_free(memo *m)
     memset(m, 0, sizeof *m);
 }
 
+int ps__cmemo_find(const cmemo *m, const qnode *k, uint64_t *n)
+{
+    for (uint64_t i = m->cap ? hash(k) & (m->cap - 1) : 0; m->cap; i = (i + 1) & (m->cap - 1)) {
+        const cslot *s = &m->slots[i];
+        if (!s->count)
+            return 0;
+        if (same(&s->key, k)) {
+            *n = s->count - 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void ps__cmemo_keep(cmemo *m, const qnode *k, uint64_t n)
+{
+    if (2 * (m->len + 1) > m->cap) {
+        uint32_t cap = m->cap ? m->cap * 2 : 256;
+        if (cap > (1u << 20))
+            return; /* big enough: counting again is cheaper than memory */
+        cslot *s = ps_calloc(cap, sizeof *s);
+        if (!s)
+            return;
+        for (uint32_t j = 0; j < m->cap; j++) {
+            if (!m->slots[j].count)
+                continue;
+            uint64_t i = hash(&m->slots[j].key) & (cap - 1);
+            while (s[i].count)
+                i = (i + 1) & (cap - 1);
+            s[i] = m->slots[j];
+        }
+        free(m->slots);
+        m->slots = s;
+        m->cap = cap;
+    }
+    uint64_t i = hash(k) & (m->cap - 1);
+    while (m->slots[i].count)
+        i = (i + 1) & (m->cap - 1);
+    m->slots[i] = (cslot){ *k, n + 1 };
+    m->len++;
+}
+
+void ps__cmemo_free(cmemo *m)
+{
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
 int ps__view_kids(qview *v, const qnode *n, uint64_t kids[4], int *ends)
 {
     uint8_t b[256];

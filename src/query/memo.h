@@ -42,6 +42,23 @@ typedef struct memo {
     int full; /* the bound was reached: no more positions are kept */
 } memo;
 
+/* Paths counted under positions (join estimates), kept for the search. */
+typedef struct cslot {
+    qnode key;
+    uint64_t count; /* + 1; 0: a free slot */
+} cslot;
+
+typedef struct cmemo {
+    cslot *slots;
+    uint32_t cap, len;
+} cmemo;
+
+/* 1 and *n if position k was counted; 0 if not. */
+int ps__cmemo_find(const cmemo *m, const qnode *k, uint64_t *n);
+/* Remembers it (a full table just forgets: it is a cache). */
+void ps__cmemo_keep(cmemo *m, const qnode *k, uint64_t n);
+void ps__cmemo_free(cmemo *m);
+
 /* The terms kept for position k: 1 and *first, *n, or 0. */
 int ps__memo_find(const memo *m, const qnode *k, uint32_t *first, uint32_t *n);
 /* Keeps terms[first ..] (appended by the caller) for position k: 0, or

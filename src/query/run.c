@@ -110,8 +110,7 @@ static qview *view_open(anyview *v, const shared *sh, int *rc)
         ps__qview_act(&v->a, sh->src.u.act);
         return &v->a.v;
     default:
-        if ((*rc = ps__qview_snap_new(sh->src.u.snap, sh->o.snap_cache ? sh->o.snap_cache : 16,
-                                      &v->n)))
+        if ((*rc = ps__qview_snap_new(sh->src.u.snap, sh->o.snap_cache, &v->n)))
             return NULL;
         return ps__qview_snap_base(v->n);
     }

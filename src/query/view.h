@@ -88,7 +88,8 @@ typedef struct qview_act {
 void ps__qview_act(qview_act *v, const ps_act *a);
 
 typedef struct qview_snap qview_snap;
-/* cache: decoded chunks kept (at least 2). */
+/* cache: decoded chunks kept (at least 2; 0 = what 64 MiB of raw chunks
+ * hold, at least 16). */
 int ps__qview_snap_new(const ps_snap *s, unsigned cache, qview_snap **out);
 qview *ps__qview_snap_base(qview_snap *v);
 void ps__qview_snap_free(qview_snap *v);

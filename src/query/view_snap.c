@@ -34,6 +34,7 @@ struct qview_snap {
     uint64_t *cum;  /* cum[i]: paths before chunk i; cum[nchunks] = all */
     slot *slots;
     unsigned nslots;
+    uint32_t *where; /* per chunk: its slot, or UINT32_MAX */
     uint64_t tick, decoded;
     uint64_t held;  /* path bytes in all slots: at most the trailer's total */
     snap_dctx *dc;
@@ -111,20 +112,22 @@ static int decode(qview_snap *x, uint64_t i, slot *sl)
  * not cached. */
 static int chunk_slot(qview_snap *x, uint64_t i, slot **out)
 {
-    slot *lru = &x->slots[0];
-    for (unsigned k = 0; k < x->nslots; k++) {
-        slot *sl = &x->slots[k];
-        if (sl->chunk == i) {
-            sl->used = ++x->tick;
-            *out = sl;
-            return PS_OK;
-        }
-        if (sl->used < lru->used)
-            lru = sl;
+    uint32_t k = x->where[i];
+    if (k != UINT32_MAX) {
+        x->slots[k].used = ++x->tick;
+        *out = &x->slots[k];
+        return PS_OK;
     }
+    slot *lru = &x->slots[0]; /* a miss decodes a chunk: a scan costs less */
+    for (unsigned j = 1; j < x->nslots; j++)
+        if (x->slots[j].used < lru->used)
+            lru = &x->slots[j];
+    if (lru->chunk != UINT64_MAX)
+        x->where[lru->chunk] = UINT32_MAX;
     int rc = decode(x, i, lru);
     if (rc)
         return -rc;
+    x->where[i] = (uint32_t)(lru - x->slots);
     lru->used = ++x->tick;
     *out = lru;
     return PS_OK;
@@ -312,18 +315,27 @@ int ps__qview_snap_new(const ps_snap *s, unsigned cache, qview_snap **out)
         return PS_E_NOMEM;
     x->v.ops = &snap_ops;
     x->s = s;
+    if (!cache) { /* as many chunks as 64 MiB of raw chunk bytes hold, 16 at least */
+        uint64_t fit = (64ull << 20) / (s->chunk_size ? s->chunk_size : 1);
+        cache = (unsigned)(fit < 16 ? 16 : fit > 65536 ? 65536 : fit);
+    }
+    if (cache > s->nchunks)
+        cache = (unsigned)s->nchunks;
     x->nslots = cache < 2 ? 2 : cache;
     x->cum = ps_calloc((size_t)s->nchunks + 1, sizeof *x->cum);
+    x->where = ps_malloc(((size_t)s->nchunks + 1) * sizeof *x->where);
     x->slots = ps_calloc(x->nslots, sizeof *x->slots);
-    int rc = x->cum && x->slots ? ps__snap_dctx_new(&x->dc) : PS_E_NOMEM;
+    int rc = x->cum && x->where && x->slots ? ps__snap_dctx_new(&x->dc) : PS_E_NOMEM;
     if (rc) {
         ps__qview_snap_free(x);
         return rc;
     }
     for (unsigned k = 0; k < x->nslots; k++)
         x->slots[k].chunk = UINT64_MAX;
-    for (uint64_t i = 0; i < s->nchunks; i++)
+    for (uint64_t i = 0; i < s->nchunks; i++) {
         x->cum[i + 1] = x->cum[i] + s->chunks[i].count;
+        x->where[i] = UINT32_MAX;
+    }
     *out = x;
     return PS_OK;
 }
@@ -347,6 +359,7 @@ void ps__qview_snap_free(qview_snap *x)
         ps_buf_free(&x->slots[k].data);
     }
     free(x->slots);
+    free(x->where);
     free(x->cum);
     ps__snap_dctx_free(x->dc);
     free(x->buf);
