@@ -23,6 +23,8 @@ static const char open_usage[] =
     "  applied and acknowledged. --import adds the atoms of FILE (any format) as\n"
     "  one logged batch. Then commands are read from stdin, one per line:\n"
     "    add ATOM | remove ATOM | contains ATOM | count | dump | checkpoint | sync\n"
+    "    query PATTERN [TEMPLATE]     the distinct results, then 'N results'\n"
+    "    transform PATTERN TEMPLATE   adds the results as one logged batch: 'added N'\n"
     "  each answered on stdout. A line of over 1 MiB is refused whole; the first\n"
     "  line that fails is answered 'error', and the session ends there (exit 1).\n"
     "  A checkpoint is taken every N changes (--every), on a change T seconds\n"
@@ -127,6 +129,33 @@ static int import(ps_pspace *p, const char *file)
     return rc;
 }
 
+/* Adds every path of s to p with one log write (group commit). */
+static int add_all(ps_pspace *p, const ps_space *s, uint64_t *added)
+{
+    uint64_t n = ps_space_count(s);
+    ps_bytes *v = calloc(n ? n : 1, sizeof *v);
+    ps_iter *it;
+    ps_bytes path;
+    if (!v || ps_iter_new(s, ps_bytes_of(NULL, 0), &it)) {
+        free(v);
+        return PS_E_NOMEM;
+    }
+    size_t k = 0;
+    while (ps_iter_next(it, &path, NULL, NULL) == PS_OK) {
+        uint8_t *c = malloc(path.len ? path.len : 1);
+        if (!c)
+            break;
+        memcpy(c, path.ptr, path.len);
+        v[k++] = ps_bytes_of(c, path.len);
+    }
+    ps_iter_free(it);
+    int rc = k == n ? ps_pspace_add_many(p, v, k, added) : PS_E_NOMEM;
+    for (size_t i = 0; i < k; i++)
+        free((void *)v[i].ptr);
+    free(v);
+    return rc;
+}
+
 static int dump(const ps_space *s)
 {
     ps_iter *it;
@@ -176,6 +205,60 @@ static int read_line(FILE *f, ps_buf *b)
     return too_long ? LINE_TOO_LONG : LINE_OK;
 }
 
+/* "query PATTERN [TEMPLATE]" (the results, then "N results") or
+ * "transform PATTERN TEMPLATE" (the new atoms logged as one batch, then
+ * "added N"). The two parts are the first and the rest of the atoms in arg;
+ * col is where arg starts on the line, for messages. */
+static int query_command(ps_pspace *p, int transform, const char *arg, unsigned long lineno,
+                         size_t col)
+{
+    ps_parser *pr;
+    ps_bytes a;
+    ps_diag d = { 0 };
+    if (!arg)
+        return die("stdin:%lu: %s needs a pattern", lineno, transform ? "transform" : "query");
+    if (ps_parser_new(&pr))
+        return die("out of memory");
+    ps_parser_reset(pr, arg, strlen(arg));
+    int rc = ps_parser_next(pr, &a, &d);
+    size_t split = ps_parser_offset(pr);
+    ps_parser_free(pr);
+    const char *tpl = arg + split;
+    while (*tpl == ' ' || *tpl == '\t')
+        tpl++;
+    if (rc == PS_OK && transform && !*tpl)
+        return die("stdin:%lu: transform needs a pattern and a template", lineno);
+    ps_query *q = NULL;
+    if (rc == PS_OK)
+        rc = ps_query_parse(arg, split, *tpl ? tpl : NULL, strlen(tpl), &q, &d);
+    if (rc)
+        return die("stdin:%lu:%u: %s", lineno, d.col + (unsigned)col +
+                   (unsigned)(d.msg[0] == 't' ? tpl - arg : 0), d.msg);
+    ps_space *out;
+    uint64_t added = 0;
+    if (ps_space_new(&out)) {
+        ps_query_free(q);
+        return die("out of memory");
+    }
+    ps_query_opts o;
+    ps_query_opts_init(&o);
+    o.threads = 0; /* one per CPU: the shell waits for the answer */
+    rc = ps_query_into(q, ps_source_space(ps_pspace_space(p)), &o, out, NULL, NULL, &d);
+    if (rc)
+        rc = die("stdin:%lu: query: %s", lineno, d.msg);
+    else if (transform)
+        rc = add_all(p, out, &added) ? die("stdin:%lu: transform: not applied", lineno) : 0;
+    if (!rc && transform)
+        printf("added %" PRIu64 "\n", added);
+    if (!rc && !transform) {
+        dump(out);
+        printf("%" PRIu64 " results\n", ps_space_count(out));
+    }
+    ps_space_free(out);
+    ps_query_free(q);
+    return rc;
+}
+
 /* One command line; answers on stdout. */
 static int command(ps_pspace *p, char *line, unsigned long lineno)
 {
@@ -205,6 +288,8 @@ static int command(ps_pspace *p, char *line, unsigned long lineno)
                ci.atoms, ci.payload_len + PS_CKPT_HEADER);
         return 0;
     }
+    if (!strcmp(line, "query") || !strcmp(line, "transform"))
+        return query_command(p, line[0] == 't', arg, lineno, (size_t)(arg ? arg - line : 0));
     int op = !strcmp(line, "add") ? 1 : !strcmp(line, "remove") ? 2 : !strcmp(line, "contains") ? 3 : 0;
     if (!op)
         return die("stdin:%lu: unknown command '%s'", lineno, line);

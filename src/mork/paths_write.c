@@ -114,9 +114,8 @@ static int grow(uint8_t **p, size_t *cap, size_t need, size_t most)
 static void compress_task(ps_task *t)
 {
     slot *s = (slot *)t;
-    /* an empty last chunk still has a buffer (no arithmetic on NULL) */
-    if ((s->rc = grow(&s->raw, &s->raw_cap, s->dict_len + s->len + 1, WINDOW + CHUNK)))
-        return;
+    /* (submit made room for the payload and one byte more: an empty last
+     * chunk still has a buffer, no arithmetic on NULL) */
     s->adler = (uint32_t)adler32(1, s->raw + s->dict_len, (uInt)s->len);
     /* > deflate's worst case for len bytes, and isa-l's */
     if ((s->rc = grow(&s->out, &s->out_cap, s->len + s->len / 8 + 4096, SIZE_MAX)))
@@ -216,6 +215,10 @@ static int submit(ps_paths_writer *w, int last)
     slot *s = w->cur;
     s->last = last;
     if (!w->started && (w->err = write_header(w)))
+        return w->err;
+    /* the worker must never move s->raw: the next chunk's window is copied
+     * from it below while the worker compresses (so it grows here, first) */
+    if ((w->err = grow(&s->raw, &s->raw_cap, s->dict_len + s->len + 1, WINDOW + CHUNK)))
         return w->err;
     ps__workers_submit(w->pool, &s->task);
     w->inflight++;

@@ -293,7 +293,7 @@ int ps__bind_captured(engine *e, uint32_t id, const uint8_t *bytes, size_t n, ui
     uint64_t off;
     int refs;
     uint32_t k = *nv;
-    int rc = ps__internalize(e->t, bytes, n, base, &k, &off, &refs);
+    int rc = ps__internalize_watch(e->t, bytes, n, base, &k, &off, &refs, id);
     if (rc == PS_E_CORRUPT)
         return 0; /* a VarRef to nothing, or a 65th variable: not an atom */
     if (rc)
@@ -301,7 +301,7 @@ int ps__bind_captured(engine *e, uint32_t id, const uint8_t *bytes, size_t n, ui
     const uint8_t *q = t_at(e->t, ps__deref(e->t, off));
     if (!(q[0] == T_VAR && t_var_id(q) == id)) { /* else: the variable itself */
         if (refs && ps__occurs(e->t, id, off))
-            return 0; /* (fresh variables alone cannot hold id) */
+            return 0; /* (unbound variables other than id cannot hold it) */
         if (ps__bind(e->t, id, off))
             return -PS_E_NOMEM;
     }
@@ -324,6 +324,46 @@ static int take(engine *e, void *ctx, const uint8_t *bytes, size_t n, const qnod
 
 /* A depth-first walk of the trie that reads exactly one term in each
  * branch (its own stack of frames; walks nest through fn). */
+/* Inside an edge there is one way on: its bytes are read at once, up to
+ * where the term ends (then the frame ends there: need 0) or to the end of
+ * the edge (then the frame goes on from there). 1 when it did that, 0 when
+ * there is no edge here, -1 when the bytes cannot be a term (*rc may hold
+ * an error). */
+static int run_edge(engine *e, capframe *f, size_t fbase, int novar, int *rc)
+{
+    const uint8_t *p;
+    size_t k, i;
+    int r = e->v->ops->run(e->v, &f->n, &p, &k);
+    if (r < 0 || !k) {
+        if (r < 0)
+            *rc = ps__view_err(e, r);
+        return r < 0 ? -1 : 0;
+    }
+    if (novar && e->cap.len - 1 == fbase && f->f.need == 1 && p[0] >= 0x80 && p[0] <= 0xC0)
+        return -1; /* a term that starts with a variable: not wanted */
+    tscan sc = f->f;
+    for (i = 0; i < k && sc.need; i++)
+        if (!ps__tscan(&sc, p[i]))
+            return -1;
+    e->capbytes.len = f->plen;
+    if (ps_buf_append(&e->capbytes, p, i)) {
+        *rc = -PS_E_NOMEM;
+        return -1;
+    }
+    qnode nx;
+    int w = e->v->ops->walk(e->v, &f->n, ps_buf_data(&e->capbytes) + f->plen, i, &nx);
+    if (w <= 0) {
+        if (w < 0)
+            *rc = ps__view_err(e, w);
+        return -1;
+    }
+    f->n = nx;
+    f->f = sc;
+    f->plen += i;
+    f->lo = 0;
+    return 1;
+}
+
 /* Reads every term at cur from the trie, calling fn for each. */
 static int capture_walk(engine *e, const qnode *cur, int novar, capture_fn fn, void *ctx)
 {
@@ -338,6 +378,11 @@ static int capture_walk(engine *e, const qnode *cur, int novar, capture_fn fn, v
             capframe done = *f;
             e->cap.len--;
             rc = fn(e, ctx, ps_buf_data(&e->capbytes) + bbase, done.plen - bbase, &done.n);
+            continue;
+        }
+        if (f->lo == 0 && (r = run_edge(e, f, fbase, novar, &rc)) != 0) {
+            if (r < 0)
+                e->cap.len--; /* the term cannot go on: drop the frame */
             continue;
         }
         qnode nx;
@@ -392,8 +437,8 @@ static int memo_at(engine *e, const qnode *cur, uint32_t *first, uint32_t *n)
     memo *m = &e->memo;
     if (ps__memo_find(m, cur, first, n))
         return 1;
-    if (m->full)
-        return 0;
+    if (m->full || e->npat < 2)
+        return 0; /* one pattern visits each position once: nothing to reuse */
     uint32_t t0 = m->terms.len;
     size_t b0 = m->bytes.len;
     int rc = capture_walk(e, cur, 0, memo_term, NULL);

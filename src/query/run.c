@@ -53,8 +53,9 @@ typedef struct worker {
 static int deliver(worker *w, ps_bytes atom)
 {
     shared *sh = w->sh;
-    int rc = 0;
-    pthread_mutex_lock(&sh->mu);
+    int rc = 0, many = sh->o.threads > 1;
+    if (many)
+        pthread_mutex_lock(&sh->mu);
     if (atomic_load(&sh->par.stop) || (sh->o.limit && sh->results >= sh->o.limit)) {
         rc = 1;
     } else {
@@ -65,7 +66,8 @@ static int deliver(worker *w, ps_bytes atom)
     }
     if (rc)
         atomic_store(&sh->par.stop, 1);
-    pthread_mutex_unlock(&sh->mu);
+    if (many)
+        pthread_mutex_unlock(&sh->mu);
     return rc;
 }
 
@@ -136,6 +138,7 @@ static void *work(void *arg)
     const ps_query *q = sh->q;
     anyview av;
     int rc;
+    memset(&av, 0, sizeof av);
     qview *v = view_open(&av, sh, &rc);
     terms t;
     engine e;

@@ -201,6 +201,12 @@ int ps__var_term(terms *t, uint32_t id, uint64_t *off)
 int ps__internalize(terms *t, const uint8_t *atom, size_t len, uint32_t base, uint32_t *nv,
                     uint64_t *off, int *refs)
 {
+    return ps__internalize_watch(t, atom, len, base, nv, off, refs, UINT32_MAX);
+}
+
+int ps__internalize_watch(terms *t, const uint8_t *atom, size_t len, uint32_t base,
+                          uint32_t *nv, uint64_t *off, int *refs, uint32_t watch)
+{
     /* room for the worst case (every byte a variable, 5 bytes each) at
      * once, then plain stores: this runs for every term a search captures */
     size_t start = t->arena.len;
@@ -216,7 +222,10 @@ int ps__internalize(terms *t, const uint8_t *atom, size_t len, uint32_t base, ui
             uint32_t k = h == 0xC0 ? n_v++ : h & 0x3Fu;
             if (k >= n_v || n_v > PS_MAX_VARS)
                 return PS_E_CORRUPT;
-            any_ref |= h != 0xC0;
+            /* a VarRef that can lead to the watched variable: to it, or to
+             * a bound one (whose value may hold it) */
+            any_ref |= h != 0xC0 && (base + k == watch || watch == UINT32_MAX ||
+                                     t->bind.data[base + k]);
             o[0] = T_VAR;
             ps_write_le32(o + 1, base + k);
             o += T_VAR_LEN;
@@ -246,6 +255,16 @@ int ps__internalize(terms *t, const uint8_t *atom, size_t len, uint32_t base, ui
 
 /* ---------------------------------------------------------- instantiate */
 
+/* An append without a call: results are written a header at a time. */
+static inline int put(ps_buf *b, const void *p, size_t n)
+{
+    if (ps_buf_tailroom(b) < n && ps_buf_reserve(b, n))
+        return PS_E_NOMEM;
+    memcpy(ps_buf_data(b) + b->len, p, n);
+    b->len += n;
+    return PS_OK;
+}
+
 static int put_var(terms *t, uint32_t id, uint32_t *next, ps_buf *out)
 {
     uint8_t b;
@@ -258,7 +277,7 @@ static int put_var(terms *t, uint32_t id, uint32_t *next, ps_buf *out)
         t->name.data[id] = (*next)++;
         b = 0xC0;
     }
-    return ps_buf_append(out, &b, 1);
+    return put(out, &b, 1);
 }
 
 /* Writes the term at off (bindings applied) to out; the variables go by
@@ -277,7 +296,7 @@ static int write_term(terms *t, uint64_t off, uint32_t *next, ps_buf *out)
         }
         uint64_t kids;
         size_t h = ps__thead(p, &kids);
-        if ((rc = ps_buf_append(out, t_at(t, at), h)))
+        if ((rc = put(out, t_at(t, at), h)))
             break;
         /* children go on the stack last first, so the first comes out next */
         if ((rc = u64_list_reserve(st, kids)))

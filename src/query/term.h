@@ -95,6 +95,11 @@ int ps__occurs(terms *t, uint32_t id, uint64_t off);
  * fresh, so no variable bound before can occur in it). */
 int ps__internalize(terms *t, const uint8_t *atom, size_t len, uint32_t base, uint32_t *nv,
                     uint64_t *off, int *refs);
+/* The same, with *refs = 1 only for a VarRef to watch itself or to a bound
+ * variable: without one, watch cannot occur in the term (its other
+ * variables are unbound and not watch). */
+int ps__internalize_watch(terms *t, const uint8_t *atom, size_t len, uint32_t base,
+                          uint32_t *nv, uint64_t *off, int *refs, uint32_t watch);
 /* Appends a variable term for id. */
 int ps__var_term(terms *t, uint32_t id, uint64_t *off);
 
