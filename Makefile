@@ -144,6 +144,11 @@ fuzz: $(DEPS_OK)
 	  $(CLANG) $(FUZZ_FLAGS) -o $(BUILD)/fuzz/$$n $$t $(LIB_SRC) $(LDLIBS) || exit 1; done
 
 # ---- benchmarks
+# bench_query measures beside the tests' brute-force matcher and Prolog oracle
+$(BUILD)/bench/bench_query: $(BUILD)/bench/bench_query.o $(BUILD)/bench/common.o \
+                            $(BUILD)/tests/brute.o $(BUILD)/tests/prolog.o $(STATIC)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/common.o $(STATIC)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(BENCH_LIBS) $(LDLIBS)
 

@@ -357,7 +357,8 @@ int ps_atom_parse(const void *text, size_t len, ps_buf *out, ps_diag *d)
         rc = ps_buf_append(out, a.ptr, a.len);
         if (rc == PS_OK && ps_parser_next(p, &rest, NULL) != PS_E_EMPTY) {
             const char *t = text; /* point at what follows, past blanks and comments */
-            while (at < len && (strchr(" \t\r\n", t[at]) || t[at] == ';'))
+            while (at < len && (t[at] == ' ' || t[at] == '\t' || t[at] == '\r' || t[at] == '\n' ||
+                                t[at] == ';'))
                 if (t[at++] == ';')
                     while (at < len && t[at] != '\n')
                         at++;

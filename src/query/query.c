@@ -133,6 +133,11 @@ int ps_query_new(ps_bytes spec, ps_query **out, ps_diag *d)
     return PS_OK;
 }
 
+static int delim(char c)
+{
+    return c == '(' || c == ')' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /* The names of the variables of text, in order of first appearance (the
  * order the parser numbers them in), by MORK's token rules. */
 static int var_names(ps_query *q, const char *s, size_t n)
@@ -151,12 +156,12 @@ static int var_names(ps_query *q, const char *s, size_t n)
             i++;
             continue;
         }
-        if (c == '(' || c == ')' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        if (delim(c)) {
             i++;
             continue;
         }
-        size_t j = i;
-        while (j < n && !strchr("() \t\n\r", s[j]))
+        size_t j = i + 1; /* a token: at least this byte */
+        while (j < n && !delim(s[j]))
             j++;
         if (c == '$') {
             unsigned seen = 0;

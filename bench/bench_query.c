@@ -1,0 +1,488 @@
+/*
+ * bench_query.c - queries, joins and the space algebra, each beside a
+ * baseline measured in the same run:
+ *
+ *   1. MORK's logic self-joins on PathMap's big_logic (when ../shared/data
+ *      is here), beside MORK's published times and SWI-Prolog's count of
+ *      the same answers (PS_BENCH_PROLOG=0 leaves Prolog out: it takes
+ *      minutes);
+ *   2. selective, medium and unselective patterns with a constant head on
+ *      1M and 10M generated atoms, in memory, on an ACT in place and on a
+ *      snapshot, beside a brute-force scan (tests/brute.c) at 1M;
+ *   3. two- and three-pattern joins on generated family data, beside a
+ *      nested-loop scan;
+ *   4. union, intersection and difference of two 1M-atom spaces, in memory
+ *      and streamed from snapshots, beside comm(1) on sorted dumps.
+ *
+ * Figures are medians of PS_BENCH_REPS runs (default 5; the self-joins take
+ * 3). PS_BENCH_QUICK=1 shrinks every size for a smoke run.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../tests/brute.h"
+#include "../tests/prolog.h"
+#include "common.h"
+#include "pathspace.h"
+
+static const char *data_dir(void)
+{
+    const char *d = getenv("PS_DATA");
+    return d ? d : "../shared/data";
+}
+
+/* ------------------------------------------------------------ running */
+
+typedef struct qrun {
+    ps_query *q;
+    ps_source src;
+    unsigned threads;
+    ps_query_stats st;
+    uint64_t bytes;  /* results' bytes, so the callback does some work */
+} qrun;
+
+static int count_cb(void *ctx, ps_bytes r)
+{
+    *(uint64_t *)ctx += r.len;
+    return 0;
+}
+
+static void run_query(void *arg)
+{
+    qrun *r = arg;
+    ps_query_opts o;
+    ps_query_opts_init(&o);
+    o.threads = r->threads;
+    ps_diag d = { 0 };
+    bench_must(ps_query_run(r->q, r->src, &o, count_cb, &r->bytes, &r->st, &d), d.msg);
+}
+
+static ps_query *compile(const char *pat, const char *tpl)
+{
+    ps_query *q;
+    ps_diag d = { 0 };
+    bench_must(ps_query_parse(pat, strlen(pat), tpl, tpl ? strlen(tpl) : 0, &q, &d), d.msg);
+    return q;
+}
+
+/* Distinct results, by a run into a space. */
+static uint64_t distinct(ps_query *q, ps_source src, unsigned threads)
+{
+    ps_space *out;
+    ps_query_opts o;
+    ps_query_opts_init(&o);
+    o.threads = threads;
+    bench_must(ps_space_new(&out), "space");
+    bench_must(ps_query_into(q, src, &o, out, NULL, NULL, NULL), "query into");
+    uint64_t n = ps_space_count(out);
+    ps_space_free(out);
+    return n;
+}
+
+static ps_bytes spec_of(const char *pat, const char *tpl, ps_buf *b)
+{
+    char t[1024];
+    snprintf(t, sizeof t, "(%s %s)", pat, tpl);
+    ps_buf_clear(b, 0);
+    bench_must(ps_atom_parse(t, strlen(t), b, NULL), "spec");
+    return ps_buf_bytes(b);
+}
+
+/* ---------------------------------------------------- 1. MORK's logic */
+
+static void logic(void)
+{
+    static const struct {
+        const char *pat, *tpl;
+        double mork36; /* MORK's own figure, 36-core Xeon (mork-query.md) */
+    } js[] = {
+        { "(, (axiom $x) (axiom $x))", "(combined $x)", 236 },
+        { "(, (axiom (= $l $r)) (axiom (= $r $l)))", "(sym $l $r)", 436 },
+    };
+    char path[4096];
+    snprintf(path, sizeof path, "%s/big_logic.metta.paths", data_dir());
+    ps_space *s = bench_load(path, 1);
+    printf("1. MORK's logic self-joins on big_logic.metta.paths\n");
+    if (!s) {
+        printf("   skipped: %s is not here (real data sits beside a checkout in ../shared)\n\n", path);
+        return;
+    }
+    const char *pe = getenv("PS_BENCH_PROLOG");
+    int prolog = !(pe && *pe == '0') && pl_have();
+    printf("   %llu axioms; MORK's times are its own, on 36 cores (mork-query.md); a MORK of\n"
+           "   July 2025 took 686 s for the first join on this kind of machine\n",
+           (unsigned long long)ps_space_count(s));
+    printf("   %-44s %9s %9s %8s %8s %9s %7s %9s %8s\n", "join -> template", "results", "unifiers",
+           "1 thread", "2 thr", "MORK 36c", "vs MORK", "Prolog", "Prolog s");
+    for (size_t i = 0; i < sizeof js / sizeof js[0]; i++) {
+        ps_query *q = compile(js[i].pat, js[i].tpl);
+        qrun r = { q, ps_source_space(s), 1, { 0 }, 0 };
+        int reps = i == 0 ? 3 : 1;
+        double t1 = bench_time_n(run_query, &r, reps);
+        r.threads = 2;
+        double t2 = bench_time_n(run_query, &r, reps);
+        uint64_t n = distinct(q, ps_source_space(s), 2);
+        char pc[32] = "-", pt[32] = "-";
+        if (prolog) {
+            pl_prog pl;
+            ps_buf b = { 0 };
+            uint64_t c = 0;
+            char msg[200];
+            pl_init(&pl);
+            bench_must(pl_facts(&pl, s), "prolog facts");
+            bench_must(pl_query(&pl, spec_of(js[i].pat, js[i].tpl, &b)), "prolog query");
+            double t0 = bench_now();
+            if (pl_run(&pl, NULL, &c, msg, sizeof msg))
+                snprintf(pc, sizeof pc, "failed");
+            else
+                snprintf(pc, sizeof pc, "%llu%s", (unsigned long long)c, c == n ? "" : " (!)");
+            snprintf(pt, sizeof pt, "%.0f", bench_now() - t0);
+            pl_free(&pl);
+            ps_buf_free(&b);
+        }
+        char label[128];
+        snprintf(label, sizeof label, "%s -> %s", js[i].pat, js[i].tpl);
+        printf("   %-44s %9llu %9llu %7.2fs %7.2fs %8.0fs %6.0fx %9s %8s\n", label,
+               (unsigned long long)n, (unsigned long long)r.st.solutions, t1, t2, js[i].mork36,
+               js[i].mork36 / t2, pc, pt);
+        ps_query_free(q);
+    }
+    printf("   results: distinct atoms; unifiers: pairs of axioms that unify (ordered). Prolog:\n"
+           "   SWI-Prolog with occurs_check, counting distinct answers up to renaming.\n\n");
+    ps_space_free(s);
+}
+
+/* ------------------------------------------ 2. generated, one pattern */
+
+typedef struct many {
+    ps_query **qs;
+    unsigned n;
+    ps_source src;
+    uint64_t results, atoms, nodes;
+} many;
+
+static void run_many(void *arg)
+{
+    many *m = arg;
+    m->results = m->atoms = m->nodes = 0;
+    for (unsigned i = 0; i < m->n; i++) {
+        qrun r = { m->qs[i], m->src, 1, { 0 }, 0 };
+        run_query(&r);
+        m->results += r.st.results;
+        m->atoms += r.st.atoms;
+        m->nodes += r.st.nodes;
+    }
+}
+
+typedef struct scan {
+    bf_db *db;
+    ps_buf spec;
+    uint64_t solutions;
+} scan;
+
+static void run_scan(void *arg)
+{
+    scan *c = arg;
+    bench_must(bf_query(c->db, ps_buf_bytes(&c->spec), NULL, &c->solutions, NULL), "scan");
+}
+
+static void sources(ps_space *s, const char *tag, ps_act **act, ps_snap **snap)
+{
+    char a[256], n[256];
+    snprintf(a, sizeof a, "/tmp/bench_query_%s_%d.act", tag, (int)getpid());
+    snprintf(n, sizeof n, "/tmp/bench_query_%s_%d.snap", tag, (int)getpid());
+    FILE *f = fopen(a, "wb");
+    bench_must(!f || ps_space_write_act(s, ps_sink_fd(fileno(f)), NULL), "write act");
+    fclose(f);
+    f = fopen(n, "wb");
+    bench_must(!f || ps_space_write_snap(s, ps_sink_fd(fileno(f)), NULL, NULL), "write snap");
+    fclose(f);
+    bench_must(ps_act_open(a, act, NULL), "open act");
+    bench_must(ps_snap_open(n, snap, NULL), "open snap");
+    unlink(a); /* the mappings stay */
+    unlink(n);
+}
+
+static void generated(uint64_t n, int with_scan)
+{
+    enum { SEL = 1000 };
+    ps_space *s = bench_gen_space(n);
+    ps_act *act;
+    ps_snap *snap;
+    sources(s, "gen", &act, &snap);
+    ps_query *sel[SEL], *med, *uns;
+    uint64_t ents = n / 8, seed = 7;
+    for (unsigned i = 0; i < SEL; i++) {
+        char p[64];
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        snprintf(p, sizeof p, "(age (Entity Q%08llx) $a)", (unsigned long long)(seed >> 33) % ents);
+        sel[i] = compile(p, "$a");
+    }
+    med = compile("(isa $e kakakalo)", "$e");
+    uns = compile("(age $e $a)", "(age-of $e $a)");
+    printf("   %llu atoms\n", (unsigned long long)n);
+    printf("   %-34s %-9s %10s %12s %12s %9s %9s %9s\n", "pattern", "source", "time", "queries/s",
+           "results/s", "atoms/res", "steps/res", "vs scan");
+    static const char *const names[] = { "memory", "ACT", "snapshot" };
+    ps_source srcs[3] = { ps_source_space(s), ps_source_act(act), ps_source_snap(snap) };
+    bf_db *db = NULL;
+    if (with_scan)
+        bench_must(bf_db_new(s, &db), "brute db");
+    for (int k = 0; k < 3; k++) {
+        const char *label = k == 0 ? "(age (Entity Q..) $a) x1000" : k == 1 ? "(isa $e kakakalo)"
+                                                                            : "(age $e $a)";
+        double scan_t = 0;
+        if (db) { /* the brute force on the same atoms, one query */
+            scan c = { db, { 0 }, 0 };
+            spec_of(k == 0 ? "(age (Entity Q00000001) $a)" : k == 1 ? "(isa $e kakakalo)" : "(age $e $a)",
+                    k == 0 ? "$a" : k == 1 ? "$e" : "(age-of $e $a)", &c.spec);
+            scan_t = bench_time_n(run_scan, &c, 3) * (k == 0 ? SEL : 1);
+            ps_buf_free(&c.spec);
+        }
+        for (int si = 0; si < 3; si++) {
+            many m = { k == 0 ? sel : k == 1 ? &med : &uns, k == 0 ? SEL : 1, srcs[si], 0, 0, 0 };
+            double t = bench_time(run_many, &m);
+            char vs[32] = "-";
+            if (db && si == 0)
+                snprintf(vs, sizeof vs, "%.0fx", scan_t / t);
+            printf("   %-34s %-9s %8.2fms %12.0f %12.0f %9.2f %9.1f %9s\n", label, names[si],
+                   t * 1e3, m.n / t, m.results / t, m.results ? (double)m.atoms / m.results : 0,
+                   m.results ? (double)m.nodes / m.results : 0, vs);
+        }
+    }
+    bf_db_free(db);
+    for (unsigned i = 0; i < SEL; i++)
+        ps_query_free(sel[i]);
+    ps_query_free(med);
+    ps_query_free(uns);
+    ps_act_close(act);
+    ps_snap_close(snap);
+    ps_space_free(s);
+}
+
+/* ------------------------------------------------- 3. family joins */
+
+/* A synthetic genealogy: `people` persons, the first 64 founders; every
+ * other person gets a mother and a father among the 2000 before it. */
+static ps_space *family(unsigned people)
+{
+    ps_space *s;
+    ps_buf a = { 0 };
+    bench_must(ps_space_new(&s), "space");
+    uint64_t r = 12345;
+    char t[96];
+    for (unsigned i = 0; i < people; i++) {
+        snprintf(t, sizeof t, "(%s p%u)", i % 2 ? "male" : "female", i);
+        ps_buf_clear(&a, 0);
+        bench_must(ps_atom_parse(t, strlen(t), &a, NULL) || ps_space_insert(s, ps_buf_bytes(&a), NULL), "fact");
+        for (int k = 0; i >= 64 && k < 2; k++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned lo = i > 2000 ? i - 2000 : 0, par = lo + (unsigned)((r >> 33) % (i - lo));
+            par = (par & ~1u) | (unsigned)!k; /* a female, then a male parent */
+            if (par >= i)
+                par -= 2;
+            snprintf(t, sizeof t, "(parent p%u p%u)", par, i);
+            ps_buf_clear(&a, 0);
+            bench_must(ps_atom_parse(t, strlen(t), &a, NULL) || ps_space_insert(s, ps_buf_bytes(&a), NULL), "fact");
+        }
+    }
+    ps_buf_free(&a);
+    return s;
+}
+
+static void joins(unsigned people, unsigned small)
+{
+    static const char *const js[][3] = {
+        { "grandparent", "(, (parent $g $p) (parent $p $c))", "(grandparent $g $c)" },
+        { "aunt", "(, (parent $gp $p) (parent $gp $a) (parent $p $c) (female $a))",
+          "(aunt $a $c)" },
+        { "grandmother", "(, (parent $g $p) (parent $p $c) (female $g))", "(grandmother $g $c)" },
+    };
+    ps_space *s = family(people), *sm = family(small);
+    bf_db *db;
+    bench_must(bf_db_new(sm, &db), "brute db");
+    printf("   family data: %u people (%llu atoms); the nested-loop scan runs on %u people (%llu atoms)\n",
+           people, (unsigned long long)ps_space_count(s), small, (unsigned long long)ps_space_count(sm));
+    printf("   %-12s %10s %10s %10s %12s | %10s %10s %9s\n", "join", "results", "time", "threads2",
+           "results/s", "small:ours", "nested", "vs nested");
+    for (size_t i = 0; i < sizeof js / sizeof js[0]; i++) {
+        ps_query *q = compile(js[i][1], js[i][2]);
+        qrun r = { q, ps_source_space(s), 1, { 0 }, 0 };
+        double t = bench_time(run_query, &r);
+        r.threads = 2;
+        double t2 = bench_time(run_query, &r);
+        qrun rs = { q, ps_source_space(sm), 1, { 0 }, 0 };
+        double ts = bench_time(run_query, &rs);
+        scan c = { db, { 0 }, 0 };
+        spec_of(js[i][1], js[i][2], &c.spec);
+        double tn = bench_time_n(run_scan, &c, 1);
+        if (c.solutions != rs.st.solutions)
+            printf("   (!) %s: %llu unifiers, the nested loop %llu\n", js[i][0],
+                   (unsigned long long)rs.st.solutions, (unsigned long long)c.solutions);
+        ps_buf_free(&c.spec);
+        printf("   %-12s %10llu %8.1fms %8.1fms %12.0f | %8.2fms %8.0fms %8.0fx\n", js[i][0],
+               (unsigned long long)distinct(q, ps_source_space(s), 1), t * 1e3, t2 * 1e3,
+               r.st.results / t, ts * 1e3, tn * 1e3, tn / ts);
+        ps_query_free(q);
+    }
+    bf_db_free(db);
+    ps_space_free(s);
+    ps_space_free(sm);
+}
+
+/* -------------------------------------------------------- 4. algebra */
+
+typedef struct alg {
+    ps_space *a, *b, *work;
+    int op;
+} alg;
+
+static void run_alg(void *arg)
+{
+    alg *g = arg;
+    ps_space_clear(g->work);
+    bench_must(ps_space_union(g->work, g->a), "copy"); /* a fresh a, timed too */
+    int rc = g->op == 0 ? ps_space_union(g->work, g->b) : g->op == 1 ? ps_space_intersect(g->work, g->b)
+             : ps_space_subtract(g->work, g->b);
+    bench_must(rc, "algebra");
+}
+
+static void run_copy(void *arg)
+{
+    alg *g = arg;
+    ps_space_clear(g->work);
+    bench_must(ps_space_union(g->work, g->a), "copy");
+}
+
+typedef struct cmd {
+    const char *line;
+} cmd;
+
+static void run_cmd(void *arg)
+{
+    cmd *c = arg;
+    if (system(c->line) != 0) {
+        fprintf(stderr, "bench: failed: %s\n", c->line);
+        exit(1);
+    }
+}
+
+static void write_text(const ps_space *s, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    ps_iter *it;
+    ps_bytes p;
+    ps_buf t = { 0 };
+    bench_must(!f || ps_iter_new(s, ps_bytes_of(NULL, 0), &it), "dump");
+    while (ps_iter_next(it, &p, NULL, NULL) == PS_OK) {
+        ps_buf_clear(&t, 0);
+        ps_atom_print(p, &t);
+        ps_buf_append(&t, "\n", 1);
+        fwrite(ps_buf_data(&t), 1, t.len, f);
+    }
+    ps_iter_free(it);
+    ps_buf_free(&t);
+    fclose(f);
+}
+
+static void algebra(uint64_t n, const char *cli)
+{
+    ps_space *a, *b, *all = bench_gen_space(n + n / 2);
+    ps_iter *it;
+    ps_bytes p;
+    bench_must(ps_space_new(&a) || ps_space_new(&b), "spaces");
+    uint64_t i = 0; /* a = atoms [0, n), b = [n/2, 3n/2): half shared */
+    bench_must(ps_iter_new(all, ps_bytes_of(NULL, 0), &it), "iter");
+    while (ps_iter_next(it, &p, NULL, NULL) == PS_OK) {
+        uint64_t h = i++ * 2654435761u % (n + n / 2); /* a spread of the order */
+        if (h < n)
+            bench_must(ps_space_insert(a, p, NULL), "a");
+        if (h >= n / 2)
+            bench_must(ps_space_insert(b, p, NULL), "b");
+    }
+    ps_iter_free(it);
+    ps_space_free(all);
+    char d[128], line[1024];
+    snprintf(d, sizeof d, "/tmp/bench_query_alg_%d", (int)getpid());
+    snprintf(line, sizeof line, "mkdir -p %s", d);
+    run_cmd(&(cmd){ line });
+    char fa[256], fb[256];
+    snprintf(fa, sizeof fa, "%s/a.snap", d);
+    snprintf(fb, sizeof fb, "%s/b.snap", d);
+    FILE *f = fopen(fa, "wb");
+    bench_must(!f || ps_space_write_snap(a, ps_sink_fd(fileno(f)), NULL, NULL), "a.snap");
+    fclose(f);
+    f = fopen(fb, "wb");
+    bench_must(!f || ps_space_write_snap(b, ps_sink_fd(fileno(f)), NULL, NULL), "b.snap");
+    fclose(f);
+    snprintf(line, sizeof line, "%s/a.txt", d);
+    write_text(a, line);
+    snprintf(line, sizeof line, "%s/b.txt", d);
+    write_text(b, line);
+    snprintf(line, sizeof line, "cd %s && LC_ALL=C sort a.txt -o a.txt && LC_ALL=C sort b.txt -o b.txt", d);
+    run_cmd(&(cmd){ line });
+    printf("   a, b: %llu atoms each, %llu shared\n", (unsigned long long)ps_space_count(a),
+           (unsigned long long)(ps_space_count(a) + ps_space_count(b) - n - n / 2));
+    alg g = { a, b, NULL, 0 };
+    bench_must(ps_space_new(&g.work), "work");
+    double copy = bench_time(run_copy, &g);
+    printf("   %-10s %14s %16s %18s %16s %9s\n", "op", "result atoms", "in memory (op)", "pathspace CLI .snap",
+           "comm on text", "vs comm");
+    static const char *const ops[] = { "union", "intersect", "subtract" };
+    static const char *const flags[] = { "", "-12", "-23" };
+    for (int op = 0; op < 3; op++) {
+        g.op = op;
+        double t = bench_time(run_alg, &g) - copy;
+        uint64_t res = ps_space_count(g.work);
+        snprintf(line, sizeof line, "cd %s && %s %s a.snap b.snap -o out.snap -q", d, cli, ops[op]);
+        double tc = bench_time(run_cmd, &(cmd){ line });
+        if (op == 0)
+            snprintf(line, sizeof line, "cd %s && LC_ALL=C sort -m -u a.txt b.txt > out.txt", d);
+        else
+            snprintf(line, sizeof line, "cd %s && LC_ALL=C comm %s a.txt b.txt > out.txt", d, flags[op]);
+        double tm = bench_time(run_cmd, &(cmd){ line });
+        printf("   %-10s %14llu %14.1fms %16.1fms %14.1fms %8.1fx\n", ops[op], (unsigned long long)res,
+               t * 1e3, tc * 1e3, tm * 1e3, tm / t);
+    }
+    printf("   in memory: the operation alone (copying a first, %.1f ms, is taken out); the\n"
+           "   CLI streams both snapshots and writes one; union's text baseline is sort -m -u.\n", copy * 1e3);
+    snprintf(line, sizeof line, "rm -rf %s", d);
+    run_cmd(&(cmd){ line });
+    ps_space_free(g.work);
+    ps_space_free(a);
+    ps_space_free(b);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    int quick = bench_quick();
+    char cli[4096], self[4096];
+    /* the CLI beside this program: BUILD/bench/bench_query -> BUILD/pathspace */
+    if (!realpath(argv[0], self)) {
+        perror(argv[0]);
+        return 1;
+    }
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = 0;
+    snprintf(cli, sizeof cli, "%s/../pathspace", self);
+    printf("bench_query: queries, joins, algebra (medians of %d runs; one search thread unless "
+           "said)\n\n", bench_reps());
+    if (!quick)
+        logic();
+    printf("2. one pattern with a constant head, generated atoms\n");
+    generated(quick ? 100000 : 1000000, 1);
+    if (!quick)
+        generated(10000000, 0);
+    printf("   atoms/res: stored atoms matched whole per result; steps/res: trie positions\n"
+           "   stepped through per result; vs scan: the brute-force matcher over every atom\n\n");
+    printf("3. joins on family data\n");
+    joins(quick ? 20000 : 200000, 5000);
+    printf("\n4. the algebra\n");
+    algebra(quick ? 100000 : 1000000, cli);
+    return 0;
+}
