@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh BUILD - the main job on the project's own data: a genealogy written
 # for pathspace (examples/family.metta) and a generated knowledge base.
-# Import, save as a snapshot, reopen and query it in place; save for MORK
+# Import, save as a snapshot, reopen and query it in place (lookups, joins,
+# a transform, the algebra); save for MORK
 # (.paths and ACT) and query the ACT in place; a persistent space that
 # survives a kill -9 and a restart. When the real files of ../shared/data
 # are beside the checkout, it runs the same steps on them too.
@@ -31,6 +32,21 @@ printf '(parent Eero Nnamdi)? '; "$P" contains "$OUT/family.snap" '(parent Eero 
 printf '(parent Eero Aino)?   '; "$P" contains "$OUT/family.snap" '(parent Eero Aino)' || true
 say "variables match by position, not by name: the sibling rule under other names"
 "$P" contains "$OUT/family.snap" '(= (sibling $s $t) (, (parent $q $s) (parent $q $t)))'
+
+say "ask questions (MORK's queries: unification, joins, templates), on the snapshot in place"
+echo "grandparents of Matti3:"
+"$P" query "$OUT/family.snap" '(, (parent $g $p) (parent $p Matti3))' '$g' | sed 's/^/   /'
+echo "grandmothers, as a join of three patterns (first 3 of $("$P" query "$OUT/family.snap" \
+    '(, (parent $g $p) (parent $p $c) (female $g))' '(grandmother $g $c)' --count)):"
+"$P" query "$OUT/family.snap" '(, (parent $g $p) (parent $p $c) (female $g))' \
+    '(grandmother $g $c)' | head -n 3 | sed 's/^/   /'
+echo "variables on both sides: the stored sibling rule, asked with a pattern of its own:"
+"$P" query "$OUT/family.snap" '(= (sibling $a $b) $body)' '(rule (sibling $a $b) $body)' | sed 's/^/   /'
+say "a transform writes the space plus the results; the algebra shows what it added"
+"$P" transform "$OUT/family.snap" '(, (parent $g $p) (parent $p $c))' '(grandparent $g $c)' \
+    -o "$OUT/family+gp.snap" -q
+"$P" subtract "$OUT/family+gp.snap" "$OUT/family.snap" -o "$OUT/added.metta" -q
+echo "$(wc -l < "$OUT/added.metta") grandparent atoms added; $("$P" count "$OUT/family+gp.snap") atoms in all"
 
 say "save for MORK: 2 atoms (an 81-byte formal name, a 94-item reunion list) do not fit"
 echo "   MORK's encoding; pathspace keeps them, and refuses to truncate them silently:"
@@ -108,6 +124,11 @@ if [ -r "$D/royal92.metta" ] && [ -r "$D/big_logic.metta.paths" ]; then
     "$P" convert "$OUT/big_logic.act" "$OUT/big_logic.paths"
     [ "$("$P" dump "$D/big_logic.metta.paths" | cksum)" = "$("$P" dump "$OUT/big_logic.paths" | cksum)" ] &&
         echo "PathMap's big_logic.metta.paths -> ACT -> .paths: the same 91,692 atoms"
+    echo "royal92's fathers (a join, on the snapshot in place):"
+    "$P" query "$OUT/royal92.snap" '(, (Relations $r (Husband $f)) (Relations $r (Children $k $c)))' \
+        '(father $f $c)' --count --stats
+    echo "big_logic's commutative axioms, on the ACT in place:"
+    "$P" query "$OUT/big_logic.act" '(axiom (= (* $x $y) (* $y $x)))' '(comm $x $y)' --count --stats
 else
     echo
     echo "(no ../shared/data beside this checkout: the demo ran on the project's own data only)"
