@@ -280,6 +280,18 @@ void t_query_damaged_source(void)
         b[at] = keep;
     }
     CHECK(errors > 0);
+    /* the root record itself (every walk starts there) */
+    uint64_t root = ps_read_le64(b + 8);
+    for (unsigned bad = 0; bad < 3; bad++) {
+        uint8_t keep = b[root];
+        b[root] = (uint8_t[]){ 0xFF, 0xBF, 0x3F }[bad]; /* bad headers, a branch of 63 */
+        ps_act *a;
+        if (ps_act_open_mem(b, x.act_bytes.len, &a, &d) == PS_OK) {
+            CHECK_RC(ps_query_run(q, ps_source_act(a), NULL, NULL, NULL, NULL, &d), PS_E_CORRUPT);
+            ps_act_close(a);
+        }
+        b[root] = keep;
+    }
     /* a snapshot chunk that fails its checksum */
     uint8_t *n = ps_buf_data(&x.snap_bytes);
     n[100] ^= 0x55;

@@ -87,8 +87,10 @@ static int estimate(engine *e, unsigned i, uint64_t *n)
     int rc = const_prefix(e, e->pat[i], &e->pre, 1u << 16);
     if (rc)
         return -rc;
-    e->v->ops->root(e->v, &r);
-    int w = e->pre.len ? e->v->ops->walk(e->v, &r, ps_buf_data(&e->pre), e->pre.len, &at)
+    int w = e->v->ops->root(e->v, &r);
+    if (w < 0)
+        return ps__view_err(e, w); /* a damaged root record */
+    w = e->pre.len ? e->v->ops->walk(e->v, &r, ps_buf_data(&e->pre), e->pre.len, &at)
                        : (at = r, 1);
     if (w < 0)
         return ps__view_err(e, w);
@@ -161,8 +163,8 @@ static int next_pattern(engine *e)
     int rc = u64_list_push(&e->items, e->pat[best]) ? -PS_E_NOMEM : PS_OK;
     qnode r;
     if (!rc) {
-        e->v->ops->root(e->v, &r);
-        rc = match(e, &r);
+        int w = e->v->ops->root(e->v, &r);
+        rc = w < 0 ? ps__view_err(e, w) : match(e, &r);
         e->items.len--;
     }
     e->level--;

@@ -28,6 +28,7 @@ typedef struct qnode {
 typedef struct qview qview;
 
 typedef struct qview_ops {
+    /* 1 and *out; or a negative ps_err (a damaged root record) */
     int (*root)(qview *v, qnode *out);
     /* 1 and *out: the position after byte b; 0: no path goes on with b */
     int (*step)(qview *v, const qnode *n, uint8_t b, qnode *out);
