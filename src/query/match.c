@@ -353,7 +353,7 @@ static int run_edge(engine *e, capframe *f, size_t fbase, int novar, int *rc)
         return -1;
     }
     qnode nx;
-    int w = e->v->ops->walk(e->v, &f->n, ps_buf_data(&e->capbytes) + f->plen, i, &nx);
+    int w = e->v->ops->skip(e->v, &f->n, i, &nx);
     if (w <= 0) {
         if (w < 0)
             *rc = ps__view_err(e, w);
@@ -491,7 +491,7 @@ int ps__capture(engine *e, const qnode *cur, int novar, const capwant *want, cap
             return -rc;
         size_t at = e->capbytes.len - len;
         const uint8_t *t = ps_buf_data(&e->capbytes) + at;
-        int w = e->v->ops->walk(e->v, cur, t, len, &end);
+        int w = e->v->ops->skip(e->v, cur, len, &end);
         if (w > 0 && !(novar && t[0] >= 0x80 && t[0] <= 0xC0))
             rc = fn(e, ctx, t, len, &end);
         e->capbytes.len = at;

@@ -281,34 +281,47 @@ static int put_var(terms *t, uint32_t id, uint32_t *next, ps_buf *out)
 }
 
 /* Writes the term at off (bindings applied) to out; the variables go by
- * the current generation's names. */
+ * the current generation's names. The bytes are read straight through, a
+ * count of terms still to write per frame; a bound variable opens a frame
+ * on its value (the stack holds, in pairs, where each frame goes on and
+ * how many terms it has left), so the work is linear in what is written. */
 static int write_term(terms *t, uint64_t off, uint32_t *next, ps_buf *out)
 {
     u64_list *st = &t->scratch; /* unify's, idle while a result is written */
     st->len = 0;
-    int rc = u64_list_push(st, off);
-    while (!rc && st->len) {
-        uint64_t at = ps__deref(t, st->data[--st->len]);
+    uint64_t at = off, need = 1;
+    int rc = PS_OK;
+    for (;;) {
+        if (!need) {
+            if (!st->len)
+                return PS_OK;
+            need = st->data[--st->len];
+            at = st->data[--st->len];
+            continue;
+        }
         const uint8_t *p = t_at(t, at);
         if (p[0] == T_VAR) {
-            rc = put_var(t, t_var_id(p), next, out);
+            uint64_t v = ps__deref(t, at);
+            if (v != at && t_at(t, v)[0] != T_VAR) { /* bound: its value, then go on */
+                if ((rc = u64_list_push(st, at + T_VAR_LEN)) || (rc = u64_list_push(st, need - 1)))
+                    return rc;
+                at = v;
+                need = 1;
+                continue;
+            }
+            if ((rc = put_var(t, t_var_id(t_at(t, v)), next, out)))
+                return rc;
+            at += T_VAR_LEN;
+            need--;
             continue;
         }
         uint64_t kids;
         size_t h = ps__thead(p, &kids);
-        if ((rc = put(out, t_at(t, at), h)))
-            break;
-        /* children go on the stack last first, so the first comes out next */
-        if ((rc = u64_list_reserve(st, kids)))
-            break;
-        uint64_t c = at + h;
-        for (uint64_t i = 0; i < kids; i++) {
-            st->data[st->len + kids - 1 - i] = c;
-            c += ps__tlen(t_at(t, c));
-        }
-        st->len += (uint32_t)kids;
+        if ((rc = put(out, p, h)))
+            return rc;
+        at += h;
+        need += kids - 1;
     }
-    return rc;
 }
 
 static void next_generation(terms *t)

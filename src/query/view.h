@@ -47,6 +47,9 @@ typedef struct qview_ops {
     /* every way on from n at once, in byte order: the count (0..256), with
      * b[i] and out[i]; or a negative ps_err */
     int (*kids)(qview *v, const qnode *n, uint8_t *b, qnode *out);
+    /* the position k bytes on, k at most what run() gave at n (so there is
+     * nothing to compare): 1, or a negative ps_err */
+    int (*skip)(qview *v, const qnode *n, size_t k, qnode *out);
 } qview_ops;
 
 /* kids() by next(), for views with nothing faster. */

@@ -264,8 +264,15 @@ static int a_kids(qview *v, const qnode *n, uint8_t *b, qnode *out)
     return (int)k;
 }
 
+static int a_skip(qview *v, const qnode *n, size_t k, qnode *out)
+{
+    v->steps++;
+    int rc = settle(v, n->a, n->b + k, n->c, out); /* inside one line: run() said so */
+    return rc < 0 ? rc : 1;
+}
+
 static const qview_ops act_ops = { a_root, a_step, a_walk, a_next, a_run, a_end, a_count,
-                                   a_kids };
+                                   a_kids, a_skip };
 
 void ps__qview_act(qview_act *v, const ps_act *a)
 {

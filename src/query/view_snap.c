@@ -305,8 +305,15 @@ static uint64_t n_count(qview *v, const qnode *n, uint64_t cap)
     return n->b - n->a < cap ? n->b - n->a : cap;
 }
 
+static int n_skip(qview *v, const qnode *n, size_t k, qnode *out)
+{
+    (void)v; /* every path of the range goes on with those bytes: run() said so */
+    *out = (qnode){ n->a, n->b, n->c + k };
+    return 1;
+}
+
 static const qview_ops snap_ops = { n_root, n_step, n_walk, n_next, n_run, n_end, n_count,
-                                    ps__view_kids_by_next };
+                                    ps__view_kids_by_next, n_skip };
 
 int ps__qview_snap_new(const ps_snap *s, unsigned cache, qview_snap **out)
 {

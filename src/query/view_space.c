@@ -166,8 +166,15 @@ static int s_kids(qview *v, const qnode *n, uint8_t *b, qnode *out)
     return k;
 }
 
+static int s_skip(qview *v, const qnode *n, size_t k, qnode *out)
+{
+    v->steps++;
+    *out = (qnode){ n->a, n->b + k, 0 }; /* inside one edge: run() said so */
+    return 1;
+}
+
 static const qview_ops space_ops = { s_root, s_step, s_walk, s_next, s_run, s_end, s_count,
-                                     s_kids };
+                                     s_kids, s_skip };
 
 void ps__qview_space(qview_space *v, const ps_space *s)
 {
