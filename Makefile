@@ -63,7 +63,7 @@ PC       := $(BUILD)/pathspace.pc
 DEPS_OK  := $(BUILD)/.deps-ok
 
 .SECONDARY:
-.PHONY: all lib deps bench-deps print-deps check test asan ubsan fuzz bench demo install golden reseal \
+.PHONY: all lib deps bench-deps print-deps check test asan ubsan tsan fuzz bench demo install golden reseal \
         uninstall clean help
 
 all: $(STATIC) $(SHARED) $(CLI) $(PC)
@@ -73,7 +73,7 @@ help:
 	@echo "make            build libpathspace.a, $(REALNAME) and the pathspace CLI"
 	@echo "make demo       install deps, build, run the main job on built-in data"
 	@echo "make check      install deps, build, run every test (ends 'N passed, N failed, N skipped')"
-	@echo "make asan|ubsan make check under AddressSanitizer / UBSan"
+	@echo "make asan|ubsan|tsan  make check under AddressSanitizer / UBSan / TSan"
 	@echo "make bench      build and run the benchmarks (tables, medians)"
 	@echo "make fuzz       build libFuzzer targets with clang into $(BUILD)/fuzz/"
 	@echo "make install    PREFIX=/usr/local DESTDIR=: library, header, CLI, man page, pathspace.pc"
@@ -133,6 +133,10 @@ asan:
 
 ubsan:
 	$(MAKE) BUILD=build/ubsan OPT="-O1 -g -fsanitize=undefined,float-divide-by-zero -fno-sanitize-recover=all" check
+
+# the threaded parts (compressors, loaders, query threads) under ThreadSanitizer
+tsan:
+	$(MAKE) BUILD=build/tsan OPT="-O1 -g -fsanitize=thread" check
 
 # ---- fuzz: libFuzzer builds (clang); run e.g. build/fuzz/fuzz_vec -max_total_time=60
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

@@ -459,6 +459,7 @@ static void algebra(uint64_t n, const char *cli)
 int main(int argc, char **argv)
 {
     (void)argc;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a table row as soon as it is measured */
     int quick = bench_quick();
     char cli[4096], self[4096];
     /* the CLI beside this program: BUILD/bench/bench_query -> BUILD/pathspace */
