@@ -37,10 +37,11 @@ DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev li
             libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev g++ man-db \
             swi-prolog-nox
 
-# Only `make bench` needs these: Snappy (a codec row) and the peers the
-# snapshot is measured against (bench_peers.cc, C++ for marisa).
-BENCH_PKGS := libsnappy-dev liblmdb-dev libmarisa-dev libsqlite3-dev g++
-BENCH_LIBS := -lsnappy -llmdb -lmarisa -lsqlite3
+# Only `make bench` needs these: Snappy (a codec row), the peers the
+# snapshot is measured against (bench_peers.cc, C++ for marisa) and the
+# dynamic sets the space is measured against (bench_sets.cc: Judy, LMDB).
+BENCH_PKGS := libsnappy-dev liblmdb-dev libmarisa-dev libsqlite3-dev libjudy-dev g++
+BENCH_LIBS := -lsnappy -llmdb -lmarisa -lsqlite3 -lJudy
 
 LIB_SRC  := $(wildcard src/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -112,6 +112,13 @@ void t_query_shapes(void)
     strcat(wpat, ")");
     Q(wide, wpat, "$last", "e69\n");
     Q(wide, "(w $a)", "$a", "");
+    /* symbol bytes up to 0xFF: after 0xFF a capture asks for the bytes from
+     * 0x100 on, which a snapshot once read as 0 and walked forever (fuzz) */
+    Q("(p a\xff b)\n(p a\xfe c)\n(p \xff d)", "(p $x $y)", "(r $y $x)",
+      "(r b a\xff)\n(r c a\xfe)\n(r d \xff)\n");
+    Q("(parent \x10\xc3m Bob)\n(parent Bob\xff Ann)\n(parent Bob, $\xf8)",
+      "(, (parent $g $p) (parent $p $c))", "(gp $g $c)",
+      "(gp Bob, $a)\n(gp Bob, Ann)\n(gp Bob, Bob)\n");
 }
 
 /* ------------------------------------------------------ malformed, API */

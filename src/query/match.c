@@ -427,7 +427,11 @@ static int memo_term(engine *e, void *ctx, const uint8_t *bytes, size_t n, const
     if (rc)
         return ps__view_err(e, rc);
     t.ends = (uint8_t)ends;
-    if (m->bytes.len + n > UINT32_MAX || ps_buf_append(&m->bytes, bytes, n) ||
+    if (m->bytes.len + n + (uint64_t)(m->terms.len + 1) * sizeof t > MEMO_MAX_BYTES) {
+        m->full = 1; /* bounded while it is written, not only once it is kept */
+        return 1;
+    }
+    if (ps_buf_append(&m->bytes, bytes, n) ||
         mterm_list_push(&m->terms, t))
         return -PS_E_NOMEM;
     return PS_OK;
@@ -444,6 +448,8 @@ static int memo_at(engine *e, const qnode *cur, uint32_t *first, uint32_t *n)
     uint32_t t0 = m->terms.len;
     size_t b0 = m->bytes.len;
     int rc = capture_walk(e, cur, 0, memo_term, NULL);
+    if (rc > 0 && m->full)
+        rc = 0; /* memo_term stopped the walk at the bound */
     if (!rc)
         rc = -ps__memo_keep(m, cur, t0);
     if (rc || m->full) { /* not kept: the walk answers instead */

@@ -34,7 +34,8 @@ typedef struct qview_ops {
     int (*step)(qview *v, const qnode *n, uint8_t b, qnode *out);
     /* the same for k bytes at once */
     int (*walk)(qview *v, const qnode *n, const uint8_t *p, size_t k, qnode *out);
-    /* 1, *b and *out: the least next byte in [lo, hi]; 0: none */
+    /* 1, *b and *out: the least next byte in [lo, hi]; 0: none (also when
+     * lo > hi, or lo is 0x100: the caller's "after byte 0xFF") */
     int (*next)(qview *v, const qnode *n, unsigned lo, unsigned hi, uint8_t *b, qnode *out);
     /* the bytes every path through n goes on with, if there is just one
      * way on (inside an edge): *k >= 1 of them at *p (valid until the next

@@ -249,6 +249,8 @@ static int n_next(qview *v, const qnode *n, unsigned lo, unsigned hi, uint8_t *b
     uint8_t key = (uint8_t)lo;
     uint64_t j;
     v->steps++;
+    if (lo > hi || lo > 0xFF)
+        return 0; /* lo is 0x100 after byte 0xFF: as a key byte it would wrap to 0 */
     int rc = bound(x, n->a, n->b, n->c, &key, 1, 0, &j);
     if (rc)
         return rc;
