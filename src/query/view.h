@@ -63,14 +63,9 @@ struct qview {
 };
 
 /* The views (each a struct that starts with a qview). */
-#define QVIEW_SPACE_SIBS 256
 typedef struct qview_space {
     qview v;
     const ps_space *s;
-    /* the child a node's children were last read up to, so that reading
-     * them all in order does not walk the sibling list from its head for
-     * each one (direct-mapped by node) */
-    struct { uint32_t node, child; } sib[QVIEW_SPACE_SIBS];
 } qview_space;
 void ps__qview_space(qview_space *v, const ps_space *s);
 

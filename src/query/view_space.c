@@ -26,11 +26,7 @@ static int s_root(qview *v, qnode *out)
 /* The child of node k whose edge starts with b, or 0. */
 static uint32_t child(const ps_space *s, uint32_t k, uint8_t b)
 {
-    const node *nd = s->nodes.data;
-    uint32_t c = nd[k].child;
-    while (c && n_first(&nd[c]) < b)
-        c = nd[c].next;
-    return c && n_first(&nd[c]) == b ? c : 0;
+    return ps__kid(s, k, b, NULL);
 }
 
 static int s_step(qview *v, const qnode *n, uint8_t b, qnode *out)
@@ -80,8 +76,7 @@ static int s_walk(qview *v, const qnode *n, const uint8_t *p, size_t k, qnode *o
 
 static int s_next(qview *v, const qnode *n, unsigned lo, unsigned hi, uint8_t *b, qnode *out)
 {
-    qview_space *x = (qview_space *)v;
-    const ps_space *s = x->s;
+    const ps_space *s = SPACE(v);
     const node *nd = s->nodes.data;
     v->steps++;
     if (n->a != ROOT && n->b < n_len(&nd[n->a])) {
@@ -92,16 +87,14 @@ static int s_next(qview *v, const qnode *n, unsigned lo, unsigned hi, uint8_t *b
         *out = (qnode){ n->a, n->b + 1, 0 };
         return 1;
     }
-    uint32_t k = (uint32_t)n->a, slot = k % QVIEW_SPACE_SIBS;
-    uint32_t c = nd[k].child;
-    if (x->sib[slot].node == k && n_first(&nd[x->sib[slot].child]) < lo)
-        c = x->sib[slot].child; /* the children before it are all below lo */
-    while (c && n_first(&nd[c]) < lo)
-        c = nd[c].next;
-    if (!c || n_first(&nd[c]) > hi)
+    /* the children sit side by side, in byte order: the first >= lo */
+    uint32_t pos, k = (uint32_t)n->a;
+    if (lo > hi || lo > 0xFF)
         return 0;
-    x->sib[slot].node = k;
-    x->sib[slot].child = c;
+    ps__kid(s, k, (uint8_t)lo, &pos);
+    if (pos == n_nkids(&nd[k]) || n_first(&nd[nd[k].kids + pos]) > hi)
+        return 0;
+    uint32_t c = nd[k].kids + pos;
     *b = n_first(&nd[c]);
     *out = (qnode){ c, 1, 0 };
     return 1;
@@ -130,20 +123,24 @@ static uint64_t s_count(qview *v, const qnode *n, uint64_t cap)
 {
     const ps_space *s = SPACE(v);
     const node *nd = s->nodes.data;
-    uint32_t stack[256];
+    struct { uint32_t at, end; } stack[256];
     unsigned sp = 0;
-    uint64_t c = 0;
-    stack[sp++] = (uint32_t)n->a;
-    /* depth-first over first-child / next-sibling links: the stack holds
-     * siblings to come back to; when it is full the count stops early (it
-     * is an estimate, and a lower bound) */
+    uint64_t c = (nd[n->a].meta & M_TERM) != 0;
+    /* depth-first over runs of children: when the stack is full the count
+     * stops early (it is an estimate, and a lower bound) */
+    if (n_nkids(&nd[n->a])) {
+        stack[sp].at = nd[n->a].kids;
+        stack[sp++].end = nd[n->a].kids + n_nkids(&nd[n->a]);
+    }
     while (sp && c < cap) {
-        uint32_t k = stack[--sp];
+        uint32_t k = stack[sp - 1].at++;
+        if (stack[sp - 1].at == stack[sp - 1].end)
+            sp--;
         c += (nd[k].meta & M_TERM) != 0;
-        if (k != n->a && nd[k].next && sp < 256)
-            stack[sp++] = nd[k].next;
-        if (nd[k].child && sp < 256)
-            stack[sp++] = nd[k].child;
+        if (n_nkids(&nd[k]) && sp < 256) {
+            stack[sp].at = nd[k].kids;
+            stack[sp++].end = nd[k].kids + n_nkids(&nd[k]);
+        }
     }
     return c < cap ? c : cap;
 }
@@ -158,8 +155,9 @@ static int s_kids(qview *v, const qnode *n, uint8_t *b, qnode *out)
         out[0] = (qnode){ n->a, n->b + 1, 0 };
         return 1;
     }
+    const node *p = &nd[n->a];
     int k = 0;
-    for (uint32_t c = nd[n->a].child; c; c = nd[c].next, k++) {
+    for (uint32_t c = p->kids; c < p->kids + n_nkids(p); c++, k++) {
         b[k] = n_first(&nd[c]);
         out[k] = (qnode){ c, 1, 0 };
     }
@@ -181,6 +179,4 @@ void ps__qview_space(qview_space *v, const ps_space *s)
     memset(v, 0, sizeof *v);
     v->v.ops = &space_ops;
     v->s = s;
-    for (unsigned i = 0; i < QVIEW_SPACE_SIBS; i++)
-        v->sib[i].node = UINT32_MAX;
 }

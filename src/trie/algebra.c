@@ -24,10 +24,8 @@ static int has_prefix(const ps_space *s, const uint8_t *p, size_t len)
             return 1;
         if (at == len)
             return 0;
-        uint32_t c = nd[k].child;
-        while (c && n_first(&nd[c]) < p[at])
-            c = nd[c].next;
-        if (!c || n_first(&nd[c]) != p[at])
+        uint32_t c = ps__kid(s, k, p[at], NULL);
+        if (!c)
             return 0;
         uint32_t elen = n_len(&nd[c]);
         if (len - at < elen || (elen > 1 && memcmp(n_tail(s, &nd[c]), p + at + 1, elen - 1)))

@@ -30,7 +30,7 @@ struct ps_builder {
 
 int ps_builder_new(ps_space *s, ps_builder **out)
 {
-    if (s->count || s->nodes.data[ROOT].child)
+    if (s->count || n_nkids(&s->nodes.data[ROOT]))
         return PS_E_INVAL;
     ps_builder *b = ps_calloc(1, sizeof *b);
     if (!b)
@@ -64,9 +64,9 @@ static int push_chain(ps_builder *b, uint32_t k, uint64_t depth)
         if (rc)
             return rc;
         depth = e.end;
-        if (!nd[k].child)
+        if (!n_nkids(&nd[k]))
             return PS_OK;
-        k = nd[k].child;
+        k = nd[k].kids; /* a chain: one child each */
     }
 }
 
@@ -87,34 +87,31 @@ static int add(ps_builder *b, ps_bytes p, int has_value, uint64_t value)
         l = ps__lcp(prev.ptr, prev.len, p.ptr, p.len);
     }
     /* Everything that can fail after the trie changes is reserved first, so
-     * a path is either fully added (and counted) or not added at all. */
-    uint64_t chain = 2 + p.len / MAX_EDGE;
-    if ((rc = spine_vec_reserve(&b->sp, chain)) ||
-        (has_value && s->nodes.len + chain > s->vals.len &&
-         (rc = u64_vec_reserve(&s->vals, s->nodes.len + chain - s->vals.len))) ||
+     * a path is either fully added (and counted) or not added at all: the
+     * nodes (a split, a block of up to 256, the chain), their values, the
+     * edge bytes, the spine and the copy of the path. */
+    uint64_t chain = 2 + p.len / MAX_EDGE, slots = chain + 1 + 256;
+    if ((rc = spine_vec_reserve(&b->sp, chain)) || (rc = node_vec_reserve(&s->nodes, slots)) ||
+        (has_value && (rc = ps__vals_on(s))) ||
+        (s->vals.len && (rc = u64_vec_reserve(&s->vals, slots))) ||
+        (rc = byte_vec_reserve(&s->labels, p.len)) ||
         (p.len > b->prev.len && (rc = ps_buf_reserve(&b->prev, p.len - b->prev.len))))
         return rc;
     /* Pop to the deepest spine node whose edge starts before l. */
-    uint32_t last_child = 0;
     while (b->sp.len > 1 && b->sp.data[b->sp.len - 1].start >= l)
-        last_child = b->sp.data[--b->sp.len].node;
+        b->sp.len--;
     spine *e = &b->sp.data[b->sp.len - 1];
     if (e->end > l) { /* l falls inside e's edge: split there */
         if ((rc = ps__split(s, e->node, (uint32_t)(l - e->start))))
             return b->failed = rc;
         e->end = l;
-        last_child = s->nodes.data[e->node].child;
     }
     uint32_t at = e->node, leaf = at;
     if (p.len > l) {
-        uint32_t first;
-        if ((rc = ps__add_edge(s, p.ptr + l, p.len - l, M_TERM, &first, &leaf)))
+        uint32_t pos = n_nkids(&s->nodes.data[at]); /* sorted: the last child */
+        if ((rc = ps__add_edge(s, at, pos, p.ptr + l, p.len - l, M_TERM, &leaf)))
             return b->failed = rc; /* the spine was popped: this builder is done */
-        if (last_child)
-            s->nodes.data[last_child].next = first;
-        else
-            s->nodes.data[at].child = first;
-        if ((rc = push_chain(b, first, l))) /* reserved above: cannot fail */
+        if ((rc = push_chain(b, s->nodes.data[at].kids + pos, l))) /* reserved: cannot fail */
             return b->failed = rc;
     } else {
         s->nodes.data[at].meta |= M_TERM; /* only the empty path, first */

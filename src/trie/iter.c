@@ -1,11 +1,13 @@
 /*
  * iter.c - ordered iteration, optionally under a prefix.
  *
- * Depth-first, pre-order, with an explicit stack of (node, depth) frames:
- * popping a node appends its edge to the path buffer (cut back to its depth
- * first), pushes its next sibling and then its first child, and yields the
- * path if a path ends there. A node is yielded before its children and
- * siblings are in byte order, which is exactly MORK's order.
+ * Depth-first, pre-order, with an explicit stack of frames, each a run of
+ * siblings still to visit (a slice of one block) at one depth: taking the
+ * first node of the top run appends its edge to the path buffer (cut back
+ * to the run's depth first), leaves the rest of the run, pushes the node's
+ * children as a run, and yields the path if a path ends there. A node is
+ * yielded before its children and siblings are in byte order, which is
+ * exactly MORK's order.
  */
 #include <stdlib.h>
 
@@ -13,8 +15,7 @@
 #include "trie.h"
 
 typedef struct iframe {
-    uint32_t node;
-    uint32_t no_sibling; /* the subtree root: its siblings are not ours */
+    uint32_t node, end; /* nodes [node, end) of one block */
     uint64_t depth;
 } iframe;
 
@@ -35,10 +36,8 @@ static int seek(const ps_space *s, ps_bytes pre, uint32_t *out, uint64_t *depth)
     uint64_t pos = 0;
     while (pos < pre.len) {
         uint8_t c = pre.ptr[pos];
-        uint32_t k = nd[cur].child;
-        while (k && n_first(&nd[k]) < c)
-            k = nd[k].next;
-        if (!k || n_first(&nd[k]) != c)
+        uint32_t k = ps__kid(s, cur, c, NULL);
+        if (!k)
             return 0;
         uint64_t el = n_len(&nd[k]), cmp = el - 1;
         if (cmp > pre.len - pos - 1)
@@ -68,7 +67,7 @@ int ps_iter_new(const ps_space *s, ps_bytes prefix, ps_iter **out)
     uint64_t depth;
     int rc = PS_OK;
     if (seek(s, prefix, &k, &depth)) {
-        iframe f = { k, 1, depth };
+        iframe f = { k, k + 1, depth };
         if ((rc = iframe_vec_push(&it->st, f)) == PS_OK)
             rc = ps_buf_append(&it->path, prefix.ptr, (size_t)depth);
     }
@@ -94,10 +93,14 @@ int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value)
     const ps_space *s = it->s;
     int rc;
     while (it->st.len) {
-        iframe f = it->st.data[--it->st.len];
-        const node *n = &s->nodes.data[f.node];
-        it->path.len = (size_t)f.depth;
-        if (f.node != ROOT) {
+        iframe *top = &it->st.data[it->st.len - 1];
+        uint32_t k = top->node;
+        uint64_t depth = top->depth;
+        if (++top->node == top->end)
+            it->st.len--;
+        const node *n = &s->nodes.data[k];
+        it->path.len = (size_t)depth;
+        if (k != ROOT) {
             uint32_t el = n_len(n);
             uint8_t *o = ps_buf_append_uninit(&it->path, el, &rc);
             if (!o)
@@ -106,20 +109,13 @@ int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value)
             if (el > 1)
                 memcpy(o + 1, n_tail(s, n), el - 1);
         }
-        if (n->next && !f.no_sibling) {
-            /* Siblings are visited soon and sit anywhere in the arena: start
-             * loading this one's edge bytes and the node after it now, so
-             * the misses overlap instead of forming a chain. */
-            const node *sn = &s->nodes.data[n->next];
+        if (n_nkids(n)) {
+            /* The children sit together; their edge bytes do not: start
+             * loading the first ones now, so the misses overlap. */
+            const node *c = &s->nodes.data[n->kids];
             if (s->labels.data)
-                __builtin_prefetch(s->labels.data + sn->lab);
-            __builtin_prefetch(&s->nodes.data[sn->next]);
-            iframe sib = { n->next, 0, f.depth };
-            if ((rc = iframe_vec_push(&it->st, sib)))
-                return rc;
-        }
-        if (n->child) {
-            iframe ch = { n->child, 0, it->path.len };
+                __builtin_prefetch(s->labels.data + c->lab);
+            iframe ch = { n->kids, n->kids + n_nkids(n), it->path.len };
             if ((rc = iframe_vec_push(&it->st, ch)))
                 return rc;
         }
@@ -128,7 +124,7 @@ int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value)
             if (has_value)
                 *has_value = hv;
             if (value)
-                *value = hv ? s->vals.data[f.node] : 0;
+                *value = hv ? s->vals.data[k] : 0;
             *path = ps_buf_bytes(&it->path);
             return PS_OK;
         }

@@ -1,6 +1,6 @@
 /*
- * space.c - the trie's point operations: insert, remove, contains, values,
- * plus node allocation, edge chains and splits (shared with the builder).
+ * space.c - the trie's point operations: insert, remove, contains, values
+ * (blocks, edges and splits are in blocks.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +40,7 @@ void ps_space_clear(ps_space *s)
     s->nodes.data[0] = root;
     s->labels.len = 0;
     s->vals.len = 0;
-    s->free_head = 0;
+    memset(s->free_blk, 0, sizeof s->free_blk);
     s->count = s->path_bytes = 0;
     s->live_nodes = 1;
 }
@@ -61,143 +61,31 @@ void ps_space_stats_get(const ps_space *s, ps_space_stats *st)
                     (uint64_t)s->vals.cap * sizeof(uint64_t);
 }
 
-int ps__node_alloc(ps_space *s, uint32_t *out)
-{
-    if (s->free_head) {
-        *out = s->free_head;
-        s->free_head = s->nodes.data[*out].next;
-    } else {
-        node z = { 0, 0, 0, 0 };
-        if (s->nodes.len == UINT32_MAX)
-            return PS_E_OVERFLOW;
-        int rc = node_vec_push(&s->nodes, z);
-        if (rc)
-            return rc;
-        *out = s->nodes.len - 1;
-    }
-    s->live_nodes++;
-    return PS_OK;
-}
-
-void ps__node_free(ps_space *s, uint32_t k)
-{
-    node *n = &s->nodes.data[k];
-    n->meta = FREE_META;
-    n->child = 0;
-    n->next = s->free_head;
-    s->free_head = k;
-    s->live_nodes--;
-}
-
-/* Frees a chain of unlinked nodes from k down through child links. */
-static void free_chain(ps_space *s, uint32_t k)
-{
-    while (k) {
-        uint32_t next = s->nodes.data[k].child;
-        ps__node_free(s, k);
-        k = next;
-    }
-}
-
-int ps__add_edge(ps_space *s, const uint8_t *p, size_t len, uint32_t flags,
-                 uint32_t *first, uint32_t *last)
-{
-    uint32_t prev = 0, head = 0;
-    int rc = PS_OK;
-    while (len) {
-        uint32_t k, take = len > MAX_EDGE ? MAX_EDGE : (uint32_t)len;
-        if ((uint64_t)s->labels.len + take > PS_VEC_MAX_LEN)
-            rc = PS_E_OVERFLOW;
-        else
-            rc = ps__node_alloc(s, &k);
-        if (rc)
-            break;
-        node *n = &s->nodes.data[k];
-        n->lab = s->labels.len;
-        n->meta = p[0] | take << LEN_SHIFT | (len == take ? flags : 0);
-        n->child = n->next = 0;
-        if (prev)
-            s->nodes.data[prev].child = k;
-        else
-            head = k;
-        prev = k;
-        if (take > 1 && (rc = byte_vec_extend(&s->labels, p + 1, take - 1)))
-            break;
-        p += take;
-        len -= take;
-    }
-    if (rc) { /* nothing half-built stays allocated */
-        free_chain(s, head);
-        return rc;
-    }
-    *first = head;
-    *last = prev;
-    return PS_OK;
-}
-
-int ps__set_val(ps_space *s, uint32_t k, uint64_t v)
-{
-    if (s->vals.len <= k) {
-        int rc = u64_vec_push_n(&s->vals, 0, (uint64_t)s->nodes.len - s->vals.len);
-        if (rc)
-            return rc;
-    }
-    s->vals.data[k] = v;
-    s->nodes.data[k].meta |= M_VAL;
-    return PS_OK;
-}
-
-int ps__split(ps_space *s, uint32_t k, uint32_t i)
-{
-    uint32_t t;
-    int rc = ps__node_alloc(s, &t);
-    if (rc)
-        return rc;
-    node *n = &s->nodes.data[k], *m = &s->nodes.data[t];
-    uint32_t len = n_len(n);
-    m->lab = n->lab + i;
-    m->meta = s->labels.data[n->lab + i - 1] | (len - i) << LEN_SHIFT |
-              (n->meta & (M_TERM | M_VAL));
-    m->child = n->child;
-    m->next = 0;
-    if ((n->meta & M_VAL) && (rc = ps__set_val(s, t, s->vals.data[k]))) {
-        ps__node_free(s, t);
-        return rc;
-    }
-    n->meta = n_first(n) | i << LEN_SHIFT;
-    n->child = t;
-    return PS_OK;
-}
+/* A step of a walk: where it is, and the way it came (for remove). */
+typedef struct hop {
+    uint32_t parent, pos;
+} hop;
 
 /* Walks p from the root. Returns the node where p ends exactly (0 if it
- * ends inside an edge or falls off), with parent/prev-sibling if asked. */
-static uint32_t find(const ps_space *s, const uint8_t *p, size_t len, uint32_t *parent,
-                     uint32_t *prev_sib)
+ * ends inside an edge or falls off); the last hop in *h if asked. */
+static uint32_t find(const ps_space *s, const uint8_t *p, size_t len, hop *h)
 {
     const node *nd = s->nodes.data;
-    uint32_t cur = ROOT, par = 0, prev = 0;
-    size_t pos = 0;
-    while (pos < len) {
-        uint8_t c = p[pos];
-        uint32_t k = nd[cur].child;
-        prev = 0;
-        while (k && n_first(&nd[k]) < c) {
-            prev = k;
-            k = nd[k].next;
-        }
-        if (!k || n_first(&nd[k]) != c)
+    uint32_t cur = ROOT, pos = 0, par = 0;
+    size_t at = 0;
+    while (at < len) {
+        uint32_t k = ps__kid(s, cur, p[at], &pos);
+        if (!k)
             return 0;
         uint32_t el = n_len(&nd[k]);
-        if (el > len - pos || (el > 1 && memcmp(n_tail(s, &nd[k]), p + pos + 1, el - 1)))
+        if (el > len - at || (el > 1 && memcmp(n_tail(s, &nd[k]), p + at + 1, el - 1)))
             return 0;
         par = cur;
         cur = k;
-        pos += el;
+        at += el;
     }
-    if (parent)
-        *parent = par;
-    if (prev_sib)
-        *prev_sib = prev;
+    if (h)
+        *h = (hop){ par, pos };
     return cur == ROOT ? (len == 0 ? ROOT : 0) : cur;
 }
 
@@ -205,13 +93,13 @@ int ps_space_contains(const ps_space *s, ps_bytes path)
 {
     if (path.len == 0)
         return (s->nodes.data[ROOT].meta & M_TERM) != 0;
-    uint32_t k = find(s, path.ptr, path.len, NULL, NULL);
+    uint32_t k = find(s, path.ptr, path.len, NULL);
     return k && (s->nodes.data[k].meta & M_TERM);
 }
 
 int ps_space_get_value(const ps_space *s, ps_bytes path, uint64_t *value)
 {
-    uint32_t k = path.len ? find(s, path.ptr, path.len, NULL, NULL) : ROOT;
+    uint32_t k = path.len ? find(s, path.ptr, path.len, NULL) : ROOT;
     if ((k || !path.len) && (s->nodes.data[k].meta & (M_TERM | M_VAL)) == (M_TERM | M_VAL)) {
         *value = s->vals.data[k];
         return PS_OK;
@@ -223,38 +111,25 @@ int ps_space_get_value(const ps_space *s, ps_bytes path, uint64_t *value)
 static int locate(ps_space *s, const uint8_t *p, size_t len, uint32_t *out, int *added)
 {
     uint32_t cur = ROOT;
-    size_t pos = 0;
+    size_t at = 0;
     int rc;
-    while (pos < len) {
-        node *nd = s->nodes.data;
-        uint8_t c = p[pos];
-        uint32_t k = nd[cur].child, prev = 0;
-        while (k && n_first(&nd[k]) < c) {
-            prev = k;
-            k = nd[k].next;
-        }
-        if (!k || n_first(&nd[k]) != c) {
-            uint32_t first, last;
-            if ((rc = ps__add_edge(s, p + pos, len - pos, M_TERM, &first, &last)))
+    while (at < len) {
+        uint32_t pos, k = ps__kid(s, cur, p[at], &pos);
+        if (!k) {
+            if ((rc = ps__add_edge(s, cur, pos, p + at, len - at, M_TERM, out)))
                 return rc;
-            nd = s->nodes.data;
-            nd[first].next = k;
-            if (prev)
-                nd[prev].next = first;
-            else
-                nd[cur].child = first;
-            *out = last;
             *added = 1;
             return PS_OK;
         }
+        const node *nd = s->nodes.data;
         uint32_t el = n_len(&nd[k]), i = 1;
         const uint8_t *t = n_tail(s, &nd[k]);
-        while (i < el && pos + i < len && t[i - 1] == p[pos + i])
+        while (i < el && at + i < len && t[i - 1] == p[at + i])
             i++;
         if (i < el && (rc = ps__split(s, k, i)))
             return rc;
         cur = k;
-        pos += i;
+        at += i;
     }
     node *n = &s->nodes.data[cur];
     *added = !(n->meta & M_TERM);
@@ -292,28 +167,28 @@ int ps_space_set_value(ps_space *s, ps_bytes path, uint64_t value)
     return rc;
 }
 
-/* Unlinks and frees childless, non-TERM nodes from k upward. Needs the
- * ancestors, so it re-walks the path (remove is not the hot path). */
+/* Takes out childless, non-TERM nodes from the end of p upward, then
+ * merges the lowest node left back with its only child if it can. Needs
+ * the ancestors, so it re-walks the path (remove is not the hot path). */
 static void prune(ps_space *s, const uint8_t *p, size_t len)
 {
-    while (len) {
-        uint32_t parent, prev;
-        uint32_t k = find(s, p, len, &parent, &prev);
-        node *nd = s->nodes.data;
-        if (!k || nd[k].child || (nd[k].meta & M_TERM))
+    for (;;) {
+        hop h;
+        uint32_t k = len ? find(s, p, len, &h) : ROOT;
+        const node *nd = s->nodes.data;
+        if (!len || !k || n_nkids(&nd[k]) || (nd[k].meta & M_TERM)) {
+            if (k)
+                ps__merge(s, k);
             return;
-        if (prev)
-            nd[prev].next = nd[k].next;
-        else
-            nd[parent].child = nd[k].next;
+        }
         len -= n_len(&nd[k]);
-        ps__node_free(s, k);
+        ps__kid_close(s, h.parent, h.pos);
     }
 }
 
 int ps_space_remove(ps_space *s, ps_bytes path, int *removed)
 {
-    uint32_t k = path.len ? find(s, path.ptr, path.len, NULL, NULL) : ROOT;
+    uint32_t k = path.len ? find(s, path.ptr, path.len, NULL) : ROOT;
     node *n = &s->nodes.data[k];
     int r = (k || !path.len) && (n->meta & M_TERM);
     if (r) {
