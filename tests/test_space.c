@@ -135,6 +135,7 @@ void t_space_builder_nomem(void)
         } else {
             CHECK_EQ(ps_space_count(s), added);
         }
+        ps_builder_free(b); /* the space is the builder's until then */
         for (int i = 0; i < added; i++) {
             int n = snprintf(k, sizeof k, "atom-%05d-%s", i, i % 2 ? "tail" : "other-tail");
             uint64_t v = 0;
@@ -143,7 +144,6 @@ void t_space_builder_nomem(void)
                 break;
             }
         }
-        ps_builder_free(b);
         ps_space_free(s);
     }
 }
@@ -360,5 +360,93 @@ void t_space_nomem(void)
         uint64_t v = 0;
         CHECK(ps_space_get_value(s, ps_bytes_of(k, (size_t)n), &v) == PS_OK && v == (uint64_t)i);
     }
+    ps_space_free(s);
+}
+
+/* Wide nodes (all 256 first bytes, binary-searched) in random order with
+ * values, removed and put back in cycles: the answers stay right and the
+ * arena stops growing after the first cycle (freed blocks are reused), and
+ * a space emptied by removes is back to its root alone. */
+void t_space_wide_cycles(void)
+{
+    enum { N = 3 * 256 };
+    uint8_t keys[N][3];
+    unsigned order[N];
+    for (unsigned i = 0; i < N; i++) {
+        keys[i][0] = 'w';
+        keys[i][1] = (uint8_t)(i / 256 * 7);
+        keys[i][2] = (uint8_t)(i % 256);
+        order[i] = i;
+    }
+    ps_space *s;
+    REQUIRE_OK(ps_space_new(&s));
+    uint64_t mem_after_first = 0;
+    for (int cycle = 0; cycle < 4; cycle++) {
+        for (unsigned i = N; i > 1; i--) { /* a fresh order each time */
+            unsigned j = (unsigned)t_below(i), t = order[i - 1];
+            order[i - 1] = order[j];
+            order[j] = t;
+        }
+        for (unsigned i = 0; i < N; i++)
+            CHECK_OK(ps_space_set_value(s, ps_bytes_of(keys[order[i]], 3), order[i] + 1u));
+        CHECK_EQ(ps_space_count(s), N);
+        ps_iter *it;
+        ps_bytes p;
+        uint64_t v;
+        unsigned at = 0;
+        REQUIRE_OK(ps_iter_new(s, ps_bytes_of(NULL, 0), &it));
+        while (ps_iter_next(it, &p, NULL, &v) == PS_OK && at < N) {
+            CHECK(p.len == 3 && !memcmp(p.ptr, keys[at], 3) && v == at + 1u);
+            at++;
+        }
+        ps_iter_free(it);
+        CHECK_EQ(at, N);
+        for (unsigned i = 0; i < N; i++) {
+            CHECK(ps_space_get_value(s, ps_bytes_of(keys[i], 3), &v) == PS_OK && v == i + 1u);
+            uint8_t miss[3] = { 'w', keys[i][1] + 1, keys[i][2] };
+            CHECK(!ps_space_contains(s, ps_bytes_of(miss, 3)));
+        }
+        ps_space_stats st;
+        ps_space_stats_get(s, &st);
+        if (cycle == 0)
+            mem_after_first = st.mem_bytes;
+        else
+            CHECK_EQ(st.mem_bytes, mem_after_first);
+        for (unsigned i = 0; i < N; i += 2) /* half, then the rest */
+            CHECK_OK(ps_space_remove(s, ps_bytes_of(keys[order[i]], 3), NULL));
+        for (unsigned i = 1; i < N; i += 2)
+            CHECK(ps_space_contains(s, ps_bytes_of(keys[order[i]], 3)));
+        for (unsigned i = 1; i < N; i += 2)
+            CHECK_OK(ps_space_remove(s, ps_bytes_of(keys[order[i]], 3), NULL));
+        ps_space_stats_get(s, &st);
+        CHECK_EQ(st.paths, 0);
+        CHECK_EQ(st.nodes, 1);
+    }
+    ps_space_free(s);
+}
+
+/* A remove that leaves a node with one child merges the split back. */
+void t_space_merge(void)
+{
+    ps_space *s;
+    ps_space_stats st;
+    REQUIRE_OK(ps_space_new(&s));
+    CHECK_OK(ps_space_insert(s, B("abcdef"), NULL));
+    ps_space_stats_get(s, &st);
+    uint64_t one = st.nodes; /* the root and one edge */
+    CHECK_OK(ps_space_insert(s, B("abcxyz"), NULL)); /* splits abcdef */
+    CHECK_OK(ps_space_insert(s, B("abc"), NULL));
+    ps_space_stats_get(s, &st);
+    CHECK_EQ(st.nodes, one + 2);
+    CHECK_OK(ps_space_remove(s, B("abcxyz"), NULL)); /* abc still ends there */
+    ps_space_stats_get(s, &st);
+    CHECK_EQ(st.nodes, one + 1);
+    CHECK_OK(ps_space_remove(s, B("abc"), NULL)); /* now abc + def merge */
+    ps_space_stats_get(s, &st);
+    CHECK_EQ(st.nodes, one);
+    CHECK(listed(s, "", "abcdef|"));
+    CHECK(ps_space_contains(s, B("abcdef")) && !ps_space_contains(s, B("abc")));
+    CHECK_OK(ps_space_insert(s, B("abcxyz"), NULL)); /* and splits again */
+    CHECK(listed(s, "", "abcdef|abcxyz|"));
     ps_space_free(s);
 }

@@ -1,7 +1,8 @@
 /*
- * blocks.c - the node arena's blocks of children: allocation by size
- * class, free lists, making room for a child and taking one out, edge
- * chains and splits (shared by the point operations and the builder).
+ * blocks.c - the node arena's blocks of children: allocation, free lists
+ * by capacity, making room for a child and taking one out, edge chains,
+ * splits and merges (for the point operations; the builder writes whole
+ * blocks itself).
  */
 #include <string.h>
 
@@ -11,12 +12,13 @@
  * way to 256 children, and a block wastes a third of itself at worst. */
 const uint16_t ps__blk_size[NCLS] = { 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256 };
 
-static unsigned cls_for(uint32_t n)
+/* The capacity a block holding n children grows or shrinks to. */
+static uint32_t cap_for(uint32_t n)
 {
     unsigned c = 0;
     while (ps__blk_size[c] < n)
         c++;
-    return c;
+    return ps__blk_size[c];
 }
 
 /* Moves n nodes (and their values, when there are any) from src to dst;
@@ -28,79 +30,68 @@ static void move_nodes(ps_space *s, uint32_t dst, uint32_t src, uint32_t n)
         memmove(&s->vals.data[dst], &s->vals.data[src], (size_t)n * sizeof(uint64_t));
 }
 
-/* Gives slots [at, at + n) back to the free lists, as the largest blocks
- * they make up. */
-static void free_slots(ps_space *s, uint32_t at, uint32_t n)
+void ps__blk_free(ps_space *s, uint32_t at, uint32_t cap)
 {
-    while (n) {
-        unsigned c = NCLS - 1;
-        while (ps__blk_size[c] > n)
-            c--;
-        ps__blk_free(s, at, c);
-        at += ps__blk_size[c];
-        n -= ps__blk_size[c];
-    }
+    node *n = &s->nodes.data[at];
+    n->meta = FREE_META;
+    n->kids = s->free_blk[cap];
+    n->nk = 0;
+    s->free_blk[cap] = at;
+    s->free_map[cap >> 6] |= 1ull << (cap & 63);
 }
 
-/* A free block of class cls, or one cut from a larger free block (the
- * rest goes back to the free lists): blocks freed by nodes that grew are
- * reused by the many small ones. 0 if there is none. */
-static uint32_t take_free(ps_space *s, unsigned cls)
+/* A free block of cap slots, or the front of the smallest larger one (its
+ * rest goes back as one free block): blocks left behind by nodes that grew
+ * are reused by the many small ones. 0 if there is none. */
+static uint32_t take_free(ps_space *s, uint32_t cap)
 {
-    for (unsigned c = cls; c < NCLS; c++) {
-        uint32_t at = s->free_blk[c];
-        if (!at)
+    for (uint32_t w = cap >> 6; w < 5; w++) {
+        uint64_t m = s->free_map[w];
+        if (w == cap >> 6)
+            m &= ~0ull << (cap & 63);
+        if (!m)
             continue;
-        s->free_blk[c] = s->nodes.data[at].kids;
-        if (c > cls)
-            free_slots(s, at + ps__blk_size[cls], ps__blk_size[c] - ps__blk_size[cls]);
+        uint32_t c = w * 64 + (uint32_t)__builtin_ctzll(m), at = s->free_blk[c];
+        if (!(s->free_blk[c] = s->nodes.data[at].kids))
+            s->free_map[c >> 6] &= ~(1ull << (c & 63));
+        if (c > cap)
+            ps__blk_free(s, at + cap, c - cap);
         return at;
     }
     return 0;
 }
 
-int ps__blk_alloc(ps_space *s, unsigned cls, uint32_t *out)
+int ps__blk_alloc(ps_space *s, uint32_t cap, uint32_t *out)
 {
-    uint32_t size = ps__blk_size[cls], at = take_free(s, cls);
+    uint32_t at = take_free(s, cap);
     if (!at) {
         at = s->nodes.len;
-        if ((uint64_t)at + size > PS_VEC_MAX_LEN)
+        if ((uint64_t)at + cap > PS_VEC_MAX_LEN)
             return PS_E_OVERFLOW;
-        int rc = node_vec_reserve(&s->nodes, size);
+        int rc = node_vec_reserve(&s->nodes, cap);
         if (!rc && s->vals.len)
-            rc = u64_vec_reserve(&s->vals, size);
+            rc = u64_vec_reserve(&s->vals, cap);
         if (rc)
             return rc;
-        s->nodes.len += size;
+        s->nodes.len += cap;
         if (s->vals.len)
-            s->vals.len += size;
+            s->vals.len += cap;
     }
-    memset(&s->nodes.data[at], 0, (size_t)size * sizeof(node));
+    memset(&s->nodes.data[at], 0, (size_t)cap * sizeof(node));
     *out = at;
     return PS_OK;
-}
-
-void ps__blk_free(ps_space *s, uint32_t at, unsigned cls)
-{
-    node *n = &s->nodes.data[at];
-    n->meta = FREE_META;
-    n->kids = s->free_blk[cls];
-    n->nk = 0;
-    s->free_blk[cls] = at;
 }
 
 int ps__kid_open(ps_space *s, uint32_t parent, uint32_t pos, uint32_t *out)
 {
     node *p = &s->nodes.data[parent];
-    uint32_t n = n_nkids(p), old = p->kids;
-    unsigned cls = n_cls(p);
-    if (n && n < ps__blk_size[cls]) { /* room in the block: shift the tail up */
+    uint32_t n = n_nkids(p), old = p->kids, cap = n_cap(p);
+    if (n < cap) { /* room in the block: shift the tail up */
         move_nodes(s, old + pos + 1, old + pos, n - pos);
-    } else if (n == 256) {
+    } else if (n == MAX_KIDS) {
         return PS_E_INVAL; /* 256 first bytes at most: cannot happen */
     } else {
-        unsigned nc = n ? cls + 1 : 0;
-        uint32_t at;
+        uint32_t nc = cap_for(n + 1), at;
         int rc = ps__blk_alloc(s, nc, &at);
         if (rc)
             return rc;
@@ -108,12 +99,12 @@ int ps__kid_open(ps_space *s, uint32_t parent, uint32_t pos, uint32_t *out)
         if (n) {
             move_nodes(s, at, old, pos);
             move_nodes(s, at + pos + 1, old + pos, n - pos);
-            ps__blk_free(s, old, cls);
+            ps__blk_free(s, old, cap);
         }
         p->kids = at;
-        cls = nc;
+        cap = nc;
     }
-    p->nk = (n + 1) | (uint32_t)cls << CLS_SHIFT;
+    p->nk = (n + 1) | cap << CAP_SHIFT;
     node *k = &s->nodes.data[p->kids + pos];
     memset(k, 0, sizeof *k);
     if (s->vals.len)
@@ -126,34 +117,29 @@ int ps__kid_open(ps_space *s, uint32_t parent, uint32_t pos, uint32_t *out)
 void ps__kid_close(ps_space *s, uint32_t parent, uint32_t pos)
 {
     node *p = &s->nodes.data[parent];
-    uint32_t n = n_nkids(p) - 1, at = p->kids;
-    unsigned cls = n_cls(p);
+    uint32_t n = n_nkids(p) - 1, at = p->kids, cap = n_cap(p);
     move_nodes(s, at + pos, at + pos + 1, n - pos);
     s->live_nodes--;
     if (n == 0) {
-        ps__blk_free(s, at, cls);
+        ps__blk_free(s, at, cap);
         p->kids = p->nk = 0;
         return;
     }
-    unsigned fit = cls_for(n);
-    uint32_t to;
-    /* A block left less than half full moves to the class that fits (if
-     * memory for it can be had: a removal never fails). */
-    if (2 * n <= ps__blk_size[cls] && ps__blk_alloc(s, fit, &to) == PS_OK) {
-        p = &s->nodes.data[parent];
-        move_nodes(s, to, at, n);
-        ps__blk_free(s, at, cls);
-        p->kids = to;
-        cls = fit;
+    /* A block left less than half full gives its tail back. */
+    if (2 * n <= cap) {
+        uint32_t fit = cap_for(n);
+        if (fit < cap)
+            ps__blk_free(s, at + fit, cap - fit);
+        cap = fit;
     }
-    p->nk = n | (uint32_t)cls << CLS_SHIFT;
+    p->nk = n | cap << CAP_SHIFT;
 }
 
 static void unchain(ps_space *s, uint32_t k)
 {
     while (k) {
         uint32_t next = s->nodes.data[k].kids;
-        ps__blk_free(s, k, 0);
+        ps__blk_free(s, k, 1);
         s->live_nodes--;
         k = next;
     }
@@ -170,9 +156,9 @@ static int chain(ps_space *s, const uint8_t *p, size_t len, uint32_t flags, uint
     for (size_t j = (len - 1) / MAX_EDGE; j >= 1; j--) {
         size_t at = j * MAX_EDGE, take = len - at < MAX_EDGE ? len - at : MAX_EDGE;
         uint32_t k;
-        int rc = ps__blk_alloc(s, 0, &k);
+        int rc = ps__blk_alloc(s, 1, &k);
         if (!rc && take > 1 && (rc = byte_vec_extend(&s->labels, p + at + 1, take - 1)))
-            ps__blk_free(s, k, 0);
+            ps__blk_free(s, k, 1);
         if (rc) { /* nothing half-built stays allocated */
             unchain(s, below);
             return rc;
@@ -181,7 +167,7 @@ static int chain(ps_space *s, const uint8_t *p, size_t len, uint32_t flags, uint
         n->lab = s->labels.len - (uint32_t)(take - 1);
         n->meta = p[at] | (uint32_t)take << LEN_SHIFT | (below ? 0 : flags);
         n->kids = below;
-        n->nk = below ? 1 : 0;
+        n->nk = below ? 1 | 1u << CAP_SHIFT : 0;
         s->live_nodes++;
         if (!below)
             *last = k;
@@ -212,7 +198,7 @@ int ps__add_edge(ps_space *s, uint32_t parent, uint32_t pos, const uint8_t *p, s
     n->lab = lab;
     n->meta = p[0] | (uint32_t)head << LEN_SHIFT | (below ? 0 : flags);
     n->kids = below;
-    n->nk = below ? 1 : 0;
+    n->nk = below ? 1 | 1u << CAP_SHIFT : 0;
     if (!below)
         *last = k;
     return PS_OK;
@@ -236,7 +222,7 @@ int ps__set_val(ps_space *s, uint32_t k, uint64_t v)
 int ps__split(ps_space *s, uint32_t k, uint32_t i)
 {
     uint32_t t;
-    int rc = ps__blk_alloc(s, 0, &t);
+    int rc = ps__blk_alloc(s, 1, &t);
     if (rc)
         return rc;
     node *n = &s->nodes.data[k], *m = &s->nodes.data[t];
@@ -250,7 +236,7 @@ int ps__split(ps_space *s, uint32_t k, uint32_t i)
         s->vals.data[t] = s->vals.data[k];
     n->meta = n_first(n) | i << LEN_SHIFT;
     n->kids = t;
-    n->nk = 1; /* class 0 */
+    n->nk = 1 | 1u << CAP_SHIFT;
     s->live_nodes++;
     return PS_OK;
 }
@@ -268,12 +254,13 @@ int ps__merge(ps_space *s, uint32_t k)
     if (len > MAX_EDGE || !s->labels.data || m->lab != n->lab + n_len(n) ||
         m->lab - 1 >= s->labels.len || s->labels.data[m->lab - 1] != n_first(m))
         return 0;
+    uint32_t cap = n_cap(n);
     n->meta = n_first(n) | (uint32_t)len << LEN_SHIFT | (m->meta & (M_TERM | M_VAL));
     if (s->vals.len)
         s->vals.data[k] = s->vals.data[c];
     n->kids = m->kids;
     n->nk = m->nk;
-    ps__blk_free(s, c, 0);
+    ps__blk_free(s, c, cap);
     s->live_nodes--;
     return 1;
 }

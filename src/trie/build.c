@@ -4,28 +4,43 @@
  * Sorted input means every new path branches off the rightmost spine of the
  * trie (the path to the previous leaf) at depth lcp(prev, path), and its new
  * edge is the last child there. So the builder keeps that spine as a stack
- * and never searches a sibling list: per path it computes one common prefix,
+ * and never searches for a child: per path it computes one common prefix,
  * pops the spine, splits at most one node, and appends one edge.
+ *
+ * The children of a spine node are not final until it is popped, so they
+ * wait in a staging stack: level i's children are stage[sp[i].first ..
+ * sp[i+1].first), and the last of them is spine node i+1. Popping a level
+ * writes its children to the node arena as one block of exactly their
+ * number, at the arena's end: no block ever moves or wastes a slot, and the
+ * arena fills in order. The arena keeps room for every staged node (and its
+ * value), so popping never fails; ps_builder_free pops the rest.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/alloc.h"
 #include "common/lcp.h"
 #include "trie.h"
 
-typedef struct spine {
-    uint32_t node;
-    uint64_t start, end; /* path depth before and after this node's edge */
-} spine;
+typedef struct level {
+    uint64_t start, end; /* path depth before and after its node's edge */
+    uint32_t first;      /* its children in the stage, from here on      */
+} level;
 
-PS_VEC_DEFINE(spine_vec, spine)
+typedef struct snode {
+    node n;
+    uint64_t v;
+} snode;
+
+PS_VEC_DEFINE(level_vec, level)
+PS_VEC_DEFINE(snode_vec, snode)
 
 struct ps_builder {
     ps_space *s;
-    spine_vec sp;
+    level_vec sp;
+    snode_vec st;
     ps_buf prev;
     int any;
-    int failed; /* an error left the spine behind the trie: no more adds */
 };
 
 int ps_builder_new(ps_space *s, ps_builder **out)
@@ -35,8 +50,8 @@ int ps_builder_new(ps_space *s, ps_builder **out)
     ps_builder *b = ps_calloc(1, sizeof *b);
     if (!b)
         return PS_E_NOMEM;
-    spine root = { ROOT, 0, 0 };
-    if (spine_vec_push(&b->sp, root)) {
+    level root = { 0, 0, 0 };
+    if (level_vec_push(&b->sp, root)) {
         free(b);
         return PS_E_NOMEM;
     }
@@ -45,28 +60,97 @@ int ps_builder_new(ps_space *s, ps_builder **out)
     return PS_OK;
 }
 
+/* The node of spine level i: the root, or the last child staged above it. */
+static node *level_node(ps_builder *b, uint32_t i)
+{
+    return i ? &b->st.data[b->sp.data[i].first - 1].n : &b->s->nodes.data[ROOT];
+}
+
+/* Writes stage[first ..) to the arena's end (room was kept) as the block
+ * of kids of n, and drops them from the stage. */
+static void emit(ps_builder *b, uint32_t first, node *n)
+{
+    ps_space *s = b->s;
+    uint32_t k = b->st.len - first, at = s->nodes.len;
+    n->kids = n->nk = 0;
+    if (!k)
+        return;
+    for (uint32_t i = 0; i < k; i++)
+        s->nodes.data[at + i] = b->st.data[first + i].n;
+    if (s->vals.len) {
+        for (uint32_t i = 0; i < k; i++)
+            s->vals.data[at + i] = b->st.data[first + i].v;
+        s->vals.len += k;
+    }
+    s->nodes.len += k;
+    s->live_nodes += k;
+    n->kids = at;
+    n->nk = k | k << CAP_SHIFT;
+    b->st.len = first;
+}
+
+/* Pops the deepest level: its children are final. */
+static void pop(ps_builder *b)
+{
+    uint32_t i = b->sp.len - 1;
+    emit(b, b->sp.data[i].first, level_node(b, i));
+    b->sp.len--;
+}
+
 void ps_builder_free(ps_builder *b)
 {
     if (!b)
         return;
-    spine_vec_free(&b->sp);
+    while (b->sp.len)
+        pop(b);
+    level_vec_free(&b->sp);
+    snode_vec_free(&b->st);
     ps_buf_free(&b->prev);
     free(b);
 }
 
-/* Pushes the spine entries for a fresh chain first..last starting at depth. */
-static int push_chain(ps_builder *b, uint32_t k, uint64_t depth)
+/* l falls inside the edge of the deepest level's node e: e keeps the bytes
+ * before l, and a new node t the rest, with e's flags, value and children
+ * (all final: every level below was popped). t is e's only child. */
+static void split(ps_builder *b, uint64_t l)
 {
-    const node *nd = b->s->nodes.data;
-    for (;;) {
-        spine e = { k, depth, depth + n_len(&nd[k]) };
-        int rc = spine_vec_push(&b->sp, e);
-        if (rc)
-            return rc;
-        depth = e.end;
-        if (!n_nkids(&nd[k]))
-            return PS_OK;
-        k = nd[k].kids; /* a chain: one child each */
+    ps_space *s = b->s;
+    level *e = &b->sp.data[b->sp.len - 1];
+    snode *en = &b->st.data[e->first - 1];
+    uint32_t i = (uint32_t)(l - e->start), len = n_len(&en->n);
+    snode t = { { en->n.lab + i,
+                  s->labels.data[en->n.lab + i - 1] | (len - i) << LEN_SHIFT |
+                      (en->n.meta & (M_TERM | M_VAL)),
+                  0, 0 },
+                en->v };
+    emit(b, e->first, &t.n);
+    en = &b->st.data[e->first - 1];
+    en->n.meta = n_first(&en->n) | i << LEN_SHIFT;
+    en->v = 0;
+    b->st.data[b->st.len++] = t; /* room was reserved */
+    e->end = l;
+}
+
+/* Stages the edge p[0..len) below the deepest level, a level for each of
+ * its pieces (MAX_EDGE bytes at most); the last one ends the path. */
+static void append(ps_builder *b, const uint8_t *p, size_t len, uint64_t depth, int has_value,
+                   uint64_t value)
+{
+    ps_space *s = b->s;
+    for (size_t at = 0; at < len;) {
+        size_t take = len - at < MAX_EDGE ? len - at : MAX_EDGE;
+        int last = at + take == len;
+        snode x = { { s->labels.len, p[at] | (uint32_t)take << LEN_SHIFT, 0, 0 }, 0 };
+        if (last)
+            x.n.meta |= M_TERM | (has_value ? M_VAL : 0), x.v = has_value ? value : 0;
+        if (take > 1) { /* reserved */
+            memcpy(s->labels.data + s->labels.len, p + at + 1, take - 1);
+            s->labels.len += (uint32_t)(take - 1);
+        }
+        b->st.data[b->st.len++] = x;
+        level lv = { depth + at, depth + at + take, b->st.len };
+        b->sp.data[b->sp.len++] = lv;
+        at += take;
     }
 }
 
@@ -75,52 +159,42 @@ static int add(ps_builder *b, ps_bytes p, int has_value, uint64_t value)
     ps_space *s = b->s;
     int rc;
     size_t l = 0;
-    if (b->failed)
-        return b->failed;
-    if (b->any) {
+    if (b->any) { /* the common prefix says the order too: one pass */
         ps_bytes prev = ps_buf_bytes(&b->prev);
-        int c = ps_bytes_cmp(p, prev);
-        if (c == 0)
-            return PS_OK; /* duplicate */
-        if (c < 0)
-            return PS_E_INVAL;
         l = ps__lcp(prev.ptr, prev.len, p.ptr, p.len);
+        if (l == p.len)
+            return l == prev.len ? PS_OK : PS_E_INVAL; /* a duplicate, or a prefix of prev */
+        if (l < prev.len && p.ptr[l] < prev.ptr[l])
+            return PS_E_INVAL;
     }
-    /* Everything that can fail after the trie changes is reserved first, so
-     * a path is either fully added (and counted) or not added at all: the
-     * nodes (a split, a block of up to 256, the chain), their values, the
-     * edge bytes, the spine and the copy of the path. */
-    uint64_t chain = 2 + p.len / MAX_EDGE, slots = chain + 1 + 256;
-    if ((rc = spine_vec_reserve(&b->sp, chain)) || (rc = node_vec_reserve(&s->nodes, slots)) ||
+    /* Everything that can fail is reserved first, so a path is either fully
+     * added (and counted) or not added at all: stage and spine room for the
+     * pieces and a split, arena room (and values) for everything staged,
+     * the edge bytes and the copy of the path. */
+    uint64_t k = 2 + (p.len - l) / MAX_EDGE;
+    if ((uint64_t)s->labels.len + p.len > PS_VEC_MAX_LEN ||
+        (uint64_t)s->nodes.len + b->st.len + k > PS_VEC_MAX_LEN)
+        return PS_E_OVERFLOW;
+    if ((rc = level_vec_reserve(&b->sp, k)) || (rc = snode_vec_reserve(&b->st, k)) ||
+        (rc = node_vec_reserve(&s->nodes, b->st.len + k)) ||
         (has_value && (rc = ps__vals_on(s))) ||
-        (s->vals.len && (rc = u64_vec_reserve(&s->vals, slots))) ||
-        (rc = byte_vec_reserve(&s->labels, p.len)) ||
+        (s->vals.len && (rc = u64_vec_reserve(&s->vals, b->st.len + k))) ||
+        (rc = byte_vec_reserve(&s->labels, p.len - l)) ||
         (p.len > b->prev.len && (rc = ps_buf_reserve(&b->prev, p.len - b->prev.len))))
         return rc;
-    /* Pop to the deepest spine node whose edge starts before l. */
     while (b->sp.len > 1 && b->sp.data[b->sp.len - 1].start >= l)
-        b->sp.len--;
-    spine *e = &b->sp.data[b->sp.len - 1];
-    if (e->end > l) { /* l falls inside e's edge: split there */
-        if ((rc = ps__split(s, e->node, (uint32_t)(l - e->start))))
-            return b->failed = rc;
-        e->end = l;
-    }
-    uint32_t at = e->node, leaf = at;
+        pop(b);
+    if (b->sp.data[b->sp.len - 1].end > l)
+        split(b, l);
     if (p.len > l) {
-        uint32_t pos = n_nkids(&s->nodes.data[at]); /* sorted: the last child */
-        if ((rc = ps__add_edge(s, at, pos, p.ptr + l, p.len - l, M_TERM, &leaf)))
-            return b->failed = rc; /* the spine was popped: this builder is done */
-        if ((rc = push_chain(b, s->nodes.data[at].kids + pos, l))) /* reserved: cannot fail */
-            return b->failed = rc;
-    } else {
-        s->nodes.data[at].meta |= M_TERM; /* only the empty path, first */
+        append(b, p.ptr + l, p.len - l, l, has_value, value);
+    } else { /* only the empty path, first */
+        s->nodes.data[ROOT].meta |= M_TERM;
+        if (has_value)
+            ps__set_val(s, ROOT, value); /* vals are on: cannot fail */
     }
-    if (has_value && (rc = ps__set_val(s, leaf, value))) /* reserved above */
-        return b->failed = rc;
     ps_buf_clear(&b->prev, 0);
-    if ((rc = ps_buf_append(&b->prev, p.ptr, p.len)))
-        return rc;
+    ps_buf_append(&b->prev, p.ptr, p.len); /* reserved */
     b->any = 1;
     s->count++;
     s->path_bytes += p.len;

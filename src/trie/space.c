@@ -41,6 +41,7 @@ void ps_space_clear(ps_space *s)
     s->labels.len = 0;
     s->vals.len = 0;
     memset(s->free_blk, 0, sizeof s->free_blk);
+    memset(s->free_map, 0, sizeof s->free_map);
     s->count = s->path_bytes = 0;
     s->live_nodes = 1;
 }
@@ -197,6 +198,8 @@ int ps_space_remove(ps_space *s, ps_bytes path, int *removed)
         s->path_bytes -= path.len;
         if (path.len)
             prune(s, path.ptr, path.len);
+        if (!s->count && !n_nkids(&s->nodes.data[ROOT]))
+            ps_space_clear(s); /* empty: the arenas start over, every block free */
     }
     if (removed)
         *removed = r;

@@ -11,16 +11,17 @@
  *   node  [ lab:u32 | meta:u32 | kids:u32 | nk:u32 ]
  *   meta  bits 0-7 first edge byte, 8 TERM (a path ends here), 9 VAL (it has
  *         a value), 10-31 edge length (1 .. 2^22-1; longer edges are chains)
- *   nk    bits 0-8 the number of children, 9-13 the class of their block
+ *   nk    bits 0-8 the number of children, 9-17 the capacity of their block
  *   edge  = first byte, then labels[lab .. lab + len - 2]
  *
  *   root(0) --kids--> [ n1 n2 n3 . ]   a block of class 3 (4 slots), 3 used
  *                        |
  *                        +--kids--> [ ... ]
  *
- * Blocks come in size classes (blk_size[]); a block that fills moves to the
- * next class, and freed blocks go to a free list per class (chained through
- * their first slot's kids, meta == FREE_META). Index 0 is the root, never in
+ * A block that fills moves to the next size class (blk_size[]); the
+ * builder writes blocks of exactly the children's number. Freed blocks go
+ * to a free list per capacity (chained through their first slot's kids,
+ * meta == FREE_META), and a larger free block is cut when a list is empty. Index 0 is the root, never in
  * a block, so a kids of 0 means none. A node's index changes when its block
  * moves, so nothing outside a single operation keeps one.
  *
@@ -53,8 +54,9 @@ PS_VEC_DEFINE(u64_vec, uint64_t)
 #define MAX_EDGE ((1u << 22) - 1)
 #define FREE_META 0xFFFFFFFFu
 #define NK_MASK 0x1FFu
-#define CLS_SHIFT 9
+#define CAP_SHIFT 9
 #define NCLS 16
+#define MAX_KIDS 256
 
 extern const uint16_t ps__blk_size[NCLS];
 
@@ -62,14 +64,15 @@ struct ps_space {
     node_vec nodes;
     byte_vec labels;
     u64_vec vals;
-    uint32_t free_blk[NCLS]; /* 0 = none */
+    uint32_t free_blk[MAX_KIDS + 1]; /* by capacity; 0 = none */
+    uint64_t free_map[5];            /* bit c: free_blk[c] is not empty */
     uint64_t count, path_bytes, live_nodes;
 };
 
 static inline uint32_t n_len(const node *n) { return n->meta >> LEN_SHIFT; }
 static inline uint8_t n_first(const node *n) { return (uint8_t)n->meta; }
 static inline uint32_t n_nkids(const node *n) { return n->nk & NK_MASK; }
-static inline unsigned n_cls(const node *n) { return n->nk >> CLS_SHIFT; }
+static inline uint32_t n_cap(const node *n) { return n->nk >> CAP_SHIFT; }
 static inline const uint8_t *n_tail(const ps_space *s, const node *n)
 {
     /* edge bytes 1..; no arena yet while every edge is one byte long */
@@ -100,9 +103,9 @@ static inline uint32_t ps__kid(const ps_space *s, uint32_t k, uint8_t c, uint32_
     return lo < n && n_first(&b[lo]) == c ? p->kids + lo : 0;
 }
 
-/* A zeroed block of class cls: its first slot's index in *out. */
-int ps__blk_alloc(ps_space *s, unsigned cls, uint32_t *out);
-void ps__blk_free(ps_space *s, uint32_t at, unsigned cls);
+/* A zeroed block of cap slots (1..MAX_KIDS): its first slot's index in *out. */
+int ps__blk_alloc(ps_space *s, uint32_t cap, uint32_t *out);
+void ps__blk_free(ps_space *s, uint32_t at, uint32_t cap);
 /* Makes room for a child of nd[parent] at slot pos (its block may move);
  * the new, zeroed child's index in *out. */
 int ps__kid_open(ps_space *s, uint32_t parent, uint32_t pos, uint32_t *out);
