@@ -30,19 +30,69 @@ static void move_nodes(ps_space *s, uint32_t dst, uint32_t src, uint32_t n)
         memmove(&s->vals.data[dst], &s->vals.data[src], (size_t)n * sizeof(uint64_t));
 }
 
-void ps__blk_free(ps_space *s, uint32_t at, uint32_t cap)
+static unsigned list_of(uint32_t cap)
 {
-    node *n = &s->nodes.data[at];
-    n->meta = FREE_META;
-    n->kids = s->free_blk[cap];
-    n->nk = 0;
-    s->free_blk[cap] = at;
-    s->free_map[cap >> 6] |= 1ull << (cap & 63);
+    return cap > MAX_KIDS ? MAX_KIDS + 1 : cap;
 }
 
-/* A free block of cap slots, or the front of the smallest larger one (its
- * rest goes back as one free block): blocks left behind by nodes that grew
- * are reused by the many small ones. 0 if there is none. */
+static int is_free(const ps_space *s, uint32_t at)
+{
+    return (s->nodes.data[at].nk & FREE_NK) != 0;
+}
+
+static uint32_t free_cap(const ps_space *s, uint32_t at)
+{
+    return s->nodes.data[at].nk & ~FREE_NK;
+}
+
+static void unlink_free(ps_space *s, uint32_t at)
+{
+    node *n = &s->nodes.data[at];
+    unsigned l = list_of(free_cap(s, at));
+    if (n->lab)
+        s->nodes.data[n->lab].kids = n->kids;
+    else if (!(s->free_blk[l] = n->kids))
+        s->free_map[l >> 6] &= ~(1ull << (l & 63));
+    if (n->kids)
+        s->nodes.data[n->kids].lab = n->lab;
+    n->nk = 0;
+}
+
+void ps__blk_free(ps_space *s, uint32_t at, uint32_t cap)
+{
+    uint32_t end = at + cap;
+    if (end < s->nodes.len && is_free(s, end)) { /* the block after */
+        uint32_t c = free_cap(s, end);
+        unlink_free(s, end);
+        end += c;
+    }
+    if (at > 1 && is_free(s, at - 1)) { /* the block before, by its last slot's tag */
+        uint32_t c = free_cap(s, at - 1);
+        unlink_free(s, at - c);
+        at -= c;
+    }
+    if (end == s->nodes.len) { /* at the end: the arena gets shorter */
+        s->nodes.len = at;
+        if (s->vals.len)
+            s->vals.len = at;
+        return;
+    }
+    cap = end - at;
+    unsigned l = list_of(cap);
+    node *n = &s->nodes.data[at];
+    n->meta = 0;
+    n->nk = FREE_NK | cap;
+    n->lab = 0;
+    n->kids = s->free_blk[l];
+    if (n->kids)
+        s->nodes.data[n->kids].lab = at;
+    s->free_blk[l] = at;
+    s->free_map[l >> 6] |= 1ull << (l & 63);
+    s->nodes.data[end - 1].nk = FREE_NK | cap; /* the last slot's tag */
+}
+
+/* A free block of cap slots, or the front of the smallest larger one (the
+ * rest is freed again). 0 if there is none. */
 static uint32_t take_free(ps_space *s, uint32_t cap)
 {
     for (uint32_t w = cap >> 6; w < 5; w++) {
@@ -51,9 +101,14 @@ static uint32_t take_free(ps_space *s, uint32_t cap)
             m &= ~0ull << (cap & 63);
         if (!m)
             continue;
-        uint32_t c = w * 64 + (uint32_t)__builtin_ctzll(m), at = s->free_blk[c];
-        if (!(s->free_blk[c] = s->nodes.data[at].kids))
-            s->free_map[c >> 6] &= ~(1ull << (c & 63));
+        uint32_t l = w * 64 + (uint32_t)__builtin_ctzll(m), at = s->free_blk[l];
+        uint32_t c = free_cap(s, at);
+        (void)l;
+        unlink_free(s, at);
+        /* cleared before the rest is freed: an old tag inside it would look
+         * like a free neighbour */
+        memset(&s->nodes.data[at], 0, (size_t)cap * sizeof(node));
+        s->nodes.data[at + c - 1].nk = 0;
         if (c > cap)
             ps__blk_free(s, at + cap, c - cap);
         return at;

@@ -19,9 +19,13 @@
  *                        +--kids--> [ ... ]
  *
  * A block that fills moves to the next size class (blk_size[]); the
- * builder writes blocks of exactly the children's number. Freed blocks go
- * to a free list per capacity (chained through their first slot's kids,
- * meta == FREE_META), and a larger free block is cut when a list is empty. Index 0 is the root, never in
+ * builder writes blocks of exactly the children's number. The arena is
+ * cut into blocks end to end. A free block is tagged at its first and last
+ * slot (nk = FREE_NK | capacity), sits on a doubly linked list by capacity
+ * (lab = previous, kids = next; list MAX_KIDS + 1 holds larger ones), and
+ * merges with free neighbours when it is freed, so blocks left behind by
+ * nodes that grew serve later ones of any size; a free block at the
+ * arena's end shortens the arena. Index 0 is the root, never in
  * a block, so a kids of 0 means none. A node's index changes when its block
  * moves, so nothing outside a single operation keeps one.
  *
@@ -52,7 +56,7 @@ PS_VEC_DEFINE(u64_vec, uint64_t)
 #define M_VAL (1u << 9)
 #define LEN_SHIFT 10
 #define MAX_EDGE ((1u << 22) - 1)
-#define FREE_META 0xFFFFFFFFu
+#define FREE_NK 0x80000000u
 #define NK_MASK 0x1FFu
 #define CAP_SHIFT 9
 #define NCLS 16
@@ -64,7 +68,7 @@ struct ps_space {
     node_vec nodes;
     byte_vec labels;
     u64_vec vals;
-    uint32_t free_blk[MAX_KIDS + 1]; /* by capacity; 0 = none */
+    uint32_t free_blk[MAX_KIDS + 2]; /* by capacity; 0 = none */
     uint64_t free_map[5];            /* bit c: free_blk[c] is not empty */
     uint64_t count, path_bytes, live_nodes;
 };
