@@ -10,15 +10,15 @@
 
 /* Classes grow by about 1.5x: a full block moves at most 16 times on the
  * way to 256 children, and a block wastes a third of itself at worst. */
-const uint16_t ps__blk_size[NCLS] = { 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256 };
+static const uint16_t blk_size[NCLS] = { 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256 };
 
 /* The capacity a block holding n children grows or shrinks to. */
 static uint32_t cap_for(uint32_t n)
 {
     unsigned c = 0;
-    while (ps__blk_size[c] < n)
+    while (blk_size[c] < n)
         c++;
-    return ps__blk_size[c];
+    return blk_size[c];
 }
 
 /* Moves n nodes (and their values, when there are any) from src to dst;

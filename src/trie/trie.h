@@ -62,7 +62,6 @@ PS_VEC_DEFINE(u64_vec, uint64_t)
 #define NCLS 16
 #define MAX_KIDS 256
 
-extern const uint16_t ps__blk_size[NCLS];
 
 struct ps_space {
     node_vec nodes;
