@@ -93,17 +93,6 @@ static void shuffle(std::vector<uint32_t> &v, uint64_t rng)
     }
 }
 
-static long rss_bytes(void)
-{
-    long pages = 0, rss = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f && fscanf(f, "%ld %ld", &pages, &rss) != 2)
-        rss = 0;
-    if (f)
-        fclose(f);
-    return rss * sysconf(_SC_PAGESIZE);
-}
-
 /* ------------------------------------------------------ the structures */
 
 /* One build of a structure: insert everything in `order`, look everything
@@ -132,7 +121,7 @@ static void check(run *r, size_t found, size_t iterated)
 static void t_pathspace(run *r)
 {
     ps_space *s;
-    long before = rss_bytes();
+    long before = bench_rss_bytes();
     if (ps_space_new(&s))
         return FAIL(r, "out of memory");
     double t0 = bench_now();
@@ -145,7 +134,7 @@ static void t_pathspace(run *r)
         }
     }
     r->insert = bench_now() - t0;
-    r->bytes = (double)(rss_bytes() - before);
+    r->bytes = (double)(bench_rss_bytes() - before);
     size_t found = 0, it_n = 0;
     t0 = bench_now();
     for (uint32_t i : probe)
@@ -173,7 +162,7 @@ static void t_judysl(run *r)
         if (memchr(kp(i), 0, kl(i)))
             return FAIL(r, "a key holds a NUL byte (JudySL keys are C strings)");
     Pvoid_t a = NULL;
-    long before = rss_bytes();
+    long before = bench_rss_bytes();
     double t0 = bench_now();
     for (uint32_t i : order) {
         memcpy(key.data(), kp(i), kl(i));
@@ -184,7 +173,7 @@ static void t_judysl(run *r)
         *v = 1;
     }
     r->insert = bench_now() - t0;
-    r->bytes = (double)(rss_bytes() - before);
+    r->bytes = (double)(bench_rss_bytes() - before);
     size_t found = 0, it_n = 0;
     t0 = bench_now();
     for (uint32_t i : probe) {
@@ -208,7 +197,7 @@ static void t_judysl(run *r)
 static void t_judyhs(run *r)
 {
     Pvoid_t a = NULL;
-    long before = rss_bytes();
+    long before = bench_rss_bytes();
     double t0 = bench_now();
     for (uint32_t i : order) {
         PWord_t v = (PWord_t)JudyHSIns(&a, (void *)kp(i), kl(i), PJE0);
@@ -217,7 +206,7 @@ static void t_judyhs(run *r)
         *v = 1;
     }
     r->insert = bench_now() - t0;
-    r->bytes = (double)(rss_bytes() - before);
+    r->bytes = (double)(bench_rss_bytes() - before);
     size_t found = 0;
     t0 = bench_now();
     for (uint32_t i : probe)
@@ -292,12 +281,12 @@ static void t_lmdb(run *r)
 template <class S> static void t_std(run *r, bool ordered)
 {
     S *s = new S;
-    long before = rss_bytes();
+    long before = bench_rss_bytes();
     double t0 = bench_now();
     for (uint32_t i : order)
         s->emplace((const char *)kp(i), kl(i));
     r->insert = bench_now() - t0;
-    r->bytes = (double)(rss_bytes() - before);
+    r->bytes = (double)(bench_rss_bytes() - before);
     size_t found = 0, it_n = 0;
     std::string k;
     t0 = bench_now();

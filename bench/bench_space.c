@@ -150,17 +150,6 @@ static size_t *shuffled(size_t n, uint64_t seed)
     return o;
 }
 
-static long rss_bytes(void)
-{
-    long pages = 0, rss = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f && fscanf(f, "%ld %ld", &pages, &rss) != 2)
-        rss = 0;
-    if (f)
-        fclose(f);
-    return rss * sysconf(_SC_PAGESIZE);
-}
-
 static int load_file(const char *path, ps_buf *out)
 {
     FILE *f = fopen(path, "rb");
@@ -281,7 +270,7 @@ static void memory_row(uint64_t n)
     parse_all(&text, &a);
     ps_buf_free(&text);
     size_t *sorted = sorted_order(&a);
-    long before = rss_bytes();
+    long before = bench_rss_bytes();
     ps_space *s;
     ps_builder *b;
     if (ps_space_new(&s) || ps_builder_new(s, &b))
@@ -289,7 +278,7 @@ static void memory_row(uint64_t n)
     for (size_t i = 0; i < a.n; i++)
         ps_builder_add(b, atom_at(&a, sorted[i]));
     ps_builder_free(b);
-    long after = rss_bytes();
+    long after = bench_rss_bytes();
     ps_space_stats st;
     ps_space_stats_get(s, &st);
     printf("  %10llu atoms: resident +%.1f MB = %.1f bytes/atom (%.2f per path byte); arenas %.1f MB\n",

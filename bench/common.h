@@ -16,6 +16,7 @@
 #define CLOBBER(p) __asm__ volatile("" : : "r"(p) : "memory")
 
 double bench_now(void);
+long bench_rss_bytes(void); /* resident memory of this process, from /proc */
 int bench_reps(void);
 int bench_quick(void); /* PS_BENCH_QUICK=1: smaller sizes, for CI smoke runs */
 double bench_median(double *v, int n);

@@ -27,18 +27,13 @@ typedef struct level {
     uint32_t first;      /* its children in the stage, from here on      */
 } level;
 
-typedef struct snode {
-    node n;
-    uint64_t v;
-} snode;
-
 PS_VEC_DEFINE(level_vec, level)
-PS_VEC_DEFINE(snode_vec, snode)
 
 struct ps_builder {
     ps_space *s;
     level_vec sp;
-    snode_vec st;
+    node_vec st;  /* the staged nodes                                   */
+    u64_vec stv;  /* their values, kept once the space has values       */
     ps_buf prev;
     int any;
 };
@@ -63,7 +58,7 @@ int ps_builder_new(ps_space *s, ps_builder **out)
 /* The node of spine level i: the root, or the last child staged above it. */
 static node *level_node(ps_builder *b, uint32_t i)
 {
-    return i ? &b->st.data[b->sp.data[i].first - 1].n : &b->s->nodes.data[ROOT];
+    return i ? &b->st.data[b->sp.data[i].first - 1] : &b->s->nodes.data[ROOT];
 }
 
 /* Writes stage[first ..) to the arena's end (room was kept) as the block
@@ -75,12 +70,11 @@ static void emit(ps_builder *b, uint32_t first, node *n)
     n->kids = n->nk = 0;
     if (!k)
         return;
-    for (uint32_t i = 0; i < k; i++)
-        s->nodes.data[at + i] = b->st.data[first + i].n;
+    memcpy(&s->nodes.data[at], &b->st.data[first], (size_t)k * sizeof(node));
     if (s->vals.len) {
-        for (uint32_t i = 0; i < k; i++)
-            s->vals.data[at + i] = b->st.data[first + i].v;
+        memcpy(&s->vals.data[at], &b->stv.data[first], (size_t)k * sizeof(uint64_t));
         s->vals.len += k;
+        b->stv.len = first;
     }
     s->nodes.len += k;
     s->live_nodes += k;
@@ -104,7 +98,8 @@ void ps_builder_free(ps_builder *b)
     while (b->sp.len)
         pop(b);
     level_vec_free(&b->sp);
-    snode_vec_free(&b->st);
+    node_vec_free(&b->st);
+    u64_vec_free(&b->stv);
     ps_buf_free(&b->prev);
     free(b);
 }
@@ -116,18 +111,21 @@ static void split(ps_builder *b, uint64_t l)
 {
     ps_space *s = b->s;
     level *e = &b->sp.data[b->sp.len - 1];
-    snode *en = &b->st.data[e->first - 1];
-    uint32_t i = (uint32_t)(l - e->start), len = n_len(&en->n);
-    snode t = { { en->n.lab + i,
-                  s->labels.data[en->n.lab + i - 1] | (len - i) << LEN_SHIFT |
-                      (en->n.meta & (M_TERM | M_VAL)),
-                  0, 0 },
-                en->v };
-    emit(b, e->first, &t.n);
+    node *en = &b->st.data[e->first - 1];
+    uint32_t i = (uint32_t)(l - e->start), len = n_len(en);
+    node t = { en->lab + i,
+               s->labels.data[en->lab + i - 1] | (len - i) << LEN_SHIFT |
+                   (en->meta & (M_TERM | M_VAL)),
+               0, 0 };
+    uint64_t tv = s->vals.len ? b->stv.data[e->first - 1] : 0;
+    emit(b, e->first, &t);
     en = &b->st.data[e->first - 1];
-    en->n.meta = n_first(&en->n) | i << LEN_SHIFT;
-    en->v = 0;
+    en->meta = n_first(en) | i << LEN_SHIFT;
     b->st.data[b->st.len++] = t; /* room was reserved */
+    if (s->vals.len) {
+        b->stv.data[e->first - 1] = 0;
+        b->stv.data[b->stv.len++] = tv;
+    }
     e->end = l;
 }
 
@@ -140,18 +138,31 @@ static void append(ps_builder *b, const uint8_t *p, size_t len, uint64_t depth, 
     for (size_t at = 0; at < len;) {
         size_t take = len - at < MAX_EDGE ? len - at : MAX_EDGE;
         int last = at + take == len;
-        snode x = { { s->labels.len, p[at] | (uint32_t)take << LEN_SHIFT, 0, 0 }, 0 };
+        node x = { s->labels.len, p[at] | (uint32_t)take << LEN_SHIFT, 0, 0 };
         if (last)
-            x.n.meta |= M_TERM | (has_value ? M_VAL : 0), x.v = has_value ? value : 0;
+            x.meta |= M_TERM | (has_value ? M_VAL : 0);
         if (take > 1) { /* reserved */
             memcpy(s->labels.data + s->labels.len, p + at + 1, take - 1);
             s->labels.len += (uint32_t)(take - 1);
         }
         b->st.data[b->st.len++] = x;
+        if (s->vals.len)
+            b->stv.data[b->stv.len++] = last && has_value ? value : 0;
         level lv = { depth + at, depth + at + take, b->st.len };
         b->sp.data[b->sp.len++] = lv;
         at += take;
     }
+}
+
+/* Values from now on, in the space and for the nodes already staged. */
+static int vals_on(ps_builder *b)
+{
+    if (b->s->vals.len)
+        return PS_OK;
+    int rc = u64_vec_push_n(&b->stv, 0, b->st.len);
+    if (!rc && (rc = ps__vals_on(b->s)))
+        b->stv.len = 0;
+    return rc;
 }
 
 static int add(ps_builder *b, ps_bytes p, int has_value, uint64_t value)
@@ -175,10 +186,11 @@ static int add(ps_builder *b, ps_bytes p, int has_value, uint64_t value)
     if ((uint64_t)s->labels.len + p.len > PS_VEC_MAX_LEN ||
         (uint64_t)s->nodes.len + b->st.len + k > PS_VEC_MAX_LEN)
         return PS_E_OVERFLOW;
-    if ((rc = level_vec_reserve(&b->sp, k)) || (rc = snode_vec_reserve(&b->st, k)) ||
+    if ((rc = level_vec_reserve(&b->sp, k)) || (rc = node_vec_reserve(&b->st, k)) ||
         (rc = node_vec_reserve(&s->nodes, b->st.len + k)) ||
-        (has_value && (rc = ps__vals_on(s))) ||
-        (s->vals.len && (rc = u64_vec_reserve(&s->vals, b->st.len + k))) ||
+        (has_value && (rc = vals_on(b))) ||
+        (s->vals.len && ((rc = u64_vec_reserve(&s->vals, b->st.len + k)) ||
+                         (rc = u64_vec_reserve(&b->stv, k)))) ||
         (rc = byte_vec_reserve(&s->labels, p.len - l)) ||
         (p.len > b->prev.len && (rc = ps_buf_reserve(&b->prev, p.len - b->prev.len))))
         return rc;
