@@ -106,12 +106,23 @@ static int restricted(merge *m, ps_bytes a, int *keep)
     return 0;
 }
 
+/* a's head goes out if keep; either way a moves on. 0: one went out, 1: an
+ * error, TAKE_NONE: none did (the merge goes on). */
+#define TAKE_NONE 2
+static int take_a(merge *m, int keep, ps_bytes *p, int *has, uint64_t *v)
+{
+    stream *a = &m->s[0];
+    if (keep)
+        return emit(m, a, p, has, v) ? 1 : advance(a);
+    return advance(a) ? 1 : TAKE_NONE;
+}
+
 static int merge_next(void *ctx, ps_bytes *p, int *has, uint64_t *v)
 {
     merge *m = ctx;
     stream *a = &m->s[0];
     for (;;) {
-        int i = least(m), keep = 0;
+        int i = least(m), keep = 0, r;
         if (i < 0 || (m->op != ALG_UNION && !a->live))
             return -1;
         ps_bytes h = m->s[i].p;
@@ -141,24 +152,14 @@ static int merge_next(void *ctx, ps_bytes *p, int *has, uint64_t *v)
                         return 1;
             for (int k = 1; k < m->n; k++)
                 keep |= m->s[k].live && !ps_bytes_cmp(m->s[k].p, a->p);
-            if (!keep) {
-                if (emit(m, a, p, has, v))
-                    return 1;
-                return advance(a);
-            }
-            if (advance(a))
-                return 1;
+            if ((r = take_a(m, !keep, p, has, v)) != TAKE_NONE)
+                return r;
             break;
         case ALG_RESTRICT:
             if (restricted(m, a->p, &keep))
                 return 1;
-            if (keep) {
-                if (emit(m, a, p, has, v))
-                    return 1;
-                return advance(a);
-            }
-            if (advance(a))
-                return 1;
+            if ((r = take_a(m, keep, p, has, v)) != TAKE_NONE)
+                return r;
             break;
         }
     }
