@@ -67,7 +67,8 @@ void t_space_basic(void)
     CHECK(listed(s, "", "|a|ab|abcde|abd|b|ba|"));
     ps_space_stats st;
     ps_space_stats_get(s, &st);
-    CHECK(st.paths == 7 && st.path_bytes == 1 + 2 + 5 + 3 + 1 + 2 && st.nodes > 7);
+    /* "abc" went and its node merged with "de": root, a, b, cde, d, b, a */
+    CHECK(st.paths == 7 && st.path_bytes == 1 + 2 + 5 + 3 + 1 + 2 && st.nodes == 7);
     ps_space_clear(s);
     CHECK_EQ(ps_space_count(s), 0);
     CHECK(listed(s, "", ""));
@@ -410,8 +411,8 @@ void t_space_wide_cycles(void)
         ps_space_stats_get(s, &st);
         if (cycle == 0)
             mem_after_first = st.mem_bytes;
-        else
-            CHECK_EQ(st.mem_bytes, mem_after_first);
+        else /* never more (a compaction of the edge bytes may make it less) */
+            CHECK(st.mem_bytes <= mem_after_first);
         for (unsigned i = 0; i < N; i += 2) /* half, then the rest */
             CHECK_OK(ps_space_remove(s, ps_bytes_of(keys[order[i]], 3), NULL));
         for (unsigned i = 1; i < N; i += 2)

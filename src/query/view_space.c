@@ -23,16 +23,10 @@ static int s_root(qview *v, qnode *out)
     return 1;
 }
 
-/* The child of node k whose edge starts with b, or 0. */
-static uint32_t child(const ps_space *s, uint32_t k, uint8_t b)
-{
-    return ps__kid(s, k, b, NULL);
-}
-
 static int s_step(qview *v, const qnode *n, uint8_t b, qnode *out)
 {
     const ps_space *s = SPACE(v);
-    const node *nd = &s->nodes.data[n->a];
+    const node *nd = N(s, n->a);
     v->steps++;
     if (n->a != ROOT && n->b < n_len(nd)) {
         if (edge_byte(s, nd, n->b) != b)
@@ -40,7 +34,7 @@ static int s_step(qview *v, const qnode *n, uint8_t b, qnode *out)
         *out = (qnode){ n->a, n->b + 1, 0 };
         return 1;
     }
-    uint32_t c = child(s, (uint32_t)n->a, b);
+    nid c = ps__kid(s, n->a, b, NULL);
     if (!c)
         return 0;
     *out = (qnode){ c, 1, 0 };
@@ -52,7 +46,7 @@ static int s_walk(qview *v, const qnode *n, const uint8_t *p, size_t k, qnode *o
     const ps_space *s = SPACE(v);
     qnode cur = *n;
     while (k) {
-        const node *nd = &s->nodes.data[cur.a];
+        const node *nd = N(s, cur.a);
         uint64_t len = cur.a == ROOT ? 0 : n_len(nd);
         if (cur.b < len) { /* compare what is left of this edge */
             uint64_t m = len - cur.b < k ? len - cur.b : k;
@@ -77,10 +71,10 @@ static int s_walk(qview *v, const qnode *n, const uint8_t *p, size_t k, qnode *o
 static int s_next(qview *v, const qnode *n, unsigned lo, unsigned hi, uint8_t *b, qnode *out)
 {
     const ps_space *s = SPACE(v);
-    const node *nd = s->nodes.data;
+    const node *nd = N(s, n->a);
     v->steps++;
-    if (n->a != ROOT && n->b < n_len(&nd[n->a])) {
-        uint8_t e = edge_byte(s, &nd[n->a], n->b);
+    if (n->a != ROOT && n->b < n_len(nd)) {
+        uint8_t e = edge_byte(s, nd, n->b);
         if (e < lo || e > hi)
             return 0;
         *b = e;
@@ -88,14 +82,14 @@ static int s_next(qview *v, const qnode *n, unsigned lo, unsigned hi, uint8_t *b
         return 1;
     }
     /* the children sit side by side, in byte order: the first >= lo */
-    uint32_t pos, k = (uint32_t)n->a;
+    uint32_t pos;
     if (lo > hi || lo > 0xFF)
         return 0;
-    ps__kid(s, k, (uint8_t)lo, &pos);
-    if (pos == n_nkids(&nd[k]) || n_first(&nd[nd[k].kids + pos]) > hi)
+    ps__kid(s, n->a, (uint8_t)lo, &pos);
+    nid c = n_kids(nd) + pos;
+    if (pos == n_nkids(nd) || n_first(N(s, c)) > hi)
         return 0;
-    uint32_t c = nd[k].kids + pos;
-    *b = n_first(&nd[c]);
+    *b = n_first(N(s, c));
     *out = (qnode){ c, 1, 0 };
     return 1;
 }
@@ -103,7 +97,7 @@ static int s_next(qview *v, const qnode *n, unsigned lo, unsigned hi, uint8_t *b
 static int s_run(qview *v, const qnode *n, const uint8_t **p, size_t *k)
 {
     const ps_space *s = SPACE(v);
-    const node *nd = &s->nodes.data[n->a];
+    const node *nd = N(s, n->a);
     uint64_t len = n->a == ROOT ? 0 : n_len(nd);
     *k = (size_t)(len - n->b);
     if (*k)
@@ -114,7 +108,7 @@ static int s_run(qview *v, const qnode *n, const uint8_t **p, size_t *k)
 static int s_end(qview *v, const qnode *n)
 {
     const ps_space *s = SPACE(v);
-    const node *nd = &s->nodes.data[n->a];
+    const node *nd = N(s, n->a);
     return (n->a == ROOT || n->b == n_len(nd)) && (nd->meta & M_TERM);
 }
 
@@ -122,24 +116,25 @@ static int s_end(qview *v, const qnode *n)
 static uint64_t s_count(qview *v, const qnode *n, uint64_t cap)
 {
     const ps_space *s = SPACE(v);
-    const node *nd = s->nodes.data;
-    struct { uint32_t at, end; } stack[256];
+    struct { nid at, end; } stack[256];
     unsigned sp = 0;
-    uint64_t c = (nd[n->a].meta & M_TERM) != 0;
+    const node *top = N(s, n->a);
+    uint64_t c = (top->meta & M_TERM) != 0;
     /* depth-first over runs of children: when the stack is full the count
      * stops early (it is an estimate, and a lower bound) */
-    if (n_nkids(&nd[n->a])) {
-        stack[sp].at = nd[n->a].kids;
-        stack[sp++].end = nd[n->a].kids + n_nkids(&nd[n->a]);
+    if (n_nkids(top)) {
+        stack[sp].at = n_kids(top);
+        stack[sp++].end = n_kids(top) + n_nkids(top);
     }
     while (sp && c < cap) {
-        uint32_t k = stack[sp - 1].at++;
+        nid k = stack[sp - 1].at++;
         if (stack[sp - 1].at == stack[sp - 1].end)
             sp--;
-        c += (nd[k].meta & M_TERM) != 0;
-        if (n_nkids(&nd[k]) && sp < 256) {
-            stack[sp].at = nd[k].kids;
-            stack[sp++].end = nd[k].kids + n_nkids(&nd[k]);
+        const node *nd = N(s, k);
+        c += (nd->meta & M_TERM) != 0;
+        if (n_nkids(nd) && sp < 256) {
+            stack[sp].at = n_kids(nd);
+            stack[sp++].end = n_kids(nd) + n_nkids(nd);
         }
     }
     return c < cap ? c : cap;
@@ -148,17 +143,16 @@ static uint64_t s_count(qview *v, const qnode *n, uint64_t cap)
 static int s_kids(qview *v, const qnode *n, uint8_t *b, qnode *out)
 {
     const ps_space *s = SPACE(v);
-    const node *nd = s->nodes.data;
+    const node *p = N(s, n->a);
     v->steps++;
-    if (n->a != ROOT && n->b < n_len(&nd[n->a])) { /* inside an edge: one */
-        b[0] = edge_byte(s, &nd[n->a], n->b);
+    if (n->a != ROOT && n->b < n_len(p)) { /* inside an edge: one */
+        b[0] = edge_byte(s, p, n->b);
         out[0] = (qnode){ n->a, n->b + 1, 0 };
         return 1;
     }
-    const node *p = &nd[n->a];
     int k = 0;
-    for (uint32_t c = p->kids; c < p->kids + n_nkids(p); c++, k++) {
-        b[k] = n_first(&nd[c]);
+    for (nid c = n_kids(p); c < n_kids(p) + n_nkids(p); c++, k++) {
+        b[k] = n_first(N(s, c));
         out[k] = (qnode){ c, 1, 0 };
     }
     return k;

@@ -16,19 +16,19 @@ typedef enum op { OP_UNION, OP_INTERSECT, OP_SUBTRACT, OP_RESTRICT } op;
 /* 1 if some path of s is a prefix of p (p itself included). */
 static int has_prefix(const ps_space *s, const uint8_t *p, size_t len)
 {
-    const node *nd = s->nodes.data;
-    uint32_t k = ROOT;
+    nid k = ROOT;
     size_t at = 0;
     for (;;) {
-        if (nd[k].meta & M_TERM)
+        if (N(s, k)->meta & M_TERM)
             return 1;
         if (at == len)
             return 0;
-        uint32_t c = ps__kid(s, k, p[at], NULL);
+        nid c = ps__kid(s, k, p[at], NULL);
         if (!c)
             return 0;
-        uint32_t elen = n_len(&nd[c]);
-        if (len - at < elen || (elen > 1 && memcmp(n_tail(s, &nd[c]), p + at + 1, elen - 1)))
+        const node *n = N(s, c);
+        uint32_t elen = n_len(n);
+        if (len - at < elen || (elen > 1 && memcmp(n_tail(s, n), p + at + 1, elen - 1)))
             return 0;
         at += elen;
         k = c;

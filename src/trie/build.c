@@ -40,7 +40,7 @@ struct ps_builder {
 
 int ps_builder_new(ps_space *s, ps_builder **out)
 {
-    if (s->count || n_nkids(&s->nodes.data[ROOT]))
+    if (s->count || n_nkids(N(s, ROOT)))
         return PS_E_INVAL;
     ps_builder *b = ps_calloc(1, sizeof *b);
     if (!b)
@@ -58,7 +58,7 @@ int ps_builder_new(ps_space *s, ps_builder **out)
 /* The node of spine level i: the root, or the last child staged above it. */
 static node *level_node(ps_builder *b, uint32_t i)
 {
-    return i ? &b->st.data[b->sp.data[i].first - 1] : &b->s->nodes.data[ROOT];
+    return i ? &b->st.data[b->sp.data[i].first - 1] : N(b->s, ROOT);
 }
 
 /* Writes stage[first ..) to the arena's end (room was kept) as the block
@@ -66,20 +66,20 @@ static node *level_node(ps_builder *b, uint32_t i)
 static void emit(ps_builder *b, uint32_t first, node *n)
 {
     ps_space *s = b->s;
-    uint32_t k = b->st.len - first, at = s->nodes.len;
-    n->kids = n->nk = 0;
+    uint32_t k = b->st.len - first;
+    nid at = nodes_end(s);
+    set_kids(n, 0, 0, 0);
     if (!k)
         return;
-    memcpy(&s->nodes.data[at], &b->st.data[first], (size_t)k * sizeof(node));
-    if (s->vals.len) {
-        memcpy(&s->vals.data[at], &b->stv.data[first], (size_t)k * sizeof(uint64_t));
-        s->vals.len += k;
+    memcpy(N(s, at), &b->st.data[first], (size_t)k * sizeof(node));
+    if (s->vs.len) {
+        memcpy(V(s, at), &b->stv.data[first], (size_t)k * sizeof(uint64_t));
+        s->vs.data[s->vs.len - 1].len += k;
         b->stv.len = first;
     }
-    s->nodes.len += k;
+    last_nseg(s)->len += k;
     s->live_nodes += k;
-    n->kids = at;
-    n->nk = k | k << CAP_SHIFT;
+    set_kids(n, at, k, k);
     b->st.len = first;
 }
 
@@ -113,16 +113,17 @@ static void split(ps_builder *b, uint64_t l)
     level *e = &b->sp.data[b->sp.len - 1];
     node *en = &b->st.data[e->first - 1];
     uint32_t i = (uint32_t)(l - e->start), len = n_len(en);
-    node t = { en->lab + i,
-               s->labels.data[en->lab + i - 1] | (len - i) << LEN_SHIFT |
-                   (en->meta & (M_TERM | M_VAL)),
-               0, 0 };
-    uint64_t tv = s->vals.len ? b->stv.data[e->first - 1] : 0;
+    lid lab = n_lab(en);
+    node t = { (uint32_t)(lab + i),
+               mk_meta(L(s, lab)[i - 1], len - i, lab + i, en->meta & (M_TERM | M_VAL)), 0,
+               0 };
+    uint64_t tv = s->vs.len ? b->stv.data[e->first - 1] : 0;
     emit(b, e->first, &t);
     en = &b->st.data[e->first - 1];
-    en->meta = n_first(en) | i << LEN_SHIFT;
+    en->meta = mk_meta(n_first(en), i, lab, 0);
     b->st.data[b->st.len++] = t; /* room was reserved */
-    if (s->vals.len) {
+    s->dead_labels++;            /* t's first byte, in its meta */
+    if (s->vs.len) {
         b->stv.data[e->first - 1] = 0;
         b->stv.data[b->stv.len++] = tv;
     }
@@ -138,15 +139,18 @@ static void append(ps_builder *b, const uint8_t *p, size_t len, uint64_t depth, 
     for (size_t at = 0; at < len;) {
         size_t take = len - at < MAX_EDGE ? len - at : MAX_EDGE;
         int last = at + take == len;
-        node x = { s->labels.len, p[at] | (uint32_t)take << LEN_SHIFT, 0, 0 };
-        if (last)
-            x.meta |= M_TERM | (has_value ? M_VAL : 0);
-        if (take > 1) { /* reserved */
-            memcpy(s->labels.data + s->labels.len, p + at + 1, take - 1);
-            s->labels.len += (uint32_t)(take - 1);
+        lid lab = labels_end(s);
+        node x = { (uint32_t)lab,
+                   mk_meta(p[at], (uint32_t)take, lab,
+                           last ? M_TERM | (has_value ? M_VAL : 0) : 0),
+                   0, 0 };
+        if (take > 1) { /* reserved, in the last segment */
+            byte_vec *g = last_lseg(s);
+            memcpy(g->data + g->len, p + at + 1, take - 1);
+            g->len += (uint32_t)(take - 1);
         }
         b->st.data[b->st.len++] = x;
-        if (s->vals.len)
+        if (s->vs.len)
             b->stv.data[b->stv.len++] = last && has_value ? value : 0;
         level lv = { depth + at, depth + at + take, b->st.len };
         b->sp.data[b->sp.len++] = lv;
@@ -157,7 +161,7 @@ static void append(ps_builder *b, const uint8_t *p, size_t len, uint64_t depth, 
 /* Values from now on, in the space and for the nodes already staged. */
 static int vals_on(ps_builder *b)
 {
-    if (b->s->vals.len)
+    if (b->s->vs.len)
         return PS_OK;
     int rc = u64_vec_push_n(&b->stv, 0, b->st.len);
     if (!rc && (rc = ps__vals_on(b->s)))
@@ -183,15 +187,14 @@ static int add(ps_builder *b, ps_bytes p, int has_value, uint64_t value)
      * pieces and a split, arena room (and values) for everything staged,
      * the edge bytes and the copy of the path. */
     uint64_t k = 2 + (p.len - l) / MAX_EDGE;
-    if ((uint64_t)s->labels.len + p.len > PS_VEC_MAX_LEN ||
-        (uint64_t)s->nodes.len + b->st.len + k > PS_VEC_MAX_LEN)
+    lid lab;
+    if (p.len - l > UINT32_MAX || b->st.len + k > UINT32_MAX)
         return PS_E_OVERFLOW;
     if ((rc = level_vec_reserve(&b->sp, k)) || (rc = node_vec_reserve(&b->st, k)) ||
-        (rc = node_vec_reserve(&s->nodes, b->st.len + k)) ||
         (has_value && (rc = vals_on(b))) ||
-        (s->vals.len && ((rc = u64_vec_reserve(&s->vals, b->st.len + k)) ||
-                         (rc = u64_vec_reserve(&b->stv, k)))) ||
-        (rc = byte_vec_reserve(&s->labels, p.len - l)) ||
+        (rc = ps__nodes_room(s, b->st.len + (uint32_t)k)) ||
+        (s->vs.len && (rc = u64_vec_reserve(&b->stv, k))) ||
+        (rc = ps__labels_room(s, (uint32_t)(p.len - l), &lab)) ||
         (p.len > b->prev.len && (rc = ps_buf_reserve(&b->prev, p.len - b->prev.len))))
         return rc;
     while (b->sp.len > 1 && b->sp.data[b->sp.len - 1].start >= l)
@@ -201,7 +204,7 @@ static int add(ps_builder *b, ps_bytes p, int has_value, uint64_t value)
     if (p.len > l) {
         append(b, p.ptr + l, p.len - l, l, has_value, value);
     } else { /* only the empty path, first */
-        s->nodes.data[ROOT].meta |= M_TERM;
+        N(s, ROOT)->meta |= M_TERM;
         if (has_value)
             ps__set_val(s, ROOT, value); /* vals are on: cannot fail */
     }

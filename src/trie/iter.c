@@ -15,7 +15,7 @@
 #include "trie.h"
 
 typedef struct iframe {
-    uint32_t node, end; /* nodes [node, end) of one block */
+    nid node, end; /* nodes [node, end) of one block */
     uint64_t depth;
 } iframe;
 
@@ -29,20 +29,20 @@ struct ps_iter {
 
 /* Finds the node whose subtree holds exactly the paths with this prefix;
  * *depth = path length before that node's edge. 0 and no frame if none. */
-static int seek(const ps_space *s, ps_bytes pre, uint32_t *out, uint64_t *depth)
+static int seek(const ps_space *s, ps_bytes pre, nid *out, uint64_t *depth)
 {
-    const node *nd = s->nodes.data;
-    uint32_t cur = ROOT;
+    nid cur = ROOT;
     uint64_t pos = 0;
     while (pos < pre.len) {
         uint8_t c = pre.ptr[pos];
-        uint32_t k = ps__kid(s, cur, c, NULL);
+        nid k = ps__kid(s, cur, c, NULL);
         if (!k)
             return 0;
-        uint64_t el = n_len(&nd[k]), cmp = el - 1;
+        const node *n = N(s, k);
+        uint64_t el = n_len(n), cmp = el - 1;
         if (cmp > pre.len - pos - 1)
             cmp = pre.len - pos - 1;
-        if (cmp && memcmp(n_tail(s, &nd[k]), pre.ptr + pos + 1, cmp))
+        if (cmp && memcmp(n_tail(s, n), pre.ptr + pos + 1, cmp))
             return 0;
         if (pos + el >= pre.len) {
             *out = k;
@@ -63,7 +63,7 @@ int ps_iter_new(const ps_space *s, ps_bytes prefix, ps_iter **out)
     if (!it)
         return PS_E_NOMEM;
     it->s = s;
-    uint32_t k;
+    nid k;
     uint64_t depth;
     int rc = PS_OK;
     if (seek(s, prefix, &k, &depth)) {
@@ -94,11 +94,11 @@ int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value)
     int rc;
     while (it->st.len) {
         iframe *top = &it->st.data[it->st.len - 1];
-        uint32_t k = top->node;
+        nid k = top->node;
         uint64_t depth = top->depth;
         if (++top->node == top->end)
             it->st.len--;
-        const node *n = &s->nodes.data[k];
+        const node *n = N(s, k);
         it->path.len = (size_t)depth;
         if (k != ROOT) {
             uint32_t el = n_len(n);
@@ -112,10 +112,11 @@ int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value)
         if (n_nkids(n)) {
             /* The children sit together; their edge bytes do not: start
              * loading the first ones now, so the misses overlap. */
-            const node *c = &s->nodes.data[n->kids];
-            if (s->labels.data)
-                __builtin_prefetch(s->labels.data + c->lab);
-            iframe ch = { n->kids, n->kids + n_nkids(n), it->path.len };
+            nid kids = n_kids(n);
+            const node *c = N(s, kids);
+            if (n_len(c) > 1)
+                __builtin_prefetch(n_tail(s, c));
+            iframe ch = { kids, kids + n_nkids(n), it->path.len };
             if ((rc = iframe_vec_push(&it->st, ch)))
                 return rc;
         }
@@ -124,7 +125,7 @@ int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value)
             if (has_value)
                 *has_value = hv;
             if (value)
-                *value = hv ? s->vals.data[k] : 0;
+                *value = hv ? *V(s, k) : 0;
             *path = ps_buf_bytes(&it->path);
             return PS_OK;
         }

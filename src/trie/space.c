@@ -13,8 +13,7 @@ int ps_space_new(ps_space **out)
     ps_space *s = ps_calloc(1, sizeof *s);
     if (!s)
         return PS_E_NOMEM;
-    node root = { 0, 0, 0, 0 };
-    if (node_vec_push(&s->nodes, root)) {
+    if (ps__arena_init(s)) {
         free(s);
         return PS_E_NOMEM;
     }
@@ -27,23 +26,8 @@ void ps_space_free(ps_space *s)
 {
     if (!s)
         return;
-    node_vec_free(&s->nodes);
-    byte_vec_free(&s->labels);
-    u64_vec_free(&s->vals);
+    ps__arena_free(s);
     free(s);
-}
-
-void ps_space_clear(ps_space *s)
-{
-    node root = { 0, 0, 0, 0 };
-    s->nodes.len = 1;
-    s->nodes.data[0] = root;
-    s->labels.len = 0;
-    s->vals.len = 0;
-    memset(s->free_blk, 0, sizeof s->free_blk);
-    memset(s->free_map, 0, sizeof s->free_map);
-    s->count = s->path_bytes = 0;
-    s->live_nodes = 1;
 }
 
 uint64_t ps_space_count(const ps_space *s)
@@ -57,29 +41,30 @@ void ps_space_stats_get(const ps_space *s, ps_space_stats *st)
     st->paths = s->count;
     st->path_bytes = s->path_bytes;
     st->nodes = s->live_nodes;
-    st->label_bytes = s->labels.len + (s->live_nodes - 1); /* + first bytes */
-    st->mem_bytes = sizeof *s + (uint64_t)s->nodes.cap * sizeof(node) + s->labels.cap +
-                    (uint64_t)s->vals.cap * sizeof(uint64_t);
+    st->label_bytes = ps__label_bytes(s) + (s->live_nodes - 1); /* + first bytes */
+    st->mem_bytes = sizeof *s + ps__arena_bytes(s);
 }
 
 /* A step of a walk: where it is, and the way it came (for remove). */
 typedef struct hop {
-    uint32_t parent, pos;
+    nid parent;
+    uint32_t pos;
 } hop;
 
 /* Walks p from the root. Returns the node where p ends exactly (0 if it
  * ends inside an edge or falls off); the last hop in *h if asked. */
-static uint32_t find(const ps_space *s, const uint8_t *p, size_t len, hop *h)
+static nid find(const ps_space *s, const uint8_t *p, size_t len, hop *h)
 {
-    const node *nd = s->nodes.data;
-    uint32_t cur = ROOT, pos = 0, par = 0;
+    nid cur = ROOT, par = 0;
+    uint32_t pos = 0;
     size_t at = 0;
     while (at < len) {
-        uint32_t k = ps__kid(s, cur, p[at], &pos);
+        nid k = ps__kid(s, cur, p[at], &pos);
         if (!k)
             return 0;
-        uint32_t el = n_len(&nd[k]);
-        if (el > len - at || (el > 1 && memcmp(n_tail(s, &nd[k]), p + at + 1, el - 1)))
+        const node *n = N(s, k);
+        uint32_t el = n_len(n);
+        if (el > len - at || (el > 1 && memcmp(n_tail(s, n), p + at + 1, el - 1)))
             return 0;
         par = cur;
         cur = k;
@@ -93,38 +78,39 @@ static uint32_t find(const ps_space *s, const uint8_t *p, size_t len, hop *h)
 int ps_space_contains(const ps_space *s, ps_bytes path)
 {
     if (path.len == 0)
-        return (s->nodes.data[ROOT].meta & M_TERM) != 0;
-    uint32_t k = find(s, path.ptr, path.len, NULL);
-    return k && (s->nodes.data[k].meta & M_TERM);
+        return (N(s, ROOT)->meta & M_TERM) != 0;
+    nid k = find(s, path.ptr, path.len, NULL);
+    return k && (N(s, k)->meta & M_TERM);
 }
 
 int ps_space_get_value(const ps_space *s, ps_bytes path, uint64_t *value)
 {
-    uint32_t k = path.len ? find(s, path.ptr, path.len, NULL) : ROOT;
-    if ((k || !path.len) && (s->nodes.data[k].meta & (M_TERM | M_VAL)) == (M_TERM | M_VAL)) {
-        *value = s->vals.data[k];
+    nid k = path.len ? find(s, path.ptr, path.len, NULL) : ROOT;
+    if ((k || !path.len) && (N(s, k)->meta & (M_TERM | M_VAL)) == (M_TERM | M_VAL)) {
+        *value = *V(s, k);
         return PS_OK;
     }
     return PS_E_NOTFOUND;
 }
 
 /* Finds or creates the node where p ends; *added = 1 if it was not TERM. */
-static int locate(ps_space *s, const uint8_t *p, size_t len, uint32_t *out, int *added)
+static int locate(ps_space *s, const uint8_t *p, size_t len, nid *out, int *added)
 {
-    uint32_t cur = ROOT;
+    nid cur = ROOT;
     size_t at = 0;
     int rc;
     while (at < len) {
-        uint32_t pos, k = ps__kid(s, cur, p[at], &pos);
+        uint32_t pos;
+        nid k = ps__kid(s, cur, p[at], &pos);
         if (!k) {
             if ((rc = ps__add_edge(s, cur, pos, p + at, len - at, M_TERM, out)))
                 return rc;
             *added = 1;
             return PS_OK;
         }
-        const node *nd = s->nodes.data;
-        uint32_t el = n_len(&nd[k]), i = 1;
-        const uint8_t *t = n_tail(s, &nd[k]);
+        const node *n = N(s, k);
+        uint32_t el = n_len(n), i = 1;
+        const uint8_t *t = n_tail(s, n);
         while (i < el && at + i < len && t[i - 1] == p[at + i])
             i++;
         if (i < el && (rc = ps__split(s, k, i)))
@@ -132,7 +118,7 @@ static int locate(ps_space *s, const uint8_t *p, size_t len, uint32_t *out, int 
         cur = k;
         at += i;
     }
-    node *n = &s->nodes.data[cur];
+    node *n = N(s, cur);
     *added = !(n->meta & M_TERM);
     n->meta |= M_TERM;
     *out = cur;
@@ -140,7 +126,7 @@ static int locate(ps_space *s, const uint8_t *p, size_t len, uint32_t *out, int 
 }
 
 /* locate() plus the bookkeeping of a newly added path. */
-static int add_path(ps_space *s, ps_bytes path, uint32_t *k, int *added)
+static int add_path(ps_space *s, ps_bytes path, nid *k, int *added)
 {
     int rc = locate(s, path.ptr, path.len, k, added);
     if (rc == PS_OK && *added) {
@@ -152,7 +138,7 @@ static int add_path(ps_space *s, ps_bytes path, uint32_t *k, int *added)
 
 int ps_space_insert(ps_space *s, ps_bytes path, int *added)
 {
-    uint32_t k;
+    nid k;
     int a = 0, rc = add_path(s, path, &k, &a);
     if (added)
         *added = a;
@@ -161,7 +147,7 @@ int ps_space_insert(ps_space *s, ps_bytes path, int *added)
 
 int ps_space_set_value(ps_space *s, ps_bytes path, uint64_t value)
 {
-    uint32_t k;
+    nid k;
     int a = 0, rc = add_path(s, path, &k, &a);
     if (rc == PS_OK && (rc = ps__set_val(s, k, value)) && a)
         ps_space_remove(s, path, NULL); /* all or nothing; remove never allocates */
@@ -175,22 +161,23 @@ static void prune(ps_space *s, const uint8_t *p, size_t len)
 {
     for (;;) {
         hop h;
-        uint32_t k = len ? find(s, p, len, &h) : ROOT;
-        const node *nd = s->nodes.data;
-        if (!len || !k || n_nkids(&nd[k]) || (nd[k].meta & M_TERM)) {
+        nid k = len ? find(s, p, len, &h) : ROOT;
+        const node *n = N(s, k);
+        if (!len || !k || n_nkids(n) || (n->meta & M_TERM)) {
             if (k)
                 ps__merge(s, k);
             return;
         }
-        len -= n_len(&nd[k]);
+        len -= n_len(n);
+        s->dead_labels += n_len(n) - 1;
         ps__kid_close(s, h.parent, h.pos);
     }
 }
 
 int ps_space_remove(ps_space *s, ps_bytes path, int *removed)
 {
-    uint32_t k = path.len ? find(s, path.ptr, path.len, NULL) : ROOT;
-    node *n = &s->nodes.data[k];
+    nid k = path.len ? find(s, path.ptr, path.len, NULL) : ROOT;
+    node *n = N(s, k);
     int r = (k || !path.len) && (n->meta & M_TERM);
     if (r) {
         n->meta &= ~(M_TERM | M_VAL);
@@ -198,8 +185,10 @@ int ps_space_remove(ps_space *s, ps_bytes path, int *removed)
         s->path_bytes -= path.len;
         if (path.len)
             prune(s, path.ptr, path.len);
-        if (!s->count && !n_nkids(&s->nodes.data[ROOT]))
+        if (!s->count && !n_nkids(N(s, ROOT)))
             ps_space_clear(s); /* empty: the arenas start over, every block free */
+        else if (s->dead_labels >= 4096 && s->dead_labels >= ps__label_bytes(s) / 2)
+            ps__labels_compact(s); /* half the edge bytes are dead; no memory: later */
     }
     if (removed)
         *removed = r;
