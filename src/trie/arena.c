@@ -9,6 +9,11 @@
 #include "common/alloc.h"
 #include "trie.h"
 
+void ps__copy(void *dst, const void *src, size_t n)
+{
+    memcpy(dst, src, n);
+}
+
 /* Test-only limits for the spaces made from now on (trie.h). */
 static uint32_t test_seg_nodes, test_seg_labels;
 
@@ -129,7 +134,7 @@ int ps__labels_room(ps_space *s, uint32_t need, lid *at)
 
 int ps__labels_put(ps_space *s, const uint8_t *p, uint32_t n, lid *at)
 {
-    int rc = ps__labels_room(s, n, at);
+    int rc = labels_room(s, n, at);
     if (rc)
         return rc;
     byte_vec *g = last_lseg(s);
@@ -222,7 +227,7 @@ static int copy_labels(const ps_space *s, lseg_vec *nl, walk *w)
         lid at;
         if (len > 1 && !(rc = lroom(nl, s->seg_labels, len - 1, &at))) {
             byte_vec *g = &nl->data[nl->len - 1];
-            memcpy(g->data + g->len, L(s, n_lab(n)), len - 1);
+            ps__copy(g->data + g->len, L(s, n_lab(n)), len - 1);
             g->len += len - 1;
         }
         if (!rc)

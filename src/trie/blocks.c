@@ -133,7 +133,7 @@ int ps__blk_alloc(ps_space *s, uint32_t cap, nid *out)
 {
     nid at = take_free(s, cap);
     if (!at) {
-        int rc = ps__nodes_room(s, cap);
+        int rc = nodes_room(s, cap);
         if (rc)
             return rc;
         at = nodes_end(s);
@@ -320,10 +320,10 @@ static int joined_run(ps_space *s, const node *n, const node *m, lid *at)
     }
     uint8_t run[MAX_EDGE];
     if (ln > 1)
-        memcpy(run, L(s, nl), ln - 1);
+        ps__copy(run, L(s, nl), ln - 1);
     run[ln - 1] = n_first(m);
     if (lm > 1)
-        memcpy(run + ln, L(s, ml), lm - 1);
+        ps__copy(run + ln, L(s, ml), lm - 1);
     if (ps__labels_put(s, run, ln + lm - 1, at))
         return 0;
     s->dead_labels += ln + lm - 2;

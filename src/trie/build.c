@@ -146,7 +146,7 @@ static void append(ps_builder *b, const uint8_t *p, size_t len, uint64_t depth, 
                    0, 0 };
         if (take > 1) { /* reserved, in the last segment */
             byte_vec *g = last_lseg(s);
-            memcpy(g->data + g->len, p + at + 1, take - 1);
+            ps__copy(g->data + g->len, p + at + 1, take - 1);
             g->len += (uint32_t)(take - 1);
         }
         b->st.data[b->st.len++] = x;
@@ -192,9 +192,9 @@ static int add(ps_builder *b, ps_bytes p, int has_value, uint64_t value)
         return PS_E_OVERFLOW;
     if ((rc = level_vec_reserve(&b->sp, k)) || (rc = node_vec_reserve(&b->st, k)) ||
         (has_value && (rc = vals_on(b))) ||
-        (rc = ps__nodes_room(s, b->st.len + (uint32_t)k)) ||
+        (rc = nodes_room(s, b->st.len + (uint32_t)k)) ||
         (s->vs.len && (rc = u64_vec_reserve(&b->stv, k))) ||
-        (rc = ps__labels_room(s, (uint32_t)(p.len - l), &lab)) ||
+        (rc = labels_room(s, (uint32_t)(p.len - l), &lab)) ||
         (p.len > b->prev.len && (rc = ps_buf_reserve(&b->prev, p.len - b->prev.len))))
         return rc;
     while (b->sp.len > 1 && b->sp.data[b->sp.len - 1].start >= l)

@@ -107,7 +107,7 @@ int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value)
                 return rc;
             o[0] = n_first(n);
             if (el > 1)
-                memcpy(o + 1, n_tail(s, n), el - 1);
+                ps__copy(o + 1, n_tail(s, n), el - 1);
         }
         if (n_nkids(n)) {
             /* The children sit together; their edge bytes do not: start

@@ -144,6 +144,11 @@ static inline const uint8_t *n_tail(const ps_space *s, const node *n)
     return n_len(n) > 1 ? L(s, n_lab(n)) : NULL;
 }
 
+/* Copies edge bytes. Edges are short and their length is bounded
+ * (MAX_EDGE), which makes GCC inline memcpy as `rep movsq`, slow to start:
+ * one call to the C library's copy is faster (bulk build: 20 vs 34 M/s). */
+__attribute__((noinline)) void ps__copy(void *dst, const void *src, size_t n);
+
 /* The child of node k whose edge starts with c: its index, or 0 with *pos
  * the slot where it would go (pos may be NULL). */
 static inline nid ps__kid(const ps_space *s, nid k, uint8_t c, uint32_t *pos)
@@ -195,6 +200,24 @@ static inline nid nodes_end(const ps_space *s)
 static inline lid labels_end(const ps_space *s)
 {
     return (uint64_t)(s->ls.len - 1) << 32 | last_lseg(s)->len;
+}
+/* The same, inline when the room is there already (the common case). */
+static inline int nodes_room(ps_space *s, uint32_t need)
+{
+    const node_vec *g = last_nseg(s);
+    if (g->cap - g->len >= need && (uint64_t)g->len + need <= s->seg_nodes &&
+        (!s->vs.len || s->vs.data[s->vs.len - 1].cap - g->len >= need))
+        return PS_OK;
+    return ps__nodes_room(s, need);
+}
+static inline int labels_room(ps_space *s, uint32_t need, lid *at)
+{
+    const byte_vec *g = last_lseg(s);
+    if (g->cap - g->len >= need && (uint64_t)g->len + need <= s->seg_labels) {
+        *at = labels_end(s);
+        return PS_OK;
+    }
+    return ps__labels_room(s, need, at);
 }
 uint64_t ps__label_bytes(const ps_space *s);
 /* Copies the live edge bytes to new label segments in depth-first order
