@@ -191,11 +191,11 @@ static void row(const char *name, ps_space *s)
     bench_must(ps_buf_reserve(&d.out, d.raw.len + d.raw.len / 8 + 65536), "reserve");
     double raw_mb = (double)d.raw.len / 1e6;
 
-    d.o = (ps_paths_opts){ 7, 0 };
+    d.o = (ps_paths_opts){ sizeof(ps_paths_opts), 7, 0 };
     double w7 = bench_time_n(run_paths_write, &d, reps);
     ps_buf_append(&d.paths, ps_buf_data(&d.out), d.out.len);
     double z7 = bench_time_n(run_zlib7, &d, reps);
-    d.o = (ps_paths_opts){ PS_PATHS_LEVEL_FAST, 0 };
+    d.o = (ps_paths_opts){ sizeof(ps_paths_opts), PS_PATHS_LEVEL_FAST, 0 };
     double wf = bench_time_n(run_paths_write, &d, reps);
     size_t fast_len = d.out.len;
     double zf = bench_time_n(run_isal, &d, reps);

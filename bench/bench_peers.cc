@@ -295,8 +295,9 @@ int main(void)
     printf("== bench_peers: %llu generated atoms, %.1f MB of key bytes, one run; save = write + "
            "fsync to %s (median of 3) ==\n\n", (unsigned long long)n, key_bytes / 1e6, dir.c_str());
     std::vector<result> r;
-    r.push_back(ours_snap(s, "pathspace snapshot, balanced", ps_snap_opts{}));
-    ps_snap_opts sz;
+    ps_snap_opts bal, sz;
+    ps_snap_opts_init(&bal);
+    r.push_back(ours_snap(s, "pathspace snapshot, balanced", bal));
     ps_snap_opts_init(&sz);
     sz.priority = PS_PRIORITY_SIZE;
     r.push_back(ours_snap(s, "pathspace snapshot, size", sz));

@@ -235,7 +235,7 @@ static void row(const char *name, ps_space *s)
            "read ms", "M at/s", "stream ms", "ratio", "alone: comp / decomp ms", "ours / alone; peak RSS w / r");
     double best_w = 0, best_r = 0, size_ratio = 0, fast_over = 0;
     for (size_t v = 0; v < NV; v++) {
-        d.o = (ps_snap_opts){ .codec = VARIANTS[v].codec, .level = VARIANTS[v].level,
+        d.o = (ps_snap_opts){ .size = sizeof(ps_snap_opts), .codec = VARIANTS[v].codec, .level = VARIANTS[v].level,
                               .priority = VARIANTS[v].priority };
         double w = bench_time_n(run_write, &d, reps);
         double wpeak = peak_mb(run_write, &d);
@@ -319,7 +319,7 @@ int main(void)
             bench_must(ps_space_write_snap(s, ps_sink_buf(&f), NULL, NULL), "write");
             bench_must(ps_snap_open_mem(ps_buf_data(&f), f.len, &sn, NULL) || ps_space_new(&t), "open");
             bench_must(ps_space_read_snap(t, sn, 0, NULL), "read");
-            ds d = { .s = t, .o = { .codec = PS_CODEC_ZSTD, .level = 1 } };
+            ds d = { .s = t, .o = { .size = sizeof(ps_snap_opts), .codec = PS_CODEC_ZSTD, .level = 1 } };
             double w = bench_time_n(run_write, &d, 3);
             printf("  the same 1M atoms reloaded from a snapshot (bulk-built, sorted layout): "
                    "zstd 1 write %.3f s, %.1f M atoms/s\n\n", w, 1e6 / w / 1e6);

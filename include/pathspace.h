@@ -30,6 +30,7 @@
  *   checkpoints               ps_ckpt_*
  *   persistent spaces         ps_pspace_*
  *   queries and algebra       ps_query_*, ps_space_union, ...
+ *   external sort             ps_sorter_*
  *   the generator             ps_gen_text
  *   utilities                 little-endian helpers, ps_buf, the buffer
  *                             pool, the compact vector (PS_VEC_DEFINE)
@@ -1062,6 +1063,40 @@ PS_API int ps_space_union(ps_space *a, const ps_space *b);
 PS_API int ps_space_intersect(ps_space *a, const ps_space *b);
 PS_API int ps_space_subtract(ps_space *a, const ps_space *b);
 PS_API int ps_space_restrict(ps_space *a, const ps_space *prefixes);
+
+/* ---------------------------------------------------------- external sort */
+
+/*
+ * Paths in any order in, distinct paths in increasing order out, in bounded
+ * memory: a run fills mem_bytes, is sorted and (when more follow) written
+ * to tmp_dir as a snapshot (the files are unlinked once open, so nothing
+ * stays behind, even after a crash); the end merges the runs. This is how
+ * an input larger than memory becomes a snapshot or a sorted stream for
+ * the bulk builder (`pathspace gen -o FILE.snap`, docs/sort.md).
+ * Disk: about a snapshot's size of the input. Memory: mem_bytes while
+ * adding, one decoded chunk per run while merging.
+ * Threads: one thread at a time (runs compress on threads of their own).
+ */
+typedef struct ps_sorter_opts {
+    uint32_t size;       /* sizeof(ps_sorter_opts) (ps_sorter_opts_init)   */
+    uint64_t mem_bytes;  /* a run's path bytes and index; default 1 GiB     */
+    const char *tmp_dir; /* for the runs; NULL: $TMPDIR, else /tmp         */
+    unsigned threads;    /* compressing threads per run; 0: one per CPU    */
+} ps_sorter_opts;
+PS_API void ps_sorter_opts_init(ps_sorter_opts *o);
+
+typedef struct ps_sorter ps_sorter;
+PS_API int ps_sorter_new(const ps_sorter_opts *opts, ps_sorter **out);
+/* A path of at most PS_SNAP_CHUNK_MAX - 16 bytes (PS_E_LIMIT past it);
+ * PS_E_INVAL once ps_sorter_next was called. */
+PS_API int ps_sorter_add(ps_sorter *s, ps_bytes path);
+/* The next distinct path in increasing order (valid until the next call);
+ * PS_E_EMPTY at the end. The first call ends the input. Errors of the runs'
+ * files (PS_E_IO, a damaged run) come with d (may be NULL). */
+PS_API int ps_sorter_next(ps_sorter *s, ps_bytes *path, ps_diag *d);
+/* Paths added, and runs written to disk so far. */
+PS_API void ps_sorter_counts(const ps_sorter *s, uint64_t *paths, uint32_t *runs);
+PS_API void ps_sorter_free(ps_sorter *s);
 
 /* -------------------------------------------------------------- generator */
 

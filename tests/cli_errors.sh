@@ -37,7 +37,32 @@ gen_deterministic() {
     [ "$("$P" count "$T/g1")" = 5000 ] || fail "gen atoms not distinct"
 }
 
+# gen -o X.snap sorts in runs on disk (docs/sort.md): the same bytes as
+# importing the generated text, whatever --mem; nothing left in --tmp; a
+# --tmp that cannot take the runs is an error and no OUT
+gen_sorted() {
+    "$P" gen --atoms 60000 --seed 3 -o "$T/g.metta"
+    "$P" import -q "$T/g.metta" -o "$T/ref.snap"
+    mkdir -p "$T/runs"
+    "$P" gen --atoms 60000 --seed 3 -o "$T/a.snap" --mem 1m --tmp "$T/runs" 2>"$T/err"
+    grep -q "sorted in [1-9][0-9]* run(s) on disk" "$T/err" || fail "no runs: $(cat "$T/err")"
+    cmp "$T/a.snap" "$T/ref.snap" || fail "gen .snap differs from import of its text"
+    [ -z "$(ls -A "$T/runs")" ] || fail "runs left in --tmp: $(ls "$T/runs")"
+    "$P" gen -q --atoms 60000 --seed 3 -o "$T/a.snap" # in memory: one run
+    cmp "$T/a.snap" "$T/ref.snap" || fail "gen .snap (one run) differs"
+    "$P" gen -q --atoms 60000 --seed 3 --to paths -o "$T/a.out" --mem 1m --tmp "$T/runs"
+    "$P" dump "$T/ref.snap" > "$T/g.sorted"
+    "$P" dump "$T/a.out" | cmp - "$T/g.sorted" || fail "gen --to paths differs"
+    if "$P" gen -q --atoms 60000 -o "$T/b.snap" --mem 1m --tmp "$T/nodir" 2>"$T/err"; then
+        fail "gen with a missing --tmp succeeded"
+    fi
+    grep -q "nodir" "$T/err" || fail "no --tmp in: $(cat "$T/err")"
+    [ ! -e "$T/b.snap" ] || fail "a failed gen left its OUT"
+    if "$P" gen --atoms 10 --mem 1k -o "$T/c.snap" 2>/dev/null; then fail "gen --mem 1k"; fi
+}
+
 tcase text_errors text_errors
 tcase usage_errors usage_errors
 tcase gen_deterministic gen_deterministic
+tcase gen_sorted gen_sorted
 finish

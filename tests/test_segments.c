@@ -65,7 +65,7 @@ static int ref_sorted(const universe *u, const uint8_t *pre, size_t pn, int *out
 {
     int m = 0;
     for (int i = 0; i < NKEYS; i++)
-        if (u->k[i] && u->in[i] && u->n[i] >= pn && !memcmp(u->k[i], pre, pn))
+        if (u->k[i] && u->in[i] && u->n[i] >= pn && (!pn || !memcmp(u->k[i], pre, pn)))
             out[m++] = i;
     sort_u = u;
     qsort(out, (size_t)m, sizeof *out, by_key);
@@ -153,14 +153,22 @@ static void check_prefixes(const ps_space *s, const universe *u)
     }
 }
 
+/* A space whose segments are this small (the setting is test-only). */
+static ps_space *small_space(uint32_t nodes, uint32_t labels)
+{
+    ps_space *s = NULL;
+    ps__test_segments(nodes, labels);
+    CHECK_OK(ps_space_new(&s));
+    ps__test_segments(0, 0);
+    return s;
+}
+
 void t_segments_random_vs_ref(void)
 {
     universe *u = calloc(1, sizeof *u);
     make_keys(u);
-    ps__test_segments(64, 100);
-    ps_space *s;
-    REQUIRE_OK(ps_space_new(&s));
-    ps__test_segments(0, 0);
+    ps_space *s = small_space(64, 100);
+    REQUIRE(s != NULL);
     random_ops(s, u, 30000);
     CHECK(same_as(s, u));
     check_prefixes(s, u);
@@ -192,12 +200,9 @@ void t_segments_builder_algebra(void)
             u->v[i] = t_below(2) ? 1 + (uint64_t)i : 0;
         }
     int m = ref_sorted(u, NULL, 0, order);
-    ps__test_segments(48, 64);
-    ps_space *s, *b;
+    ps_space *s = small_space(48, 64), *b = small_space(48, 64);
     ps_builder *bd;
-    REQUIRE_OK(ps_space_new(&s));
-    REQUIRE_OK(ps_space_new(&b));
-    ps__test_segments(0, 0);
+    REQUIRE(s && b);
     REQUIRE_OK(ps_builder_new(s, &bd));
     for (int i = 0; i < m; i++) {
         ps_bytes k = ps_bytes_of(u->k[order[i]], u->n[order[i]]);
@@ -244,10 +249,8 @@ void t_segments_cycles(void)
 {
     universe *u = calloc(1, sizeof *u);
     make_keys(u);
-    ps__test_segments(64, 128);
-    ps_space *s;
-    REQUIRE_OK(ps_space_new(&s));
-    ps__test_segments(0, 0);
+    ps_space *s = small_space(64, 128);
+    REQUIRE(s != NULL);
     uint64_t full = 0, empty = 0;
     for (int cycle = 0; cycle < 3; cycle++) {
         for (int i = 0; i < NKEYS; i++)

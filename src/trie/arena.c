@@ -267,16 +267,18 @@ int ps__labels_compact(ps_space *s)
     uint64_t all = ps__label_bytes(s), live = s->dead_labels < all ? all - s->dead_labels : 0;
     uint32_t want = live < s->seg_labels ? (uint32_t)live : s->seg_labels;
     int rc = PS_E_NOMEM;
-    if (!lseg_vec_push(&nl, first) && !byte_vec_reserve(&nl.data[0], want) &&
-        !(rc = copy_labels(s, &nl, &w))) {
-        point_labels(s, &nl, &w);
-        for (uint32_t i = 0; i < s->ls.len; i++)
-            byte_vec_free(&s->ls.data[i]);
-        lseg_vec_free(&s->ls);
-        s->ls = nl;
-        nl = (lseg_vec){ 0 };
-        s->dead_labels = 0;
-    }
+    if (lseg_vec_push(&nl, first) || byte_vec_reserve(&nl.data[0], want))
+        goto out;
+    if ((rc = copy_labels(s, &nl, &w)))
+        goto out;
+    point_labels(s, &nl, &w);
+    for (uint32_t i = 0; i < s->ls.len; i++)
+        byte_vec_free(&s->ls.data[i]);
+    lseg_vec_free(&s->ls);
+    s->ls = nl;
+    nl = (lseg_vec){ 0 };
+    s->dead_labels = 0;
+out:
     for (uint32_t i = 0; i < nl.len; i++)
         byte_vec_free(&nl.data[i]);
     lseg_vec_free(&nl);
