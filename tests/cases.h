@@ -21,6 +21,7 @@
     X(space_long_edge) X(space_nomem)     \
     X(space_builder_nomem)                                                     \
     X(segments_random_vs_ref) X(segments_builder_algebra) X(segments_cycles)   \
+    X(segments_nomem)                                                          \
     X(sort_vs_qsort) X(sort_edges)                                             \
     X(act_worked_examples) X(act_varint) X(act_random_vs_ref)                  \
     X(act_writer_rejects) X(act_space_roundtrip) X(act_merge_trailer)          \

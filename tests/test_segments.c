@@ -8,6 +8,7 @@
 
 #include "test.h"
 #include "cases.h"
+#include "common/alloc.h"
 #include "trie/trie.h"
 
 enum { NKEYS = 3000, MAXLEN = 1400 };
@@ -291,6 +292,50 @@ void t_segments_cycles(void)
             CHECK(st.mem_bytes <= empty + empty / 20);
     }
     ps_space_free(s);
+    free_keys(u);
+    free(u);
+}
+
+/* Allocation failures inside remove (a merge's copy, a compaction of the
+ * edge bytes) and inside ps_space_new: remove still succeeds, the space
+ * stays exact, nothing leaks or is freed twice. */
+void t_segments_nomem(void)
+{
+    universe *u = calloc(1, sizeof *u);
+    make_keys(u);
+    ps_space *s = small_space(64, 128);
+    REQUIRE(s != NULL);
+    for (int i = 0; i < NKEYS; i++)
+        if (u->k[i]) {
+            CHECK_OK(ps_space_set_value(s, ps_bytes_of(u->k[i], u->n[i]), 1 + (uint64_t)i));
+            u->in[i] = 1;
+            u->v[i] = 1 + (uint64_t)i;
+        }
+    for (int i = 0; i < NKEYS; i++)
+        if (u->k[i] && i % 3) {
+            int removed = 0;
+            ps__test_fail_alloc(1 + i % 4);
+            CHECK_OK(ps_space_remove(s, ps_bytes_of(u->k[i], u->n[i]), &removed));
+            ps__test_fail_alloc(0);
+            CHECK_EQ(removed, 1);
+            u->in[i] = 0;
+            u->v[i] = 0;
+        }
+    CHECK(same_as(s, u));
+    check_prefixes(s, u);
+    random_ops(s, u, 3000); /* and it goes on working */
+    CHECK(same_as(s, u));
+    ps_space_free(s);
+    for (long nth = 1; nth <= 8; nth++) {
+        ps_space *t = NULL;
+        ps__test_fail_alloc(nth);
+        int rc = ps_space_new(&t);
+        ps__test_fail_alloc(0);
+        if (rc == PS_OK)
+            ps_space_free(t);
+        else
+            CHECK_RC(rc, PS_E_NOMEM);
+    }
     free_keys(u);
     free(u);
 }

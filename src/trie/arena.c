@@ -30,8 +30,13 @@ int ps__arena_init(ps_space *s)
     byte_vec l = { 0 };
     s->seg_nodes = test_seg_nodes ? test_seg_nodes : SEG_NODES;
     s->seg_labels = test_seg_labels ? test_seg_labels : SEG_LABELS;
-    if (node_vec_push(&n, root) || nseg_vec_push(&s->ns, n) || lseg_vec_push(&s->ls, l)) {
+    if (node_vec_push(&n, root))
+        return PS_E_NOMEM;
+    if (nseg_vec_push(&s->ns, n)) {
         node_vec_free(&n);
+        return PS_E_NOMEM;
+    }
+    if (lseg_vec_push(&s->ls, l)) { /* n is the first segment's now */
         ps__arena_free(s);
         return PS_E_NOMEM;
     }
