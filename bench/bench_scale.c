@@ -5,11 +5,13 @@
  * a checkpoint saved and restored. One forked process per size (so every
  * resident figure starts from an empty process), sizes in PS_BENCH_SCALE
  * (atoms, comma-separated; default 1M,10M; PS_BENCH_BIG=1: also 100M and
- * 300M; PS_BENCH_QUICK=1: 1M). Files go to PS_BENCH_DIR (default /tmp).
+ * 300M; PS_BENCH_QUICK=1: 1M). Files go to PS_BENCH_DIR (default /tmp);
+ * PS_BENCH_MEM_LIMIT caps the measured process's memory (a 1B attempt).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -130,6 +132,20 @@ static double query_ms(const ps_space *s, const char *pat, uint64_t *results)
     return bench_median(t, 5);
 }
 
+/* PS_BENCH_MEM_LIMIT=BYTES caps the address space of the measured process
+ * (RLIMIT_AS), so a size that does not fit ends in PS_E_NOMEM, with what
+ * was loaded, instead of the OOM killer. */
+static void limit_memory(void)
+{
+    const char *e = getenv("PS_BENCH_MEM_LIMIT");
+    struct rlimit r;
+    if (!e || !*e)
+        return;
+    r.rlim_cur = r.rlim_max = strtoull(e, NULL, 10);
+    if (setrlimit(RLIMIT_AS, &r))
+        perror("setrlimit");
+}
+
 static void snap_name(char *out, size_t cap, uint64_t n)
 {
     snprintf(out, cap, "%s/ps-scale-%llu.snap", dir(), (unsigned long long)n);
@@ -160,10 +176,20 @@ static void one_size(uint64_t n)
     long rss0 = bench_rss_bytes();
     ps_space *s;
     bench_must(ps_space_new(&s), "space");
+    limit_memory();
     double t0 = bench_now();
-    bench_must(ps_space_read_snap(s, sn, 0, NULL), "load");
+    int rc = ps_space_read_snap(s, sn, 0, NULL);
     double tl = bench_now() - t0;
     ps_snap_close(sn);
+    if (rc == PS_E_NOMEM) { /* the attempt's answer: how far it got */
+        printf("%11s  load stopped after %.1f s: out of memory (PS_BENCH_MEM_LIMIT) with %llu "
+               "atoms in the space, resident %.1f B/atom\n",
+               "", tl, (unsigned long long)ps_space_count(s),
+               (double)(bench_rss_bytes() - rss0) / (double)(ps_space_count(s) + 1));
+        unlink(snap);
+        return;
+    }
+    bench_must(rc, "load");
     double rss = (double)(bench_rss_bytes() - rss0) / (double)n;
     double peak = (double)status_kb("VmHWM:") * 1024.0 / (double)n;
     printf("%11s  snapshot %.0f MB; load %.2f s (%.1f M atoms/s); resident %.1f B/atom "
@@ -237,6 +263,7 @@ static int in_child(void (*fn)(uint64_t), uint64_t n)
     pid_t pid = fork();
     if (pid == 0) {
         fn(n);
+        fflush(stdout); /* _exit does not */
         _exit(0);
     }
     int st = 0;
