@@ -103,11 +103,20 @@ int ps__nodes_room(ps_space *s, uint32_t need)
             return rc;
         g = last_nseg(s);
     }
-    if ((uint64_t)g->len + need > PS_VEC_MAX_LEN)
+    uint64_t want = (uint64_t)g->len + need;
+    if (want > PS_VEC_MAX_LEN)
         return PS_E_OVERFLOW;
-    if ((rc = node_vec_reserve(g, need)))
-        return rc;
-    return s->vs.len ? u64_vec_reserve(&s->vs.data[s->vs.len - 1], need) : PS_OK;
+    if (want > g->cap) {
+        /* the usual growth, but never past the segment's limit: a segment
+         * asks for at most 4 GiB, however it grows */
+        uint64_t cap = ps_vec_next_cap(g->cap, want, sizeof(node));
+        if (cap > s->seg_nodes && want <= s->seg_nodes)
+            cap = s->seg_nodes;
+        if ((rc = node_vec_reserve_exact(g, cap - g->len)))
+            return rc;
+    }
+    return s->vs.len ? u64_vec_reserve_exact(&s->vs.data[s->vs.len - 1], g->cap - g->len)
+                     : PS_OK;
 }
 
 /* Room for need bytes at the end of the last segment of ls (a new one

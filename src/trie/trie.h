@@ -83,8 +83,9 @@ PS_VEC_DEFINE(vseg_vec, u64_vec)
 #define MAX_SEGS (SEG_MASK + 1)
 #define NCLS 16
 #define MAX_KIDS 256
-/* Segment limits: node segments of 4 GiB (2^28 slots), so growing one
- * never asks for more; label segments as long as a u32 offset allows. */
+/* Segment limits: node segments of 2^28 slots (4 GiB; a segment's growth
+ * stops there, so none asks for more), label segments as long as a u32
+ * offset allows. */
 #define SEG_NODES (1u << 28)
 #define SEG_LABELS UINT32_MAX
 
