@@ -47,10 +47,19 @@ static void make_keys(universe *u)
             }
 }
 
-static void free_keys(universe *u)
+static universe *new_universe(void)
+{
+    universe *u = calloc(1, sizeof *u);
+    if (u)
+        make_keys(u);
+    return u;
+}
+
+static void free_universe(universe *u)
 {
     for (int i = 0; i < NKEYS; i++)
         free(u->k[i]);
+    free(u);
 }
 
 static const universe *sort_u;
@@ -166,8 +175,8 @@ static ps_space *small_space(uint32_t nodes, uint32_t labels)
 
 void t_segments_random_vs_ref(void)
 {
-    universe *u = calloc(1, sizeof *u);
-    make_keys(u);
+    universe *u = new_universe();
+    REQUIRE(u != NULL);
     ps_space *s = small_space(64, 100);
     REQUIRE(s != NULL);
     random_ops(s, u, 30000);
@@ -184,17 +193,16 @@ void t_segments_random_vs_ref(void)
             CHECK_RC(rc, PS_E_NOTFOUND);
     }
     ps_space_free(s);
-    free_keys(u);
-    free(u);
+    free_universe(u);
 }
 
 /* The builder writes its blocks into small segments, and the space it
  * built then takes random changes; union and intersection across them. */
 void t_segments_builder_algebra(void)
 {
-    universe *u = calloc(1, sizeof *u), *w = calloc(1, sizeof *w);
+    universe *u = new_universe(), *w = calloc(1, sizeof *w);
     static int order[NKEYS];
-    make_keys(u);
+    REQUIRE(u && w);
     for (int i = 0; i < NKEYS; i++)
         if (u->k[i] && t_below(3)) {
             u->in[i] = 1;
@@ -238,8 +246,7 @@ void t_segments_builder_algebra(void)
     ps_space_free(x);
     ps_space_free(s);
     ps_space_free(b);
-    free_keys(u);
-    free(u);
+    free_universe(u);
     free(w);
     free(want);
 }
@@ -248,8 +255,8 @@ void t_segments_builder_algebra(void)
  * same size each cycle, and a half-removed space refills in place. */
 void t_segments_cycles(void)
 {
-    universe *u = calloc(1, sizeof *u);
-    make_keys(u);
+    universe *u = new_universe();
+    REQUIRE(u != NULL);
     ps_space *s = small_space(64, 128);
     REQUIRE(s != NULL);
     uint64_t full = 0, empty = 0;
@@ -292,8 +299,7 @@ void t_segments_cycles(void)
             CHECK(st.mem_bytes <= empty + empty / 20);
     }
     ps_space_free(s);
-    free_keys(u);
-    free(u);
+    free_universe(u);
 }
 
 /* Allocation failures inside remove (a merge's copy, a compaction of the
@@ -301,8 +307,8 @@ void t_segments_cycles(void)
  * stays exact, nothing leaks or is freed twice. */
 void t_segments_nomem(void)
 {
-    universe *u = calloc(1, sizeof *u);
-    make_keys(u);
+    universe *u = new_universe();
+    REQUIRE(u != NULL);
     ps_space *s = small_space(64, 128);
     REQUIRE(s != NULL);
     for (int i = 0; i < NKEYS; i++)
@@ -336,6 +342,5 @@ void t_segments_nomem(void)
         else
             CHECK_RC(rc, PS_E_NOMEM);
     }
-    free_keys(u);
-    free(u);
+    free_universe(u);
 }
