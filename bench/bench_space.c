@@ -268,8 +268,9 @@ static void memory_row(uint64_t n)
     atoms a = { { 0 }, NULL, 0 };
     ps_gen_text(1, 0, n, &text);
     parse_all(&text, &a);
-    ps_buf_free(&text);
     size_t *sorted = sorted_order(&a);
+    /* the text stays allocated until after the measure: freed, its pages
+     * (still resident) would be reused by the space and hide its size */
     long before = bench_rss_bytes();
     ps_space *s;
     ps_builder *b;
@@ -279,6 +280,7 @@ static void memory_row(uint64_t n)
         ps_builder_add(b, atom_at(&a, sorted[i]));
     ps_builder_free(b);
     long after = bench_rss_bytes();
+    ps_buf_free(&text);
     ps_space_stats st;
     ps_space_stats_get(s, &st);
     printf("  %10llu atoms: resident +%.1f MB = %.1f bytes/atom (%.2f per path byte); arenas %.1f MB\n",
