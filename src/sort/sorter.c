@@ -47,7 +47,6 @@ struct ps_sorter {
     ps_buf last;         /* the path that went out last */
     int any, err;        /* err: a failure of the merge, returned from then on */
     uint64_t paths;
-    uint32_t spilled;
 };
 
 void ps_sorter_opts_init(ps_sorter_opts *o)
@@ -125,7 +124,6 @@ static int spill(ps_sorter *s)
     close(fd); /* the mapping keeps the file */
     if (rc)
         return rc;
-    s->spilled++;
     s->bytes.len = 0;
     s->ents.len = 0;
     return PS_OK;
@@ -285,7 +283,8 @@ void ps_sorter_counts(const ps_sorter *s, uint64_t *paths, uint32_t *runs)
     if (paths)
         *paths = s->paths;
     if (runs)
-        *runs = s->spilled;
+        /* the runs on disk: every run but the one in memory, last once merging */
+        *runs = s->runs.len - (s->runs.len && !s->runs.data[s->runs.len - 1].snap);
 }
 
 void ps_sorter_free(ps_sorter *s)
