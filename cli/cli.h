@@ -104,6 +104,18 @@ void sig_input_push(const char *name);
 void sig_input_pop(void);
 int has_help(int argc, char **argv, const char *usage);
 
+/* "always", "everysec", "never" as a ps_fsync, or -1. */
+int fsync_parse(const char *s);
+
+/* The server and its client (cmd_serve.c, cmd_client.c, cmd_bench.c). */
+#define PS_CLI_PORT 7420
+/* The first line of FILE (a token: 1..256 bytes) into out[cap]; 0 or 1
+ * after reporting. */
+int read_token(const char *file, char *out, size_t cap);
+int cmd_serve(int argc, char **argv);
+int cmd_client(int argc, char **argv);
+int cmd_bench_server(int argc, char **argv);
+
 int cmd_import(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_count(int argc, char **argv);

@@ -317,8 +317,10 @@ static int command(ps_pspace *p, char *line, unsigned long lineno)
     return 0;
 }
 
-static int fsync_parse(const char *s)
+int fsync_parse(const char *s)
 {
+    if (!s)
+        return -1;
     return !strcmp(s, "always") ? PS_FSYNC_ALWAYS : !strcmp(s, "everysec") ? PS_FSYNC_EVERYSEC
            : !strcmp(s, "never") ? PS_FSYNC_NEVER : -1;
 }

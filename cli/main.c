@@ -28,6 +28,9 @@ static const struct {
     { "restrict", cmd_restrict, "atoms of A under a set of prefixes" },
     { "open", cmd_open, "a persistent space in DIR: recover, then changes from stdin" },
     { "checkpoint", cmd_checkpoint, "save, ls, restore, prune a persistent space's checkpoints" },
+    { "serve", cmd_serve, "serve a persistent space over TCP (binary protocol)" },
+    { "client", cmd_client, "talk to a server: add, query, export, stats, ..." },
+    { "bench-server", cmd_bench_server, "load a server with many clients, as redis-benchmark" },
     { "store", cmd_store, "put, get, ls, ref, rm, gc, verify a content-addressed store" },
 };
 

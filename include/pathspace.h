@@ -111,10 +111,13 @@ typedef enum ps_err {
     PS_E_LIMIT = 13,      /* input passes a format limit (e.g. 64 variables)  */
     PS_E_EMPTY = 14,      /* nothing to pop / take                            */
     PS_E_HASH = 15,       /* a stored object's bytes do not match its name     */
-    PS_E_LOCKED = 16      /* another process holds the persistent space        */
+    PS_E_LOCKED = 16,     /* another process holds the persistent space        */
+    PS_E_DENIED = 17,     /* authentication required or refused               */
+    PS_E_PROTOCOL = 18,   /* a frame out of order, or of a type not allowed   */
+    PS_E_CLOSED = 19      /* the peer closed the connection                   */
 } ps_err;
 
-#define PS_ERR_COUNT 17
+#define PS_ERR_COUNT 20
 
 /* A short, static, human-readable name for code (never NULL). */
 PS_API const char *ps_strerror(int code);
@@ -1047,6 +1050,243 @@ PS_API int ps_query_run(const ps_query *q, ps_source src, const ps_query_opts *o
  * run is undefined). *added (may be NULL): results that were new. */
 PS_API int ps_query_into(const ps_query *q, ps_source src, const ps_query_opts *opts,
                          ps_space *out, uint64_t *added, ps_query_stats *st, ps_diag *d);
+
+/* ------------------------------------------------- the server's protocol */
+
+/*
+ * `pathspace serve` speaks frames over TCP (docs/protocol.md). A frame is a
+ * 24-byte little-endian header and a payload:
+ *
+ *    0 u32 magic "PSP1"    8 u32 payload length   16 u64 request id
+ *    4 u8  version 1      12 u32 reserved, zero
+ *    5 u8  type
+ *    6 u16 flags
+ *
+ * A reply carries its request's id and type | PS_MSG_REPLY (or
+ * PS_MSG_ERROR). Replies come in the order of the requests, however many
+ * are in flight; QUERY and EXPORT replies are streams of frames, all but the
+ * last flagged PS_FLAG_MORE. Payload layouts: docs/protocol.md.
+ */
+#define PS_PROTO_VERSION 1
+#define PS_FRAME_HEADER 24
+#define PS_FRAME_MAGIC 0x31505350u /* "PSP1" read as a little-endian u32 */
+#define PS_FRAME_MAX_DEFAULT (16u << 20)
+
+typedef enum ps_msg_type {
+    PS_MSG_HELLO = 1,      /* version and auth token; first on a connection */
+    PS_MSG_PING = 2,       /* a heartbeat; the reply is the server's        */
+    PS_MSG_ADD = 3,        /* a batch of atoms                              */
+    PS_MSG_REMOVE = 4,
+    PS_MSG_CONTAINS = 5,   /* a batch; the reply is one bit per atom        */
+    PS_MSG_COUNT = 6,      /* atoms under a prefix (empty: all)             */
+    PS_MSG_QUERY = 7,      /* pattern and template; results streamed        */
+    PS_MSG_TRANSFORM = 8,  /* pattern and template; results added           */
+    PS_MSG_EXPORT = 9,     /* the space or a prefix, streamed               */
+    PS_MSG_CHECKPOINT = 10,
+    PS_MSG_STATS = 11,
+    PS_MSG_CANCEL = 12,    /* stops the stream of request `id`; no reply    */
+    PS_MSG_REPLY = 0x80,   /* or'ed into a request's type for its reply     */
+    PS_MSG_ERROR = 0xFF    /* u32 code (ps_err), u32 length, message        */
+} ps_msg_type;
+
+#define PS_FLAG_MORE 1u      /* more frames of this reply follow            */
+#define PS_FLAG_CANCELLED 2u /* last frame of a stream the client stopped   */
+#define PS_FLAG_LIMITED 4u   /* last frame of results cut at the server's cap */
+
+/* How a batch carries atoms: encoded (u32 length, bytes; each one whole
+ * atom) or MeTTa text (any number of atoms). */
+typedef enum ps_form { PS_FORM_PATHS = 0, PS_FORM_TEXT = 1 } ps_form;
+/* EXPORT's formats. */
+typedef enum ps_export_fmt {
+    PS_EXPORT_TEXT = 0,  /* MeTTa, one atom per line          */
+    PS_EXPORT_SNAP = 1,  /* a snapshot (docs/format-snapshot.md) */
+    PS_EXPORT_PATHS = 2  /* MORK's .paths                     */
+} ps_export_fmt;
+
+typedef struct ps_frame {
+    uint8_t version, type;
+    uint16_t flags;
+    uint32_t len;   /* payload bytes */
+    uint64_t id;
+} ps_frame;
+
+PS_API void ps_frame_encode(const ps_frame *f, uint8_t out[PS_FRAME_HEADER]);
+/* Checks a header before anything is allocated for its payload:
+ * PS_E_TRUNCATED below 24 bytes, PS_E_CORRUPT for a bad magic or non-zero
+ * reserved bytes, PS_E_VERSION for another version, PS_E_LIMIT for a
+ * payload over max_frame. d (may be NULL) says which. */
+PS_API int ps_frame_decode(const void *p, size_t n, uint32_t max_frame, ps_frame *f,
+                           ps_diag *d);
+
+/* PING and its reply: the write-up's heartbeat. */
+#define PS_HEARTBEAT_SIZE 32
+typedef struct ps_heartbeat {
+    uint64_t node;      /* the sender's node id              */
+    uint64_t uptime_ms; /* the sender's uptime               */
+    uint64_t seq;       /* sequence id (a reply echoes it)   */
+    uint32_t hops;      /* hop count (a reply adds one)      */
+    uint32_t spare;
+} ps_heartbeat;
+/* One whole heartbeat frame (header and payload) in a pooled buffer of
+ * exactly PS_FRAME_HEADER + PS_HEARTBEAT_SIZE bytes. */
+PS_API int ps_heartbeat_frame(ps_buf *out, int type, uint64_t id, const ps_heartbeat *hb);
+PS_API int ps_heartbeat_decode(ps_bytes payload, ps_heartbeat *hb, ps_diag *d);
+
+/* ------------------------------------------------------------ the server */
+
+/*
+ * One thread's epoll loop over a persistent space (docs/protocol.md,
+ * "Server"). Every reply is one pooled buffer of exactly its size; the
+ * replies a turn of the loop makes for a connection go out in one writev.
+ * Changes are logged before they are acknowledged (one write and one fsync
+ * per turn of the loop, for every client: group commit). Checkpoints run
+ * in a forked child. Threads: ps_server_run on one thread; ps_server_stop
+ * from any thread or a signal handler.
+ */
+typedef struct ps_server ps_server;
+
+typedef struct ps_server_opts {
+    uint32_t size;            /* sizeof(ps_server_opts) (ps_server_opts_init) */
+    uint16_t port;            /* 0: an ephemeral port (ps_server_port)    */
+    uint16_t spare16;
+    const char *addr;         /* numeric IPv4/IPv6; NULL = "127.0.0.1"    */
+    const char *token;        /* NULL: no auth; else HELLO must carry it  */
+    uint32_t max_clients;     /* 1024; one more gets an ERROR and closes   */
+    uint32_t max_frame;       /* payload bytes, PS_FRAME_MAX_DEFAULT      */
+    uint32_t max_batch;       /* atoms per request, 1M                    */
+    uint32_t idle_ms;         /* close a silent client (0: never; 300 s)   */
+    uint32_t write_timeout_ms;/* close a client that reads nothing of its
+                               * pending replies this long (10 s)         */
+    uint32_t ckpt_seconds;    /* background checkpoint when changes are
+                               * this old (0: off)                        */
+    uint64_t out_limit;       /* reply bytes queued per client before its
+                               * requests wait (1 MiB)                    */
+    uint64_t ckpt_changes;    /* ... or after this many changes (0: off)  */
+    uint64_t max_results;     /* a query's results held to stream (1M)    */
+    unsigned query_threads;   /* per query (1)                            */
+    uint32_t spare32;
+    uint64_t node_id;         /* PONG's node (0: random)                  */
+    uint64_t spare[4];
+} ps_server_opts;
+PS_API void ps_server_opts_init(ps_server_opts *o);
+
+typedef struct ps_server_stats {
+    uint64_t uptime_ms, atoms, seq;
+    uint64_t clients, connections, rejected, dropped; /* now, ever, over
+                                 * max_clients, closed for a bad frame,
+                                 * back-pressure or idleness               */
+    uint64_t requests, errors, bytes_in, bytes_out, writevs, commits;
+    uint64_t allocs;            /* library allocations on the loop thread */
+    uint64_t pool_gets, pool_misses;
+    uint64_t checkpoints, ckpt_failed;
+    uint64_t fork_us_last, fork_us_max; /* the loop's pause per checkpoint */
+    uint64_t ckpt_ms_last;      /* the child's time to write it           */
+    uint64_t spare[8];
+} ps_server_stats;
+#define PS_SERVER_STATS_N 21  /* u64 fields in use, in order */
+
+/* Binds and listens (nothing is served until ps_server_run). p stays the
+ * caller's; the server uses it until ps_server_free. */
+PS_API int ps_server_new(ps_pspace *p, const ps_server_opts *o, ps_server **out, ps_diag *d);
+PS_API uint16_t ps_server_port(const ps_server *s);
+/* Serves until ps_server_stop, then sends what is queued (briefly), waits
+ * for a running checkpoint and returns. A log that cannot be written stops
+ * the server with PS_E_IO: it acknowledges nothing it cannot keep. */
+PS_API int ps_server_run(ps_server *s, ps_diag *d);
+PS_API void ps_server_stop(ps_server *s);
+/* Counters; from ps_server_run's thread, or after it returned. */
+PS_API void ps_server_stats_get(const ps_server *s, ps_server_stats *st);
+PS_API void ps_server_free(ps_server *s);
+
+/* ------------------------------------------------------------ the client */
+
+/*
+ * A blocking client (one thread at a time per handle). Each call sends one
+ * request and reads its reply; an ERROR reply returns the server's code
+ * with d->msg "server: ...". For pipelining, ps_client_send queues
+ * requests, ps_client_flush sends them in one write and ps_client_recv
+ * reads replies in order.
+ */
+typedef struct ps_client ps_client;
+
+typedef struct ps_client_opts {
+    uint32_t size;        /* sizeof(ps_client_opts) (ps_client_opts_init) */
+    uint32_t max_frame;   /* largest reply accepted (PS_FRAME_MAX_DEFAULT) */
+    const char *token;    /* sent in HELLO; NULL for none                */
+    uint32_t timeout_ms;  /* per read or write (0: none; 30 s)          */
+    uint32_t spare32;
+    uint64_t spare[2];
+} ps_client_opts;
+PS_API void ps_client_opts_init(ps_client_opts *o);
+
+/* Connects (host: numeric or a name) and says HELLO. */
+PS_API int ps_client_connect(const char *host, uint16_t port, const ps_client_opts *o,
+                             ps_client **out, ps_diag *d);
+PS_API void ps_client_close(ps_client *c);
+
+typedef struct ps_change {
+    uint64_t changed; /* atoms added or removed                         */
+    uint64_t seq;     /* the log's position after them (durable)        */
+    uint64_t atoms;   /* atoms in the space                             */
+} ps_change;
+
+PS_API int ps_client_ping(ps_client *c, const ps_heartbeat *hb, ps_heartbeat *reply,
+                          ps_diag *d);
+/* form PS_FORM_PATHS: items[0..n) are atoms; PS_FORM_TEXT: MeTTa text in
+ * items[0..n) (each a whole number of atoms). */
+PS_API int ps_client_add(ps_client *c, int form, const ps_bytes *items, size_t n,
+                         ps_change *out, ps_diag *d);
+PS_API int ps_client_remove(ps_client *c, int form, const ps_bytes *items, size_t n,
+                            ps_change *out, ps_diag *d);
+/* bits (cleared first) gets bit i (byte i/8, bit i%8) set for each atom
+ * present, in order; *count (may be NULL) the number of atoms asked. */
+PS_API int ps_client_contains(ps_client *c, int form, const ps_bytes *items, size_t n,
+                              ps_buf *bits, uint64_t *count, ps_diag *d);
+PS_API int ps_client_count(ps_client *c, ps_bytes prefix, uint64_t *n, ps_diag *d);
+
+typedef struct ps_client_qopts {
+    uint32_t size;   /* sizeof(ps_client_qopts) (ps_client_qopts_init) */
+    uint32_t batch;  /* results per frame (0: the server's 1024)      */
+    uint64_t limit;  /* results at most (0: the server's cap)         */
+    int form;        /* results as PS_FORM_PATHS or PS_FORM_TEXT      */
+    int mode;        /* ps_query_mode                                 */
+    uint64_t spare[2];
+} ps_client_qopts;
+PS_API void ps_client_qopts_init(ps_client_qopts *q);
+/* Streams the results to fn (an atom, or a line of text without its
+ * newline); fn's non-zero sends CANCEL, and the rest of the stream is
+ * read and dropped. *n (may be NULL): results delivered; *flags (may be
+ * NULL): the last frame's PS_FLAG_CANCELLED / PS_FLAG_LIMITED. */
+PS_API int ps_client_query(ps_client *c, ps_bytes pattern, ps_bytes tmpl,
+                           const ps_client_qopts *qo, ps_query_fn fn, void *ctx, uint64_t *n,
+                           unsigned *flags, ps_diag *d);
+/* Adds the query's distinct results to the server's space. */
+PS_API int ps_client_transform(ps_client *c, ps_bytes pattern, ps_bytes tmpl, ps_change *out,
+                               uint64_t *results, ps_diag *d);
+/* Writes the export stream (ps_export_fmt) to out. */
+PS_API int ps_client_export(ps_client *c, int format, ps_bytes prefix, ps_sink out,
+                            uint64_t *bytes, ps_diag *d);
+/* Returns when the server's checkpoint is written. */
+PS_API int ps_client_checkpoint(ps_client *c, ps_ckpt_info *out, ps_diag *d);
+PS_API int ps_client_stats(ps_client *c, ps_server_stats *out, ps_diag *d);
+
+/* Pipelining. send encodes a frame (a pooled buffer) and queues it; *id
+ * (may be NULL) gets its request id. */
+PS_API int ps_client_send(ps_client *c, int type, ps_bytes payload, uint64_t *id);
+PS_API int ps_client_flush(ps_client *c, ps_diag *d);
+typedef struct ps_reply {
+    ps_frame f;
+    ps_bytes payload; /* valid until the next call on the client */
+} ps_reply;
+/* The next reply frame (an ERROR frame is returned as a frame, PS_OK). */
+PS_API int ps_client_recv(ps_client *c, ps_reply *r, ps_diag *d);
+/* 1 if a whole reply is already received (ps_client_recv will not wait),
+ * for a caller driving many clients from its own poll loop. */
+PS_API int ps_client_ready(const ps_client *c);
+/* The connection's descriptor, for that loop (to poll, never to read). */
+PS_API int ps_client_fd(const ps_client *c);
+/* A batch payload for ADD, REMOVE and CONTAINS, appended to out. */
+PS_API int ps_batch_encode(ps_buf *out, int form, const ps_bytes *items, size_t n);
 
 /* ---------------------------------------------------------- space algebra */
 

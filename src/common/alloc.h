@@ -13,12 +13,16 @@
 #include <stdlib.h>
 
 extern _Thread_local long ps__alloc_fail_in;
+/* Allocations made on this thread (the server reports its loop's, to show
+ * a steady state that allocates nothing). */
+extern _Thread_local unsigned long long ps__alloc_calls;
 
 /* Make the n-th next allocation on this thread fail (n >= 1); 0 disarms. */
 void ps__test_fail_alloc(long n);
 
 static inline int ps__alloc_should_fail(void)
 {
+    ps__alloc_calls++;
     if (__builtin_expect(ps__alloc_fail_in > 0, 0))
         return --ps__alloc_fail_in == 0;
     return 0;

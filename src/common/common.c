@@ -6,6 +6,7 @@
 #include "opts.h"
 
 _Thread_local long ps__alloc_fail_in;
+_Thread_local unsigned long long ps__alloc_calls;
 
 void ps__test_fail_alloc(long n)
 {
@@ -40,6 +41,9 @@ static const char *const err_names[PS_ERR_COUNT] = {
     [PS_E_EMPTY] = "empty",
     [PS_E_HASH] = "content does not match its hash",
     [PS_E_LOCKED] = "locked by another process",
+    [PS_E_DENIED] = "authentication required or refused",
+    [PS_E_PROTOCOL] = "protocol violation",
+    [PS_E_CLOSED] = "connection closed",
 };
 
 const char *ps_strerror(int code)

@@ -13,6 +13,7 @@
 #include "common/alloc.h"
 #include "common/diag.h"
 #include "common/opts.h"
+#include "pspace.h"
 #include "store.h"
 #include "wal.h"
 
@@ -244,20 +245,11 @@ int ps_pspace_sync(ps_pspace *p)
     return ps__wal_sync(p->w);
 }
 
-int ps_pspace_checkpoint(ps_pspace *p, ps_ckpt_info *out, ps_diag *d)
+/* Checkpoints are kept by count; the log is needed from the oldest kept
+ * one on (a fallback target), and segments wholly before it go. */
+static int prune(ps_pspace *p, uint64_t log_pos, ps_diag *d)
 {
-    ps_ckpt_info ci;
-    uint64_t log_pos = ps__wal_last_seq(p->w);
-    ps_snap_opts so = p->snap;
-    if (!so.threads)
-        so.threads = p->o.threads;
-    int rc = ps_ckpt_save(p->st, p->sp, &so, 0, log_pos, &ci, d);
-    if (!rc)
-        rc = ps__wal_rotate(p->w, d);
-    if (!rc)
-        rc = ps_ckpt_prune(p->st, p->o.keep, NULL, d);
-    /* the log is needed from the oldest kept checkpoint on (a fallback
-     * target); segments wholly before it go */
+    int rc = ps_ckpt_prune(p->st, p->o.keep, NULL, d);
     ps_ckpt_info *v = NULL;
     size_t n = 0;
     if (!rc)
@@ -271,6 +263,29 @@ int ps_pspace_checkpoint(ps_pspace *p, ps_ckpt_info *out, ps_diag *d)
             rc = ps__diag_set(d, PS_E_IO, NULL, 0, "cannot remove old log segments");
     }
     free(v);
+    return rc;
+}
+
+int ps__pspace_save(ps_pspace *p, uint64_t log_pos, ps_ckpt_info *ci, ps_diag *d)
+{
+    ps_snap_opts so = p->snap;
+    if (!so.threads)
+        so.threads = p->o.threads;
+    return ps_ckpt_save(p->st, p->sp, &so, 0, log_pos, ci, d);
+}
+
+int ps_pspace_checkpoint(ps_pspace *p, ps_ckpt_info *out, ps_diag *d)
+{
+    ps_ckpt_info ci;
+    int rc = ps__wal_commit(p->w) ? ps__diag_set(d, PS_E_IO, NULL, 0, "cannot write the log")
+                                  : PS_OK;
+    uint64_t log_pos = ps__wal_last_seq(p->w);
+    if (!rc)
+        rc = ps__pspace_save(p, log_pos, &ci, d);
+    if (!rc)
+        rc = ps__wal_rotate(p->w, d);
+    if (!rc)
+        rc = prune(p, log_pos, d);
     if (!rc) {
         p->changes = 0;
         p->ckpt_time = time(NULL);
@@ -278,6 +293,56 @@ int ps_pspace_checkpoint(ps_pspace *p, ps_ckpt_info *out, ps_diag *d)
             *out = ci;
     }
     return rc;
+}
+
+int ps__pspace_stage(ps_pspace *p, int op, ps_bytes path, int *changed)
+{
+    *changed = 0;
+    if (ps_space_contains(p->sp, path) == (op == WAL_ADD))
+        return PS_OK; /* a no-op is not logged */
+    wal_op w = { op, path, 0 };
+    int rc = ps__wal_stage(p->w, &w, 1);
+    if (!rc)
+        rc = apply(p->sp, &w);
+    if (!rc) {
+        p->changes++;
+        *changed = 1;
+    }
+    return rc;
+}
+
+int ps__pspace_commit(ps_pspace *p)
+{
+    return ps__wal_commit(p->w);
+}
+
+int ps__pspace_fsync_mode(const ps_pspace *p)
+{
+    return p->o.fsync;
+}
+
+uint64_t ps__pspace_staged(const ps_pspace *p)
+{
+    return ps__wal_staged(p->w);
+}
+
+uint64_t ps__pspace_changes(const ps_pspace *p)
+{
+    return p->changes;
+}
+
+int ps__pspace_bg_begin(ps_pspace *p, uint64_t *log_pos, uint64_t *changes, ps_diag *d)
+{
+    *log_pos = ps__wal_last_seq(p->w);
+    *changes = p->changes;
+    return ps__wal_rotate(p->w, d); /* commits what is staged first */
+}
+
+int ps__pspace_bg_end(ps_pspace *p, uint64_t log_pos, uint64_t changes, ps_diag *d)
+{
+    p->changes -= changes < p->changes ? changes : p->changes;
+    p->ckpt_time = time(NULL);
+    return prune(p, log_pos, d);
 }
 
 const ps_space *ps_pspace_space(const ps_pspace *p)

@@ -353,7 +353,8 @@ struct wal {
     int broken;          /* a failed append could not be undone        */
     uint64_t next;       /* seq of the next record                     */
     uint64_t size;       /* bytes in the current segment               */
-    ps_buf rec;          /* records of one append, encoded             */
+    ps_buf rec;          /* records staged for the next write, encoded */
+    uint64_t staged;     /* how many                                   */
     pthread_mutex_t mu;  /* fd vs the everysec thread                  */
     pthread_cond_t cv;
     pthread_t th;
@@ -495,16 +496,26 @@ int ps__wal_encode(ps_buf *out, uint64_t seq, const wal_op *ops, size_t n)
     return PS_OK;
 }
 
-int ps__wal_append(wal *w, const wal_op *ops, size_t n)
+int ps__wal_stage(wal *w, const wal_op *ops, size_t n)
 {
     if (w->broken)
         return PS_E_IO;
-    if (!n)
-        return PS_OK;
-    ps_buf_clear(&w->rec, 0);
-    int rc = ps__wal_encode(&w->rec, w->next, ops, n);
-    if (rc)
+    size_t before = w->rec.len;
+    int rc = ps__wal_encode(&w->rec, w->next + w->staged, ops, n);
+    if (rc) {
+        w->rec.len = before; /* whole records only */
         return rc;
+    }
+    w->staged += n;
+    return PS_OK;
+}
+
+/* Writes the staged records with one write() (and one fdatasync under
+ * PS_FSYNC_ALWAYS). On failure the file is cut back to its last whole
+ * record; `applied` says the caller already applied the records, so the
+ * log can no longer speak for memory and takes no more. */
+static int write_staged(wal *w, int applied)
+{
     const uint8_t *p = ps_buf_data(&w->rec);
     size_t len = w->rec.len, done = 0;
     while (done < len) {
@@ -517,9 +528,14 @@ int ps__wal_append(wal *w, const wal_op *ops, size_t n)
     }
     if (done == len && w->mode == PS_FSYNC_ALWAYS && fdatasync(w->fd))
         done = 0; /* not durable: not acknowledged */
+    ps_buf_clear(&w->rec, 0);
+    uint64_t n = w->staged;
+    w->staged = 0;
     if (done != len) {
         /* undo: the log must end on a whole record, as before the call */
-        if (ftruncate(w->fd, (off_t)w->size) || lseek(w->fd, (off_t)w->size, SEEK_SET) < 0)
+        int cut = ftruncate(w->fd, (off_t)w->size) == 0 &&
+                  lseek(w->fd, (off_t)w->size, SEEK_SET) >= 0;
+        if (applied || !cut)
             w->broken = 1;
         return PS_E_IO;
     }
@@ -531,6 +547,29 @@ int ps__wal_append(wal *w, const wal_op *ops, size_t n)
         pthread_mutex_unlock(&w->mu);
     }
     return PS_OK;
+}
+
+int ps__wal_commit(wal *w)
+{
+    if (w->broken)
+        return PS_E_IO;
+    return w->staged ? write_staged(w, 1) : PS_OK;
+}
+
+uint64_t ps__wal_staged(const wal *w)
+{
+    return w->staged;
+}
+
+int ps__wal_append(wal *w, const wal_op *ops, size_t n)
+{
+    if (w->broken)
+        return PS_E_IO;
+    if (!n)
+        return PS_OK;
+    int applied = w->staged != 0; /* staged records were applied by their caller */
+    int rc = ps__wal_stage(w, ops, n);
+    return rc ? rc : write_staged(w, applied);
 }
 
 int ps__wal_sync(wal *w)
@@ -545,6 +584,8 @@ uint64_t ps__wal_last_seq(const wal *w)
 
 int ps__wal_rotate(wal *w, ps_diag *d)
 {
+    if (ps__wal_commit(w)) /* staged records belong to the segment ending */
+        return ps__diag_set(d, PS_E_IO, NULL, 0, "cannot write the log");
     pthread_mutex_lock(&w->mu);
     int rc = PS_OK;
     int old = w->fd;

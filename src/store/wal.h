@@ -74,8 +74,17 @@ void ps__wal_close(wal *w);
 /* Closes without a final sync (what a crash leaves). */
 void ps__wal_abandon(wal *w);
 /* Appends n records (sequence numbers next_seq..), durable per the fsync
- * mode when it returns PS_OK. On failure the log is as before the call. */
+ * mode when it returns PS_OK. On failure the log is as before the call
+ * (with nothing staged before it). */
 int ps__wal_append(wal *w, const wal_op *ops, size_t n);
+/* Group commit (the server's): stage encodes records the caller then
+ * applies at once; commit writes everything staged with one write() and
+ * one fsync (per the mode) before any of it is acknowledged. A commit that
+ * fails leaves the log broken (every later call PS_E_IO): memory holds
+ * changes the log does not, so nothing more may be acknowledged. */
+int ps__wal_stage(wal *w, const wal_op *ops, size_t n);
+int ps__wal_commit(wal *w);
+uint64_t ps__wal_staged(const wal *w);
 int ps__wal_sync(wal *w);
 uint64_t ps__wal_last_seq(const wal *w);
 /* Closes the current segment (synced) and starts one at last_seq + 1. */

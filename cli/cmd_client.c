@@ -1,0 +1,289 @@
+/* cmd_client.c - pathspace client COMMAND: one request to a server, its
+ * answer on stdout (docs/protocol.md). */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: pathspace client [--host H] [--port P] [--token-file FILE] COMMAND ...\n"
+    "  ping                          round trip; prints the server's node and uptime\n"
+    "  add ATOM... | add -f FILE     MeTTa atoms (FILE: text, '-' for stdin)\n"
+    "  remove ATOM... | remove -f FILE\n"
+    "  contains ATOM...              'yes'/'no' per atom; exit 0 if all are present\n"
+    "  count                         atoms in the space\n"
+    "  query PATTERN [TEMPLATE] [--limit N]   results as MeTTa, one per line\n"
+    "  transform PATTERN TEMPLATE    adds the results: 'results N added N'\n"
+    "  export [--format text|snap|paths] [-o FILE]   the space (default text, stdout)\n"
+    "  checkpoint                    a checkpoint now; prints it when written\n"
+    "  stats                         the server's counters\n"
+    "  Host 127.0.0.1 and port 7420 by default; the token is also read from\n"
+    "  $PATHSPACE_TOKEN. Changes print 'changed N seq S atoms A': S is the log\n"
+    "  position they are durable at.\n";
+
+int read_token(const char *file, char *out, size_t cap)
+{
+    FILE *f = file ? fopen(file, "r") : NULL;
+    if (!f)
+        return die("--token-file %s: cannot read it", file ? file : "");
+    size_t n = fgets(out, (int)cap, f) ? strcspn(out, "\r\n") : 0;
+    fclose(f);
+    out[n] = 0;
+    if (!n || n > 256)
+        return die("--token-file %s: the first line must be a 1..256 byte token", file);
+    return 0;
+}
+
+static int fail(const char *what, int rc, const ps_diag *d)
+{
+    die("client %s: %s: %s", what, ps_strerror(rc), d->msg);
+    return 1;
+}
+
+static int print_atom(void *ctx, ps_bytes r)
+{
+    (void)ctx;
+    fwrite(r.ptr, 1, r.len, stdout);
+    putchar('\n');
+    return 0;
+}
+
+/* The text of ATOM... or of -f FILE, as one batch item. */
+static int text_items(int argc, char **argv, ps_buf *text, input *in, int *mapped)
+{
+    *mapped = 0;
+    if (argc >= 2 && !strcmp(argv[0], "-f")) {
+        if (input_open(in, argv[1]))
+            return 1;
+        *mapped = 1;
+        return ps_buf_append(text, in->data, in->len) ? die("out of memory") : 0;
+    }
+    for (int i = 0; i < argc; i++)
+        if (ps_buf_append(text, argv[i], strlen(argv[i])) || ps_buf_append(text, "\n", 1))
+            return die("out of memory");
+    return 0;
+}
+
+static int do_change(ps_client *c, const char *cmd, int argc, char **argv)
+{
+    ps_buf text = { 0 };
+    input in;
+    int mapped, rc = text_items(argc, argv, &text, &in, &mapped);
+    if (mapped)
+        input_close(&in);
+    if (rc)
+        return rc;
+    ps_bytes item = ps_buf_bytes(&text);
+    ps_change ch;
+    ps_diag d = { 0 };
+    rc = !strcmp(cmd, "add") ? ps_client_add(c, PS_FORM_TEXT, &item, 1, &ch, &d)
+                             : ps_client_remove(c, PS_FORM_TEXT, &item, 1, &ch, &d);
+    ps_buf_free(&text);
+    if (rc)
+        return fail(cmd, rc, &d);
+    printf("changed %" PRIu64 " seq %" PRIu64 " atoms %" PRIu64 "\n", ch.changed, ch.seq,
+           ch.atoms);
+    return 0;
+}
+
+static int do_contains(ps_client *c, int argc, char **argv)
+{
+    ps_buf text = { 0 }, bits = { 0 };
+    input in;
+    int mapped, rc = text_items(argc, argv, &text, &in, &mapped);
+    if (mapped)
+        input_close(&in);
+    if (rc)
+        return rc;
+    ps_bytes item = ps_buf_bytes(&text);
+    uint64_t n = 0, yes = 0;
+    ps_diag d = { 0 };
+    rc = ps_client_contains(c, PS_FORM_TEXT, &item, 1, &bits, &n, &d);
+    ps_buf_free(&text);
+    if (rc)
+        return fail("contains", rc, &d);
+    for (uint64_t i = 0; i < n; i++) {
+        int has = ps_buf_data(&bits)[i / 8] >> (i % 8) & 1;
+        yes += (uint64_t)has;
+        puts(has ? "yes" : "no");
+    }
+    ps_buf_free(&bits);
+    return yes == n ? 0 : 1;
+}
+
+static int do_query(ps_client *c, int argc, char **argv)
+{
+    ps_client_qopts q;
+    ps_client_qopts_init(&q);
+    q.form = PS_FORM_TEXT;
+    const char *pos[2] = { NULL, NULL };
+    int np = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
+            if (parse_u64(argv[++i], &q.limit))
+                return die("query --limit: '%s' is not a count", argv[i]);
+        } else if (np < 2)
+            pos[np++] = argv[i];
+        else
+            return die("query: PATTERN [TEMPLATE] [--limit N]");
+    }
+    if (!np)
+        return die("query: no PATTERN");
+    ps_bytes pat = ps_bytes_of(pos[0], strlen(pos[0]));
+    ps_bytes tpl = ps_bytes_of(pos[1], pos[1] ? strlen(pos[1]) : 0);
+    uint64_t n;
+    unsigned flags = 0;
+    ps_diag d = { 0 };
+    int rc = ps_client_query(c, pat, tpl, &q, print_atom, NULL, &n, &flags, &d);
+    if (rc)
+        return fail("query", rc, &d);
+    if (flags & PS_FLAG_LIMITED)
+        fprintf(stderr, "pathspace: %" PRIu64 " results: the server's cap (--max-results) cut "
+                        "the rest\n", n);
+    return 0;
+}
+
+static int do_transform(ps_client *c, int argc, char **argv)
+{
+    if (argc != 2)
+        return die("transform: PATTERN TEMPLATE");
+    ps_change ch;
+    uint64_t results;
+    ps_diag d = { 0 };
+    int rc = ps_client_transform(c, ps_bytes_of(argv[0], strlen(argv[0])),
+                                 ps_bytes_of(argv[1], strlen(argv[1])), &ch, &results, &d);
+    if (rc)
+        return fail("transform", rc, &d);
+    printf("results %" PRIu64 " added %" PRIu64 " seq %" PRIu64 " atoms %" PRIu64 "\n", results,
+           ch.changed, ch.seq, ch.atoms);
+    return 0;
+}
+
+static int do_export(ps_client *c, int argc, char **argv)
+{
+    int format = PS_EXPORT_TEXT;
+    const char *out = "-";
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+            const char *v = argv[++i];
+            format = !strcmp(v, "text") ? PS_EXPORT_TEXT : !strcmp(v, "snap") ? PS_EXPORT_SNAP
+                  : !strcmp(v, "paths") ? PS_EXPORT_PATHS : -1;
+            if (format < 0)
+                return die("export --format text|snap|paths");
+        } else if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            out = argv[++i];
+        else
+            return die("export: [--format text|snap|paths] [-o FILE]");
+    }
+    FILE *f = output_open(out);
+    if (!f)
+        return 1;
+    fflush(f);
+    ps_diag d = { 0 };
+    uint64_t bytes;
+    int rc = ps_client_export(c, format, ps_bytes_of(NULL, 0), ps_sink_fd(fileno(f)), &bytes, &d);
+    if (rc) {
+        fclose(f);
+        return fail("export", rc, &d);
+    }
+    return output_close(f, out);
+}
+
+static int do_simple(ps_client *c, const char *cmd)
+{
+    ps_diag d = { 0 };
+    int rc;
+    if (!strcmp(cmd, "ping")) {
+        ps_heartbeat hb = { 0, 0, 1, 0, 0 }, r;
+        if ((rc = ps_client_ping(c, &hb, &r, &d)))
+            return fail(cmd, rc, &d);
+        printf("pong node %016" PRIx64 " uptime_ms %" PRIu64 " seq %" PRIu64 " hops %u\n",
+               r.node, r.uptime_ms, r.seq, r.hops);
+    } else if (!strcmp(cmd, "count")) {
+        uint64_t n;
+        if ((rc = ps_client_count(c, ps_bytes_of(NULL, 0), &n, &d)))
+            return fail(cmd, rc, &d);
+        printf("%" PRIu64 "\n", n);
+    } else if (!strcmp(cmd, "checkpoint")) {
+        ps_ckpt_info ci;
+        if ((rc = ps_client_checkpoint(c, &ci, &d)))
+            return fail(cmd, rc, &d);
+        printf("checkpoint %" PRIu64 " atoms %" PRIu64 " log_pos %" PRIu64 "\n", ci.seq,
+               ci.atoms, ci.log_pos);
+    } else {
+        ps_server_stats s;
+        if ((rc = ps_client_stats(c, &s, &d)))
+            return fail(cmd, rc, &d);
+        static const char *const names[PS_SERVER_STATS_N] = {
+            "uptime_ms", "atoms", "seq", "clients", "connections", "rejected", "dropped",
+            "requests", "errors", "bytes_in", "bytes_out", "writevs", "commits", "allocs",
+            "pool_gets", "pool_misses", "checkpoints", "ckpt_failed", "fork_us_last",
+            "fork_us_max", "ckpt_ms_last"
+        };
+        const uint64_t *v = &s.uptime_ms;
+        for (int i = 0; i < PS_SERVER_STATS_N; i++)
+            printf("%s %" PRIu64 "\n", names[i], v[i]);
+    }
+    return 0;
+}
+
+static int run(ps_client *c, const char *cmd, int argc, char **argv)
+{
+    if (!strcmp(cmd, "add") || !strcmp(cmd, "remove"))
+        return do_change(c, cmd, argc, argv);
+    if (!strcmp(cmd, "contains"))
+        return do_contains(c, argc, argv);
+    if (!strcmp(cmd, "query"))
+        return do_query(c, argc, argv);
+    if (!strcmp(cmd, "transform"))
+        return do_transform(c, argc, argv);
+    if (!strcmp(cmd, "export"))
+        return do_export(c, argc, argv);
+    if (argc)
+        return die("client %s takes no arguments", cmd);
+    return do_simple(c, cmd);
+}
+
+int cmd_client(int argc, char **argv)
+{
+    if (has_help(argc, argv, usage))
+        return 0;
+    const char *host = "127.0.0.1";
+    uint64_t port = PS_CLI_PORT;
+    char token[258] = "";
+    const char *env = getenv("PATHSPACE_TOKEN");
+    if (env)
+        snprintf(token, sizeof token, "%s", env);
+    int i = 1;
+    for (; i + 1 < argc && argv[i][0] == '-' && argv[i][1] == '-'; i += 2) {
+        if (!strcmp(argv[i], "--host"))
+            host = argv[i + 1];
+        else if (!strcmp(argv[i], "--port")) {
+            if (parse_u64(argv[i + 1], &port) || port > 65535)
+                return die("client --port: '%s' is not a port", argv[i + 1]);
+        } else if (!strcmp(argv[i], "--token-file")) {
+            if (read_token(argv[i + 1], token, sizeof token))
+                return 2;
+        } else
+            return die("client: unknown option %s", argv[i]), 2;
+    }
+    static const char *const known[] = { "ping", "add", "remove", "contains", "count", "query",
+                                         "transform", "export", "checkpoint", "stats" };
+    int ok = 0;
+    for (size_t k = 0; i < argc && k < sizeof known / sizeof known[0]; k++)
+        ok |= !strcmp(argv[i], known[k]);
+    if (!ok)
+        return die("client: no COMMAND (see --help)"), 2;
+    ps_client_opts o;
+    ps_client_opts_init(&o);
+    o.token = token[0] ? token : NULL;
+    ps_client *c;
+    ps_diag d = { 0 };
+    int rc = ps_client_connect(host, (uint16_t)port, &o, &c, &d);
+    if (rc)
+        return fail("connect", rc, &d);
+    rc = run(c, argv[i], argc - i - 1, argv + i + 1);
+    ps_client_close(c);
+    return rc;
+}

@@ -1,0 +1,213 @@
+/* cmd_serve.c - pathspace serve DIR: a persistent space over TCP
+ * (docs/protocol.md). SIGTERM and SIGINT stop the loop; the space then
+ * closes with a final checkpoint, and a restart recovers it. */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: pathspace serve DIR [--addr ADDR] [--port P] [--port-file FILE]\n"
+    "                 [--token-file FILE] [--fsync always|everysec|never]\n"
+    "                 [--ckpt-changes N] [--ckpt-seconds T] [--keep N]\n"
+    "                 [--max-clients N] [--max-frame BYTES] [--max-batch N]\n"
+    "                 [--idle SECONDS] [--write-timeout SECONDS]\n"
+    "                 [--out-limit BYTES] [--max-results N] [--threads N] [--quiet]\n"
+    "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
+    "  --help') to clients of the binary protocol (docs/protocol.md) on ADDR\n"
+    "  (default 127.0.0.1) and port P (default 7420; 0 picks a free one, written\n"
+    "  to --port-file once listening). Every add and remove is in the log (synced\n"
+    "  per --fsync, default always, one fsync per turn of the loop for every\n"
+    "  client) before it is acknowledged. Checkpoints run in a forked process\n"
+    "  after N changes or T seconds with changes (both off by default), when a\n"
+    "  client asks, and at the end: SIGTERM or SIGINT stops serving, writes a\n"
+    "  final checkpoint and exits 0. With --token-file (or $PATHSPACE_TOKEN),\n"
+    "  HELLO must carry that token (compared in constant time). Limits: clients\n"
+    "  (1024), frame payload (16m), atoms per request (1048576), idle time (300\n"
+    "  s, 0 = none), time a client may leave its replies unread (10 s), reply\n"
+    "  bytes queued per client before its requests wait (1m), results a query\n"
+    "  holds (1048576).\n";
+
+static ps_server *running;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    if (running)
+        ps_server_stop(running);
+}
+
+static int stop_on_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    signal(SIGPIPE, SIG_IGN);
+    return sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL);
+}
+
+static int write_port_file(const char *path, uint16_t port)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return die("--port-file: name too long");
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) || rename(tmp, path))
+        return die("--port-file %s: cannot write it", path);
+    return 0;
+}
+
+typedef struct serve_args {
+    const char *dir, *port_file;
+    int quiet;
+    char token[257];
+    ps_pspace_opts po;
+    ps_server_opts so;
+} serve_args;
+
+static int u32_arg(const char *name, const char *v, uint64_t max, uint64_t *n)
+{
+    if (parse_u64(v, n) || *n > max)
+        return die("%s: '%s' is not a whole number up to %" PRIu64, name, v ? v : "", max);
+    return 0;
+}
+
+/* One option at argv[*i]: 0 taken, 1 not an option of serve, -1 bad. */
+static int serve_opt(serve_args *a, int argc, char **argv, int *i)
+{
+    const char *o = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    uint64_t n;
+    ps_server_opts *so = &a->so;
+    if (!strcmp(o, "--quiet")) {
+        a->quiet = 1;
+        return 0;
+    }
+    if (o[0] != '-' || o[1] != '-')
+        return 1;
+    (*i)++;
+    if (!strcmp(o, "--addr"))
+        so->addr = v;
+    else if (!strcmp(o, "--port")) {
+        if (u32_arg(o, v, 65535, &n))
+            return -1;
+        so->port = (uint16_t)n;
+    } else if (!strcmp(o, "--port-file"))
+        a->port_file = v;
+    else if (!strcmp(o, "--token-file")) {
+        if (read_token(v, a->token, sizeof a->token))
+            return -1;
+        so->token = a->token;
+    } else if (!strcmp(o, "--fsync")) {
+        if ((a->po.fsync = fsync_parse(v)) < 0)
+            return die("serve: --fsync always|everysec|never"), -1;
+    } else if (!strcmp(o, "--ckpt-changes")) {
+        if (u32_arg(o, v, UINT64_MAX, &so->ckpt_changes))
+            return -1;
+    } else if (!strcmp(o, "--ckpt-seconds") || !strcmp(o, "--keep") ||
+               !strcmp(o, "--max-clients") || !strcmp(o, "--max-batch") ||
+               !strcmp(o, "--idle") || !strcmp(o, "--write-timeout") ||
+               !strcmp(o, "--threads") || !strcmp(o, "--max-results")) {
+        if (u32_arg(o, v, UINT32_MAX / 1000, &n))
+            return -1;
+        uint32_t k = (uint32_t)n;
+        if (!strcmp(o, "--ckpt-seconds"))
+            so->ckpt_seconds = k;
+        else if (!strcmp(o, "--keep"))
+            a->po.keep = k;
+        else if (!strcmp(o, "--max-clients"))
+            so->max_clients = k;
+        else if (!strcmp(o, "--max-batch"))
+            so->max_batch = k;
+        else if (!strcmp(o, "--idle"))
+            so->idle_ms = k * 1000;
+        else if (!strcmp(o, "--write-timeout"))
+            so->write_timeout_ms = k * 1000;
+        else if (!strcmp(o, "--threads"))
+            so->query_threads = a->po.threads = k;
+        else
+            so->max_results = k;
+    } else if (!strcmp(o, "--max-frame") || !strcmp(o, "--out-limit")) {
+        if (parse_bytes(v, UINT32_MAX, &n))
+            return die("%s: '%s' is not a size (k, m, g suffixes)", o, v ? v : ""), -1;
+        if (!strcmp(o, "--max-frame"))
+            so->max_frame = (uint32_t)n;
+        else
+            so->out_limit = n;
+    } else
+        return die("serve: unknown option %s", o), -1;
+    return v ? 0 : (die("%s needs a value", o), -1);
+}
+
+static int serve_args_parse(serve_args *a, int argc, char **argv)
+{
+    memset(a, 0, sizeof *a);
+    ps_pspace_opts_init(&a->po);
+    ps_server_opts_init(&a->so);
+    a->so.port = PS_CLI_PORT;
+    const char *env = getenv("PATHSPACE_TOKEN");
+    if (env && *env) {
+        snprintf(a->token, sizeof a->token, "%s", env);
+        a->so.token = a->token;
+    }
+    for (int i = 1; i < argc; i++) {
+        int r = serve_opt(a, argc, argv, &i);
+        if (r < 0)
+            return 2;
+        if (r == 1) {
+            if (a->dir)
+                return die("serve: one DIR only ('%s' too)", argv[i]), 2;
+            a->dir = argv[i];
+        }
+    }
+    return a->dir ? 0 : (die("serve: no DIR (see --help)"), 2);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    if (has_help(argc, argv, usage))
+        return 0;
+    serve_args a;
+    int rc = serve_args_parse(&a, argc, argv);
+    if (rc)
+        return rc;
+    ps_pspace *p;
+    ps_recovery r;
+    ps_diag d = { 0 };
+    if ((rc = ps_pspace_open(a.dir, &a.po, &p, &r, &d)))
+        return die("%s: %s: %s", a.dir, ps_strerror(rc), d.msg);
+    ps_server *s;
+    if ((rc = ps_server_new(p, &a.so, &s, &d))) {
+        ps_pspace_close(p, NULL);
+        return die("serve: %s: %s", ps_strerror(rc), d.msg);
+    }
+    running = s;
+    if (stop_on_signals() || (a.port_file && write_port_file(a.port_file, ps_server_port(s)))) {
+        ps_server_free(s);
+        ps_pspace_close(p, NULL);
+        return 1;
+    }
+    if (!a.quiet)
+        fprintf(stderr, "pathspace: serving %s (%" PRIu64 " atoms, last seq %" PRIu64
+                ") on %s:%u\n", a.dir, ps_space_count(ps_pspace_space(p)), r.last_seq,
+                a.so.addr ? a.so.addr : "127.0.0.1", ps_server_port(s));
+    rc = ps_server_run(s, &d);
+    running = NULL;
+    ps_server_stats st;
+    ps_server_stats_get(s, &st);
+    ps_server_free(s);
+    if (rc) { /* the log failed: close as a crash would, the log is the truth */
+        ps_pspace_abandon(p);
+        return die("serve: %s", d.msg);
+    }
+    if ((rc = ps_pspace_close(p, &d)))
+        return die("%s: final checkpoint: %s: %s", a.dir, ps_strerror(rc), d.msg);
+    if (!a.quiet)
+        fprintf(stderr, "pathspace: stopped; %" PRIu64 " requests from %" PRIu64
+                " connections, %" PRIu64 " atoms, checkpointed\n", st.requests, st.connections,
+                st.atoms);
+    return 0;
+}

@@ -1,0 +1,332 @@
+/* server.c - the server's life: listening, the epoll loop, its timers and
+ * its stop (docs/protocol.md, "Server"). epoll is used directly: the loop
+ * is small, and it keeps every allocation and every writev in our hands
+ * (libuv would allocate a write request per send). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/alloc.h"
+#include "common/diag.h"
+#include "common/opts.h"
+#include "server.h"
+#include "store/pspace.h"
+#include "wire.h"
+
+#define TICK_MS 100
+
+int64_t ps__now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void ps_server_opts_init(ps_server_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+    o->max_clients = 1024;
+    o->max_frame = PS_FRAME_MAX_DEFAULT;
+    o->max_batch = 1u << 20;
+    o->idle_ms = 300000;
+    o->write_timeout_ms = 10000;
+    o->out_limit = 1u << 20;
+    o->max_results = 1u << 20;
+    o->query_threads = 1;
+}
+
+/* Parses addr:port into a socket address (numeric only: a server binds to
+ * an address it is told, never to what a name resolves to today). */
+static int bind_addr(const char *addr, uint16_t port, struct sockaddr_storage *ss,
+                     socklen_t *len)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons(port);
+        *len = sizeof *a4;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(port);
+        *len = sizeof *a6;
+        return 0;
+    }
+    return -1;
+}
+
+static int listen_on(ps_server *s, ps_diag *d)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (bind_addr(s->addr, s->o.port, &ss, &len))
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "not a numeric address: %s", s->addr);
+    s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (s->lfd < 0 || setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+        bind(s->lfd, (struct sockaddr *)&ss, len) || listen(s->lfd, 1024))
+        return ps__diag_set(d, PS_E_IO, NULL, 0, "cannot listen on %s:%u: %s", s->addr,
+                            s->o.port, strerror(errno));
+    len = sizeof ss;
+    getsockname(s->lfd, (struct sockaddr *)&ss, &len);
+    s->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                            : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    return PS_OK;
+}
+
+static int watch(ps_server *s, int fd, void *tag)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+    return epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int load_opts(ps_server *s, const ps_server_opts *o, ps_diag *d)
+{
+    ps_server_opts_init(&s->o);
+    int rc = ps__opts_copy(&s->o, sizeof s->o, o);
+    if (rc)
+        return ps__diag_set(d, rc, NULL, 0, "server options: %s",
+                            rc == PS_E_INVAL ? "size not set" : "fields this build lacks");
+    const char *addr = s->o.addr ? s->o.addr : "127.0.0.1";
+    if (strlen(addr) >= sizeof s->addr)
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "address too long");
+    strcpy(s->addr, addr);
+    if (s->o.token) {
+        s->token_len = strlen(s->o.token);
+        if (!s->token_len || s->token_len > sizeof s->token)
+            return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a token is 1 to 256 bytes");
+        memcpy(s->token, s->o.token, s->token_len);
+        s->have_token = 1;
+    }
+    s->o.addr = s->o.token = NULL; /* nothing points at the caller's memory */
+    if (!s->o.max_clients || s->o.max_frame < 64 || !s->o.max_batch || !s->o.out_limit ||
+        !s->o.max_results)
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a server limit of zero");
+    return PS_OK;
+}
+
+int ps_server_new(ps_pspace *p, const ps_server_opts *o, ps_server **out, ps_diag *d)
+{
+    *out = NULL;
+    if (!p)
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "no space to serve");
+    ps_server *s = ps_calloc(1, sizeof *s);
+    if (!s)
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    s->p = p;
+    s->lfd = s->ep = s->evfd = s->ckfd = -1;
+    int rc = load_opts(s, o, d);
+    if (!rc)
+        rc = listen_on(s, d);
+    if (!rc) {
+        s->ep = epoll_create1(EPOLL_CLOEXEC);
+        s->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (s->ep < 0 || s->evfd < 0 || watch(s, s->lfd, &s->lfd) || watch(s, s->evfd, &s->evfd))
+            rc = ps__diag_set(d, PS_E_IO, NULL, 0, "epoll: %s", strerror(errno));
+    }
+    if (!rc && ps_parser_new(&s->parser))
+        rc = ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    if (rc) {
+        ps_server_free(s);
+        return rc;
+    }
+    s->fsync_always = ps__pspace_fsync_mode(p) == PS_FSYNC_ALWAYS;
+    s->node = s->o.node_id;
+    while (!s->node)
+        randombytes_buf(&s->node, sizeof s->node);
+    s->start_ms = s->last_tick = s->last_ckpt = ps__now_ms();
+    *out = s;
+    return PS_OK;
+}
+
+uint16_t ps_server_port(const ps_server *s)
+{
+    return s->port;
+}
+
+void ps_server_stop(ps_server *s)
+{
+    uint64_t one = 1;
+    s->stopping = 1;
+    ssize_t k = write(s->evfd, &one, sizeof one); /* async-signal-safe */
+    (void)k;
+}
+
+static void accept_all(ps_server *s)
+{
+    for (;;) {
+        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return; /* EAGAIN, or a transient error (EMFILE): the next turn retries */
+        if (s->nconns >= s->o.max_clients) {
+            static const char why[] = "too many clients";
+            uint8_t f[PS_FRAME_HEADER + ERROR_HEAD_SIZE + sizeof why];
+            ps_frame h = { PS_PROTO_VERSION, PS_MSG_ERROR, 0, ERROR_HEAD_SIZE + sizeof why - 1, 0 };
+            ps_frame_encode(&h, f);
+            ps_write_le32(f + PS_FRAME_HEADER, PS_E_LIMIT);
+            ps_write_le32(f + PS_FRAME_HEADER + 4, sizeof why - 1);
+            memcpy(f + PS_FRAME_HEADER + ERROR_HEAD_SIZE, why, sizeof why - 1);
+            ssize_t k = send(fd, f, sizeof f - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+            (void)k;
+            close(fd);
+            s->st.rejected++;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (ps__conn_new(s, fd))
+            close(fd);
+    }
+}
+
+/* Idle clients, clients that stopped reading, and the checkpoint policy. */
+static void tick(ps_server *s, int64_t now)
+{
+    s->last_tick = now;
+    for (uint32_t i = 0; i < s->nconns; i++) {
+        conn *c = s->conns[i];
+        int idle = s->o.idle_ms && !c->on && !c->st && !c->ckpt_wait &&
+                   now - c->last_in > (int64_t)s->o.idle_ms;
+        int stuck = s->o.write_timeout_ms && c->on &&
+                    now - c->last_out > (int64_t)s->o.write_timeout_ms;
+        if (idle || stuck) {
+            s->st.dropped++;
+            ps__conn_close(s, c);
+            i--; /* the last connection moved into slot i */
+        }
+    }
+    ps__ckpt_policy(s);
+}
+
+static void on_event(ps_server *s, struct epoll_event *ev)
+{
+    void *tag = ev->data.ptr;
+    if (tag == &s->lfd) {
+        if (!s->stopping)
+            accept_all(s);
+    } else if (tag == &s->evfd) {
+        uint64_t v;
+        ssize_t k = read(s->evfd, &v, sizeof v);
+        (void)k;
+    } else if (tag == &s->ckfd) {
+        ps__ckpt_done(s);
+    } else {
+        conn *c = tag;
+        if (ev->events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+            ps__conn_readable(s, c); /* closes c on EOF or error */
+        else if (ev->events & EPOLLOUT)
+            ps__conn_flush(s, c);
+    }
+}
+
+/* The turn's end: one commit (one fsync under PS_FSYNC_ALWAYS) for every
+ * change the turn took, then the replies that acknowledge them. */
+static void end_turn(ps_server *s)
+{
+    if (ps__commit(s))
+        return;
+    while (s->pending) {
+        conn *c = s->pending;
+        s->pending = c->next;
+        c->pending = 0;
+        c->next = NULL;
+        ps__conn_flush(s, c);
+    }
+}
+
+/* After stop: what is queued goes out for up to a second. */
+static void drain(ps_server *s)
+{
+    int64_t until = ps__now_ms() + 1000;
+    while (s->nconns && !s->broken && ps__now_ms() < until) {
+        int busy = 0;
+        for (uint32_t i = 0; i < s->nconns; i++)
+            busy |= s->conns[i]->on != 0;
+        if (!busy)
+            break;
+        struct epoll_event ev[64];
+        int n = epoll_wait(s->ep, ev, 64, 50);
+        for (int i = 0; i < n; i++)
+            if (ev[i].data.ptr != &s->lfd && ev[i].data.ptr != &s->evfd &&
+                ev[i].data.ptr != &s->ckfd && (ev[i].events & EPOLLOUT))
+                ps__conn_flush(s, ev[i].data.ptr);
+    }
+}
+
+int ps_server_run(ps_server *s, ps_diag *d)
+{
+    struct epoll_event ev[256];
+    s->alloc_base = ps__alloc_calls;
+    while (!s->stopping && !s->broken) {
+        int n = epoll_wait(s->ep, ev, 256, TICK_MS);
+        if (n < 0 && errno != EINTR)
+            return ps__diag_set(d, PS_E_IO, NULL, 0, "epoll_wait: %s", strerror(errno));
+        for (int i = 0; i < n && !s->broken; i++)
+            on_event(s, &ev[i]);
+        end_turn(s);
+        int64_t now = ps__now_ms();
+        if (now - s->last_tick >= TICK_MS && !s->broken)
+            tick(s, now);
+    }
+    if (!s->broken)
+        drain(s);
+    ps__ckpt_wait(s);
+    while (s->nconns)
+        ps__conn_close(s, s->conns[s->nconns - 1]);
+    if (s->broken)
+        return ps__diag_set(d, PS_E_IO, NULL, 0,
+                            "the log cannot be written: stopped, acknowledging nothing more");
+    return PS_OK;
+}
+
+void ps_server_stats_get(const ps_server *s, ps_server_stats *st)
+{
+    *st = s->st;
+    const ps_space *sp = ps_pspace_space(s->p);
+    st->uptime_ms = (uint64_t)(ps__now_ms() - s->start_ms);
+    st->atoms = ps_space_count(sp);
+    st->seq = ps_pspace_seq(s->p);
+    st->clients = s->nconns;
+    st->allocs = ps__alloc_calls - s->alloc_base;
+    ps_pool_stats ps;
+    ps_pool_stats_get(&ps);
+    st->pool_gets = ps.gets;
+    st->pool_misses = ps.misses;
+}
+
+void ps_server_free(ps_server *s)
+{
+    if (!s)
+        return;
+    while (s->nconns)
+        ps__conn_close(s, s->conns[s->nconns - 1]);
+    free(s->conns);
+    ps_parser_free(s->parser);
+    ps_buf_free(&s->atoms);
+    ps_buf_free(&s->text);
+    if (s->child > 0)
+        ps__ckpt_wait(s);
+    if (s->lfd >= 0)
+        close(s->lfd);
+    if (s->ep >= 0)
+        close(s->ep);
+    if (s->evfd >= 0)
+        close(s->evfd);
+    free(s);
+}

@@ -1,0 +1,126 @@
+/*
+ * server.h - the server's private parts (docs/protocol.md, "Server").
+ *
+ * One thread runs an epoll loop. A connection owns a read buffer (pooled,
+ * grown only as a large frame's bytes really arrive) and a ring of reply
+ * buffers, each one pooled frame of exactly its size, sent together with
+ * one writev. A connection's requests are taken in order and stop while
+ * its queued replies reach out_limit, while a stream (QUERY, EXPORT) is
+ * being sent, or while a CHECKPOINT waits: replies stay in request order
+ * and memory stays bounded however a client behaves.
+ *
+ * Changes are staged in the log and applied as requests are read; no reply
+ * leaves while anything is staged (flush commits first), so nothing is
+ * acknowledged before the log holds it.
+ */
+#ifndef PS_NET_SERVER_H
+#define PS_NET_SERVER_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "pathspace.h"
+
+#define OUTQ 64               /* replies queued per connection: one writev */
+#define READ_BUF 16384        /* a connection's read buffer (a pool class) */
+#define STREAM_FRAME 65000    /* stream payloads fit the 64 KiB class      */
+#define QUERY_BYTES_MAX (256u << 20) /* a query's results held, at most    */
+
+enum { STREAM_QUERY = 1, STREAM_EXPORT = 2 };
+
+typedef struct stream {
+    int kind;
+    uint64_t id;
+    uint32_t batch;        /* QUERY: results per frame                    */
+    unsigned flags;        /* the last frame's: PS_FLAG_LIMITED           */
+    int cancelled;
+    ps_buf data;           /* QUERY: records, u32 length + bytes          */
+    size_t off;
+    int fd;                /* EXPORT: the export, in an unlinked file     */
+    uint64_t size, foff;
+} stream;
+
+typedef struct conn {
+    int fd;
+    uint32_t slot;         /* index in the server's table                 */
+    uint8_t hello, closing, events, ckpt_wait, pending;
+    uint64_t ckpt_id;      /* the CHECKPOINT request that waits           */
+    uint64_t ckpt_need;    /* log position its checkpoint must reach      */
+    ps_buf in;             /* unconsumed bytes at base + head             */
+    ps_buf out[OUTQ];
+    uint32_t oh, on;       /* ring head and count                         */
+    size_t ooff;           /* bytes of out[oh] already sent               */
+    uint64_t queued;       /* bytes queued, unsent                        */
+    int64_t last_in, last_out; /* ms: a request read, reply bytes taken    */
+    stream *st;
+    struct conn *next;     /* the turn's list of connections to flush     */
+} conn;
+
+struct ps_server {
+    ps_pspace *p;
+    ps_server_opts o;
+    char addr[64];
+    uint8_t token[256];
+    size_t token_len;
+    int have_token;
+    int lfd, ep, evfd, ckfd;  /* listener, stop eventfd, checkpoint pipe  */
+    uint16_t port;
+    volatile sig_atomic_t stopping;
+    int fsync_always;
+    conn **conns;
+    uint32_t nconns, cap;
+    conn *pending;            /* to flush at the end of the turn           */
+    ps_parser *parser;
+    ps_buf atoms;             /* a batch's atoms: u32 length + bytes       */
+    ps_buf text;              /* printing atoms                            */
+    int64_t start_ms, last_tick, last_ckpt;
+    uint64_t node;
+    int broken;               /* the log failed: stop, acknowledge nothing */
+    pid_t child;
+    uint64_t child_pos, child_changes;
+    int64_t child_start;
+    unsigned long long alloc_base;
+    ps_server_stats st;
+};
+
+int64_t ps__now_ms(void);
+
+/* conn.c */
+int ps__conn_new(ps_server *s, int fd);
+void ps__conn_close(ps_server *s, conn *c);
+void ps__conn_readable(ps_server *s, conn *c);
+void ps__conn_flush(ps_server *s, conn *c);
+/* Takes the connection's buffered requests while it may. */
+void ps__conn_process(ps_server *s, conn *c);
+/* Queues one reply frame (b is taken, left empty). */
+int ps__conn_queue(ps_server *s, conn *c, ps_buf *b);
+/* Queues an ERROR frame; close: the connection closes once it is sent. */
+void ps__conn_error(ps_server *s, conn *c, uint64_t id, int code, int close, const char *fmt,
+                    ...) __attribute__((format(printf, 6, 7)));
+/* Marks the connection for the end-of-turn flush. */
+void ps__conn_pending(ps_server *s, conn *c);
+
+/* handlers.c: one request; its payload is valid during the call. */
+void ps__dispatch(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload);
+
+/* stream.c */
+void ps__handle_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload);
+void ps__handle_transform(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload);
+void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload);
+/* Queues the stream's next frames while the connection has room; frees
+ * the stream after its last frame. */
+int ps__stream_fill(ps_server *s, conn *c);
+void ps__stream_free(stream *st);
+
+/* bgsave.c */
+void ps__ckpt_request(ps_server *s, conn *c, uint64_t id);
+int ps__ckpt_start(ps_server *s);
+void ps__ckpt_done(ps_server *s);
+void ps__ckpt_policy(ps_server *s);
+/* At shutdown: waits for a running child and takes its result. */
+void ps__ckpt_wait(ps_server *s);
+/* The log's staged records written (and synced per the mode); a failure
+ * breaks the server. 0 or -1. */
+int ps__commit(ps_server *s);
+
+#endif

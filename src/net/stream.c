@@ -1,0 +1,369 @@
+/* stream.c - the requests that stream or search: QUERY (results held,
+ * then sent in batches as the client reads them), TRANSFORM, and EXPORT
+ * (written to an unlinked file, then sent in chunks). The stream's source
+ * is taken whole when the request is read, so it is one consistent view
+ * whatever changes come after it; memory is bounded by max_results and
+ * QUERY_BYTES_MAX, and what a slow reader has not taken waits in the file
+ * or the result buffer, never in socket buffers without bound. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "server.h"
+#include "store/pspace.h"
+#include "store/wal.h"
+#include "wire.h"
+
+typedef struct qreq {
+    uint32_t batch;
+    uint8_t form, mode;
+    uint64_t limit;
+    ps_bytes pat, tpl;
+} qreq;
+
+static int parse_qreq(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload, qreq *q)
+{
+    rd r = rd_of(payload);
+    uint32_t plen = rd_u32(&r), tlen = rd_u32(&r);
+    q->batch = rd_u32(&r);
+    q->form = rd_u8(&r);
+    q->mode = rd_u8(&r);
+    uint16_t z = rd_u16(&r);
+    q->limit = rd_u64(&r);
+    const uint8_t *pp = rd_take(&r, plen), *tp = rd_take(&r, tlen);
+    if (r.bad || rd_left(&r) || z || q->form > PS_FORM_TEXT || q->mode > PS_QUERY_BINDINGS) {
+        ps__conn_error(s, c, f->id, PS_E_CORRUPT, 1, "query: malformed payload");
+        return -1;
+    }
+    q->pat = ps_bytes_of(pp, plen);
+    q->tpl = ps_bytes_of(tp, tlen);
+    return 0;
+}
+
+static ps_query *compile(ps_server *s, conn *c, const ps_frame *f, const qreq *q)
+{
+    ps_query *pq;
+    ps_diag d;
+    int rc = ps_query_parse((const char *)q->pat.ptr, q->pat.len,
+                            q->tpl.len ? (const char *)q->tpl.ptr : NULL, q->tpl.len, &pq, &d);
+    if (rc) {
+        ps__conn_error(s, c, f->id, rc, 0, "query %u:%u: %s", d.line, d.col, d.msg);
+        return NULL;
+    }
+    return pq;
+}
+
+typedef struct collect {
+    ps_server *s;
+    stream *st;
+    int text;
+    uint64_t n, cap;
+    int err;
+} collect;
+
+static int collect_one(void *ctx, ps_bytes atom)
+{
+    collect *k = ctx;
+    if (k->n == k->cap || k->st->data.len > QUERY_BYTES_MAX) {
+        k->st->flags |= PS_FLAG_LIMITED; /* there was one more */
+        return 1;
+    }
+    ps_buf *b = &k->st->data;
+    size_t at = b->len;
+    uint8_t l[4] = { 0 };
+    int rc = ps_buf_append(b, l, 4);
+    if (!rc)
+        rc = k->text ? ps_atom_print(atom, b) : ps_buf_append(b, atom.ptr, atom.len);
+    if (rc) {
+        k->err = rc;
+        return 1;
+    }
+    ps_write_le32(ps_buf_data(b) + at, (uint32_t)(b->len - at - 4));
+    k->n++;
+    return 0;
+}
+
+void ps__handle_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
+{
+    qreq q;
+    if (parse_qreq(s, c, f, payload, &q))
+        return;
+    ps_query *pq = compile(s, c, f, &q);
+    if (!pq)
+        return;
+    stream *st = ps_calloc(1, sizeof *st);
+    if (!st) {
+        ps_query_free(pq);
+        return ps__conn_error(s, c, f->id, PS_E_NOMEM, 0, "out of memory");
+    }
+    st->kind = STREAM_QUERY;
+    st->id = f->id;
+    st->fd = -1;
+    st->batch = q.batch ? q.batch : 1024;
+    collect k = { s, st, q.form == PS_FORM_TEXT, 0, s->o.max_results, 0 };
+    if (q.limit && q.limit < k.cap)
+        k.cap = q.limit;
+    ps_query_opts qo;
+    ps_query_opts_init(&qo);
+    qo.mode = q.mode;
+    qo.threads = s->o.query_threads;
+    ps_diag d;
+    int rc = ps_query_run(pq, ps_source_space(ps_pspace_space(s->p)), &qo, collect_one, &k,
+                          NULL, &d);
+    ps_query_free(pq);
+    if (!rc)
+        rc = k.err;
+    if (rc) {
+        ps__stream_free(st);
+        return ps__conn_error(s, c, f->id, rc, 0, "query: %s", rc == k.err ? "out of memory"
+                                                                            : d.msg);
+    }
+    if (q.limit && k.n == q.limit)
+        st->flags &= ~PS_FLAG_LIMITED; /* the client's own limit, not the server's cap */
+    c->st = st;
+}
+
+void ps__handle_transform(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
+{
+    qreq q;
+    if (parse_qreq(s, c, f, payload, &q))
+        return;
+    ps_query *pq = compile(s, c, f, &q);
+    if (!pq)
+        return;
+    ps_space *out;
+    ps_query_opts qo;
+    ps_query_opts_init(&qo);
+    qo.threads = s->o.query_threads;
+    qo.limit = q.limit;
+    ps_diag d;
+    int rc = ps_space_new(&out);
+    if (!rc)
+        rc = ps_query_into(pq, ps_source_space(ps_pspace_space(s->p)), &qo, out, NULL, NULL, &d);
+    ps_query_free(pq);
+    if (rc) {
+        ps_space_free(out);
+        return ps__conn_error(s, c, f->id, rc, 0, "transform: %s",
+                              rc == PS_E_NOMEM ? "out of memory" : d.msg);
+    }
+    /* the results are taken whole before any is added: the space the query
+     * read did not change under it */
+    uint64_t added = 0, results = ps_space_count(out);
+    ps_iter *it;
+    rc = ps_iter_new(out, ps_bytes_of(NULL, 0), &it);
+    ps_bytes path;
+    while (!rc && ps_iter_next(it, &path, NULL, NULL) == PS_OK) {
+        int ch;
+        if (ps__pspace_stage(s->p, WAL_ADD, path, &ch)) {
+            s->broken = 1;
+            break;
+        }
+        added += (uint64_t)ch;
+    }
+    if (!rc)
+        ps_iter_free(it);
+    ps_space_free(out);
+    if (rc || s->broken)
+        return rc ? ps__conn_error(s, c, f->id, rc, 0, "out of memory") : (void)0;
+    ps_buf b = { 0 };
+    uint8_t *p = ps__frame_begin(&b, f->type | PS_MSG_REPLY, 0, f->id, TRANSFORM_REPLY, &rc);
+    if (!p) {
+        c->closing = 1;
+        return;
+    }
+    p = wr_u64(p, results);
+    p = wr_u64(p, added);
+    p = wr_u64(p, ps_pspace_seq(s->p) + ps__pspace_staged(s->p));
+    wr_u64(p, ps_space_count(ps_pspace_space(s->p)));
+    ps__conn_queue(s, c, &b);
+}
+
+/* ------------------------------------------------------------- export */
+
+static int tmp_file(void)
+{
+    const char *dir = getenv("TMPDIR");
+    int fd = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    return fd;
+}
+
+typedef struct fd_out {
+    int fd;
+    ps_buf *b;
+} fd_out;
+
+static int flush_text(fd_out *o, size_t keep_under)
+{
+    if (o->b->len < keep_under)
+        return PS_OK;
+    ps_sink k = ps_sink_fd(o->fd);
+    int rc = k.write(k.ctx, ps_buf_data(o->b), o->b->len);
+    ps_buf_clear(o->b, 0);
+    return rc;
+}
+
+static int export_text(ps_server *s, int fd, ps_iter *it)
+{
+    fd_out o = { fd, &s->text };
+    ps_buf_clear(&s->text, 0);
+    ps_bytes path;
+    int rc = PS_OK;
+    while (!rc && ps_iter_next(it, &path, NULL, NULL) == PS_OK) {
+        rc = ps_atom_print(path, &s->text);
+        if (!rc)
+            rc = ps_buf_append(&s->text, "\n", 1);
+        if (!rc)
+            rc = flush_text(&o, 1u << 16);
+    }
+    return rc ? rc : flush_text(&o, 0);
+}
+
+static int export_snap(int fd, ps_iter *it)
+{
+    ps_snap_writer *w;
+    int rc = ps_snap_writer_new(ps_sink_fd(fd), NULL, &w);
+    if (rc)
+        return rc;
+    ps_bytes path;
+    int has;
+    uint64_t v;
+    while (!rc && ps_iter_next(it, &path, &has, &v) == PS_OK)
+        rc = has ? ps_snap_writer_add_value(w, path, v) : ps_snap_writer_add(w, path);
+    if (!rc)
+        rc = ps_snap_writer_finish(w, NULL);
+    ps_snap_writer_free(w);
+    return rc;
+}
+
+static int export_paths(int fd, ps_iter *it)
+{
+    ps_paths_writer *w;
+    int rc = ps_paths_writer_new(ps_sink_fd(fd), NULL, &w);
+    if (rc)
+        return rc;
+    ps_bytes path;
+    while (!rc && ps_iter_next(it, &path, NULL, NULL) == PS_OK)
+        rc = ps_paths_writer_add(w, path);
+    if (!rc)
+        rc = ps_paths_writer_finish(w, NULL);
+    ps_paths_writer_free(w);
+    return rc;
+}
+
+void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
+{
+    rd r = rd_of(payload);
+    uint8_t fmt = rd_u8(&r);
+    const uint8_t *z = rd_take(&r, 7);
+    if (r.bad || fmt > PS_EXPORT_PATHS || memcmp(z, "\0\0\0\0\0\0\0", 7))
+        return ps__conn_error(s, c, f->id, PS_E_CORRUPT, 1, "EXPORT: malformed payload");
+    ps_bytes prefix = ps_bytes_of(payload.ptr + EXPORT_HEAD, payload.len - EXPORT_HEAD);
+    int fd = tmp_file();
+    if (fd < 0)
+        return ps__conn_error(s, c, f->id, PS_E_IO, 0, "EXPORT: no temporary file: %s",
+                              strerror(errno));
+    ps_iter *it;
+    int rc = ps_iter_new(ps_pspace_space(s->p), prefix, &it);
+    if (!rc) {
+        rc = fmt == PS_EXPORT_TEXT ? export_text(s, fd, it)
+             : fmt == PS_EXPORT_SNAP ? export_snap(fd, it)
+                                     : export_paths(fd, it);
+        ps_iter_free(it);
+    }
+    off_t size = lseek(fd, 0, SEEK_END);
+    stream *st = rc || size < 0 ? NULL : ps_calloc(1, sizeof *st);
+    if (!st) {
+        close(fd);
+        return ps__conn_error(s, c, f->id, rc ? rc : PS_E_NOMEM, 0, "EXPORT: %s",
+                              rc ? ps_strerror(rc) : "out of memory");
+    }
+    st->kind = STREAM_EXPORT;
+    st->id = f->id;
+    st->fd = fd;
+    st->size = (uint64_t)size;
+    c->st = st;
+}
+
+/* ------------------------------------------------------------- sending */
+
+void ps__stream_free(stream *st)
+{
+    if (!st)
+        return;
+    if (st->fd >= 0)
+        close(st->fd);
+    ps_buf_free(&st->data);
+    free(st);
+}
+
+/* The next QUERY frame: up to batch results, and up to STREAM_FRAME bytes
+ * unless one result alone is larger. */
+static int query_frame(stream *st, ps_buf *b, int *last)
+{
+    const uint8_t *d = ps_buf_data(&st->data);
+    size_t end = st->off, len = 8;
+    uint32_t n = 0;
+    while (!st->cancelled && end < st->data.len && n < st->batch) {
+        size_t each = 4 + ps_read_le32(d + end);
+        if (n && len + each > STREAM_FRAME)
+            break;
+        len += each;
+        end += each;
+        n++;
+    }
+    *last = st->cancelled || end == st->data.len;
+    unsigned flags = *last ? st->flags | (st->cancelled ? PS_FLAG_CANCELLED : 0) : PS_FLAG_MORE;
+    int rc;
+    uint8_t *p = ps__frame_begin(b, PS_MSG_QUERY | PS_MSG_REPLY, (uint16_t)flags, st->id, len, &rc);
+    if (!p)
+        return rc;
+    p = wr_u32(p, n);
+    p = wr_u32(p, 0);
+    memcpy(p, d + st->off, len - 8);
+    st->off = end;
+    return PS_OK;
+}
+
+static int export_frame(stream *st, ps_buf *b, int *last)
+{
+    uint64_t left = st->size - st->foff;
+    size_t len = st->cancelled ? 0 : left < STREAM_FRAME ? (size_t)left : STREAM_FRAME;
+    *last = st->cancelled || len == left;
+    unsigned flags = *last ? (st->cancelled ? PS_FLAG_CANCELLED : 0) : PS_FLAG_MORE;
+    int rc;
+    uint8_t *p = ps__frame_begin(b, PS_MSG_EXPORT | PS_MSG_REPLY, (uint16_t)flags, st->id, len, &rc);
+    if (!p)
+        return rc;
+    for (size_t done = 0; done < len;) {
+        ssize_t k = pread(st->fd, p + done, len - done, (off_t)(st->foff + done));
+        if (k <= 0) {
+            ps_pool_put(b);
+            return PS_E_IO;
+        }
+        done += (size_t)k;
+    }
+    st->foff += len;
+    return PS_OK;
+}
+
+int ps__stream_fill(ps_server *s, conn *c)
+{
+    while (c->st && c->on < OUTQ && c->queued < s->o.out_limit) {
+        stream *st = c->st;
+        ps_buf b = { 0 };
+        int last;
+        int rc = st->kind == STREAM_QUERY ? query_frame(st, &b, &last)
+                                          : export_frame(st, &b, &last);
+        if (rc)
+            return rc;
+        ps__conn_queue(s, c, &b);
+        if (last) {
+            ps__stream_free(st);
+            c->st = NULL;
+        }
+    }
+    return PS_OK;
+}

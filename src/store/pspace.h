@@ -1,0 +1,35 @@
+/*
+ * pspace.h - the persistent space's parts the server drives itself.
+ *
+ * Group commit: ps__pspace_stage logs (staged, not yet written) and applies
+ * one change; ps__pspace_commit writes every staged record with one write()
+ * and one fsync per the mode. The server commits once per turn of its
+ * event loop, before it sends any reply that acknowledges a change.
+ *
+ * Background checkpoints (the server forks, as Redis does): bg_begin
+ * commits and starts a new log segment at the checkpoint's position; the
+ * child calls ps__pspace_save on its copy-on-write image of the space and
+ * exits; when it succeeded, the parent calls bg_end to prune checkpoints
+ * and the log segments none of them needs. A checkpoint that fails costs
+ * nothing: the log still holds every change.
+ */
+#ifndef PS_STORE_PSPACE_H
+#define PS_STORE_PSPACE_H
+
+#include "pathspace.h"
+
+/* op: WAL_ADD or WAL_REMOVE. *changed: 0 for a no-op (not logged). */
+int ps__pspace_stage(ps_pspace *p, int op, ps_bytes path, int *changed);
+int ps__pspace_commit(ps_pspace *p);
+/* ps_fsync: the server groups its fsyncs under PS_FSYNC_ALWAYS. */
+int ps__pspace_fsync_mode(const ps_pspace *p);
+/* Records staged, not yet committed. */
+uint64_t ps__pspace_staged(const ps_pspace *p);
+/* Changes since the last checkpoint. */
+uint64_t ps__pspace_changes(const ps_pspace *p);
+
+int ps__pspace_bg_begin(ps_pspace *p, uint64_t *log_pos, uint64_t *changes, ps_diag *d);
+int ps__pspace_save(ps_pspace *p, uint64_t log_pos, ps_ckpt_info *ci, ps_diag *d);
+int ps__pspace_bg_end(ps_pspace *p, uint64_t log_pos, uint64_t changes, ps_diag *d);
+
+#endif
