@@ -168,11 +168,11 @@ static int expect(ps_client *c, uint64_t id, int want, ps_reply *r, ps_diag *d)
     int rc = ps_client_recv(c, r, d);
     if (rc)
         return rc;
+    if (r->f.type == PS_MSG_ERROR && (r->f.id == id || r->f.id == 0))
+        return server_error(r, d); /* id 0: about the connection, not one request */
     if (r->f.id != id)
         return ps__diag_set(d, PS_E_PROTOCOL, NULL, 0, "reply %llu where %llu was due",
                             (unsigned long long)r->f.id, (unsigned long long)id);
-    if (r->f.type == PS_MSG_ERROR)
-        return server_error(r, d);
     if (r->f.type != want)
         return ps__diag_set(d, PS_E_PROTOCOL, NULL, 0, "reply of type %u to a request of %u",
                             r->f.type, want & 0x7F);

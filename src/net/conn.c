@@ -157,8 +157,9 @@ void ps__conn_process(ps_server *s, conn *c)
         ps_frame f;
         ps_diag d;
         int rc = ps_frame_decode(p, c->in.len, s->o.max_frame, &f, &d);
-        if (rc) {
-            ps__conn_error(s, c, 0, rc, 1, "%s", d.msg);
+        if (rc) { /* past the magic and reserved bytes, the header says whose */
+            int known = rc == PS_E_LIMIT || rc == PS_E_VERSION;
+            ps__conn_error(s, c, known ? f.id : 0, rc, 1, "%s", d.msg);
             return;
         }
         if (c->in.len - PS_FRAME_HEADER < f.len)
@@ -196,7 +197,7 @@ static int make_room(ps_server *s, conn *c)
     if (b->len >= need)
         return PS_OK; /* whole frames are waiting: no more room needed */
     size_t cap = b->cap * 2 < need ? b->cap * 2 : need;
-    ps_buf nb;
+    ps_buf nb = { 0 };
     if (ps_buf_init_exact(&nb, 0, cap) || ps_buf_append(&nb, b->base, b->len))
         return PS_E_NOMEM;
     ps_pool_put(b);
