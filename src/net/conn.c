@@ -52,7 +52,10 @@ void ps__conn_close(ps_server *s, conn *c)
             *pp = c->next;
             break;
         }
-    close(c->fd); /* also takes it out of the epoll set */
+    /* out of the epoll set by hand: a checkpoint's child may hold a copy of
+     * the socket, and then close() alone would leave it registered */
+    epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
     ps_pool_put(&c->in);
     for (uint32_t i = 0; i < c->on; i++)
         ps_pool_put(&c->out[(c->oh + i) % OUTQ]);

@@ -1,0 +1,139 @@
+#!/bin/sh
+# pathspace serve, client and bench-server end to end on loopback. The
+# harness starts every server itself, on a port the kernel picks (written
+# to --port-file), and kills it when the case ends however it ends.
+. tests/lib.sh "$@"
+
+SPID=""
+start_server() { # DIR [serve options]: sets PORT and SPID
+    dir=$1
+    shift
+    rm -f "$T/port"
+    "$P" serve "$dir" --port 0 --port-file "$T/port" "$@" 2>>"$T/serve.log" &
+    SPID=$!
+    trap 'kill -9 $SPID 2>/dev/null || true; rm -rf "$T"' EXIT
+    i=0
+    while [ ! -s "$T/port" ]; do
+        i=$((i + 1))
+        [ $i -gt 200 ] && fail "the server did not start: $(cat "$T/serve.log")"
+        kill -0 $SPID 2>/dev/null || fail "the server died: $(cat "$T/serve.log")"
+        sleep 0.05
+    done
+    PORT=$(cat "$T/port")
+}
+stop_server() { # SIGTERM, and the exit status must be 0
+    kill -TERM $SPID
+    wait $SPID || fail "serve exited $? after SIGTERM: $(cat "$T/serve.log")"
+}
+c() { "$P" client --port "$PORT" "$@"; }
+
+roundtrip() {
+    start_server "$T/sp"
+    c ping | grep -q "^pong node [0-9a-f]* uptime_ms [0-9]* seq 1 hops 1$" || fail "ping"
+    c add '(parent tom bob)' '(parent bob ann)' | grep -q "^changed 2 seq 2 atoms 2$" || fail "add"
+    c add -f $E/family.metta >"$T/out" || fail "add -f"
+    n=$(c count)
+    [ "$n" -gt 2 ] || fail "count $n"
+    c contains '(parent tom bob)' >/dev/null || fail "contains present"
+    if c contains '(parent tom bob)' '(nobody here)' >"$T/out"; then fail "contains absent exit 0"; fi
+    [ "$(cat "$T/out")" = "yes
+no" ] || fail "contains said $(cat "$T/out")"
+    c query '(parent $x $y)' '$x' >"$T/q" || fail "query"
+    grep -qx tom "$T/q" || fail "query results"
+    c query '(parent $x $y)' '$x' --limit 1 | wc -l | grep -qx 1 || fail "query --limit"
+    c transform '(parent $x $y)' '(child $y $x)' | grep -q "^results [1-9]" || fail "transform"
+    c query '(child ann $p)' '$p' | grep -qx bob || fail "transform's atoms"
+    c remove '(child ann bob)' | grep -q "^changed 1 " || fail "remove"
+    c export >"$T/text" || fail "export"
+    c export --format snap -o "$T/x.snap" || fail "export snap"
+    [ "$("$P" count "$T/x.snap")" = "$(c count)" ] || fail "the snapshot export's count"
+    "$P" dump "$T/x.snap" | cmp - "$T/text" || fail "the snapshot export differs from the text"
+    c export --format paths -o "$T/x.paths" || fail "export paths"
+    "$P" dump "$T/x.paths" | cmp - "$T/text" || fail "the .paths export differs"
+    c checkpoint | grep -q "^checkpoint 1 atoms $(c count) " || fail "checkpoint"
+    c stats | grep -q "^checkpoints 1$" || fail "stats"
+    if c add '(unclosed' 2>"$T/err"; then fail "a syntax error was accepted"; fi
+    grep -q "syntax error: server: text 1:" "$T/err" || fail "syntax error message: $(cat "$T/err")"
+    stop_server
+    grep -q "stopped; .* checkpointed" "$T/serve.log" || fail "no final checkpoint said"
+    # a restart recovers the same space
+    start_server "$T/sp"
+    c export | cmp - "$T/text" || fail "after a restart the space differs"
+    stop_server
+}
+
+# kill -9 during a write load under --fsync always: every atom whose ADD
+# was acknowledged is there after a restart.
+kill9() {
+    start_server "$T/sp" --fsync always
+    for w in 1 2 3; do
+        (
+            i=0
+            while [ $i -lt 100000 ]; do
+                i=$((i + 1))
+                "$P" client --port "$PORT" add "(w$w $i)" >/dev/null 2>&1 || exit 0
+                echo "(w$w $i)" >>"$T/acked$w"
+            done
+        ) &
+    done
+    sleep 2
+    kill -9 $SPID
+    wait $SPID 2>/dev/null || true
+    wait
+    cat "$T"/acked* | sort >"$T/acked"
+    n=$(wc -l <"$T/acked")
+    [ "$n" -gt 20 ] || fail "only $n acknowledged writes before the kill"
+    start_server "$T/sp"
+    c export | sort >"$T/have"
+    missing=$(comm -23 "$T/acked" "$T/have" | wc -l)
+    [ "$missing" = 0 ] || fail "$missing of $n acknowledged atoms lost: $(comm -23 "$T/acked" "$T/have" | head -3)"
+    echo "$n acknowledged atoms, all present after kill -9"
+    stop_server
+}
+
+auth() {
+    printf 'tok-%s\n' "$$" >"$T/token"
+    start_server "$T/sp" --token-file "$T/token"
+    if c ping 2>"$T/err"; then fail "no token accepted"; fi
+    grep -q "authentication required or refused" "$T/err" || fail "message: $(cat "$T/err")"
+    printf 'wrong\n' >"$T/bad"
+    if "$P" client --port "$PORT" --token-file "$T/bad" ping 2>/dev/null; then fail "bad token"; fi
+    "$P" client --port "$PORT" --token-file "$T/token" ping >/dev/null || fail "token refused"
+    PATHSPACE_TOKEN="tok-$$" c count >/dev/null || fail "token from the environment"
+    stop_server
+}
+
+refusals() {
+    start_server "$T/sp"
+    if "$P" serve "$T/sp" --port 0 2>"$T/err"; then fail "a second server on one DIR"; fi
+    grep -q "locked\|open in another process" "$T/err" || fail "second server: $(cat "$T/err")"
+    if "$P" serve "$T/sp2" --port "$PORT" 2>"$T/err"; then fail "a port in use"; fi
+    grep -q "cannot listen" "$T/err" || fail "port in use: $(cat "$T/err")"
+    stop_server
+    if "$P" serve "$T/sp" --fsync sometimes 2>/dev/null; then fail "--fsync sometimes"; fi
+    if "$P" serve "$T/sp" --addr localhost 2>"$T/err"; then fail "a name as --addr"; fi
+    grep -q "not a numeric address" "$T/err" || fail "--addr: $(cat "$T/err")"
+    if "$P" client --port 1 ping 2>"$T/err"; then fail "nobody on port 1"; fi
+    grep -q "cannot connect" "$T/err" || fail "connect: $(cat "$T/err")"
+}
+
+bench() {
+    gen_file 8000 1 "$T/kb.metta"
+    start_server "$T/sp" --fsync everysec
+    c add -f "$T/kb.metta" >/dev/null
+    for t in ping add contains count; do
+        "$P" bench-server --port "$PORT" -c 20 -n 2000 -P 4 -t $t >"$T/b" || fail "bench $t"
+        grep -q "^$t: 2000 requests, 20 clients, pipeline 4: [0-9]* requests/s" "$T/b" ||
+            fail "bench $t said $(cat "$T/b")"
+    done
+    "$P" bench-server --port "$PORT" -c 4 -n 200 -t query -r 1000 --csv >"$T/b" || fail "query"
+    grep -q "^query,4,1,200," "$T/b" || fail "bench query said $(cat "$T/b")"
+    stop_server
+}
+
+tcase roundtrip roundtrip
+tcase kill9 kill9
+tcase auth auth
+tcase refusals refusals
+tcase bench bench
+finish
