@@ -39,8 +39,10 @@ DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev li
 
 # Only `make bench` needs these: Snappy (a codec row), the peers the
 # snapshot is measured against (bench_peers.cc, C++ for marisa) and the
-# dynamic sets the space is measured against (bench_sets.cc: Judy, LMDB).
-BENCH_PKGS := libsnappy-dev liblmdb-dev libmarisa-dev libsqlite3-dev libjudy-dev g++
+# dynamic sets the space is measured against (bench_sets.cc: Judy, LMDB),
+# and Redis, the server's peer (bench_server.c).
+BENCH_PKGS := libsnappy-dev liblmdb-dev libmarisa-dev libsqlite3-dev libjudy-dev g++ \
+              redis-server redis-tools
 BENCH_LIBS := -lsnappy -llmdb -lmarisa -lsqlite3 -lJudy
 
 LIB_SRC  := $(wildcard src/*/*.c)
@@ -159,6 +161,11 @@ fuzz: $(DEPS_OK)
 # bench_query measures beside the tests' brute-force matcher and Prolog oracle
 $(BUILD)/bench/bench_query: $(BUILD)/bench/bench_query.o $(BUILD)/bench/common.o \
                             $(BUILD)/tests/brute.o $(BUILD)/tests/prolog.o $(STATIC)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# bench_server counts every malloc of its process (the tests' counter)
+$(BUILD)/bench/bench_server: $(BUILD)/bench/bench_server.o $(BUILD)/bench/common.o \
+                             $(BUILD)/tests/malloc_count.o $(STATIC)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/common.o $(STATIC)

@@ -22,7 +22,8 @@ static const char usage[] =
     "  query asks (age (Entity Q<n>) $a) for the ages of random entities below\n"
     "  KEYSPACE (the entities of 'pathspace gen': atoms / 8). Defaults: 50\n"
     "  clients, 100000 requests, pipeline 1. Prints requests per second and the\n"
-    "  p50 and p99 latency (--csv: type,clients,pipeline,requests,rps,p50_ms,p99_ms).\n";
+    "  p50 and p99 latency (--csv: type,clients,pipeline,requests,rps,p50_ms,p99_ms,\n"
+    "  max_ms).\n";
 
 typedef struct bconn {
     ps_client *c;
@@ -177,9 +178,10 @@ static void report(const bench *b, uint32_t nc, uint64_t ns, int csv)
     double rps = (double)b->done / ((double)ns / 1e9);
     double p50 = (double)b->lat[b->done / 2] / 1e6;
     double p99 = (double)b->lat[b->done * 99 / 100] / 1e6;
+    double max = (double)b->lat[b->done - 1] / 1e6;
     if (csv)
-        printf("%s,%u,%u,%" PRIu64 ",%.0f,%.3f,%.3f\n", type_name(b->type), nc, b->pipeline,
-               b->done, rps, p50, p99);
+        printf("%s,%u,%u,%" PRIu64 ",%.0f,%.3f,%.3f,%.3f\n", type_name(b->type), nc,
+               b->pipeline, b->done, rps, p50, p99, max);
     else
         printf("%s: %" PRIu64 " requests, %u clients, pipeline %u: %.0f requests/s, "
                "p50 %.3f ms, p99 %.3f ms%s\n", type_name(b->type), b->done, nc, b->pipeline,
