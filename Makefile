@@ -138,12 +138,13 @@ ubsan:
 	$(MAKE) BUILD=build/ubsan OPT="-O1 -g -fsanitize=undefined,float-divide-by-zero -fno-sanitize-recover=all" check
 
 # The threaded parts (snapshot and .paths compressors and loaders, query
-# threads, the persistent space's workers) under ThreadSanitizer. Not the
+# threads, the persistent space's workers, the server and its clients) under
+# ThreadSanitizer. Not the
 # whole check: libb2's BLAKE2bp runs on OpenMP, whose uninstrumented runtime
 # TSan reports falsely; the hostile-input scripts run under ulimit -v, which
 # TSan's shadow memory cannot live in; and TSan's own runtime faults in the
 # deepest query case (70K nested levels, in MutexSet::Add).
-TSAN_CASES := snap_ paths_ query_threads pspace_
+TSAN_CASES := snap_ paths_ query_threads pspace_ net_
 tsan:
 	$(MAKE) BUILD=build/tsan OPT="-O1 -g -fsanitize=thread" build/tsan/run_tests
 	@fail=0; for c in $(TSAN_CASES); do build/tsan/run_tests $$c || fail=1; done; exit $$fail

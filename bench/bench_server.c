@@ -388,14 +388,17 @@ static void compare_row(const op *o, int ps_port, int redis_port, int c, int p, 
     int reps = bench_reps();
     result a[16], b[16];
     int have_redis = o->redis && redis_port;
+    uint64_t al0 = stat_of(ps_port, "allocs"), rq0 = stat_of(ps_port, "requests");
     for (int i = 0; i < reps; i++) { /* interleaved, so both see the same machine */
         must(run_ours(ps_port, o->ours, c, n, p, o->keyspace, &a[i]) == 0, "bench-server");
         if (have_redis)
             must(run_redis(redis_port, o->redis, c, n, p, o->keyspace, &b[i]) == 0,
                  "redis-benchmark");
     }
+    uint64_t al1 = stat_of(ps_port, "allocs"), rq1 = stat_of(ps_port, "requests");
     result x = median(a, reps);
-    printf("%-22s %4d %3d %10.0f %7.3f %7.3f", o->label, c, p, x.rps, x.p50, x.p99);
+    printf("%-22s %4d %3d %10.0f %7.3f %7.3f %9.4f", o->label, c, p, x.rps, x.p50, x.p99,
+           (double)(al1 - al0) / (double)(rq1 - rq0));
     if (have_redis) {
         result y = median(b, reps);
         printf(" %10.0f %7.3f %7.3f %7.2fx\n", y.rps, y.p50, y.p99, x.rps / y.rps);
@@ -426,8 +429,8 @@ static void compare_table(const char *dir, uint64_t atoms)
     printf("pathspace serve (--fsync everysec, %.1fM atoms) vs redis-server (appendonly, "
            "appendfsync everysec); pathspace bench-server vs redis-benchmark, median of %d\n",
            (double)atoms / 1e6, bench_reps());
-    printf("%-22s %4s %3s %10s %7s %7s %10s %7s %7s %8s\n", "op", "c", "P", "ps req/s",
-           "p50 ms", "p99 ms", "redis", "p50 ms", "p99 ms", "ps/redis");
+    printf("%-22s %4s %3s %10s %7s %7s %9s %10s %7s %7s %8s\n", "op", "c", "P", "ps req/s",
+           "p50 ms", "p99 ms", "allocs/rq", "redis", "p50 ms", "p99 ms", "ps/redis");
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         for (int ci = 0; ci < (quick ? 2 : 3); ci++)
             for (int pi = 0; pi < 2; pi++) {
@@ -437,6 +440,8 @@ static void compare_table(const char *dir, uint64_t atoms)
                     n /= 4;
                 compare_row(&ops[i], ps.port, redis ? rd.port : 0, c, p, n);
             }
+    printf("(allocs/rq: the server loop's allocations per request over the row's runs, "
+           "connection set-up and the trie's growth for new atoms included)\n");
     stop(&ps);
     if (redis)
         stop(&rd);

@@ -322,7 +322,8 @@ static int query_frame(stream *st, ps_buf *b, int *last)
         return rc;
     p = wr_u32(p, n);
     p = wr_u32(p, 0);
-    memcpy(p, d + st->off, len - 8);
+    if (len > 8) /* no results: d is NULL */
+        memcpy(p, d + st->off, len - 8);
     st->off = end;
     return PS_OK;
 }
