@@ -1140,8 +1140,9 @@ PS_API int ps_heartbeat_decode(ps_bytes payload, ps_heartbeat *hb, ps_diag *d);
  * replies a turn of the loop makes for a connection go out in one writev.
  * Changes are logged before they are acknowledged (one write and one fsync
  * per turn of the loop, for every client: group commit). Checkpoints run
- * in a forked child. Threads: ps_server_run on one thread; ps_server_stop
- * from any thread or a signal handler.
+ * in a forked child. Threads: ps_server_run runs the loop on a thread of
+ * its own (with 64 MiB of stack, so that queries run right on it) and
+ * returns when it ends; ps_server_stop from any thread or a signal handler.
  */
 typedef struct ps_server ps_server;
 
@@ -1194,7 +1195,8 @@ PS_API uint16_t ps_server_port(const ps_server *s);
  * the server with PS_E_IO: it acknowledges nothing it cannot keep. */
 PS_API int ps_server_run(ps_server *s, ps_diag *d);
 PS_API void ps_server_stop(ps_server *s);
-/* Counters; from ps_server_run's thread, or after it returned. */
+/* Counters, once ps_server_run returned (while it runs, a client asks
+ * with STATS: the loop's own thread answers). */
 PS_API void ps_server_stats_get(const ps_server *s, ps_server_stats *st);
 PS_API void ps_server_free(ps_server *s);
 

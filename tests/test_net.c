@@ -124,6 +124,9 @@ void t_net_every_message(void)
                              &qo, take_line, &l, &n, &flags, &d));
     CHECK(n == 2 && flags == 0 && has_line(&l.all, "(gp tom ann)") &&
           has_line(&l.all, "(gp bob joe)"));
+    CHECK_OK(ps_client_query(c, txt("(nothing $x)"), ps_bytes_of(NULL, 0), &qo, take_line, &l,
+                             &n, &flags, &d));
+    CHECK(n == 0 && flags == 0);
     uint64_t results;
     CHECK_OK(ps_client_transform(c, txt("(, (parent $x $y) (parent $y $z))"), txt("(gp $x $z)"),
                                  &ch, &results, &d));

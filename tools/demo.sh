@@ -114,6 +114,21 @@ printf 'remove (parent Aino Eero-junior)\ncount\n' | "$P" open "$OUT/kb" --no-fi
 "$P" checkpoint ls "$OUT/kb"
 "$P" store verify "$OUT/kb/store"
 
+say "serve the space over TCP (a port the kernel picks); a client adds, asks, queries"
+rm -f "$OUT/port"
+"$P" serve "$OUT/kb" --port 0 --port-file "$OUT/port" --fsync always &
+spid=$!
+for i in $(seq 100); do [ -s "$OUT/port" ] && break; sleep 0.05; done
+port=$(cat "$OUT/port")
+"$P" client --port "$port" add '(parent Aino Eero-junior)' '(parent Eero-junior Ilona)'
+"$P" client --port "$port" contains '(parent Aino Eero-junior)'
+echo "Aino's grandchildren, as the server finds them:"
+"$P" client --port "$port" query '(, (parent Aino $p) (parent $p $c))' '$c'
+"$P" bench-server --port "$port" -c 50 -n 100000 -P 16 -t ping
+say "SIGTERM: the server writes a final checkpoint and exits"
+kill -TERM $spid
+wait $spid
+
 if [ -r "$D/royal92.metta" ] && [ -r "$D/big_logic.metta.paths" ]; then
     echo
     echo "== real files found in $D: the same steps on them =="

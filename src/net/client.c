@@ -53,16 +53,21 @@ static int wait_fd(ps_client *c, short ev, ps_diag *d)
     return k < 0 ? ps__diag_set(d, PS_E_IO, NULL, 0, "poll: %s", strerror(errno)) : PS_OK;
 }
 
+/* Sends first and waits only when the socket is full: a round trip is
+ * then one send and one recv, no poll. */
 int ps_client_flush(ps_client *c, ps_diag *d)
 {
     const uint8_t *p = ps_buf_data(&c->out);
     size_t n = c->out.len, done = 0;
     while (done < n) {
-        int rc = wait_fd(c, POLLOUT, d);
-        if (rc)
-            return rc;
         ssize_t k = send(c->fd, p + done, n - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+        if (k < 0 && errno == EAGAIN) {
+            int rc = wait_fd(c, POLLOUT, d);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (k < 0 && errno == EINTR)
             continue;
         if (k < 0)
             return ps__diag_set(d, errno == EPIPE ? PS_E_CLOSED : PS_E_IO, NULL, 0, "send: %s",
@@ -107,11 +112,14 @@ static int fill(ps_client *c, size_t want, ps_diag *d)
             if (ps_buf_reserve_exact(b, cap - b->len))
                 return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
         }
-        int rc = wait_fd(c, POLLIN, d);
-        if (rc)
-            return rc;
         ssize_t k = recv(c->fd, b->base + b->head + b->len, ps_buf_tailroom(b), MSG_DONTWAIT);
-        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+        if (k < 0 && errno == EAGAIN) { /* nothing yet: now wait */
+            int rc = wait_fd(c, POLLIN, d);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
             return ps__diag_set(d, k ? PS_E_IO : PS_E_CLOSED, NULL, 0, "%s",

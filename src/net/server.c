@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -21,6 +22,7 @@
 #include "common/alloc.h"
 #include "common/diag.h"
 #include "common/opts.h"
+#include "query/match.h"
 #include "server.h"
 #include "store/pspace.h"
 #include "wire.h"
@@ -269,7 +271,7 @@ static void drain(ps_server *s)
     }
 }
 
-int ps_server_run(ps_server *s, ps_diag *d)
+static int loop(ps_server *s, ps_diag *d)
 {
     struct epoll_event ev[256];
     s->alloc_base = ps__alloc_calls;
@@ -289,14 +291,52 @@ int ps_server_run(ps_server *s, ps_diag *d)
     ps__ckpt_wait(s);
     while (s->nconns)
         ps__conn_close(s, s->conns[s->nconns - 1]);
+    ps_server_stats_get(s, &s->final); /* the loop thread's counters, kept */
+    s->done = 1;
     if (s->broken)
         return ps__diag_set(d, PS_E_IO, NULL, 0,
                             "the log cannot be written: stopped, acknowledging nothing more");
     return PS_OK;
 }
 
+typedef struct run_arg {
+    ps_server *s;
+    ps_diag *d;
+    int rc;
+} run_arg;
+
+static void *loop_thread(void *arg)
+{
+    run_arg *a = arg;
+    a->rc = loop(a->s, a->d);
+    return NULL;
+}
+
+/* The loop runs on a thread of its own with a search thread's stack, so
+ * a query runs right there, without a hand-off to another thread. */
+int ps_server_run(ps_server *s, ps_diag *d)
+{
+    run_arg a = { s, d, PS_OK };
+    pthread_attr_t attr;
+    pthread_t th;
+    if (pthread_attr_init(&attr))
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "cannot start the server's thread");
+    pthread_attr_setstacksize(&attr, MATCH_STACK);
+    int rc = pthread_create(&th, &attr, loop_thread, &a);
+    pthread_attr_destroy(&attr);
+    if (rc)
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "cannot start the server's thread "
+                            "(it needs %u MiB of stack)", MATCH_STACK >> 20);
+    pthread_join(th, NULL);
+    return a.rc;
+}
+
 void ps_server_stats_get(const ps_server *s, ps_server_stats *st)
 {
+    if (s->done) { /* another thread asks after the loop ended */
+        *st = s->final;
+        return;
+    }
     *st = s->st;
     const ps_space *sp = ps_pspace_space(s->p);
     st->uptime_ms = (uint64_t)(ps__now_ms() - s->start_ms);

@@ -81,6 +81,8 @@ struct ps_server {
     int64_t child_start;
     unsigned long long alloc_base;
     ps_server_stats st;
+    ps_server_stats final;    /* at the loop's end (its thread's counters) */
+    int done;
 };
 
 int64_t ps__now_ms(void);

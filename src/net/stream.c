@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "query/query.h"
 #include "server.h"
 #include "store/pspace.h"
 #include "store/wal.h"
@@ -111,8 +112,9 @@ void ps__handle_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload
     qo.mode = q.mode;
     qo.threads = s->o.query_threads;
     ps_diag d;
-    int rc = ps_query_run(pq, ps_source_space(ps_pspace_space(s->p)), &qo, collect_one, &k,
-                          NULL, &d);
+    ps_source src = ps_source_space(ps_pspace_space(s->p));
+    int rc = qo.threads == 1 ? ps__query_run_here(pq, src, &qo, collect_one, &k, NULL, &d)
+                             : ps_query_run(pq, src, &qo, collect_one, &k, NULL, &d);
     ps_query_free(pq);
     if (!rc)
         rc = k.err;

@@ -178,8 +178,131 @@ static void *work(void *arg)
     return NULL;
 }
 
+/* The threads of one run, each with MATCH_STACK of stack, joined. Returns
+ * how many started. */
+static unsigned start_all(worker *w, shared *sh)
+{
+    pthread_attr_t attr;
+    unsigned started = 0;
+    if (pthread_attr_init(&attr))
+        return 0;
+    pthread_attr_setstacksize(&attr, MATCH_STACK);
+    for (; started < sh->o.threads; started++) {
+        w[started].sh = sh;
+        w[started].tid = started;
+        if (pthread_create(&w[started].th, &attr, work, &w[started]))
+            break;
+    }
+    pthread_attr_destroy(&attr);
+    for (unsigned i = 0; i < started; i++) {
+        pthread_join(w[i].th, NULL);
+        ps_buf_free(&w[i].out);
+    }
+    return started;
+}
+
+/*
+ * One search thread kept between single-threaded runs: starting a thread
+ * with 64 MiB of stack (mmap, guard page, munmap at exit) costs more than a
+ * selective query does. A run takes it if it is free and otherwise starts
+ * its own, as before. A forked child starts afresh (the kept thread is not
+ * in it).
+ */
+static struct park {
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    int started, busy, has_job;
+    worker *job;
+} park = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+           0, 0, 0, NULL };
+static pthread_once_t park_once = PTHREAD_ONCE_INIT;
+
+static void *park_loop(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&park.mu);
+    for (;;) {
+        while (!park.has_job)
+            pthread_cond_wait(&park.go, &park.mu);
+        worker *w = park.job;
+        pthread_mutex_unlock(&park.mu);
+        work(w);
+        pthread_mutex_lock(&park.mu);
+        park.has_job = 0;
+        pthread_cond_signal(&park.done);
+    }
+    return NULL;
+}
+
+static void park_child(void)
+{
+    pthread_mutex_init(&park.mu, NULL);
+    pthread_cond_init(&park.go, NULL);
+    pthread_cond_init(&park.done, NULL);
+    park.started = park.busy = park.has_job = 0;
+}
+
+static void park_setup(void)
+{
+    pthread_atfork(NULL, NULL, park_child);
+}
+
+/* 0 when the run went on the kept thread, -1 to start one's own. */
+static int park_run(worker *w, shared *sh)
+{
+    pthread_once(&park_once, park_setup);
+    w->sh = sh;
+    w->tid = 0;
+    pthread_mutex_lock(&park.mu);
+    if (park.busy) {
+        pthread_mutex_unlock(&park.mu);
+        return -1;
+    }
+    if (!park.started) {
+        pthread_attr_t attr;
+        pthread_t th;
+        int ok = !pthread_attr_init(&attr);
+        if (ok) {
+            pthread_attr_setstacksize(&attr, MATCH_STACK);
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            ok = !pthread_create(&th, &attr, park_loop, NULL);
+            pthread_attr_destroy(&attr);
+        }
+        if (!ok) {
+            pthread_mutex_unlock(&park.mu);
+            return -1;
+        }
+        park.started = 1;
+    }
+    park.busy = 1;
+    park.job = w;
+    park.has_job = 1;
+    pthread_cond_signal(&park.go);
+    while (park.has_job)
+        pthread_cond_wait(&park.done, &park.mu);
+    park.busy = 0;
+    pthread_mutex_unlock(&park.mu);
+    ps_buf_free(&w->out);
+    return 0;
+}
+
+static int run(const ps_query *q, ps_source src, const ps_query_opts *opts, ps_query_fn fn,
+               void *ctx, ps_query_stats *st, ps_diag *d, int here);
+
 int ps_query_run(const ps_query *q, ps_source src, const ps_query_opts *opts, ps_query_fn fn,
                  void *ctx, ps_query_stats *st, ps_diag *d)
+{
+    return run(q, src, opts, fn, ctx, st, d, 0);
+}
+
+int ps__query_run_here(const ps_query *q, ps_source src, const ps_query_opts *opts,
+                       ps_query_fn fn, void *ctx, ps_query_stats *st, ps_diag *d)
+{
+    return run(q, src, opts, fn, ctx, st, d, 1);
+}
+
+static int run(const ps_query *q, ps_source src, const ps_query_opts *opts, ps_query_fn fn,
+               void *ctx, ps_query_stats *st, ps_diag *d, int here)
 {
     if (src.kind < PS_SRC_SPACE || src.kind > PS_SRC_SNAP || !src.u.space)
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "no such source");
@@ -200,22 +323,16 @@ int ps_query_run(const ps_query *q, ps_source src, const ps_query_opts *opts, ps
     sh.ctx = ctx;
     pthread_mutex_init(&sh.mu, NULL);
     worker *w = ps_calloc(sh.o.threads, sizeof *w);
-    pthread_attr_t attr;
     unsigned started = 0;
-    if (w && !pthread_attr_init(&attr)) {
-        pthread_attr_setstacksize(&attr, MATCH_STACK);
-        for (; started < sh.o.threads; started++) {
-            w[started].sh = &sh;
-            w[started].tid = started;
-            if (pthread_create(&w[started].th, &attr, work, &w[started]))
-                break;
-        }
-        pthread_attr_destroy(&attr);
-    }
-    for (unsigned i = 0; i < started; i++) {
-        pthread_join(w[i].th, NULL);
-        ps_buf_free(&w[i].out);
-    }
+    if (w && sh.o.threads == 1 && here) { /* the caller's stack is MATCH_STACK */
+        w[0].sh = &sh;
+        work(&w[0]);
+        ps_buf_free(&w[0].out);
+        started = 1;
+    } else if (w && sh.o.threads == 1 && park_run(&w[0], &sh) == 0)
+        started = 1; /* on the kept thread */
+    else if (w)
+        started = start_all(w, &sh);
     if (started < sh.o.threads) { /* the others saw a part of the work only */
         ps_diag e = { 0 };
         ps__diag_set(&e, PS_E_NOMEM, NULL, 0, "cannot start the search's threads "
