@@ -61,22 +61,30 @@ static uint64_t next_rand(bench *b)
     return z ^ (z >> 31);
 }
 
-/* One request's type and payload into b->req. */
-static int make_req(bench *b, int *type)
+/* n as 8 lower-case hex digits (the keyspace is below 2^32). */
+static void hex8(char *out, uint32_t n)
 {
-    char sym[24];
-    snprintf(sym, sizeof sym, "Q%08" PRIx64, next_rand(b) % b->keyspace);
-    ps_buf_clear(&b->req, 0);
-    *type = b->type;
-    if (b->type == PS_MSG_PING) {
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 7; i >= 0; i--, n >>= 4)
+        out[i] = digits[n & 15];
+}
+
+/* One request's payload into b->req, built once and patched with the
+ * next random key, as redis-benchmark patches __rand_int__. */
+static int make_req(bench *b)
+{
+    char sym[9] = { 'Q' };
+    if (b->type == PS_MSG_PING || b->type == PS_MSG_COUNT) {
+        if (b->req.len || b->type == PS_MSG_COUNT)
+            return 0;
         uint8_t hb[PS_HEARTBEAT_SIZE] = { 0 };
         return ps_buf_append(&b->req, hb, sizeof hb);
     }
-    if (b->type == PS_MSG_COUNT)
-        return 0;
+    hex8(sym + 1, (uint32_t)(next_rand(b) % b->keyspace));
+    ps_buf_clear(&b->req, 0);
     if (b->type == PS_MSG_QUERY) {
         char pat[64];
-        int pl = snprintf(pat, sizeof pat, "(age (Entity %s) $a)", sym);
+        int pl = snprintf(pat, sizeof pat, "(age (Entity %.9s) $a)", sym);
         uint8_t h[24] = { 0 };
         ps_write_le32(h, (uint32_t)pl);
         ps_write_le32(h + 4, 2);
@@ -99,8 +107,7 @@ static int send_batch(bench *b, bconn *k, ps_diag *d)
 {
     uint32_t m = 0;
     while (m < b->pipeline && b->sent < b->n) {
-        int type;
-        if (make_req(b, &type) || ps_client_send(k->c, type, ps_buf_bytes(&b->req), NULL))
+        if (make_req(b) || ps_client_send(k->c, b->type, ps_buf_bytes(&b->req), NULL))
             return diag_oom(d);
         m++;
         b->sent++;

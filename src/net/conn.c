@@ -31,7 +31,7 @@ int ps__conn_new(ps_server *s, int fd)
     }
     c->fd = fd;
     c->events = EPOLLIN;
-    c->last_in = c->last_out = ps__now_ms();
+    c->last_in = c->last_out = s->now;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
     if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev)) {
         ps_pool_put(&c->in);
@@ -74,12 +74,11 @@ int ps__conn_queue(ps_server *s, conn *c, ps_buf *b)
         return PS_E_LIMIT;
     }
     if (!c->on)
-        c->last_out = ps__now_ms(); /* the write timeout counts from here */
+        c->last_out = s->now; /* the write timeout counts from here */
     c->out[(c->oh + c->on) % OUTQ] = *b;
     c->on++;
     c->queued += b->len;
     ps_buf_init(b);
-    (void)s;
     return PS_OK;
 }
 
@@ -251,7 +250,7 @@ void ps__conn_readable(ps_server *s, conn *c)
     if (k > 0) {
         b->len += (size_t)k;
         s->st.bytes_in += (uint64_t)k;
-        c->last_in = ps__now_ms();
+        c->last_in = s->now;
     }
     ps__conn_process(s, c);
     shrink(c);
@@ -278,7 +277,7 @@ static int write_out(ps_server *s, conn *c)
     s->st.writevs++;
     s->st.bytes_out += (uint64_t)k;
     c->queued -= (uint64_t)k;
-    c->last_out = ps__now_ms();
+    c->last_out = s->now;
     size_t left = (size_t)k;
     while (c->on) {
         ps_buf *b = &c->out[c->oh];

@@ -54,7 +54,7 @@ static void ping(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
     ps_diag d;
     if (ps_heartbeat_decode(payload, &hb, &d))
         return ps__conn_error(s, c, f->id, PS_E_CORRUPT, 1, "PING: %s", d.msg);
-    ps_heartbeat me = { s->node, (uint64_t)(ps__now_ms() - s->start_ms), hb.seq, hb.hops + 1, 0 };
+    ps_heartbeat me = { s->node, (uint64_t)(s->now - s->start_ms), hb.seq, hb.hops + 1, 0 };
     ps_buf b = { 0 };
     if (ps_heartbeat_frame(&b, PS_MSG_PING | PS_MSG_REPLY, f->id, &me))
         c->closing = 1;

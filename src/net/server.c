@@ -152,7 +152,7 @@ int ps_server_new(ps_pspace *p, const ps_server_opts *o, ps_server **out, ps_dia
     s->node = s->o.node_id;
     while (!s->node)
         randombytes_buf(&s->node, sizeof s->node);
-    s->start_ms = s->last_tick = s->last_ckpt = ps__now_ms();
+    s->start_ms = s->last_tick = s->last_ckpt = s->now = ps__now_ms();
     *out = s;
     return PS_OK;
 }
@@ -256,7 +256,7 @@ static void end_turn(ps_server *s)
 static void drain(ps_server *s)
 {
     int64_t until = ps__now_ms() + 1000;
-    while (s->nconns && !s->broken && ps__now_ms() < until) {
+    while (s->nconns && !s->broken && (s->now = ps__now_ms()) < until) {
         int busy = 0;
         for (uint32_t i = 0; i < s->nconns; i++)
             busy |= s->conns[i]->on != 0;
@@ -279,12 +279,12 @@ static int loop(ps_server *s, ps_diag *d)
         int n = epoll_wait(s->ep, ev, 256, TICK_MS);
         if (n < 0 && errno != EINTR)
             return ps__diag_set(d, PS_E_IO, NULL, 0, "epoll_wait: %s", strerror(errno));
+        s->now = ps__now_ms(); /* one clock read a turn serves its timeouts */
         for (int i = 0; i < n && !s->broken; i++)
             on_event(s, &ev[i]);
         end_turn(s);
-        int64_t now = ps__now_ms();
-        if (now - s->last_tick >= TICK_MS && !s->broken)
-            tick(s, now);
+        if (s->now - s->last_tick >= TICK_MS && !s->broken)
+            tick(s, s->now);
     }
     if (!s->broken)
         drain(s);

@@ -74,6 +74,7 @@ struct ps_server {
     ps_buf atoms;             /* a batch's atoms: u32 length + bytes       */
     ps_buf text;              /* printing atoms                            */
     int64_t start_ms, last_tick, last_ckpt;
+    int64_t now;              /* ms, read once per turn of the loop        */
     uint64_t node;
     int broken;               /* the log failed: stop, acknowledge nothing */
     pid_t child;
