@@ -48,7 +48,7 @@ static void child(ps_server *s, int wfd, uint64_t pos)
     child_msg m;
     memset(&m, 0, sizeof m);
     ps_diag d = { 0 };
-    m.rc = ps__pspace_save(s->p, pos, &m.ci, &d);
+    m.rc = ps__pspace_save(s->p, pos, 1, &m.ci, &d); /* no threads after a fork */
     memcpy(m.msg, d.msg, sizeof m.msg);
     ssize_t k = write(wfd, &m, sizeof m);
     _exit(k == (ssize_t)sizeof m ? 0 : 1);

@@ -165,7 +165,7 @@ uint16_t ps_server_port(const ps_server *s)
 void ps_server_stop(ps_server *s)
 {
     uint64_t one = 1;
-    s->stopping = 1;
+    atomic_store_explicit(&s->stopping, 1, memory_order_relaxed); /* lock-free: signal-safe */
     ssize_t k = write(s->evfd, &one, sizeof one); /* async-signal-safe */
     (void)k;
 }
@@ -220,7 +220,7 @@ static void on_event(ps_server *s, struct epoll_event *ev)
 {
     void *tag = ev->data.ptr;
     if (tag == &s->lfd) {
-        if (!s->stopping)
+        if (!atomic_load_explicit(&s->stopping, memory_order_relaxed))
             accept_all(s);
     } else if (tag == &s->evfd) {
         uint64_t v;
@@ -275,7 +275,7 @@ static int loop(ps_server *s, ps_diag *d)
 {
     struct epoll_event ev[256];
     s->alloc_base = ps__alloc_calls;
-    while (!s->stopping && !s->broken) {
+    while (!atomic_load_explicit(&s->stopping, memory_order_relaxed) && !s->broken) {
         int n = epoll_wait(s->ep, ev, 256, TICK_MS);
         if (n < 0 && errno != EINTR)
             return ps__diag_set(d, PS_E_IO, NULL, 0, "epoll_wait: %s", strerror(errno));

@@ -17,6 +17,7 @@
 #define PS_NET_SERVER_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #include "pathspace.h"
@@ -65,7 +66,7 @@ struct ps_server {
     int have_token;
     int lfd, ep, evfd, ckfd;  /* listener, stop eventfd, checkpoint pipe  */
     uint16_t port;
-    volatile sig_atomic_t stopping;
+    atomic_int stopping;      /* set by ps_server_stop: any thread, a signal */
     int fsync_always;
     conn **conns;
     uint32_t nconns, cap;

@@ -188,7 +188,8 @@ int ps_space_write_snap(const ps_space *s, ps_sink out, const ps_snap_opts *o,
     if (rc)
         return rc;
     feed f = { .s = s };
-    int threaded = ps__cpu_count() > 1 && st.paths > 4096 && feed_start(&f);
+    /* threads 1 means this thread alone (a forked child starts none) */
+    int threaded = opts.threads != 1 && ps__cpu_count() > 1 && st.paths > 4096 && feed_start(&f);
     if (threaded) {
         rc = feed_drain(&f, w);
         feed_stop(&f);

@@ -266,10 +266,13 @@ static int prune(ps_pspace *p, uint64_t log_pos, ps_diag *d)
     return rc;
 }
 
-int ps__pspace_save(ps_pspace *p, uint64_t log_pos, ps_ckpt_info *ci, ps_diag *d)
+int ps__pspace_save(ps_pspace *p, uint64_t log_pos, unsigned threads, ps_ckpt_info *ci,
+                    ps_diag *d)
 {
     ps_snap_opts so = p->snap;
-    if (!so.threads)
+    if (threads)
+        so.threads = threads;
+    else if (!so.threads)
         so.threads = p->o.threads;
     return ps_ckpt_save(p->st, p->sp, &so, 0, log_pos, ci, d);
 }
@@ -281,7 +284,7 @@ int ps_pspace_checkpoint(ps_pspace *p, ps_ckpt_info *out, ps_diag *d)
                                   : PS_OK;
     uint64_t log_pos = ps__wal_last_seq(p->w);
     if (!rc)
-        rc = ps__pspace_save(p, log_pos, &ci, d);
+        rc = ps__pspace_save(p, log_pos, 0, &ci, d);
     if (!rc)
         rc = ps__wal_rotate(p->w, d);
     if (!rc)

@@ -29,7 +29,10 @@ uint64_t ps__pspace_staged(const ps_pspace *p);
 uint64_t ps__pspace_changes(const ps_pspace *p);
 
 int ps__pspace_bg_begin(ps_pspace *p, uint64_t *log_pos, uint64_t *changes, ps_diag *d);
-int ps__pspace_save(ps_pspace *p, uint64_t log_pos, ps_ckpt_info *ci, ps_diag *d);
+/* threads: the snapshot's (0: the space's setting; a forked child passes
+ * 1, since a child of a threaded process should start no threads). */
+int ps__pspace_save(ps_pspace *p, uint64_t log_pos, unsigned threads, ps_ckpt_info *ci,
+                    ps_diag *d);
 int ps__pspace_bg_end(ps_pspace *p, uint64_t log_pos, uint64_t changes, ps_diag *d);
 
 #endif
