@@ -50,14 +50,15 @@ static int print_atom(void *ctx, ps_bytes r)
 }
 
 /* The text of ATOM... or of -f FILE, as one batch item. */
-static int text_items(int argc, char **argv, ps_buf *text, input *in, int *mapped)
+static int text_items(int argc, char **argv, ps_buf *text)
 {
-    *mapped = 0;
     if (argc >= 2 && !strcmp(argv[0], "-f")) {
-        if (input_open(in, argv[1]))
+        input in;
+        if (input_open(&in, argv[1]))
             return 1;
-        *mapped = 1;
-        return ps_buf_append(text, in->data, in->len) ? die("out of memory") : 0;
+        int rc = ps_buf_append(text, in.data, in.len) ? die("out of memory") : 0;
+        input_close(&in);
+        return rc;
     }
     for (int i = 0; i < argc; i++)
         if (ps_buf_append(text, argv[i], strlen(argv[i])) || ps_buf_append(text, "\n", 1))
@@ -68,10 +69,7 @@ static int text_items(int argc, char **argv, ps_buf *text, input *in, int *mappe
 static int do_change(ps_client *c, const char *cmd, int argc, char **argv)
 {
     ps_buf text = { 0 };
-    input in;
-    int mapped, rc = text_items(argc, argv, &text, &in, &mapped);
-    if (mapped)
-        input_close(&in);
+    int rc = text_items(argc, argv, &text);
     if (rc)
         return rc;
     ps_bytes item = ps_buf_bytes(&text);
@@ -90,10 +88,7 @@ static int do_change(ps_client *c, const char *cmd, int argc, char **argv)
 static int do_contains(ps_client *c, int argc, char **argv)
 {
     ps_buf text = { 0 }, bits = { 0 };
-    input in;
-    int mapped, rc = text_items(argc, argv, &text, &in, &mapped);
-    if (mapped)
-        input_close(&in);
+    int rc = text_items(argc, argv, &text);
     if (rc)
         return rc;
     ps_bytes item = ps_buf_bytes(&text);

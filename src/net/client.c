@@ -326,24 +326,26 @@ static void read_change(ps_bytes p, ps_change *out)
     }
 }
 
-int ps_client_add(ps_client *c, int form, const ps_bytes *items, size_t n, ps_change *out,
-                  ps_diag *d)
+static int change_call(ps_client *c, int type, int form, const ps_bytes *items, size_t n,
+                       ps_change *out, ps_diag *d)
 {
     ps_reply r;
-    int rc = batch_call(c, PS_MSG_ADD, form, items, n, &r, CHANGE_REPLY, d);
+    int rc = batch_call(c, type, form, items, n, &r, CHANGE_REPLY, d);
     if (!rc)
         read_change(r.payload, out);
     return rc;
 }
 
+int ps_client_add(ps_client *c, int form, const ps_bytes *items, size_t n, ps_change *out,
+                  ps_diag *d)
+{
+    return change_call(c, PS_MSG_ADD, form, items, n, out, d);
+}
+
 int ps_client_remove(ps_client *c, int form, const ps_bytes *items, size_t n, ps_change *out,
                      ps_diag *d)
 {
-    ps_reply r;
-    int rc = batch_call(c, PS_MSG_REMOVE, form, items, n, &r, CHANGE_REPLY, d);
-    if (!rc)
-        read_change(r.payload, out);
-    return rc;
+    return change_call(c, PS_MSG_REMOVE, form, items, n, out, d);
 }
 
 int ps_client_contains(ps_client *c, int form, const ps_bytes *items, size_t n, ps_buf *bits,

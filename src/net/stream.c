@@ -44,8 +44,11 @@ static int parse_qreq(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload
     return 0;
 }
 
-static ps_query *compile(ps_server *s, conn *c, const ps_frame *f, const qreq *q)
+/* The request read and compiled, or NULL with an ERROR queued. */
+static ps_query *take_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload, qreq *q)
 {
+    if (parse_qreq(s, c, f, payload, q))
+        return NULL;
     ps_query *pq;
     ps_diag d;
     int rc = ps_query_parse((const char *)q->pat.ptr, q->pat.len,
@@ -90,9 +93,7 @@ static int collect_one(void *ctx, ps_bytes atom)
 void ps__handle_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
 {
     qreq q;
-    if (parse_qreq(s, c, f, payload, &q))
-        return;
-    ps_query *pq = compile(s, c, f, &q);
+    ps_query *pq = take_query(s, c, f, payload, &q);
     if (!pq)
         return;
     stream *st = ps_calloc(1, sizeof *st);
@@ -131,9 +132,7 @@ void ps__handle_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload
 void ps__handle_transform(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
 {
     qreq q;
-    if (parse_qreq(s, c, f, payload, &q))
-        return;
-    ps_query *pq = compile(s, c, f, &q);
+    ps_query *pq = take_query(s, c, f, payload, &q);
     if (!pq)
         return;
     ps_space *out;
