@@ -26,10 +26,10 @@ static const char usage[] =
     "  client asks, and at the end: SIGTERM or SIGINT stops serving, writes a\n"
     "  final checkpoint and exits 0. With --token-file (or $PATHSPACE_TOKEN),\n"
     "  HELLO must carry that token (compared in constant time). Limits: clients\n"
-    "  (1024), frame payload (16m), atoms per request (1048576), idle time (300\n"
-    "  s, 0 = none), time a client may leave its replies unread (10 s), reply\n"
-    "  bytes queued per client before its requests wait (1m), results a query\n"
-    "  holds (1048576).\n";
+    "  (1024), frame payload (16m, at most 256m), atoms per request (1048576),\n"
+    "  idle time (300 s, 0 = none), time a client may leave its replies unread\n"
+    "  (10 s), reply bytes queued per client before its requests wait (1m),\n"
+    "  results a query holds (1048576).\n";
 
 static ps_server *running;
 

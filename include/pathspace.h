@@ -1153,7 +1153,8 @@ typedef struct ps_server_opts {
     const char *addr;         /* numeric IPv4/IPv6; NULL = "127.0.0.1"    */
     const char *token;        /* NULL: no auth; else HELLO must carry it  */
     uint32_t max_clients;     /* 1024; one more gets an ERROR and closes   */
-    uint32_t max_frame;       /* payload bytes, PS_FRAME_MAX_DEFAULT      */
+    uint32_t max_frame;       /* payload bytes, PS_FRAME_MAX_DEFAULT (at
+                               * most 256 MiB, a log record's limit)      */
     uint32_t max_batch;       /* atoms per request, 1M                    */
     uint32_t idle_ms;         /* close a silent client (0: never; 300 s)   */
     uint32_t write_timeout_ms;/* close a client that reads nothing of its

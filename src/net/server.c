@@ -25,6 +25,7 @@
 #include "query/match.h"
 #include "server.h"
 #include "store/pspace.h"
+#include "store/wal.h"
 #include "wire.h"
 
 #define TICK_MS 100
@@ -120,6 +121,9 @@ static int load_opts(ps_server *s, const ps_server_opts *o, ps_diag *d)
     if (!s->o.max_clients || s->o.max_frame < 64 || !s->o.max_batch || !s->o.out_limit ||
         !s->o.max_results)
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a server limit of zero");
+    if (s->o.max_frame > WAL_MAX_PAYLOAD) /* every atom a frame holds fits one log record */
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "max_frame is at most %u bytes",
+                            WAL_MAX_PAYLOAD);
     return PS_OK;
 }
 
