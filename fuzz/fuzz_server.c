@@ -121,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     while (srv->nconns) /* one that still waits (a stream the socket could not take) */
         ps__conn_close(srv, srv->conns[srv->nconns - 1]);
+    ps__jobs_kill(srv); /* exports' children: nobody reads what they write now */
     srv->pending = NULL;
     check_replies(ps_buf_data(&out), out.len);
     REQUIRE(!srv->broken);

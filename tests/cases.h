@@ -25,7 +25,7 @@
     X(net_frame_codec) X(net_heartbeat) X(net_every_message) X(net_pipeline)  \
     X(net_many_clients) X(net_malformed) X(net_truncated) X(net_slow_reader)  \
     X(net_auth) X(net_limits) X(net_query_stream) X(net_zero_alloc)           \
-    X(net_bg_checkpoint)                                                       \
+    X(net_bg_checkpoint) X(net_export_fork)                                     \
     X(sort_vs_qsort) X(sort_edges)                                             \
     X(act_worked_examples) X(act_varint) X(act_random_vs_ref)                  \
     X(act_writer_rejects) X(act_space_roundtrip) X(act_merge_trailer)          \

@@ -177,6 +177,53 @@ void t_net_every_message(void)
     CHECK_OK(t_srv_stop(&t, 0));
 }
 
+/* An export is written by a forked child; a client that leaves before it
+ * is done costs the server nothing, and the next export still works. */
+void t_net_export_fork(void)
+{
+    tsrv t;
+    t_srv_start(&t, NULL, -1);
+    ps_client *c = t_connect(&t, NULL);
+    REQUIRE(c);
+    ps_diag d = { 0 };
+    ps_buf text = { 0 }, out = { 0 };
+    REQUIRE_OK(ps_gen_text(5, 0, 50000, &text));
+    ps_bytes item = ps_buf_bytes(&text);
+    REQUIRE_OK(ps_client_add(c, PS_FORM_TEXT, &item, 1, NULL, &d));
+    for (int i = 0; i < 12; i++) { /* more than the jobs at once: leavers */
+        int fd = t_raw(t.port);
+        uint8_t buf[64];
+        size_t n = t_hello(buf, 1);
+        ps_frame f = { PS_PROTO_VERSION, PS_MSG_EXPORT, 0, 8, 2 };
+        ps_frame_encode(&f, buf + n);
+        memset(buf + n + PS_FRAME_HEADER, 0, 8);
+        t_send_all(fd, buf, n + PS_FRAME_HEADER + 8);
+        close(fd);
+    }
+    uint64_t bytes;
+    CHECK_OK(ps_client_export(c, PS_EXPORT_SNAP, ps_bytes_of(NULL, 0), ps_sink_buf(&out),
+                              &bytes, &d));
+    ps_snap *sn;
+    REQUIRE_OK(ps_snap_open_mem(ps_buf_data(&out), out.len, &sn, &d));
+    ps_snap_info si;
+    ps_snap_info_get(sn, &si);
+    CHECK_EQ(si.paths, 50000);
+    ps_snap_close(sn);
+    /* under a prefix: (age ...) is one atom in 8 of the generator's */
+    uint8_t pre[] = { 0x03, 0xC3, 'a', 'g', 'e' }; /* (age ...) */
+    ps_buf_clear(&out, 0);
+    CHECK_OK(ps_client_export(c, PS_EXPORT_TEXT, ps_bytes_of(pre, sizeof pre), ps_sink_buf(&out),
+                              &bytes, &d));
+    size_t nl = 0;
+    for (size_t i = 0; i < out.len; i++)
+        nl += ps_buf_data(&out)[i] == '\n';
+    CHECK_EQ(nl, 50000 / 8);
+    ps_buf_free(&text);
+    ps_buf_free(&out);
+    ps_client_close(c);
+    CHECK_OK(t_srv_stop(&t, 0));
+}
+
 /* 300 requests of four kinds in flight on one connection: the replies
  * come in order, each with its request's id and type. */
 void t_net_pipeline(void)

@@ -74,9 +74,7 @@ int ps__ckpt_start(ps_server *s)
         /* the child holds no client: a connection the server drops must
          * end now, not when the checkpoint does */
         close(fds[0]);
-        close(s->lfd);
-        for (uint32_t i = 0; i < s->nconns; i++)
-            close(s->conns[i]->fd);
+        ps__child_detach(s);
         child(s, fds[1], s->child_pos);
     }
     uint64_t pause = (uint64_t)(now_us() - t0);

@@ -30,6 +30,7 @@ int ps__conn_new(ps_server *s, int fd)
         return -1;
     }
     c->fd = fd;
+    c->cid = ++s->next_cid;
     c->events = EPOLLIN;
     c->last_in = c->last_out = s->now;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };

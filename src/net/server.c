@@ -232,6 +232,8 @@ static void on_event(ps_server *s, struct epoll_event *ev)
         (void)k;
     } else if (tag == &s->ckfd) {
         ps__ckpt_done(s);
+    } else if (ps__job_of(s, tag)) {
+        ps__job_done(s, tag);
     } else {
         conn *c = tag;
         if (ev->events & (EPOLLIN | EPOLLERR | EPOLLHUP))
@@ -270,7 +272,8 @@ static void drain(ps_server *s)
         int n = epoll_wait(s->ep, ev, 64, 50);
         for (int i = 0; i < n; i++)
             if (ev[i].data.ptr != &s->lfd && ev[i].data.ptr != &s->evfd &&
-                ev[i].data.ptr != &s->ckfd && (ev[i].events & EPOLLOUT))
+                ev[i].data.ptr != &s->ckfd && !ps__job_of(s, ev[i].data.ptr) &&
+                (ev[i].events & EPOLLOUT))
                 ps__conn_flush(s, ev[i].data.ptr);
     }
 }
@@ -292,6 +295,7 @@ static int loop(ps_server *s, ps_diag *d)
     }
     if (!s->broken)
         drain(s);
+    ps__jobs_kill(s);
     ps__ckpt_wait(s);
     while (s->nconns)
         ps__conn_close(s, s->conns[s->nconns - 1]);
@@ -366,6 +370,7 @@ void ps_server_free(ps_server *s)
     ps_buf_free(&s->text);
     if (s->child > 0)
         ps__ckpt_wait(s);
+    ps__jobs_kill(s);
     if (s->lfd >= 0)
         close(s->lfd);
     if (s->ep >= 0)

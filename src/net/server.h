@@ -27,6 +27,8 @@
 #define STREAM_FRAME 65000    /* stream payloads fit the 64 KiB class      */
 #define QUERY_BYTES_MAX (256u << 20) /* a query's results held, at most    */
 
+#define MAX_JOBS 8             /* exports written by forked children at once */
+
 enum { STREAM_QUERY = 1, STREAM_EXPORT = 2 };
 
 typedef struct stream {
@@ -35,6 +37,7 @@ typedef struct stream {
     uint32_t batch;        /* QUERY: results per frame                    */
     unsigned flags;        /* the last frame's: PS_FLAG_LIMITED           */
     int cancelled;
+    int waiting;           /* EXPORT: a child is still writing the file   */
     ps_buf data;           /* QUERY: records, u32 length + bytes          */
     size_t off;
     int fd;                /* EXPORT: the export, in an unlinked file     */
@@ -43,6 +46,7 @@ typedef struct stream {
 
 typedef struct conn {
     int fd;
+    uint64_t cid;          /* unique for the server's life: jobs find it  */
     uint32_t slot;         /* index in the server's table                 */
     uint8_t hello, closing, events, ckpt_wait, pending;
     uint64_t ckpt_id;      /* the CHECKPOINT request that waits           */
@@ -56,6 +60,13 @@ typedef struct conn {
     stream *st;
     struct conn *next;     /* the turn's list of connections to flush     */
 } conn;
+
+/* An export written by a forked child: it reports through fd. */
+typedef struct job {
+    pid_t pid;             /* 0: a free slot                              */
+    int fd;
+    uint64_t cid, id;      /* the connection and the EXPORT request       */
+} job;
 
 struct ps_server {
     ps_pspace *p;
@@ -78,8 +89,10 @@ struct ps_server {
     int64_t now;              /* ms, read once per turn of the loop        */
     uint64_t node;
     int broken;               /* the log failed: stop, acknowledge nothing */
-    pid_t child;
+    pid_t child;              /* the checkpoint's                          */
     uint64_t child_pos, child_changes;
+    job jobs[MAX_JOBS];
+    uint64_t next_cid;
     int64_t child_start;
     unsigned long long alloc_base;
     ps_server_stats st;
@@ -115,6 +128,21 @@ void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payloa
  * the stream after its last frame. */
 int ps__stream_fill(ps_server *s, conn *c);
 void ps__stream_free(stream *st);
+
+/* jobs.c: exports in forked children */
+/* In a forked child: closes what only the server may hold (the listener,
+ * the clients' sockets), so a dropped client's connection ends now. */
+void ps__child_detach(ps_server *s);
+/* Starts writing st's export in a child; -1 if none can start (the caller
+ * writes it here). */
+int ps__job_export(ps_server *s, conn *c, stream *st, int fmt, ps_bytes prefix);
+/* A job's tag, from an epoll event, or NULL. */
+job *ps__job_of(ps_server *s, void *tag);
+void ps__job_done(ps_server *s, job *j);
+/* At shutdown: what the jobs write is no longer wanted. */
+void ps__jobs_kill(ps_server *s);
+/* stream.c: writes the export of the space under prefix to fd. */
+int ps__export_write(ps_server *s, int fd, int fmt, ps_bytes prefix);
 
 /* bgsave.c */
 void ps__ckpt_request(ps_server *s, conn *c, uint64_t id);

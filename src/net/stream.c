@@ -225,7 +225,10 @@ static int export_text(ps_server *s, int fd, ps_iter *it)
 static int export_snap(int fd, ps_iter *it)
 {
     ps_snap_writer *w;
-    int rc = ps_snap_writer_new(ps_sink_fd(fd), NULL, &w);
+    ps_snap_opts o;
+    ps_snap_opts_init(&o);
+    o.threads = 1; /* the loop's thread, or a forked child: no threads */
+    int rc = ps_snap_writer_new(ps_sink_fd(fd), &o, &w);
     if (rc)
         return rc;
     ps_bytes path;
@@ -242,7 +245,10 @@ static int export_snap(int fd, ps_iter *it)
 static int export_paths(int fd, ps_iter *it)
 {
     ps_paths_writer *w;
-    int rc = ps_paths_writer_new(ps_sink_fd(fd), NULL, &w);
+    ps_paths_opts o;
+    ps_paths_opts_init(&o);
+    o.threads = 1;
+    int rc = ps_paths_writer_new(ps_sink_fd(fd), &o, &w);
     if (rc)
         return rc;
     ps_bytes path;
@@ -254,6 +260,22 @@ static int export_paths(int fd, ps_iter *it)
     return rc;
 }
 
+int ps__export_write(ps_server *s, int fd, int fmt, ps_bytes prefix)
+{
+    ps_iter *it;
+    int rc = ps_iter_new(ps_pspace_space(s->p), prefix, &it);
+    if (rc)
+        return rc;
+    rc = fmt == PS_EXPORT_TEXT ? export_text(s, fd, it)
+         : fmt == PS_EXPORT_SNAP ? export_snap(fd, it)
+                                 : export_paths(fd, it);
+    ps_iter_free(it);
+    return rc;
+}
+
+/* The export is written to an unlinked file by a forked child, from its
+ * copy-on-write image of the space (the loop pauses for fork() alone),
+ * or here when no child can start; then it streams from the file. */
 void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
 {
     rd r = rd_of(payload);
@@ -263,27 +285,28 @@ void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payloa
         return ps__conn_error(s, c, f->id, PS_E_CORRUPT, 1, "EXPORT: malformed payload");
     ps_bytes prefix = ps_bytes_of(payload.ptr + EXPORT_HEAD, payload.len - EXPORT_HEAD);
     int fd = tmp_file();
-    if (fd < 0)
-        return ps__conn_error(s, c, f->id, PS_E_IO, 0, "EXPORT: no temporary file: %s",
-                              strerror(errno));
-    ps_iter *it;
-    int rc = ps_iter_new(ps_pspace_space(s->p), prefix, &it);
-    if (!rc) {
-        rc = fmt == PS_EXPORT_TEXT ? export_text(s, fd, it)
-             : fmt == PS_EXPORT_SNAP ? export_snap(fd, it)
-                                     : export_paths(fd, it);
-        ps_iter_free(it);
-    }
-    off_t size = lseek(fd, 0, SEEK_END);
-    stream *st = rc || size < 0 ? NULL : ps_calloc(1, sizeof *st);
+    stream *st = fd < 0 ? NULL : ps_calloc(1, sizeof *st);
     if (!st) {
-        close(fd);
-        return ps__conn_error(s, c, f->id, rc ? rc : PS_E_NOMEM, 0, "EXPORT: %s",
-                              rc ? ps_strerror(rc) : "out of memory");
+        if (fd >= 0)
+            close(fd);
+        return ps__conn_error(s, c, f->id, fd < 0 ? PS_E_IO : PS_E_NOMEM, 0, "EXPORT: %s",
+                              fd < 0 ? "no temporary file" : "out of memory");
     }
     st->kind = STREAM_EXPORT;
     st->id = f->id;
     st->fd = fd;
+    if (ps__job_export(s, c, st, fmt, prefix) == 0) {
+        st->waiting = 1;
+        c->st = st;
+        return;
+    }
+    int rc = ps__export_write(s, fd, fmt, prefix);
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (rc || size < 0) {
+        ps__stream_free(st);
+        return ps__conn_error(s, c, f->id, rc ? rc : PS_E_IO, 0, "EXPORT: %s",
+                              ps_strerror(rc ? rc : PS_E_IO));
+    }
     st->size = (uint64_t)size;
     c->st = st;
 }
@@ -353,7 +376,7 @@ static int export_frame(stream *st, ps_buf *b, int *last)
 
 int ps__stream_fill(ps_server *s, conn *c)
 {
-    while (c->st && c->on < OUTQ && c->queued < s->o.out_limit) {
+    while (c->st && !c->st->waiting && c->on < OUTQ && c->queued < s->o.out_limit) {
         stream *st = c->st;
         ps_buf b = { 0 };
         int last;

@@ -1,0 +1,108 @@
+/* jobs.c - exports written by forked children. A big space's export takes
+ * as long as a snapshot write (about a second at 10M atoms); in the loop
+ * that would stall every client, in a child it costs the loop a fork().
+ * The child writes into the unlinked file the stream then sends, and
+ * reports its result through a pipe the loop watches. A client that
+ * leaves meanwhile loses nothing but its file; the child is reaped. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "server.h"
+
+void ps__child_detach(ps_server *s)
+{
+    close(s->lfd);
+    for (uint32_t i = 0; i < s->nconns; i++)
+        close(s->conns[i]->fd);
+}
+
+job *ps__job_of(ps_server *s, void *tag)
+{
+    job *j = tag;
+    return j >= s->jobs && j < s->jobs + MAX_JOBS ? j : NULL;
+}
+
+int ps__job_export(ps_server *s, conn *c, stream *st, int fmt, ps_bytes prefix)
+{
+    job *j = NULL;
+    for (int i = 0; i < MAX_JOBS && !j; i++)
+        if (!s->jobs[i].pid)
+            j = &s->jobs[i];
+    int fds[2];
+    if (!j || pipe2(fds, O_CLOEXEC))
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        ps__child_detach(s);
+        int rc = ps__export_write(s, st->fd, fmt, prefix);
+        ssize_t k = write(fds[1], &rc, sizeof rc);
+        _exit(k == (ssize_t)sizeof rc ? 0 : 1);
+    }
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        return -1;
+    }
+    *j = (job){ pid, fds[0], c->cid, st->id };
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = j };
+    epoll_ctl(s->ep, EPOLL_CTL_ADD, j->fd, &ev);
+    return 0;
+}
+
+/* The child's result (PS_E_IO if it died without one). */
+static int reap(ps_server *s, job *j)
+{
+    int rc = PS_E_IO, status = 0;
+    ssize_t k;
+    while ((k = read(j->fd, &rc, sizeof rc)) < 0 && errno == EINTR)
+        ;
+    if (k != (ssize_t)sizeof rc)
+        rc = PS_E_IO;
+    while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status))
+        rc = rc ? rc : PS_E_IO;
+    epoll_ctl(s->ep, EPOLL_CTL_DEL, j->fd, NULL);
+    close(j->fd);
+    j->pid = 0;
+    return rc;
+}
+
+void ps__job_done(ps_server *s, job *j)
+{
+    uint64_t cid = j->cid, id = j->id;
+    int rc = reap(s, j);
+    conn *c = NULL;
+    for (uint32_t i = 0; i < s->nconns && !c; i++)
+        if (s->conns[i]->cid == cid)
+            c = s->conns[i];
+    if (!c || !c->st || c->st->id != id || !c->st->waiting)
+        return; /* the client left: its file went with it */
+    stream *st = c->st;
+    off_t size = rc ? -1 : lseek(st->fd, 0, SEEK_END);
+    if (size < 0) {
+        ps__stream_free(st);
+        c->st = NULL;
+        ps__conn_error(s, c, id, rc ? rc : PS_E_IO, 0, "EXPORT: %s",
+                       ps_strerror(rc ? rc : PS_E_IO));
+    } else {
+        st->size = (uint64_t)size;
+        st->waiting = 0;
+    }
+    ps__conn_pending(s, c);
+}
+
+void ps__jobs_kill(ps_server *s)
+{
+    for (int i = 0; i < MAX_JOBS; i++)
+        if (s->jobs[i].pid) {
+            kill(s->jobs[i].pid, SIGKILL);
+            reap(s, &s->jobs[i]);
+        }
+}
