@@ -27,6 +27,8 @@ struct ps_pspace {
     ps_snap_opts snap;
     uint64_t changes;      /* since the last checkpoint */
     time_t ckpt_time;      /* of the last checkpoint    */
+    wal_op *ops;           /* add_many's batch, kept: a warm call allocates nothing */
+    size_t ops_cap;
 };
 
 static int apply(void *ctx, const wal_op *op)
@@ -41,6 +43,7 @@ static int apply(void *ctx, const wal_op *op)
 
 static void release(ps_pspace *p)
 {
+    free(p->ops);
     ps__wal_close(p->w);
     ps_space_free(p->sp);
     ps_store_close(p->st);
@@ -211,26 +214,39 @@ int ps_pspace_set_value(ps_pspace *p, ps_bytes path, uint64_t value)
     return log_then_apply(p, &op);
 }
 
+/* Room for n ops in p->ops, grown (never shrunk) as batches need. */
+static int ops_room(ps_pspace *p, size_t n)
+{
+    if (n <= p->ops_cap)
+        return PS_OK;
+    size_t bytes;
+    if (ps_size_bound(n, sizeof(wal_op), 0, &bytes))
+        return PS_E_OVERFLOW;
+    wal_op *v = ps_realloc(p->ops, bytes);
+    if (!v)
+        return PS_E_NOMEM;
+    p->ops = v;
+    p->ops_cap = n;
+    return PS_OK;
+}
+
 int ps_pspace_add_many(ps_pspace *p, const ps_bytes *paths, size_t n, uint64_t *added)
 {
-    size_t bytes;
-    if (ps_size_bound(n ? n : 1, sizeof(wal_op), 0, &bytes))
-        return PS_E_OVERFLOW;
-    wal_op *ops = ps_malloc(bytes);
-    if (!ops)
-        return PS_E_NOMEM;
+    int rc = ops_room(p, n);
+    if (rc)
+        return rc;
+    wal_op *ops = p->ops;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (!ps_space_contains(p->sp, paths[i]))
             ops[k++] = (wal_op){ WAL_ADD, paths[i], 0 };
-    int rc = k ? ps__wal_append(p->w, ops, k) : PS_OK; /* one write, one fsync */
+    rc = k ? ps__wal_append(p->w, ops, k) : PS_OK; /* one write, one fsync */
     uint64_t got = 0;
     for (size_t i = 0; !rc && i < k; i++) {
         int a = 0;
         rc = ps_space_insert(p->sp, ops[i].path, &a);
         got += (uint64_t)a;
     }
-    free(ops);
     if (added)
         *added = got;
     if (!rc) {
