@@ -12,10 +12,15 @@ static const char usage[] =
     "  add ATOM... | add -f FILE     MeTTa atoms (FILE: text, '-' for stdin)\n"
     "  remove ATOM... | remove -f FILE\n"
     "  contains ATOM...              'yes'/'no' per atom; exit 0 if all are present\n"
-    "  count                         atoms in the space\n"
+    "  count [--prefix PATTERN]      atoms in the space, or those that begin with\n"
+    "                                PATTERN's constant part: its encoding up to\n"
+    "                                the first variable ('(parent $x $y)': every\n"
+    "                                (parent ...) atom)\n"
     "  query PATTERN [TEMPLATE] [--limit N]   results as MeTTa, one per line\n"
     "  transform PATTERN TEMPLATE    adds the results: 'results N added N'\n"
-    "  export [--format text|snap|paths] [-o FILE]   the space (default text, stdout)\n"
+    "  export [--format text|snap|paths] [--prefix PATTERN] [-o FILE]\n"
+    "                                the space, or the atoms under PATTERN's constant\n"
+    "                                part (default text, to stdout)\n"
     "  checkpoint                    a checkpoint now; prints it when written\n"
     "  stats                         the server's counters\n"
     "  Host 127.0.0.1 and port 7420 by default; the token is also read from\n"
@@ -32,6 +37,32 @@ int read_token(const char *file, char *out, size_t cap)
     out[n] = 0;
     if (!n || n > 256)
         return die("--token-file %s: the first line must be a 1..256 byte token", file);
+    return 0;
+}
+
+/* The constant prefix of a pattern: its encoding up to the first variable,
+ * so '(parent $x $y)' selects every (parent ...) atom. A pattern without
+ * variables selects atoms that begin with all of it. Into out; 0, or 1
+ * after reporting. */
+static int pattern_prefix(const char *text, ps_buf *out)
+{
+    ps_diag d = { 0 };
+    int rc = ps_atom_parse(text, strlen(text), out, &d);
+    if (rc)
+        return die("--prefix %u:%u: %s", d.line, d.col, d.msg);
+    const uint8_t *p = ps_buf_data(out);
+    size_t n = out->len, at = 0;
+    while (at < n && !(p[at] >= 0x80 && p[at] <= 0xC0)) { /* 0x80..0xC0: variables */
+        uint8_t t = p[at];
+        if (t == PS_TAG_WIDE_LIST)
+            at += 5;
+        else if (t == PS_TAG_LONG_SYMBOL) /* then a u32 big-endian length */
+            at += 5 + ((size_t)p[at + 1] << 24 | (size_t)p[at + 2] << 16 |
+                       (size_t)p[at + 3] << 8 | p[at + 4]);
+        else
+            at += t > 0xC0 ? 1 + (size_t)(t - 0xC0) : 1; /* a symbol, or a list's arity */
+    }
+    out->len = at < n ? at : n;
     return 0;
 }
 
@@ -155,12 +186,35 @@ static int do_transform(ps_client *c, int argc, char **argv)
     return 0;
 }
 
+static int do_count(ps_client *c, int argc, char **argv)
+{
+    ps_buf pre = { 0 };
+    if (argc == 2 && !strcmp(argv[0], "--prefix")) {
+        if (pattern_prefix(argv[1], &pre))
+            return 1;
+    } else if (argc)
+        return die("count [--prefix PATTERN]");
+    uint64_t n;
+    ps_diag d = { 0 };
+    int rc = ps_client_count(c, ps_buf_bytes(&pre), &n, &d);
+    ps_buf_free(&pre);
+    if (rc)
+        return fail("count", rc, &d);
+    printf("%" PRIu64 "\n", n);
+    return 0;
+}
+
 static int do_export(ps_client *c, int argc, char **argv)
 {
     int format = PS_EXPORT_TEXT;
     const char *out = "-";
+    ps_buf pre = { 0 };
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--prefix") && i + 1 < argc) {
+            ps_buf_clear(&pre, 0);
+            if (pattern_prefix(argv[++i], &pre))
+                return 1;
+        } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
             const char *v = argv[++i];
             format = !strcmp(v, "text") ? PS_EXPORT_TEXT : !strcmp(v, "snap") ? PS_EXPORT_SNAP
                   : !strcmp(v, "paths") ? PS_EXPORT_PATHS : -1;
@@ -169,7 +223,7 @@ static int do_export(ps_client *c, int argc, char **argv)
         } else if (!strcmp(argv[i], "-o") && i + 1 < argc)
             out = argv[++i];
         else
-            return die("export: [--format text|snap|paths] [-o FILE]");
+            return die("export: [--format text|snap|paths] [--prefix PATTERN] [-o FILE]");
     }
     FILE *f = output_open(out);
     if (!f)
@@ -177,7 +231,8 @@ static int do_export(ps_client *c, int argc, char **argv)
     fflush(f);
     ps_diag d = { 0 };
     uint64_t bytes;
-    int rc = ps_client_export(c, format, ps_bytes_of(NULL, 0), ps_sink_fd(fileno(f)), &bytes, &d);
+    int rc = ps_client_export(c, format, ps_buf_bytes(&pre), ps_sink_fd(fileno(f)), &bytes, &d);
+    ps_buf_free(&pre);
     if (rc) {
         fclose(f);
         return fail("export", rc, &d);
@@ -195,11 +250,6 @@ static int do_simple(ps_client *c, const char *cmd)
             return fail(cmd, rc, &d);
         printf("pong node %016" PRIx64 " uptime_ms %" PRIu64 " seq %" PRIu64 " hops %u\n",
                r.node, r.uptime_ms, r.seq, r.hops);
-    } else if (!strcmp(cmd, "count")) {
-        uint64_t n;
-        if ((rc = ps_client_count(c, ps_bytes_of(NULL, 0), &n, &d)))
-            return fail(cmd, rc, &d);
-        printf("%" PRIu64 "\n", n);
     } else if (!strcmp(cmd, "checkpoint")) {
         ps_ckpt_info ci;
         if ((rc = ps_client_checkpoint(c, &ci, &d)))
@@ -235,6 +285,8 @@ static int run(ps_client *c, const char *cmd, int argc, char **argv)
         return do_transform(c, argc, argv);
     if (!strcmp(cmd, "export"))
         return do_export(c, argc, argv);
+    if (!strcmp(cmd, "count"))
+        return do_count(c, argc, argv);
     if (argc)
         return die("client %s takes no arguments", cmd);
     return do_simple(c, cmd);

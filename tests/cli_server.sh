@@ -50,6 +50,13 @@ no" ] || fail "contains said $(cat "$T/out")"
     "$P" dump "$T/x.snap" | cmp - "$T/text" || fail "the snapshot export differs from the text"
     c export --format paths -o "$T/x.paths" || fail "export paths"
     "$P" dump "$T/x.paths" | cmp - "$T/text" || fail "the .paths export differs"
+    # a pattern's constant part as the prefix: the same atoms the query finds
+    np=$("$P" query "$T/x.snap" '(parent $x $y)' --count 2>/dev/null)
+    [ "$(c count --prefix '(parent $x $y)')" = "$np" ] || fail "count --prefix"
+    c export --prefix '(parent tom $y)' | grep -qx '(parent tom bob)' || fail "export --prefix"
+    [ "$(c export --prefix '(parent tom $y)' | wc -l)" = 1 ] || fail "export --prefix: only tom's"
+    if c count --prefix '(parent' 2>"$T/err"; then fail "a broken --prefix"; fi
+    grep -q -- "--prefix 1:1:" "$T/err" || fail "--prefix error: $(cat "$T/err")"
     c checkpoint | grep -q "^checkpoint 1 atoms $(c count) " || fail "checkpoint"
     c stats | grep -q "^checkpoints 1$" || fail "stats"
     if c add '(unclosed' 2>"$T/err"; then fail "a syntax error was accepted"; fi
