@@ -134,21 +134,19 @@ static void consume(conn *c, size_t k)
 }
 
 /* While a stream is sent, later requests wait, but a CANCEL for it must
- * be seen: buffered whole frames are searched, and a match is marked
- * (flags 0xFFFF, which no client may send) to be skipped later. */
+ * be seen: buffered whole frames are searched. The CANCEL stays where it
+ * is; taken in its turn later, it finds no stream and does nothing. */
 static void find_cancel(ps_server *s, conn *c)
 {
-    uint8_t *p = ps_buf_data(&c->in);
+    const uint8_t *p = ps_buf_data(&c->in);
     size_t n = c->in.len, off = 0;
     ps_frame f;
     while (c->st && n - off >= PS_FRAME_HEADER &&
            ps_frame_decode(p + off, n - off, s->o.max_frame, &f, NULL) == PS_OK &&
            n - off - PS_FRAME_HEADER >= f.len) {
         if (f.type == PS_MSG_CANCEL && f.flags == 0 && f.len == 8 &&
-            ps_read_le64(p + off + PS_FRAME_HEADER) == c->st->id) {
+            ps_read_le64(p + off + PS_FRAME_HEADER) == c->st->id)
             c->st->cancelled = 1;
-            p[off + 6] = p[off + 7] = 0xFF;
-        }
         off += PS_FRAME_HEADER + f.len;
     }
 }
@@ -168,12 +166,8 @@ void ps__conn_process(ps_server *s, conn *c)
         if (c->in.len - PS_FRAME_HEADER < f.len)
             return; /* the rest of the frame has not come */
         s->st.requests++;
-        if (f.flags == 0xFFFF) /* a CANCEL already taken by find_cancel */
-            consume(c, PS_FRAME_HEADER + f.len);
-        else {
-            ps__dispatch(s, c, &f, ps_bytes_of(p + PS_FRAME_HEADER, f.len));
-            consume(c, PS_FRAME_HEADER + f.len);
-        }
+        ps__dispatch(s, c, &f, ps_bytes_of(p + PS_FRAME_HEADER, f.len));
+        consume(c, PS_FRAME_HEADER + f.len);
     }
     if (c->st)
         find_cancel(s, c);
@@ -243,7 +237,12 @@ void ps__conn_readable(ps_server *s, conn *c)
         return;
     }
     ps_buf *b = &c->in;
-    ssize_t k = read(c->fd, b->base + b->head + b->len, ps_buf_tailroom(b));
+    /* a buffer full of whole frames that wait: nothing to read into (a
+     * read of 0 bytes would look like the client leaving) */
+    ssize_t k = ps_buf_tailroom(b) ? read(c->fd, b->base + b->head + b->len, ps_buf_tailroom(b))
+                                   : -1;
+    if (k < 0 && !ps_buf_tailroom(b))
+        errno = EAGAIN;
     if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR)) {
         ps__conn_close(s, c); /* replies to a client that left have nowhere to go */
         return;
