@@ -33,6 +33,7 @@ static void setup(void)
     so.max_frame = 1 << 16;
     so.max_results = 1000;
     REQUIRE(ps_server_new(sp, &so, &srv, NULL) == PS_OK);
+    srv->no_fork_jobs = 1; /* exports in this process, where coverage is counted */
 }
 
 /* Appends the input as frames: a valid HELLO, then records. */

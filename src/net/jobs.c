@@ -34,7 +34,7 @@ int ps__job_export(ps_server *s, conn *c, stream *st, int fmt, ps_bytes prefix)
         if (!s->jobs[i].pid)
             j = &s->jobs[i];
     int fds[2];
-    if (!j || pipe2(fds, O_CLOEXEC))
+    if (!j || s->no_fork_jobs || pipe2(fds, O_CLOEXEC))
         return -1;
     pid_t pid = fork();
     if (pid == 0) {

@@ -92,6 +92,8 @@ struct ps_server {
     pid_t child;              /* the checkpoint's                          */
     uint64_t child_pos, child_changes;
     job jobs[MAX_JOBS];
+    int no_fork_jobs;         /* exports written in the loop (the fuzz target:
+                               * a child's coverage does not reach it)     */
     uint64_t next_cid;
     int64_t child_start;
     unsigned long long alloc_base;
