@@ -124,6 +124,28 @@ refusals() {
     grep -q "cannot connect" "$T/err" || fail "connect: $(cat "$T/err")"
 }
 
+# Out of descriptors: the clients over the limit are shed, the loop does
+# not spin, and the server goes on for the rest.
+fd_limit() {
+    rm -f "$T/port"
+    (ulimit -n 48 && exec "$P" serve "$T/sp" --port 0 --port-file "$T/port" 2>>"$T/serve.log") &
+    SPID=$!
+    trap 'kill -9 $SPID 2>/dev/null || true; rm -rf "$T"' EXIT
+    i=0
+    while [ ! -s "$T/port" ]; do
+        i=$((i + 1))
+        [ $i -gt 200 ] && fail "the server did not start: $(cat "$T/serve.log")"
+        sleep 0.05
+    done
+    PORT=$(cat "$T/port")
+    if "$P" bench-server --port "$PORT" -c 80 -n 800 -t ping >"$T/b" 2>&1; then
+        fail "80 clients under a limit of 48 descriptors: $(cat "$T/b")"
+    fi
+    c ping >/dev/null || fail "the server stopped serving"
+    c stats | grep -q "^rejected [1-9]" || fail "no client shed: $(c stats | grep rejected)"
+    stop_server
+}
+
 bench() {
     gen_file 8000 1 "$T/kb.metta"
     start_server "$T/sp" --fsync everysec
@@ -142,5 +164,6 @@ tcase roundtrip roundtrip
 tcase kill9 kill9
 tcase auth auth
 tcase refusals refusals
+tcase fd_limit fd_limit
 tcase bench bench
 finish

@@ -137,6 +137,7 @@ int ps_server_new(ps_pspace *p, const ps_server_opts *o, ps_server **out, ps_dia
         return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
     s->p = p;
     s->lfd = s->ep = s->evfd = s->ckfd = -1;
+    s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int rc = load_opts(s, o, d);
     if (!rc)
         rc = listen_on(s, d);
@@ -174,12 +175,30 @@ void ps_server_stop(ps_server *s)
     (void)k;
 }
 
+/* Out of descriptors, a pending connection would wake the loop forever:
+ * the spare descriptor is given up to accept it and close it at once. */
+static void shed_one(ps_server *s)
+{
+    if (s->spare_fd < 0)
+        return;
+    close(s->spare_fd);
+    int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        s->st.rejected++;
+    }
+    s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void accept_all(ps_server *s)
 {
     for (;;) {
         int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return; /* EAGAIN, or a transient error (EMFILE): the next turn retries */
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE)
+                shed_one(s);
+            return; /* EAGAIN, or transient: the next turn retries */
+        }
         if (s->nconns >= s->o.max_clients) {
             static const char why[] = "too many clients";
             uint8_t f[PS_FRAME_HEADER + ERROR_HEAD_SIZE + sizeof why];
@@ -377,5 +396,7 @@ void ps_server_free(ps_server *s)
         close(s->ep);
     if (s->evfd >= 0)
         close(s->evfd);
+    if (s->spare_fd >= 0)
+        close(s->spare_fd);
     free(s);
 }

@@ -76,6 +76,7 @@ struct ps_server {
     size_t token_len;
     int have_token;
     int lfd, ep, evfd, ckfd;  /* listener, stop eventfd, checkpoint pipe  */
+    int spare_fd;             /* given up to shed a client when out of fds */
     uint16_t port;
     atomic_int stopping;      /* set by ps_server_stop: any thread, a signal */
     int fsync_always;
