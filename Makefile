@@ -23,7 +23,7 @@ PS_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS)
 PS_CFLAGS := -std=c11 -fPIC $(WARN) $(CFLAGS)
 # The library exports only what pathspace.h marks PS_API.
 LIB_CFLAGS := $(PS_CFLAGS) -fvisibility=hidden
-LDLIBS   := -lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lpthread -lm
+LDLIBS   := -lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lyajl -lpthread -lm
 
 # The version, from the one place it is written: include/pathspace.h.
 VERSION  := $(shell sed -n 's/^\#define PS_VERSION_STRING "\(.*\)"/\1/p' include/pathspace.h)
@@ -32,7 +32,7 @@ MAJOR    := $(firstword $(subst ., ,$(VERSION)))
 # Debian packages: build tools, the libraries the code links, and what the
 # tests use (clang for the header check, libFuzzer for `make fuzz`, SWI-Prolog
 # as the queries' independent oracle).
-DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev libxxhash-dev \
+DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev libxxhash-dev libyajl-dev \
             libzstd-dev liblz4-dev libsodium-dev libssl-dev libb2-dev \
             libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev g++ man-db \
             swi-prolog-nox
@@ -40,10 +40,11 @@ DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev li
 # Only `make bench` needs these: Snappy (a codec row), the peers the
 # snapshot is measured against (bench_peers.cc, C++ for marisa) and the
 # dynamic sets the space is measured against (bench_sets.cc: Judy, LMDB),
-# and Redis, the server's peer (bench_server.c).
+# Redis, the server's peer (bench_server.c), and the JSON parsers yajl was
+# chosen over (bench_json.c).
 BENCH_PKGS := libsnappy-dev liblmdb-dev libmarisa-dev libsqlite3-dev libjudy-dev g++ \
-              redis-server redis-tools
-BENCH_LIBS := -lsnappy -llmdb -lmarisa -lsqlite3 -lJudy
+              redis-server redis-tools libjansson-dev
+BENCH_LIBS := -lsnappy -llmdb -lmarisa -lsqlite3 -lJudy -ljansson
 
 LIB_SRC  := $(wildcard src/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -22,9 +22,11 @@ FILE *output_open(const char *path);
 int output_close(FILE *f, const char *path);
 
 /* Formats the CLI reads and writes (docs/mork-formats.md). */
-typedef enum fmt { FMT_NONE, FMT_METTA, FMT_PATHS, FMT_ACT, FMT_SNAP } fmt;
-fmt fmt_parse(const char *name);    /* "metta", "paths", "act", "snap" */
-fmt fmt_from_ext(const char *path); /* .metta .paths .upaths .paths.gz .act .snap */
+typedef enum fmt { FMT_NONE, FMT_METTA, FMT_PATHS, FMT_ACT, FMT_SNAP,
+                   FMT_JSON, FMT_JSONL, FMT_CSV } fmt; /* the last three: input only */
+fmt fmt_parse(const char *name);    /* "metta", "paths", "act", "snap", "json", "jsonl", "csv" */
+fmt fmt_from_ext(const char *path); /* .metta .paths .upaths .paths.gz .act .snap .json
+                                     * .jsonl .ndjson .csv */
 const char *fmt_name(fmt f);
 /* f if given, else by extension, else by content; FMT_NONE for stdin. */
 fmt fmt_detect(const char *path, fmt f);

@@ -10,7 +10,9 @@ static const char import_usage[] =
     "usage: pathspace import FILE... [-o OUT] [--to FMT] [--level L] [--threads N]\n"
     "                        [--codec C] [--priority P] [--checksum K] [--chunk BYTES]\n"
     "                        [--skip-extended] [--quiet]\n"
-    "  Reads every FILE (MeTTa text, .paths, .act or .snap; - for stdin) into one space,\n"
+    "  Reads every FILE (MeTTa text, .paths, .act or .snap, or JSON (.json), JSON\n"
+    "  Lines (.jsonl, .ndjson) and CSV (.csv) by MORK's mappings, docs/json-csv.md;\n"
+    "  - for stdin, with --from FMT) into one space,\n"
     "  and with -o writes it to OUT in the format of its extension (or --to; MeTTa\n"
     "  text by default). Output options: see 'pathspace convert --help'. Prints a\n"
     "  summary on stderr, and a progress bar while reading a large text on a terminal.\n";

@@ -31,12 +31,18 @@ fmt fmt_parse(const char *name)
         return FMT_ACT;
     if (!strcmp(name, "snap"))
         return FMT_SNAP;
+    if (!strcmp(name, "json"))
+        return FMT_JSON;
+    if (!strcmp(name, "jsonl"))
+        return FMT_JSONL;
+    if (!strcmp(name, "csv"))
+        return FMT_CSV;
     return FMT_NONE;
 }
 
 const char *fmt_name(fmt f)
 {
-    static const char *names[] = { "?", "metta", "paths", "act", "snap" };
+    static const char *names[] = { "?", "metta", "paths", "act", "snap", "json", "jsonl", "csv" };
     return names[f];
 }
 
@@ -50,6 +56,12 @@ fmt fmt_from_ext(const char *path)
         return FMT_ACT;
     if (ends_with(path, ".snap"))
         return FMT_SNAP;
+    if (ends_with(path, ".json"))
+        return FMT_JSON;
+    if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson"))
+        return FMT_JSONL;
+    if (ends_with(path, ".csv"))
+        return FMT_CSV;
     return FMT_NONE;
 }
 
@@ -109,6 +121,21 @@ static int load_snap(ps_space *s, const input *in)
     return rc ? diag_die(in->name, &d, rc) : 0;
 }
 
+static int add_atom(void *ctx, ps_bytes atom)
+{
+    return ps_space_insert(ctx, atom, NULL);
+}
+
+/* JSON, JSON Lines or CSV, with MORK's mappings (docs/json-csv.md). */
+static int load_mapped(ps_space *s, const input *in, fmt f)
+{
+    ps_diag d = { 0 };
+    int rc = f == FMT_CSV ? ps_csv_parse(in->data, in->len, add_atom, s, NULL, &d)
+                          : ps_json_parse(in->data, in->len, f == FMT_JSONL ? PS_JSON_LINES : 0,
+                                          add_atom, s, NULL, &d);
+    return rc ? diag_die(in->name, &d, rc) : 0;
+}
+
 /* Loads one opened input; f FMT_NONE = tell by content (*told gets it). */
 static int load_input(ps_space *s, const input *in, fmt f, int quiet, fmt *told)
 {
@@ -119,6 +146,9 @@ static int load_input(ps_space *s, const input *in, fmt f, int quiet, fmt *told)
     case FMT_PATHS: return load_paths(s, in);
     case FMT_ACT:   return load_act(s, in);
     case FMT_SNAP:  return load_snap(s, in);
+    case FMT_JSON:
+    case FMT_JSONL:
+    case FMT_CSV:   return load_mapped(s, in, f);
     default:        return load_metta(s, in, quiet);
     }
 }
@@ -451,6 +481,9 @@ static double now(void)
 int write_stream(const wopts *o, uint64_t size_hint, const char *name, path_next_fn next,
                  void *ctx)
 {
+    if (o->to >= FMT_JSON)
+        return die("%s: %s is read, not written (write .metta, .paths, .act or .snap)", o->out,
+                   fmt_name(o->to));
     dest t = { .o = o, .fd = 1 };
     char tmp[4096] = "";
     double t0 = now();

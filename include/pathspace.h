@@ -1051,6 +1051,39 @@ PS_API int ps_query_run(const ps_query *q, ps_source src, const ps_query_opts *o
 PS_API int ps_query_into(const ps_query *q, ps_source src, const ps_query_opts *opts,
                          ps_space *out, uint64_t *added, ps_query_stats *st, ps_diag *d);
 
+/* --------------------------------------------------------- JSON and CSV */
+
+/*
+ * MORK's import mappings (docs/json-csv.md). JSON: every leaf becomes one
+ * atom of nested pairs from the root to it, {"a": {"b": [x]}} -> (a (b (0
+ * x))): keys and strings as symbols (no quotes), array elements keyed by
+ * index, numbers in MORK's form (3.1415926 -> 31415926e-7), true, false,
+ * null, {} and [] as symbols. JSON Lines (PS_JSON_LINES): each non-empty
+ * line a document, its atoms (JSONL <n> ...) with n from 0. CSV: row n
+ * (from 0, empty lines skipped) becomes (n field1 field2 ...), quoted
+ * fields by RFC 4180. The empty string, which no symbol of MORK's encoding
+ * holds, becomes the symbol "". Both stream: memory is bounded by the
+ * nesting depth (512 at most) or one row, never by the input. Errors:
+ * PS_E_PARSE with line:column (and, for CSV, the row and field in msg),
+ * PS_E_LIMIT past ps_limits' max_atom or the depth.
+ */
+#define PS_JSON_LINES 1u
+
+typedef struct ps_import_stats {
+    uint64_t atoms;   /* handed to fn                                  */
+    uint64_t records; /* documents, JSON lines or CSV rows             */
+    uint64_t bytes;   /* input read                                    */
+    uint64_t spare[3];
+} ps_import_stats;
+
+/* Receives each atom (valid during the call); non-zero stops the parse
+ * with that code. */
+typedef int (*ps_atom_fn)(void *ctx, ps_bytes atom);
+PS_API int ps_json_parse(const void *data, size_t len, unsigned flags, ps_atom_fn fn, void *ctx,
+                         ps_import_stats *st, ps_diag *d);
+PS_API int ps_csv_parse(const void *data, size_t len, ps_atom_fn fn, void *ctx,
+                        ps_import_stats *st, ps_diag *d);
+
 /* ------------------------------------------------- the server's protocol */
 
 /*

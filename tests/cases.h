@@ -22,6 +22,8 @@
     X(space_builder_nomem)                                                     \
     X(segments_random_vs_ref) X(segments_builder_algebra) X(segments_cycles)   \
     X(segments_nomem)                                                          \
+    X(import_json_mapping) X(import_csv_mapping) X(import_errors)             \
+    X(import_pobox_real)                                                       \
     X(net_frame_codec) X(net_heartbeat) X(net_every_message) X(net_pipeline)  \
     X(net_many_clients) X(net_malformed) X(net_truncated) X(net_slow_reader)  \
     X(net_auth) X(net_limits) X(net_query_stream) X(net_zero_alloc)           \
