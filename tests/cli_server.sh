@@ -5,12 +5,9 @@
 . tests/lib.sh "$@"
 
 SPID=""
-start_server() { # DIR [serve options]: sets PORT and SPID
-    dir=$1
-    shift
-    rm -f "$T/port"
-    "$P" serve "$dir" --port 0 --port-file "$T/port" "$@" 2>>"$T/serve.log" &
-    SPID=$!
+# The server just started in the background (SPID): killed when the case
+# ends however it ends; PORT once it listens.
+wait_port() {
     trap 'kill -9 $SPID 2>/dev/null || true; rm -rf "$T"' EXIT
     i=0
     while [ ! -s "$T/port" ]; do
@@ -20,6 +17,14 @@ start_server() { # DIR [serve options]: sets PORT and SPID
         sleep 0.05
     done
     PORT=$(cat "$T/port")
+}
+start_server() { # DIR [serve options]
+    dir=$1
+    shift
+    rm -f "$T/port"
+    "$P" serve "$dir" --port 0 --port-file "$T/port" "$@" 2>>"$T/serve.log" &
+    SPID=$!
+    wait_port
 }
 stop_server() { # SIGTERM, and the exit status must be 0
     kill -TERM $SPID
@@ -130,14 +135,7 @@ fd_limit() {
     rm -f "$T/port"
     (ulimit -n 48 && exec "$P" serve "$T/sp" --port 0 --port-file "$T/port" 2>>"$T/serve.log") &
     SPID=$!
-    trap 'kill -9 $SPID 2>/dev/null || true; rm -rf "$T"' EXIT
-    i=0
-    while [ ! -s "$T/port" ]; do
-        i=$((i + 1))
-        [ $i -gt 200 ] && fail "the server did not start: $(cat "$T/serve.log")"
-        sleep 0.05
-    done
-    PORT=$(cat "$T/port")
+    wait_port
     if "$P" bench-server --port "$PORT" -c 80 -n 800 -t ping >"$T/b" 2>&1; then
         fail "80 clients under a limit of 48 descriptors: $(cat "$T/b")"
     fi

@@ -64,26 +64,27 @@ static int step(jctx *j)
     return rc ? fail(j, rc, "out of memory") : 1;
 }
 
-/* A leaf: the path so far and the symbol, one atom (closed as the pairs
- * it stands in: the path has every tag in front already). */
-static int leaf(jctx *j, const void *s, size_t n)
+/* The path so far and the symbol: one atom to the receiver (the path
+ * holds every pair's tag in front already), then the path as it was. */
+static int emit(jctx *j, const void *s, size_t n)
 {
-    if (!step(j))
-        return 0;
     size_t keep = j->path.len;
     int rc = ps__sym_append(&j->path, s, n);
-    if (rc)
-        return fail(j, rc, "out of memory");
-    if (j->path.len > j->max_atom) {
-        j->path.len = keep;
-        return fail(j, PS_E_LIMIT, "an atom longer than the --max-atom limit");
-    }
-    rc = j->fn(j->ctx, ps_buf_bytes(&j->path));
+    if (!rc && j->path.len > j->max_atom)
+        rc = PS_E_LIMIT;
+    if (!rc)
+        rc = j->fn(j->ctx, ps_buf_bytes(&j->path));
     j->path.len = keep;
     if (rc)
-        return fail(j, rc, "the receiver refused an atom");
+        return fail(j, rc, rc == PS_E_LIMIT ? "an atom longer than the --max-atom limit"
+                           : rc == PS_E_NOMEM ? "out of memory" : "the receiver refused an atom");
     j->st->atoms++;
     return 1;
+}
+
+static int leaf(jctx *j, const void *s, size_t n)
+{
+    return step(j) && emit(j, s, n);
 }
 
 static int on_null(void *c) { return leaf(c, "null", 4); }
@@ -144,17 +145,7 @@ static int close_level(jctx *j, const char *empty)
 {
     level l = j->lv[--j->depth];
     j->path.len = l.base;
-    if (l.any)
-        return 1;
-    size_t keep = j->path.len;
-    int rc = ps__sym_append(&j->path, empty, 2);
-    if (!rc)
-        rc = j->fn(j->ctx, ps_buf_bytes(&j->path));
-    j->path.len = keep;
-    if (rc)
-        return fail(j, rc, "the receiver refused an atom");
-    j->st->atoms++;
-    return 1;
+    return l.any ? 1 : emit(j, empty, 2);
 }
 
 static int on_start_map(void *c) { return open_level(c, 0); }
