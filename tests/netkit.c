@@ -64,6 +64,19 @@ ps_client *t_connect(const tsrv *t, const char *token)
     return c;
 }
 
+void t_add_gen(ps_client *c, uint64_t seed, uint64_t n)
+{
+    ps_buf text = { 0 };
+    ps_diag d = { 0 };
+    REQUIRE_OK(ps_gen_text(seed, 0, n, &text));
+    ps_bytes item = ps_buf_bytes(&text);
+    int rc = ps_client_add(c, PS_FORM_TEXT, &item, 1, NULL, &d);
+    ps_buf_free(&text);
+    if (rc)
+        t_failf(__FILE__, __LINE__, "add: %s", d.msg);
+    REQUIRE_OK(rc);
+}
+
 int t_raw(uint16_t port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

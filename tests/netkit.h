@@ -22,6 +22,8 @@ void t_srv_start(tsrv *t, const ps_server_opts *o, int fsync);
  * when keep (t->dir) and removed otherwise. Returns ps_server_run's rc. */
 int t_srv_stop(tsrv *t, int keep);
 ps_client *t_connect(const tsrv *t, const char *token);
+/* Adds the generator's atoms [0, n) for seed through c (one ADD). */
+void t_add_gen(ps_client *c, uint64_t seed, uint64_t n);
 
 /* A raw connection (blocking, 5 s timeouts), or -1. */
 int t_raw(uint16_t port);

@@ -186,10 +186,8 @@ void t_net_export_fork(void)
     ps_client *c = t_connect(&t, NULL);
     REQUIRE(c);
     ps_diag d = { 0 };
-    ps_buf text = { 0 }, out = { 0 };
-    REQUIRE_OK(ps_gen_text(5, 0, 50000, &text));
-    ps_bytes item = ps_buf_bytes(&text);
-    REQUIRE_OK(ps_client_add(c, PS_FORM_TEXT, &item, 1, NULL, &d));
+    ps_buf out = { 0 };
+    t_add_gen(c, 5, 50000);
     for (int i = 0; i < 12; i++) { /* more than the jobs at once: leavers */
         int fd = t_raw(t.port);
         uint8_t buf[64];
@@ -218,7 +216,6 @@ void t_net_export_fork(void)
     for (size_t i = 0; i < out.len; i++)
         nl += ps_buf_data(&out)[i] == '\n';
     CHECK_EQ(nl, 50000 / 8);
-    ps_buf_free(&text);
     ps_buf_free(&out);
     ps_client_close(c);
     CHECK_OK(t_srv_stop(&t, 0));
@@ -462,10 +459,7 @@ void t_net_slow_reader(void)
     ps_client *c = t_connect(&t, NULL);
     REQUIRE(c);
     ps_diag d = { 0 };
-    ps_buf text = { 0 };
-    REQUIRE_OK(ps_gen_text(1, 0, 20000, &text));
-    ps_bytes item = ps_buf_bytes(&text);
-    REQUIRE_OK(ps_client_add(c, PS_FORM_TEXT, &item, 1, NULL, &d));
+    t_add_gen(c, 1, 20000);
     int fd = t_raw(t.port);
     uint8_t buf[64];
     size_t n = t_hello(buf, 1);
@@ -495,7 +489,6 @@ void t_net_slow_reader(void)
     }
     CHECK(dropped);
     close(fd);
-    ps_buf_free(&text);
     ps_client_close(c);
     CHECK_OK(t_srv_stop(&t, 0));
 }
@@ -589,10 +582,7 @@ void t_net_query_stream(void)
     ps_client *c = t_connect(&t, NULL);
     REQUIRE(c);
     ps_diag d = { 0 };
-    ps_buf text = { 0 };
-    REQUIRE_OK(ps_gen_text(1, 0, 8000, &text)); /* 1000 (age ...) atoms among them */
-    ps_bytes item = ps_buf_bytes(&text);
-    REQUIRE_OK(ps_client_add(c, PS_FORM_TEXT, &item, 1, NULL, &d));
+    t_add_gen(c, 1, 8000); /* 1000 (age ...) atoms among them */
     ps_client_qopts q;
     ps_client_qopts_init(&q);
     q.batch = 7;
@@ -606,7 +596,6 @@ void t_net_query_stream(void)
     CHECK_OK(ps_client_query(c, txt("(age $e $a)"), txt("$a"), &q, take_line, &l, &n, &flags,
                              &d));
     CHECK(n == 100 && flags == 0);
-    ps_buf_free(&text);
     ps_client_close(c);
     CHECK_OK(t_srv_stop(&t, 0));
     /* a stream far larger than the socket buffers: one result per frame,
@@ -614,9 +603,7 @@ void t_net_query_stream(void)
     t_srv_start(&t, NULL, -1);
     c = t_connect(&t, NULL);
     REQUIRE(c);
-    REQUIRE_OK(ps_gen_text(1, 0, 200000, &text));
-    item = ps_buf_bytes(&text);
-    REQUIRE_OK(ps_client_add(c, PS_FORM_TEXT, &item, 1, NULL, &d));
+    t_add_gen(c, 1, 200000);
     q.batch = 1;
     q.limit = 0;
     l.n = 0;
@@ -627,7 +614,6 @@ void t_net_query_stream(void)
     uint64_t cnt;
     CHECK_OK(ps_client_count(c, ps_bytes_of(NULL, 0), &cnt, &d)); /* in step after a cancel */
     CHECK_EQ(cnt, 200000);
-    ps_buf_free(&text);
     ps_buf_free(&l.all);
     ps_client_close(c);
     CHECK_OK(t_srv_stop(&t, 0));
@@ -701,10 +687,7 @@ void t_net_bg_checkpoint(void)
     ps_client *c = t_connect(&t, NULL);
     REQUIRE(c);
     ps_diag d = { 0 };
-    ps_buf text = { 0 };
-    REQUIRE_OK(ps_gen_text(3, 0, 5000, &text));
-    ps_bytes item = ps_buf_bytes(&text);
-    REQUIRE_OK(ps_client_add(c, PS_FORM_TEXT, &item, 1, NULL, &d));
+    t_add_gen(c, 3, 5000);
     ps_server_stats st = { 0 };
     for (int i = 0; i < 50 && st.checkpoints == 0; i++) {
         usleep(100000);
@@ -726,5 +709,4 @@ void t_net_bg_checkpoint(void)
     CHECK(r.have_ckpt && r.replayed == 0 && ps_space_count(ps_pspace_space(p)) == 5001);
     ps_pspace_close(p, NULL);
     t_rmtree(dir);
-    ps_buf_free(&text);
 }
