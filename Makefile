@@ -23,7 +23,7 @@ PS_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS)
 PS_CFLAGS := -std=c11 -fPIC $(WARN) $(CFLAGS)
 # The library exports only what pathspace.h marks PS_API.
 LIB_CFLAGS := $(PS_CFLAGS) -fvisibility=hidden
-LDLIBS   := -lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lyajl -lpthread -lm
+LDLIBS   := -lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lyajl -lmicrohttpd -lpthread -lm
 
 # The version, from the one place it is written: include/pathspace.h.
 VERSION  := $(shell sed -n 's/^\#define PS_VERSION_STRING "\(.*\)"/\1/p' include/pathspace.h)
@@ -33,6 +33,7 @@ MAJOR    := $(firstword $(subst ., ,$(VERSION)))
 # tests use (clang for the header check, libFuzzer for `make fuzz`, SWI-Prolog
 # as the queries' independent oracle).
 DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev libxxhash-dev libyajl-dev \
+            libmicrohttpd-dev curl python3 python3-pytest python3-setuptools python3-pip \
             libzstd-dev liblz4-dev libsodium-dev libssl-dev libb2-dev \
             libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev g++ man-db \
             swi-prolog-nox

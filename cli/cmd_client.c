@@ -50,19 +50,7 @@ static int pattern_prefix(const char *text, ps_buf *out)
     int rc = ps_atom_parse(text, strlen(text), out, &d);
     if (rc)
         return die("--prefix %u:%u: %s", d.line, d.col, d.msg);
-    const uint8_t *p = ps_buf_data(out);
-    size_t n = out->len, at = 0;
-    while (at < n && !(p[at] >= 0x80 && p[at] <= 0xC0)) { /* 0x80..0xC0: variables */
-        uint8_t t = p[at];
-        if (t == PS_TAG_WIDE_LIST)
-            at += 5;
-        else if (t == PS_TAG_LONG_SYMBOL) /* then a u32 big-endian length */
-            at += 5 + ((size_t)p[at + 1] << 24 | (size_t)p[at + 2] << 16 |
-                       (size_t)p[at + 3] << 8 | p[at + 4]);
-        else
-            at += t > 0xC0 ? 1 + (size_t)(t - 0xC0) : 1; /* a symbol, or a list's arity */
-    }
-    out->len = at < n ? at : n;
+    out->len = ps_atom_prefix(ps_buf_bytes(out));
     return 0;
 }
 

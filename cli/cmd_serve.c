@@ -16,6 +16,8 @@ static const char usage[] =
     "                 [--max-clients N] [--max-frame BYTES] [--max-batch N]\n"
     "                 [--idle SECONDS] [--write-timeout SECONDS]\n"
     "                 [--out-limit BYTES] [--max-results N] [--threads N] [--quiet]\n"
+    "                 [--http [ADDR:]PORT] [--http-port-file FILE] [--http-max-body BYTES]\n"
+    "                 [--http-workers N] [--http-no-files]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help') to clients of the binary protocol (docs/protocol.md) on ADDR\n"
     "  (default 127.0.0.1) and port P (default 7420; 0 picks a free one, written\n"
@@ -29,7 +31,12 @@ static const char usage[] =
     "  (1024), frame payload (16m, at most 256m), atoms per request (1048576),\n"
     "  idle time (300 s, 0 = none), time a client may leave its replies unread\n"
     "  (10 s), reply bytes queued per client before its requests wait (1m),\n"
-    "  results a query holds (1048576).\n";
+    "  results a query holds (1048576).\n"
+    "  --http also serves MORK's HTTP API (docs/http.md) on the same space, on\n"
+    "  ADDR (default 127.0.0.1) and PORT (0 picks one, written to\n"
+    "  --http-port-file), with the same token as a bearer token: bodies up to\n"
+    "  --http-max-body (256m), --http-workers asynchronous commands at once (4),\n"
+    "  file:// imports and exports unless --http-no-files.\n";
 
 static ps_server *running;
 
@@ -62,7 +69,10 @@ static int write_port_file(const char *path, uint16_t port)
 }
 
 typedef struct serve_args {
-    const char *dir, *port_file;
+    const char *dir, *port_file, *http_port_file;
+    int http;
+    char http_addr[64];
+    ps_http_opts ho;
     int quiet;
     char token[257];
     ps_pspace_opts po;
@@ -76,14 +86,37 @@ static int u32_arg(const char *name, const char *v, uint64_t max, uint64_t *n)
     return 0;
 }
 
+/* --http [ADDR:]PORT */
+static int http_arg(serve_args *a, const char *v)
+{
+    uint64_t n;
+    const char *colon = v ? strrchr(v, ':') : NULL;
+    const char *port = colon ? colon + 1 : v;
+    if (colon && (size_t)(colon - v) >= sizeof a->http_addr)
+        return die("--http: address too long");
+    if (u32_arg("--http", port, 65535, &n))
+        return -1;
+    if (colon) {
+        memcpy(a->http_addr, v, (size_t)(colon - v));
+        a->http_addr[colon - v] = 0;
+        a->ho.addr = a->http_addr;
+    }
+    a->ho.port = (uint16_t)n;
+    a->http = 1;
+    return 0;
+}
+
 /* One option at argv[*i]: 0 taken, 1 not an option of serve, -1 bad. */
 static int serve_opt(serve_args *a, int argc, char **argv, int *i)
 {
     const char *o = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     uint64_t n;
     ps_server_opts *so = &a->so;
-    if (!strcmp(o, "--quiet")) {
-        a->quiet = 1;
+    if (!strcmp(o, "--quiet") || !strcmp(o, "--http-no-files")) {
+        if (o[2] == 'q')
+            a->quiet = 1;
+        else
+            a->ho.no_files = 1;
         return 0;
     }
     if (o[0] != '-' || o[1] != '-')
@@ -97,7 +130,20 @@ static int serve_opt(serve_args *a, int argc, char **argv, int *i)
         so->port = (uint16_t)n;
     } else if (!strcmp(o, "--port-file"))
         a->port_file = v;
-    else if (!strcmp(o, "--token-file")) {
+    else if (!strcmp(o, "--http-port-file"))
+        a->http_port_file = v;
+    else if (!strcmp(o, "--http")) {
+        if (http_arg(a, v))
+            return -1;
+    } else if (!strcmp(o, "--http-workers")) {
+        if (u32_arg(o, v, 1024, &n) || !n)
+            return die("--http-workers: 1 to 1024"), -1;
+        a->ho.workers = (uint32_t)n;
+    } else if (!strcmp(o, "--http-max-body")) {
+        if (parse_bytes(v, UINT64_MAX, &n) || !n)
+            return die("%s: '%s' is not a size (k, m, g suffixes)", o, v ? v : ""), -1;
+        a->ho.max_body = n;
+    } else if (!strcmp(o, "--token-file")) {
         if (read_token(v, a->token, sizeof a->token))
             return -1;
         so->token = a->token;
@@ -147,6 +193,7 @@ static int serve_args_parse(serve_args *a, int argc, char **argv)
     memset(a, 0, sizeof *a);
     ps_pspace_opts_init(&a->po);
     ps_server_opts_init(&a->so);
+    ps_http_opts_init(&a->ho);
     a->so.port = PS_CLI_PORT;
     const char *env = getenv("PATHSPACE_TOKEN");
     if (env && *env) {
@@ -185,17 +232,30 @@ int cmd_serve(int argc, char **argv)
         return die("serve: %s: %s", ps_strerror(rc), d.msg);
     }
     running = s;
-    if (stop_on_signals() || (a.port_file && write_port_file(a.port_file, ps_server_port(s)))) {
+    ps_http *h = NULL;
+    a.ho.token = a.so.token;
+    if (a.http && (rc = ps_http_start(s, &a.ho, &h, &d))) {
+        ps_server_free(s);
+        ps_pspace_close(p, NULL);
+        return die("serve --http: %s: %s", ps_strerror(rc), d.msg);
+    }
+    if (stop_on_signals() || (a.port_file && write_port_file(a.port_file, ps_server_port(s))) ||
+        (h && a.http_port_file && write_port_file(a.http_port_file, ps_http_port(h)))) {
+        ps_http_stop(h);
         ps_server_free(s);
         ps_pspace_close(p, NULL);
         return 1;
     }
+    if (h && !a.quiet)
+        fprintf(stderr, "pathspace: MORK's HTTP API on http://%s:%u/\n",
+                a.ho.addr ? a.ho.addr : "127.0.0.1", ps_http_port(h));
     if (!a.quiet)
         fprintf(stderr, "pathspace: serving %s (%" PRIu64 " atoms, last seq %" PRIu64
                 ") on %s:%u\n", a.dir, ps_space_count(ps_pspace_space(p)), r.last_seq,
                 a.so.addr ? a.so.addr : "127.0.0.1", ps_server_port(s));
     rc = ps_server_run(s, &d);
     running = NULL;
+    ps_http_stop(h); /* its running commands finish, logged, before the checkpoint */
     ps_server_stats st;
     ps_server_stats_get(s, &st);
     ps_server_free(s);

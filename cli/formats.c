@@ -86,53 +86,17 @@ int diag_die(const char *name, const ps_diag *d, int rc)
                (unsigned long long)d->offset);
 }
 
-static int load_paths(ps_space *s, const input *in)
-{
-    ps_paths_reader *r;
-    ps_diag d = { 0 };
-    if (ps_paths_reader_new(in->data, in->len, &r))
-        return die("out of memory");
-    int rc = ps_space_read_paths(s, r, &d);
-    ps_paths_reader_free(r);
-    return rc ? diag_die(in->name, &d, rc) : 0;
-}
+/* The CLI's formats are the library's, numbered alike. */
+_Static_assert((int)FMT_METTA == PS_FORMAT_METTA && (int)FMT_PATHS == PS_FORMAT_PATHS &&
+                   (int)FMT_ACT == PS_FORMAT_ACT && (int)FMT_SNAP == PS_FORMAT_SNAP &&
+                   (int)FMT_JSON == PS_FORMAT_JSON && (int)FMT_JSONL == PS_FORMAT_JSONL &&
+                   (int)FMT_CSV == PS_FORMAT_CSV,
+               "fmt and ps_format differ");
 
-static int load_act(ps_space *s, const input *in)
-{
-    ps_act *a;
-    ps_diag d = { 0 };
-    int rc = ps_act_open_mem(in->data, in->len, &a, &d);
-    if (!rc) {
-        rc = ps_space_read_act(s, a, &d);
-        ps_act_close(a);
-    }
-    return rc ? diag_die(in->name, &d, rc) : 0;
-}
-
-static int load_snap(ps_space *s, const input *in)
-{
-    ps_snap *n;
-    ps_diag d = { 0 };
-    int rc = ps_snap_open_mem(in->data, in->len, &n, &d);
-    if (!rc) {
-        rc = ps_space_read_snap(s, n, 0, &d);
-        ps_snap_close(n);
-    }
-    return rc ? diag_die(in->name, &d, rc) : 0;
-}
-
-static int add_atom(void *ctx, ps_bytes atom)
-{
-    return ps_space_insert(ctx, atom, NULL);
-}
-
-/* JSON, JSON Lines or CSV, with MORK's mappings (docs/json-csv.md). */
-static int load_mapped(ps_space *s, const input *in, fmt f)
+static int load_binary(ps_space *s, const input *in, fmt f)
 {
     ps_diag d = { 0 };
-    int rc = f == FMT_CSV ? ps_csv_parse(in->data, in->len, add_atom, s, NULL, &d)
-                          : ps_json_parse(in->data, in->len, f == FMT_JSONL ? PS_JSON_LINES : 0,
-                                          add_atom, s, NULL, &d);
+    int rc = ps_space_load(s, in->data, in->len, (int)f, &d);
     return rc ? diag_die(in->name, &d, rc) : 0;
 }
 
@@ -142,15 +106,7 @@ static int load_input(ps_space *s, const input *in, fmt f, int quiet, fmt *told)
     if (f == FMT_NONE)
         f = sniff(in->data, in->len);
     *told = f;
-    switch (f) {
-    case FMT_PATHS: return load_paths(s, in);
-    case FMT_ACT:   return load_act(s, in);
-    case FMT_SNAP:  return load_snap(s, in);
-    case FMT_JSON:
-    case FMT_JSONL:
-    case FMT_CSV:   return load_mapped(s, in, f);
-    default:        return load_metta(s, in, quiet);
-    }
+    return f == FMT_METTA || f == FMT_NONE ? load_metta(s, in, quiet) : load_binary(s, in, f);
 }
 
 int load_source(ps_space *s, const char *path, fmt f, int quiet)

@@ -1084,6 +1084,37 @@ PS_API int ps_json_parse(const void *data, size_t len, unsigned flags, ps_atom_f
 PS_API int ps_csv_parse(const void *data, size_t len, ps_atom_fn fn, void *ctx,
                         ps_import_stats *st, ps_diag *d);
 
+/* ------------------------------------------------ loading and saving */
+
+/* The formats a space is loaded from and saved to (docs/mork-formats.md,
+ * docs/format-snapshot.md, docs/json-csv.md). */
+typedef enum ps_format {
+    PS_FORMAT_METTA = 1, /* MeTTa text, one atom per top-level expression  */
+    PS_FORMAT_PATHS,     /* MORK's .paths                                  */
+    PS_FORMAT_ACT,       /* MORK's ACT                                     */
+    PS_FORMAT_SNAP,      /* our snapshot                                   */
+    PS_FORMAT_JSON,      /* load only: MORK's JSON mapping                 */
+    PS_FORMAT_JSONL,     /* load only: JSON Lines                          */
+    PS_FORMAT_CSV        /* load only: MORK's CSV mapping                  */
+} ps_format;
+/* A format by name ("metta", "paths", "act", "snap", "json", "jsonl",
+ * "csv"), or by a file name's extension (.metta .paths .act .snap .json
+ * .jsonl .ndjson .csv); 0 if neither. */
+PS_API int ps_format_of(const char *name);
+/* Adds every atom of data, in format, to s. Errors as the format's reader
+ * gives them, with d (line:column for text, JSON and CSV; the byte offset
+ * for the binary formats). */
+PS_API int ps_space_load(ps_space *s, const void *data, size_t len, int format, ps_diag *d);
+/* ps_space_load of a whole file, mapped; format 0 = by its extension. */
+PS_API int ps_space_load_file(ps_space *s, const char *file, int format, ps_diag *d);
+/* Writes every path of s to out: METTA (one atom a line), PATHS, ACT (out
+ * must patch) or SNAP (default options). */
+PS_API int ps_space_save(const ps_space *s, ps_sink out, int format, ps_diag *d);
+/* The length of atom's constant prefix: its bytes up to the first
+ * variable (all of it when it has none). '(parent $x $y)' gives the prefix
+ * every (parent ...) atom starts with. atom must pass ps_atom_check. */
+PS_API size_t ps_atom_prefix(ps_bytes atom);
+
 /* ------------------------------------------------- the server's protocol */
 
 /*
@@ -1323,6 +1354,49 @@ PS_API int ps_client_ready(const ps_client *c);
 PS_API int ps_client_fd(const ps_client *c);
 /* A batch payload for ADD, REMOVE and CONTAINS, appended to out. */
 PS_API int ps_batch_encode(ps_buf *out, int form, const ps_bytes *items, size_t n);
+
+/* ------------------------------------------------------- MORK's HTTP API */
+
+/*
+ * MORK's HTTP server (docs/http.md), served beside a ps_server on the same
+ * persistent space: upload, import (file:// URIs), export, transform,
+ * count, clear, copy, explore, status, status_stream and stop, with MORK's
+ * URL forms, reply bodies, JSON shapes, status codes and asynchronous
+ * status flow. Each command takes a read or a write permission on the
+ * constant prefix of each of its expressions; permissions on overlapping
+ * prefixes (one a prefix of the other) exclude each other unless both
+ * read, and a command that cannot get its permissions within perm_wait_ms
+ * fails with 401. Beyond MORK: every change is in the space's log (synced
+ * per its fsync mode) before the reply or the status that acknowledges it,
+ * an optional bearer token, request-size limits, and 127.0.0.1 by default.
+ * Threads: libmicrohttpd's (one per connection) and up to `workers` for
+ * the asynchronous commands; they read and change the space under the
+ * server's lock, between turns of its loop.
+ */
+typedef struct ps_http ps_http;
+
+typedef struct ps_http_opts {
+    uint32_t size;         /* sizeof(ps_http_opts) (ps_http_opts_init)    */
+    uint16_t port;         /* 0: any free port (ps_http_port)             */
+    const char *addr;      /* numeric; NULL = 127.0.0.1                   */
+    const char *token;     /* NULL: none; else "Authorization: Bearer T"  */
+    uint64_t max_body;     /* request body bytes (default 256 MiB)        */
+    uint64_t max_file;     /* file:// import bytes (default 16 GiB)       */
+    uint64_t max_results;  /* atoms one export or explore holds (16M)     */
+    uint32_t max_clients;  /* connections (default 256)                   */
+    uint32_t workers;      /* asynchronous commands at once (default 4)   */
+    uint32_t perm_wait_ms; /* how long a conflicting command waits (200)  */
+    uint32_t timeout_s;    /* idle connection (default 300)               */
+    int no_files;          /* refuse file:// URIs                          */
+} ps_http_opts;
+PS_API void ps_http_opts_init(ps_http_opts *o);
+/* Starts serving s's space over HTTP; /stop/ stops s (ps_server_stop).
+ * PS_E_IO when the address cannot be bound, PS_E_INVAL for bad options. */
+PS_API int ps_http_start(ps_server *s, const ps_http_opts *o, ps_http **out, ps_diag *d);
+PS_API uint16_t ps_http_port(const ps_http *h);
+/* Stops taking requests, lets running commands finish (their changes are
+ * logged), and frees h. Call it before ps_server_free. */
+PS_API void ps_http_stop(ps_http *h);
 
 /* ---------------------------------------------------------- space algebra */
 

@@ -86,6 +86,22 @@ int ps_atom_is_mork(ps_bytes a)
     return 1;
 }
 
+size_t ps_atom_prefix(ps_bytes a)
+{
+    size_t i = 0;
+    while (i < a.len && !(a.ptr[i] >= 0x80 && a.ptr[i] <= 0xC0)) { /* 0x80..0xC0: variables */
+        uint8_t t = a.ptr[i];
+        if (t == PS_TAG_WIDE_LIST)
+            i += 5;
+        else if (t == PS_TAG_LONG_SYMBOL && a.len - i >= 5) /* then a u32 big-endian length */
+            i += 5 + ((size_t)a.ptr[i + 1] << 24 | (size_t)a.ptr[i + 2] << 16 |
+                      (size_t)a.ptr[i + 3] << 8 | a.ptr[i + 4]);
+        else
+            i += t > 0xC0 ? 1 + (size_t)(t - 0xC0) : 1; /* a symbol, or a list's arity */
+    }
+    return i < a.len ? i : a.len;
+}
+
 /* "$a".."$j" for levels 0-9, "$x10".."$x63" above: MORK's printer. */
 static int put_var(ps_buf *o, unsigned level)
 {

@@ -137,6 +137,15 @@ int ps_server_new(ps_pspace *p, const ps_server_opts *o, ps_server **out, ps_dia
         return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
     s->p = p;
     s->lfd = s->ep = s->evfd = s->ckfd = -1;
+    pthread_rwlockattr_t la;
+    pthread_rwlockattr_init(&la);
+    pthread_rwlockattr_setkind_np(&la, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    s->have_lock = !pthread_rwlock_init(&s->lock, &la);
+    pthread_rwlockattr_destroy(&la);
+    if (!s->have_lock) {
+        free(s);
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "cannot make the space's lock");
+    }
     s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int rc = load_opts(s, o, d);
     if (!rc)
@@ -165,6 +174,29 @@ int ps_server_new(ps_pspace *p, const ps_server_opts *o, ps_server **out, ps_dia
 uint16_t ps_server_port(const ps_server *s)
 {
     return s->port;
+}
+
+void ps__server_lock(ps_server *s, int write)
+{
+    if (write)
+        pthread_rwlock_wrlock(&s->lock);
+    else
+        pthread_rwlock_rdlock(&s->lock);
+}
+
+void ps__server_unlock(ps_server *s)
+{
+    pthread_rwlock_unlock(&s->lock);
+}
+
+ps_pspace *ps__server_pspace(ps_server *s)
+{
+    return s->p;
+}
+
+int ps__server_stopping(ps_server *s)
+{
+    return atomic_load_explicit(&s->stopping, memory_order_relaxed);
 }
 
 void ps_server_stop(ps_server *s)
@@ -306,18 +338,22 @@ static int loop(ps_server *s, ps_diag *d)
         if (n < 0 && errno != EINTR)
             return ps__diag_set(d, PS_E_IO, NULL, 0, "epoll_wait: %s", strerror(errno));
         s->now = ps__now_ms(); /* one clock read a turn serves its timeouts */
+        pthread_rwlock_wrlock(&s->lock);
         for (int i = 0; i < n && !s->broken; i++)
             on_event(s, &ev[i]);
         end_turn(s);
         if (s->now - s->last_tick >= TICK_MS && !s->broken)
             tick(s, s->now);
+        pthread_rwlock_unlock(&s->lock);
     }
+    pthread_rwlock_wrlock(&s->lock);
     if (!s->broken)
         drain(s);
     ps__jobs_kill(s);
     ps__ckpt_wait(s);
     while (s->nconns)
         ps__conn_close(s, s->conns[s->nconns - 1]);
+    pthread_rwlock_unlock(&s->lock);
     ps_server_stats_get(s, &s->final); /* the loop thread's counters, kept */
     s->done = 1;
     if (s->broken)
@@ -398,5 +434,6 @@ void ps_server_free(ps_server *s)
         close(s->evfd);
     if (s->spare_fd >= 0)
         close(s->spare_fd);
+    pthread_rwlock_destroy(&s->lock);
     free(s);
 }

@@ -16,6 +16,7 @@
 #ifndef PS_NET_SERVER_H
 #define PS_NET_SERVER_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/types.h>
@@ -101,9 +102,21 @@ struct ps_server {
     ps_server_stats st;
     ps_server_stats final;    /* at the loop's end (its thread's counters) */
     int done;
+    /* The space's lock: the loop holds it for writing through each turn;
+     * the HTTP front end (src/http) takes it to read or change the space
+     * between turns. Writers are preferred, so readers cannot starve the
+     * loop. */
+    pthread_rwlock_t lock;
+    int have_lock;
 };
 
 int64_t ps__now_ms(void);
+
+/* The space's lock, for threads other than the loop's. */
+void ps__server_lock(ps_server *s, int write);
+void ps__server_unlock(ps_server *s);
+ps_pspace *ps__server_pspace(ps_server *s);
+int ps__server_stopping(ps_server *s);
 
 /* conn.c */
 int ps__conn_new(ps_server *s, int fd);

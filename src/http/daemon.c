@@ -1,0 +1,407 @@
+/*
+ * daemon.c - the HTTP server's life and its requests.
+ *
+ * libmicrohttpd (Debian's libmicrohttpd-dev) parses HTTP/1.1 and runs one
+ * thread per connection, so a command may block on the space's lock, a
+ * permission or a status change without stalling anyone else, and the
+ * commands stay plain sequential code. It was chosen over llhttp under our
+ * own loop for that reason: MORK's commands are long (an export of
+ * millions of atoms, a transform) and the binary protocol already has the
+ * event loop where every microsecond counts.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/alloc.h"
+#include "common/diag.h"
+#include "common/opts.h"
+#include "http.h"
+#include "net/server.h"
+
+typedef struct conn_req {
+    req q;
+    reply r;
+    int too_big;
+} conn_req;
+
+int hr_text(reply *r, unsigned code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    r->code = code;
+    r->type = "text/plain; charset=utf-8";
+    ps_buf_clear(&r->body, 0);
+    ps_buf_append(&r->body, msg, n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+    return 1;
+}
+
+typedef struct arg_find {
+    const char *key;
+    const char *val;
+    int found;
+} arg_find;
+
+static enum MHD_Result find_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    arg_find *f = cls;
+    if (strcmp(key, f->key))
+        return MHD_YES;
+    f->found = 1;
+    f->val = value;
+    return MHD_NO;
+}
+
+const char *hr_arg(req *q, const char *key, ps_buf *buf, int *present)
+{
+    arg_find f = { key, NULL, 0 };
+    MHD_get_connection_values(q->c, MHD_GET_ARGUMENT_KIND, find_arg, &f);
+    if (present)
+        *present = f.found;
+    if (!f.val)
+        return NULL;
+    ps_buf_clear(buf, 0);
+    if (hu_decode(f.val, buf))
+        return NULL;
+    return (const char *)ps_buf_data(buf);
+}
+
+static int authorized(ps_http *h, struct MHD_Connection *c)
+{
+    if (!h->token_len)
+        return 1;
+    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!a || strncmp(a, "Bearer ", 7))
+        return 0;
+    a += 7;
+    return strlen(a) == h->token_len && !sodium_memcmp(a, h->token, h->token_len);
+}
+
+/* Segments [from, to) joined by '/', appended to q->segbuf. */
+static int join(req *q, const ps_bytes *seg, int from, int to, ps_bytes *out)
+{
+    size_t off = q->segbuf.len;
+    for (int i = from; i < to; i++)
+        if ((i > from && ps_buf_append(&q->segbuf, "/", 1)) ||
+            ps_buf_append(&q->segbuf, seg[i].ptr, seg[i].len))
+            return -1;
+    out->ptr = (const uint8_t *)(uintptr_t)off; /* an offset until segbuf stops growing */
+    out->len = q->segbuf.len - off;
+    return 0;
+}
+
+/* Where the first argument ends: after the fewest segments that make one
+ * atom, since Python's quote() leaves '/' in an expression unencoded. */
+static int first_cut(const ps_bytes *seg, int n)
+{
+    ps_buf t = { 0 }, b = { 0 };
+    int cut = 1;
+    for (int j = 1; j < n; j++) {
+        ps_buf_clear(&t, 0);
+        ps_buf_clear(&b, 0);
+        for (int i = 0; i < j; i++)
+            if ((i && ps_buf_append(&t, "/", 1)) || ps_buf_append(&t, seg[i].ptr, seg[i].len))
+                break;
+        if (!ps_atom_parse(ps_buf_data(&t), t.len, &b, NULL)) {
+            cut = j;
+            break;
+        }
+    }
+    ps_buf_free(&t);
+    ps_buf_free(&b);
+    return cut;
+}
+
+/* The arguments after the command's name: one takes every segment, two
+ * split after the first atom. The number taken, or -1. */
+static int take_args(req *q, const char *rest, int want)
+{
+    ps_bytes seg[16];
+    ps_buf raw = { 0 };
+    int n = hu_split(rest, &raw, seg, 16), rc = want;
+    if (n < want)
+        rc = n < 0 ? -1 : n;
+    else {
+        int cut = want == 1 ? n : first_cut(seg, n);
+        if (join(q, seg, 0, cut, &q->seg[0]) || (want == 2 && join(q, seg, cut, n, &q->seg[1])))
+            rc = -1;
+        for (int i = 0; i < want; i++)
+            q->seg[i].ptr = ps_buf_data(&q->segbuf) + (uintptr_t)q->seg[i].ptr;
+        q->nseg = want;
+    }
+    ps_buf_free(&raw);
+    return rc;
+}
+
+typedef struct route {
+    const char *name;
+    const char *method;
+    int args;
+    void (*run)(req *q, reply *r);
+} route;
+
+static const route routes[] = {
+    { "upload", "POST", 2, hc_upload },    { "import", "GET", 2, hj_import },
+    { "export", "GET", 2, hc_export },     { "transform", "POST", 0, hj_transform },
+    { "count", "GET", 1, hj_count },       { "clear", "GET", 1, hc_clear },
+    { "copy", "GET", 2, hc_copy },         { "explore", "GET", 2, hc_explore },
+    { "status", "GET", 1, hc_status },     { "status_stream", "GET", 1, hc_status_stream },
+    { "stop", "GET", 0, hj_stop },         { "metta_thread", "GET", 0, NULL },
+};
+
+static void dispatch(req *q, const char *url, reply *r)
+{
+    const char *name = url + (*url == '/');
+    size_t k = strcspn(name, "/");
+    const route *rt = NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !rt; i++)
+        if (strlen(routes[i].name) == k && !memcmp(routes[i].name, name, k))
+            rt = &routes[i];
+    if (!rt)
+        return (void)hr_text(r, 404, "no command at %s", url);
+    if (strcmp(q->method, rt->method))
+        return (void)hr_text(r, 405, "%s takes %s, not %s", rt->name, rt->method, q->method);
+    if (!rt->run)
+        return (void)hr_text(r, 501, "metta_thread: this server runs no exec rules yet "
+                                     "(MORK's exec calculus is not implemented)");
+    if (q->h->stopping)
+        return (void)hr_text(r, 503, "the server is shutting down");
+    const char *rest = name[k] == '/' ? name + k + 1 : "";
+    if (rt->args && take_args(q, rest, rt->args) != rt->args)
+        return (void)hr_text(r, 400, "%s takes %d argument(s), each a URL-encoded expression: "
+                                     "/%s/%s", rt->name, rt->args, rt->name,
+                             rt->args == 1 ? "<expr>/" : "<a>/<b>/");
+    rt->run(q, r);
+}
+
+static void free_body(void *p)
+{
+    free(p);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, reply *r)
+{
+    struct MHD_Response *resp = r->stream;
+    if (!resp) {
+        size_t len = 0;
+        uint8_t *body = ps_buf_detach(&r->body, &len);
+        resp = MHD_create_response_from_buffer_with_free_callback(len, body, free_body);
+        if (!resp) {
+            free(body);
+            return MHD_NO;
+        }
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->type ? r->type : "text/plain; charset=utf-8");
+    if (r->challenge)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    enum MHD_Result rc = MHD_queue_response(c, r->code ? r->code : 500, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *size, void **ctx)
+{
+    (void)version;
+    ps_http *h = cls;
+    conn_req *cr = *ctx;
+    if (!cr) { /* the headers: refuse early what no body can fix */
+        if (!(cr = ps_calloc(1, sizeof *cr)))
+            return MHD_NO;
+        *ctx = cr;
+        cr->q.h = h;
+        cr->q.c = c;
+        cr->q.method = method;
+        if (!authorized(h, c)) {
+            hr_text(&cr->r, 401, "a bearer token is required (Authorization: Bearer ...)");
+            cr->r.challenge = 1;
+            return send_reply(c, &cr->r);
+        }
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > h->o.max_body) {
+            hr_text(&cr->r, 413, "a body is at most %llu bytes (--http-max-body)",
+                    (unsigned long long)h->o.max_body);
+            return send_reply(c, &cr->r);
+        }
+        return MHD_YES;
+    }
+    if (*size) {
+        if (!cr->too_big && (cr->q.body.len + *size > h->o.max_body ||
+                             ps_buf_append(&cr->q.body, data, *size)))
+            cr->too_big = 1;
+        *size = 0;
+        return MHD_YES;
+    }
+    if (cr->too_big)
+        hr_text(&cr->r, 413, "a body is at most %llu bytes (--http-max-body)",
+                (unsigned long long)h->o.max_body);
+    else
+        dispatch(&cr->q, url, &cr->r);
+    return send_reply(c, &cr->r);
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **ctx,
+                    enum MHD_RequestTerminationCode why)
+{
+    (void)cls, (void)c, (void)why;
+    conn_req *cr = *ctx;
+    if (!cr)
+        return;
+    ps_buf_free(&cr->q.body);
+    ps_buf_free(&cr->q.segbuf);
+    ps_buf_free(&cr->r.body);
+    free(cr);
+    *ctx = NULL;
+}
+
+/* The path stays encoded: url.c splits it into segments, then decodes. */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls, (void)c;
+    return strlen(s);
+}
+
+void ps_http_opts_init(ps_http_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+    o->max_body = 256ull << 20;
+    o->max_file = 16ull << 30;
+    o->max_results = 16u << 20;
+    o->max_clients = 256;
+    o->workers = 4;
+    o->perm_wait_ms = 200;
+    o->timeout_s = 300;
+}
+
+static int load_opts(ps_http *h, const ps_http_opts *o, ps_diag *d)
+{
+    ps_http_opts_init(&h->o);
+    int rc = ps__opts_copy(&h->o, sizeof h->o, o);
+    if (rc)
+        return ps__diag_set(d, rc, NULL, 0, "http options: %s",
+                            rc == PS_E_INVAL ? "size not set" : "fields this build lacks");
+    const char *addr = h->o.addr ? h->o.addr : "127.0.0.1";
+    if (strlen(addr) >= sizeof h->addr)
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "address too long");
+    strcpy(h->addr, addr);
+    if (h->o.token) {
+        h->token_len = strlen(h->o.token);
+        if (!h->token_len || h->token_len >= sizeof h->token)
+            return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a token is 1 to 256 bytes");
+        memcpy(h->token, h->o.token, h->token_len);
+    }
+    h->o.addr = h->o.token = NULL;
+    if (!h->o.max_body || !h->o.max_clients || !h->o.workers || !h->o.max_results ||
+        !h->o.max_file)
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "an http limit of zero");
+    return PS_OK;
+}
+
+static struct MHD_Daemon *start_daemon(ps_http *h, ps_diag *d)
+{
+    struct sockaddr_in a4;
+    struct sockaddr_in6 a6;
+    struct sockaddr *sa;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_ITC;
+    memset(&a4, 0, sizeof a4);
+    memset(&a6, 0, sizeof a6);
+    if (inet_pton(AF_INET, h->addr, &a4.sin_addr) == 1) {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons(h->o.port);
+        sa = (struct sockaddr *)&a4;
+    } else if (inet_pton(AF_INET6, h->addr, &a6.sin6_addr) == 1) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons(h->o.port);
+        sa = (struct sockaddr *)&a6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        ps__diag_set(d, PS_E_INVAL, NULL, 0, "not a numeric address: %s", h->addr);
+        return NULL;
+    }
+    struct MHD_Daemon *dm = MHD_start_daemon(
+        flags, h->o.port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->o.max_clients, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)h->o.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
+        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h, MHD_OPTION_END);
+    if (!dm)
+        ps__diag_set(d, PS_E_IO, NULL, 0, "cannot listen for HTTP on %s:%u", h->addr, h->o.port);
+    return dm;
+}
+
+int ps_http_start(ps_server *s, const ps_http_opts *o, ps_http **out, ps_diag *d)
+{
+    *out = NULL;
+    ps_http *h = ps_calloc(1, sizeof *h);
+    if (!h)
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    h->srv = s;
+    int rc = load_opts(h, o, d);
+    if (rc) {
+        free(h);
+        return rc;
+    }
+    h->workers = ps_calloc(h->o.workers, sizeof *h->workers);
+    if (!h->workers) {
+        free(h);
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    }
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_cond_init(&h->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (!(h->d = start_daemon(h, d))) {
+        ps_http_stop(h);
+        return d && d->code ? d->code : PS_E_IO;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = di ? di->port : h->o.port;
+    *out = h;
+    return PS_OK;
+}
+
+uint16_t ps_http_port(const ps_http *h)
+{
+    return h->port;
+}
+
+void ps_http_stop(ps_http *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->mu);
+    h->stopping = 1; /* status streams end, new commands are refused */
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    hj_join_all(h);
+    if (h->d) {
+        /* what is being answered (a /stop/'s ACK) goes out first */
+        for (int i = 0; i < 100; i++) {
+            const union MHD_DaemonInfo *di =
+                MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+            if (!di || !di->num_connections)
+                break;
+            struct timespec ts = { 0, 10 * 1000000L };
+            nanosleep(&ts, NULL);
+        }
+        MHD_stop_daemon(h->d);
+    }
+    hp_free(h);
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+    free(h->workers);
+    free(h);
+}

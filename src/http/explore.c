@@ -1,0 +1,237 @@
+/*
+ * explore.c - MORK's explore and status_stream.
+ *
+ * explore looks one branch deeper below a focus (the expression's constant
+ * prefix, then the token's bytes): where the paths under the focus first
+ * part, each child byte is one group, answered as its token (the bytes
+ * from the prefix through that byte), its count and one of its atoms. A
+ * focus that holds one atom answers [] (MORK's "()": nothing below it), so
+ * a client that descends every token ends at the atoms. Two passes over
+ * the paths under the focus, under the read lock.
+ */
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "common/alloc.h"
+#include "common/diag.h"
+#include "http.h"
+#include "net/server.h"
+
+typedef struct groups {
+    uint64_t n;            /* paths under the focus                      */
+    ps_buf first, last;    /* pass 1                                     */
+    size_t split;          /* where they part: their common prefix       */
+    uint64_t cnt[256];     /* pass 2: per child byte                     */
+    size_t sample[256];    /* offset of its first path in samples        */
+    size_t slen[256];
+    ps_buf samples;
+} groups;
+
+static int pass(const ps_space *sp, ps_bytes focus, groups *g, int second)
+{
+    ps_iter *it;
+    if (ps_iter_new(sp, focus, &it))
+        return PS_E_NOMEM;
+    ps_bytes a;
+    int rc = PS_OK;
+    while (!rc && ps_iter_next(it, &a, NULL, NULL) == PS_OK) {
+        if (!second) {
+            ps_buf *dst = g->n++ ? &g->last : &g->first;
+            ps_buf_clear(dst, 0);
+            rc = ps_buf_append(dst, a.ptr, a.len);
+            continue;
+        }
+        if (a.len <= g->split)
+            continue; /* a path that is the others' prefix: not an atom */
+        uint8_t b = a.ptr[g->split];
+        if (!g->cnt[b]++) {
+            g->sample[b] = g->samples.len;
+            g->slen[b] = a.len;
+            rc = ps_buf_append(&g->samples, a.ptr, a.len);
+        }
+    }
+    ps_iter_free(it);
+    return rc;
+}
+
+static size_t lcp(const ps_buf *a, const ps_buf *b)
+{
+    size_t n = a->len < b->len ? a->len : b->len, i = 0;
+    while (i < n && ps_buf_data(a)[i] == ps_buf_data(b)[i])
+        i++;
+    return i;
+}
+
+static void put_item(yajl_gen y, ps_bytes tok, uint64_t cnt, ps_bytes atom, ps_buf *text)
+{
+    yajl_gen_map_open(y);
+    yajl_gen_string(y, (const unsigned char *)"token", 5);
+    yajl_gen_array_open(y);
+    for (size_t i = 0; i < tok.len; i++)
+        yajl_gen_integer(y, tok.ptr[i]);
+    yajl_gen_array_close(y);
+    yajl_gen_string(y, (const unsigned char *)"cnt", 3);
+    yajl_gen_integer(y, (long long)cnt);
+    yajl_gen_string(y, (const unsigned char *)"expr", 4);
+    ps_buf_clear(text, 0);
+    if (ps_atom_print(atom, text))
+        ps_buf_clear(text, 0);
+    yajl_gen_string(y, ps_buf_data(text), text->len);
+    yajl_gen_map_close(y);
+}
+
+/* The JSON list for groups g found below focus; prefix bytes are left
+ * out of each token. */
+static int answer(const groups *g, ps_bytes focus, size_t pfx, int top, ps_buf *out)
+{
+    yajl_gen y = yajl_gen_alloc(NULL);
+    if (!y)
+        return PS_E_NOMEM;
+    ps_buf text = { 0 };
+    yajl_gen_array_open(y);
+    if (g->n == 1 && top) /* a single atom at the top: it is the answer */
+        put_item(y, ps_bytes_of(ps_buf_data(&g->first) + pfx, g->first.len - pfx), 1,
+                 ps_buf_bytes(&g->first), &text);
+    for (unsigned b = 0; b < 256 && g->n > 1; b++) {
+        if (!g->cnt[b])
+            continue;
+        ps_bytes s = ps_bytes_of(ps_buf_data(&g->samples) + g->sample[b], g->slen[b]);
+        put_item(y, ps_bytes_of(s.ptr + pfx, g->split + 1 - pfx), g->cnt[b], s, &text);
+    }
+    (void)focus;
+    yajl_gen_array_close(y);
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(y, &buf, &len);
+    int rc = ps_buf_append(out, buf, len);
+    yajl_gen_free(y);
+    ps_buf_free(&text);
+    return rc;
+}
+
+void hc_explore(req *q, reply *r)
+{
+    ps_buf e = { 0 };
+    size_t pfx;
+    ps_diag d = { 0 };
+    if (hs_parse(q->seg[0], &e, &pfx, &d)) {
+        hr_text(r, 400, "explore %u:%u: %s", d.line, d.col, d.msg);
+        return ps_buf_free(&e);
+    }
+    grant g = { ps_buf_data(&e), pfx, 0 };
+    int rc = hp_acquire(q->h, &g, 1);
+    if (rc) {
+        busy(r, "explore", rc);
+        return ps_buf_free(&e);
+    }
+    ps_buf focus = { 0 };
+    groups *gr = ps_calloc(1, sizeof *gr);
+    if (!gr || ps_buf_append(&focus, ps_buf_data(&e), pfx) ||
+        ps_buf_append(&focus, q->seg[1].ptr, q->seg[1].len))
+        rc = PS_E_NOMEM;
+    if (!rc) {
+        ps__server_lock(q->h->srv, 0);
+        const ps_space *sp = ps_pspace_space(ps__server_pspace(q->h->srv));
+        rc = pass(sp, ps_buf_bytes(&focus), gr, 0);
+        gr->split = gr->n > 1 ? lcp(&gr->first, &gr->last) : 0;
+        if (!rc && gr->n > 1)
+            rc = pass(sp, ps_buf_bytes(&focus), gr, 1);
+        ps__server_unlock(q->h->srv);
+    }
+    hp_release(q->h, &g, 1);
+    ps_buf_clear(&r->body, 0);
+    if (rc || answer(gr, ps_buf_bytes(&focus), pfx, q->seg[1].len == 0, &r->body))
+        hr_text(r, 500, "explore: out of memory");
+    else {
+        r->code = 200;
+        r->type = "application/json";
+    }
+    if (gr) {
+        ps_buf_free(&gr->first);
+        ps_buf_free(&gr->last);
+        ps_buf_free(&gr->samples);
+        free(gr);
+    }
+    ps_buf_free(&focus);
+    ps_buf_free(&e);
+}
+
+/* ---------------------------------------------------------- status_stream */
+
+typedef struct sse {
+    ps_http *h;
+    ps_buf key;
+    uint64_t v;
+    int started, done;
+    hstatus last;
+} sse;
+
+/* One event per change of the status, a comment line as a heartbeat; the
+ * stream ends after a status that is not temporary (the command is done),
+ * or at shutdown. */
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    sse *s = cls;
+    if (s->done)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    uint64_t v = s->started ? hp_wait(s->h, s->v, 15000) : hp_version(s->h);
+    hstatus st;
+    hp_get(s->h, ps_buf_data(&s->key), s->key.len, &st);
+    int same = s->started && st.kind == s->last.kind && st.count == s->last.count;
+    s->started = 1;
+    s->v = v;
+    s->last = st;
+    if (!hp_temporary(&st) || s->h->stopping)
+        s->done = 1;
+    if (same && !s->done) {
+        memcpy(buf, ":\n\n", 3);
+        return 3;
+    }
+    ps_buf j = { 0 };
+    if (ps_buf_append(&j, "data: ", 6) || hp_json(&st, &j) || ps_buf_append(&j, "\n\n", 2) ||
+        j.len > max) {
+        ps_buf_free(&j);
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    memcpy(buf, ps_buf_data(&j), j.len);
+    ssize_t n = (ssize_t)j.len;
+    ps_buf_free(&j);
+    return n;
+}
+
+static void sse_free(void *cls)
+{
+    sse *s = cls;
+    ps_buf_free(&s->key);
+    free(s);
+}
+
+void hc_status_stream(req *q, reply *r)
+{
+    ps_buf e = { 0 };
+    size_t pfx;
+    ps_diag d = { 0 };
+    if (hs_parse(q->seg[0], &e, &pfx, &d)) {
+        hr_text(r, 400, "status_stream %u:%u: %s", d.line, d.col, d.msg);
+        return ps_buf_free(&e);
+    }
+    sse *s = ps_calloc(1, sizeof *s);
+    if (!s || ps_buf_append(&s->key, ps_buf_data(&e), pfx)) {
+        free(s);
+        hr_text(r, 500, "status_stream: out of memory");
+        return ps_buf_free(&e);
+    }
+    ps_buf_free(&e);
+    s->h = q->h;
+    r->stream = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+    if (!r->stream) {
+        sse_free(s);
+        hr_text(r, 500, "status_stream: out of memory");
+        return;
+    }
+    MHD_add_response_header(r->stream, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    r->code = 200;
+    r->type = "text/event-stream";
+}

@@ -1,0 +1,175 @@
+/*
+ * http.h - MORK's HTTP API over a served space (docs/http.md).
+ *
+ * libmicrohttpd parses HTTP and runs a thread per connection; the
+ * commands of MORK's server run on those threads (upload, export, clear,
+ * copy, explore, status) or on worker threads of ours (import, transform,
+ * count: MORK's asynchronous ones, whose end the status reports). Every
+ * command first takes permissions on the constant prefixes of its
+ * expressions (perm.c), then reads or changes the space under the
+ * server's lock, so the binary protocol's loop and HTTP never see each
+ * other's changes half made.
+ */
+#ifndef PS_HTTP_HTTP_H
+#define PS_HTTP_HTTP_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+
+#include "pathspace.h"
+
+/* What a status says (MORK's StatusRecord). */
+enum {
+    ST_CLEAR,
+    ST_READONLY_TMP,  /* a command reads an overlapping prefix           */
+    ST_FORBIDDEN_TMP, /* a command writes one                             */
+    ST_COUNT,
+    ST_FETCH_ERROR,
+    ST_PARSE_ERROR,
+    ST_EXEC_ERROR,
+    ST_SHUTDOWN
+};
+
+typedef struct hstatus {
+    int kind;
+    uint64_t count;  /* ST_COUNT                                        */
+    unsigned code;   /* ST_FETCH_ERROR: an HTTP status                  */
+    char msg[240];
+} hstatus;
+
+/* A permission: a read or a write on every path that starts with p. */
+typedef struct grant {
+    const uint8_t *p;
+    size_t n;
+    int write;
+} grant;
+
+#define MAX_GRANTS 130 /* a transform's 64 patterns and 64 templates */
+
+typedef struct entry { /* a status set on a prefix */
+    uint8_t *p;
+    size_t n;
+    hstatus st;
+} entry;
+
+typedef struct worker {
+    pthread_t t;
+    int state; /* 0 free, 1 running, 2 finished (join it) */
+} worker;
+
+struct ps_http {
+    ps_server *srv;
+    ps_http_opts o;
+    char addr[64];
+    char token[257];
+    size_t token_len;
+    struct MHD_Daemon *d;
+    uint16_t port;
+    pthread_mutex_t mu; /* everything below                             */
+    pthread_cond_t cv;  /* a permission released, a status changed      */
+    const grant **held; /* the grants of running commands               */
+    size_t nheld, capheld;
+    entry *st;          /* statuses set on prefixes                     */
+    size_t nst, capst;
+    uint64_t version;   /* bumped by every change of a status           */
+    worker *workers;
+    int stopping, broken;
+};
+
+/* perm.c */
+/* Takes every grant of g at once, waiting up to perm_wait_ms for
+ * conflicting ones to go: PS_OK, or PS_E_LOCKED. A write clears the
+ * statuses set at or below its prefix, as MORK's does. */
+int hp_acquire(ps_http *h, const grant *g, size_t n);
+void hp_release(ps_http *h, const grant *g, size_t n);
+/* Sets the status on prefix p (replacing one set there). */
+void hp_set(ps_http *h, const uint8_t *p, size_t n, const hstatus *st);
+/* The status of prefix p: held permissions first, then what was set. */
+void hp_get(ps_http *h, const uint8_t *p, size_t n, hstatus *st);
+uint64_t hp_version(ps_http *h);
+/* Waits until the version passes v, at most ms; the new version. */
+uint64_t hp_wait(ps_http *h, uint64_t v, unsigned ms);
+void hp_free(ps_http *h);
+/* The status as MORK's JSON, appended to out. */
+int hp_json(const hstatus *st, ps_buf *out);
+/* 1 if the status is one a client keeps polling through. */
+int hp_temporary(const hstatus *st);
+
+/* url.c */
+/* Splits a raw (still percent-encoded) path into at most max segments,
+ * decoding each into out; one trailing '/' is dropped. The number of
+ * segments, or -1 (a bad escape, too many). seg[i] points into out,
+ * which must not change afterwards. */
+int hu_split(const char *raw, ps_buf *out, ps_bytes *seg, int max);
+/* Percent-decodes s (NUL-terminated) into out, NUL-terminated. */
+int hu_decode(const char *s, ps_buf *out);
+
+/* A reply: an HTTP status and a body (taken). */
+typedef struct reply {
+    unsigned code;
+    const char *type;
+    ps_buf body;
+    struct MHD_Response *stream; /* status_stream: a response of its own */
+    int challenge;               /* 401 for want of the token           */
+} reply;
+
+/* A request as the commands see it. */
+typedef struct req {
+    ps_http *h;
+    struct MHD_Connection *c;
+    const char *method;
+    ps_bytes seg[8];
+    int nseg;
+    ps_buf segbuf;
+    ps_buf body;
+} req;
+
+int hr_text(reply *r, unsigned code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A query argument, percent-decoded into buf; NULL if absent. present
+ * (may be NULL) is set for a key given without a value too. */
+const char *hr_arg(req *q, const char *key, ps_buf *buf, int *present);
+
+/* A pattern and a template (or two expressions), parsed. */
+typedef struct pt {
+    ps_buf pat, tmpl;  /* their encodings                               */
+    size_t ppfx, tpfx; /* their constant prefixes' lengths              */
+    ps_query *q;       /* NULL: $x to $x, the atoms as they are          */
+} pt;
+/* 0, or 1 with the 400 in r. identity_ok: $x to $x gives q NULL. */
+int pt_parse(pt *x, ps_bytes pat, ps_bytes tmpl, int identity_ok, reply *r);
+void pt_free(pt *x);
+/* The 401 (or 500) of hp_acquire's rc; 1. */
+int busy(reply *r, const char *cmd, int rc);
+/* The path of a file:// URI, or NULL. */
+const char *file_path(const char *uri);
+
+/* cmds.c: the synchronous commands; jobs.c: the asynchronous ones. */
+void hc_upload(req *q, reply *r);
+void hc_export(req *q, reply *r);
+void hc_clear(req *q, reply *r);
+void hc_copy(req *q, reply *r);
+void hc_explore(req *q, reply *r);
+void hc_status(req *q, reply *r);
+void hc_status_stream(req *q, reply *r);
+void hj_import(req *q, reply *r);
+void hj_transform(req *q, reply *r);
+void hj_count(req *q, reply *r);
+void hj_stop(req *q, reply *r);
+/* Waits for every worker (ps_http_stop). */
+void hj_join_all(ps_http *h);
+
+/* space.c: the space, under the server's lock */
+/* Adds (op WAL_ADD) or removes every path of atoms, logged and committed
+ * in batches; *changed gets how many changed. */
+int hs_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed, ps_diag *d);
+/* Runs q on the served space into out (distinct results). */
+int hs_query(ps_http *h, const ps_query *q, uint64_t limit, ps_space *out, ps_diag *d);
+/* Runs q on src into out; with q a bare variable to itself, copies. */
+int hs_match(const ps_query *q, const ps_space *src, ps_space *out, ps_diag *d);
+/* Parses MeTTa text holding one atom into out; its constant prefix's
+ * length in *pfx. */
+int hs_parse(ps_bytes text, ps_buf *out, size_t *pfx, ps_diag *d);
+/* The length of the term that starts p (no checks past n). */
+size_t hs_term_len(const uint8_t *p, size_t n);
+
+#endif

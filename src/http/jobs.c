@@ -1,0 +1,351 @@
+/*
+ * jobs.c - MORK's asynchronous commands: import, transform and count
+ * answer "ACK. ..." at once and run on a worker thread, holding their
+ * permissions; the status of their target says pathForbiddenTemporary
+ * (or pathReadOnlyTemporary) while they run, then what came of it. A
+ * worker that finds every other busy gets 503, as MORK's does. And stop.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/alloc.h"
+#include "common/diag.h"
+#include "http.h"
+#include "net/server.h"
+#include "store/wal.h"
+
+typedef struct hjob hjob;
+struct hjob {
+    ps_http *h;
+    int slot;
+    void (*run)(hjob *j);
+    grant g[MAX_GRANTS];
+    size_t ng;
+    ps_buf keys;         /* the bytes the grants point into             */
+    size_t skey, skey_n; /* where the outcome's status goes, in keys    */
+    pt x;                /* import                                      */
+    ps_query *q;         /* transform                                   */
+    char *file;
+    int format;
+};
+
+static void job_free(hjob *j)
+{
+    pt_free(&j->x);
+    ps_query_free(j->q);
+    ps_buf_free(&j->keys);
+    free(j->file);
+    free(j);
+}
+
+static void outcome(hjob *j, int kind, unsigned code, const char *fmt, const ps_diag *d)
+{
+    hstatus st;
+    memset(&st, 0, sizeof st);
+    st.kind = kind;
+    st.code = code;
+    if (d && d->line)
+        snprintf(st.msg, sizeof st.msg, "%s %u:%u: %s", fmt, d->line, d->col, d->msg);
+    else if (d)
+        snprintf(st.msg, sizeof st.msg, "%s: %s (byte %llu)", fmt, d->msg,
+                 (unsigned long long)d->offset);
+    else
+        snprintf(st.msg, sizeof st.msg, "%s", fmt);
+    hp_set(j->h, ps_buf_data(&j->keys) + j->skey, j->skey_n, &st);
+}
+
+static void *job_main(void *arg)
+{
+    hjob *j = arg;
+    ps_http *h = j->h;
+    int slot = j->slot;
+    j->run(j); /* sets the outcome's status while still holding the grants */
+    hp_release(h, j->g, j->ng);
+    job_free(j);
+    pthread_mutex_lock(&h->mu);
+    h->workers[slot].state = 2;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+static int slot_take(ps_http *h)
+{
+    int got = -1;
+    pthread_mutex_lock(&h->mu);
+    for (uint32_t i = 0; i < h->o.workers && got < 0; i++) {
+        worker *w = &h->workers[i];
+        if (w->state == 2) { /* finished: it has let go of mu, join it */
+            pthread_join(w->t, NULL);
+            w->state = 0;
+        }
+        if (!w->state) {
+            w->state = 1;
+            got = (int)i;
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    return got;
+}
+
+static void slot_give(ps_http *h, int i)
+{
+    pthread_mutex_lock(&h->mu);
+    h->workers[i].state = 0;
+    pthread_mutex_unlock(&h->mu);
+}
+
+void hj_join_all(ps_http *h)
+{
+    pthread_mutex_lock(&h->mu);
+    for (uint32_t i = 0; i < h->o.workers; i++) {
+        while (h->workers[i].state == 1)
+            pthread_cond_wait(&h->cv, &h->mu);
+        if (h->workers[i].state == 2) {
+            pthread_join(h->workers[i].t, NULL);
+            h->workers[i].state = 0;
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* Takes a worker and the job's grants, starts it, and answers ack; the
+ * job is taken in every case. */
+static void start(req *q, reply *r, hjob *j, const char *cmd, const char *ack)
+{
+    j->h = q->h;
+    if ((j->slot = slot_take(q->h)) < 0) {
+        hr_text(r, 503, "%s: every worker is busy (--http-workers %u)", cmd, q->h->o.workers);
+        return job_free(j);
+    }
+    int rc = hp_acquire(q->h, j->g, j->ng);
+    if (rc) {
+        slot_give(q->h, j->slot);
+        busy(r, cmd, rc);
+        return job_free(j);
+    }
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 1u << 20);
+    int slot = j->slot;
+    if (pthread_create(&q->h->workers[slot].t, &a, job_main, j)) {
+        hp_release(q->h, j->g, j->ng);
+        slot_give(q->h, slot);
+        job_free(j);
+        hr_text(r, 500, "%s: cannot start a thread", cmd);
+    } else
+        hr_text(r, 200, "%s", ack);
+    pthread_attr_destroy(&a);
+}
+
+/* ------------------------------------------------------------------ import */
+
+static void run_import(hjob *j)
+{
+    ps_space *in = NULL, *out = NULL;
+    ps_diag d = { 0 };
+    struct stat sb;
+    uint64_t n;
+    if (stat(j->file, &sb) || !S_ISREG(sb.st_mode))
+        outcome(j, ST_FETCH_ERROR, 400, "Failed to open file at path", NULL);
+    else if ((uint64_t)sb.st_size > j->h->o.max_file)
+        outcome(j, ST_FETCH_ERROR, 413, "the file is larger than --http-max-file", NULL);
+    else if (ps_space_new(&in) || ps_space_new(&out))
+        outcome(j, ST_EXEC_ERROR, 500, "out of memory", NULL);
+    else if (ps_space_load_file(in, j->file, j->format, &d))
+        outcome(j, d.code == PS_E_IO ? ST_FETCH_ERROR : ST_PARSE_ERROR, 400,
+                "Failed to parse file", &d);
+    else if (hs_match(j->x.q, in, out, &d))
+        outcome(j, ST_EXEC_ERROR, 500, "import", &d);
+    else if (hs_apply(j->h, WAL_ADD, out, &n, &d))
+        outcome(j, ST_EXEC_ERROR, 500, "import", &d);
+    ps_space_free(in);
+    ps_space_free(out);
+}
+
+void hj_import(req *q, reply *r)
+{
+    ps_buf ub = { 0 }, fb = { 0 };
+    const char *uri = hr_arg(q, "uri", &ub, NULL), *fname = hr_arg(q, "format", &fb, NULL);
+    const char *path = uri ? file_path(uri) : NULL;
+    hjob *j = ps_calloc(1, sizeof *j);
+    if (!j)
+        hr_text(r, 500, "import: out of memory");
+    else if (pt_parse(&j->x, q->seg[0], q->seg[1], 1, r))
+        job_free(j);
+    else if (ps_buf_append(&j->keys, ps_buf_data(&j->x.tmpl), j->x.tpfx)) {
+        hr_text(r, 500, "import: out of memory");
+        job_free(j);
+    } else if (!uri || !path || q->h->o.no_files) {
+        j->skey_n = j->x.tpfx;
+        j->h = q->h;
+        const char *why = !uri ? "import needs ?uri=file:///path"
+                          : (!strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8))
+                              ? "this server fetches nothing from the network: import from a "
+                                "file:// URI"
+                          : q->h->o.no_files ? "this server reads no files (--http-no-files)"
+                                             : "import takes file:///path URIs";
+        outcome(j, ST_FETCH_ERROR, 400, why, NULL);
+        hr_text(r, 400, "import: %s", why);
+        job_free(j);
+    } else if (!(j->format = fname ? ps_format_of(fname) : ps_format_of(path))) {
+        hr_text(r, 400, "import: no format: pass ?format=metta|paths|json|jsonl|csv");
+        job_free(j);
+    } else if (!(j->file = strdup(path))) {
+        hr_text(r, 500, "import: out of memory");
+        job_free(j);
+    } else {
+        j->g[0] = (grant){ ps_buf_data(&j->keys), j->x.tpfx, 1 };
+        j->ng = 1;
+        j->skey_n = j->x.tpfx;
+        j->run = run_import;
+        start(q, r, j, "import", "ACK. Starting Import");
+    }
+    ps_buf_free(&ub);
+    ps_buf_free(&fb);
+}
+
+/* --------------------------------------------------------------- transform */
+
+static void run_transform(hjob *j)
+{
+    ps_space *out = NULL;
+    ps_diag d = { 0 };
+    uint64_t n;
+    if (ps_space_new(&out))
+        outcome(j, ST_EXEC_ERROR, 500, "out of memory", NULL);
+    else if (hs_query(j->h, j->q, 0, out, &d) || hs_apply(j->h, WAL_ADD, out, &n, &d))
+        outcome(j, ST_EXEC_ERROR, 500, "transform", &d);
+    ps_space_free(out);
+}
+
+/* Grants for each term of a conjunction (or the one term) at p. */
+static int conj_grants(hjob *j, const uint8_t *p, size_t n, int write)
+{
+    size_t at = 0, k = 1;
+    if (n >= 3 && p[0] >= 2 && p[0] < 0x40 && p[1] == 0xC1 && p[2] == ',') {
+        k = p[0] - 1u;
+        at = 3;
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (at >= n || j->ng == MAX_GRANTS)
+            return -1;
+        size_t len = hs_term_len(p + at, n - at);
+        j->g[j->ng++] = (grant){ p + at, ps_atom_prefix(ps_bytes_of(p + at, len)), write };
+        at += len;
+    }
+    return 0;
+}
+
+/* (transform (, p...) (, t...)): the query (p... t...) and its grants. */
+static int transform_parse(hjob *j, const ps_buf *body, reply *r)
+{
+    ps_diag d = { 0 };
+    if (ps_atom_parse(ps_buf_data(body), body->len, &j->keys, &d))
+        return hr_text(r, 400, "transform %u:%u: %s", d.line, d.col, d.msg);
+    const uint8_t *e = ps_buf_data(&j->keys);
+    size_t n = j->keys.len;
+    static const uint8_t head[] = { 3, 0xC9, 't', 'r', 'a', 'n', 's', 'f', 'o', 'r', 'm' };
+    if (n < sizeof head || memcmp(e, head, sizeof head))
+        return hr_text(r, 400, "transform: the body is (transform (, patterns...) (, "
+                               "templates...))");
+    size_t p = sizeof head, pl = hs_term_len(e + p, n - p), tl = hs_term_len(e + p + pl, n - p - pl);
+    ps_buf spec = { 0 };
+    uint8_t two = 2;
+    int rc = ps_buf_append(&spec, &two, 1);
+    if (!rc)
+        rc = ps_buf_append(&spec, e + p, pl + tl);
+    if (!rc)
+        rc = ps_query_new(ps_buf_bytes(&spec), &j->q, &d);
+    ps_buf_free(&spec);
+    if (rc)
+        return hr_text(r, 400, "transform: %s", d.msg);
+    if (conj_grants(j, e + p, pl, 0) || conj_grants(j, e + p + pl, tl, 1))
+        return hr_text(r, 400, "transform: more than %d patterns and templates", MAX_GRANTS);
+    for (size_t i = 0; i < j->ng && !j->skey_n; i++)
+        if (j->g[i].write) { /* the first template's prefix: MORK's client polls there */
+            j->skey = (size_t)(j->g[i].p - e);
+            j->skey_n = j->g[i].n;
+        }
+    return 0;
+}
+
+void hj_transform(req *q, reply *r)
+{
+    hjob *j = ps_calloc(1, sizeof *j);
+    if (!j)
+        return (void)hr_text(r, 500, "transform: out of memory");
+    if (transform_parse(j, &q->body, r))
+        return job_free(j);
+    j->run = run_transform;
+    start(q, r, j, "transform", "ACK. Tranform dispatched");
+}
+
+/* ------------------------------------------------------------------- count */
+
+static void run_count(hjob *j)
+{
+    ps_http *h = j->h;
+    ps_bytes p = ps_bytes_of(ps_buf_data(&j->keys), j->skey_n);
+    hstatus st;
+    memset(&st, 0, sizeof st);
+    st.kind = ST_COUNT;
+    ps__server_lock(h->srv, 0);
+    const ps_space *sp = ps_pspace_space(ps__server_pspace(h->srv));
+    ps_iter *it = NULL;
+    if (!p.len)
+        st.count = ps_space_count(sp);
+    else if (!ps_iter_new(sp, p, &it)) {
+        ps_bytes a;
+        while (ps_iter_next(it, &a, NULL, NULL) == PS_OK)
+            st.count++;
+        ps_iter_free(it);
+    } else
+        st.kind = ST_EXEC_ERROR;
+    ps__server_unlock(h->srv);
+    if (st.kind == ST_EXEC_ERROR)
+        snprintf(st.msg, sizeof st.msg, "count: out of memory");
+    hp_set(h, p.ptr, p.len, &st);
+}
+
+void hj_count(req *q, reply *r)
+{
+    hjob *j = ps_calloc(1, sizeof *j);
+    ps_diag d = { 0 };
+    if (!j)
+        return (void)hr_text(r, 500, "count: out of memory");
+    if (hs_parse(q->seg[0], &j->keys, &j->skey_n, &d)) {
+        hr_text(r, 400, "count %u:%u: %s", d.line, d.col, d.msg);
+        return job_free(j);
+    }
+    j->g[0] = (grant){ ps_buf_data(&j->keys), j->skey_n, 0 };
+    j->ng = 1;
+    j->run = run_count;
+    start(q, r, j, "count", "ACK. Starting Count");
+}
+
+/* -------------------------------------------------------------------- stop */
+
+void hj_stop(req *q, reply *r)
+{
+    ps_http *h = q->h;
+    int idle = 0;
+    ps_buf b = { 0 };
+    hr_arg(q, "wait_for_idle", &b, &idle);
+    ps_buf_free(&b);
+    pthread_mutex_lock(&h->mu);
+    while (idle && !h->stopping) { /* until no command holds a path */
+        int busy_w = 0;
+        for (uint32_t i = 0; i < h->o.workers; i++)
+            busy_w |= h->workers[i].state == 1;
+        if (!busy_w && !h->nheld)
+            break;
+        pthread_cond_wait(&h->cv, &h->mu);
+    }
+    h->stopping = 1;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    ps_server_stop(h->srv);
+    hr_text(r, 200, "ACK. Initiating Shutdown.  Connections will not longer be accepted");
+}

@@ -1,0 +1,160 @@
+/*
+ * load.c - a space from bytes or a file in any format, and back: the one
+ * place that knows which reader or writer each format needs (the HTTP
+ * server's upload and import, and the Python package, go through here).
+ */
+#include <string.h>
+
+#include "../common/diag.h"
+#include "../common/mapfile.h"
+#include "pathspace.h"
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+int ps_format_of(const char *name)
+{
+    static const struct {
+        const char *name, *ext;
+        int f;
+    } t[] = {
+        { "metta", ".metta", PS_FORMAT_METTA }, { "paths", ".paths", PS_FORMAT_PATHS },
+        { "act", ".act", PS_FORMAT_ACT },       { "snap", ".snap", PS_FORMAT_SNAP },
+        { "json", ".json", PS_FORMAT_JSON },    { "jsonl", ".jsonl", PS_FORMAT_JSONL },
+        { "csv", ".csv", PS_FORMAT_CSV },       { "ndjson", ".ndjson", PS_FORMAT_JSONL },
+    };
+    if (!name)
+        return 0;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(name, t[i].name) || ends_with(name, t[i].ext))
+            return t[i].f;
+    return 0;
+}
+
+static int load_text(ps_space *s, const void *data, size_t len, ps_diag *d)
+{
+    ps_parser *p;
+    if (ps_parser_new(&p))
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    ps_parser_reset(p, data, len);
+    ps_bytes a;
+    int rc;
+    while ((rc = ps_parser_next(p, &a, d)) == PS_OK)
+        if ((rc = ps_space_insert(s, a, NULL))) {
+            ps__diag_set(d, rc, NULL, ps_parser_offset(p), "cannot add an atom");
+            break;
+        }
+    ps_parser_free(p);
+    return rc == PS_E_EMPTY ? PS_OK : rc;
+}
+
+static int load_paths(ps_space *s, const void *data, size_t len, ps_diag *d)
+{
+    ps_paths_reader *r;
+    if (ps_paths_reader_new(data, len, &r))
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    int rc = ps_space_read_paths(s, r, d);
+    ps_paths_reader_free(r);
+    return rc;
+}
+
+static int load_act(ps_space *s, const void *data, size_t len, ps_diag *d)
+{
+    ps_act *a;
+    int rc = ps_act_open_mem(data, len, &a, d);
+    if (!rc) {
+        rc = ps_space_read_act(s, a, d);
+        ps_act_close(a);
+    }
+    return rc;
+}
+
+static int load_snap(ps_space *s, const void *data, size_t len, ps_diag *d)
+{
+    ps_snap *n;
+    int rc = ps_snap_open_mem(data, len, &n, d);
+    if (!rc) {
+        rc = ps_space_read_snap(s, n, 0, d);
+        ps_snap_close(n);
+    }
+    return rc;
+}
+
+static int add_atom(void *ctx, ps_bytes atom)
+{
+    return ps_space_insert(ctx, atom, NULL);
+}
+
+int ps_space_load(ps_space *s, const void *data, size_t len, int format, ps_diag *d)
+{
+    switch (format) {
+    case PS_FORMAT_METTA: return load_text(s, data, len, d);
+    case PS_FORMAT_PATHS: return load_paths(s, data, len, d);
+    case PS_FORMAT_ACT: return load_act(s, data, len, d);
+    case PS_FORMAT_SNAP: return load_snap(s, data, len, d);
+    case PS_FORMAT_JSON:
+    case PS_FORMAT_JSONL:
+        return ps_json_parse(data, len, format == PS_FORMAT_JSONL ? PS_JSON_LINES : 0, add_atom,
+                             s, NULL, d);
+    case PS_FORMAT_CSV: return ps_csv_parse(data, len, add_atom, s, NULL, d);
+    default: return ps__diag_set(d, PS_E_INVAL, NULL, 0, "no format %d", format);
+    }
+}
+
+int ps_space_load_file(ps_space *s, const char *file, int format, ps_diag *d)
+{
+    if (!format && !(format = ps_format_of(file)))
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "%s: no format, and no known extension",
+                            file);
+    const void *data;
+    size_t len;
+    int rc = ps__map_file(file, &data, &len, d);
+    if (rc)
+        return rc;
+    rc = ps_space_load(s, data, len, format, d);
+    ps__unmap_file(data, len);
+    return rc;
+}
+
+/* One atom a line, written in blocks of about 64 KiB. */
+static int save_text(const ps_space *s, ps_sink out, ps_diag *d)
+{
+    ps_iter *it;
+    if (ps_iter_new(s, ps_bytes_of(NULL, 0), &it))
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    ps_buf b = { 0 };
+    ps_bytes a;
+    int rc = PS_OK;
+    while (!rc && ps_iter_next(it, &a, NULL, NULL) == PS_OK) {
+        if (!(rc = ps_atom_print(a, &b)))
+            rc = ps_buf_append(&b, "\n", 1);
+        if (!rc && b.len >= 65536) {
+            rc = out.write(out.ctx, ps_buf_data(&b), b.len);
+            ps_buf_clear(&b, 0);
+        }
+    }
+    if (!rc && b.len)
+        rc = out.write(out.ctx, ps_buf_data(&b), b.len);
+    ps_buf_free(&b);
+    ps_iter_free(it);
+    return rc ? ps__diag_set(d, rc, NULL, 0, "cannot write the text") : PS_OK;
+}
+
+int ps_space_save(const ps_space *s, ps_sink out, int format, ps_diag *d)
+{
+    int rc;
+    switch (format) {
+    case PS_FORMAT_METTA: return save_text(s, out, d);
+    case PS_FORMAT_PATHS: rc = ps_space_write_paths(s, out, NULL, NULL); break;
+    case PS_FORMAT_ACT: rc = ps_space_write_act(s, out, NULL); break;
+    case PS_FORMAT_SNAP: rc = ps_space_write_snap(s, out, NULL, NULL); break;
+    default: return ps__diag_set(d, PS_E_INVAL, NULL, 0, "cannot save in format %d", format);
+    }
+    return rc ? ps__diag_set(d, rc, NULL, 0, "cannot write the %s file",
+                             format == PS_FORMAT_PATHS ? ".paths"
+                             : format == PS_FORMAT_ACT ? "ACT" : "snapshot")
+              : PS_OK;
+}
