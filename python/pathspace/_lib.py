@@ -1,0 +1,115 @@
+"""ctypes declarations for libpathspace (include/pathspace.h).
+
+ctypes, not a C extension or cffi: the package then needs no compiler and
+no build step, installs offline with pip, and works in place from a
+checkout; every call it makes does real work in C (a whole load, save,
+query or algebra operation), so the per-call cost of ctypes does not show.
+"""
+import ctypes
+import ctypes.util
+import os
+
+c_size = ctypes.c_size_t
+c_u8p = ctypes.POINTER(ctypes.c_uint8)
+
+
+class Bytes(ctypes.Structure):  # ps_bytes
+    _fields_ = [("ptr", c_u8p), ("len", c_size)]
+
+
+class Buf(ctypes.Structure):  # ps_buf
+    _fields_ = [("base", c_u8p), ("head", c_size), ("len", c_size), ("cap", c_size)]
+
+    def value(self):
+        if not self.len:
+            return b""
+        return ctypes.string_at(ctypes.addressof(self.base.contents) + self.head, self.len)
+
+
+class Diag(ctypes.Structure):  # ps_diag
+    _fields_ = [("code", ctypes.c_int), ("offset", ctypes.c_uint64), ("line", ctypes.c_uint32),
+                ("col", ctypes.c_uint32), ("msg", ctypes.c_char * 200)]
+
+
+class Sink(ctypes.Structure):  # ps_sink
+    _fields_ = [("write", ctypes.c_void_p), ("patch", ctypes.c_void_p), ("ctx", ctypes.c_void_p)]
+
+
+class Source(ctypes.Structure):  # ps_source
+    _fields_ = [("kind", ctypes.c_int), ("ptr", ctypes.c_void_p)]
+
+
+class QueryOpts(ctypes.Structure):  # ps_query_opts
+    _fields_ = [("size", ctypes.c_uint32), ("mode", ctypes.c_int), ("limit", ctypes.c_uint64),
+                ("snap_cache", ctypes.c_uint32), ("threads", ctypes.c_uint)]
+
+
+PS_SRC_SPACE = 1
+FORMATS = {"metta": 1, "paths": 2, "act": 3, "snap": 4, "json": 5, "jsonl": 6, "csv": 7}
+
+
+def _find():
+    env = os.environ.get("PATHSPACE_LIB")
+    if env:
+        return env
+    here = os.path.dirname(os.path.abspath(__file__))
+    for rel in ("../../build/libpathspace.so", "../build/libpathspace.so"):
+        p = os.path.normpath(os.path.join(here, rel))
+        if os.path.exists(p):
+            return p
+    return ctypes.util.find_library("pathspace") or "libpathspace.so.0"
+
+
+def _declare(lib):
+    P = ctypes.c_void_p
+    PP = ctypes.POINTER(ctypes.c_void_p)
+    I = ctypes.c_int
+    D = ctypes.POINTER(Diag)
+    B = ctypes.POINTER(Buf)
+    sigs = {
+        "ps_strerror": (ctypes.c_char_p, [I]),
+        "ps_space_new": (I, [PP]),
+        "ps_space_free": (None, [P]),
+        "ps_space_clear": (None, [P]),
+        "ps_space_insert": (I, [P, Bytes, ctypes.POINTER(I)]),
+        "ps_space_remove": (I, [P, Bytes, ctypes.POINTER(I)]),
+        "ps_space_contains": (I, [P, Bytes]),
+        "ps_space_count": (ctypes.c_uint64, [P]),
+        "ps_space_union": (I, [P, P]),
+        "ps_space_intersect": (I, [P, P]),
+        "ps_space_subtract": (I, [P, P]),
+        "ps_space_restrict": (I, [P, P]),
+        "ps_space_load": (I, [P, ctypes.c_char_p, c_size, I, D]),
+        "ps_space_load_file": (I, [P, ctypes.c_char_p, I, D]),
+        "ps_space_save": (I, [P, Sink, I, D]),
+        "ps_sink_fd": (Sink, [I]),
+        "ps_iter_new": (I, [P, Bytes, PP]),
+        "ps_iter_next": (I, [P, ctypes.POINTER(Bytes), ctypes.POINTER(I), ctypes.POINTER(ctypes.c_uint64)]),
+        "ps_iter_free": (None, [P]),
+        "ps_atom_parse": (I, [ctypes.c_char_p, c_size, B, D]),
+        "ps_atom_print": (I, [Bytes, B]),
+        "ps_atom_check": (I, [Bytes, ctypes.POINTER(c_size), D]),
+        "ps_buf_free": (None, [B]),
+        "ps_query_parse": (I, [ctypes.c_char_p, c_size, ctypes.c_char_p, c_size, PP, D]),
+        "ps_query_free": (None, [P]),
+        "ps_query_opts_init": (None, [ctypes.POINTER(QueryOpts)]),
+        "ps_query_into": (I, [P, Source, ctypes.POINTER(QueryOpts), P, ctypes.POINTER(ctypes.c_uint64), P, D]),
+        "ps_pspace_open": (I, [ctypes.c_char_p, P, PP, P, D]),
+        "ps_pspace_add": (I, [P, Bytes, ctypes.POINTER(I)]),
+        "ps_pspace_remove": (I, [P, Bytes, ctypes.POINTER(I)]),
+        "ps_pspace_space": (P, [P]),
+        "ps_pspace_sync": (I, [P]),
+        "ps_pspace_checkpoint": (I, [P, P, D]),
+        "ps_pspace_close": (I, [P, D]),
+        "ps_version_string": (ctypes.c_char_p, []),
+    }
+    for name, (res, args) in sigs.items():
+        f = getattr(lib, name, None)
+        if f is None:
+            continue
+        f.restype = res
+        f.argtypes = args
+    return lib
+
+
+lib = _declare(ctypes.CDLL(_find()))

@@ -1,0 +1,140 @@
+"""pathspace.Client (MORK's client) against `pathspace serve --http`,
+which the fixture starts."""
+import json
+import os
+import signal
+import threading
+import urllib.request
+
+import pytest
+
+import pathspace
+from conftest import data
+
+
+def test_upload_download_namespaces(server):
+    m = pathspace.MORK(server.url)
+    a, b = m.work_at("a"), m.work_at("b")
+    a.upload_("(foo 1)\n(foo 2)\n")
+    b.upload_("(foo 3)")
+    assert a.download_().data.splitlines() == ["(foo 1)", "(foo 2)"]
+    assert b.download_().data.splitlines() == ["(foo 3)"]
+    assert m.download_().data.splitlines() == ["(a (foo 1))", "(a (foo 2))", "(b (foo 3))"]
+    assert a.download("(foo $x)", "$x").data.split() == ["1", "2"]
+    assert a.download_(max_results=1).data.count("\n") == 1
+    assert a.count() == 2 and m.count() == 3
+    with a.work_at("deeper").and_clear() as d:
+        d.upload_("(bar)")
+        assert d.download_().data == "(bar)\n"
+    assert a.download_().data.count("\n") == 2  # and_clear emptied only (a (deeper ...))
+    m.work_at("a").clear().block()
+    assert m.download_().data == "(b (foo 3))\n"
+    assert m.status("$x") == {"status": "countResult", "count": 3}  # set by m.count()
+    assert m.work_at("b").status() == {"status": "pathClear"}
+
+
+def test_transform_blocks_until_done(server):
+    m = pathspace.MORK(server.url).work_at("kg")
+    m.upload_("(parent Tom Bob)\n(parent Bob Ann)\n(parent Bob Liz)\n")
+    t = m.transform(("(parent $x $y)", "(parent $y $z)"), ("(grandparent $x $z)",))
+    assert t.response.text == "ACK. Tranform dispatched"
+    assert t.block() == ""
+    assert m.download("(grandparent $x $y)", "($x $y)").data.splitlines() == ["(Tom Ann)",
+                                                                            "(Tom Liz)"]
+
+
+def test_import_export_files(server, tmp_path):
+    src = tmp_path / "in.metta"
+    src.write_text("(edge 1 2)\n(edge 2 3)\n")
+    m = pathspace.MORK(server.url)
+    g = m.work_at("g")
+    assert g.sexpr_import_(f"file://{src}").block() == ""
+    out = tmp_path / "out.metta"
+    e = g.sexpr_export("(edge $a $b)", "(e $b $a)", f"file://{out}")
+    assert e.response.text == f'Output written to file: "{out}"'
+    assert out.read_text().splitlines() == ["(e 2 1)", "(e 3 2)"]
+    pf = tmp_path / "out.paths"
+    g.paths_export_(f"file://{pf}")
+    assert g.work_at("copy").paths_import_(f"file://{pf}").block() == ""
+    assert m.download("(g (copy $x))", "$x").data.count("\n") == 2
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,b\nc,d\n")
+    assert m.work_at("csv").csv_import_(f"file://{csv}").block() == ""
+    assert m.download("(csv $x)", "$x").data.splitlines() == ["(0 a b)", "(1 c d)"]
+
+
+def test_import_errors_raise(server, tmp_path):
+    m = pathspace.MORK(server.url)
+    with pytest.raises(RuntimeError, match="fetchError"):
+        m.work_at("w").sexpr_import_("https://example.org/x.metta").block()
+    with pytest.raises(RuntimeError, match="fetchError"):
+        m.work_at("w").sexpr_import_(f"file://{tmp_path}/missing.metta").block()
+    bad = tmp_path / "bad.metta"
+    bad.write_text("(ok)\n(not closed\n")
+    with pytest.raises(RuntimeError, match="parseError.*2:"):
+        m.work_at("w").sexpr_import_(f"file://{bad}").block()
+    with pytest.raises(RuntimeError, match="upload: HTTP 400"):
+        m.upload_("(a")
+
+
+def test_json_import_pobox(server, tmp_path):
+    m = pathspace.MORK(server.url)
+    assert m.json_import_("file://" + data("pobox.json")).block() == ""
+    m.paths_export_(f"file://{tmp_path}/pobox.paths")  # exact bytes: its symbols hold spaces
+    got = pathspace.Space().load(f"{tmp_path}/pobox.paths")
+    want = pathspace.Space().load(data("pobox.paths"))
+    assert len(got) == 13 and got == want
+
+
+def test_explore_reaches_every_atom(server):
+    m = pathspace.MORK(server.url)
+    atoms = [f"(item {i} {c})" for i in range(12) for c in "ab"]
+    m.upload_("\n".join(atoms))
+    top = m.explore_()
+    assert sum(d["cnt"] for d in top.data) == len(atoms)
+    leaves = set()
+    for level in top.levels():
+        for node in level:
+            if not node.data:  # a singleton: its parent's sample is the atom
+                continue
+            leaves.update(d["expr"] for d in node.data if d["cnt"] == 1)
+    assert leaves == set(atoms)
+
+
+def test_status_stream(server):
+    m = pathspace.MORK(server.url).work_at("s")
+    m.upload_("(x 1)")
+    c = m.Count(m.ns.format("$x"))
+    m._run(c)
+    events = list(c.listen())
+    assert events[-1] == {"status": "countResult", "count": 1}
+
+
+def test_kill9_keeps_acknowledged_uploads(start_server, tmp_path):
+    d = str(tmp_path / "kd")
+    s = start_server(directory=d)
+    m = pathspace.MORK(s.url)
+    for i in range(50):
+        m.work_at("k").upload_(f"(n {i})")
+    s.stop(signal.SIGKILL)
+    s2 = start_server(directory=d)
+    assert pathspace.MORK(s2.url).work_at("k").count() == 50
+
+
+def test_token(start_server, tmp_path):
+    tf = tmp_path / "token"
+    tf.write_text("s3cret\n")
+    s = start_server("--token-file", str(tf))
+    with pytest.raises(ConnectionError):
+        pathspace.MORK(s.url, token="wrong")
+    m = pathspace.MORK(s.url, token="s3cret")
+    m.upload_("(ok)")
+    assert m.download_().data == "(ok)\n"
+
+
+def test_managed_mork_starts_and_stops_a_server():
+    with pathspace.ManagedMORK.connect(url="http://127.0.0.1:9").and_terminate() as srv:
+        srv.upload_("(managed)")
+        assert srv.download_().data == "(managed)\n"
+        p = srv.process
+    assert p.returncode == 0

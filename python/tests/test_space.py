@@ -1,0 +1,99 @@
+"""pathspace.Space and pathspace.open over libpathspace."""
+import pytest
+
+import pathspace
+from conftest import data
+
+ATOMS = ["(parent Tom Bob)", "(parent Bob Ann)", "(parent Bob Liz)", "(female Ann)",
+         "(female Liz)", '(name "Ann Smith")']
+
+
+def test_set_operations():
+    s = pathspace.Space(ATOMS)
+    assert len(s) == 6
+    assert "(parent Tom Bob)" in s and "(parent Ann Tom)" not in s
+    assert s.add("(male Tom)") and not s.add("(male Tom)")
+    assert s.remove("(male Tom)") and not s.remove("(male Tom)")
+    assert sorted(s) == sorted(ATOMS)
+    assert list(s) == sorted(s, key=pathspace.encode)  # trie order
+    assert pathspace.decode(pathspace.encode("(a  (b $x)   $x)")) == "(a (b $a) $a)"
+
+
+def test_parse_errors_say_where():
+    s = pathspace.Space()
+    with pytest.raises(pathspace.Error) as e:
+        s.add("(a (b)")
+    assert e.value.code == 9  # PS_E_PARSE
+    with pytest.raises(pathspace.Error) as e:
+        s.loads("(a)\n(b))\n")
+    assert (e.value.line, e.value.col) == (2, 4)
+    with pytest.raises(pathspace.Error):
+        s.loads(b"\x00\x01not a paths file", "paths")
+    assert sorted(s) == ["(a)", "(b)"]  # what came before the error stays
+
+
+@pytest.mark.parametrize("fmt", ["metta", "paths", "act", "snap"])
+def test_save_and_load_every_format(tmp_path, fmt):
+    s = pathspace.Space(ATOMS + [f"(n {i})" for i in range(1000)])
+    f = str(tmp_path / f"x.{fmt}")
+    s.save(f)
+    t = pathspace.Space().load(f)
+    assert t == s and list(t) == list(s)
+
+
+def test_json_and_csv(tmp_path):
+    s = pathspace.Space().loads('{"a": {"b": [1.50, "x y"]}, "t": true}', "json")
+    assert sorted(s) == ["(a (b (0 150e-2)))", "(a (b (1 x y)))", "(t true)"]
+    c = pathspace.Space().loads("x,y\n\n1,2\n", "csv")
+    assert sorted(c) == ["(0 x y)", "(1 1 2)"]
+    with pytest.raises(pathspace.Error) as e:
+        pathspace.Space().loads('{"a": [1, }', "json")
+    assert e.value.line == 1
+
+
+def test_pobox_gives_mork_paths():
+    j = pathspace.Space().load(data("pobox.json"))
+    p = pathspace.Space().load(data("pobox.paths"))
+    assert len(j) == 13 and j == p
+
+
+def test_query_and_transform():
+    s = pathspace.Space(ATOMS)
+    assert s.query("(parent Bob $x)") == ["(parent Bob Ann)", "(parent Bob Liz)"]
+    assert s.query("(, (parent $x $y) (parent $y $z))", "(grandparent $x $z)") == [
+        "(grandparent Tom Ann)", "(grandparent Tom Liz)"]
+    assert s.query("(parent $x $y)", "$y", limit=1) in (["Bob"], ["Ann"], ["Liz"])
+    assert s.transform("(, (parent $p $c) (female $c))", "(daughter $c $p)") == 2
+    assert "(daughter Liz Bob)" in s
+    with pytest.raises(pathspace.Error):
+        s.query("(parent $x", "$x")
+
+
+def test_algebra():
+    a = pathspace.Space(["(x 1)", "(x 2)", "(y 1)"])
+    b = pathspace.Space(["(x 2)", "(z 3)"])
+    assert sorted(a | b) == ["(x 1)", "(x 2)", "(y 1)", "(z 3)"]
+    assert list(a & b) == ["(x 2)"]
+    assert sorted(a - b) == ["(x 1)", "(y 1)"]
+    pre = pathspace.Space([pathspace.encode("(x 1)")[:3]])  # the bytes of "(x"
+    assert sorted(a.copy().restrict(pre)) == ["(x 1)", "(x 2)"]
+    a -= b
+    assert len(a) == 2
+
+
+def test_persistent_space_survives_reopen(tmp_path):
+    d = str(tmp_path / "ps")
+    p = pathspace.open(d)
+    for a in ATOMS:
+        p.add(a)
+    p.remove("(female Liz)")
+    assert p.transform("(parent $x $y)", "(child $y $x)") == 3
+    p.checkpoint()
+    p.add("(after checkpoint)")
+    with pytest.raises(TypeError):
+        p |= pathspace.Space()
+    p.close()
+    q = pathspace.open(d)
+    assert len(q) == 9 and "(after checkpoint)" in q and "(female Liz)" not in q
+    assert q.query("(child Ann $x)") == ["(child Ann Bob)"]
+    q.close()

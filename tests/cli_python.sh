@@ -1,0 +1,53 @@
+#!/bin/sh
+# cli_python.sh - the Python package (python/): its pytest suite against
+# servers the suite starts itself (python/tests/conftest.py), and an
+# offline install with pip. pytest's outcome is counted case by case.
+. tests/lib.sh "$@"
+
+PY=${PS_PYTHON:-/usr/bin/python3}
+[ -x "$PY" ] || PY=$(command -v python3 || true)
+
+# Each pytest case counts as one case here (the summary line adds them up).
+pytest_all() {
+    if [ -z "$PY" ] || ! "$PY" -c 'import pytest' 2>/dev/null; then
+        echo "skip pytest: needs Python 3 with pytest (make deps installs python3-pytest)"
+        nskip=$((nskip + 1))
+        return
+    fi
+    PS_BUILD=$(cd "$B" && pwd) PS_DATA=$(cd "$D" 2>/dev/null && pwd || echo "$D") \
+        timeout -k 5 "$TMO" "$PY" -m pytest -q -rs -p no:cacheprovider python/tests \
+        >"$T/pytest.log" 2>&1
+    rc=$?
+    last=$(grep -E '[0-9]+ (passed|failed|skipped|error)' "$T/pytest.log" | tail -n 1)
+    n() { echo " $last" | sed -n "s/.*[^0-9]\([0-9][0-9]*\) $1.*/\1/p" | head -n 1; }
+    p=$(n passed); f=$(n failed); s=$(n skipped); e=$(n error)
+    p=${p:-0}; f=$((${f:-0} + ${e:-0})); s=${s:-0}
+    [ $rc -ne 0 ] && [ $f -eq 0 ] && f=1
+    grep -E '^SKIPPED' "$T/pytest.log" | sed 's/^/skip /'
+    echo "ok   pytest: $p cases passed${s:+, $s skipped}"
+    if [ $f -ne 0 ]; then
+        echo "FAIL pytest: $f case(s) (exit $rc)"
+        sed 's/^/     /' "$T/pytest.log" | tail -n 60
+    fi
+    npass=$((npass + p)); nfail=$((nfail + f)); nskip=$((nskip + s))
+}
+
+# pip install --no-build-isolation, from a copy (the build leaves files)
+pip_install() {
+    [ -n "$PY" ] && "$PY" -m pip --version >/dev/null 2>&1 ||
+        skip "needs pip (make deps installs python3-pip)"
+    cp -r python "$T/src"
+    rm -rf "$T/src/tests"
+    "$PY" -m pip install -q --no-build-isolation --no-deps --no-index --target "$T/site" \
+        "$T/src" >"$T/pip.log" 2>&1 || { cat "$T/pip.log"; fail "pip install failed"; }
+    out=$(cd "$T" && PYTHONPATH="$T/site" PATHSPACE_LIB="$(cd "$OLDPWD" && pwd)/$B/libpathspace.so" \
+        "$PY" -c 'import pathspace; s = pathspace.Space(["(a $x)"]); print(pathspace.__file__, list(s))')
+    case $out in
+    "$T/site/pathspace/__init__.py ['(a \$a)']") ;;
+    *) fail "the installed package: $out" ;;
+    esac
+}
+
+[ -z "$ONLY" ] && pytest_all
+tcase pip_install pip_install
+finish
