@@ -72,7 +72,7 @@ void hc_upload(req *q, reply *r)
         hr_text(r, 400, "upload: unknown format '%s' (metta, paths, json, jsonl, csv)", fname);
     else if (!pt_parse(&x, q->seg[0], q->seg[1], 1, r)) {
         grant g = { ps_buf_data(&x.tmpl), x.tpfx, 1 };
-        int rc = hp_acquire(q->h, &g, 1);
+        int rc = hp_acquire(q->h, &g, 1), held = !rc;
         ps_diag d = { 0 };
         uint64_t changed;
         if (rc)
@@ -88,7 +88,7 @@ void hc_upload(req *q, reply *r)
             hr_text(r, 500, "upload: %s", d.msg);
         else
             hr_text(r, 200, "ACK. Upload Successful");
-        if (!rc)
+        if (held)
             hp_release(q->h, &g, 1);
         pt_free(&x);
     }

@@ -1,0 +1,250 @@
+#!/bin/sh
+# MORK's HTTP API (pathspace serve --http) end to end, with curl as the
+# client: every endpoint, status codes, the asynchronous status flow,
+# namespaces, permission conflicts, malformed and oversized requests,
+# auth, and kill -9 with acknowledged uploads. The harness starts every
+# server on ports the kernel picks and kills it when the case ends.
+. tests/lib.sh "$@"
+
+command -v curl >/dev/null 2>&1 || { echo "0 passed, 0 failed, 1 skipped"; exit 0; }
+
+SPID=""
+start_http() { # DIR [serve options]
+    dir=$1
+    shift
+    rm -f "$T/port" "$T/hport"
+    "$P" serve "$dir" --port 0 --port-file "$T/port" --http 0 --http-port-file "$T/hport" \
+        --quiet "$@" 2>>"$T/serve.log" &
+    SPID=$!
+    trap 'kill -9 $SPID 2>/dev/null || true; rm -rf "$T"' EXIT
+    i=0
+    while [ ! -s "$T/hport" ]; do
+        i=$((i + 1))
+        [ $i -gt 200 ] && fail "the server did not start: $(cat "$T/serve.log")"
+        kill -0 $SPID 2>/dev/null || fail "the server died: $(cat "$T/serve.log")"
+        sleep 0.05
+    done
+    U="http://127.0.0.1:$(cat "$T/hport")"
+}
+stop_http() {
+    kill -TERM $SPID
+    wait $SPID || fail "serve exited $? after SIGTERM: $(cat "$T/serve.log")"
+}
+# get PATH / post PATH DATA: the body in $T/body, the status code in $CODE
+get() {
+    p=$1
+    shift
+    CODE=$(curl -s -o "$T/body" -w '%{http_code}' "$@" "$U$p" 2>/dev/null) || true
+}
+post() {
+    p=$1
+    shift
+    CODE=$(curl -s -o "$T/body" -w '%{http_code}' -X POST --data-binary "$@" "$U$p") || true
+}
+body() { cat "$T/body"; }
+expect() { # CODE [BODY]: the last request's
+    [ "$CODE" = "$1" ] || fail "expected $1, got $CODE: $(body)"
+    [ $# -lt 2 ] || [ "$(body)" = "$2" ] || fail "expected body '$2', got '$(body)'"
+}
+# waits until /status/EXPR says something other than a temporary status
+settle() {
+    i=0
+    while :; do
+        get "/status/$1"
+        case $(body) in *Temporary*) ;; *) return 0 ;; esac
+        i=$((i + 1))
+        [ $i -gt 600 ] && fail "status of $1 stays $(body)"
+        sleep 0.05
+    done
+}
+
+endpoints() {
+    start_http "$T/sp"
+    get "/status/-"
+    expect 200 '{"status":"pathClear"}'
+    post "/upload/%24x/%24x/" "$(printf '(foo 1)\n(foo 2)\n(bar 3)')"
+    expect 200 "ACK. Upload Successful"
+    get "/export/%24x/%24x/"
+    expect 200 "$(printf '(bar 3)\n(foo 1)\n(foo 2)')"
+    get "/export/(foo%20%24x)/(got%20%24x)/"
+    expect 200 "$(printf '(got 1)\n(got 2)')"
+    get "/export/%24x/%24x/?format=raw&max_write=1"
+    expect 200 "[2, 195, 98, 97, 114, 193, 51]"
+    get "/export/%24x/%24x/?format=paths"
+    "$P" dump "$T/body" | grep -qx "(foo 2)" || fail "the .paths export"
+    get "/export/%24x/%24x/?uri=file://$T/all.metta"
+    expect 200 "Output written to file: \"$T/all.metta\""
+    [ "$(wc -l <"$T/all.metta")" = 3 ] || fail "the exported file"
+    get "/count/(foo%20%24x)/"
+    expect 200 "ACK. Starting Count"
+    settle "(foo%20%24x)"
+    expect 200 '{"status":"countResult","count":2}'
+    post "/transform/" '(transform (, (foo $x) (bar $y)) (, (pair $x $y)))'
+    expect 200 "ACK. Tranform dispatched"
+    settle "(pair%20%24x%20%24y)"
+    get "/export/(pair%20%24x%20%24y)/(%24x%20%24y)/"
+    expect 200 "$(printf '(1 3)\n(2 3)')"
+    get "/copy/(foo%20%24x)/(baz%20%24x)/"
+    expect 200 "ACK. Copied"
+    get "/export/(baz%20%24x)/%24x/"
+    expect 200 "$(printf '1\n2')"
+    get "/clear/(foo%20%24x)/"
+    expect 200 "ACK. Cleared"
+    get "/export/(foo%20%24x)/%24x/"
+    expect 200 ""
+    get "/explore/%24x//"
+    expect 200
+    # the top parts by arity: (bar 3) (baz 1) (baz 2), then (pair 1 3) (pair 2 3)
+    expect 200 '[{"token":[2],"cnt":3,"expr":"(bar 3)"},{"token":[3],"cnt":2,"expr":"(pair 1 3)"}]'
+    get "/explore/%24x/%02/" # below token [2]: bar and baz part at their third letter
+    expect 200 '[{"token":[2,195,98,97,114],"cnt":1,"expr":"(bar 3)"},{"token":[2,195,98,97,122],"cnt":2,"expr":"(baz 1)"}]'
+    get "/explore/%24x/%02%C3bar/" # one atom: nothing below
+    expect 200 '[]' 
+    get "/count/%24x/"
+    # the event stream ends by itself once the status is final
+    curl -s -N --max-time 20 "$U/status_stream/%24x" >"$T/sse" || fail "status_stream"
+    grep -q '^data: {"status":"countResult","count":5}$' "$T/sse" || fail "sse: $(cat "$T/sse")"
+    get "/metta_thread/?location=x"
+    expect 501
+    get "/stop/"
+    expect 200 "ACK. Initiating Shutdown.  Connections will not longer be accepted"
+    wait $SPID || fail "serve exited $? after /stop/"
+    [ "$("$P" count "$T/sp")" = 5 ] || fail "after /stop/ the space holds $("$P" count "$T/sp")"
+}
+
+errors() {
+    start_http "$T/sp" --http-max-body 1k
+    get "/nothing/"
+    expect 404
+    get "/upload/%24x/%24x/"
+    expect 405
+    post "/upload/(a/%24x/" "(x)"
+    expect 400
+    body | grep -q "^pattern 1:1: input ends inside a list" || fail "a cut pattern: $(body)"
+    post "/upload/(a%20%24x/%24x/" "(x)"
+    expect 400
+    body | grep -q "^pattern 1:" || fail "a bad pattern's message: $(body)"
+    post "/upload/%24x/%24x/" "$(printf '(ok)\n(bad')"
+    expect 400
+    body | grep -q "syntax error at 2:1 " || fail "a bad body's line:column: $(body)"
+    post "/upload/%24x/%24x/?format=yaml" "(x)"
+    expect 400
+    get "/status/%ZZ"
+    expect 400
+    get "/export/%24x/%24x/?format=csv"
+    expect 400
+    get "/export/%24x/%24x/?uri=http://example.org/x"
+    expect 400
+    post "/transform/" "(not a transform)"
+    expect 400
+    post "/transform/" "(transform (, (a \$x)) (, (b \$x))"
+    expect 400
+    head -c 2000 /dev/zero | tr '\0' 'a' >"$T/big"
+    post "/upload/%24x/%24x/" "@$T/big"
+    expect 413
+    CODE=$(curl -s -o "$T/body" -w '%{http_code}' -X POST -H 'Transfer-Encoding: chunked' \
+        --data-binary "@$T/big" "$U/upload/%24x/%24x/")
+    expect 413
+    get "/import/%24x/%24x/?uri=https://example.org/a.metta"
+    expect 400
+    get "/status/%24x"
+    body | grep -q '"status":"fetchError"' || fail "a refused fetch's status: $(body)"
+    get "/import/%24x/(m%20%24x)/?uri=file://$T/missing.metta"
+    expect 200 "ACK. Starting Import"
+    settle "(m%20%24x)"
+    body | grep -q '"status":"fetchError"' || fail "a missing file's status: $(body)"
+    printf '(fine)\n(broken\n' >"$T/bad.metta"
+    get "/import/%24x/(p%20%24x)/?uri=file://$T/bad.metta"
+    settle "(p%20%24x)"
+    body | grep -q '"status":"parseError","logMessage":"Failed to parse file 2:' ||
+        fail "a bad file's status: $(body)"
+    kill -0 $SPID || fail "the server died"
+    stop_http
+}
+
+conflicts() {
+    gen_file 1000000 1 "$T/big.metta" # about a second to import
+    start_http "$T/sp" --http-workers 1
+    get "/import/%24x/(big%20%24x)/?uri=file://$T/big.metta"
+    expect 200 "ACK. Starting Import"
+    get "/count/(other%20%24x)/" # the one worker is busy
+    expect 503
+    get "/status/(big%20%24x)"
+    expect 200 '{"status":"pathForbiddenTemporary"}'
+    post "/upload/%24x/(big%20(x%20%24x))/" "(y)" # below the import's prefix
+    expect 401
+    get "/export/(big%20%24x)/%24x/"
+    expect 401
+    get "/clear/%24x/" # above it
+    expect 401
+    post "/upload/%24x/(other%20%24x)/" "(y)" # beside it: runs at once
+    expect 200
+    settle "(big%20%24x)"
+    expect 200 '{"status":"pathClear"}'
+    get "/count/(big%20%24x)/"
+    settle "(big%20%24x)"
+    expect 200 '{"status":"countResult","count":1000000}'
+    # reads share: a count holds a read, exports read beside it
+    get "/count/%24x/"
+    get "/export/(other%20%24x)/%24x/"
+    expect 200 "(y)"
+    stop_http
+}
+
+namespaces() {
+    start_http "$T/sp"
+    post "/upload/%24x/(a%20%24x)/" "(foo 1)"
+    post "/upload/%24x/(b%20%24x)/" "$(printf '(foo 2)\n(foo 3)')"
+    get "/export/(a%20%24x)/%24x/"
+    expect 200 "(foo 1)"
+    get "/export/(b%20(foo%20%24x))/%24x/"
+    expect 200 "$(printf '2\n3')"
+    # a '/' inside an expression, unencoded as Python's quote() leaves it
+    post "/upload/%24x/(c%20a/b%20%24x)/" "(z)"
+    expect 200
+    get "/export/(c%20a/b%20%24x)/%24x/"
+    expect 200 "(z)"
+    # both protocols serve one space
+    [ "$("$P" client --port "$(cat "$T/port")" count)" = 4 ] || fail "the binary protocol's count"
+    "$P" client --port "$(cat "$T/port")" add '(from binary)' >/dev/null
+    get "/export/(from%20%24x)/%24x/"
+    expect 200 "binary"
+    stop_http
+}
+
+kill9() {
+    start_http "$T/sp"
+    i=0
+    while [ $i -lt 40 ]; do
+        post "/upload/%24x/(k%20%24x)/" "(n $i)"
+        expect 200 "ACK. Upload Successful"
+        i=$((i + 1))
+    done
+    kill -9 $SPID
+    wait $SPID 2>/dev/null || true
+    start_http "$T/sp"
+    get "/export/(k%20%24x)/%24x/"
+    [ "$(body | wc -l)" = 40 ] || fail "after kill -9: $(body | wc -l) of 40 acknowledged uploads"
+    stop_http
+}
+
+auth() {
+    printf 's3cret\n' >"$T/token"
+    start_http "$T/sp" --token-file "$T/token"
+    get "/status/-"
+    expect 401
+    grep -q . "$T/body" || fail "no message with the 401"
+    get "/status/-" -H "Authorization: Bearer wrong"
+    expect 401
+    get "/status/-" -H "Authorization: Bearer s3cret"
+    expect 200
+    stop_http
+}
+
+tcase endpoints endpoints
+tcase errors errors
+tcase conflicts conflicts
+tcase namespaces namespaces
+tcase kill9 kill9
+tcase auth auth
+finish
