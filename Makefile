@@ -44,8 +44,8 @@ DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev li
 # Redis, the server's peer (bench_server.c), and the JSON parsers yajl was
 # chosen over (bench_json.c).
 BENCH_PKGS := libsnappy-dev liblmdb-dev libmarisa-dev libsqlite3-dev libjudy-dev g++ \
-              redis-server redis-tools libjansson-dev
-BENCH_LIBS := -lsnappy -llmdb -lmarisa -lsqlite3 -lJudy -ljansson
+              redis-server redis-tools libjansson-dev libcurl4-openssl-dev
+BENCH_LIBS := -lsnappy -llmdb -lmarisa -lsqlite3 -lJudy -ljansson -lcurl
 
 LIB_SRC  := $(wildcard src/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -146,7 +146,7 @@ ubsan:
 # TSan reports falsely; the hostile-input scripts run under ulimit -v, which
 # TSan's shadow memory cannot live in; and TSan's own runtime faults in the
 # deepest query case (70K nested levels, in MutexSet::Add).
-TSAN_CASES := snap_ paths_ query_threads pspace_ net_
+TSAN_CASES := snap_ paths_ query_threads pspace_ net_ http_
 tsan:
 	$(MAKE) BUILD=build/tsan OPT="-O1 -g -fsanitize=thread" build/tsan/run_tests
 	@fail=0; for c in $(TSAN_CASES); do build/tsan/run_tests $$c || fail=1; done; exit $$fail

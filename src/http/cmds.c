@@ -25,21 +25,27 @@ void pt_free(pt *x)
     memset(x, 0, sizeof *x);
 }
 
+/* The error's 400 in r, x left empty; 1. */
+static int pt_fail(pt *x, reply *r, const char *what, const ps_diag *d)
+{
+    pt_free(x);
+    return hr_text(r, 400, "%s %u:%u: %s", what, d->line, d->col, d->msg);
+}
+
 int pt_parse(pt *x, ps_bytes pat, ps_bytes tmpl, int identity_ok, reply *r)
 {
     ps_diag d = { 0 };
     memset(x, 0, sizeof *x);
     if (hs_parse(pat, &x->pat, &x->ppfx, &d))
-        return hr_text(r, 400, "pattern %u:%u: %s", d.line, d.col, d.msg);
+        return pt_fail(x, r, "pattern", &d);
     if (hs_parse(tmpl, &x->tmpl, &x->tpfx, &d))
-        return hr_text(r, 400, "template %u:%u: %s", d.line, d.col, d.msg);
+        return pt_fail(x, r, "template", &d);
     if (identity_ok && x->pat.len == 1 && x->tmpl.len == 1 && ps_buf_data(&x->pat)[0] == 0xC0 &&
         ps_buf_data(&x->tmpl)[0] == 0xC0)
         return 0; /* $x to $x: the atoms as they are */
-    int rc = ps_query_parse((const char *)pat.ptr, pat.len, (const char *)tmpl.ptr, tmpl.len,
-                            &x->q, &d);
-    if (rc)
-        return hr_text(r, 400, "query %u:%u: %s", d.line, d.col, d.msg);
+    if (ps_query_parse((const char *)pat.ptr, pat.len, (const char *)tmpl.ptr, tmpl.len, &x->q,
+                       &d))
+        return pt_fail(x, r, "query", &d);
     return 0;
 }
 
@@ -146,32 +152,58 @@ static int write_file(const char *file, const ps_buf *b)
     return e;
 }
 
+static int too_many(reply *r, uint64_t cap)
+{
+    return hr_text(r, 413, "export: more than %llu results (pass max_write, or raise "
+                           "--http-max-results)", (unsigned long long)cap);
+}
+
+/* The export's bytes into out: 0, or 1 with r saying why. $x to $x with
+ * no limit prints the served space itself, under the read lock. */
+static int gather(ps_http *h, const pt *x, uint64_t limit, int raw, int paths, ps_buf *out,
+                  reply *r)
+{
+    uint64_t cap = h->o.max_results;
+    ps_diag d = { 0 };
+    if (!x->q) {
+        ps__server_lock(h->srv, 0);
+        const ps_space *all = ps_pspace_space(ps__server_pspace(h->srv));
+        int rc = ps_space_count(all) > cap ? too_many(r, cap) : render(all, raw, paths, out);
+        ps__server_unlock(h->srv);
+        return rc == 1 ? 1 : rc ? hr_text(r, 500, "export: out of memory") : 0;
+    }
+    ps_space *res = NULL;
+    int rc = 1;
+    if (ps_space_new(&res))
+        hr_text(r, 500, "export: out of memory");
+    else if (hs_query(h, x->q, limit && limit < cap ? limit : cap + 1, 1, res, &d))
+        hr_text(r, 500, "export: %s", d.msg);
+    else if ((!limit || limit > cap) && ps_space_count(res) > cap)
+        too_many(r, cap);
+    else if (render(res, raw, paths, out))
+        hr_text(r, 500, "export: out of memory");
+    else
+        rc = 0;
+    ps_space_free(res);
+    return rc;
+}
+
 static void export_to(req *q, reply *r, const pt *x)
 {
     ps_buf fb = { 0 }, ub = { 0 }, mb = { 0 }, out = { 0 };
     const char *f = hr_arg(q, "format", &fb, NULL), *uri = hr_arg(q, "uri", &ub, NULL);
     const char *mw = hr_arg(q, "max_write", &mb, NULL);
     int raw = f && !strcmp(f, "raw"), paths = f && !strcmp(f, "paths");
-    uint64_t limit = mw ? strtoull(mw, NULL, 10) : 0, cap = q->h->o.max_results;
+    uint64_t limit = mw ? strtoull(mw, NULL, 10) : 0;
     const char *file = uri ? file_path(uri) : NULL;
-    ps_space *res = NULL;
-    ps_diag d = { 0 };
     if (f && !raw && !paths && strcmp(f, "metta"))
         hr_text(r, 400, "export: format '%s' is not one this server writes (metta, raw, paths)",
                 f);
     else if (uri && (!file || q->h->o.no_files))
         hr_text(r, 400, "export: uri must be file:///path%s",
                 q->h->o.no_files ? " (and this server writes no files)" : "");
-    else if (ps_space_new(&res))
-        hr_text(r, 500, "export: out of memory");
-    else if (hs_query(q->h, x->q, limit && limit < cap ? limit : cap + 1, res, &d))
-        hr_text(r, 500, "export: %s", d.msg);
-    else if ((!limit || limit > cap) && ps_space_count(res) > cap)
-        hr_text(r, 413, "export: more than %llu results (pass max_write, or raise "
-                        "--http-max-results)", (unsigned long long)cap);
-    else if (render(res, raw, paths, &out))
-        hr_text(r, 500, "export: out of memory");
-    else if (file) {
+    else if (gather(q->h, x, limit, raw, paths, &out, r))
+        ; /* r says why */    else if (file) {
         int e = write_file(file, &out);
         if (e)
             hr_text(r, 500, "export: cannot write %s: %s", file, strerror(e));
@@ -184,7 +216,6 @@ static void export_to(req *q, reply *r, const pt *x)
         r->body = out;
         memset(&out, 0, sizeof out);
     }
-    ps_space_free(res);
     ps_buf_free(&fb);
     ps_buf_free(&ub);
     ps_buf_free(&mb);
@@ -194,7 +225,11 @@ static void export_to(req *q, reply *r, const pt *x)
 void hc_export(req *q, reply *r)
 {
     pt x;
-    if (pt_parse(&x, q->seg[0], q->seg[1], 0, r))
+    ps_buf mb = { 0 };
+    /* $x to $x prints the space as it is, unless max_write needs a query */
+    int whole = !hr_arg(q, "max_write", &mb, NULL);
+    ps_buf_free(&mb);
+    if (pt_parse(&x, q->seg[0], q->seg[1], whole, r))
         return;
     grant g = { ps_buf_data(&x.pat), x.ppfx, 0 };
     int rc = hp_acquire(q->h, &g, 1);

@@ -21,6 +21,7 @@
 #include "common/opts.h"
 #include "http.h"
 #include "net/server.h"
+#include "query/match.h"
 
 typedef struct conn_req {
     req q;
@@ -133,8 +134,9 @@ static int take_args(req *q, const char *rest, int want)
         int cut = want == 1 ? n : first_cut(seg, n);
         if (join(q, seg, 0, cut, &q->seg[0]) || (want == 2 && join(q, seg, cut, n, &q->seg[1])))
             rc = -1;
-        for (int i = 0; i < want; i++)
-            q->seg[i].ptr = ps_buf_data(&q->segbuf) + (uintptr_t)q->seg[i].ptr;
+        for (int i = 0; i < want; i++) /* an empty segbuf has no block to point into */
+            q->seg[i].ptr = q->seg[i].len ? ps_buf_data(&q->segbuf) + (uintptr_t)q->seg[i].ptr
+                                          : (const uint8_t *)"";
         q->nseg = want;
     }
     ps_buf_free(&raw);
@@ -335,7 +337,8 @@ static struct MHD_Daemon *start_daemon(ps_http *h, ps_diag *d)
         flags, h->o.port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->o.max_clients, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)h->o.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
-        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h, MHD_OPTION_THREAD_STACK_SIZE,
+        (size_t)MATCH_STACK, MHD_OPTION_END); /* a query runs on the connection's thread */
     if (!dm)
         ps__diag_set(d, PS_E_IO, NULL, 0, "cannot listen for HTTP on %s:%u", h->addr, h->o.port);
     return dm;

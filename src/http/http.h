@@ -162,8 +162,11 @@ void hj_join_all(ps_http *h);
 /* Adds (op WAL_ADD) or removes every path of atoms, logged and committed
  * in batches; *changed gets how many changed. */
 int hs_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed, ps_diag *d);
-/* Runs q on the served space into out (distinct results). */
-int hs_query(ps_http *h, const ps_query *q, uint64_t limit, ps_space *out, ps_diag *d);
+/* Runs q on the served space into out (distinct results, at most limit
+ * if not 0); here: on the calling thread (which has MATCH_STACK), else
+ * on search threads of its own. */
+int hs_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_space *out,
+             ps_diag *d);
 /* Runs q on src into out; with q a bare variable to itself, copies. */
 int hs_match(const ps_query *q, const ps_space *src, ps_space *out, ps_diag *d);
 /* Parses MeTTa text holding one atom into out; its constant prefix's

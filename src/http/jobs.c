@@ -52,7 +52,7 @@ static void outcome(hjob *j, int kind, unsigned code, const char *fmt, const ps_
                  (unsigned long long)d->offset);
     else
         snprintf(st.msg, sizeof st.msg, "%s", fmt);
-    hp_set(j->h, ps_buf_data(&j->keys) + j->skey, j->skey_n, &st);
+    hp_set(j->h, j->skey_n ? ps_buf_data(&j->keys) + j->skey : NULL, j->skey_n, &st);
 }
 
 static void *job_main(void *arg)
@@ -215,7 +215,7 @@ static void run_transform(hjob *j)
     uint64_t n;
     if (ps_space_new(&out))
         outcome(j, ST_EXEC_ERROR, 500, "out of memory", NULL);
-    else if (hs_query(j->h, j->q, 0, out, &d) || hs_apply(j->h, WAL_ADD, out, &n, &d))
+    else if (hs_query(j->h, j->q, 0, 0, out, &d) || hs_apply(j->h, WAL_ADD, out, &n, &d))
         outcome(j, ST_EXEC_ERROR, 500, "transform", &d);
     ps_space_free(out);
 }

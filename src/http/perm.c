@@ -53,7 +53,7 @@ static void clear_below(ps_http *h, const uint8_t *p, size_t n)
     size_t k = 0;
     for (size_t i = 0; i < h->nst; i++) {
         entry *e = &h->st[i];
-        if (e->n >= n && !memcmp(e->p, p, n))
+        if (e->n >= n && (!n || !memcmp(e->p, p, n)))
             free(e->p);
         else
             h->st[k++] = *e;
@@ -118,7 +118,7 @@ void hp_set(ps_http *h, const uint8_t *p, size_t n, const hstatus *st)
     pthread_mutex_lock(&h->mu);
     entry *e = NULL;
     for (size_t i = 0; i < h->nst && !e; i++)
-        if (h->st[i].n == n && !memcmp(h->st[i].p, p, n))
+        if (h->st[i].n == n && (!n || !memcmp(h->st[i].p, p, n)))
             e = &h->st[i];
     if (!e && h->nst == MAX_STATUSES) { /* the oldest goes */
         free(h->st[0].p);
@@ -165,7 +165,7 @@ void hp_get(ps_http *h, const uint8_t *p, size_t n, hstatus *st)
         }
     }
     for (size_t i = 0; i < h->nst && st->kind == ST_CLEAR; i++)
-        if (h->st[i].n == n && !memcmp(h->st[i].p, p, n))
+        if (h->st[i].n == n && (!n || !memcmp(h->st[i].p, p, n)))
             *st = h->st[i].st;
     if (st->kind == ST_CLEAR && h->stopping)
         st->kind = ST_SHUTDOWN;

@@ -9,6 +9,7 @@
 #include "common/diag.h"
 #include "http.h"
 #include "net/server.h"
+#include "query/query.h"
 #include "store/pspace.h"
 #include "store/wal.h"
 
@@ -52,15 +53,34 @@ int hs_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed, ps_di
     return rc;
 }
 
-int hs_query(ps_http *h, const ps_query *q, uint64_t limit, ps_space *out, ps_diag *d)
+typedef struct into {
+    ps_space *out;
+    uint64_t limit;
+    int err;
+} into;
+
+static int put(void *ctx, ps_bytes r)
+{
+    into *k = ctx;
+    if ((k->err = ps_space_insert(k->out, r, NULL)))
+        return 1;
+    return k->limit && ps_space_count(k->out) >= k->limit;
+}
+
+int hs_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_space *out, ps_diag *d)
 {
     ps_query_opts o;
     ps_query_opts_init(&o);
-    o.limit = limit;
+    o.limit = here ? 0 : limit; /* here, put() counts distinct results */
+    into k = { out, limit, 0 };
     ps__server_lock(h->srv, 0);
-    int rc = ps_query_into(q, ps_source_space(ps_pspace_space(ps__server_pspace(h->srv))), &o,
-                           out, NULL, NULL, d);
+    ps_source src = ps_source_space(ps_pspace_space(ps__server_pspace(h->srv)));
+    /* a selective query takes less time than starting a search thread */
+    int rc = here ? ps__query_run_here(q, src, &o, put, &k, NULL, d)
+                  : ps_query_into(q, src, &o, out, NULL, NULL, d);
     ps__server_unlock(h->srv);
+    if (!rc && k.err)
+        rc = ps__diag_set(d, k.err, NULL, 0, "out of memory");
     return rc;
 }
 

@@ -62,6 +62,6 @@ int hu_split(const char *raw, ps_buf *out, ps_bytes *seg, int max)
         start = i + 1;
     }
     for (int i = 0; i < k; i++)
-        seg[i] = ps_bytes_of(ps_buf_data(out) + off[i], len[i]);
+        seg[i] = ps_bytes_of(len[i] ? ps_buf_data(out) + off[i] : (const uint8_t *)"", len[i]);
     return k;
 }

@@ -179,7 +179,7 @@ static int parse_doc(jctx *j, const uint8_t *whole, size_t base, size_t len, ps_
         return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
     j->depth = 0;
     j->path.len = j->lead;
-    yajl_status s = yajl_parse(h, whole + base, len);
+    yajl_status s = yajl_parse(h, len ? whole + base : (const uint8_t *)"", len);
     int at_end = 0;
     if (s == yajl_status_ok) {
         s = yajl_complete_parse(h);

@@ -90,6 +90,8 @@ static int add_atom(void *ctx, ps_bytes atom)
 
 int ps_space_load(ps_space *s, const void *data, size_t len, int format, ps_diag *d)
 {
+    if (!data) /* an empty input may come as NULL */
+        data = "", len = 0;
     switch (format) {
     case PS_FORMAT_METTA: return load_text(s, data, len, d);
     case PS_FORMAT_PATHS: return load_paths(s, data, len, d);

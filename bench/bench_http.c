@@ -1,0 +1,356 @@
+/*
+ * bench_http.c - MORK's HTTP API (pathspace serve --http) beside the
+ * binary protocol, on one served space in this process, with libcurl as
+ * the HTTP client (one keep-alive connection) and ps_client as the binary
+ * one:
+ *   1. upload: N generated atoms as MeTTa text, one POST, against ADD
+ *      batches of 65536 atoms; and into a namespace (the matching path);
+ *   2. export: every atom as text, against the binary EXPORT;
+ *   3. count of a prefix (HTTP: count, then status polls until the
+ *      countResult), against COUNT;
+ *   4. a selective query's round trip (one atom of N): p50 and p99 over
+ *      1000 requests each;
+ *   5. JSON import over HTTP (a file:// import, polled to its end), in MB/s
+ *      and atoms/s, beside MORK's published figure (808 MB of JSON into
+ *      16.0M paths in 17.4 s on 36 cores).
+ * Medians of PS_BENCH_REPS runs (default 3 here); log synced per commit.
+ */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pathspace.h"
+#include "common.h"
+
+static ps_server *srv;
+static ps_http *web;
+static ps_pspace *sp;
+static CURL *cu;
+static ps_client *cl;
+static char base[64], dir[] = "/tmp/ps_bench_http_XXXXXX";
+static ps_buf text, reply;
+static uint64_t natoms;
+
+static size_t take(char *p, size_t sz, size_t n, void *ctx)
+{
+    (void)ctx;
+    ps_buf_append(&reply, p, sz * n);
+    return sz * n;
+}
+
+/* One request; the body in reply, the HTTP status returned. */
+static long http(const char *path, const void *body, size_t len)
+{
+    char url[4096];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    ps_buf_clear(&reply, 0);
+    curl_easy_setopt(cu, CURLOPT_URL, url);
+    if (body) {
+        curl_easy_setopt(cu, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    } else
+        curl_easy_setopt(cu, CURLOPT_HTTPGET, 1L);
+    bench_must(curl_easy_perform(cu) != CURLE_OK, "curl");
+    long code;
+    curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &code);
+    return code;
+}
+
+static void must_ok(long code, const char *what)
+{
+    if (code != 200) {
+        fprintf(stderr, "bench_http: %s: HTTP %ld: %.*s\n", what, code, (int)reply.len,
+                (const char *)ps_buf_data(&reply));
+        exit(1);
+    }
+}
+
+/* Polls /status/EXPR until it is not temporary. */
+static void settle(const char *expr)
+{
+    char p[512];
+    snprintf(p, sizeof p, "/status/%s", expr);
+    for (;;) {
+        must_ok(http(p, NULL, 0), "status");
+        if (!memmem(ps_buf_data(&reply), reply.len, "Temporary", 9))
+            return;
+        usleep(200);
+    }
+}
+
+static void *loop(void *a)
+{
+    (void)a;
+    bench_must(ps_server_run(srv, NULL), "server");
+    return NULL;
+}
+
+static void start(pthread_t *t)
+{
+    bench_must(!mkdtemp(dir), "mkdtemp");
+    bench_must(ps_pspace_open(dir, NULL, &sp, NULL, NULL), "open");
+    ps_server_opts so;
+    ps_server_opts_init(&so);
+    so.max_frame = 64u << 20;
+    bench_must(ps_server_new(sp, &so, &srv, NULL), "server");
+    ps_http_opts ho;
+    ps_http_opts_init(&ho);
+    ho.max_body = 1ull << 30;
+    bench_must(ps_http_start(srv, &ho, &web, NULL), "http");
+    bench_must(pthread_create(t, NULL, loop, NULL), "thread");
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", ps_http_port(web));
+    cu = curl_easy_init();
+    curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, take);
+    curl_easy_setopt(cu, CURLOPT_TCP_NODELAY, 1L);
+    bench_must(ps_client_connect("127.0.0.1", ps_server_port(srv), NULL, &cl, NULL), "connect");
+}
+
+static void stop(pthread_t t)
+{
+    ps_client_close(cl);
+    curl_easy_cleanup(cu);
+    ps_server_stop(srv);
+    pthread_join(t, NULL);
+    ps_http_stop(web);
+    ps_server_free(srv);
+    ps_pspace_close(sp, NULL);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    bench_must(system(cmd) != 0, "rm");
+}
+
+static void clear_all(void)
+{
+    must_ok(http("/clear/%24x/", NULL, 0), "clear");
+}
+
+/* ------------------------------------------------------------ 1. upload */
+
+/* The median of bench_reps() runs of fn, each after an untimed clear. */
+static double timed_fresh(void (*fn)(void *), void *arg)
+{
+    double t[99];
+    int n = bench_reps() < 99 ? bench_reps() : 99;
+    for (int i = 0; i < n; i++) {
+        clear_all();
+        double t0 = bench_now();
+        fn(arg);
+        t[i] = bench_now() - t0;
+    }
+    return bench_median(t, n);
+}
+
+static void up_http(void *a)
+{
+    must_ok(http(a ? "/upload/%24x/(ns%20%24x)/" : "/upload/%24x/%24x/", ps_buf_data(&text),
+                 text.len),
+            "upload");
+}
+
+static void up_binary(void *a)
+{
+    (void)a;
+    ps_parser *p;
+    bench_must(ps_parser_new(&p), "parser");
+    ps_parser_reset(p, ps_buf_data(&text), text.len);
+    enum { BATCH = 65536 };
+    static ps_bytes items[BATCH];
+    ps_buf hold = { 0 };
+    size_t n = 0;
+    size_t off[BATCH];
+    ps_bytes at;
+    for (int more = 1; more;) {
+        more = ps_parser_next(p, &at, NULL) == PS_OK;
+        if (more) {
+            off[n] = hold.len;
+            items[n].len = at.len;
+            ps_buf_append(&hold, at.ptr, at.len);
+            n++;
+        }
+        if (n == BATCH || (!more && n)) {
+            for (size_t i = 0; i < n; i++)
+                items[i].ptr = ps_buf_data(&hold) + off[i];
+            ps_change ch;
+            bench_must(ps_client_add(cl, PS_FORM_PATHS, items, n, &ch, NULL), "add");
+            n = 0;
+            ps_buf_clear(&hold, 0);
+        }
+    }
+    ps_buf_free(&hold);
+    ps_parser_free(p);
+}
+
+/* ------------------------------------------------------------ 2. export */
+
+static void ex_http(void *a)
+{
+    (void)a;
+    must_ok(http("/export/%24x/%24x/", NULL, 0), "export");
+}
+
+static ps_buf exported;
+static void ex_binary(void *a)
+{
+    (void)a;
+    ps_buf_clear(&exported, 0);
+    bench_must(ps_client_export(cl, PS_EXPORT_TEXT, ps_bytes_of(NULL, 0), ps_sink_buf(&exported),
+                                NULL, NULL),
+               "export");
+}
+
+/* ------------------------------------------------------------- 3. count */
+
+static ps_buf age_prefix;
+static void co_http(void *a)
+{
+    (void)a;
+    must_ok(http("/count/(age%20%24x%20%24y)/", NULL, 0), "count");
+    settle("(age%20%24x%20%24y)");
+}
+
+static void co_binary(void *a)
+{
+    (void)a;
+    uint64_t n;
+    bench_must(ps_client_count(cl, ps_buf_bytes(&age_prefix), &n, NULL), "count");
+}
+
+/* ------------------------------------------------------------- 4. query */
+
+static int one(void *ctx, ps_bytes r)
+{
+    (void)r;
+    ++*(uint64_t *)ctx;
+    return 0;
+}
+
+/* binary 0: HTTP, 1: the binary protocol, 2: HTTP's /status/- (no work) */
+static void latencies(int binary, double *p50, double *p99)
+{
+    enum { N = 1000 };
+    static double t[N];
+    char path[256], pat[128];
+    for (int i = 0; i < N; i++) {
+        if (binary == 2) {
+            double t0 = bench_now();
+            must_ok(http("/status/-", NULL, 0), "status");
+            t[i] = bench_now() - t0;
+            continue;
+        }
+        uint64_t e = (uint64_t)(i * 7919) % (natoms / 12 + 1);
+        snprintf(pat, sizeof pat, "(age (Entity Q%08llu) $x)", (unsigned long long)e);
+        snprintf(path, sizeof path, "/export/(age%%20(Entity%%20Q%08llu)%%20%%24x)/%%24x/",
+                 (unsigned long long)e);
+        double t0 = bench_now();
+        if (binary) {
+            uint64_t got = 0, n;
+            unsigned fl;
+            bench_must(ps_client_query(cl, ps_bytes_of(pat, strlen(pat)), ps_bytes_of("$x", 2),
+                                       NULL, one, &got, &n, &fl, NULL),
+                       "query");
+        } else
+            must_ok(http(path, NULL, 0), "query");
+        t[i] = bench_now() - t0;
+    }
+    *p50 = bench_median(t, N) * 1e6;
+    /* bench_median sorted t */
+    *p99 = t[N * 99 / 100] * 1e6;
+}
+
+/* -------------------------------------------------------------- 5. JSON */
+
+static char jfile[600];
+static uint64_t jatoms;
+static void json_import(void *a)
+{
+    char p[800];
+    snprintf(p, sizeof p, "/import/%%24x/%s/?uri=file://%s", a ? "(j%20%24x)" : "%24x", jfile);
+    must_ok(http(p, NULL, 0), "import");
+    settle(a ? "(j%20%24x)" : "%24x");
+}
+
+static void make_json(size_t records)
+{
+    snprintf(jfile, sizeof jfile, "%s.json", dir);
+    FILE *f = fopen(jfile, "w");
+    bench_must(!f, "json file");
+    fputc('[', f);
+    for (size_t i = 0; i < records; i++)
+        fprintf(f,
+                "%s{\"id\": %zu, \"name\": \"person %zu\", \"tags\": [\"t%zu\", \"u%zu\"], "
+                "\"pos\": {\"x\": %zu.25, \"y\": -%zu}, \"ok\": %s, \"note\": null}",
+                i ? ", " : "", i, i * 7, i % 13, i % 29, i % 1000, i % 77, i % 2 ? "true" : "false");
+    fputc(']', f);
+    bench_must(fclose(f) != 0, "json file");
+    jatoms = records * 8;
+}
+
+int main(void)
+{
+    if (!getenv("PS_BENCH_REPS"))
+        setenv("PS_BENCH_REPS", "3", 1);
+    natoms = bench_quick() ? 100000 : 1000000;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    pthread_t t;
+    start(&t);
+    bench_must(ps_gen_text(1, 0, natoms, &text), "gen");
+    ps_diag d;
+    bench_must(ps_atom_parse("(age $x $y)", 11, &age_prefix, &d), "parse");
+    age_prefix.len = ps_atom_prefix(ps_buf_bytes(&age_prefix));
+    double mb = (double)text.len / 1e6;
+
+    printf("== bench_http: MORK's HTTP API beside the binary protocol, one space, %llu atoms "
+           "(%.1f MB of text), log fsync always; medians of %d runs\n",
+           (unsigned long long)natoms, mb, bench_reps());
+    printf("%-36s %12s %12s %8s\n", "operation", "HTTP", "binary", "HTTP/bin");
+    double hu = timed_fresh(up_http, NULL), bu = timed_fresh(up_binary, NULL);
+    printf("%-36s %9.2f M/s %9.2f M/s %8.2f\n", "upload, atoms/s", natoms / hu / 1e6,
+           natoms / bu / 1e6, bu / hu);
+    double hn = timed_fresh(up_http, "ns");
+    printf("%-36s %9.2f M/s %12s %8s\n", "upload into (ns $x), atoms/s", natoms / hn / 1e6, "-",
+           "-");
+    clear_all();
+    up_http(NULL);
+    double he = bench_time(ex_http, NULL), be = bench_time(ex_binary, NULL);
+    printf("%-36s %8.1f MB/s %8.1f MB/s %8.2f\n", "export all as text", reply.len / he / 1e6,
+           exported.len / be / 1e6, be / he);
+    double hc = bench_time(co_http, NULL), bc = bench_time(co_binary, NULL);
+    printf("%-36s %10.2f ms %10.2f ms %8.2f\n", "count of (age $x $y)", hc * 1e3, bc * 1e3,
+           bc / hc);
+    double h50, h99, b50, b99;
+    latencies(0, &h50, &h99);
+    latencies(1, &b50, &b99);
+    printf("%-36s %10.1f us %10.1f us %8.2f\n", "selective query, p50 round trip", h50, b50,
+           b50 / h50);
+    printf("%-36s %10.1f us %10.1f us %8.2f\n", "selective query, p99 round trip", h99, b99,
+           b99 / h99);
+    latencies(2, &h50, &h99);
+    printf("%-36s %10.1f us %12s %8s\n", "GET /status/- (no work), p50", h50, "-", "-");
+
+    make_json(bench_quick() ? 20000 : 400000);
+    FILE *f = fopen(jfile, "r");
+    fseek(f, 0, SEEK_END);
+    double jmb = (double)ftell(f) / 1e6;
+    fclose(f);
+    double ji = timed_fresh(json_import, NULL), jn = timed_fresh(json_import, "ns");
+    printf("\n== JSON import over HTTP (%.1f MB, %llu atoms), beside MORK's figure\n", jmb,
+           (unsigned long long)jatoms);
+    printf("%-44s %10s %12s %10s\n", "", "MB/s", "atoms/s", "cores");
+    printf("%-44s %10.1f %10.2f M %10d\n", "pathspace, import $x -> $x", jmb / ji,
+           jatoms / ji / 1e6, 2);
+    printf("%-44s %10.1f %10.2f M %10d\n", "pathspace, import $x -> (j $x)", jmb / jn,
+           jatoms / jn / 1e6, 2);
+    printf("%-44s %10.1f %10.2f M %10d\n", "MORK (published: 808 MB, 16.0M paths, 17.4 s)",
+           808.0 / 17.4, 16.0 / 17.4, 36);
+    unlink(jfile);
+    stop(t);
+    ps_buf_free(&text);
+    ps_buf_free(&reply);
+    ps_buf_free(&exported);
+    ps_buf_free(&age_prefix);
+    curl_global_cleanup();
+    return 0;
+}

@@ -1,0 +1,201 @@
+/* test_http.c - MORK's HTTP API from inside: the permission rules and the
+ * statuses (perm.c), the URL's segments (url.c), and the daemon serving
+ * many clients at once beside the binary protocol (a case for TSan). */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cases.h"
+#include "http/http.h"
+#include "netkit.h"
+#include "test.h"
+
+static void fake_init(ps_http *h)
+{
+    memset(h, 0, sizeof *h);
+    h->o.perm_wait_ms = 20;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+}
+
+static void fake_free(ps_http *h)
+{
+    hp_free(h);
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+}
+
+static grant gr(const char *p, int write)
+{
+    grant g = { (const uint8_t *)p, strlen(p), write };
+    return g;
+}
+
+void t_http_permissions(void)
+{
+    ps_http h;
+    fake_init(&h);
+    grant w = gr("ab", 1), r1 = gr("abc", 0), r2 = gr("x", 0), r3 = gr("xy", 0), w2 = gr("a", 1);
+    grant beside = gr("ac", 1), all = gr("", 0);
+    CHECK_OK(hp_acquire(&h, &w, 1));
+    CHECK_RC(hp_acquire(&h, &r1, 1), PS_E_LOCKED);     /* below a write */
+    CHECK_RC(hp_acquire(&h, &w2, 1), PS_E_LOCKED);     /* above it */
+    CHECK_RC(hp_acquire(&h, &all, 1), PS_E_LOCKED);    /* the whole space */
+    CHECK_OK(hp_acquire(&h, &beside, 1));              /* beside it */
+    CHECK_OK(hp_acquire(&h, &r2, 1));
+    CHECK_OK(hp_acquire(&h, &r3, 1));                  /* reads share */
+    hstatus st;
+    hp_get(&h, (const uint8_t *)"abcd", 4, &st);
+    CHECK(st.kind == ST_FORBIDDEN_TMP);
+    hp_get(&h, (const uint8_t *)"x", 1, &st);
+    CHECK(st.kind == ST_READONLY_TMP);
+    hp_get(&h, (const uint8_t *)"q", 1, &st);
+    CHECK(st.kind == ST_CLEAR);
+    hp_release(&h, &w, 1);
+    CHECK_OK(hp_acquire(&h, &r1, 1)); /* free once the write went */
+    /* a set status stays until a writer takes its prefix or one above */
+    hstatus c = { ST_COUNT, 42, 0, "" };
+    hp_set(&h, (const uint8_t *)"q1", 2, &c);
+    hp_get(&h, (const uint8_t *)"q1", 2, &st);
+    CHECK(st.kind == ST_COUNT && st.count == 42);
+    ps_buf j = { 0 };
+    CHECK_OK(hp_json(&st, &j));
+    static const char want[] = "{\"status\":\"countResult\",\"count\":42}";
+    CHECK(j.len == sizeof want - 1 && !memcmp(ps_buf_data(&j), want, j.len));
+    grant wq = gr("q", 1);
+    CHECK_OK(hp_acquire(&h, &wq, 1));
+    hp_release(&h, &wq, 1);
+    hp_get(&h, (const uint8_t *)"q1", 2, &st);
+    CHECK(st.kind == ST_CLEAR);
+    /* a message is escaped as JSON */
+    hstatus e = { ST_PARSE_ERROR, 0, 0, "bad \"quote\"\n" };
+    ps_buf_clear(&j, 0);
+    CHECK_OK(hp_json(&e, &j));
+    CHECK(strstr((const char *)ps_buf_data(&j), "\"logMessage\":\"bad \\\"quote\\\"\\n\""));
+    ps_buf_free(&j);
+    hp_release(&h, &beside, 1);
+    hp_release(&h, &r1, 1);
+    hp_release(&h, &r2, 1);
+    hp_release(&h, &r3, 1);
+    CHECK(h.nheld == 0);
+    fake_free(&h);
+}
+
+void t_http_url(void)
+{
+    ps_buf b = { 0 };
+    ps_bytes seg[4];
+    CHECK(hu_split("(a%20%24x)/%24x/", &b, seg, 4) == 2);
+    CHECK(seg[0].len == 6 && !memcmp(seg[0].ptr, "(a $x)", 6));
+    CHECK(seg[1].len == 2 && !memcmp(seg[1].ptr, "$x", 2));
+    ps_buf_clear(&b, 0);
+    CHECK(hu_split("e//", &b, seg, 4) == 2 && seg[1].len == 0); /* an empty token */
+    ps_buf_clear(&b, 0);
+    CHECK(hu_split("%2F%00%ff", &b, seg, 4) == 1 && seg[0].len == 3 && seg[0].ptr[0] == '/' &&
+          seg[0].ptr[1] == 0 && seg[0].ptr[2] == 0xFF);
+    ps_buf_clear(&b, 0);
+    CHECK(hu_split("%4", &b, seg, 4) == -1);
+    ps_buf_clear(&b, 0);
+    CHECK(hu_split("%zz", &b, seg, 4) == -1);
+    ps_buf_clear(&b, 0);
+    CHECK(hu_split("a/b/c/d/e", &b, seg, 4) == -1); /* more than max */
+    ps_buf_clear(&b, 0);
+    CHECK(hu_decode("file:///tmp/a%20b", &b) == 0 && !strcmp((char *)ps_buf_data(&b),
+                                                             "file:///tmp/a b"));
+    ps_buf_free(&b);
+    CHECK(!strcmp(file_path("file:///x/y") ? file_path("file:///x/y") : "", "/x/y"));
+    CHECK(!strcmp(file_path("file://localhost/x") ? file_path("file://localhost/x") : "", "/x"));
+    CHECK(file_path("file://host/x") == NULL && file_path("http://a/b") == NULL);
+}
+
+/* One HTTP/1.1 request on a fresh connection; the status code, the body
+ * in out. */
+static int request(uint16_t port, const char *method, const char *path, const char *body,
+                   ps_buf *out)
+{
+    int fd = t_raw(port);
+    if (fd < 0)
+        return -1;
+    char head[1024];
+    size_t blen = body ? strlen(body) : 0;
+    int n = snprintf(head, sizeof head,
+                     "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
+                     method, path, blen);
+    t_send_all(fd, head, (size_t)n);
+    if (blen)
+        t_send_all(fd, body, blen);
+    ps_buf all = { 0 };
+    char buf[16384];
+    ssize_t k;
+    while ((k = read(fd, buf, sizeof buf)) > 0)
+        ps_buf_append(&all, buf, (size_t)k);
+    close(fd);
+    int code = -1;
+    const char *s = (const char *)ps_buf_data(&all), *sep;
+    if (all.len > 12 && sscanf(s, "HTTP/1.1 %d", &code) == 1 &&
+        (sep = memmem(s, all.len, "\r\n\r\n", 4))) {
+        ps_buf_clear(out, 0);
+        ps_buf_append(out, sep + 4, all.len - (size_t)(sep + 4 - s));
+        ps_buf_append(out, "", 1);
+        out->len--;
+    }
+    ps_buf_free(&all);
+    return code;
+}
+
+typedef struct worker_arg {
+    uint16_t port;
+    int id, fails;
+} worker_arg;
+
+static void *uploader(void *p)
+{
+    worker_arg *a = p;
+    ps_buf out = { 0 };
+    char path[128], body[64];
+    for (int i = 0; i < 40; i++) {
+        snprintf(path, sizeof path, "/upload/%%24x/(w%d%%20%%24x)/", a->id);
+        snprintf(body, sizeof body, "(n %d)", i);
+        a->fails += request(a->port, "POST", path, body, &out) != 200;
+        snprintf(path, sizeof path, "/export/(w%d%%20%%24x)/%%24x/", a->id);
+        a->fails += request(a->port, "GET", path, NULL, &out) != 200;
+        a->fails += request(a->port, "GET", "/count/(w0%20%24x)/", NULL, &out) != 200 &&
+                    strstr((const char *)ps_buf_data(&out), "busy") == NULL;
+    }
+    ps_buf_free(&out);
+    return NULL;
+}
+
+void t_http_concurrent(void)
+{
+    tsrv t;
+    t_srv_start(&t, NULL, -1);
+    ps_http *h;
+    ps_http_opts o;
+    ps_http_opts_init(&o);
+    o.perm_wait_ms = 2000; /* writes to one namespace queue rather than fail */
+    CHECK_OK(ps_http_start(t.s, &o, &h, NULL));
+    uint16_t port = ps_http_port(h);
+    pthread_t th[4];
+    worker_arg a[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = (worker_arg){ port, i, 0 };
+        CHECK(pthread_create(&th[i], NULL, uploader, &a[i]) == 0);
+    }
+    ps_client *c = t_connect(&t, NULL); /* the binary protocol meanwhile */
+    t_add_gen(c, 1, 2000);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(a[i].fails == 0);
+    }
+    uint64_t n;
+    CHECK_OK(ps_client_count(c, ps_bytes_of(NULL, 0), &n, NULL));
+    CHECK(n == 2000 + 4 * 40);
+    ps_buf out = { 0 };
+    CHECK(request(port, "GET", "/export/(w3%20(n%20%24x))/%24x/", NULL, &out) == 200);
+    CHECK(out.len > 0 && !memcmp(ps_buf_data(&out), "0\n1\n2\n", 6));
+    ps_buf_free(&out);
+    ps_client_close(c);
+    ps_http_stop(h); /* while the loop runs: its commands finish between turns */
+    CHECK_OK(t_srv_stop(&t, 0));
+}
