@@ -31,9 +31,12 @@ MAJOR    := $(firstword $(subst ., ,$(VERSION)))
 
 # Debian packages: build tools, the libraries the code links, and what the
 # tests use (clang for the header check, libFuzzer for `make fuzz`, SWI-Prolog
-# as the queries' independent oracle).
+# as the queries' independent oracle, curl and Python's pytest, pip and wheel
+# for the HTTP API and the Python package). libunistring-dev: pkg-config
+# --static names -lunistring for libmicrohttpd (through GnuTLS).
 DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev libxxhash-dev libyajl-dev \
-            libmicrohttpd-dev curl python3 python3-pytest python3-setuptools python3-pip \
+            libmicrohttpd-dev libunistring-dev curl python3 python3-pytest python3-setuptools \
+            python3-pip python3-wheel \
             libzstd-dev liblz4-dev libsodium-dev libssl-dev libb2-dev \
             libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev g++ man-db \
             swi-prolog-nox

@@ -145,9 +145,9 @@ static double timed_fresh(void (*fn)(void *), void *arg)
 
 static void up_http(void *a)
 {
-    must_ok(http(a ? "/upload/%24x/(ns%20%24x)/" : "/upload/%24x/%24x/", ps_buf_data(&text),
-                 text.len),
-            "upload");
+    must_ok(
+        http(a ? "/upload/%24x/(ns%20%24x)/" : "/upload/%24x/%24x/", ps_buf_data(&text), text.len),
+        "upload");
 }
 
 static void up_binary(void *a)
@@ -282,7 +282,8 @@ static void make_json(size_t records)
         fprintf(f,
                 "%s{\"id\": %zu, \"name\": \"person %zu\", \"tags\": [\"t%zu\", \"u%zu\"], "
                 "\"pos\": {\"x\": %zu.25, \"y\": -%zu}, \"ok\": %s, \"note\": null}",
-                i ? ", " : "", i, i * 7, i % 13, i % 29, i % 1000, i % 77, i % 2 ? "true" : "false");
+                i ? ", " : "", i, i * 7, i % 13, i % 29, i % 1000, i % 77,
+                i % 2 ? "true" : "false");
     fputc(']', f);
     bench_must(fclose(f) != 0, "json file");
     jatoms = records * 8;

@@ -17,7 +17,7 @@ static const char usage[] =
     "                 [--idle SECONDS] [--write-timeout SECONDS]\n"
     "                 [--out-limit BYTES] [--max-results N] [--threads N] [--quiet]\n"
     "                 [--http [ADDR:]PORT] [--http-port-file FILE] [--http-max-body BYTES]\n"
-    "                 [--http-workers N] [--http-no-files]\n"
+    "                 [--http-workers N] [--http-max-results N] [--http-no-files]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help') to clients of the binary protocol (docs/protocol.md) on ADDR\n"
     "  (default 127.0.0.1) and port P (default 7420; 0 picks a free one, written\n"
@@ -36,6 +36,7 @@ static const char usage[] =
     "  ADDR (default 127.0.0.1) and PORT (0 picks one, written to\n"
     "  --http-port-file), with the same token as a bearer token: bodies up to\n"
     "  --http-max-body (256m), --http-workers asynchronous commands at once (4),\n"
+    "  results an export or a transform may hold (--http-max-results, 16777216),\n"
     "  file:// imports and exports unless --http-no-files.\n";
 
 static ps_server *running;
@@ -139,6 +140,10 @@ static int serve_opt(serve_args *a, int argc, char **argv, int *i)
         if (u32_arg(o, v, 1024, &n) || !n)
             return die("--http-workers: 1 to 1024"), -1;
         a->ho.workers = (uint32_t)n;
+    } else if (!strcmp(o, "--http-max-results")) {
+        if (u32_arg(o, v, UINT64_MAX, &n) || !n)
+            return die("--http-max-results: a whole number from 1"), -1;
+        a->ho.max_results = n;
     } else if (!strcmp(o, "--http-max-body")) {
         if (parse_bytes(v, UINT64_MAX, &n) || !n)
             return die("%s: '%s' is not a size (k, m, g suffixes)", o, v ? v : ""), -1;

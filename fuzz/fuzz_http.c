@@ -65,9 +65,9 @@ static void request(const char *method, const uint8_t *url, size_t ulen, const u
     ps_buf_append(&rq, method, strlen(method));
     ps_buf_append(&rq, " /", 2);
     ps_buf_append(&rq, url, ulen);
-    int n = snprintf(head, sizeof head,
-                     " HTTP/1.1\r\nHost: f\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
-                     blen);
+    int n =
+        snprintf(head, sizeof head,
+                 " HTTP/1.1\r\nHost: f\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n", blen);
     ps_buf_append(&rq, head, (size_t)n);
     ps_buf_append(&rq, body, blen);
     size_t sent = 0;
@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     request(data[0] & 1 ? "POST" : "GET", url, ulen, body, (size_t)(data + size - body), &out);
     check(&out);
     ps_buf_free(&out);
-    hj_join_all(web); /* the next input starts with no command running */
+    ps__hjob_join_all(web);  /* the next input starts with no command running */
     if (++runs % 256 == 0) { /* keep the space small */
         ps_buf o = { 0 };
         request("GET", (const uint8_t *)"clear/%24x/", 11, NULL, 0, &o);

@@ -113,7 +113,7 @@ endpoints() {
 }
 
 errors() {
-    start_http "$T/sp" --http-max-body 1k
+    start_http "$T/sp" --http-max-body 1k --http-max-results 10
     get "/nothing/"
     expect 404
     get "/upload/%24x/%24x/"
@@ -158,6 +158,16 @@ errors() {
     settle "(p%20%24x)"
     body | grep -q '"status":"parseError","logMessage":"Failed to parse file 2:' ||
         fail "a bad file's status: $(body)"
+    # a cross product past --http-max-results: an error, and nothing added
+    post "/upload/%24x/(q%20%24x)/" "$(printf '1\n2\n3\n4')"
+    expect 200
+    post "/transform/" '(transform (, (q $a) (q $b)) (, (pair $a $b)))'
+    expect 200 "ACK. Tranform dispatched"
+    settle "(pair%20%24a%20%24b)"
+    body | grep -q '"status":"execError","logMessage":"transform: more than 10 results' ||
+        fail "a transform past the limit: $(body)"
+    get "/export/(pair%20%24x%20%24y)/%24x/"
+    expect 200 ""
     kill -0 $SPID || fail "the server died"
     stop_http
 }

@@ -20,7 +20,7 @@ static void fake_init(ps_http *h)
 
 static void fake_free(ps_http *h)
 {
-    hp_free(h);
+    ps__perm_free(h);
     pthread_cond_destroy(&h->cv);
     pthread_mutex_destroy(&h->mu);
 }
@@ -37,46 +37,46 @@ void t_http_permissions(void)
     fake_init(&h);
     grant w = gr("ab", 1), r1 = gr("abc", 0), r2 = gr("x", 0), r3 = gr("xy", 0), w2 = gr("a", 1);
     grant beside = gr("ac", 1), all = gr("", 0);
-    CHECK_OK(hp_acquire(&h, &w, 1));
-    CHECK_RC(hp_acquire(&h, &r1, 1), PS_E_LOCKED);     /* below a write */
-    CHECK_RC(hp_acquire(&h, &w2, 1), PS_E_LOCKED);     /* above it */
-    CHECK_RC(hp_acquire(&h, &all, 1), PS_E_LOCKED);    /* the whole space */
-    CHECK_OK(hp_acquire(&h, &beside, 1));              /* beside it */
-    CHECK_OK(hp_acquire(&h, &r2, 1));
-    CHECK_OK(hp_acquire(&h, &r3, 1));                  /* reads share */
+    CHECK_OK(ps__perm_acquire(&h, &w, 1));
+    CHECK_RC(ps__perm_acquire(&h, &r1, 1), PS_E_LOCKED);  /* below a write */
+    CHECK_RC(ps__perm_acquire(&h, &w2, 1), PS_E_LOCKED);  /* above it */
+    CHECK_RC(ps__perm_acquire(&h, &all, 1), PS_E_LOCKED); /* the whole space */
+    CHECK_OK(ps__perm_acquire(&h, &beside, 1));           /* beside it */
+    CHECK_OK(ps__perm_acquire(&h, &r2, 1));
+    CHECK_OK(ps__perm_acquire(&h, &r3, 1)); /* reads share */
     hstatus st;
-    hp_get(&h, (const uint8_t *)"abcd", 4, &st);
+    ps__perm_get(&h, (const uint8_t *)"abcd", 4, &st);
     CHECK(st.kind == ST_FORBIDDEN_TMP);
-    hp_get(&h, (const uint8_t *)"x", 1, &st);
+    ps__perm_get(&h, (const uint8_t *)"x", 1, &st);
     CHECK(st.kind == ST_READONLY_TMP);
-    hp_get(&h, (const uint8_t *)"q", 1, &st);
+    ps__perm_get(&h, (const uint8_t *)"q", 1, &st);
     CHECK(st.kind == ST_CLEAR);
-    hp_release(&h, &w, 1);
-    CHECK_OK(hp_acquire(&h, &r1, 1)); /* free once the write went */
+    ps__perm_release(&h, &w, 1);
+    CHECK_OK(ps__perm_acquire(&h, &r1, 1)); /* free once the write went */
     /* a set status stays until a writer takes its prefix or one above */
     hstatus c = { ST_COUNT, 42, 0, "" };
-    hp_set(&h, (const uint8_t *)"q1", 2, &c);
-    hp_get(&h, (const uint8_t *)"q1", 2, &st);
+    ps__perm_set(&h, (const uint8_t *)"q1", 2, &c);
+    ps__perm_get(&h, (const uint8_t *)"q1", 2, &st);
     CHECK(st.kind == ST_COUNT && st.count == 42);
     ps_buf j = { 0 };
-    CHECK_OK(hp_json(&st, &j));
+    CHECK_OK(ps__perm_json(&st, &j));
     static const char want[] = "{\"status\":\"countResult\",\"count\":42}";
     CHECK(j.len == sizeof want - 1 && !memcmp(ps_buf_data(&j), want, j.len));
     grant wq = gr("q", 1);
-    CHECK_OK(hp_acquire(&h, &wq, 1));
-    hp_release(&h, &wq, 1);
-    hp_get(&h, (const uint8_t *)"q1", 2, &st);
+    CHECK_OK(ps__perm_acquire(&h, &wq, 1));
+    ps__perm_release(&h, &wq, 1);
+    ps__perm_get(&h, (const uint8_t *)"q1", 2, &st);
     CHECK(st.kind == ST_CLEAR);
     /* a message is escaped as JSON */
     hstatus e = { ST_PARSE_ERROR, 0, 0, "bad \"quote\"\n" };
     ps_buf_clear(&j, 0);
-    CHECK_OK(hp_json(&e, &j));
+    CHECK_OK(ps__perm_json(&e, &j));
     CHECK(strstr((const char *)ps_buf_data(&j), "\"logMessage\":\"bad \\\"quote\\\"\\n\""));
     ps_buf_free(&j);
-    hp_release(&h, &beside, 1);
-    hp_release(&h, &r1, 1);
-    hp_release(&h, &r2, 1);
-    hp_release(&h, &r3, 1);
+    ps__perm_release(&h, &beside, 1);
+    ps__perm_release(&h, &r1, 1);
+    ps__perm_release(&h, &r2, 1);
+    ps__perm_release(&h, &r3, 1);
     CHECK(h.nheld == 0);
     fake_free(&h);
 }
@@ -85,27 +85,28 @@ void t_http_url(void)
 {
     ps_buf b = { 0 };
     ps_bytes seg[4];
-    CHECK(hu_split("(a%20%24x)/%24x/", &b, seg, 4) == 2);
+    CHECK(ps__url_split("(a%20%24x)/%24x/", &b, seg, 4) == 2);
     CHECK(seg[0].len == 6 && !memcmp(seg[0].ptr, "(a $x)", 6));
     CHECK(seg[1].len == 2 && !memcmp(seg[1].ptr, "$x", 2));
     ps_buf_clear(&b, 0);
-    CHECK(hu_split("e//", &b, seg, 4) == 2 && seg[1].len == 0); /* an empty token */
+    CHECK(ps__url_split("e//", &b, seg, 4) == 2 && seg[1].len == 0); /* an empty token */
     ps_buf_clear(&b, 0);
-    CHECK(hu_split("%2F%00%ff", &b, seg, 4) == 1 && seg[0].len == 3 && seg[0].ptr[0] == '/' &&
+    CHECK(ps__url_split("%2F%00%ff", &b, seg, 4) == 1 && seg[0].len == 3 && seg[0].ptr[0] == '/' &&
           seg[0].ptr[1] == 0 && seg[0].ptr[2] == 0xFF);
     ps_buf_clear(&b, 0);
-    CHECK(hu_split("%4", &b, seg, 4) == -1);
+    CHECK(ps__url_split("%4", &b, seg, 4) == -1);
     ps_buf_clear(&b, 0);
-    CHECK(hu_split("%zz", &b, seg, 4) == -1);
+    CHECK(ps__url_split("%zz", &b, seg, 4) == -1);
     ps_buf_clear(&b, 0);
-    CHECK(hu_split("a/b/c/d/e", &b, seg, 4) == -1); /* more than max */
+    CHECK(ps__url_split("a/b/c/d/e", &b, seg, 4) == -1); /* more than max */
     ps_buf_clear(&b, 0);
-    CHECK(hu_decode("file:///tmp/a%20b", &b) == 0 && !strcmp((char *)ps_buf_data(&b),
-                                                             "file:///tmp/a b"));
+    CHECK(ps__url_decode("file:///tmp/a%20b", &b) == 0 &&
+          !strcmp((char *)ps_buf_data(&b), "file:///tmp/a b"));
     ps_buf_free(&b);
-    CHECK(!strcmp(file_path("file:///x/y") ? file_path("file:///x/y") : "", "/x/y"));
-    CHECK(!strcmp(file_path("file://localhost/x") ? file_path("file://localhost/x") : "", "/x"));
-    CHECK(file_path("file://host/x") == NULL && file_path("http://a/b") == NULL);
+    CHECK(!strcmp(ps__file_path("file:///x/y") ? ps__file_path("file:///x/y") : "", "/x/y"));
+    CHECK(!strcmp(ps__file_path("file://localhost/x") ? ps__file_path("file://localhost/x") : "",
+                  "/x"));
+    CHECK(ps__file_path("file://host/x") == NULL && ps__file_path("http://a/b") == NULL);
 }
 
 /* One HTTP/1.1 request on a fresh connection; the status code, the body
@@ -118,9 +119,10 @@ static int request(uint16_t port, const char *method, const char *path, const ch
         return -1;
     char head[1024];
     size_t blen = body ? strlen(body) : 0;
-    int n = snprintf(head, sizeof head,
-                     "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
-                     method, path, blen);
+    int n =
+        snprintf(head, sizeof head,
+                 "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
+                 method, path, blen);
     t_send_all(fd, head, (size_t)n);
     if (blen)
         t_send_all(fd, body, blen);

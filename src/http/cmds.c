@@ -17,7 +17,7 @@
 #include "net/server.h"
 #include "store/wal.h"
 
-void pt_free(pt *x)
+void ps__pt_free(pt *x)
 {
     ps_buf_free(&x->pat);
     ps_buf_free(&x->tmpl);
@@ -28,36 +28,37 @@ void pt_free(pt *x)
 /* The error's 400 in r, x left empty; 1. */
 static int pt_fail(pt *x, reply *r, const char *what, const ps_diag *d)
 {
-    pt_free(x);
-    return hr_text(r, 400, "%s %u:%u: %s", what, d->line, d->col, d->msg);
+    ps__pt_free(x);
+    return ps__reply_text(r, 400, "%s %u:%u: %s", what, d->line, d->col, d->msg);
 }
 
-int pt_parse(pt *x, ps_bytes pat, ps_bytes tmpl, int identity_ok, reply *r)
+int ps__pt_parse(pt *x, ps_bytes pat, ps_bytes tmpl, int identity_ok, reply *r)
 {
     ps_diag d = { 0 };
     memset(x, 0, sizeof *x);
-    if (hs_parse(pat, &x->pat, &x->ppfx, &d))
+    if (ps__space_parse(pat, &x->pat, &x->ppfx, &d))
         return pt_fail(x, r, "pattern", &d);
-    if (hs_parse(tmpl, &x->tmpl, &x->tpfx, &d))
+    if (ps__space_parse(tmpl, &x->tmpl, &x->tpfx, &d))
         return pt_fail(x, r, "template", &d);
     if (identity_ok && x->pat.len == 1 && x->tmpl.len == 1 && ps_buf_data(&x->pat)[0] == 0xC0 &&
         ps_buf_data(&x->tmpl)[0] == 0xC0)
         return 0; /* $x to $x: the atoms as they are */
-    if (ps_query_parse((const char *)pat.ptr, pat.len, (const char *)tmpl.ptr, tmpl.len, &x->q,
-                       &d))
+    if (ps_query_parse((const char *)pat.ptr, pat.len, (const char *)tmpl.ptr, tmpl.len, &x->q, &d))
         return pt_fail(x, r, "query", &d);
     return 0;
 }
 
-int busy(reply *r, const char *cmd, int rc)
+int ps__http_busy(reply *r, const char *cmd, int rc)
 {
     if (rc == PS_E_NOMEM)
-        return hr_text(r, 500, "%s: out of memory", cmd);
-    return hr_text(r, 401, "%s: a command holds an overlapping path; its status says which "
-                           "(pathForbiddenTemporary, pathReadOnlyTemporary)", cmd);
+        return ps__reply_text(r, 500, "%s: out of memory", cmd);
+    return ps__reply_text(r, 401,
+                          "%s: a command holds an overlapping path; its status says which "
+                          "(pathForbiddenTemporary, pathReadOnlyTemporary)",
+                          cmd);
 }
 
-const char *file_path(const char *uri)
+const char *ps__file_path(const char *uri)
 {
     if (strncmp(uri, "file://", 7))
         return NULL;
@@ -67,36 +68,37 @@ const char *file_path(const char *uri)
     return *uri == '/' ? uri : NULL;
 }
 
-void hc_upload(req *q, reply *r)
+void ps__cmd_upload(req *q, reply *r)
 {
     ps_buf fb = { 0 };
-    const char *fname = hr_arg(q, "format", &fb, NULL);
+    const char *fname = ps__reply_arg(q, "format", &fb, NULL);
     int format = fname ? ps_format_of(fname) : PS_FORMAT_METTA;
     pt x;
     ps_space *in = NULL, *out = NULL;
     if (!format)
-        hr_text(r, 400, "upload: unknown format '%s' (metta, paths, json, jsonl, csv)", fname);
-    else if (!pt_parse(&x, q->seg[0], q->seg[1], 1, r)) {
+        ps__reply_text(r, 400, "upload: unknown format '%s' (metta, paths, json, jsonl, csv)",
+                       fname);
+    else if (!ps__pt_parse(&x, q->seg[0], q->seg[1], 1, r)) {
         grant g = { ps_buf_data(&x.tmpl), x.tpfx, 1 };
-        int rc = hp_acquire(q->h, &g, 1), held = !rc;
+        int rc = ps__perm_acquire(q->h, &g, 1), held = !rc;
         ps_diag d = { 0 };
         uint64_t changed;
         if (rc)
-            busy(r, "upload", rc);
+            ps__http_busy(r, "upload", rc);
         else if (ps_space_new(&in) || ps_space_new(&out))
-            hr_text(r, 500, "upload: out of memory");
+            ps__reply_text(r, 500, "upload: out of memory");
         else if ((rc = ps_space_load(in, ps_buf_data(&q->body), q->body.len, format, &d)))
-            hr_text(r, 400, "upload: %s at %u:%u (byte %llu): %s", ps_strerror(rc), d.line,
-                    d.col, (unsigned long long)d.offset, d.msg);
-        else if (hs_match(x.q, in, out, &d))
-            hr_text(r, 400, "upload: %s", d.msg);
-        else if (hs_apply(q->h, WAL_ADD, out, &changed, &d))
-            hr_text(r, 500, "upload: %s", d.msg);
+            ps__reply_text(r, 400, "upload: %s at %u:%u (byte %llu): %s", ps_strerror(rc), d.line,
+                           d.col, (unsigned long long)d.offset, d.msg);
+        else if (ps__space_match(x.q, in, out, &d))
+            ps__reply_text(r, 400, "upload: %s", d.msg);
+        else if (ps__space_apply(q->h, WAL_ADD, out, &changed, &d))
+            ps__reply_text(r, 500, "upload: %s", d.msg);
         else
-            hr_text(r, 200, "ACK. Upload Successful");
+            ps__reply_text(r, 200, "ACK. Upload Successful");
         if (held)
-            hp_release(q->h, &g, 1);
-        pt_free(&x);
+            ps__perm_release(q->h, &g, 1);
+        ps__pt_free(&x);
     }
     ps_space_free(in);
     ps_space_free(out);
@@ -154,8 +156,10 @@ static int write_file(const char *file, const ps_buf *b)
 
 static int too_many(reply *r, uint64_t cap)
 {
-    return hr_text(r, 413, "export: more than %llu results (pass max_write, or raise "
-                           "--http-max-results)", (unsigned long long)cap);
+    return ps__reply_text(r, 413,
+                          "export: more than %llu results (pass max_write, or raise "
+                          "--http-max-results)",
+                          (unsigned long long)cap);
 }
 
 /* The export's bytes into out: 0, or 1 with r saying why. $x to $x with
@@ -170,18 +174,18 @@ static int gather(ps_http *h, const pt *x, uint64_t limit, int raw, int paths, p
         const ps_space *all = ps_pspace_space(ps__server_pspace(h->srv));
         int rc = ps_space_count(all) > cap ? too_many(r, cap) : render(all, raw, paths, out);
         ps__server_unlock(h->srv);
-        return rc == 1 ? 1 : rc ? hr_text(r, 500, "export: out of memory") : 0;
+        return rc == 1 ? 1 : rc ? ps__reply_text(r, 500, "export: out of memory") : 0;
     }
     ps_space *res = NULL;
     int rc = 1;
     if (ps_space_new(&res))
-        hr_text(r, 500, "export: out of memory");
-    else if (hs_query(h, x->q, limit && limit < cap ? limit : cap + 1, 1, res, &d))
-        hr_text(r, 500, "export: %s", d.msg);
+        ps__reply_text(r, 500, "export: out of memory");
+    else if (ps__space_query(h, x->q, limit && limit < cap ? limit : cap + 1, 1, res, &d))
+        ps__reply_text(r, 500, "export: %s", d.msg);
     else if ((!limit || limit > cap) && ps_space_count(res) > cap)
         too_many(r, cap);
     else if (render(res, raw, paths, out))
-        hr_text(r, 500, "export: out of memory");
+        ps__reply_text(r, 500, "export: out of memory");
     else
         rc = 0;
     ps_space_free(res);
@@ -191,24 +195,26 @@ static int gather(ps_http *h, const pt *x, uint64_t limit, int raw, int paths, p
 static void export_to(req *q, reply *r, const pt *x)
 {
     ps_buf fb = { 0 }, ub = { 0 }, mb = { 0 }, out = { 0 };
-    const char *f = hr_arg(q, "format", &fb, NULL), *uri = hr_arg(q, "uri", &ub, NULL);
-    const char *mw = hr_arg(q, "max_write", &mb, NULL);
+    const char *f = ps__reply_arg(q, "format", &fb, NULL),
+               *uri = ps__reply_arg(q, "uri", &ub, NULL);
+    const char *mw = ps__reply_arg(q, "max_write", &mb, NULL);
     int raw = f && !strcmp(f, "raw"), paths = f && !strcmp(f, "paths");
     uint64_t limit = mw ? strtoull(mw, NULL, 10) : 0;
-    const char *file = uri ? file_path(uri) : NULL;
+    const char *file = uri ? ps__file_path(uri) : NULL;
     if (f && !raw && !paths && strcmp(f, "metta"))
-        hr_text(r, 400, "export: format '%s' is not one this server writes (metta, raw, paths)",
-                f);
+        ps__reply_text(r, 400,
+                       "export: format '%s' is not one this server writes (metta, raw, paths)", f);
     else if (uri && (!file || q->h->o.no_files))
-        hr_text(r, 400, "export: uri must be file:///path%s",
-                q->h->o.no_files ? " (and this server writes no files)" : "");
+        ps__reply_text(r, 400, "export: uri must be file:///path%s",
+                       q->h->o.no_files ? " (and this server writes no files)" : "");
     else if (gather(q->h, x, limit, raw, paths, &out, r))
-        ; /* r says why */    else if (file) {
+        ; /* r says why */
+    else if (file) {
         int e = write_file(file, &out);
         if (e)
-            hr_text(r, 500, "export: cannot write %s: %s", file, strerror(e));
+            ps__reply_text(r, 500, "export: cannot write %s: %s", file, strerror(e));
         else
-            hr_text(r, 200, "Output written to file: \"%s\"", file);
+            ps__reply_text(r, 200, "Output written to file: \"%s\"", file);
     } else {
         r->code = 200;
         r->type = paths ? "application/octet-stream" : "text/plain; charset=utf-8";
@@ -222,24 +228,24 @@ static void export_to(req *q, reply *r, const pt *x)
     ps_buf_free(&out);
 }
 
-void hc_export(req *q, reply *r)
+void ps__cmd_export(req *q, reply *r)
 {
     pt x;
     ps_buf mb = { 0 };
     /* $x to $x prints the space as it is, unless max_write needs a query */
-    int whole = !hr_arg(q, "max_write", &mb, NULL);
+    int whole = !ps__reply_arg(q, "max_write", &mb, NULL);
     ps_buf_free(&mb);
-    if (pt_parse(&x, q->seg[0], q->seg[1], whole, r))
+    if (ps__pt_parse(&x, q->seg[0], q->seg[1], whole, r))
         return;
     grant g = { ps_buf_data(&x.pat), x.ppfx, 0 };
-    int rc = hp_acquire(q->h, &g, 1);
+    int rc = ps__perm_acquire(q->h, &g, 1);
     if (rc)
-        busy(r, "export", rc);
+        ps__http_busy(r, "export", rc);
     else {
         export_to(q, r, &x);
-        hp_release(q->h, &g, 1);
+        ps__perm_release(q->h, &g, 1);
     }
-    pt_free(&x);
+    ps__pt_free(&x);
 }
 
 /* Every path under prefix p of the served space, into out (dst: with p
@@ -262,7 +268,7 @@ static int collect(ps_http *h, ps_bytes p, ps_bytes dst, int swap, ps_space *out
                 (rc = ps_buf_append(&b, a.ptr + p.len, a.len - p.len)))
                 break;
             if (ps_atom_check(ps_buf_bytes(&b), NULL, NULL) ||
-                hs_term_len(ps_buf_data(&b), b.len) != b.len) {
+                ps__space_term_len(ps_buf_data(&b), b.len) != b.len) {
                 rc = ps__diag_set(d, PS_E_INVAL, NULL, 0, "the copy would not be an atom");
                 break;
             }
@@ -276,77 +282,77 @@ static int collect(ps_http *h, ps_bytes p, ps_bytes dst, int swap, ps_space *out
     return rc;
 }
 
-void hc_clear(req *q, reply *r)
+void ps__cmd_clear(req *q, reply *r)
 {
     ps_buf e = { 0 };
     size_t pfx;
     ps_diag d = { 0 };
     ps_space *all = NULL;
     uint64_t n;
-    if (hs_parse(q->seg[0], &e, &pfx, &d)) {
-        hr_text(r, 400, "clear %u:%u: %s", d.line, d.col, d.msg);
+    if (ps__space_parse(q->seg[0], &e, &pfx, &d)) {
+        ps__reply_text(r, 400, "clear %u:%u: %s", d.line, d.col, d.msg);
         ps_buf_free(&e);
         return;
     }
     grant g = { ps_buf_data(&e), pfx, 1 };
-    int rc = hp_acquire(q->h, &g, 1);
+    int rc = ps__perm_acquire(q->h, &g, 1);
     if (rc)
-        busy(r, "clear", rc);
+        ps__http_busy(r, "clear", rc);
     else if (ps_space_new(&all) ||
              collect(q->h, ps_bytes_of(g.p, g.n), ps_bytes_of(NULL, 0), 0, all, &d))
-        hr_text(r, 500, "clear: out of memory");
-    else if (hs_apply(q->h, WAL_REMOVE, all, &n, &d))
-        hr_text(r, 500, "clear: %s", d.msg);
+        ps__reply_text(r, 500, "clear: out of memory");
+    else if (ps__space_apply(q->h, WAL_REMOVE, all, &n, &d))
+        ps__reply_text(r, 500, "clear: %s", d.msg);
     else
-        hr_text(r, 200, "ACK. Cleared");
+        ps__reply_text(r, 200, "ACK. Cleared");
     if (!rc)
-        hp_release(q->h, &g, 1);
+        ps__perm_release(q->h, &g, 1);
     ps_space_free(all);
     ps_buf_free(&e);
 }
 
-void hc_copy(req *q, reply *r)
+void ps__cmd_copy(req *q, reply *r)
 {
     pt x; /* src and dst, parsed as a pattern and a template would be */
-    if (pt_parse(&x, q->seg[0], q->seg[1], 1, r))
+    if (ps__pt_parse(&x, q->seg[0], q->seg[1], 1, r))
         return;
     grant g[2] = { { ps_buf_data(&x.pat), x.ppfx, 0 }, { ps_buf_data(&x.tmpl), x.tpfx, 1 } };
     ps_space *got = NULL;
     ps_diag d = { 0 };
     uint64_t n;
-    int rc = hp_acquire(q->h, g, 2), held = !rc;
+    int rc = ps__perm_acquire(q->h, g, 2), held = !rc;
     if (rc)
-        busy(r, "copy", rc);
+        ps__http_busy(r, "copy", rc);
     else if (ps_space_new(&got))
-        hr_text(r, 500, "copy: out of memory");
-    else if ((rc = collect(q->h, ps_bytes_of(g[0].p, g[0].n), ps_bytes_of(g[1].p, g[1].n), 1,
-                           got, &d)))
-        hr_text(r, rc == PS_E_INVAL ? 400 : 500, "copy: %s", d.msg);
-    else if (hs_apply(q->h, WAL_ADD, got, &n, &d))
-        hr_text(r, 500, "copy: %s", d.msg);
+        ps__reply_text(r, 500, "copy: out of memory");
+    else if ((rc = collect(q->h, ps_bytes_of(g[0].p, g[0].n), ps_bytes_of(g[1].p, g[1].n), 1, got,
+                           &d)))
+        ps__reply_text(r, rc == PS_E_INVAL ? 400 : 500, "copy: %s", d.msg);
+    else if (ps__space_apply(q->h, WAL_ADD, got, &n, &d))
+        ps__reply_text(r, 500, "copy: %s", d.msg);
     else
-        hr_text(r, 200, "ACK. Copied");
+        ps__reply_text(r, 200, "ACK. Copied");
     if (held)
-        hp_release(q->h, g, 2);
+        ps__perm_release(q->h, g, 2);
     ps_space_free(got);
-    pt_free(&x);
+    ps__pt_free(&x);
 }
 
-void hc_status(req *q, reply *r)
+void ps__cmd_status(req *q, reply *r)
 {
     ps_buf e = { 0 };
     size_t pfx;
     ps_diag d = { 0 };
-    if (hs_parse(q->seg[0], &e, &pfx, &d))
-        hr_text(r, 400, "status %u:%u: %s", d.line, d.col, d.msg);
+    if (ps__space_parse(q->seg[0], &e, &pfx, &d))
+        ps__reply_text(r, 400, "status %u:%u: %s", d.line, d.col, d.msg);
     else {
         hstatus st;
-        hp_get(q->h, ps_buf_data(&e), pfx, &st);
+        ps__perm_get(q->h, ps_buf_data(&e), pfx, &st);
         r->code = 200;
         r->type = "application/json";
         ps_buf_clear(&r->body, 0);
-        if (hp_json(&st, &r->body))
-            hr_text(r, 500, "status: out of memory");
+        if (ps__perm_json(&st, &r->body))
+            ps__reply_text(r, 500, "status: out of memory");
     }
     ps_buf_free(&e);
 }

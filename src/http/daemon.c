@@ -29,7 +29,7 @@ typedef struct conn_req {
     int too_big;
 } conn_req;
 
-int hr_text(reply *r, unsigned code, const char *fmt, ...)
+int ps__reply_text(reply *r, unsigned code, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -61,7 +61,7 @@ static enum MHD_Result find_arg(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_NO;
 }
 
-const char *hr_arg(req *q, const char *key, ps_buf *buf, int *present)
+const char *ps__reply_arg(req *q, const char *key, ps_buf *buf, int *present)
 {
     arg_find f = { key, NULL, 0 };
     MHD_get_connection_values(q->c, MHD_GET_ARGUMENT_KIND, find_arg, &f);
@@ -70,7 +70,7 @@ const char *hr_arg(req *q, const char *key, ps_buf *buf, int *present)
     if (!f.val)
         return NULL;
     ps_buf_clear(buf, 0);
-    if (hu_decode(f.val, buf))
+    if (ps__url_decode(f.val, buf))
         return NULL;
     return (const char *)ps_buf_data(buf);
 }
@@ -127,7 +127,7 @@ static int take_args(req *q, const char *rest, int want)
 {
     ps_bytes seg[16];
     ps_buf raw = { 0 };
-    int n = hu_split(rest, &raw, seg, 16), rc = want;
+    int n = ps__url_split(rest, &raw, seg, 16), rc = want;
     if (n < want)
         rc = n < 0 ? -1 : n;
     else {
@@ -151,12 +151,12 @@ typedef struct route {
 } route;
 
 static const route routes[] = {
-    { "upload", "POST", 2, hc_upload },    { "import", "GET", 2, hj_import },
-    { "export", "GET", 2, hc_export },     { "transform", "POST", 0, hj_transform },
-    { "count", "GET", 1, hj_count },       { "clear", "GET", 1, hc_clear },
-    { "copy", "GET", 2, hc_copy },         { "explore", "GET", 2, hc_explore },
-    { "status", "GET", 1, hc_status },     { "status_stream", "GET", 1, hc_status_stream },
-    { "stop", "GET", 0, hj_stop },         { "metta_thread", "GET", 0, NULL },
+    { "upload", "POST", 2, ps__cmd_upload }, { "import", "GET", 2, ps__hjob_import },
+    { "export", "GET", 2, ps__cmd_export },  { "transform", "POST", 0, ps__hjob_transform },
+    { "count", "GET", 1, ps__hjob_count },   { "clear", "GET", 1, ps__cmd_clear },
+    { "copy", "GET", 2, ps__cmd_copy },      { "explore", "GET", 2, ps__cmd_explore },
+    { "status", "GET", 1, ps__cmd_status },  { "status_stream", "GET", 1, ps__cmd_status_stream },
+    { "stop", "GET", 0, ps__hjob_stop },     { "metta_thread", "GET", 0, NULL },
 };
 
 static void dispatch(req *q, const char *url, reply *r)
@@ -168,19 +168,22 @@ static void dispatch(req *q, const char *url, reply *r)
         if (strlen(routes[i].name) == k && !memcmp(routes[i].name, name, k))
             rt = &routes[i];
     if (!rt)
-        return (void)hr_text(r, 404, "no command at %s", url);
+        return (void)ps__reply_text(r, 404, "no command at %s", url);
     if (strcmp(q->method, rt->method))
-        return (void)hr_text(r, 405, "%s takes %s, not %s", rt->name, rt->method, q->method);
+        return (void)ps__reply_text(r, 405, "%s takes %s, not %s", rt->name, rt->method, q->method);
     if (!rt->run)
-        return (void)hr_text(r, 501, "metta_thread: this server runs no exec rules yet "
-                                     "(MORK's exec calculus is not implemented)");
+        return (void)ps__reply_text(r, 501,
+                                    "metta_thread: this server runs no exec rules yet "
+                                    "(MORK's exec calculus is not implemented)");
     if (q->h->stopping)
-        return (void)hr_text(r, 503, "the server is shutting down");
+        return (void)ps__reply_text(r, 503, "the server is shutting down");
     const char *rest = name[k] == '/' ? name + k + 1 : "";
     if (rt->args && take_args(q, rest, rt->args) != rt->args)
-        return (void)hr_text(r, 400, "%s takes %d argument(s), each a URL-encoded expression: "
-                                     "/%s/%s", rt->name, rt->args, rt->name,
-                             rt->args == 1 ? "<expr>/" : "<a>/<b>/");
+        return (void)ps__reply_text(r, 400,
+                                    "%s takes %d argument(s), each a URL-encoded expression: "
+                                    "/%s/%s",
+                                    rt->name, rt->args, rt->name,
+                                    rt->args == 1 ? "<expr>/" : "<a>/<b>/");
     rt->run(q, r);
 }
 
@@ -225,29 +228,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cr->q.c = c;
         cr->q.method = method;
         if (!authorized(h, c)) {
-            hr_text(&cr->r, 401, "a bearer token is required (Authorization: Bearer ...)");
+            ps__reply_text(&cr->r, 401, "a bearer token is required (Authorization: Bearer ...)");
             cr->r.challenge = 1;
             return send_reply(c, &cr->r);
         }
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > h->o.max_body) {
-            hr_text(&cr->r, 413, "a body is at most %llu bytes (--http-max-body)",
-                    (unsigned long long)h->o.max_body);
+            ps__reply_text(&cr->r, 413, "a body is at most %llu bytes (--http-max-body)",
+                           (unsigned long long)h->o.max_body);
             return send_reply(c, &cr->r);
         }
         return MHD_YES;
     }
     if (*size) {
-        if (!cr->too_big && (cr->q.body.len + *size > h->o.max_body ||
-                             ps_buf_append(&cr->q.body, data, *size)))
+        if (!cr->too_big &&
+            (cr->q.body.len + *size > h->o.max_body || ps_buf_append(&cr->q.body, data, *size)))
             cr->too_big = 1;
         *size = 0;
         return MHD_YES;
     }
     if (cr->too_big)
-        hr_text(&cr->r, 413, "a body is at most %llu bytes (--http-max-body)",
-                (unsigned long long)h->o.max_body);
+        ps__reply_text(&cr->r, 413, "a body is at most %llu bytes (--http-max-body)",
+                       (unsigned long long)h->o.max_body);
     else
         dispatch(&cr->q, url, &cr->r);
     return send_reply(c, &cr->r);
@@ -305,8 +308,7 @@ static int load_opts(ps_http *h, const ps_http_opts *o, ps_diag *d)
         memcpy(h->token, h->o.token, h->token_len);
     }
     h->o.addr = h->o.token = NULL;
-    if (!h->o.max_body || !h->o.max_clients || !h->o.workers || !h->o.max_results ||
-        !h->o.max_file)
+    if (!h->o.max_body || !h->o.max_clients || !h->o.workers || !h->o.max_results || !h->o.max_file)
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "an http limit of zero");
     return PS_OK;
 }
@@ -316,8 +318,7 @@ static struct MHD_Daemon *start_daemon(ps_http *h, ps_diag *d)
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     struct sockaddr *sa;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC;
     memset(&a4, 0, sizeof a4);
     memset(&a6, 0, sizeof a6);
     if (inet_pton(AF_INET, h->addr, &a4.sin_addr) == 1) {
@@ -389,7 +390,7 @@ void ps_http_stop(ps_http *h)
     h->stopping = 1; /* status streams end, new commands are refused */
     pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
-    hj_join_all(h);
+    ps__hjob_join_all(h);
     if (h->d) {
         /* what is being answered (a /stop/'s ACK) goes out first */
         for (int i = 0; i < 100; i++) {
@@ -402,7 +403,7 @@ void ps_http_stop(ps_http *h)
         }
         MHD_stop_daemon(h->d);
     }
-    hp_free(h);
+    ps__perm_free(h);
     pthread_cond_destroy(&h->cv);
     pthread_mutex_destroy(&h->mu);
     free(h->workers);

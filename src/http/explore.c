@@ -19,11 +19,11 @@
 #include "net/server.h"
 
 typedef struct groups {
-    uint64_t n;            /* paths under the focus                      */
-    ps_buf first, last;    /* pass 1                                     */
-    size_t split;          /* where they part: their common prefix       */
-    uint64_t cnt[256];     /* pass 2: per child byte                     */
-    size_t sample[256];    /* offset of its first path in samples        */
+    uint64_t n;         /* paths under the focus                      */
+    ps_buf first, last; /* pass 1                                     */
+    size_t split;       /* where they part: their common prefix       */
+    uint64_t cnt[256];  /* pass 2: per child byte                     */
+    size_t sample[256]; /* offset of its first path in samples        */
     size_t slen[256];
     ps_buf samples;
 } groups;
@@ -110,19 +110,19 @@ static int answer(const groups *g, ps_bytes focus, size_t pfx, int top, ps_buf *
     return rc;
 }
 
-void hc_explore(req *q, reply *r)
+void ps__cmd_explore(req *q, reply *r)
 {
     ps_buf e = { 0 };
     size_t pfx;
     ps_diag d = { 0 };
-    if (hs_parse(q->seg[0], &e, &pfx, &d)) {
-        hr_text(r, 400, "explore %u:%u: %s", d.line, d.col, d.msg);
+    if (ps__space_parse(q->seg[0], &e, &pfx, &d)) {
+        ps__reply_text(r, 400, "explore %u:%u: %s", d.line, d.col, d.msg);
         return ps_buf_free(&e);
     }
     grant g = { ps_buf_data(&e), pfx, 0 };
-    int rc = hp_acquire(q->h, &g, 1);
+    int rc = ps__perm_acquire(q->h, &g, 1);
     if (rc) {
-        busy(r, "explore", rc);
+        ps__http_busy(r, "explore", rc);
         return ps_buf_free(&e);
     }
     ps_buf focus = { 0 };
@@ -139,10 +139,10 @@ void hc_explore(req *q, reply *r)
             rc = pass(sp, ps_buf_bytes(&focus), gr, 1);
         ps__server_unlock(q->h->srv);
     }
-    hp_release(q->h, &g, 1);
+    ps__perm_release(q->h, &g, 1);
     ps_buf_clear(&r->body, 0);
     if (rc || answer(gr, ps_buf_bytes(&focus), pfx, q->seg[1].len == 0, &r->body))
-        hr_text(r, 500, "explore: out of memory");
+        ps__reply_text(r, 500, "explore: out of memory");
     else {
         r->code = 200;
         r->type = "application/json";
@@ -176,21 +176,21 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     sse *s = cls;
     if (s->done)
         return MHD_CONTENT_READER_END_OF_STREAM;
-    uint64_t v = s->started ? hp_wait(s->h, s->v, 15000) : hp_version(s->h);
+    uint64_t v = s->started ? ps__perm_wait(s->h, s->v, 15000) : ps__perm_version(s->h);
     hstatus st;
-    hp_get(s->h, ps_buf_data(&s->key), s->key.len, &st);
+    ps__perm_get(s->h, ps_buf_data(&s->key), s->key.len, &st);
     int same = s->started && st.kind == s->last.kind && st.count == s->last.count;
     s->started = 1;
     s->v = v;
     s->last = st;
-    if (!hp_temporary(&st) || s->h->stopping)
+    if (!ps__perm_temporary(&st) || s->h->stopping)
         s->done = 1;
     if (same && !s->done) {
         memcpy(buf, ":\n\n", 3);
         return 3;
     }
     ps_buf j = { 0 };
-    if (ps_buf_append(&j, "data: ", 6) || hp_json(&st, &j) || ps_buf_append(&j, "\n\n", 2) ||
+    if (ps_buf_append(&j, "data: ", 6) || ps__perm_json(&st, &j) || ps_buf_append(&j, "\n\n", 2) ||
         j.len > max) {
         ps_buf_free(&j);
         return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -208,19 +208,19 @@ static void sse_free(void *cls)
     free(s);
 }
 
-void hc_status_stream(req *q, reply *r)
+void ps__cmd_status_stream(req *q, reply *r)
 {
     ps_buf e = { 0 };
     size_t pfx;
     ps_diag d = { 0 };
-    if (hs_parse(q->seg[0], &e, &pfx, &d)) {
-        hr_text(r, 400, "status_stream %u:%u: %s", d.line, d.col, d.msg);
+    if (ps__space_parse(q->seg[0], &e, &pfx, &d)) {
+        ps__reply_text(r, 400, "status_stream %u:%u: %s", d.line, d.col, d.msg);
         return ps_buf_free(&e);
     }
     sse *s = ps_calloc(1, sizeof *s);
     if (!s || ps_buf_append(&s->key, ps_buf_data(&e), pfx)) {
         free(s);
-        hr_text(r, 500, "status_stream: out of memory");
+        ps__reply_text(r, 500, "status_stream: out of memory");
         return ps_buf_free(&e);
     }
     ps_buf_free(&e);
@@ -228,7 +228,7 @@ void hc_status_stream(req *q, reply *r)
     r->stream = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
     if (!r->stream) {
         sse_free(s);
-        hr_text(r, 500, "status_stream: out of memory");
+        ps__reply_text(r, 500, "status_stream: out of memory");
         return;
     }
     MHD_add_response_header(r->stream, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");

@@ -32,8 +32,8 @@ enum {
 
 typedef struct hstatus {
     int kind;
-    uint64_t count;  /* ST_COUNT                                        */
-    unsigned code;   /* ST_FETCH_ERROR: an HTTP status                  */
+    uint64_t count; /* ST_COUNT                                        */
+    unsigned code;  /* ST_FETCH_ERROR: an HTTP status                  */
     char msg[240];
 } hstatus;
 
@@ -69,9 +69,9 @@ struct ps_http {
     pthread_cond_t cv;  /* a permission released, a status changed      */
     const grant **held; /* the grants of running commands               */
     size_t nheld, capheld;
-    entry *st;          /* statuses set on prefixes                     */
+    entry *st; /* statuses set on prefixes                     */
     size_t nst, capst;
-    uint64_t version;   /* bumped by every change of a status           */
+    uint64_t version; /* bumped by every change of a status           */
     worker *workers;
     int stopping, broken;
 };
@@ -80,29 +80,29 @@ struct ps_http {
 /* Takes every grant of g at once, waiting up to perm_wait_ms for
  * conflicting ones to go: PS_OK, or PS_E_LOCKED. A write clears the
  * statuses set at or below its prefix, as MORK's does. */
-int hp_acquire(ps_http *h, const grant *g, size_t n);
-void hp_release(ps_http *h, const grant *g, size_t n);
+int ps__perm_acquire(ps_http *h, const grant *g, size_t n);
+void ps__perm_release(ps_http *h, const grant *g, size_t n);
 /* Sets the status on prefix p (replacing one set there). */
-void hp_set(ps_http *h, const uint8_t *p, size_t n, const hstatus *st);
+void ps__perm_set(ps_http *h, const uint8_t *p, size_t n, const hstatus *st);
 /* The status of prefix p: held permissions first, then what was set. */
-void hp_get(ps_http *h, const uint8_t *p, size_t n, hstatus *st);
-uint64_t hp_version(ps_http *h);
+void ps__perm_get(ps_http *h, const uint8_t *p, size_t n, hstatus *st);
+uint64_t ps__perm_version(ps_http *h);
 /* Waits until the version passes v, at most ms; the new version. */
-uint64_t hp_wait(ps_http *h, uint64_t v, unsigned ms);
-void hp_free(ps_http *h);
+uint64_t ps__perm_wait(ps_http *h, uint64_t v, unsigned ms);
+void ps__perm_free(ps_http *h);
 /* The status as MORK's JSON, appended to out. */
-int hp_json(const hstatus *st, ps_buf *out);
+int ps__perm_json(const hstatus *st, ps_buf *out);
 /* 1 if the status is one a client keeps polling through. */
-int hp_temporary(const hstatus *st);
+int ps__perm_temporary(const hstatus *st);
 
 /* url.c */
 /* Splits a raw (still percent-encoded) path into at most max segments,
  * decoding each into out; one trailing '/' is dropped. The number of
  * segments, or -1 (a bad escape, too many). seg[i] points into out,
  * which must not change afterwards. */
-int hu_split(const char *raw, ps_buf *out, ps_bytes *seg, int max);
+int ps__url_split(const char *raw, ps_buf *out, ps_bytes *seg, int max);
 /* Percent-decodes s (NUL-terminated) into out, NUL-terminated. */
-int hu_decode(const char *s, ps_buf *out);
+int ps__url_decode(const char *s, ps_buf *out);
 
 /* A reply: an HTTP status and a body (taken). */
 typedef struct reply {
@@ -124,10 +124,11 @@ typedef struct req {
     ps_buf body;
 } req;
 
-int hr_text(reply *r, unsigned code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int ps__reply_text(reply *r, unsigned code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* A query argument, percent-decoded into buf; NULL if absent. present
  * (may be NULL) is set for a key given without a value too. */
-const char *hr_arg(req *q, const char *key, ps_buf *buf, int *present);
+const char *ps__reply_arg(req *q, const char *key, ps_buf *buf, int *present);
 
 /* A pattern and a template (or two expressions), parsed. */
 typedef struct pt {
@@ -136,43 +137,43 @@ typedef struct pt {
     ps_query *q;       /* NULL: $x to $x, the atoms as they are          */
 } pt;
 /* 0, or 1 with the 400 in r. identity_ok: $x to $x gives q NULL. */
-int pt_parse(pt *x, ps_bytes pat, ps_bytes tmpl, int identity_ok, reply *r);
-void pt_free(pt *x);
-/* The 401 (or 500) of hp_acquire's rc; 1. */
-int busy(reply *r, const char *cmd, int rc);
+int ps__pt_parse(pt *x, ps_bytes pat, ps_bytes tmpl, int identity_ok, reply *r);
+void ps__pt_free(pt *x);
+/* The 401 (or 500) of ps__perm_acquire's rc; 1. */
+int ps__http_busy(reply *r, const char *cmd, int rc);
 /* The path of a file:// URI, or NULL. */
-const char *file_path(const char *uri);
+const char *ps__file_path(const char *uri);
 
 /* cmds.c: the synchronous commands; jobs.c: the asynchronous ones. */
-void hc_upload(req *q, reply *r);
-void hc_export(req *q, reply *r);
-void hc_clear(req *q, reply *r);
-void hc_copy(req *q, reply *r);
-void hc_explore(req *q, reply *r);
-void hc_status(req *q, reply *r);
-void hc_status_stream(req *q, reply *r);
-void hj_import(req *q, reply *r);
-void hj_transform(req *q, reply *r);
-void hj_count(req *q, reply *r);
-void hj_stop(req *q, reply *r);
+void ps__cmd_upload(req *q, reply *r);
+void ps__cmd_export(req *q, reply *r);
+void ps__cmd_clear(req *q, reply *r);
+void ps__cmd_copy(req *q, reply *r);
+void ps__cmd_explore(req *q, reply *r);
+void ps__cmd_status(req *q, reply *r);
+void ps__cmd_status_stream(req *q, reply *r);
+void ps__hjob_import(req *q, reply *r);
+void ps__hjob_transform(req *q, reply *r);
+void ps__hjob_count(req *q, reply *r);
+void ps__hjob_stop(req *q, reply *r);
 /* Waits for every worker (ps_http_stop). */
-void hj_join_all(ps_http *h);
+void ps__hjob_join_all(ps_http *h);
 
 /* space.c: the space, under the server's lock */
 /* Adds (op WAL_ADD) or removes every path of atoms, logged and committed
  * in batches; *changed gets how many changed. */
-int hs_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed, ps_diag *d);
+int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed, ps_diag *d);
 /* Runs q on the served space into out (distinct results, at most limit
  * if not 0); here: on the calling thread (which has MATCH_STACK), else
  * on search threads of its own. */
-int hs_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_space *out,
-             ps_diag *d);
+int ps__space_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_space *out,
+                    ps_diag *d);
 /* Runs q on src into out; with q a bare variable to itself, copies. */
-int hs_match(const ps_query *q, const ps_space *src, ps_space *out, ps_diag *d);
+int ps__space_match(const ps_query *q, const ps_space *src, ps_space *out, ps_diag *d);
 /* Parses MeTTa text holding one atom into out; its constant prefix's
  * length in *pfx. */
-int hs_parse(ps_bytes text, ps_buf *out, size_t *pfx, ps_diag *d);
+int ps__space_parse(ps_bytes text, ps_buf *out, size_t *pfx, ps_diag *d);
 /* The length of the term that starts p (no checks past n). */
-size_t hs_term_len(const uint8_t *p, size_t n);
+size_t ps__space_term_len(const uint8_t *p, size_t n);
 
 #endif

@@ -32,7 +32,7 @@ struct hjob {
 
 static void job_free(hjob *j)
 {
-    pt_free(&j->x);
+    ps__pt_free(&j->x);
     ps_query_free(j->q);
     ps_buf_free(&j->keys);
     free(j->file);
@@ -52,7 +52,7 @@ static void outcome(hjob *j, int kind, unsigned code, const char *fmt, const ps_
                  (unsigned long long)d->offset);
     else
         snprintf(st.msg, sizeof st.msg, "%s", fmt);
-    hp_set(j->h, j->skey_n ? ps_buf_data(&j->keys) + j->skey : NULL, j->skey_n, &st);
+    ps__perm_set(j->h, j->skey_n ? ps_buf_data(&j->keys) + j->skey : NULL, j->skey_n, &st);
 }
 
 static void *job_main(void *arg)
@@ -61,7 +61,7 @@ static void *job_main(void *arg)
     ps_http *h = j->h;
     int slot = j->slot;
     j->run(j); /* sets the outcome's status while still holding the grants */
-    hp_release(h, j->g, j->ng);
+    ps__perm_release(h, j->g, j->ng);
     job_free(j);
     pthread_mutex_lock(&h->mu);
     h->workers[slot].state = 2;
@@ -96,7 +96,7 @@ static void slot_give(ps_http *h, int i)
     pthread_mutex_unlock(&h->mu);
 }
 
-void hj_join_all(ps_http *h)
+void ps__hjob_join_all(ps_http *h)
 {
     pthread_mutex_lock(&h->mu);
     for (uint32_t i = 0; i < h->o.workers; i++) {
@@ -116,13 +116,14 @@ static void start(req *q, reply *r, hjob *j, const char *cmd, const char *ack)
 {
     j->h = q->h;
     if ((j->slot = slot_take(q->h)) < 0) {
-        hr_text(r, 503, "%s: every worker is busy (--http-workers %u)", cmd, q->h->o.workers);
+        ps__reply_text(r, 503, "%s: every worker is busy (--http-workers %u)", cmd,
+                       q->h->o.workers);
         return job_free(j);
     }
-    int rc = hp_acquire(q->h, j->g, j->ng);
+    int rc = ps__perm_acquire(q->h, j->g, j->ng);
     if (rc) {
         slot_give(q->h, j->slot);
-        busy(r, cmd, rc);
+        ps__http_busy(r, cmd, rc);
         return job_free(j);
     }
     pthread_attr_t a;
@@ -130,12 +131,12 @@ static void start(req *q, reply *r, hjob *j, const char *cmd, const char *ack)
     pthread_attr_setstacksize(&a, 1u << 20);
     int slot = j->slot;
     if (pthread_create(&q->h->workers[slot].t, &a, job_main, j)) {
-        hp_release(q->h, j->g, j->ng);
+        ps__perm_release(q->h, j->g, j->ng);
         slot_give(q->h, slot);
         job_free(j);
-        hr_text(r, 500, "%s: cannot start a thread", cmd);
+        ps__reply_text(r, 500, "%s: cannot start a thread", cmd);
     } else
-        hr_text(r, 200, "%s", ack);
+        ps__reply_text(r, 200, "%s", ack);
     pthread_attr_destroy(&a);
 }
 
@@ -154,28 +155,29 @@ static void run_import(hjob *j)
     else if (ps_space_new(&in) || ps_space_new(&out))
         outcome(j, ST_EXEC_ERROR, 500, "out of memory", NULL);
     else if (ps_space_load_file(in, j->file, j->format, &d))
-        outcome(j, d.code == PS_E_IO ? ST_FETCH_ERROR : ST_PARSE_ERROR, 400,
-                "Failed to parse file", &d);
-    else if (hs_match(j->x.q, in, out, &d))
+        outcome(j, d.code == PS_E_IO ? ST_FETCH_ERROR : ST_PARSE_ERROR, 400, "Failed to parse file",
+                &d);
+    else if (ps__space_match(j->x.q, in, out, &d))
         outcome(j, ST_EXEC_ERROR, 500, "import", &d);
-    else if (hs_apply(j->h, WAL_ADD, out, &n, &d))
+    else if (ps__space_apply(j->h, WAL_ADD, out, &n, &d))
         outcome(j, ST_EXEC_ERROR, 500, "import", &d);
     ps_space_free(in);
     ps_space_free(out);
 }
 
-void hj_import(req *q, reply *r)
+void ps__hjob_import(req *q, reply *r)
 {
     ps_buf ub = { 0 }, fb = { 0 };
-    const char *uri = hr_arg(q, "uri", &ub, NULL), *fname = hr_arg(q, "format", &fb, NULL);
-    const char *path = uri ? file_path(uri) : NULL;
+    const char *uri = ps__reply_arg(q, "uri", &ub, NULL),
+               *fname = ps__reply_arg(q, "format", &fb, NULL);
+    const char *path = uri ? ps__file_path(uri) : NULL;
     hjob *j = ps_calloc(1, sizeof *j);
     if (!j)
-        hr_text(r, 500, "import: out of memory");
-    else if (pt_parse(&j->x, q->seg[0], q->seg[1], 1, r))
+        ps__reply_text(r, 500, "import: out of memory");
+    else if (ps__pt_parse(&j->x, q->seg[0], q->seg[1], 1, r))
         job_free(j);
     else if (ps_buf_append(&j->keys, ps_buf_data(&j->x.tmpl), j->x.tpfx)) {
-        hr_text(r, 500, "import: out of memory");
+        ps__reply_text(r, 500, "import: out of memory");
         job_free(j);
     } else if (!uri || !path || q->h->o.no_files) {
         j->skey_n = j->x.tpfx;
@@ -187,13 +189,13 @@ void hj_import(req *q, reply *r)
                           : q->h->o.no_files ? "this server reads no files (--http-no-files)"
                                              : "import takes file:///path URIs";
         outcome(j, ST_FETCH_ERROR, 400, why, NULL);
-        hr_text(r, 400, "import: %s", why);
+        ps__reply_text(r, 400, "import: %s", why);
         job_free(j);
     } else if (!(j->format = fname ? ps_format_of(fname) : ps_format_of(path))) {
-        hr_text(r, 400, "import: no format: pass ?format=metta|paths|json|jsonl|csv");
+        ps__reply_text(r, 400, "import: no format: pass ?format=metta|paths|json|jsonl|csv");
         job_free(j);
     } else if (!(j->file = strdup(path))) {
-        hr_text(r, 500, "import: out of memory");
+        ps__reply_text(r, 500, "import: out of memory");
         job_free(j);
     } else {
         j->g[0] = (grant){ ps_buf_data(&j->keys), j->x.tpfx, 1 };
@@ -208,14 +210,24 @@ void hj_import(req *q, reply *r)
 
 /* --------------------------------------------------------------- transform */
 
+/* All or nothing: a transform whose results pass max_results adds none
+ * (a conjunction of bare variables is a cross product of the space). */
 static void run_transform(hjob *j)
 {
     ps_space *out = NULL;
     ps_diag d = { 0 };
-    uint64_t n;
+    uint64_t n, cap = j->h->o.max_results;
     if (ps_space_new(&out))
         outcome(j, ST_EXEC_ERROR, 500, "out of memory", NULL);
-    else if (hs_query(j->h, j->q, 0, 0, out, &d) || hs_apply(j->h, WAL_ADD, out, &n, &d))
+    else if (ps__space_query(j->h, j->q, cap + 1, 0, out, &d))
+        outcome(j, ST_EXEC_ERROR, 500, "transform", &d);
+    else if (ps_space_count(out) > cap) {
+        snprintf(d.msg, sizeof d.msg,
+                 "more than %llu results: nothing added (raise "
+                 "--http-max-results)",
+                 (unsigned long long)cap);
+        outcome(j, ST_EXEC_ERROR, 413, "transform", &d);
+    } else if (ps__space_apply(j->h, WAL_ADD, out, &n, &d))
         outcome(j, ST_EXEC_ERROR, 500, "transform", &d);
     ps_space_free(out);
 }
@@ -231,7 +243,7 @@ static int conj_grants(hjob *j, const uint8_t *p, size_t n, int write)
     for (size_t i = 0; i < k; i++) {
         if (at >= n || j->ng == MAX_GRANTS)
             return -1;
-        size_t len = hs_term_len(p + at, n - at);
+        size_t len = ps__space_term_len(p + at, n - at);
         j->g[j->ng++] = (grant){ p + at, ps_atom_prefix(ps_bytes_of(p + at, len)), write };
         at += len;
     }
@@ -243,14 +255,16 @@ static int transform_parse(hjob *j, const ps_buf *body, reply *r)
 {
     ps_diag d = { 0 };
     if (ps_atom_parse(ps_buf_data(body), body->len, &j->keys, &d))
-        return hr_text(r, 400, "transform %u:%u: %s", d.line, d.col, d.msg);
+        return ps__reply_text(r, 400, "transform %u:%u: %s", d.line, d.col, d.msg);
     const uint8_t *e = ps_buf_data(&j->keys);
     size_t n = j->keys.len;
     static const uint8_t head[] = { 3, 0xC9, 't', 'r', 'a', 'n', 's', 'f', 'o', 'r', 'm' };
     if (n < sizeof head || memcmp(e, head, sizeof head))
-        return hr_text(r, 400, "transform: the body is (transform (, patterns...) (, "
-                               "templates...))");
-    size_t p = sizeof head, pl = hs_term_len(e + p, n - p), tl = hs_term_len(e + p + pl, n - p - pl);
+        return ps__reply_text(r, 400,
+                              "transform: the body is (transform (, patterns...) (, "
+                              "templates...))");
+    size_t p = sizeof head, pl = ps__space_term_len(e + p, n - p),
+           tl = ps__space_term_len(e + p + pl, n - p - pl);
     ps_buf spec = { 0 };
     uint8_t two = 2;
     int rc = ps_buf_append(&spec, &two, 1);
@@ -260,9 +274,9 @@ static int transform_parse(hjob *j, const ps_buf *body, reply *r)
         rc = ps_query_new(ps_buf_bytes(&spec), &j->q, &d);
     ps_buf_free(&spec);
     if (rc)
-        return hr_text(r, 400, "transform: %s", d.msg);
+        return ps__reply_text(r, 400, "transform: %s", d.msg);
     if (conj_grants(j, e + p, pl, 0) || conj_grants(j, e + p + pl, tl, 1))
-        return hr_text(r, 400, "transform: more than %d patterns and templates", MAX_GRANTS);
+        return ps__reply_text(r, 400, "transform: more than %d patterns and templates", MAX_GRANTS);
     for (size_t i = 0; i < j->ng && !j->skey_n; i++)
         if (j->g[i].write) { /* the first template's prefix: MORK's client polls there */
             j->skey = (size_t)(j->g[i].p - e);
@@ -271,11 +285,11 @@ static int transform_parse(hjob *j, const ps_buf *body, reply *r)
     return 0;
 }
 
-void hj_transform(req *q, reply *r)
+void ps__hjob_transform(req *q, reply *r)
 {
     hjob *j = ps_calloc(1, sizeof *j);
     if (!j)
-        return (void)hr_text(r, 500, "transform: out of memory");
+        return (void)ps__reply_text(r, 500, "transform: out of memory");
     if (transform_parse(j, &q->body, r))
         return job_free(j);
     j->run = run_transform;
@@ -306,17 +320,17 @@ static void run_count(hjob *j)
     ps__server_unlock(h->srv);
     if (st.kind == ST_EXEC_ERROR)
         snprintf(st.msg, sizeof st.msg, "count: out of memory");
-    hp_set(h, p.ptr, p.len, &st);
+    ps__perm_set(h, p.ptr, p.len, &st);
 }
 
-void hj_count(req *q, reply *r)
+void ps__hjob_count(req *q, reply *r)
 {
     hjob *j = ps_calloc(1, sizeof *j);
     ps_diag d = { 0 };
     if (!j)
-        return (void)hr_text(r, 500, "count: out of memory");
-    if (hs_parse(q->seg[0], &j->keys, &j->skey_n, &d)) {
-        hr_text(r, 400, "count %u:%u: %s", d.line, d.col, d.msg);
+        return (void)ps__reply_text(r, 500, "count: out of memory");
+    if (ps__space_parse(q->seg[0], &j->keys, &j->skey_n, &d)) {
+        ps__reply_text(r, 400, "count %u:%u: %s", d.line, d.col, d.msg);
         return job_free(j);
     }
     j->g[0] = (grant){ ps_buf_data(&j->keys), j->skey_n, 0 };
@@ -327,12 +341,12 @@ void hj_count(req *q, reply *r)
 
 /* -------------------------------------------------------------------- stop */
 
-void hj_stop(req *q, reply *r)
+void ps__hjob_stop(req *q, reply *r)
 {
     ps_http *h = q->h;
     int idle = 0;
     ps_buf b = { 0 };
-    hr_arg(q, "wait_for_idle", &b, &idle);
+    ps__reply_arg(q, "wait_for_idle", &b, &idle);
     ps_buf_free(&b);
     pthread_mutex_lock(&h->mu);
     while (idle && !h->stopping) { /* until no command holds a path */
@@ -347,5 +361,5 @@ void hj_stop(req *q, reply *r)
     pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
     ps_server_stop(h->srv);
-    hr_text(r, 200, "ACK. Initiating Shutdown.  Connections will not longer be accepted");
+    ps__reply_text(r, 200, "ACK. Initiating Shutdown.  Connections will not longer be accepted");
 }

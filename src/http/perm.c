@@ -63,7 +63,7 @@ static void clear_below(ps_http *h, const uint8_t *p, size_t n)
     h->nst = k;
 }
 
-int hp_acquire(ps_http *h, const grant *g, size_t n)
+int ps__perm_acquire(ps_http *h, const grant *g, size_t n)
 {
     struct timespec until;
     deadline(&until, h->o.perm_wait_ms);
@@ -100,7 +100,7 @@ int hp_acquire(ps_http *h, const grant *g, size_t n)
     return PS_OK;
 }
 
-void hp_release(ps_http *h, const grant *g, size_t n)
+void ps__perm_release(ps_http *h, const grant *g, size_t n)
 {
     pthread_mutex_lock(&h->mu);
     size_t k = 0;
@@ -113,7 +113,7 @@ void hp_release(ps_http *h, const grant *g, size_t n)
     pthread_mutex_unlock(&h->mu);
 }
 
-void hp_set(ps_http *h, const uint8_t *p, size_t n, const hstatus *st)
+void ps__perm_set(ps_http *h, const uint8_t *p, size_t n, const hstatus *st)
 {
     pthread_mutex_lock(&h->mu);
     entry *e = NULL;
@@ -150,7 +150,7 @@ void hp_set(ps_http *h, const uint8_t *p, size_t n, const hstatus *st)
     pthread_mutex_unlock(&h->mu);
 }
 
-void hp_get(ps_http *h, const uint8_t *p, size_t n, hstatus *st)
+void ps__perm_get(ps_http *h, const uint8_t *p, size_t n, hstatus *st)
 {
     memset(st, 0, sizeof *st);
     pthread_mutex_lock(&h->mu);
@@ -172,7 +172,7 @@ void hp_get(ps_http *h, const uint8_t *p, size_t n, hstatus *st)
     pthread_mutex_unlock(&h->mu);
 }
 
-uint64_t hp_version(ps_http *h)
+uint64_t ps__perm_version(ps_http *h)
 {
     pthread_mutex_lock(&h->mu);
     uint64_t v = h->version;
@@ -180,7 +180,7 @@ uint64_t hp_version(ps_http *h)
     return v;
 }
 
-uint64_t hp_wait(ps_http *h, uint64_t v, unsigned ms)
+uint64_t ps__perm_wait(ps_http *h, uint64_t v, unsigned ms)
 {
     struct timespec until;
     deadline(&until, ms);
@@ -193,7 +193,7 @@ uint64_t hp_wait(ps_http *h, uint64_t v, unsigned ms)
     return v;
 }
 
-void hp_free(ps_http *h)
+void ps__perm_free(ps_http *h)
 {
     for (size_t i = 0; i < h->nst; i++)
         free(h->st[i].p);
@@ -201,7 +201,7 @@ void hp_free(ps_http *h)
     free(h->held);
 }
 
-int hp_temporary(const hstatus *st)
+int ps__perm_temporary(const hstatus *st)
 {
     return st->kind == ST_READONLY_TMP || st->kind == ST_FORBIDDEN_TMP;
 }
@@ -211,11 +211,16 @@ static void put_str(yajl_gen g, const char *s)
     yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
-int hp_json(const hstatus *st, ps_buf *out)
+int ps__perm_json(const hstatus *st, ps_buf *out)
 {
-    static const char *names[] = { "pathClear",  "pathReadOnlyTemporary", "pathForbiddenTemporary",
-                                   "countResult", "fetchError",          "parseError",
-                                   "execError",   "serverShutdown" };
+    static const char *names[] = { "pathClear",
+                                   "pathReadOnlyTemporary",
+                                   "pathForbiddenTemporary",
+                                   "countResult",
+                                   "fetchError",
+                                   "parseError",
+                                   "execError",
+                                   "serverShutdown" };
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g)
         return PS_E_NOMEM;

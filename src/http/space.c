@@ -25,7 +25,7 @@ static int commit(ps_http *h, ps_pspace *p, ps_diag *d)
     return ps__diag_set(d, PS_E_IO, NULL, 0, "the log cannot be written: the server stops");
 }
 
-int hs_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed, ps_diag *d)
+int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed, ps_diag *d)
 {
     ps_pspace *p = ps__server_pspace(h->srv);
     ps_iter *it;
@@ -67,7 +67,8 @@ static int put(void *ctx, ps_bytes r)
     return k->limit && ps_space_count(k->out) >= k->limit;
 }
 
-int hs_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_space *out, ps_diag *d)
+int ps__space_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_space *out,
+                    ps_diag *d)
 {
     ps_query_opts o;
     ps_query_opts_init(&o);
@@ -84,7 +85,7 @@ int hs_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_space *
     return rc;
 }
 
-int hs_match(const ps_query *q, const ps_space *src, ps_space *out, ps_diag *d)
+int ps__space_match(const ps_query *q, const ps_space *src, ps_space *out, ps_diag *d)
 {
     if (!q) /* the pattern is a bare variable and the template that variable */
         return ps_space_union(out, src);
@@ -93,7 +94,7 @@ int hs_match(const ps_query *q, const ps_space *src, ps_space *out, ps_diag *d)
     return ps_query_into(q, ps_source_space(src), &o, out, NULL, NULL, d);
 }
 
-int hs_parse(ps_bytes text, ps_buf *out, size_t *pfx, ps_diag *d)
+int ps__space_parse(ps_bytes text, ps_buf *out, size_t *pfx, ps_diag *d)
 {
     size_t at = out->len;
     int rc = ps_atom_parse(text.ptr, text.len, out, d);
@@ -103,7 +104,7 @@ int hs_parse(ps_bytes text, ps_buf *out, size_t *pfx, ps_diag *d)
     return PS_OK;
 }
 
-size_t hs_term_len(const uint8_t *p, size_t n)
+size_t ps__space_term_len(const uint8_t *p, size_t n)
 {
     size_t i = 0;
     uint64_t owed = 1;

@@ -33,14 +33,14 @@ static int decode(const char *s, size_t n, ps_buf *out)
     return PS_OK;
 }
 
-int hu_decode(const char *s, ps_buf *out)
+int ps__url_decode(const char *s, ps_buf *out)
 {
     if (decode(s, strlen(s), out))
         return -1;
     return ps_buf_append(out, "", 1) ? -1 : 0;
 }
 
-int hu_split(const char *raw, ps_buf *out, ps_bytes *seg, int max)
+int ps__url_split(const char *raw, ps_buf *out, ps_bytes *seg, int max)
 {
     size_t n = strlen(raw), off[16], len[16];
     if (n && raw[n - 1] == '/')

@@ -99,8 +99,8 @@ int ps_space_load(ps_space *s, const void *data, size_t len, int format, ps_diag
     case PS_FORMAT_SNAP: return load_snap(s, data, len, d);
     case PS_FORMAT_JSON:
     case PS_FORMAT_JSONL:
-        return ps_json_parse(data, len, format == PS_FORMAT_JSONL ? PS_JSON_LINES : 0, add_atom,
-                             s, NULL, d);
+        return ps_json_parse(data, len, format == PS_FORMAT_JSONL ? PS_JSON_LINES : 0, add_atom, s,
+                             NULL, d);
     case PS_FORMAT_CSV: return ps_csv_parse(data, len, add_atom, s, NULL, d);
     default: return ps__diag_set(d, PS_E_INVAL, NULL, 0, "no format %d", format);
     }
@@ -109,8 +109,7 @@ int ps_space_load(ps_space *s, const void *data, size_t len, int format, ps_diag
 int ps_space_load_file(ps_space *s, const char *file, int format, ps_diag *d)
 {
     if (!format && !(format = ps_format_of(file)))
-        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "%s: no format, and no known extension",
-                            file);
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "%s: no format, and no known extension", file);
     const void *data;
     size_t len;
     int rc = ps__map_file(file, &data, &len, d);
@@ -157,6 +156,7 @@ int ps_space_save(const ps_space *s, ps_sink out, int format, ps_diag *d)
     }
     return rc ? ps__diag_set(d, rc, NULL, 0, "cannot write the %s file",
                              format == PS_FORMAT_PATHS ? ".paths"
-                             : format == PS_FORMAT_ACT ? "ACT" : "snapshot")
+                             : format == PS_FORMAT_ACT ? "ACT"
+                                                       : "snapshot")
               : PS_OK;
 }
