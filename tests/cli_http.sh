@@ -168,6 +168,20 @@ errors() {
         fail "a transform past the limit: $(body)"
     get "/export/(pair%20%24x%20%24y)/%24x/"
     expect 200 ""
+    # a cross product whose results repeat: bounded by solutions, not results
+    post "/transform/" '(transform (, (q $a) (q $b) (q $c) (q $d) (q $e)) (, (same)))'
+    settle "(same)"
+    body | grep -q '"logMessage":"transform: more than 160 solutions' ||
+        fail "a transform past the solutions: $(body)"
+    # an export past --http-max-results, whole or not, unless max_write says fewer
+    post "/upload/%24x/(many%20%24x)/" "$(seq 1 12)"
+    get "/export/(many%20%24x)/%24x/"
+    expect 413
+    get "/export/%24x/%24x/"
+    expect 413
+    get "/export/(many%20%24x)/%24x/?max_write=5"
+    expect 200
+    [ "$(body | wc -l)" = 5 ] || fail "max_write=5 gave $(body | wc -l) lines"
     kill -0 $SPID || fail "the server died"
     stop_http
 }

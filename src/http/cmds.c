@@ -90,8 +90,8 @@ void ps__cmd_upload(req *q, reply *r)
         else if ((rc = ps_space_load(in, ps_buf_data(&q->body), q->body.len, format, &d)))
             ps__reply_text(r, 400, "upload: %s at %u:%u (byte %llu): %s", ps_strerror(rc), d.line,
                            d.col, (unsigned long long)d.offset, d.msg);
-        else if (ps__space_match(x.q, in, out, &d))
-            ps__reply_text(r, 400, "upload: %s", d.msg);
+        else if ((rc = ps__space_match(q->h, x.q, in, out, &d)))
+            ps__reply_text(r, rc == PS_E_LIMIT ? 413 : 500, "upload: %s", d.msg);
         else if (ps__space_apply(q->h, WAL_ADD, out, &changed, &d))
             ps__reply_text(r, 500, "upload: %s", d.msg);
         else
@@ -177,19 +177,19 @@ static int gather(ps_http *h, const pt *x, uint64_t limit, int raw, int paths, p
         return rc == 1 ? 1 : rc ? ps__reply_text(r, 500, "export: out of memory") : 0;
     }
     ps_space *res = NULL;
-    int rc = 1;
+    int rc, bad = 1;
     if (ps_space_new(&res))
         ps__reply_text(r, 500, "export: out of memory");
-    else if (ps__space_query(h, x->q, limit && limit < cap ? limit : cap + 1, 1, res, &d))
-        ps__reply_text(r, 500, "export: %s", d.msg);
+    else if ((rc = ps__space_query(h, x->q, limit && limit < cap ? limit : cap + 1, 1, res, &d)))
+        ps__reply_text(r, rc == PS_E_LIMIT ? 413 : 500, "export: %s", d.msg);
     else if ((!limit || limit > cap) && ps_space_count(res) > cap)
         too_many(r, cap);
     else if (render(res, raw, paths, out))
         ps__reply_text(r, 500, "export: out of memory");
     else
-        rc = 0;
+        bad = 0;
     ps_space_free(res);
-    return rc;
+    return bad;
 }
 
 static void export_to(req *q, reply *r, const pt *x)

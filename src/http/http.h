@@ -169,7 +169,11 @@ int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed
 int ps__space_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_space *out,
                     ps_diag *d);
 /* Runs q on src into out; with q a bare variable to itself, copies. */
-int ps__space_match(const ps_query *q, const ps_space *src, ps_space *out, ps_diag *d);
+int ps__space_match(ps_http *h, const ps_query *q, const ps_space *src, ps_space *out,
+                    ps_diag *d);
+/* A query stops with PS_E_LIMIT after this many solutions per result its
+ * command may hold (max_results): the work a command may do is bounded. */
+#define SOLUTIONS_PER_RESULT 16u
 /* Parses MeTTa text holding one atom into out; its constant prefix's
  * length in *pfx. */
 int ps__space_parse(ps_bytes text, ps_buf *out, size_t *pfx, ps_diag *d);

@@ -157,7 +157,7 @@ static void run_import(hjob *j)
     else if (ps_space_load_file(in, j->file, j->format, &d))
         outcome(j, d.code == PS_E_IO ? ST_FETCH_ERROR : ST_PARSE_ERROR, 400, "Failed to parse file",
                 &d);
-    else if (ps__space_match(j->x.q, in, out, &d))
+    else if (ps__space_match(j->h, j->x.q, in, out, &d))
         outcome(j, ST_EXEC_ERROR, 500, "import", &d);
     else if (ps__space_apply(j->h, WAL_ADD, out, &n, &d))
         outcome(j, ST_EXEC_ERROR, 500, "import", &d);

@@ -55,43 +55,58 @@ int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed
 
 typedef struct into {
     ps_space *out;
-    uint64_t limit;
+    uint64_t limit, solutions, budget;
     int err;
 } into;
 
+/* Each solution's result into the space; stops at limit distinct results
+ * or past the budget of solutions (a cross product whose results repeat
+ * would otherwise search on and on with nothing to show). */
 static int put(void *ctx, ps_bytes r)
 {
     into *k = ctx;
+    if (++k->solutions > k->budget)
+        return 1;
     if ((k->err = ps_space_insert(k->out, r, NULL)))
         return 1;
     return k->limit && ps_space_count(k->out) >= k->limit;
 }
 
-int ps__space_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_space *out,
-                    ps_diag *d)
+/* here: on the calling thread (which has MATCH_STACK): a selective query
+ * takes less time than starting a search thread. */
+static int run(ps_http *h, const ps_query *q, const ps_space *src, uint64_t limit, int here,
+               ps_space *out, ps_diag *d)
 {
     ps_query_opts o;
     ps_query_opts_init(&o);
-    o.limit = here ? 0 : limit; /* here, put() counts distinct results */
-    into k = { out, limit, 0 };
-    ps__server_lock(h->srv, 0);
-    ps_source src = ps_source_space(ps_pspace_space(ps__server_pspace(h->srv)));
-    /* a selective query takes less time than starting a search thread */
-    int rc = here ? ps__query_run_here(q, src, &o, put, &k, NULL, d)
-                  : ps_query_into(q, src, &o, out, NULL, NULL, d);
-    ps__server_unlock(h->srv);
+    o.threads = here ? 1 : 0;
+    into k = { out, limit, 0, SOLUTIONS_PER_RESULT * h->o.max_results, 0 };
+    int rc = here ? ps__query_run_here(q, ps_source_space(src), &o, put, &k, NULL, d)
+                  : ps_query_run(q, ps_source_space(src), &o, put, &k, NULL, d);
     if (!rc && k.err)
         rc = ps__diag_set(d, k.err, NULL, 0, "out of memory");
+    if (!rc && k.solutions > k.budget)
+        rc = ps__diag_set(d, PS_E_LIMIT, NULL, 0,
+                          "more than %llu solutions (%u per --http-max-results): stopped",
+                          (unsigned long long)k.budget, SOLUTIONS_PER_RESULT);
     return rc;
 }
 
-int ps__space_match(const ps_query *q, const ps_space *src, ps_space *out, ps_diag *d)
+int ps__space_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_space *out,
+                    ps_diag *d)
+{
+    ps__server_lock(h->srv, 0);
+    int rc = run(h, q, ps_pspace_space(ps__server_pspace(h->srv)), limit, here, out, d);
+    ps__server_unlock(h->srv);
+    return rc;
+}
+
+int ps__space_match(ps_http *h, const ps_query *q, const ps_space *src, ps_space *out,
+                    ps_diag *d)
 {
     if (!q) /* the pattern is a bare variable and the template that variable */
         return ps_space_union(out, src);
-    ps_query_opts o;
-    ps_query_opts_init(&o);
-    return ps_query_into(q, ps_source_space(src), &o, out, NULL, NULL, d);
+    return run(h, q, src, 0, 0, out, d);
 }
 
 int ps__space_parse(ps_bytes text, ps_buf *out, size_t *pfx, ps_diag *d)
