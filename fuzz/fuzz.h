@@ -13,4 +13,27 @@
     } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#ifdef PS_FUZZ_PSPACE
+#include <stdio.h>
+#include <unistd.h>
+
+#include "pathspace.h"
+
+/* A throwaway persistent space in a new directory under /tmp: no fsync,
+ * no final checkpoint (the servers' targets). */
+static inline ps_pspace *fuzz_pspace(const char *name)
+{
+    char dir[128];
+    snprintf(dir, sizeof dir, "/tmp/ps_fuzz_%s_XXXXXX", name);
+    REQUIRE(mkdtemp(dir));
+    ps_pspace_opts po;
+    ps_pspace_opts_init(&po);
+    po.fsync = PS_FSYNC_NEVER;
+    po.no_final_ckpt = 1;
+    ps_pspace *sp;
+    REQUIRE(ps_pspace_open(dir, &po, &sp, NULL, NULL) == PS_OK);
+    return sp;
+}
+#endif
 #endif

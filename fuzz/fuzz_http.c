@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#define PS_FUZZ_PSPACE
 #include "fuzz.h"
 #include "http/http.h"
 
@@ -25,13 +26,7 @@ static unsigned runs;
 
 static void setup(void)
 {
-    char dir[] = "/tmp/ps_fuzz_http_XXXXXX";
-    REQUIRE(mkdtemp(dir));
-    ps_pspace_opts po;
-    ps_pspace_opts_init(&po);
-    po.fsync = PS_FSYNC_NEVER;
-    po.no_final_ckpt = 1;
-    REQUIRE(ps_pspace_open(dir, &po, &sp, NULL, NULL) == PS_OK);
+    sp = fuzz_pspace("http");
     ps_server_opts so;
     ps_server_opts_init(&so);
     REQUIRE(ps_server_new(sp, &so, &srv, NULL) == PS_OK); /* its loop never runs */

@@ -14,6 +14,7 @@
 
 #include "net/server.h"
 #include "net/wire.h"
+#define PS_FUZZ_PSPACE
 #include "fuzz.h"
 
 static ps_server *srv;
@@ -21,13 +22,7 @@ static ps_pspace *sp;
 
 static void setup(void)
 {
-    char dir[] = "/tmp/ps_fuzz_server_XXXXXX";
-    REQUIRE(mkdtemp(dir));
-    ps_pspace_opts po;
-    ps_pspace_opts_init(&po);
-    po.fsync = PS_FSYNC_NEVER;
-    po.no_final_ckpt = 1;
-    REQUIRE(ps_pspace_open(dir, &po, &sp, NULL, NULL) == PS_OK);
+    sp = fuzz_pspace("server");
     ps_server_opts so;
     ps_server_opts_init(&so);
     so.max_frame = 1 << 16;

@@ -17,13 +17,7 @@ start_http() { # DIR [serve options]
         --quiet "$@" 2>>"$T/serve.log" &
     SPID=$!
     trap 'kill -9 $SPID 2>/dev/null || true; rm -rf "$T"' EXIT
-    i=0
-    while [ ! -s "$T/hport" ]; do
-        i=$((i + 1))
-        [ $i -gt 200 ] && fail "the server did not start: $(cat "$T/serve.log")"
-        kill -0 $SPID 2>/dev/null || fail "the server died: $(cat "$T/serve.log")"
-        sleep 0.05
-    done
+    wait_file "$T/hport" $SPID "$T/serve.log"
     U="http://127.0.0.1:$(cat "$T/hport")"
 }
 stop_http() {

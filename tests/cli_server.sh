@@ -9,13 +9,7 @@ SPID=""
 # ends however it ends; PORT once it listens.
 wait_port() {
     trap 'kill -9 $SPID 2>/dev/null || true; rm -rf "$T"' EXIT
-    i=0
-    while [ ! -s "$T/port" ]; do
-        i=$((i + 1))
-        [ $i -gt 200 ] && fail "the server did not start: $(cat "$T/serve.log")"
-        kill -0 $SPID 2>/dev/null || fail "the server died: $(cat "$T/serve.log")"
-        sleep 0.05
-    done
+    wait_file "$T/port" $SPID "$T/serve.log"
     PORT=$(cat "$T/port")
 }
 start_server() { # DIR [serve options]

@@ -7,6 +7,7 @@
 #   skip REASON           skip the case, saying why
 #   need_data FILE...     skip unless these real files are in $D
 #   gen_file N SEED OUT   N generated atoms as MeTTa text
+#   wait_file F PID LOG   wait for a started server's port file
 #   finish                print "N passed, N failed, N skipped"; exit 1 on a failure
 #
 # Each case runs as its own process (the script again, with --only NAME)
@@ -35,6 +36,17 @@ need_data() {
     done
 }
 gen_file() { "$P" gen --atoms "$1" --seed "$2" -o "$3"; }
+# wait_file FILE PID LOG: until a server (PID, logging to LOG) wrote FILE,
+# its port; fails if it dies or takes 10 s
+wait_file() {
+    i=0
+    while [ ! -s "$1" ]; do
+        i=$((i + 1))
+        [ $i -gt 200 ] && fail "the server did not start: $(cat "$3")"
+        kill -0 "$2" 2>/dev/null || fail "the server died: $(cat "$3")"
+        sleep 0.05
+    done
+}
 
 tcase() {
     if [ -n "$ONLY" ]; then

@@ -388,17 +388,19 @@ class MORK:
     def stop(self):
         return self._run(self.Stop(wait_for_idle=False))
 
-    def and_spin_down(self):
-        self.finalization += ("spin_down",)
+    def _finally(self, what):
+        """What the end of a `with` block does (MORK's and_* chain)."""
+        self.finalization += (what,)
         return self
+
+    def and_spin_down(self):
+        return self._finally("spin_down")
 
     def and_stop(self):
-        self.finalization += ("stop",)
-        return self
+        return self._finally("stop")
 
     def and_clear(self):
-        self.finalization += ("clear",)
-        return self
+        return self._finally("clear")
 
 
 Client = MORK
@@ -450,16 +452,13 @@ class ManagedMORK(MORK):
         self.stdout, self.stderr, self.process = stdout, stderr, process
 
     def and_log_stdout(self):
-        self.finalization += ("log_stdout",)
-        return self
+        return self._finally("log_stdout")
 
     def and_log_stderr(self):
-        self.finalization += ("log_stderr",)
-        return self
+        return self._finally("log_stderr")
 
     def and_terminate(self):
-        self.finalization += ("terminate",)
-        return self
+        return self._finally("terminate")
 
     def cleanup(self):
         if self.process is not None:

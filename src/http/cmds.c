@@ -48,6 +48,15 @@ int ps__pt_parse(pt *x, ps_bytes pat, ps_bytes tmpl, int identity_ok, reply *r)
     return 0;
 }
 
+int ps__expr_arg(req *q, reply *r, const char *cmd, ps_buf *e, size_t *pfx)
+{
+    ps_diag d = { 0 };
+    if (!ps__space_parse(q->seg[0], e, pfx, &d))
+        return 0;
+    ps_buf_free(e);
+    return ps__reply_text(r, 400, "%s %u:%u: %s", cmd, d.line, d.col, d.msg);
+}
+
 int ps__http_busy(reply *r, const char *cmd, int rc)
 {
     if (rc == PS_E_NOMEM)
@@ -289,11 +298,8 @@ void ps__cmd_clear(req *q, reply *r)
     ps_diag d = { 0 };
     ps_space *all = NULL;
     uint64_t n;
-    if (ps__space_parse(q->seg[0], &e, &pfx, &d)) {
-        ps__reply_text(r, 400, "clear %u:%u: %s", d.line, d.col, d.msg);
-        ps_buf_free(&e);
+    if (ps__expr_arg(q, r, "clear", &e, &pfx))
         return;
-    }
     grant g = { ps_buf_data(&e), pfx, 1 };
     int rc = ps__perm_acquire(q->h, &g, 1);
     if (rc)
@@ -342,10 +348,7 @@ void ps__cmd_status(req *q, reply *r)
 {
     ps_buf e = { 0 };
     size_t pfx;
-    ps_diag d = { 0 };
-    if (ps__space_parse(q->seg[0], &e, &pfx, &d))
-        ps__reply_text(r, 400, "status %u:%u: %s", d.line, d.col, d.msg);
-    else {
+    if (!ps__expr_arg(q, r, "status", &e, &pfx)) {
         hstatus st;
         ps__perm_get(q->h, ps_buf_data(&e), pfx, &st);
         r->code = 200;

@@ -77,13 +77,13 @@ const char *ps__reply_arg(req *q, const char *key, ps_buf *buf, int *present)
 
 static int authorized(ps_http *h, struct MHD_Connection *c)
 {
-    if (!h->token_len)
+    if (!h->id.token_len)
         return 1;
     const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!a || strncmp(a, "Bearer ", 7))
         return 0;
     a += 7;
-    return strlen(a) == h->token_len && !sodium_memcmp(a, h->token, h->token_len);
+    return strlen(a) == h->id.token_len && !sodium_memcmp(a, h->id.token, h->id.token_len);
 }
 
 /* Segments [from, to) joined by '/', appended to q->segbuf. */
@@ -293,21 +293,9 @@ void ps_http_opts_init(ps_http_opts *o)
 static int load_opts(ps_http *h, const ps_http_opts *o, ps_diag *d)
 {
     ps_http_opts_init(&h->o);
-    int rc = ps__opts_copy(&h->o, sizeof h->o, o);
+    int rc = ps__ident_load(&h->o, sizeof h->o, o, "http", &h->o.addr, &h->o.token, &h->id, d);
     if (rc)
-        return ps__diag_set(d, rc, NULL, 0, "http options: %s",
-                            rc == PS_E_INVAL ? "size not set" : "fields this build lacks");
-    const char *addr = h->o.addr ? h->o.addr : "127.0.0.1";
-    if (strlen(addr) >= sizeof h->addr)
-        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "address too long");
-    strcpy(h->addr, addr);
-    if (h->o.token) {
-        h->token_len = strlen(h->o.token);
-        if (!h->token_len || h->token_len >= sizeof h->token)
-            return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a token is 1 to 256 bytes");
-        memcpy(h->token, h->o.token, h->token_len);
-    }
-    h->o.addr = h->o.token = NULL;
+        return rc;
     if (!h->o.max_body || !h->o.max_clients || !h->o.workers || !h->o.max_results || !h->o.max_file)
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "an http limit of zero");
     return PS_OK;
@@ -321,17 +309,17 @@ static struct MHD_Daemon *start_daemon(ps_http *h, ps_diag *d)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC;
     memset(&a4, 0, sizeof a4);
     memset(&a6, 0, sizeof a6);
-    if (inet_pton(AF_INET, h->addr, &a4.sin_addr) == 1) {
+    if (inet_pton(AF_INET, h->id.addr, &a4.sin_addr) == 1) {
         a4.sin_family = AF_INET;
         a4.sin_port = htons(h->o.port);
         sa = (struct sockaddr *)&a4;
-    } else if (inet_pton(AF_INET6, h->addr, &a6.sin6_addr) == 1) {
+    } else if (inet_pton(AF_INET6, h->id.addr, &a6.sin6_addr) == 1) {
         a6.sin6_family = AF_INET6;
         a6.sin6_port = htons(h->o.port);
         sa = (struct sockaddr *)&a6;
         flags |= MHD_USE_IPv6;
     } else {
-        ps__diag_set(d, PS_E_INVAL, NULL, 0, "not a numeric address: %s", h->addr);
+        ps__diag_set(d, PS_E_INVAL, NULL, 0, "not a numeric address: %s", h->id.addr);
         return NULL;
     }
     struct MHD_Daemon *dm = MHD_start_daemon(
@@ -341,7 +329,7 @@ static struct MHD_Daemon *start_daemon(ps_http *h, ps_diag *d)
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h, MHD_OPTION_THREAD_STACK_SIZE,
         (size_t)MATCH_STACK, MHD_OPTION_END); /* a query runs on the connection's thread */
     if (!dm)
-        ps__diag_set(d, PS_E_IO, NULL, 0, "cannot listen for HTTP on %s:%u", h->addr, h->o.port);
+        ps__diag_set(d, PS_E_IO, NULL, 0, "cannot listen for HTTP on %s:%u", h->id.addr, h->o.port);
     return dm;
 }
 

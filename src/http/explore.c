@@ -101,24 +101,16 @@ static int answer(const groups *g, ps_bytes focus, size_t pfx, int top, ps_buf *
     }
     (void)focus;
     yajl_gen_array_close(y);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(y, &buf, &len);
-    int rc = ps_buf_append(out, buf, len);
-    yajl_gen_free(y);
     ps_buf_free(&text);
-    return rc;
+    return ps__json_take(y, out);
 }
 
 void ps__cmd_explore(req *q, reply *r)
 {
     ps_buf e = { 0 };
     size_t pfx;
-    ps_diag d = { 0 };
-    if (ps__space_parse(q->seg[0], &e, &pfx, &d)) {
-        ps__reply_text(r, 400, "explore %u:%u: %s", d.line, d.col, d.msg);
-        return ps_buf_free(&e);
-    }
+    if (ps__expr_arg(q, r, "explore", &e, &pfx))
+        return;
     grant g = { ps_buf_data(&e), pfx, 0 };
     int rc = ps__perm_acquire(q->h, &g, 1);
     if (rc) {
@@ -212,11 +204,8 @@ void ps__cmd_status_stream(req *q, reply *r)
 {
     ps_buf e = { 0 };
     size_t pfx;
-    ps_diag d = { 0 };
-    if (ps__space_parse(q->seg[0], &e, &pfx, &d)) {
-        ps__reply_text(r, 400, "status_stream %u:%u: %s", d.line, d.col, d.msg);
-        return ps_buf_free(&e);
-    }
+    if (ps__expr_arg(q, r, "status_stream", &e, &pfx))
+        return;
     sse *s = ps_calloc(1, sizeof *s);
     if (!s || ps_buf_append(&s->key, ps_buf_data(&e), pfx)) {
         free(s);

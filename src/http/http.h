@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 
+#include "net/server.h"
 #include "pathspace.h"
 
 /* What a status says (MORK's StatusRecord). */
@@ -60,9 +61,7 @@ typedef struct worker {
 struct ps_http {
     ps_server *srv;
     ps_http_opts o;
-    char addr[64];
-    char token[257];
-    size_t token_len;
+    net_ident id;
     struct MHD_Daemon *d;
     uint16_t port;
     pthread_mutex_t mu; /* everything below                             */
@@ -92,6 +91,8 @@ uint64_t ps__perm_wait(ps_http *h, uint64_t v, unsigned ms);
 void ps__perm_free(ps_http *h);
 /* The status as MORK's JSON, appended to out. */
 int ps__perm_json(const hstatus *st, ps_buf *out);
+/* Appends what the yajl generator gen wrote to out, and frees gen. */
+int ps__json_take(void *gen, ps_buf *out);
 /* 1 if the status is one a client keeps polling through. */
 int ps__perm_temporary(const hstatus *st);
 
@@ -139,6 +140,9 @@ typedef struct pt {
 /* 0, or 1 with the 400 in r. identity_ok: $x to $x gives q NULL. */
 int ps__pt_parse(pt *x, ps_bytes pat, ps_bytes tmpl, int identity_ok, reply *r);
 void ps__pt_free(pt *x);
+/* The command's one expression (seg[0]) into e, its constant prefix's
+ * length in *pfx: 0, or 1 with the 400 (line:column) in r and e freed. */
+int ps__expr_arg(req *q, reply *r, const char *cmd, ps_buf *e, size_t *pfx);
 /* The 401 (or 500) of ps__perm_acquire's rc; 1. */
 int ps__http_busy(reply *r, const char *cmd, int rc);
 /* The path of a file:// URI, or NULL. */

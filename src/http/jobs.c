@@ -326,13 +326,10 @@ static void run_count(hjob *j)
 void ps__hjob_count(req *q, reply *r)
 {
     hjob *j = ps_calloc(1, sizeof *j);
-    ps_diag d = { 0 };
     if (!j)
         return (void)ps__reply_text(r, 500, "count: out of memory");
-    if (ps__space_parse(q->seg[0], &j->keys, &j->skey_n, &d)) {
-        ps__reply_text(r, 400, "count %u:%u: %s", d.line, d.col, d.msg);
+    if (ps__expr_arg(q, r, "count", &j->keys, &j->skey_n))
         return job_free(j);
-    }
     j->g[0] = (grant){ ps_buf_data(&j->keys), j->skey_n, 0 };
     j->ng = 1;
     j->run = run_count;

@@ -240,6 +240,12 @@ int ps__perm_json(const hstatus *st, ps_buf *out)
         yajl_gen_integer(g, st->code);
     }
     yajl_gen_map_close(g);
+    return ps__json_take(g, out);
+}
+
+int ps__json_take(void *gen, ps_buf *out)
+{
+    yajl_gen g = gen;
     const unsigned char *buf;
     size_t len;
     yajl_gen_get_buf(g, &buf, &len);

@@ -28,7 +28,7 @@ static void hello(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
         return ps__conn_error(s, c, f->id, PS_E_VERSION, 1,
                               "versions %u..%u asked; this server speaks %u", lo, hi,
                               PS_PROTO_VERSION);
-    if (s->have_token && (tlen != s->token_len || sodium_memcmp(tok, s->token, tlen) != 0))
+    if (s->id.token_len && (tlen != s->id.token_len || sodium_memcmp(tok, s->id.token, tlen) != 0))
         return ps__conn_error(s, c, f->id, PS_E_DENIED, 1, "bad or missing token");
     c->hello = 1;
     ps_buf b = { 0 };

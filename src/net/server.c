@@ -78,13 +78,13 @@ static int listen_on(ps_server *s, ps_diag *d)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    if (bind_addr(s->addr, s->o.port, &ss, &len))
-        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "not a numeric address: %s", s->addr);
+    if (bind_addr(s->id.addr, s->o.port, &ss, &len))
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "not a numeric address: %s", s->id.addr);
     s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     if (s->lfd < 0 || setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
         bind(s->lfd, (struct sockaddr *)&ss, len) || listen(s->lfd, 1024))
-        return ps__diag_set(d, PS_E_IO, NULL, 0, "cannot listen on %s:%u: %s", s->addr,
+        return ps__diag_set(d, PS_E_IO, NULL, 0, "cannot listen on %s:%u: %s", s->id.addr,
                             s->o.port, strerror(errno));
     len = sizeof ss;
     getsockname(s->lfd, (struct sockaddr *)&ss, &len);
@@ -99,25 +99,33 @@ static int watch(ps_server *s, int fd, void *tag)
     return epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
+int ps__ident_load(void *dst, size_t size, const void *src, const char *what, const char **addrp,
+                   const char **tokenp, net_ident *id, ps_diag *d)
+{
+    int rc = ps__opts_copy(dst, size, src);
+    if (rc)
+        return ps__diag_set(d, rc, NULL, 0, "%s options: %s", what,
+                            rc == PS_E_INVAL ? "size not set" : "fields this build lacks");
+    const char *addr = *addrp ? *addrp : "127.0.0.1", *token = *tokenp;
+    *addrp = *tokenp = NULL; /* nothing points at the caller's memory */
+    if (strlen(addr) >= sizeof id->addr)
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "address too long");
+    strcpy(id->addr, addr);
+    if (token) {
+        id->token_len = strlen(token);
+        if (!id->token_len || id->token_len > sizeof id->token)
+            return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a token is 1 to 256 bytes");
+        memcpy(id->token, token, id->token_len);
+    }
+    return PS_OK;
+}
+
 static int load_opts(ps_server *s, const ps_server_opts *o, ps_diag *d)
 {
     ps_server_opts_init(&s->o);
-    int rc = ps__opts_copy(&s->o, sizeof s->o, o);
+    int rc = ps__ident_load(&s->o, sizeof s->o, o, "server", &s->o.addr, &s->o.token, &s->id, d);
     if (rc)
-        return ps__diag_set(d, rc, NULL, 0, "server options: %s",
-                            rc == PS_E_INVAL ? "size not set" : "fields this build lacks");
-    const char *addr = s->o.addr ? s->o.addr : "127.0.0.1";
-    if (strlen(addr) >= sizeof s->addr)
-        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "address too long");
-    strcpy(s->addr, addr);
-    if (s->o.token) {
-        s->token_len = strlen(s->o.token);
-        if (!s->token_len || s->token_len > sizeof s->token)
-            return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a token is 1 to 256 bytes");
-        memcpy(s->token, s->o.token, s->token_len);
-        s->have_token = 1;
-    }
-    s->o.addr = s->o.token = NULL; /* nothing points at the caller's memory */
+        return rc;
     if (!s->o.max_clients || s->o.max_frame < 64 || !s->o.max_batch || !s->o.out_limit ||
         !s->o.max_results)
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a server limit of zero");

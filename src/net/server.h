@@ -69,13 +69,24 @@ typedef struct job {
     uint64_t cid, id;      /* the connection and the EXPORT request       */
 } job;
 
+/* Where a server listens and the token it asks for (both front ends). */
+typedef struct net_ident {
+    char addr[64];
+    uint8_t token[256];
+    size_t token_len; /* 0: no token */
+} net_ident;
+
+/* Copies a front end's options src into dst (what: its name in messages),
+ * then its address (*addrp, NULL = 127.0.0.1) and token (*tokenp, fields
+ * of dst) into id, and clears both fields: nothing points at the caller's
+ * memory. */
+int ps__ident_load(void *dst, size_t size, const void *src, const char *what, const char **addrp,
+                   const char **tokenp, net_ident *id, ps_diag *d);
+
 struct ps_server {
     ps_pspace *p;
     ps_server_opts o;
-    char addr[64];
-    uint8_t token[256];
-    size_t token_len;
-    int have_token;
+    net_ident id;
     int lfd, ep, evfd, ckfd;  /* listener, stop eventfd, checkpoint pipe  */
     int spare_fd;             /* given up to shed a client when out of fds */
     uint16_t port;
