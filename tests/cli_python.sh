@@ -7,6 +7,14 @@
 PY=${PS_PYTHON:-/usr/bin/python3}
 [ -x "$PY" ] || PY=$(command -v python3 || true)
 
+# A sanitizer build's library needs its runtime first in a Python process
+# (make asan, make ubsan): preloaded, the Python tests run under it too.
+san=$(LD_PRELOAD= ldd "$B/libpathspace.so" 2>/dev/null | awk '/libasan|libubsan/ { printf "%s:", $3 }')
+if [ -n "$san" ] && [ -z "${LD_PRELOAD:-}" ]; then
+    export LD_PRELOAD="$san"
+    export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" # Python's own
+fi
+
 # Each pytest case counts as one case here (the summary line adds them up).
 pytest_all() {
     if [ -z "$PY" ] || ! "$PY" -c 'import pytest' 2>/dev/null; then

@@ -101,7 +101,7 @@ void ps__cmd_upload(req *q, reply *r)
                            d.col, (unsigned long long)d.offset, d.msg);
         else if ((rc = ps__space_match(q->h, x.q, in, out, &d)))
             ps__reply_text(r, rc == PS_E_LIMIT ? 413 : 500, "upload: %s", d.msg);
-        else if (ps__space_apply(q->h, WAL_ADD, out, &changed, &d))
+        else if (ps__space_apply(q->h, WAL_ADD, x.q ? out : in, &changed, &d))
             ps__reply_text(r, 500, "upload: %s", d.msg);
         else
             ps__reply_text(r, 200, "ACK. Upload Successful");

@@ -172,7 +172,8 @@ int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed
  * on search threads of its own. */
 int ps__space_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_space *out,
                     ps_diag *d);
-/* Runs q on src into out; with q a bare variable to itself, copies. */
+/* Runs q on src into out; with q NULL ($x to $x) does nothing: the
+ * caller takes src itself. */
 int ps__space_match(ps_http *h, const ps_query *q, const ps_space *src, ps_space *out,
                     ps_diag *d);
 /* A query stops with PS_E_LIMIT after this many solutions per result its

@@ -159,7 +159,7 @@ static void run_import(hjob *j)
                 &d);
     else if (ps__space_match(j->h, j->x.q, in, out, &d))
         outcome(j, ST_EXEC_ERROR, 500, "import", &d);
-    else if (ps__space_apply(j->h, WAL_ADD, out, &n, &d))
+    else if (ps__space_apply(j->h, WAL_ADD, j->x.q ? out : in, &n, &d))
         outcome(j, ST_EXEC_ERROR, 500, "import", &d);
     ps_space_free(in);
     ps_space_free(out);

@@ -104,8 +104,8 @@ int ps__space_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_
 int ps__space_match(ps_http *h, const ps_query *q, const ps_space *src, ps_space *out,
                     ps_diag *d)
 {
-    if (!q) /* the pattern is a bare variable and the template that variable */
-        return ps_space_union(out, src);
+    if (!q) /* $x to $x: the caller takes src as it is */
+        return PS_OK;
     return run(h, q, src, 0, 0, out, d);
 }
 
