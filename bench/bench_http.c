@@ -9,7 +9,10 @@
  *   3. count of a prefix (HTTP: count, then status polls until the
  *      countResult), against COUNT;
  *   4. a selective query's round trip (one atom of N): p50 and p99 over
- *      1000 requests each;
+ *      1000 requests of each protocol, interleaved, and HTTP's own cost (a
+ *      /status/- that does no work); on both cores as the scheduler places
+ *      the threads, then with every thread on one core (the software's
+ *      cost alone: on two, an idle core's wake-up decides);
  *   5. JSON import over HTTP (a file:// import, polled to its end), in MB/s
  *      and atoms/s, beside MORK's published figure (808 MB of JSON into
  *      16.0M paths in 17.4 s on 36 cores).
@@ -17,6 +20,7 @@
  */
 #include <curl/curl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,37 +231,53 @@ static int one(void *ctx, ps_bytes r)
     return 0;
 }
 
-/* binary 0: HTTP, 1: the binary protocol, 2: HTTP's /status/- (no work) */
-static void latencies(int binary, double *p50, double *p99)
+/* Round trips, in microseconds, of three requests interleaved, so that
+ * each sees the machine in the same state (an idle core's wake-up shows in
+ * every column alike): a selective query over HTTP, the same query over
+ * the binary protocol, and HTTP's /status/- (no work: HTTP's own cost). */
+enum { LAT_N = 1000 };
+static double lat[3][LAT_N];
+
+static void latencies(void)
 {
-    enum { N = 1000 };
-    static double t[N];
     char path[256], pat[128];
-    for (int i = 0; i < N; i++) {
-        if (binary == 2) {
-            double t0 = bench_now();
-            must_ok(http("/status/-", NULL, 0), "status");
-            t[i] = bench_now() - t0;
-            continue;
-        }
-        uint64_t e = (uint64_t)(i * 7919) % (natoms / 12 + 1);
+    for (int i = 0; i < LAT_N; i++) {
+        uint64_t e = (uint64_t)(i * 7919) % (natoms / 12 + 1), got = 0, n;
+        unsigned fl;
         snprintf(pat, sizeof pat, "(age (Entity Q%08llu) $x)", (unsigned long long)e);
         snprintf(path, sizeof path, "/export/(age%%20(Entity%%20Q%08llu)%%20%%24x)/%%24x/",
                  (unsigned long long)e);
         double t0 = bench_now();
-        if (binary) {
-            uint64_t got = 0, n;
-            unsigned fl;
-            bench_must(ps_client_query(cl, ps_bytes_of(pat, strlen(pat)), ps_bytes_of("$x", 2),
-                                       NULL, one, &got, &n, &fl, NULL),
-                       "query");
-        } else
-            must_ok(http(path, NULL, 0), "query");
-        t[i] = bench_now() - t0;
+        must_ok(http(path, NULL, 0), "query");
+        double t1 = bench_now();
+        bench_must(ps_client_query(cl, ps_bytes_of(pat, strlen(pat)), ps_bytes_of("$x", 2), NULL,
+                                   one, &got, &n, &fl, NULL),
+                   "query");
+        double t2 = bench_now();
+        must_ok(http("/status/-", NULL, 0), "status");
+        lat[0][i] = (t1 - t0) * 1e6;
+        lat[1][i] = (t2 - t1) * 1e6;
+        lat[2][i] = (bench_now() - t2) * 1e6;
     }
-    *p50 = bench_median(t, N) * 1e6;
-    /* bench_median sorted t */
-    *p99 = t[N * 99 / 100] * 1e6;
+    for (int k = 0; k < 3; k++)
+        bench_median(lat[k], LAT_N); /* sorts */
+}
+
+/* On two cores, each round trip's cost depends on where the scheduler
+ * put the threads (an idle core's wake-up takes tens of microseconds);
+ * with every thread on one core it is the software's alone. */
+static void print_latencies(const char *where)
+{
+    latencies();
+    double *h = lat[0], *b = lat[1], *st = lat[2];
+    int m = LAT_N / 2, p99 = LAT_N * 99 / 100;
+    char name[80];
+    snprintf(name, sizeof name, "query p50, %s", where);
+    printf("%-42s %10.1f us %10.1f us %8.2f\n", name, h[m], b[m], b[m] / h[m]);
+    snprintf(name, sizeof name, "query p99, %s", where);
+    printf("%-42s %10.1f us %10.1f us %8.2f\n", name, h[p99], b[p99], b[p99] / h[p99]);
+    snprintf(name, sizeof name, "GET /status/- p50, %s", where);
+    printf("%-42s %10.1f us %12s %8s\n", name, st[m], "-", "-");
 }
 
 /* -------------------------------------------------------------- 5. JSON */
@@ -306,30 +326,22 @@ int main(void)
     printf("== bench_http: MORK's HTTP API beside the binary protocol, one space, %llu atoms "
            "(%.1f MB of text), log fsync always; medians of %d runs\n",
            (unsigned long long)natoms, mb, bench_reps());
-    printf("%-36s %12s %12s %8s\n", "operation", "HTTP", "binary", "HTTP/bin");
+    printf("%-42s %12s %12s %8s\n", "operation", "HTTP", "binary", "HTTP/bin");
     double hu = timed_fresh(up_http, NULL), bu = timed_fresh(up_binary, NULL);
-    printf("%-36s %9.2f M/s %9.2f M/s %8.2f\n", "upload, atoms/s", natoms / hu / 1e6,
+    printf("%-42s %9.2f M/s %9.2f M/s %8.2f\n", "upload, atoms/s", natoms / hu / 1e6,
            natoms / bu / 1e6, bu / hu);
     double hn = timed_fresh(up_http, "ns");
-    printf("%-36s %9.2f M/s %12s %8s\n", "upload into (ns $x), atoms/s", natoms / hn / 1e6, "-",
+    printf("%-42s %9.2f M/s %12s %8s\n", "upload into (ns $x), atoms/s", natoms / hn / 1e6, "-",
            "-");
     clear_all();
     up_http(NULL);
     double he = bench_time(ex_http, NULL), be = bench_time(ex_binary, NULL);
-    printf("%-36s %8.1f MB/s %8.1f MB/s %8.2f\n", "export all as text", reply.len / he / 1e6,
+    printf("%-42s %8.1f MB/s %8.1f MB/s %8.2f\n", "export all as text", reply.len / he / 1e6,
            exported.len / be / 1e6, be / he);
     double hc = bench_time(co_http, NULL), bc = bench_time(co_binary, NULL);
-    printf("%-36s %10.2f ms %10.2f ms %8.2f\n", "count of (age $x $y)", hc * 1e3, bc * 1e3,
+    printf("%-42s %10.2f ms %10.2f ms %8.2f\n", "count of (age $x $y)", hc * 1e3, bc * 1e3,
            bc / hc);
-    double h50, h99, b50, b99;
-    latencies(0, &h50, &h99);
-    latencies(1, &b50, &b99);
-    printf("%-36s %10.1f us %10.1f us %8.2f\n", "selective query, p50 round trip", h50, b50,
-           b50 / h50);
-    printf("%-36s %10.1f us %10.1f us %8.2f\n", "selective query, p99 round trip", h99, b99,
-           b99 / h99);
-    latencies(2, &h50, &h99);
-    printf("%-36s %10.1f us %12s %8s\n", "GET /status/- (no work), p50", h50, "-", "-");
+    print_latencies("2 cores, as scheduled");
 
     make_json(bench_quick() ? 20000 : 400000);
     FILE *f = fopen(jfile, "r");
@@ -347,6 +359,19 @@ int main(void)
     printf("%-44s %10.1f %10.2f M %10d\n", "MORK (published: 808 MB, 16.0M paths, 17.4 s)",
            808.0 / 17.4, 16.0 / 17.4, 36);
     unlink(jfile);
+    stop(t);
+
+    /* the round trips again, every thread of a new server on CPU 0 */
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    bench_must(sched_setaffinity(0, sizeof one, &one) != 0, "affinity");
+    strcpy(dir, "/tmp/ps_bench_http_XXXXXX");
+    start(&t);
+    up_http(NULL);
+    printf("\n== a selective query's round trip, one space of %llu atoms (HTTP / binary)\n",
+           (unsigned long long)natoms);
+    print_latencies("one core");
     stop(t);
     ps_buf_free(&text);
     ps_buf_free(&reply);
