@@ -114,17 +114,31 @@ printf 'remove (parent Aino Eero-junior)\ncount\n' | "$P" open "$OUT/kb" --no-fi
 "$P" checkpoint ls "$OUT/kb"
 "$P" store verify "$OUT/kb/store"
 
-say "serve the space over TCP (a port the kernel picks); a client adds, asks, queries"
-rm -f "$OUT/port"
-"$P" serve "$OUT/kb" --port 0 --port-file "$OUT/port" --fsync always &
+say "serve the space over TCP and MORK's HTTP API (ports the kernel picks); a client adds, asks, queries"
+rm -f "$OUT/port" "$OUT/http"
+"$P" serve "$OUT/kb" --port 0 --port-file "$OUT/port" --http 0 --http-port-file "$OUT/http" \
+    --fsync always &
 spid=$!
-for i in $(seq 100); do [ -s "$OUT/port" ] && break; sleep 0.05; done
+for i in $(seq 100); do [ -s "$OUT/http" ] && break; sleep 0.05; done
 port=$(cat "$OUT/port")
+U="http://127.0.0.1:$(cat "$OUT/http")"
 "$P" client --port "$port" add '(parent Aino Eero-junior)' '(parent Eero-junior Ilona)'
 "$P" client --port "$port" contains '(parent Aino Eero-junior)'
 echo "Aino's grandchildren, as the server finds them:"
 "$P" client --port "$port" query '(, (parent Aino $p) (parent $p $c))' '$c'
 "$P" bench-server --port "$port" -c 50 -n 100000 -P 16 -t ping
+echo "MORK's HTTP API on the same space: an upload into (demo ...), a transform, an export:"
+curl -s -X POST --data-binary '(friend Aino Ilona)' "$U/upload/%24x/(demo%20%24x)/"; echo
+curl -s -X POST --data-binary '(transform (, (parent Aino $c)) (, (demo (child-of-Aino $c))))' \
+    "$U/transform/"; echo
+until curl -s "$U/status/(demo%20%24x)" | grep -q pathClear; do sleep 0.05; done
+curl -s "$U/export/(demo%20%24x)/%24x/"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+echo "the same through MORK's Python client (pathspace.MORK), a count in the namespace:"
+PYTHONPATH=python PATHSPACE_LIB="$B/libpathspace.so" "$PY" -c "
+import pathspace
+print(pathspace.MORK('$U').work_at('demo').count(), 'atoms under (demo ...)')"
 say "SIGTERM: the server writes a final checkpoint and exits"
 kill -TERM $spid
 wait $spid
