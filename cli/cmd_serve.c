@@ -17,7 +17,8 @@ static const char usage[] =
     "                 [--idle SECONDS] [--write-timeout SECONDS]\n"
     "                 [--out-limit BYTES] [--max-results N] [--threads N] [--quiet]\n"
     "                 [--http [ADDR:]PORT] [--http-port-file FILE] [--http-max-body BYTES]\n"
-    "                 [--http-workers N] [--http-max-results N] [--http-no-files]\n"
+    "                 [--http-workers N] [--http-max-results N] [--http-perm-wait MS]\n"
+    "                 [--http-no-files]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help') to clients of the binary protocol (docs/protocol.md) on ADDR\n"
     "  (default 127.0.0.1) and port P (default 7420; 0 picks a free one, written\n"
@@ -37,6 +38,8 @@ static const char usage[] =
     "  --http-port-file), with the same token as a bearer token: bodies up to\n"
     "  --http-max-body (256m), --http-workers asynchronous commands at once (4),\n"
     "  results an export or a transform may hold (--http-max-results, 16777216),\n"
+    "  how long a command waits for a conflicting one before its 401\n"
+    "  (--http-perm-wait, 200 ms),\n"
     "  file:// imports and exports unless --http-no-files.\n";
 
 static ps_server *running;
@@ -140,6 +143,10 @@ static int serve_opt(serve_args *a, int argc, char **argv, int *i)
         if (u32_arg(o, v, 1024, &n) || !n)
             return die("--http-workers: 1 to 1024"), -1;
         a->ho.workers = (uint32_t)n;
+    } else if (!strcmp(o, "--http-perm-wait")) {
+        if (u32_arg(o, v, 600000, &n))
+            return -1;
+        a->ho.perm_wait_ms = (uint32_t)n;
     } else if (!strcmp(o, "--http-max-results")) {
         if (u32_arg(o, v, UINT64_MAX, &n) || !n)
             return die("--http-max-results: a whole number from 1"), -1;

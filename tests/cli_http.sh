@@ -121,6 +121,12 @@ errors() {
     post "/upload/%24x/%24x/" "$(printf '(ok)\n(bad')"
     expect 400
     body | grep -q "syntax error at 2:1 " || fail "a bad body's line:column: $(body)"
+    get "/export/(ok)/(ok)/" # nothing of a body with an error is added
+    expect 200 ""
+    post "/upload/%24x/(ns%20%24x)/?format=json" '{"a": [1, 2}'
+    expect 400
+    get "/export/(ns%20%24x)/%24x/"
+    expect 200 ""
     post "/upload/%24x/%24x/?format=yaml" "(x)"
     expect 400
     get "/status/%ZZ"
@@ -181,8 +187,8 @@ errors() {
 }
 
 conflicts() {
-    gen_file 1000000 1 "$T/big.metta" # about a second to import
-    start_http "$T/sp" --http-workers 1
+    gen_file 2000000 1 "$T/big.metta" # about two seconds to import
+    start_http "$T/sp" --http-workers 1 --http-perm-wait 20
     get "/import/%24x/(big%20%24x)/?uri=file://$T/big.metta"
     expect 200 "ACK. Starting Import"
     get "/count/(other%20%24x)/" # the one worker is busy
@@ -201,7 +207,7 @@ conflicts() {
     expect 200 '{"status":"pathClear"}'
     get "/count/(big%20%24x)/"
     settle "(big%20%24x)"
-    expect 200 '{"status":"countResult","count":1000000}'
+    expect 200 '{"status":"countResult","count":2000000}'
     # reads share: a count holds a read, exports read beside it
     get "/count/%24x/"
     get "/export/(other%20%24x)/%24x/"

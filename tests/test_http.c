@@ -201,3 +201,48 @@ void t_http_concurrent(void)
     ps_http_stop(h); /* while the loop runs: its commands finish between turns */
     CHECK_OK(t_srv_stop(&t, 0));
 }
+
+/* An upload into a namespace puts each atom in the template's hole
+ * without a search: the same atoms as the query engine's. */
+void t_http_wrap_vs_query(void)
+{
+    static const char *tmpls[] = { "(ns $x)", "(a (b $x) c)", "(k $x \"\xc1\xbf\")",
+                                   "$x",      "(two $x $x)",  "(v $x $y)" };
+    static const char *atoms[] = { "(f $a $a)",
+                                   "$a",
+                                   "(g $a (h $b $a) $b)",
+                                   "plain",
+                                   "(\"a long symbol of more than sixty-three bytes, to take the "
+                                   "wide tag path ....\")",
+                                   "((nested (deep)) $z)" };
+    ps_space *in, *want, *got;
+    CHECK_OK(ps_space_new(&in));
+    for (size_t i = 0; i < sizeof atoms / sizeof *atoms; i++) {
+        ps_buf b = { 0 };
+        CHECK_OK(ps_atom_parse(atoms[i], strlen(atoms[i]), &b, NULL));
+        CHECK_OK(ps_space_insert(in, ps_buf_bytes(&b), NULL));
+        ps_buf_free(&b);
+    }
+    for (size_t k = 0; k < sizeof tmpls / sizeof *tmpls; k++) {
+        reply r = { 0 };
+        pt x;
+        CHECK(ps__pt_parse(&x, ps_bytes_of("$x", 2), ps_bytes_of(tmpls[k], strlen(tmpls[k])), 0,
+                           &r) == 0);
+        CHECK_OK(ps_space_new(&want));
+        CHECK_OK(ps_space_new(&got));
+        CHECK_OK(ps_query_into(x.q, ps_source_space(in), NULL, want, NULL, NULL, NULL));
+        ps_http h;
+        fake_init(&h);
+        h.o.max_results = 1000;
+        CHECK_OK(ps__space_match(&h, &x, in, got, NULL));
+        fake_free(&h);
+        CHECK(ps_space_count(got) == ps_space_count(want));
+        ps_space_intersect(got, want);
+        CHECK(ps_space_count(got) == ps_space_count(want));
+        ps_space_free(want);
+        ps_space_free(got);
+        ps__pt_free(&x);
+        ps_buf_free(&r.body);
+    }
+    ps_space_free(in);
+}

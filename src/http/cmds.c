@@ -83,34 +83,29 @@ void ps__cmd_upload(req *q, reply *r)
     const char *fname = ps__reply_arg(q, "format", &fb, NULL);
     int format = fname ? ps_format_of(fname) : PS_FORMAT_METTA;
     pt x;
-    ps_space *in = NULL, *out = NULL;
     if (!format)
         ps__reply_text(r, 400, "upload: unknown format '%s' (metta, paths, json, jsonl, csv)",
                        fname);
     else if (!ps__pt_parse(&x, q->seg[0], q->seg[1], 1, r)) {
         grant g = { ps_buf_data(&x.tmpl), x.tpfx, 1 };
-        int rc = ps__perm_acquire(q->h, &g, 1), held = !rc;
+        int rc = ps__perm_acquire(q->h, &g, 1), held = !rc, bad;
         ps_diag d = { 0 };
         uint64_t changed;
         if (rc)
             ps__http_busy(r, "upload", rc);
-        else if (ps_space_new(&in) || ps_space_new(&out))
-            ps__reply_text(r, 500, "upload: out of memory");
-        else if ((rc = ps_space_load(in, ps_buf_data(&q->body), q->body.len, format, &d)))
+        else if ((rc = ps__space_add_input(q->h, &x, ps_buf_data(&q->body), q->body.len, format,
+                                           &changed, &bad, &d)) &&
+                 bad == 1)
             ps__reply_text(r, 400, "upload: %s at %u:%u (byte %llu): %s", ps_strerror(rc), d.line,
                            d.col, (unsigned long long)d.offset, d.msg);
-        else if ((rc = ps__space_match(q->h, x.q, in, out, &d)))
-            ps__reply_text(r, rc == PS_E_LIMIT ? 413 : 500, "upload: %s", d.msg);
-        else if (ps__space_apply(q->h, WAL_ADD, x.q ? out : in, &changed, &d))
-            ps__reply_text(r, 500, "upload: %s", d.msg);
+        else if (rc)
+            ps__reply_text(r, bad ? 413 : 500, "upload: %s", d.msg);
         else
             ps__reply_text(r, 200, "ACK. Upload Successful");
         if (held)
             ps__perm_release(q->h, &g, 1);
         ps__pt_free(&x);
     }
-    ps_space_free(in);
-    ps_space_free(out);
     ps_buf_free(&fb);
 }
 

@@ -164,6 +164,8 @@ void ps__hjob_stop(req *q, reply *r);
 void ps__hjob_join_all(ps_http *h);
 
 /* space.c: the space, under the server's lock */
+/* Changes staged in one hold of the lock: the loop waits at most this long. */
+#define APPLY_BATCH 65536
 /* Adds (op WAL_ADD) or removes every path of atoms, logged and committed
  * in batches; *changed gets how many changed. */
 int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed, ps_diag *d);
@@ -172,13 +174,25 @@ int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed
  * on search threads of its own. */
 int ps__space_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_space *out,
                     ps_diag *d);
-/* Runs q on src into out; with q NULL ($x to $x) does nothing: the
- * caller takes src itself. */
-int ps__space_match(ps_http *h, const ps_query *q, const ps_space *src, ps_space *out,
-                    ps_diag *d);
+/* Runs x's query on src into out; with x->q NULL ($x to $x) does nothing:
+ * the caller takes src itself. $x to a template holding $x once (a
+ * namespace) puts each atom in its place without a search. */
+int ps__space_match(ps_http *h, const pt *x, const ps_space *src, ps_space *out, ps_diag *d);
 /* A query stops with PS_E_LIMIT after this many solutions per result its
  * command may hold (max_results): the work a command may do is bounded. */
 #define SOLUTIONS_PER_RESULT 16u
+/* Adds the atoms of data (in format) matched through x to the space,
+ * logged: *bad 1 when the input is at fault (d says where: nothing was
+ * added), 2 past the work limit, 0 for the server's own failure. Text,
+ * JSON and CSV into $x or a namespace stream straight into the log. */
+int ps__space_add_input(ps_http *h, const pt *x, const void *data, size_t len, int format,
+                        uint64_t *changed, int *bad, ps_diag *d);
+/* Commits what is staged (the caller holds the write lock); a log that
+ * cannot be written stops the server. */
+int ps__space_commit(ps_http *h, ps_pspace *p, ps_diag *d);
+/* Where $x sits in x's template when the pattern is $x and the template
+ * holds it once and no other variable (a namespace), or -1. */
+long ps__wrap_at(const pt *x);
 /* Parses MeTTa text holding one atom into out; its constant prefix's
  * length in *pfx. */
 int ps__space_parse(ps_bytes text, ps_buf *out, size_t *pfx, ps_diag *d);

@@ -11,6 +11,7 @@
 
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "common/mapfile.h"
 #include "http.h"
 #include "net/server.h"
 #include "store/wal.h"
@@ -144,25 +145,23 @@ static void start(req *q, reply *r, hjob *j, const char *cmd, const char *ack)
 
 static void run_import(hjob *j)
 {
-    ps_space *in = NULL, *out = NULL;
     ps_diag d = { 0 };
     struct stat sb;
+    const void *data = NULL;
+    size_t len = 0;
     uint64_t n;
+    int bad, rc;
     if (stat(j->file, &sb) || !S_ISREG(sb.st_mode))
         outcome(j, ST_FETCH_ERROR, 400, "Failed to open file at path", NULL);
     else if ((uint64_t)sb.st_size > j->h->o.max_file)
         outcome(j, ST_FETCH_ERROR, 413, "the file is larger than --http-max-file", NULL);
-    else if (ps_space_new(&in) || ps_space_new(&out))
-        outcome(j, ST_EXEC_ERROR, 500, "out of memory", NULL);
-    else if (ps_space_load_file(in, j->file, j->format, &d))
-        outcome(j, d.code == PS_E_IO ? ST_FETCH_ERROR : ST_PARSE_ERROR, 400, "Failed to parse file",
-                &d);
-    else if (ps__space_match(j->h, j->x.q, in, out, &d))
-        outcome(j, ST_EXEC_ERROR, 500, "import", &d);
-    else if (ps__space_apply(j->h, WAL_ADD, j->x.q ? out : in, &n, &d))
-        outcome(j, ST_EXEC_ERROR, 500, "import", &d);
-    ps_space_free(in);
-    ps_space_free(out);
+    else if (ps__map_file(j->file, &data, &len, &d))
+        outcome(j, ST_FETCH_ERROR, 400, "Failed to open file at path", &d);
+    else if ((rc = ps__space_add_input(j->h, &j->x, data, len, j->format, &n, &bad, &d)))
+        outcome(j, bad == 1 ? ST_PARSE_ERROR : ST_EXEC_ERROR, 400,
+                bad == 1 ? "Failed to parse file" : "import", &d);
+    if (data)
+        ps__unmap_file(data, len);
 }
 
 void ps__hjob_import(req *q, reply *r)

@@ -13,10 +13,7 @@
 #include "store/pspace.h"
 #include "store/wal.h"
 
-/* Changes taken in one hold of the lock: the loop waits at most this long. */
-#define APPLY_BATCH 65536
-
-static int commit(ps_http *h, ps_pspace *p, ps_diag *d)
+int ps__space_commit(ps_http *h, ps_pspace *p, ps_diag *d)
 {
     if (!ps__pspace_staged(p) || !ps__pspace_commit(p))
         return PS_OK;
@@ -45,7 +42,7 @@ int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed
             *changed += (uint64_t)ch;
             more = ps_iter_next(it, &a, NULL, NULL) == PS_OK;
         }
-        int crc = commit(h, p, d);
+        int crc = ps__space_commit(h, p, d);
         rc = rc ? rc : crc;
         ps__server_unlock(h->srv);
     }
@@ -101,12 +98,69 @@ int ps__space_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_
     return rc;
 }
 
-int ps__space_match(ps_http *h, const ps_query *q, const ps_space *src, ps_space *out,
-                    ps_diag *d)
+/* Where $x sits in a template that holds it once and no other variable
+ * (a namespace: (ns $x)), or -1. Items are walked whole: a symbol's bytes
+ * may look like variable tags. */
+long ps__wrap_at(const pt *x)
 {
-    if (!q) /* $x to $x: the caller takes src as it is */
+    const uint8_t *t = ps_buf_data(&x->tmpl);
+    size_t n = x->tmpl.len, i = 0;
+    long at = -1;
+    if (x->pat.len != 1 || ps_buf_data(&x->pat)[0] != 0xC0)
+        return -1;
+    while (i < n) {
+        uint8_t c = t[i];
+        if (c < 0x40)
+            i++;
+        else if ((c == PS_TAG_WIDE_LIST || c == PS_TAG_LONG_SYMBOL) && n - i >= 5)
+            i += 5 + (c == PS_TAG_WIDE_LIST ? 0
+                                            : ((size_t)t[i + 1] << 24 | (size_t)t[i + 2] << 16 |
+                                               (size_t)t[i + 3] << 8 | t[i + 4]));
+        else if (c == 0xC0 && at < 0)
+            at = (long)i++;
+        else if (c > 0xC0)
+            i += 1 + (c & 63u);
+        else
+            return -1; /* a reference, a second variable, a reserved tag */
+    }
+    return at;
+}
+
+/* Each atom in the template's hole. The atom's own variables stay as they
+ * are (the template introduces none before it), and the results keep the
+ * atoms' order (atoms are prefix-free), so they are bulk-built. */
+static int wrap(const pt *x, size_t at, const ps_space *src, ps_space *out, ps_diag *d)
+{
+    const uint8_t *t = ps_buf_data(&x->tmpl);
+    ps_builder *b;
+    ps_iter *it;
+    if (ps_builder_new(out, &b))
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    if (ps_iter_new(src, ps_bytes_of(NULL, 0), &it)) {
+        ps_builder_free(b);
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    }
+    ps_buf r = { 0 };
+    ps_bytes a;
+    int rc = PS_OK;
+    while (!rc && ps_iter_next(it, &a, NULL, NULL) == PS_OK) {
+        ps_buf_clear(&r, 0);
+        if (!(rc = ps_buf_append(&r, t, at)) && !(rc = ps_buf_append(&r, a.ptr, a.len)) &&
+            !(rc = ps_buf_append(&r, t + at + 1, x->tmpl.len - at - 1)))
+            rc = ps_builder_add(b, ps_buf_bytes(&r));
+    }
+    ps_buf_free(&r);
+    ps_iter_free(it);
+    ps_builder_free(b);
+    return rc ? ps__diag_set(d, rc, NULL, 0, "out of memory") : PS_OK;
+}
+
+int ps__space_match(ps_http *h, const pt *x, const ps_space *src, ps_space *out, ps_diag *d)
+{
+    if (!x->q) /* $x to $x: the caller takes src as it is */
         return PS_OK;
-    return run(h, q, src, 0, 0, out, d);
+    long at = ps__wrap_at(x);
+    return at >= 0 ? wrap(x, (size_t)at, src, out, d) : run(h, x->q, src, 0, 0, out, d);
 }
 
 int ps__space_parse(ps_bytes text, ps_buf *out, size_t *pfx, ps_diag *d)

@@ -11,4 +11,9 @@ int ps__sym_append(ps_buf *b, const void *s, size_t n);
 /* Appends a list's arity tag (the wide-list tag past 63). */
 int ps__arity_append(ps_buf *b, uint64_t n);
 
+/* Hands each atom of MeTTa text, JSON, JSON Lines or CSV to fn (errors as
+ * their parsers give them); PS_E_UNSUPPORTED for the binary formats. */
+int ps__each_atom(const void *data, size_t len, int format, ps_atom_fn fn, void *ctx,
+                  ps_diag *d);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "../common/diag.h"
 #include "../common/mapfile.h"
+#include "import.h"
 #include "pathspace.h"
 
 static int ends_with(const char *s, const char *suffix)
@@ -34,7 +35,7 @@ int ps_format_of(const char *name)
     return 0;
 }
 
-static int load_text(ps_space *s, const void *data, size_t len, ps_diag *d)
+static int each_text(const void *data, size_t len, ps_atom_fn fn, void *ctx, ps_diag *d)
 {
     ps_parser *p;
     if (ps_parser_new(&p))
@@ -43,12 +44,27 @@ static int load_text(ps_space *s, const void *data, size_t len, ps_diag *d)
     ps_bytes a;
     int rc;
     while ((rc = ps_parser_next(p, &a, d)) == PS_OK)
-        if ((rc = ps_space_insert(s, a, NULL))) {
-            ps__diag_set(d, rc, NULL, ps_parser_offset(p), "cannot add an atom");
+        if ((rc = fn(ctx, a))) {
+            ps__diag_set(d, rc, NULL, ps_parser_offset(p), "cannot take an atom");
             break;
         }
     ps_parser_free(p);
     return rc == PS_E_EMPTY ? PS_OK : rc;
+}
+
+int ps__each_atom(const void *data, size_t len, int format, ps_atom_fn fn, void *ctx, ps_diag *d)
+{
+    if (!data) /* an empty input may come as NULL */
+        data = "", len = 0;
+    switch (format) {
+    case PS_FORMAT_METTA: return each_text(data, len, fn, ctx, d);
+    case PS_FORMAT_JSON:
+    case PS_FORMAT_JSONL:
+        return ps_json_parse(data, len, format == PS_FORMAT_JSONL ? PS_JSON_LINES : 0, fn, ctx,
+                             NULL, d);
+    case PS_FORMAT_CSV: return ps_csv_parse(data, len, fn, ctx, NULL, d);
+    default: return PS_E_UNSUPPORTED;
+    }
 }
 
 static int load_paths(ps_space *s, const void *data, size_t len, ps_diag *d)
@@ -90,18 +106,16 @@ static int add_atom(void *ctx, ps_bytes atom)
 
 int ps_space_load(ps_space *s, const void *data, size_t len, int format, ps_diag *d)
 {
-    if (!data) /* an empty input may come as NULL */
+    if (!data)
         data = "", len = 0;
     switch (format) {
-    case PS_FORMAT_METTA: return load_text(s, data, len, d);
     case PS_FORMAT_PATHS: return load_paths(s, data, len, d);
     case PS_FORMAT_ACT: return load_act(s, data, len, d);
     case PS_FORMAT_SNAP: return load_snap(s, data, len, d);
+    case PS_FORMAT_METTA:
     case PS_FORMAT_JSON:
     case PS_FORMAT_JSONL:
-        return ps_json_parse(data, len, format == PS_FORMAT_JSONL ? PS_JSON_LINES : 0, add_atom, s,
-                             NULL, d);
-    case PS_FORMAT_CSV: return ps_csv_parse(data, len, add_atom, s, NULL, d);
+    case PS_FORMAT_CSV: return ps__each_atom(data, len, format, add_atom, s, d);
     default: return ps__diag_set(d, PS_E_INVAL, NULL, 0, "no format %d", format);
     }
 }
