@@ -23,6 +23,10 @@
 #include "net/server.h"
 #include "query/match.h"
 
+/* A request's line and headers, at most (414 or 431 past it): room for
+ * long expressions in the URL. */
+#define URL_MAX (128u << 10)
+
 typedef struct conn_req {
     req q;
     reply r;
@@ -327,7 +331,8 @@ static struct MHD_Daemon *start_daemon(ps_http *h, ps_diag *d)
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->o.max_clients, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)h->o.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h, MHD_OPTION_THREAD_STACK_SIZE,
-        (size_t)MATCH_STACK, MHD_OPTION_END); /* a query runs on the connection's thread */
+        (size_t)MATCH_STACK, /* a query runs on the connection's thread */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)URL_MAX, MHD_OPTION_END);
     if (!dm)
         ps__diag_set(d, PS_E_IO, NULL, 0, "cannot listen for HTTP on %s:%u", h->id.addr, h->o.port);
     return dm;

@@ -15,6 +15,7 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "net/server.h"
 #include "pathspace.h"
@@ -72,7 +73,8 @@ struct ps_http {
     size_t nst, capst;
     uint64_t version; /* bumped by every change of a status           */
     worker *workers;
-    int stopping, broken;
+    atomic_int stopping; /* read without mu by requests and streams    */
+    int broken;          /* under the server's write lock              */
 };
 
 /* perm.c */
