@@ -90,19 +90,23 @@ static int u32_arg(const char *name, const char *v, uint64_t max, uint64_t *n)
     return 0;
 }
 
-/* --http [ADDR:]PORT */
+/* --http [ADDR:]PORT, ADDR an IPv4 address or a bracketed IPv6 one */
 static int http_arg(serve_args *a, const char *v)
 {
     uint64_t n;
     const char *colon = v ? strrchr(v, ':') : NULL;
     const char *port = colon ? colon + 1 : v;
-    if (colon && (size_t)(colon - v) >= sizeof a->http_addr)
-        return die("--http: address too long");
     if (u32_arg("--http", port, 65535, &n))
         return -1;
     if (colon) {
-        memcpy(a->http_addr, v, (size_t)(colon - v));
-        a->http_addr[colon - v] = 0;
+        const char *at = v;
+        size_t len = (size_t)(colon - v);
+        if (len >= 2 && v[0] == '[' && v[len - 1] == ']')
+            at++, len -= 2;
+        if (len >= sizeof a->http_addr)
+            return die("--http: address too long");
+        memcpy(a->http_addr, at, len);
+        a->http_addr[len] = 0;
         a->ho.addr = a->http_addr;
     }
     a->ho.port = (uint16_t)n;

@@ -265,10 +265,21 @@ auth() {
     stop_http
 }
 
+bad_options() {
+    if "$P" serve "$T/sp" --port 0 --http nonsense:0 2>"$T/err"; then fail "a bad address served"; fi
+    grep -q "not a numeric address: nonsense" "$T/err" || fail "bad address: $(cat "$T/err")"
+    if "$P" serve "$T/sp" --port 0 --http 70000 2>"$T/err"; then fail "port 70000 served"; fi
+    grep -q "\-\-http" "$T/err" || fail "bad port: $(cat "$T/err")"
+    if "$P" serve "$T/sp" --port 0 --http 0 --http-workers 0 2>"$T/err"; then
+        fail "no workers served"
+    fi
+}
+
 tcase endpoints endpoints
 tcase errors errors
 tcase conflicts conflicts
 tcase namespaces namespaces
 tcase kill9 kill9
 tcase auth auth
+tcase bad_options bad_options
 finish
