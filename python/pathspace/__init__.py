@@ -10,4 +10,4 @@ serves it.
 from .space import Space, PersistentSpace, Error, encode, decode, open  # noqa: F401
 from .client import MORK, Client, ManagedMORK, Response  # noqa: F401
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -97,3 +97,8 @@ def test_persistent_space_survives_reopen(tmp_path):
     assert len(q) == 9 and "(after checkpoint)" in q and "(female Liz)" not in q
     assert q.query("(child Ann $x)") == ["(child Ann Bob)"]
     q.close()
+
+
+def test_the_package_is_the_library_version():
+    from pathspace._lib import lib
+    assert lib.ps_version_string().decode() == pathspace.__version__
