@@ -15,7 +15,10 @@
  *      cost alone: on two, an idle core's wake-up decides);
  *   5. JSON import over HTTP (a file:// import, polled to its end), in MB/s
  *      and atoms/s, beside MORK's published figure (808 MB of JSON into
- *      16.0M paths in 17.4 s on 36 cores).
+ *      16.0M paths in 17.4 s on 36 cores);
+ *   6. the binary protocol's worst PING while HTTP exports the whole
+ *      space: written by a forked child, and (a server with
+ *      fork_results 0) under the lock in the connection's thread.
  * Medians of PS_BENCH_REPS runs (default 3 here); log synced per commit.
  */
 #include <curl/curl.h>
@@ -92,6 +95,8 @@ static void *loop(void *a)
     return NULL;
 }
 
+static uint64_t fork_results = 65536; /* the next start()'s */
+
 static void start(pthread_t *t)
 {
     bench_must(!mkdtemp(dir), "mkdtemp");
@@ -103,6 +108,7 @@ static void start(pthread_t *t)
     ps_http_opts ho;
     ps_http_opts_init(&ho);
     ho.max_body = 1ull << 30;
+    ho.fork_results = fork_results;
     bench_must(ps_http_start(srv, &ho, &web, NULL), "http");
     bench_must(pthread_create(t, NULL, loop, NULL), "thread");
     snprintf(base, sizeof base, "http://127.0.0.1:%u", ps_http_port(web));
@@ -280,6 +286,46 @@ static void print_latencies(const char *where)
     printf("%-42s %10.1f us %12s %8s\n", name, st[m], "-", "-");
 }
 
+/* ------------------------------------------- 6. the loop during an export */
+
+static volatile int exporting;
+static double worst_ping;
+
+/* Pings the binary protocol on a connection of its own while the main
+ * thread exports over HTTP: the longest round trip is the loop's stall. */
+static void *pinger(void *a)
+{
+    ps_client *c;
+    bench_must(ps_client_connect("127.0.0.1", ps_server_port(srv), NULL, &c, NULL), "connect");
+    (void)a;
+    worst_ping = 0;
+    while (exporting) {
+        ps_heartbeat hb, back;
+        memset(&hb, 0, sizeof hb);
+        double t0 = bench_now();
+        bench_must(ps_client_ping(c, &hb, &back, NULL), "ping");
+        double dt = bench_now() - t0;
+        worst_ping = dt > worst_ping ? dt : worst_ping;
+    }
+    ps_client_close(c);
+    return NULL;
+}
+
+/* The whole space exported over HTTP, a pinger beside it: (export s, worst ping s). */
+static void export_with_pings(double *ex, double *ping)
+{
+    pthread_t p;
+    exporting = 1;
+    bench_must(pthread_create(&p, NULL, pinger, NULL), "thread");
+    usleep(20000);
+    double t0 = bench_now();
+    must_ok(http("/export/%24x/%24x/", NULL, 0), "export");
+    *ex = bench_now() - t0;
+    exporting = 0;
+    pthread_join(p, NULL);
+    *ping = worst_ping;
+}
+
 /* -------------------------------------------------------------- 5. JSON */
 
 static char jfile[600];
@@ -343,6 +389,11 @@ int main(void)
            bc / hc);
     print_latencies("2 cores, as scheduled");
 
+    double ef, pf, ei, pi;
+    clear_all();
+    up_http(NULL);
+    export_with_pings(&ef, &pf);
+
     make_json(bench_quick() ? 20000 : 400000);
     FILE *f = fopen(jfile, "r");
     fseek(f, 0, SEEK_END);
@@ -360,6 +411,21 @@ int main(void)
            808.0 / 17.4, 16.0 / 17.4, 36);
     unlink(jfile);
     stop(t);
+
+    fork_results = 0; /* a server whose exports never fork */
+    strcpy(dir, "/tmp/ps_bench_http_XXXXXX");
+    start(&t);
+    up_http(NULL);
+    export_with_pings(&ei, &pi);
+    stop(t);
+    printf("\n== the binary protocol's worst PING while HTTP exports all %llu atoms\n",
+           (unsigned long long)natoms);
+    printf("%-42s %12s %14s\n", "", "export", "worst PING");
+    printf("%-42s %9.1f ms %11.2f ms\n", "written by a forked child (the default)", ef * 1e3,
+           pf * 1e3);
+    printf("%-42s %9.1f ms %11.2f ms\n", "in the connection's thread, under the lock", ei * 1e3,
+           pi * 1e3);
+    fork_results = 65536;
 
     /* the round trips again, every thread of a new server on CPU 0 */
     cpu_set_t one;

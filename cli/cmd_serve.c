@@ -18,7 +18,7 @@ static const char usage[] =
     "                 [--out-limit BYTES] [--max-results N] [--threads N] [--quiet]\n"
     "                 [--http [ADDR:]PORT] [--http-port-file FILE] [--http-max-body BYTES]\n"
     "                 [--http-workers N] [--http-max-results N] [--http-perm-wait MS]\n"
-    "                 [--http-no-files]\n"
+    "                 [--http-fork-results N] [--http-no-files]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help') to clients of the binary protocol (docs/protocol.md) on ADDR\n"
     "  (default 127.0.0.1) and port P (default 7420; 0 picks a free one, written\n"
@@ -39,7 +39,8 @@ static const char usage[] =
     "  --http-max-body (256m), --http-workers asynchronous commands at once (4),\n"
     "  results an export or a transform may hold (--http-max-results, 16777216),\n"
     "  how long a command waits for a conflicting one before its 401\n"
-    "  (--http-perm-wait, 200 ms),\n"
+    "  (--http-perm-wait, 200 ms); exports of more than --http-fork-results\n"
+    "  results (65536; 0 = never) are written by a forked child,\n"
     "  file:// imports and exports unless --http-no-files.\n";
 
 static ps_server *running;
@@ -151,6 +152,10 @@ static int serve_opt(serve_args *a, int argc, char **argv, int *i)
         if (u32_arg(o, v, 600000, &n))
             return -1;
         a->ho.perm_wait_ms = (uint32_t)n;
+    } else if (!strcmp(o, "--http-fork-results")) {
+        if (u32_arg(o, v, UINT64_MAX, &n))
+            return -1;
+        a->ho.fork_results = n;
     } else if (!strcmp(o, "--http-max-results")) {
         if (u32_arg(o, v, UINT64_MAX, &n) || !n)
             return die("--http-max-results: a whole number from 1"), -1;

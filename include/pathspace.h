@@ -1388,6 +1388,9 @@ typedef struct ps_http_opts {
     uint32_t perm_wait_ms; /* how long a conflicting command waits (200)  */
     uint32_t timeout_s;    /* idle connection (default 300)               */
     int no_files;          /* refuse file:// URIs                          */
+    uint64_t fork_results; /* an export of more results is written by a
+                            * forked child, so the lock is held for fork()
+                            * only (default 65536; 0: never)              */
 } ps_http_opts;
 PS_API void ps_http_opts_init(ps_http_opts *o);
 /* Starts serving s's space over HTTP; /stop/ stops s (ps_server_stop).

@@ -265,6 +265,34 @@ auth() {
     stop_http
 }
 
+# exports past --http-fork-results are written by a forked child: the same
+# bytes as in this process, every format, the file, the caps
+forked_exports() {
+    start_http "$T/sp" --http-fork-results 2 --http-max-results 8
+    post "/upload/%24x/%24x/" "$(printf '(n 1)\n(n 2)\n(n 3)\n(m 4)\n(m (x $a $a))')"
+    expect 200
+    get "/export/%24x/%24x/"
+    expect 200 "$(printf '(m (x $a $a))\n(m 4)\n(n 1)\n(n 2)\n(n 3)')"
+    get "/export/(n%20%24x)/(got%20%24x)/"
+    expect 200 "$(printf '(got 1)\n(got 2)\n(got 3)')"
+    get "/export/(n%20%24x)/%24x/?max_write=2" # two: in this process
+    expect 200 "$(printf '1\n2')"
+    get "/export/%24x/%24x/?format=raw"
+    [ "$(body | wc -l)" = 5 ] && body | grep -qx "\[2, 193, 109, 193, 52\]" || fail "raw: $(body)"
+    get "/export/%24x/%24x/?format=paths"
+    "$P" dump "$T/body" | grep -qx '(m (x $a $a))' || fail "the forked .paths export"
+    get "/export/(n%20%24x)/%24x/?uri=file://$T/n.metta"
+    expect 200 "Output written to file: \"$T/n.metta\""
+    [ "$(cat "$T/n.metta")" = "$(printf '1\n2\n3')" ] || fail "the forked file: $(cat "$T/n.metta")"
+    post "/upload/%24x/(k%20%24x)/" "$(seq 1 6)"
+    get "/export/%24x/%24x/" # 11 atoms, past --http-max-results 8
+    expect 413
+    get "/export/(k%20%24x)/%24x/" # 6: fine
+    expect 200
+    ls "$T"/*.tmp* 2>/dev/null && fail "a temporary file was left"
+    stop_http
+}
+
 bad_options() {
     if "$P" serve "$T/sp" --port 0 --http nonsense:0 2>"$T/err"; then fail "a bad address served"; fi
     grep -q "not a numeric address: nonsense" "$T/err" || fail "bad address: $(cat "$T/err")"
@@ -281,5 +309,6 @@ tcase conflicts conflicts
 tcase namespaces namespaces
 tcase kill9 kill9
 tcase auth auth
+tcase forked_exports forked_exports
 tcase bad_options bad_options
 finish

@@ -292,6 +292,7 @@ void ps_http_opts_init(ps_http_opts *o)
     o->workers = 4;
     o->perm_wait_ms = 200;
     o->timeout_s = 300;
+    o->fork_results = 65536;
 }
 
 static int load_opts(ps_http *h, const ps_http_opts *o, ps_diag *d)

@@ -171,6 +171,10 @@ void ps__hjob_join_all(ps_http *h);
 /* Adds (op WAL_ADD) or removes every path of atoms, logged and committed
  * in batches; *changed gets how many changed. */
 int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed, ps_diag *d);
+/* Runs q on src (no lock taken: the caller holds what src needs) into
+ * out, as ps__space_query does. */
+int ps__space_run(ps_http *h, const ps_query *q, const ps_space *src, uint64_t limit, int here,
+                  ps_space *out, ps_diag *d);
 /* Runs q on the served space into out (distinct results, at most limit
  * if not 0); here: on the calling thread (which has MATCH_STACK), else
  * on search threads of its own. */

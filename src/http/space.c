@@ -71,8 +71,8 @@ static int put(void *ctx, ps_bytes r)
 
 /* here: on the calling thread (which has MATCH_STACK): a selective query
  * takes less time than starting a search thread. */
-static int run(ps_http *h, const ps_query *q, const ps_space *src, uint64_t limit, int here,
-               ps_space *out, ps_diag *d)
+int ps__space_run(ps_http *h, const ps_query *q, const ps_space *src, uint64_t limit, int here,
+                  ps_space *out, ps_diag *d)
 {
     ps_query_opts o;
     ps_query_opts_init(&o);
@@ -93,7 +93,7 @@ int ps__space_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_
                     ps_diag *d)
 {
     ps__server_lock(h->srv, 0);
-    int rc = run(h, q, ps_pspace_space(ps__server_pspace(h->srv)), limit, here, out, d);
+    int rc = ps__space_run(h, q, ps_pspace_space(ps__server_pspace(h->srv)), limit, here, out, d);
     ps__server_unlock(h->srv);
     return rc;
 }
@@ -160,7 +160,7 @@ int ps__space_match(ps_http *h, const pt *x, const ps_space *src, ps_space *out,
     if (!x->q) /* $x to $x: the caller takes src as it is */
         return PS_OK;
     long at = ps__wrap_at(x);
-    return at >= 0 ? wrap(x, (size_t)at, src, out, d) : run(h, x->q, src, 0, 0, out, d);
+    return at >= 0 ? wrap(x, (size_t)at, src, out, d) : ps__space_run(h, x->q, src, 0, 0, out, d);
 }
 
 int ps__space_parse(ps_bytes text, ps_buf *out, size_t *pfx, ps_diag *d)

@@ -123,6 +123,9 @@ struct ps_server {
 
 int64_t ps__now_ms(void);
 
+/* An unlinked file in $TMPDIR (else /tmp) for an export, or -1. */
+int ps__tmp_file(void);
+
 /* The space's lock, for threads other than the loop's. */
 void ps__server_lock(ps_server *s, int write);
 void ps__server_unlock(ps_server *s);

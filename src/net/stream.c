@@ -184,7 +184,7 @@ void ps__handle_transform(ps_server *s, conn *c, const ps_frame *f, ps_bytes pay
 
 /* ------------------------------------------------------------- export */
 
-static int tmp_file(void)
+int ps__tmp_file(void)
 {
     const char *dir = getenv("TMPDIR");
     int fd = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -284,7 +284,7 @@ void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payloa
     if (r.bad || fmt > PS_EXPORT_PATHS || memcmp(z, "\0\0\0\0\0\0\0", 7))
         return ps__conn_error(s, c, f->id, PS_E_CORRUPT, 1, "EXPORT: malformed payload");
     ps_bytes prefix = ps_bytes_of(payload.ptr + EXPORT_HEAD, payload.len - EXPORT_HEAD);
-    int fd = tmp_file();
+    int fd = ps__tmp_file();
     stream *st = fd < 0 ? NULL : ps_calloc(1, sizeof *st);
     if (!st) {
         if (fd >= 0)

@@ -1,0 +1,268 @@
+/*
+ * export.c - MORK's export: the instantiated template of every match, in
+ * the body or into a file://.
+ *
+ * A small export (up to fork_results results) is found and printed right
+ * here under the read lock. A bigger one would hold the lock, and so stall
+ * the binary protocol's loop, for as long as it takes to print: it is
+ * written by a forked child instead, as the binary EXPORT is, from its
+ * copy-on-write image of the space, and the lock is held for fork() only.
+ * The child writes into an unlinked file (or the target's temporary name)
+ * and says how it ended in its exit status; the body is then sent from
+ * the file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "net/server.h"
+
+/* How an export ends (a forked child's exit status). */
+enum { XP_OK, XP_NOMEM, XP_TOO_MANY, XP_WORK, XP_IO, XP_FORK };
+
+typedef struct xport {
+    ps_http *h;
+    const pt *x;
+    uint64_t limit; /* max_write (0: none)                         */
+    int raw, paths; /* the format: raw, paths, else MeTTa           */
+} xport;
+
+/* "[1, 2, 3]": a path as MORK's raw export prints it (Rust's {:?}). */
+static int raw_line(ps_buf *b, ps_bytes a)
+{
+    char num[8];
+    int rc = ps_buf_append(b, "[", 1);
+    for (size_t i = 0; i < a.len && !rc; i++) {
+        int n = snprintf(num, sizeof num, i ? ", %u" : "%u", a.ptr[i]);
+        rc = ps_buf_append(b, num, (size_t)n);
+    }
+    return rc ? rc : ps_buf_append(b, "]\n", 2);
+}
+
+static int render_raw(const ps_space *res, ps_sink out)
+{
+    ps_iter *it;
+    if (ps_iter_new(res, ps_bytes_of(NULL, 0), &it))
+        return PS_E_NOMEM;
+    ps_buf b = { 0 };
+    ps_bytes a;
+    int rc = PS_OK;
+    while (!rc && ps_iter_next(it, &a, NULL, NULL) == PS_OK) {
+        rc = raw_line(&b, a);
+        if (!rc && b.len >= 65536) {
+            rc = out.write(out.ctx, ps_buf_data(&b), b.len);
+            ps_buf_clear(&b, 0);
+        }
+    }
+    if (!rc && b.len)
+        rc = out.write(out.ctx, ps_buf_data(&b), b.len);
+    ps_buf_free(&b);
+    ps_iter_free(it);
+    return rc;
+}
+
+static int render(const xport *e, const ps_space *res, ps_sink out)
+{
+    if (e->raw)
+        return render_raw(res, out) ? XP_IO : XP_OK;
+    return ps_space_save(res, out, e->paths ? PS_FORMAT_PATHS : PS_FORMAT_METTA, NULL) ? XP_IO
+                                                                                       : XP_OK;
+}
+
+/* The export's results on src into *res, or src itself for $x to $x
+ * (*got). cut (0: none): more than this many results is XP_FORK. */
+static int results(const xport *e, const ps_space *src, uint64_t cut, ps_space **res,
+                   const ps_space **got)
+{
+    uint64_t cap = e->h->o.max_results, n;
+    *res = NULL;
+    if (!e->x->q) {
+        n = ps_space_count(src);
+        *got = src;
+        return n > cap ? XP_TOO_MANY : cut && n > cut ? XP_FORK : XP_OK;
+    }
+    uint64_t lim = e->limit && e->limit < cap ? e->limit : cap + 1;
+    int forkable = cut && cut < lim;
+    ps_diag d = { 0 };
+    if (ps_space_new(res))
+        return XP_NOMEM;
+    int rc = ps__space_run(e->h, e->x->q, src, forkable ? cut + 1 : lim, 1, *res, &d);
+    if (rc)
+        return rc == PS_E_LIMIT ? XP_WORK : XP_NOMEM;
+    n = ps_space_count(*res);
+    *got = *res;
+    if (forkable && n > cut)
+        return XP_FORK;
+    return (!e->limit || e->limit > cap) && n > cap ? XP_TOO_MANY : XP_OK;
+}
+
+/* In this thread, under the read lock, into b; XP_FORK past cut results
+ * (0: no cut). */
+static int here(const xport *e, uint64_t cut, ps_buf *b)
+{
+    ps_space *res;
+    const ps_space *got;
+    ps__server_lock(e->h->srv, 0);
+    int rc = results(e, ps_pspace_space(ps__server_pspace(e->h->srv)), cut, &res, &got);
+    if (rc == XP_OK)
+        rc = render(e, got, ps_sink_buf(b));
+    ps__server_unlock(e->h->srv);
+    ps_space_free(res);
+    return rc;
+}
+
+/* The child: every descriptor but fd closed (a client's socket must close
+ * when the server closes it), the export written into fd. */
+static void child(const xport *e, int fd)
+{
+    if (fd > 3)
+        close_range(3, (unsigned)fd - 1, 0);
+    close_range((unsigned)fd + 1, ~0u, 0);
+    ps_space *res;
+    const ps_space *got;
+    int rc = results(e, ps_pspace_space(ps__server_pspace(e->h->srv)), 0, &res, &got);
+    if (rc == XP_OK)
+        rc = render(e, got, ps_sink_fd(fd));
+    _exit(rc);
+}
+
+/* In a forked child, into fd: XP_OK, or why not (-1: no child). */
+static int forked(const xport *e, int fd)
+{
+    ps__server_lock(e->h->srv, 0);
+    pid_t pid = fork();
+    if (pid == 0)
+        child(e, fd);
+    ps__server_unlock(e->h->srv);
+    if (pid < 0)
+        return -1;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : XP_IO;
+}
+
+static void failed(const xport *e, int rc, reply *r)
+{
+    unsigned long long cap = e->h->o.max_results;
+    if (rc == XP_TOO_MANY)
+        ps__reply_text(r, 413,
+                       "export: more than %llu results (pass max_write, or raise "
+                       "--http-max-results)",
+                       cap);
+    else if (rc == XP_WORK)
+        ps__reply_text(r, 413, "export: more than %llu solutions (%u per --http-max-results)",
+                       cap * SOLUTIONS_PER_RESULT, SOLUTIONS_PER_RESULT);
+    else
+        ps__reply_text(r, 500, "export: %s", rc == XP_NOMEM ? "out of memory" : "cannot write");
+}
+
+/* Into file: by a temporary name, fsynced, renamed. */
+static void to_file(const xport *e, const char *file, reply *r)
+{
+    char tmp[4200];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp%d", file, (int)getpid()) >= sizeof tmp)
+        return (void)ps__reply_text(r, 400, "export: the file name is too long");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return (void)ps__reply_text(r, 500, "export: cannot write %s: %s", file, strerror(errno));
+    ps_buf b = { 0 };
+    int rc = here(e, e->h->o.fork_results, &b);
+    if (rc == XP_FORK && (rc = forked(e, fd)) == -1) /* no child: here after all */
+        rc = here(e, 0, &b);
+    ps_sink sk = ps_sink_fd(fd);
+    if (rc == XP_OK && b.len && sk.write(sk.ctx, ps_buf_data(&b), b.len))
+        rc = XP_IO;
+    if (rc == XP_OK && (fsync(fd) || rename(tmp, file)))
+        rc = XP_IO;
+    close(fd);
+    ps_buf_free(&b);
+    if (rc != XP_OK) {
+        unlink(tmp);
+        return failed(e, rc, r);
+    }
+    ps__reply_text(r, 200, "Output written to file: \"%s\"", file);
+}
+
+/* In the body: from memory, or from the child's file. */
+static void to_body(const xport *e, reply *r)
+{
+    ps_buf b = { 0 };
+    int rc = here(e, e->h->o.fork_results, &b), fd = -1;
+    if (rc == XP_FORK && (fd = ps__tmp_file()) >= 0 && (rc = forked(e, fd)) == -1)
+        rc = XP_FORK;
+    if (rc == XP_FORK) { /* no file or no child: here after all */
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+        rc = here(e, 0, &b);
+    }
+    struct stat st;
+    if (rc == XP_OK && fd >= 0 && !fstat(fd, &st) &&
+        (r->stream = MHD_create_response_from_fd((uint64_t)st.st_size, fd)))
+        fd = -1; /* the response has it now */
+    else if (rc == XP_OK && fd >= 0)
+        rc = XP_NOMEM;
+    if (fd >= 0)
+        close(fd);
+    if (rc != XP_OK) {
+        ps_buf_free(&b);
+        return failed(e, rc, r);
+    }
+    r->code = 200;
+    r->type = e->paths ? "application/octet-stream" : "text/plain; charset=utf-8";
+    if (!r->stream) {
+        ps_buf_free(&r->body);
+        r->body = b;
+    }
+}
+
+static void export_args(req *q, reply *r, const pt *x)
+{
+    ps_buf fb = { 0 }, ub = { 0 }, mb = { 0 };
+    const char *f = ps__reply_arg(q, "format", &fb, NULL),
+               *uri = ps__reply_arg(q, "uri", &ub, NULL),
+               *mw = ps__reply_arg(q, "max_write", &mb, NULL);
+    xport e = { q->h, x, mw ? strtoull(mw, NULL, 10) : 0, f && !strcmp(f, "raw"),
+                f && !strcmp(f, "paths") };
+    const char *file = uri ? ps__file_path(uri) : NULL;
+    if (f && !e.raw && !e.paths && strcmp(f, "metta"))
+        ps__reply_text(r, 400,
+                       "export: format '%s' is not one this server writes (metta, raw, paths)", f);
+    else if (uri && (!file || q->h->o.no_files))
+        ps__reply_text(r, 400, "export: uri must be file:///path%s",
+                       q->h->o.no_files ? " (and this server writes no files)" : "");
+    else if (file)
+        to_file(&e, file, r);
+    else
+        to_body(&e, r);
+    ps_buf_free(&fb);
+    ps_buf_free(&ub);
+    ps_buf_free(&mb);
+}
+
+void ps__cmd_export(req *q, reply *r)
+{
+    pt x;
+    ps_buf mb = { 0 };
+    /* $x to $x prints the space as it is, unless max_write needs a query */
+    int whole = !ps__reply_arg(q, "max_write", &mb, NULL);
+    ps_buf_free(&mb);
+    if (ps__pt_parse(&x, q->seg[0], q->seg[1], whole, r))
+        return;
+    grant g = { ps_buf_data(&x.pat), x.ppfx, 0 };
+    int rc = ps__perm_acquire(q->h, &g, 1);
+    if (rc)
+        ps__http_busy(r, "export", rc);
+    else {
+        export_args(q, r, &x);
+        ps__perm_release(q->h, &g, 1);
+    }
+    ps__pt_free(&x);
+}
