@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "import/import.h"
 #include "net/server.h"
 
 /* How an export ends (a forked child's exit status). */
@@ -45,32 +46,11 @@ static int raw_line(ps_buf *b, ps_bytes a)
     return rc ? rc : ps_buf_append(b, "]\n", 2);
 }
 
-static int render_raw(const ps_space *res, ps_sink out)
-{
-    ps_iter *it;
-    if (ps_iter_new(res, ps_bytes_of(NULL, 0), &it))
-        return PS_E_NOMEM;
-    ps_buf b = { 0 };
-    ps_bytes a;
-    int rc = PS_OK;
-    while (!rc && ps_iter_next(it, &a, NULL, NULL) == PS_OK) {
-        rc = raw_line(&b, a);
-        if (!rc && b.len >= 65536) {
-            rc = out.write(out.ctx, ps_buf_data(&b), b.len);
-            ps_buf_clear(&b, 0);
-        }
-    }
-    if (!rc && b.len)
-        rc = out.write(out.ctx, ps_buf_data(&b), b.len);
-    ps_buf_free(&b);
-    ps_iter_free(it);
-    return rc;
-}
 
 static int render(const xport *e, const ps_space *res, ps_sink out)
 {
     if (e->raw)
-        return render_raw(res, out) ? XP_IO : XP_OK;
+        return ps__save_lines(res, out, raw_line) ? XP_IO : XP_OK;
     return ps_space_save(res, out, e->paths ? PS_FORMAT_PATHS : PS_FORMAT_METTA, NULL) ? XP_IO
                                                                                        : XP_OK;
 }

@@ -16,4 +16,8 @@ int ps__arity_append(ps_buf *b, uint64_t n);
 int ps__each_atom(const void *data, size_t len, int format, ps_atom_fn fn, void *ctx,
                   ps_diag *d);
 
+/* Writes one line per path of s to out, in blocks of about 64 KiB: line()
+ * appends a path's line to b. */
+int ps__save_lines(const ps_space *s, ps_sink out, int (*line)(ps_buf *b, ps_bytes atom));
+
 #endif

@@ -134,18 +134,16 @@ int ps_space_load_file(ps_space *s, const char *file, int format, ps_diag *d)
     return rc;
 }
 
-/* One atom a line, written in blocks of about 64 KiB. */
-static int save_text(const ps_space *s, ps_sink out, ps_diag *d)
+int ps__save_lines(const ps_space *s, ps_sink out, int (*line)(ps_buf *b, ps_bytes atom))
 {
     ps_iter *it;
     if (ps_iter_new(s, ps_bytes_of(NULL, 0), &it))
-        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+        return PS_E_NOMEM;
     ps_buf b = { 0 };
     ps_bytes a;
     int rc = PS_OK;
     while (!rc && ps_iter_next(it, &a, NULL, NULL) == PS_OK) {
-        if (!(rc = ps_atom_print(a, &b)))
-            rc = ps_buf_append(&b, "\n", 1);
+        rc = line(&b, a);
         if (!rc && b.len >= 65536) {
             rc = out.write(out.ctx, ps_buf_data(&b), b.len);
             ps_buf_clear(&b, 0);
@@ -155,6 +153,18 @@ static int save_text(const ps_space *s, ps_sink out, ps_diag *d)
         rc = out.write(out.ctx, ps_buf_data(&b), b.len);
     ps_buf_free(&b);
     ps_iter_free(it);
+    return rc;
+}
+
+static int text_line(ps_buf *b, ps_bytes a)
+{
+    int rc = ps_atom_print(a, b);
+    return rc ? rc : ps_buf_append(b, "\n", 1);
+}
+
+static int save_text(const ps_space *s, ps_sink out, ps_diag *d)
+{
+    int rc = ps__save_lines(s, out, text_line);
     return rc ? ps__diag_set(d, rc, NULL, 0, "cannot write the text") : PS_OK;
 }
 
