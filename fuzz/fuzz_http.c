@@ -37,6 +37,7 @@ static void setup(void)
     ho.perm_wait_ms = 5;
     ho.max_body = 1 << 16;
     ho.max_results = 1000;
+    ho.fork_results = 16; /* bigger exports are written by a forked child */
     REQUIRE(ps_http_start(srv, &ho, &web, NULL) == PS_OK);
 }
 
