@@ -18,7 +18,8 @@ static const char usage[] =
     "                 [--out-limit BYTES] [--max-results N] [--threads N] [--quiet]\n"
     "                 [--http [ADDR:]PORT] [--http-port-file FILE] [--http-max-body BYTES]\n"
     "                 [--http-workers N] [--http-max-results N] [--http-perm-wait MS]\n"
-    "                 [--http-fork-results N] [--http-no-files]\n"
+    "                 [--http-fork-results N] [--http-max-result-bytes BYTES]\n"
+    "                 [--http-no-files]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help') to clients of the binary protocol (docs/protocol.md) on ADDR\n"
     "  (default 127.0.0.1) and port P (default 7420; 0 picks a free one, written\n"
@@ -37,7 +38,8 @@ static const char usage[] =
     "  ADDR (default 127.0.0.1) and PORT (0 picks one, written to\n"
     "  --http-port-file), with the same token as a bearer token: bodies up to\n"
     "  --http-max-body (256m), --http-workers asynchronous commands at once (4),\n"
-    "  results an export or a transform may hold (--http-max-results, 16777216),\n"
+    "  results an export or a transform may hold (--http-max-results, 16777216;\n"
+    "  --http-max-result-bytes, 1g, counting every solution's),\n"
     "  how long a command waits for a conflicting one before its 401\n"
     "  (--http-perm-wait, 200 ms); exports of more than --http-fork-results\n"
     "  results (65536; 0 = never) are written by a forked child,\n"
@@ -160,6 +162,10 @@ static int serve_opt(serve_args *a, int argc, char **argv, int *i)
         if (u32_arg(o, v, UINT64_MAX, &n) || !n)
             return die("--http-max-results: a whole number from 1"), -1;
         a->ho.max_results = n;
+    } else if (!strcmp(o, "--http-max-result-bytes")) {
+        if (parse_bytes(v, UINT64_MAX, &n) || !n)
+            return die("%s: '%s' is not a size (k, m, g suffixes)", o, v ? v : ""), -1;
+        a->ho.max_result_bytes = n;
     } else if (!strcmp(o, "--http-max-body")) {
         if (parse_bytes(v, UINT64_MAX, &n) || !n)
             return die("%s: '%s' is not a size (k, m, g suffixes)", o, v ? v : ""), -1;

@@ -36,8 +36,9 @@ static void setup(void)
     ho.workers = 2;
     ho.perm_wait_ms = 5;
     ho.max_body = 1 << 16;
-    ho.max_results = 1000;
-    ho.fork_results = 16; /* bigger exports are written by a forked child */
+    ho.max_results = 200; /* a search stops after 3200 solutions */
+    ho.max_result_bytes = 1 << 20;
+    ho.fork_results = 64; /* bigger exports are written by a forked child */
     REQUIRE(ps_http_start(srv, &ho, &web, NULL) == PS_OK);
 }
 

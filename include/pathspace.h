@@ -1388,6 +1388,8 @@ typedef struct ps_http_opts {
     uint32_t perm_wait_ms; /* how long a conflicting command waits (200)  */
     uint32_t timeout_s;    /* idle connection (default 300)               */
     int no_files;          /* refuse file:// URIs                          */
+    uint64_t max_result_bytes; /* bytes of results a search may make, every
+                                * solution counted (default 1 GiB)        */
     uint64_t fork_results; /* an export of more results is written by a
                             * forked child, so the lock is held for fork()
                             * only (default 65536; 0: never)              */

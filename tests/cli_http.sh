@@ -107,7 +107,7 @@ endpoints() {
 }
 
 errors() {
-    start_http "$T/sp" --http-max-body 1k --http-max-results 10
+    start_http "$T/sp" --http-max-body 1k --http-max-results 10 --http-max-result-bytes 4k
     get "/nothing/"
     expect 404
     get "/upload/%24x/%24x/"
@@ -182,6 +182,12 @@ errors() {
     get "/export/(many%20%24x)/%24x/?max_write=5"
     expect 200
     [ "$(body | wc -l)" = 5 ] || fail "max_write=5 gave $(body | wc -l) lines"
+    # a template that repeats its variable: bounded by the bytes of its results
+    big=$(seq 300 | sed 's/.*/$a/' | tr '\n' ' ')
+    post "/transform/" "(transform (, (many \$a)) (, (big $big)))"
+    settle "(big%20$(printf '%s' "$big" | sed 's/\$/%24/g; s/ /%20/g'))" # where it wrote
+    body | grep -q '"logMessage":"transform: more than 4096 bytes of results' ||
+        fail "a transform past the result bytes: $(body)"
     kill -0 $SPID || fail "the server died"
     stop_http
 }

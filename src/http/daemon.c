@@ -293,6 +293,7 @@ void ps_http_opts_init(ps_http_opts *o)
     o->perm_wait_ms = 200;
     o->timeout_s = 300;
     o->fork_results = 65536;
+    o->max_result_bytes = 1ull << 30;
 }
 
 static int load_opts(ps_http *h, const ps_http_opts *o, ps_diag *d)
@@ -301,7 +302,8 @@ static int load_opts(ps_http *h, const ps_http_opts *o, ps_diag *d)
     int rc = ps__ident_load(&h->o, sizeof h->o, o, "http", &h->o.addr, &h->o.token, &h->id, d);
     if (rc)
         return rc;
-    if (!h->o.max_body || !h->o.max_clients || !h->o.workers || !h->o.max_results || !h->o.max_file)
+    if (!h->o.max_body || !h->o.max_clients || !h->o.workers || !h->o.max_results ||
+        !h->o.max_file || !h->o.max_result_bytes)
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "an http limit of zero");
     return PS_OK;
 }

@@ -52,17 +52,19 @@ int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed
 
 typedef struct into {
     ps_space *out;
-    uint64_t limit, solutions, budget;
+    uint64_t limit, solutions, budget, bytes, byte_budget;
     int err;
 } into;
 
-/* Each solution's result into the space; stops at limit distinct results
- * or past the budget of solutions (a cross product whose results repeat
- * would otherwise search on and on with nothing to show). */
+/* Each solution's result into the space; stops at limit distinct results,
+ * past the budget of solutions (a cross product whose results repeat
+ * would otherwise search on and on with nothing to show), or past the
+ * budget of result bytes (a template that repeats its variable makes
+ * results far bigger than the atoms they come from). */
 static int put(void *ctx, ps_bytes r)
 {
     into *k = ctx;
-    if (++k->solutions > k->budget)
+    if (++k->solutions > k->budget || (k->bytes += r.len) > k->byte_budget)
         return 1;
     if ((k->err = ps_space_insert(k->out, r, NULL)))
         return 1;
@@ -77,7 +79,9 @@ int ps__space_run(ps_http *h, const ps_query *q, const ps_space *src, uint64_t l
     ps_query_opts o;
     ps_query_opts_init(&o);
     o.threads = here ? 1 : 0;
-    into k = { out, limit, 0, SOLUTIONS_PER_RESULT * h->o.max_results, 0 };
+    into k = {
+        out, limit, 0, SOLUTIONS_PER_RESULT * h->o.max_results, 0, h->o.max_result_bytes, 0
+    };
     int rc = here ? ps__query_run_here(q, ps_source_space(src), &o, put, &k, NULL, d)
                   : ps_query_run(q, ps_source_space(src), &o, put, &k, NULL, d);
     if (!rc && k.err)
@@ -86,6 +90,10 @@ int ps__space_run(ps_http *h, const ps_query *q, const ps_space *src, uint64_t l
         rc = ps__diag_set(d, PS_E_LIMIT, NULL, 0,
                           "more than %llu solutions (%u per --http-max-results): stopped",
                           (unsigned long long)k.budget, SOLUTIONS_PER_RESULT);
+    else if (!rc && k.bytes > k.byte_budget)
+        rc = ps__diag_set(d, PS_E_LIMIT, NULL, 0,
+                          "more than %llu bytes of results (--http-max-result-bytes): stopped",
+                          (unsigned long long)k.byte_budget);
     return rc;
 }
 
