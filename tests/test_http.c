@@ -234,6 +234,7 @@ void t_http_wrap_vs_query(void)
         ps_http h;
         fake_init(&h);
         h.o.max_results = 1000;
+        h.o.max_result_bytes = 1 << 20;
         CHECK_OK(ps__space_match(&h, &x, in, got, NULL));
         fake_free(&h);
         CHECK(ps_space_count(got) == ps_space_count(want));
