@@ -19,7 +19,7 @@ static const char usage[] =
     "                 [--http [ADDR:]PORT] [--http-port-file FILE] [--http-max-body BYTES]\n"
     "                 [--http-workers N] [--http-max-results N] [--http-perm-wait MS]\n"
     "                 [--http-fork-results N] [--http-max-result-bytes BYTES]\n"
-    "                 [--http-no-files]\n"
+    "                 [--http-files DIR] [--http-host NAME[,NAME...]] [--unprotected]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help') to clients of the binary protocol (docs/protocol.md) on ADDR\n"
     "  (default 127.0.0.1) and port P (default 7420; 0 picks a free one, written\n"
@@ -42,8 +42,13 @@ static const char usage[] =
     "  --http-max-result-bytes, 1g, counting every solution's),\n"
     "  how long a command waits for a conflicting one before its 401\n"
     "  (--http-perm-wait, 200 ms); exports of more than --http-fork-results\n"
-    "  results (65536; 0 = never) are written by a forked child,\n"
-    "  file:// imports and exports unless --http-no-files.\n";
+    "  results (65536; 0 = never) are written by a forked child.\n"
+    "  Security (docs/security.md): file:// imports and exports are off unless\n"
+    "  --http-files DIR names the one directory they may read and write (no\n"
+    "  symlink, no '..'; not the store's). Requests whose Host is not an IP\n"
+    "  address, localhost or a --http-host name, and cross-site requests from\n"
+    "  browsers, are refused. An address that is not loopback needs a token,\n"
+    "  or --unprotected.\n";
 
 static ps_server *running;
 
@@ -123,13 +128,12 @@ static int serve_opt(serve_args *a, int argc, char **argv, int *i)
     const char *o = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     uint64_t n;
     ps_server_opts *so = &a->so;
-    if (!strcmp(o, "--quiet") || !strcmp(o, "--http-no-files")) {
-        if (o[2] == 'q')
-            a->quiet = 1;
-        else
-            a->ho.no_files = 1;
+    if (!strcmp(o, "--quiet"))
+        return a->quiet = 1, 0;
+    if (!strcmp(o, "--http-no-files")) /* the default now; kept for old scripts */
         return 0;
-    }
+    if (!strcmp(o, "--unprotected"))
+        return a->so.unprotected = 1, a->ho.unprotected = 1, 0;
     if (o[0] != '-' || o[1] != '-')
         return 1;
     (*i)++;
@@ -143,6 +147,10 @@ static int serve_opt(serve_args *a, int argc, char **argv, int *i)
         a->port_file = v;
     else if (!strcmp(o, "--http-port-file"))
         a->http_port_file = v;
+    else if (!strcmp(o, "--http-files"))
+        a->ho.files_dir = v;
+    else if (!strcmp(o, "--http-host"))
+        a->ho.hosts = v;
     else if (!strcmp(o, "--http")) {
         if (http_arg(a, v))
             return -1;

@@ -32,7 +32,6 @@ static void setup(void)
     REQUIRE(ps_server_new(sp, &so, &srv, NULL) == PS_OK); /* its loop never runs */
     ps_http_opts ho;
     ps_http_opts_init(&ho);
-    ho.no_files = 1;
     ho.workers = 2;
     ho.perm_wait_ms = 5;
     ho.max_body = 1 << 16;

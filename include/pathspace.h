@@ -1230,7 +1230,8 @@ typedef struct ps_server_opts {
     uint64_t ckpt_changes;    /* ... or after this many changes (0: off)  */
     uint64_t max_results;     /* a query's results held to stream (1M)    */
     unsigned query_threads;   /* per query (1)                            */
-    uint32_t spare32;
+    uint32_t unprotected;     /* serve a non-loopback address with no token
+                               * (refused unless set: docs/security.md)   */
     uint64_t node_id;         /* PONG's node (0: random)                  */
     uint64_t spare[4];
 } ps_server_opts;
@@ -1387,12 +1388,26 @@ typedef struct ps_http_opts {
     uint32_t workers;      /* asynchronous commands at once (default 4)   */
     uint32_t perm_wait_ms; /* how long a conflicting command waits (200)  */
     uint32_t timeout_s;    /* idle connection (default 300)               */
-    int no_files;          /* refuse file:// URIs                          */
+    int spare_int;         /* was no_files: file:// is now off unless
+                            * files_dir names a directory               */
     uint64_t max_result_bytes; /* bytes of results a search may make, every
                                 * solution counted (default 1 GiB)        */
     uint64_t fork_results; /* an export of more results is written by a
                             * forked child, so the lock is held for fork()
                             * only (default 65536; 0: never)              */
+    /* Security (docs/security.md). */
+    const char *files_dir; /* file:// imports read and exports write only
+                            * beneath this directory, never through a
+                            * symlink or ".."; NULL (default): no file://  */
+    const char *hosts;     /* Host names accepted besides IP literals and
+                            * "localhost", comma-separated (DNS rebinding) */
+    int unprotected;       /* serve a non-loopback address with no token  */
+    uint32_t header_timeout_s; /* a request's line and headers must come
+                            * within this (default 10)                    */
+    uint32_t body_min_rate; /* body bytes a second, on average, after the
+                            * headers' deadline (default 16384)           */
+    uint32_t per_ip;       /* connections from one address (default 32)   */
+    uint64_t status_bytes; /* bytes the status table may hold (16 MiB)    */
 } ps_http_opts;
 PS_API void ps_http_opts_init(ps_http_opts *o);
 /* Starts serving s's space over HTTP; /stop/ stops s (ps_server_stop).

@@ -8,49 +8,7 @@
 
 command -v curl >/dev/null 2>&1 || { echo "0 passed, 0 failed, 1 skipped"; exit 0; }
 
-SPID=""
-start_http() { # DIR [serve options]
-    dir=$1
-    shift
-    rm -f "$T/port" "$T/hport"
-    "$P" serve "$dir" --port 0 --port-file "$T/port" --http 0 --http-port-file "$T/hport" \
-        --quiet "$@" 2>>"$T/serve.log" &
-    SPID=$!
-    trap 'kill -9 $SPID 2>/dev/null || true; rm -rf "$T"' EXIT
-    wait_file "$T/hport" $SPID "$T/serve.log"
-    U="http://127.0.0.1:$(cat "$T/hport")"
-}
-stop_http() {
-    kill -TERM $SPID
-    wait $SPID || fail "serve exited $? after SIGTERM: $(cat "$T/serve.log")"
-}
-# get PATH / post PATH DATA: the body in $T/body, the status code in $CODE
-get() {
-    p=$1
-    shift
-    CODE=$(curl -s -o "$T/body" -w '%{http_code}' "$@" "$U$p" 2>/dev/null) || true
-}
-post() {
-    p=$1
-    shift
-    CODE=$(curl -s -o "$T/body" -w '%{http_code}' -X POST --data-binary "$@" "$U$p") || true
-}
-body() { cat "$T/body"; }
-expect() { # CODE [BODY]: the last request's
-    [ "$CODE" = "$1" ] || fail "expected $1, got $CODE: $(body)"
-    [ $# -lt 2 ] || [ "$(body)" = "$2" ] || fail "expected body '$2', got '$(body)'"
-}
-# waits until /status/EXPR says something other than a temporary status
-settle() {
-    i=0
-    while :; do
-        get "/status/$1"
-        case $(body) in *Temporary*) ;; *) return 0 ;; esac
-        i=$((i + 1))
-        [ $i -gt 600 ] && fail "status of $1 stays $(body)"
-        sleep 0.05
-    done
-}
+. tests/httpkit.sh
 
 endpoints() {
     start_http "$T/sp"
@@ -66,9 +24,9 @@ endpoints() {
     expect 200 "[2, 195, 98, 97, 114, 193, 51]"
     get "/export/%24x/%24x/?format=paths"
     "$P" dump "$T/body" | grep -qx "(foo 2)" || fail "the .paths export"
-    get "/export/%24x/%24x/?uri=file://$T/all.metta"
-    expect 200 "Output written to file: \"$T/all.metta\""
-    [ "$(wc -l <"$T/all.metta")" = 3 ] || fail "the exported file"
+    get "/export/%24x/%24x/?uri=file://$T/f/all.metta"
+    expect 200 "Output written to file: \"$T/f/all.metta\""
+    [ "$(wc -l <"$T/f/all.metta")" = 3 ] || fail "the exported file"
     get "/count/(foo%20%24x)/"
     expect 200 "ACK. Starting Count"
     settle "(foo%20%24x)"
@@ -149,12 +107,12 @@ errors() {
     expect 400
     get "/status/%24x"
     body | grep -q '"status":"fetchError"' || fail "a refused fetch's status: $(body)"
-    get "/import/%24x/(m%20%24x)/?uri=file://$T/missing.metta"
+    get "/import/%24x/(m%20%24x)/?uri=file://$T/f/missing.metta"
     expect 200 "ACK. Starting Import"
     settle "(m%20%24x)"
     body | grep -q '"status":"fetchError"' || fail "a missing file's status: $(body)"
-    printf '(fine)\n(broken\n' >"$T/bad.metta"
-    get "/import/%24x/(p%20%24x)/?uri=file://$T/bad.metta"
+    printf '(fine)\n(broken\n' >"$T/f/bad.metta"
+    get "/import/%24x/(p%20%24x)/?uri=file://$T/f/bad.metta"
     settle "(p%20%24x)"
     body | grep -q '"status":"parseError","logMessage":"Failed to parse file 2:' ||
         fail "a bad file's status: $(body)"
@@ -193,9 +151,10 @@ errors() {
 }
 
 conflicts() {
-    gen_file 2000000 1 "$T/big.metta" # about two seconds to import
+    mkdir -p "$T/f"
+    gen_file 2000000 1 "$T/f/big.metta" # about two seconds to import
     start_http "$T/sp" --http-workers 1 --http-perm-wait 20
-    get "/import/%24x/(big%20%24x)/?uri=file://$T/big.metta"
+    get "/import/%24x/(big%20%24x)/?uri=file://$T/f/big.metta"
     expect 200 "ACK. Starting Import"
     get "/count/(other%20%24x)/" # the one worker is busy
     expect 503
@@ -287,15 +246,15 @@ forked_exports() {
     [ "$(body | wc -l)" = 5 ] && body | grep -qx "\[2, 193, 109, 193, 52\]" || fail "raw: $(body)"
     get "/export/%24x/%24x/?format=paths"
     "$P" dump "$T/body" | grep -qx '(m (x $a $a))' || fail "the forked .paths export"
-    get "/export/(n%20%24x)/%24x/?uri=file://$T/n.metta"
-    expect 200 "Output written to file: \"$T/n.metta\""
-    [ "$(cat "$T/n.metta")" = "$(printf '1\n2\n3')" ] || fail "the forked file: $(cat "$T/n.metta")"
+    get "/export/(n%20%24x)/%24x/?uri=file://$T/f/n.metta"
+    expect 200 "Output written to file: \"$T/f/n.metta\""
+    [ "$(cat "$T/f/n.metta")" = "$(printf '1\n2\n3')" ] || fail "the forked file: $(cat "$T/f/n.metta")"
     post "/upload/%24x/(k%20%24x)/" "$(seq 1 6)"
     get "/export/%24x/%24x/" # 11 atoms, past --http-max-results 8
     expect 413
     get "/export/(k%20%24x)/%24x/" # 6: fine
     expect 200
-    ls "$T"/*.tmp* 2>/dev/null && fail "a temporary file was left"
+    [ -z "$(ls -A "$T/f" | grep -v '^[a-z]')" ] || fail "a temporary file was left: $(ls -A "$T/f")"
     stop_http
 }
 

@@ -1,5 +1,6 @@
 """The harness: it finds the build, and starts every server a test needs."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,13 @@ DATA = os.environ.get("PS_DATA", os.path.join(ROOT, "..", "shared", "data"))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
 
+def in_files(server, path):
+    """A copy of path in the server's files directory, which it may read."""
+    dst = os.path.join(server.files, os.path.basename(path))
+    shutil.copyfile(path, dst)
+    return dst
+
+
 def data(name):
     """A real data file, or the test is skipped saying why."""
     p = os.path.join(DATA, name)
@@ -27,13 +35,17 @@ def data(name):
 class Server:
     def __init__(self, directory, *args):
         self.dir = directory
+        # the one directory its file:// imports and exports may use
+        self.files = directory + ".files"
+        os.makedirs(self.files, exist_ok=True)
         pf, hf = directory + ".port", directory + ".http"
         for f in (pf, hf):
             if os.path.exists(f):
                 os.unlink(f)
         self.proc = subprocess.Popen(
             [os.environ["PATHSPACE_BIN"], "serve", directory, "--port", "0", "--port-file", pf,
-             "--http", "0", "--http-port-file", hf, "--quiet", *args],
+             "--http", "0", "--http-port-file", hf, "--http-files", self.files, "--quiet",
+             *args],
             stderr=subprocess.PIPE)
         for _ in range(1000):
             if os.path.exists(hf) or self.proc.poll() is not None:

@@ -2,6 +2,7 @@
 which the fixture starts."""
 import json
 import os
+import pathlib
 import signal
 import threading
 import urllib.request
@@ -9,7 +10,7 @@ import urllib.request
 import pytest
 
 import pathspace
-from conftest import data
+from conftest import data, in_files
 
 
 def test_upload_download_namespaces(server):
@@ -43,7 +44,8 @@ def test_transform_blocks_until_done(server):
                                                                             "(Tom Liz)"]
 
 
-def test_import_export_files(server, tmp_path):
+def test_import_export_files(server):
+    tmp_path = pathlib.Path(server.files)
     src = tmp_path / "in.metta"
     src.write_text("(edge 1 2)\n(edge 2 3)\n")
     m = pathspace.MORK(server.url)
@@ -65,6 +67,11 @@ def test_import_export_files(server, tmp_path):
 
 def test_import_errors_raise(server, tmp_path):
     m = pathspace.MORK(server.url)
+    outside = tmp_path / "outside.metta"
+    outside.write_text("(x)\n")
+    with pytest.raises(RuntimeError, match="fetchError.*not beneath"):
+        m.work_at("w").sexpr_import_(f"file://{outside}").block()
+    tmp_path = pathlib.Path(server.files)
     with pytest.raises(RuntimeError, match="fetchError"):
         m.work_at("w").sexpr_import_("https://example.org/x.metta").block()
     with pytest.raises(RuntimeError, match="fetchError"):
@@ -77,9 +84,10 @@ def test_import_errors_raise(server, tmp_path):
         m.upload_("(a")
 
 
-def test_json_import_pobox(server, tmp_path):
+def test_json_import_pobox(server):
+    tmp_path = server.files
     m = pathspace.MORK(server.url)
-    assert m.json_import_("file://" + data("pobox.json")).block() == ""
+    assert m.json_import_("file://" + in_files(server, data("pobox.json"))).block() == ""
     m.paths_export_(f"file://{tmp_path}/pobox.paths")  # exact bytes: its symbols hold spaces
     got = pathspace.Space().load(f"{tmp_path}/pobox.paths")
     want = pathspace.Space().load(data("pobox.paths"))

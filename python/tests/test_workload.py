@@ -3,8 +3,10 @@ files, each imported under its own namespace, turned into (parent ...),
 (male ...) and (female ...) facts by two-pattern transforms over HTTP,
 exported, and checked against the same derivation by the query engine
 directly (pathspace.Space, in this process)."""
+import os
+
 import pathspace
-from conftest import data
+from conftest import data, in_files
 
 DATASETS = ("royal92", "lordOfTheRings", "adameve", "simpsons")
 
@@ -53,8 +55,8 @@ def derive_directly(files):
 
 def test_genealogy_workload(server, tmp_path):
     files = {ds: data(f"{ds}.metta") for ds in DATASETS}
-    out = str(tmp_path / "simple_all.metta")
-    m = derive_over_http(server, files, out)
+    out = os.path.join(server.files, "simple_all.metta")
+    m = derive_over_http(server, {ds: in_files(server, f) for ds, f in files.items()}, out)
     got = pathspace.Space().load(out)
     want = derive_directly(files)
     assert len(want) > 1000

@@ -11,11 +11,17 @@
 int ps__map_file(const char *file, const void **data, size_t *len, ps_diag *d)
 {
     int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ps__diag_set(d, PS_E_IO, NULL, 0, "cannot open");
+    return ps__map_fd(fd, data, len, d);
+}
+
+int ps__map_fd(int fd, const void **data, size_t *len, ps_diag *d)
+{
     struct stat st;
-    if (fd < 0 || fstat(fd, &st)) {
+    if (fstat(fd, &st)) {
         int e = errno;
-        if (fd >= 0)
-            close(fd);
+        close(fd);
         errno = e;
         return ps__diag_set(d, PS_E_IO, NULL, 0, "cannot open");
     }

@@ -67,16 +67,6 @@ int ps__http_busy(reply *r, const char *cmd, int rc)
                           cmd);
 }
 
-const char *ps__file_path(const char *uri)
-{
-    if (strncmp(uri, "file://", 7))
-        return NULL;
-    uri += 7;
-    if (!strncmp(uri, "localhost/", 10))
-        uri += 9;
-    return *uri == '/' ? uri : NULL;
-}
-
 void ps__cmd_upload(req *q, reply *r)
 {
     ps_buf fb = { 0 };

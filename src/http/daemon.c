@@ -231,6 +231,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cr->q.h = h;
         cr->q.c = c;
         cr->q.method = method;
+        if (ps__guard(h, c, &cr->r))
+            return send_reply(c, &cr->r);
         if (!authorized(h, c)) {
             ps__reply_text(&cr->r, 401, "a bearer token is required (Authorization: Bearer ...)");
             cr->r.challenge = 1;
@@ -294,6 +296,10 @@ void ps_http_opts_init(ps_http_opts *o)
     o->timeout_s = 300;
     o->fork_results = 65536;
     o->max_result_bytes = 1ull << 30;
+    o->header_timeout_s = 10;
+    o->body_min_rate = 16384;
+    o->per_ip = 32;
+    o->status_bytes = 16u << 20;
 }
 
 static int load_opts(ps_http *h, const ps_http_opts *o, ps_diag *d)
@@ -303,9 +309,12 @@ static int load_opts(ps_http *h, const ps_http_opts *o, ps_diag *d)
     if (rc)
         return rc;
     if (!h->o.max_body || !h->o.max_clients || !h->o.workers || !h->o.max_results ||
-        !h->o.max_file || !h->o.max_result_bytes)
+        !h->o.max_file || !h->o.max_result_bytes || !h->o.header_timeout_s || !h->o.per_ip ||
+        !h->o.status_bytes)
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "an http limit of zero");
-    return PS_OK;
+    if (h->o.hosts && !(h->o.hosts = h->hosts = strdup(h->o.hosts)))
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    return ps__ident_exposed(&h->id, h->o.unprotected, "--http", d);
 }
 
 static struct MHD_Daemon *start_daemon(ps_http *h, ps_diag *d)
@@ -348,8 +357,13 @@ int ps_http_start(ps_server *s, const ps_http_opts *o, ps_http **out, ps_diag *d
     if (!h)
         return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
     h->srv = s;
+    h->files_fd = -1;
     int rc = load_opts(h, o, d);
+    if (!rc)
+        rc = ps__files_open(h, d);
     if (rc) {
+        ps__files_close(h);
+        free(h->hosts);
         free(h);
         return rc;
     }
@@ -400,6 +414,8 @@ void ps_http_stop(ps_http *h)
         MHD_stop_daemon(h->d);
     }
     ps__perm_free(h);
+    ps__files_close(h);
+    free(h->hosts);
     pthread_cond_destroy(&h->cv);
     pthread_mutex_destroy(&h->mu);
     free(h->workers);

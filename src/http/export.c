@@ -143,31 +143,29 @@ static void failed(const xport *e, int rc, reply *r)
         ps__reply_text(r, 500, "export: %s", rc == XP_NOMEM ? "out of memory" : "cannot write");
 }
 
-/* Into file: by a temporary name, fsynced, renamed. */
-static void to_file(const xport *e, const char *file, reply *r)
+/* Into a file beneath --http-files: by a temporary name, fsynced, renamed
+ * (files.c). */
+static void to_file(const xport *e, const char *uri, const char *rel, reply *r)
 {
-    char tmp[4200];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp%d", file, (int)getpid()) >= sizeof tmp)
-        return (void)ps__reply_text(r, 400, "export: the file name is too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return (void)ps__reply_text(r, 500, "export: cannot write %s: %s", file, strerror(errno));
+    hfile f;
+    if (ps__files_create(e->h, rel, &f, r))
+        return;
     ps_buf b = { 0 };
     int rc = here(e, e->h->o.fork_results, &b);
-    if (rc == XP_FORK && (rc = forked(e, fd)) == -1) /* no child: here after all */
+    if (rc == XP_FORK && (rc = forked(e, f.fd)) == -1) /* no child: here after all */
         rc = here(e, 0, &b);
-    ps_sink sk = ps_sink_fd(fd);
+    ps_sink sk = ps_sink_fd(f.fd);
     if (rc == XP_OK && b.len && sk.write(sk.ctx, ps_buf_data(&b), b.len))
         rc = XP_IO;
-    if (rc == XP_OK && (fsync(fd) || rename(tmp, file)))
-        rc = XP_IO;
-    close(fd);
     ps_buf_free(&b);
     if (rc != XP_OK) {
-        unlink(tmp);
+        ps__files_discard(&f);
         return failed(e, rc, r);
     }
-    ps__reply_text(r, 200, "Output written to file: \"%s\"", file);
+    if (ps__files_publish(&f)) /* a directory there is the client's mistake */
+        return (void)ps__reply_text(r, errno == EISDIR || errno == ENOTEMPTY ? 400 : 500,
+                                    "export: cannot write %s: %s", rel, strerror(errno));
+    ps__reply_text(r, 200, "Output written to file: \"%s\"", strchr(uri + 7, '/'));
 }
 
 /* In the body: from memory, or from the child's file. */
@@ -211,16 +209,13 @@ static void export_args(req *q, reply *r, const pt *x)
                *mw = ps__reply_arg(q, "max_write", &mb, NULL);
     xport e = { q->h, x, mw ? strtoull(mw, NULL, 10) : 0, f && !strcmp(f, "raw"),
                 f && !strcmp(f, "paths") };
-    const char *file = uri ? ps__file_path(uri) : NULL;
+    const char *rel = NULL;
     if (f && !e.raw && !e.paths && strcmp(f, "metta"))
         ps__reply_text(r, 400,
                        "export: format '%s' is not one this server writes (metta, raw, paths)", f);
-    else if (uri && (!file || q->h->o.no_files))
-        ps__reply_text(r, 400, "export: uri must be file:///path%s",
-                       q->h->o.no_files ? " (and this server writes no files)" : "");
-    else if (file)
-        to_file(&e, file, r);
-    else
+    else if (uri && !ps__files_rel(q->h, uri, &rel, r, "export"))
+        to_file(&e, uri, rel, r);
+    else if (!uri)
         to_body(&e, r);
     ps_buf_free(&fb);
     ps_buf_free(&ub);

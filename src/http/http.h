@@ -74,6 +74,9 @@ struct ps_http {
     uint64_t version; /* bumped by every change of a status           */
     worker *workers;
     atomic_int stopping; /* read without mu by requests and streams    */
+    int files_fd;        /* --http-files, or -1 (files.c)             */
+    char *files_given, *files_real; /* its name as given and resolved */
+    char *hosts;         /* o.hosts, our copy                          */
     int broken;          /* under the server's write lock              */
 };
 
@@ -147,8 +150,33 @@ void ps__pt_free(pt *x);
 int ps__expr_arg(req *q, reply *r, const char *cmd, ps_buf *e, size_t *pfx);
 /* The 401 (or 500) of ps__perm_acquire's rc; 1. */
 int ps__http_busy(reply *r, const char *cmd, int rc);
-/* The path of a file:// URI, or NULL. */
-const char *ps__file_path(const char *uri);
+
+/* guard.c: 0, or 1 with the 403 in r for a request a browser was made to
+ * send: a Host that names no address of ours, or a cross-site request. */
+int ps__guard(ps_http *h, struct MHD_Connection *c, reply *r);
+
+/* files.c: file:// beneath the operator's --http-files directory only */
+typedef struct hfile { /* an export's file while it is written */
+    int fd, dfd;       /* the temporary file and its directory   */
+    char tmp[288], base[256];
+} hfile;
+/* Opens --http-files (if set); refuses a store inside it or around it. */
+int ps__files_open(ps_http *h, ps_diag *d);
+void ps__files_close(ps_http *h);
+/* uri's path relative to the files directory in *rel (pointing into uri):
+ * 0, or 1 with the refusal in r (403 when files are off or the path lies
+ * outside). cmd names the command in messages. */
+int ps__files_rel(ps_http *h, const char *uri, const char **rel, reply *r, const char *cmd);
+/* Opens rel for reading beneath the directory: a descriptor, or -1 with
+ * errno, which ps__files_why puts in words. */
+int ps__files_read(ps_http *h, const char *rel);
+const char *ps__files_why(int e);
+/* A new temporary file beside rel (O_EXCL): 0, or 1 with r set. */
+int ps__files_create(ps_http *h, const char *rel, hfile *f, reply *r);
+/* fsync, rename over rel, fsync the directory: 0, or -1 with errno (the
+ * temporary file is gone either way). */
+int ps__files_publish(hfile *f);
+void ps__files_discard(hfile *f);
 
 /* cmds.c: the synchronous commands; jobs.c: the asynchronous ones. */
 void ps__cmd_upload(req *q, reply *r);

@@ -5,9 +5,11 @@
  * (or pathReadOnlyTemporary) while they run, then what came of it. A
  * worker that finds every other busy gets 503, as MORK's does. And stop.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "common/diag.h"
@@ -150,12 +152,17 @@ static void run_import(hjob *j)
     const void *data = NULL;
     size_t len = 0;
     uint64_t n;
-    int bad, rc;
-    if (stat(j->file, &sb) || !S_ISREG(sb.st_mode))
-        outcome(j, ST_FETCH_ERROR, 400, "Failed to open file at path", NULL);
-    else if ((uint64_t)sb.st_size > j->h->o.max_file)
+    int bad, rc, fd = ps__files_read(j->h, j->file);
+    if (fd < 0) {
+        snprintf(d.msg, sizeof d.msg, "%s: %s", j->file, ps__files_why(errno));
+        outcome(j, ST_FETCH_ERROR, 400, "Failed to open file at path", &d);
+    } else if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        outcome(j, ST_FETCH_ERROR, 400, "Failed to open file at path: not a regular file", NULL);
+    } else if ((uint64_t)sb.st_size > j->h->o.max_file) {
+        close(fd);
         outcome(j, ST_FETCH_ERROR, 413, "the file is larger than --http-max-file", NULL);
-    else if (ps__map_file(j->file, &data, &len, &d))
+    } else if (ps__map_fd(fd, &data, &len, &d))
         outcome(j, ST_FETCH_ERROR, 400, "Failed to open file at path", &d);
     else if ((rc = ps__space_add_input(j->h, &j->x, data, len, j->format, &n, &bad, &d)))
         outcome(j, bad == 1 ? ST_PARSE_ERROR : ST_EXEC_ERROR, 400,
@@ -168,8 +175,7 @@ void ps__hjob_import(req *q, reply *r)
 {
     ps_buf ub = { 0 }, fb = { 0 };
     const char *uri = ps__reply_arg(q, "uri", &ub, NULL),
-               *fname = ps__reply_arg(q, "format", &fb, NULL);
-    const char *path = uri ? ps__file_path(uri) : NULL;
+               *fname = ps__reply_arg(q, "format", &fb, NULL), *rel = NULL;
     hjob *j = ps_calloc(1, sizeof *j);
     if (!j)
         ps__reply_text(r, 500, "import: out of memory");
@@ -178,22 +184,18 @@ void ps__hjob_import(req *q, reply *r)
     else if (ps_buf_append(&j->keys, ps_buf_data(&j->x.tmpl), j->x.tpfx)) {
         ps__reply_text(r, 500, "import: out of memory");
         job_free(j);
-    } else if (!uri || !path || q->h->o.no_files) {
+    } else if (ps__files_rel(q->h, uri, &rel, r, "import")) {
+        /* MORK's clients read the refusal from the status too */
+        char why[256];
+        snprintf(why, sizeof why, "%.*s", (int)r->body.len, (const char *)ps_buf_data(&r->body));
         j->skey_n = j->x.tpfx;
         j->h = q->h;
-        const char *why = !uri ? "import needs ?uri=file:///path"
-                          : (!strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8))
-                              ? "this server fetches nothing from the network: import from a "
-                                "file:// URI"
-                          : q->h->o.no_files ? "this server reads no files (--http-no-files)"
-                                             : "import takes file:///path URIs";
-        outcome(j, ST_FETCH_ERROR, 400, why, NULL);
-        ps__reply_text(r, 400, "import: %s", why);
+        outcome(j, ST_FETCH_ERROR, r->code, why, NULL);
         job_free(j);
-    } else if (!(j->format = fname ? ps_format_of(fname) : ps_format_of(path))) {
+    } else if (!(j->format = fname ? ps_format_of(fname) : ps_format_of(rel))) {
         ps__reply_text(r, 400, "import: no format: pass ?format=metta|paths|json|jsonl|csv");
         job_free(j);
-    } else if (!(j->file = strdup(path))) {
+    } else if (!(j->file = strdup(rel))) {
         ps__reply_text(r, 500, "import: out of memory");
         job_free(j);
     } else {

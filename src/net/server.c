@@ -120,6 +120,29 @@ int ps__ident_load(void *dst, size_t size, const void *src, const char *what, co
     return PS_OK;
 }
 
+/* 1 loopback, 0 not, -1 not an address (binding it fails, saying so) */
+static int loopback(const char *addr)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, addr, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, addr, &a6) != 1)
+        return -1;
+    return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+}
+
+int ps__ident_exposed(const net_ident *id, int unprotected, const char *what, ps_diag *d)
+{
+    if (id->token_len || unprotected || loopback(id->addr))
+        return PS_OK; /* -1: not an address; the bind says so */
+    return ps__diag_set(d, PS_E_INVAL, NULL, 0,
+                        "%s: %s is not a loopback address and no token is set: anyone who "
+                        "reaches it could read and change the space. Give --token-file FILE "
+                        "(or $PATHSPACE_TOKEN), or --unprotected to serve it to anyone",
+                        what, id->addr);
+}
+
 static int load_opts(ps_server *s, const ps_server_opts *o, ps_diag *d)
 {
     ps_server_opts_init(&s->o);
@@ -132,7 +155,7 @@ static int load_opts(ps_server *s, const ps_server_opts *o, ps_diag *d)
     if (s->o.max_frame > WAL_MAX_PAYLOAD) /* every atom a frame holds fits one log record */
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "max_frame is at most %u bytes",
                             WAL_MAX_PAYLOAD);
-    return PS_OK;
+    return ps__ident_exposed(&s->id, (int)s->o.unprotected, "--addr", d);
 }
 
 int ps_server_new(ps_pspace *p, const ps_server_opts *o, ps_server **out, ps_diag *d)

@@ -83,6 +83,11 @@ typedef struct net_ident {
 int ps__ident_load(void *dst, size_t size, const void *src, const char *what, const char **addrp,
                    const char **tokenp, net_ident *id, ps_diag *d);
 
+/* Protected mode, as Redis has it: PS_OK when id binds a loopback address,
+ * carries a token, or the operator said unprotected; else PS_E_INVAL with
+ * what to do (what: the option that named the address). */
+int ps__ident_exposed(const net_ident *id, int unprotected, const char *what, ps_diag *d);
+
 struct ps_server {
     ps_pspace *p;
     ps_server_opts o;

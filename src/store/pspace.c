@@ -335,6 +335,11 @@ int ps__pspace_commit(ps_pspace *p)
     return ps__wal_commit(p->w);
 }
 
+int ps__pspace_dirfd(const ps_pspace *p)
+{
+    return p->dirfd;
+}
+
 int ps__pspace_fsync_mode(const ps_pspace *p)
 {
     return p->o.fsync;

@@ -25,6 +25,8 @@ int ps__pspace_commit(ps_pspace *p);
 int ps__pspace_fsync_mode(const ps_pspace *p);
 /* Records staged, not yet committed. */
 uint64_t ps__pspace_staged(const ps_pspace *p);
+/* The space's directory (for where-is-it checks; stays the space's). */
+int ps__pspace_dirfd(const ps_pspace *p);
 /* Changes since the last checkpoint. */
 uint64_t ps__pspace_changes(const ps_pspace *p);
 

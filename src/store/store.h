@@ -13,6 +13,7 @@
 #include <blake2.h>
 #include <xxhash.h>
 
+#include "common/beneath.h"
 #include "pathspace.h"
 
 #define STORE_CHUNK (256u << 10)  /* write and hash granule (the write-up's) */
@@ -80,15 +81,6 @@ uint8_t ps__hash_len(int hash);
 #define STORE_PATH_MAX 128
 void ps__oid_dir(const ps_oid *oid, char *out);
 void ps__oid_path(const ps_oid *oid, char *out);
-
-/* Opens the directory at rel ("a/b/c") under dirfd, one component at a
- * time, never following a symlink; create makes missing ones (and fsyncs
- * each parent it changed unless nosync). *made says whether any was made.
- * -1 with errno on failure. */
-int ps__open_dir(int dirfd, const char *rel, int create, int sync);
-/* Opens the last component of rel for reading (O_NOFOLLOW) under the
- * directories it names. -1 with errno. */
-int ps__open_file(int dirfd, const char *rel, int flags);
 
 /* Write all n bytes (EINTR retried). 0 or -1 with errno. */
 int ps__write_all(int fd, const void *p, size_t n);

@@ -1,0 +1,133 @@
+#!/bin/sh
+# What a hostile client, a web page or a careless default must not make a
+# server do (docs/security.md): file:// confined to --http-files, no Host
+# but ours, no cross-site request, no unprotected public address. Each case
+# failed before its fix.
+. tests/lib.sh "$@"
+command -v curl >/dev/null 2>&1 || { echo "0 passed, 0 failed, 1 skipped"; exit 0; }
+. tests/httpkit.sh
+
+# file:// is off unless the operator names a directory
+files_off() {
+    echo "secret" >"$T/secret.metta"
+    start_bare "$T/sp"
+    get "/import/%24x/%24x/?uri=file://$T/secret.metta"
+    expect 403
+    body | grep -q -- "--http-files DIR" || fail "the refusal names no option: $(body)"
+    get "/status/%24x"
+    body | grep -q '"status":"fetchError"' || fail "the status of a refused import: $(body)"
+    get "/export/%24x/%24x/?uri=file://$T/planted.sh"
+    expect 403
+    [ ! -e "$T/planted.sh" ] || fail "an export wrote a file with file:// off"
+    get "/export/%24x/%24x/"
+    expect 200 ""
+    stop_http
+}
+
+# with --http-files DIR: beneath DIR only, no '..', no symlink, no store
+files_confined() {
+    mkdir -p "$T/f/sub"
+    echo "(secret)" >"$T/secret.metta"
+    echo "(fine)" >"$T/f/sub/ok.metta"
+    ln -s "$T/secret.metta" "$T/f/link.metta"
+    ln -s "$T" "$T/f/up"
+    start_http "$T/sp"
+    get "/import/%24x/%24x/?uri=file:///etc/passwd&format=metta"
+    expect 403
+    body | grep -q "not beneath" || fail "/etc/passwd: $(body)"
+    for bad in "f/../secret.metta" "f/./sub/ok.metta" "f//sub/ok.metta"; do
+        get "/import/%24x/(i%20%24x)/?uri=file://$T/$bad"
+        expect 403
+        body | grep -q "no '..'" || fail "import of $bad: $(body)"
+    done
+    for bad in "f/link.metta" "f/up/secret.metta"; do
+        get "/import/%24x/(i%20%24x)/?uri=file://$T/$bad"
+        expect 200 "ACK. Starting Import"
+        settle "(i%20%24x)"
+        body | grep -q '"status":"fetchError".*symlink' || fail "import of $bad: $(body)"
+    done
+    get "/import/%24x/(i%20%24x)/?uri=file://$T/f/sub/ok.metta"
+    settle "(i%20%24x)"
+    expect 200 '{"status":"pathClear"}'
+    post "/upload/%24x/%24x/" "(x 1)"
+    # an export never follows a link planted at its target: it replaces it
+    echo "victim" >"$T/victim"
+    ln -s "$T/victim" "$T/f/out.metta"
+    get "/export/%24x/%24x/?uri=file://$T/f/out.metta"
+    expect 200
+    [ "$(cat "$T/victim")" = victim ] || fail "the export wrote through a symlink"
+    [ -f "$T/f/out.metta" ] && [ ! -L "$T/f/out.metta" ] || fail "the link was not replaced"
+    for bad in "f/../evil.sh" "f/up/evil.sh" "evil.sh" "f/sub" "f/sub/"; do
+        get "/export/%24x/%24x/?uri=file://$T/$bad"
+        [ "$CODE" = 403 ] || [ "$CODE" = 400 ] || fail "export to $bad: $CODE $(body)"
+    done
+    [ ! -e "$T/evil.sh" ] || fail "an export left the directory"
+    [ -d "$T/f/sub" ] || fail "an export replaced a directory"
+    stop_http
+    # the store may not lie inside the files directory, nor it inside the store
+    if "$P" serve "$T/f/sp" --port 0 --http 0 --http-files "$T/f" 2>"$T/err"; then
+        fail "a store inside --http-files served"
+    fi
+    grep -q "overlap" "$T/err" || fail "store inside: $(cat "$T/err")"
+    if "$P" serve "$T/sp" --port 0 --http 0 --http-files "$T/sp" 2>"$T/err"; then
+        fail "--http-files on the store served"
+    fi
+    grep -q "overlap" "$T/err" || fail "files on the store: $(cat "$T/err")"
+}
+
+# a page the operator visits may not drive the server, nor read it by DNS rebinding
+browsers() {
+    start_bare "$T/sp" --http-host kb.example,other.example
+    post "/upload/%24x/%24x/" "(keep 1)"
+    expect 200
+    port=$(cat "$T/hport")
+    get "/export/%24x/%24x/" -H "Host: evil.example:$port"
+    expect 403
+    body | grep -q "not a name of this server" || fail "rebinding: $(body)"
+    for h in "localhost:$port" "127.0.0.1:$port" "kb.example" "OTHER.example:$port" "[::1]:$port"; do
+        get "/export/%24x/%24x/" -H "Host: $h"
+        expect 200 "(keep 1)"
+    done
+    get "/clear/%24x/" -H "Sec-Fetch-Site: cross-site"
+    expect 403
+    get "/stop/" -H "Sec-Fetch-Site: same-site"
+    expect 403
+    post "/upload/%24x/%24x/" "(evil)" -H "Content-Type: text/plain" -H "Origin: http://evil.example"
+    expect 403
+    get "/clear/%24x/" -H "Origin: null"
+    expect 403
+    get "/export/%24x/%24x/"
+    expect 200 "(keep 1)"
+    get "/export/%24x/%24x/" -H "Sec-Fetch-Site: same-origin"
+    expect 200 "(keep 1)"
+    get "/export/%24x/%24x/" -H "Sec-Fetch-Site: none"
+    expect 200 "(keep 1)"
+    get "/export/%24x/%24x/" -H "Origin: http://127.0.0.1:$port"
+    expect 200 "(keep 1)"
+    stop_http
+}
+
+# a public address needs a token, or the operator's explicit --unprotected
+protected() {
+    if "$P" serve "$T/sp" --addr 0.0.0.0 --port 0 2>"$T/err"; then
+        fail "the binary protocol served 0.0.0.0 with no token"
+    fi
+    grep -q "not a loopback address and no token" "$T/err" || fail "binary: $(cat "$T/err")"
+    if "$P" serve "$T/sp" --port 0 --http 0.0.0.0:0 2>"$T/err"; then
+        fail "HTTP served 0.0.0.0 with no token"
+    fi
+    grep -q -- "--unprotected" "$T/err" || fail "http: $(cat "$T/err")"
+    start_bare "$T/sp" --addr 0.0.0.0 --unprotected
+    stop_http
+    echo "s3cret-token" >"$T/tok"
+    start_bare "$T/sp" --addr 0.0.0.0 --token-file "$T/tok"
+    get "/status/-" -H "Authorization: Bearer s3cret-token"
+    expect 200
+    stop_http
+}
+
+tcase files_off files_off
+tcase files_confined files_confined
+tcase browsers browsers
+tcase protected protected
+finish
