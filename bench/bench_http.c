@@ -96,6 +96,7 @@ static void *loop(void *a)
 }
 
 static uint64_t fork_results = 65536; /* the next start()'s */
+static char files[600];               /* its --http-files */
 
 static void start(pthread_t *t)
 {
@@ -109,6 +110,9 @@ static void start(pthread_t *t)
     ps_http_opts_init(&ho);
     ho.max_body = 1ull << 30;
     ho.fork_results = fork_results;
+    snprintf(files, sizeof files, "%s.files", dir); /* file:// beside, not inside, the store */
+    bench_must(mkdir(files, 0755) && errno != EEXIST, "mkdir");
+    ho.files_dir = files;
     bench_must(ps_http_start(srv, &ho, &web, NULL), "http");
     bench_must(pthread_create(t, NULL, loop, NULL), "thread");
     snprintf(base, sizeof base, "http://127.0.0.1:%u", ps_http_port(web));
@@ -128,7 +132,7 @@ static void stop(pthread_t t)
     ps_server_free(srv);
     ps_pspace_close(sp, NULL);
     char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, files);
     bench_must(system(cmd) != 0, "rm");
 }
 
@@ -340,7 +344,7 @@ static void json_import(void *a)
 
 static void make_json(size_t records)
 {
-    snprintf(jfile, sizeof jfile, "%s.json", dir);
+    snprintf(jfile, sizeof jfile, "%s/in.json", files);
     FILE *f = fopen(jfile, "w");
     bench_must(!f, "json file");
     fputc('[', f);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cases.h"
+#include "common/alloc.h"
 #include "http/http.h"
 #include "netkit.h"
 #include "test.h"
@@ -14,6 +15,7 @@ static void fake_init(ps_http *h)
 {
     memset(h, 0, sizeof *h);
     h->o.perm_wait_ms = 20;
+    h->o.status_bytes = 16u << 20;
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
 }
@@ -29,6 +31,43 @@ static grant gr(const char *p, int write)
 {
     grant g = { (const uint8_t *)p, strlen(p), write };
     return g;
+}
+
+/* The status table holds at most status_bytes, however long the prefixes
+ * (3,000 statuses on 96 KiB prefixes kept 289 MB before). */
+void t_http_status_bytes(void)
+{
+    ps_http h;
+    fake_init(&h);
+    h.o.status_bytes = 1u << 20;
+    size_t n = 96u << 10;
+    uint8_t *p = ps_malloc(n);
+    CHECK(p != NULL);
+    memset(p, 'k', n);
+    hstatus c = { ST_COUNT, 7, 0, "" };
+    for (int i = 0; i < 3000; i++) {
+        memcpy(p, &i, sizeof i);
+        ps__perm_set(&h, p, n, &c);
+        CHECK(h.st_bytes <= h.o.status_bytes);
+    }
+    CHECK(h.nst >= 9 && h.nst <= 11); /* the newest stay */
+    hstatus st;
+    int last = 2999;
+    memcpy(p, &last, sizeof last);
+    ps__perm_get(&h, p, n, &st);
+    CHECK(st.kind == ST_COUNT && st.count == 7);
+    ps__perm_set(&h, p, 4, &c); /* small ones still fit */
+    ps__perm_get(&h, p, 4, &st);
+    CHECK(st.kind == ST_COUNT);
+    h.o.status_bytes = 1000; /* one larger than the whole table is not kept */
+    last = 5000;
+    memcpy(p, &last, sizeof last);
+    ps__perm_set(&h, p, n, &c);
+    ps__perm_get(&h, p, n, &st);
+    CHECK(st.kind == ST_CLEAR);
+    CHECK(h.st_bytes <= 1000);
+    free(p);
+    fake_free(&h);
 }
 
 void t_http_permissions(void)
@@ -103,10 +142,35 @@ void t_http_url(void)
     CHECK(ps__url_decode("file:///tmp/a%20b", &b) == 0 &&
           !strcmp((char *)ps_buf_data(&b), "file:///tmp/a b"));
     ps_buf_free(&b);
-    CHECK(!strcmp(ps__file_path("file:///x/y") ? ps__file_path("file:///x/y") : "", "/x/y"));
-    CHECK(!strcmp(ps__file_path("file://localhost/x") ? ps__file_path("file://localhost/x") : "",
-                  "/x"));
-    CHECK(ps__file_path("file://host/x") == NULL && ps__file_path("http://a/b") == NULL);
+}
+
+/* file:// URIs: beneath the files directory as given or as resolved, no
+ * dot or empty part, nothing when no directory was given. */
+void t_http_files_rel(void)
+{
+    ps_http h;
+    fake_init(&h);
+    char given[] = "/x", real[] = "/real/x";
+    h.files_given = given;
+    h.files_real = real;
+    h.files_fd = 0;
+    reply r = { 0 };
+    const char *rel = NULL;
+    CHECK(ps__files_rel(&h, "file:///x/y", &rel, &r, "t") == 0 && !strcmp(rel, "y"));
+    CHECK(ps__files_rel(&h, "file://localhost/x/a/b", &rel, &r, "t") == 0 && !strcmp(rel, "a/b"));
+    CHECK(ps__files_rel(&h, "file:///real/x/z", &rel, &r, "t") == 0 && !strcmp(rel, "z"));
+    static const char *const bad[] = { "file://host/x/y", "http://a/b", "file:///xy/z",
+                                       "file:///x/", "file:///x", "file:///x/../y",
+                                       "file:///x/a/./b", "file:///x/a//b", "file:///etc/passwd" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        r.code = 0;
+        CHECK(ps__files_rel(&h, bad[i], &rel, &r, "t") == 1 && r.code >= 400);
+    }
+    h.files_fd = -1;
+    CHECK(ps__files_rel(&h, "file:///x/y", &rel, &r, "t") == 1 && r.code == 403);
+    CHECK(memmem(ps_buf_data(&r.body), r.body.len, "--http-files", 12) != NULL);
+    ps_buf_free(&r.body);
+    fake_free(&h);
 }
 
 /* One HTTP/1.1 request on a fresh connection; the status code, the body

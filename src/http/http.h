@@ -71,6 +71,7 @@ struct ps_http {
     size_t nheld, capheld;
     entry *st; /* statuses set on prefixes                     */
     size_t nst, capst;
+    uint64_t st_bytes; /* what st holds: prefixes and entries         */
     uint64_t version; /* bumped by every change of a status           */
     worker *workers;
     atomic_int stopping; /* read without mu by requests and streams    */

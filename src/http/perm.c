@@ -53,9 +53,10 @@ static void clear_below(ps_http *h, const uint8_t *p, size_t n)
     size_t k = 0;
     for (size_t i = 0; i < h->nst; i++) {
         entry *e = &h->st[i];
-        if (e->n >= n && (!n || !memcmp(e->p, p, n)))
+        if (e->n >= n && (!n || !memcmp(e->p, p, n))) {
+            h->st_bytes -= e->n + sizeof *e;
             free(e->p);
-        else
+        } else
             h->st[k++] = *e;
     }
     if (k != h->nst)
@@ -120,11 +121,20 @@ void ps__perm_set(ps_http *h, const uint8_t *p, size_t n, const hstatus *st)
     for (size_t i = 0; i < h->nst && !e; i++)
         if (h->st[i].n == n && (!n || !memcmp(h->st[i].p, p, n)))
             e = &h->st[i];
-    if (!e && h->nst == MAX_STATUSES) { /* the oldest goes */
-        free(h->st[0].p);
-        memmove(h->st, h->st + 1, (h->nst - 1) * sizeof *h->st);
-        h->nst--;
+    /* the oldest go, until the table is within its count and its bytes
+     * (o.status_bytes: a prefix may be as long as a URL) */
+    size_t drop = 0, cost = n + sizeof *e;
+    while (!e && drop < h->nst &&
+           (h->nst - drop >= MAX_STATUSES || h->st_bytes + cost > h->o.status_bytes)) {
+        h->st_bytes -= h->st[drop].n + sizeof *e;
+        free(h->st[drop++].p);
     }
+    if (drop) {
+        memmove(h->st, h->st + drop, (h->nst - drop) * sizeof *h->st);
+        h->nst -= drop;
+    }
+    if (!e && cost > h->o.status_bytes) /* larger than the whole table: not kept */
+        goto out;
     if (!e && h->nst == h->capst) {
         size_t cap = h->capst ? h->capst * 2 : 16;
         entry *v = realloc(h->st, cap * sizeof *v);
@@ -141,10 +151,12 @@ void ps__perm_set(ps_http *h, const uint8_t *p, size_t n, const hstatus *st)
             e = &h->st[h->nst++];
             e->p = copy;
             e->n = n;
+            h->st_bytes += cost;
         }
     }
     if (e)
         e->st = *st;
+out:
     h->version++;
     pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
