@@ -126,8 +126,50 @@ protected() {
     stop_http
 }
 
+# a server killed while its forked child writes leaves nothing held: an
+# immediate restart takes the directory and both ports' worth of sockets
+orphans() {
+    gen_file 1500000 3 "$T/g.metta"
+    for what in checkpoint export; do
+        rm -rf "$T/sp"
+        start_bare "$T/sp"
+        post "/upload/%24x/%24x/" "@$T/g.metta"
+        expect 200
+        if [ $what = checkpoint ]; then
+            "$P" client --port "$(cat "$T/port")" checkpoint >/dev/null 2>&1 &
+        else
+            curl -s -o /dev/null "$U/export/%24x/%24x/" &
+        fi
+        i=0
+        until pgrep -P $SPID >/dev/null; do
+            i=$((i + 1))
+            [ $i -gt 400 ] && fail "no $what child started"
+            sleep 0.005
+        done
+        kill -9 $SPID
+        wait $SPID 2>/dev/null || true
+        # at once, as a supervisor would
+        "$P" serve "$T/sp" --port 0 --port-file "$T/port2" --quiet 2>"$T/err" &
+        pid2=$!
+        i=0
+        while [ ! -s "$T/port2" ]; do
+            i=$((i + 1))
+            kill -0 $pid2 2>/dev/null || fail "restart after a $what child: $(cat "$T/err")"
+            [ $i -gt 200 ] && fail "restart after a $what child did not listen"
+            sleep 0.05
+        done
+        n=$("$P" client --port "$(cat "$T/port2")" count)
+        [ "$n" = 1500000 ] || fail "after the restart: $n atoms"
+        kill -TERM $pid2
+        wait $pid2 || fail "the restarted server exited $?"
+        rm -f "$T/port2"
+        wait || true
+    done
+}
+
 tcase files_off files_off
 tcase files_confined files_confined
 tcase browsers browsers
 tcase protected protected
+tcase orphans orphans
 finish

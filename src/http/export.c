@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/child.h"
 #include "http.h"
 #include "import/import.h"
 #include "net/server.h"
@@ -99,8 +100,10 @@ static int here(const xport *e, uint64_t cut, ps_buf *b)
 
 /* The child: every descriptor but fd closed (a client's socket must close
  * when the server closes it), the export written into fd. */
-static void child(const xport *e, int fd)
+static void child(const xport *e, int fd, pid_t parent)
 {
+    if (ps__child_begin(parent))
+        _exit(XP_IO);
     if (fd > 3)
         close_range(3, (unsigned)fd - 1, 0);
     close_range((unsigned)fd + 1, ~0u, 0);
@@ -116,9 +119,9 @@ static void child(const xport *e, int fd)
 static int forked(const xport *e, int fd)
 {
     ps__server_lock(e->h->srv, 0);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid == 0)
-        child(e, fd);
+        child(e, fd, parent);
     ps__server_unlock(e->h->srv);
     if (pid < 0)
         return -1;

@@ -69,12 +69,12 @@ int ps__ckpt_start(ps_server *s)
         return -1;
     }
     int64_t t0 = now_us();
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid == 0) {
         /* the child holds no client: a connection the server drops must
          * end now, not when the checkpoint does */
         close(fds[0]);
-        ps__child_detach(s);
+        ps__child_detach(s, parent);
         child(s, fds[1], s->child_pos);
     }
     uint64_t pause = (uint64_t)(now_us() - t0);

@@ -12,13 +12,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/child.h"
 #include "server.h"
+#include "store/pspace.h"
 
-void ps__child_detach(ps_server *s)
+void ps__child_detach(ps_server *s, pid_t parent)
 {
+    if (ps__child_begin(parent))
+        _exit(127);
     close(s->lfd);
     for (uint32_t i = 0; i < s->nconns; i++)
         close(s->conns[i]->fd);
+    ps__pspace_forked(s->p);
 }
 
 job *ps__job_of(ps_server *s, void *tag)
@@ -36,10 +41,10 @@ int ps__job_export(ps_server *s, conn *c, stream *st, int fmt, ps_bytes prefix)
     int fds[2];
     if (!j || s->no_fork_jobs || pipe2(fds, O_CLOEXEC))
         return -1;
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        ps__child_detach(s);
+        ps__child_detach(s, parent);
         int rc = ps__export_write(s, st->fd, fmt, prefix);
         ssize_t k = write(fds[1], &rc, sizeof rc);
         _exit(k == (ssize_t)sizeof rc ? 0 : 1);

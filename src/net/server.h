@@ -165,9 +165,11 @@ int ps__stream_fill(ps_server *s, conn *c);
 void ps__stream_free(stream *st);
 
 /* jobs.c: exports in forked children */
-/* In a forked child: closes what only the server may hold (the listener,
- * the clients' sockets), so a dropped client's connection ends now. */
-void ps__child_detach(ps_server *s);
+/* In a forked child of parent: dies with it (or now, if it is gone) and
+ * closes what only the server may hold (every socket, the directory's
+ * lock), so a dropped client's connection ends now and a restart after a
+ * kill -9 finds nothing held. */
+void ps__child_detach(ps_server *s, pid_t parent);
 /* Starts writing st's export in a child; -1 if none can start (the caller
  * writes it here). */
 int ps__job_export(ps_server *s, conn *c, stream *st, int fmt, ps_bytes prefix);

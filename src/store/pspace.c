@@ -335,6 +335,13 @@ int ps__pspace_commit(ps_pspace *p)
     return ps__wal_commit(p->w);
 }
 
+void ps__pspace_forked(ps_pspace *p)
+{
+    if (p->lockfd >= 0)
+        close(p->lockfd); /* the flock is the parent's open file: it keeps it */
+    p->lockfd = -1;
+}
+
 int ps__pspace_dirfd(const ps_pspace *p)
 {
     return p->dirfd;

@@ -27,6 +27,9 @@ int ps__pspace_fsync_mode(const ps_pspace *p);
 uint64_t ps__pspace_staged(const ps_pspace *p);
 /* The space's directory (for where-is-it checks; stays the space's). */
 int ps__pspace_dirfd(const ps_pspace *p);
+/* In a forked child: lets go of the directory's lock (the parent keeps
+ * it), so a restart after the parent dies need not wait for the child. */
+void ps__pspace_forked(ps_pspace *p);
 /* Changes since the last checkpoint. */
 uint64_t ps__pspace_changes(const ps_pspace *p);
 
