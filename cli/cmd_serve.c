@@ -20,6 +20,8 @@ static const char usage[] =
     "                 [--http-workers N] [--http-max-results N] [--http-perm-wait MS]\n"
     "                 [--http-fork-results N] [--http-max-result-bytes BYTES]\n"
     "                 [--http-files DIR] [--http-host NAME[,NAME...]] [--unprotected]\n"
+    "                 [--http-max-clients N] [--http-per-ip N] [--http-header-timeout S]\n"
+    "                 [--http-body-rate BYTES]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help') to clients of the binary protocol (docs/protocol.md) on ADDR\n"
     "  (default 127.0.0.1) and port P (default 7420; 0 picks a free one, written\n"
@@ -48,7 +50,10 @@ static const char usage[] =
     "  symlink, no '..'; not the store's). Requests whose Host is not an IP\n"
     "  address, localhost or a --http-host name, and cross-site requests from\n"
     "  browsers, are refused. An address that is not loopback needs a token,\n"
-    "  or --unprotected.\n";
+    "  or --unprotected. HTTP connections: at most --http-max-clients (256),\n"
+    "  --http-per-ip from one address (32); a request's headers must arrive\n"
+    "  within --http-header-timeout seconds (10) of the connection or of its\n"
+    "  last reply, and its body at --http-body-rate bytes a second (16k) after.\n";
 
 static ps_server *running;
 
@@ -158,6 +163,18 @@ static int serve_opt(serve_args *a, int argc, char **argv, int *i)
         if (u32_arg(o, v, 1024, &n) || !n)
             return die("--http-workers: 1 to 1024"), -1;
         a->ho.workers = (uint32_t)n;
+    } else if (!strcmp(o, "--http-header-timeout") || !strcmp(o, "--http-per-ip") ||
+               !strcmp(o, "--http-max-clients")) {
+        if (u32_arg(o, v, 1000000, &n) || !n)
+            return die("%s: a whole number from 1 to 1000000", o), -1;
+        uint32_t *f = !strcmp(o, "--http-per-ip")          ? &a->ho.per_ip
+                      : !strcmp(o, "--http-header-timeout") ? &a->ho.header_timeout_s
+                                                            : &a->ho.max_clients;
+        *f = (uint32_t)n;
+    } else if (!strcmp(o, "--http-body-rate")) {
+        if (parse_bytes(v, UINT32_MAX, &n))
+            return die("%s: '%s' is not a size (k, m, g suffixes)", o, v ? v : ""), -1;
+        a->ho.body_min_rate = (uint32_t)n;
     } else if (!strcmp(o, "--http-perm-wait")) {
         if (u32_arg(o, v, 600000, &n))
             return -1;

@@ -167,9 +167,18 @@ orphans() {
     done
 }
 
+# slow clients (Slowloris: headers or a body a byte at a time) are closed
+# at their deadline, one address holds few threads, and others are served
+slowloris() {
+    start_bare "$T/sp" --http-header-timeout 2 --http-per-ip 8 --http-max-clients 64
+    python3 tests/slowloris.py "$(cat "$T/hport")" 6 2 || fail "slow clients won"
+    stop_http
+}
+
 tcase files_off files_off
 tcase files_confined files_confined
 tcase browsers browsers
 tcase protected protected
 tcase orphans orphans
+tcase slowloris slowloris
 finish

@@ -228,6 +228,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!(cr = ps_calloc(1, sizeof *cr)))
             return MHD_NO;
         *ctx = cr;
+        ps__dl_phase(h, c, DL_HEADERS, 0);
         cr->q.h = h;
         cr->q.c = c;
         cr->q.method = method;
@@ -248,12 +249,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*size) {
+        ps__dl_phase(h, c, DL_BODY, *size);
         if (!cr->too_big &&
             (cr->q.body.len + *size > h->o.max_body || ps_buf_append(&cr->q.body, data, *size)))
             cr->too_big = 1;
         *size = 0;
         return MHD_YES;
     }
+    ps__dl_phase(h, c, DL_RUN, 0);
     if (cr->too_big)
         ps__reply_text(&cr->r, 413, "a body is at most %llu bytes (--http-max-body)",
                        (unsigned long long)h->o.max_body);
@@ -265,7 +268,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_done(void *cls, struct MHD_Connection *c, void **ctx,
                     enum MHD_RequestTerminationCode why)
 {
-    (void)cls, (void)c, (void)why;
+    (void)why;
+    ps__dl_phase(cls, c, DL_DONE, 0); /* the next request's headers are due */
     conn_req *cr = *ctx;
     if (!cr)
         return;
@@ -344,7 +348,9 @@ static struct MHD_Daemon *start_daemon(ps_http *h, ps_diag *d)
         (unsigned)h->o.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h, MHD_OPTION_THREAD_STACK_SIZE,
         (size_t)MATCH_STACK, /* a query runs on the connection's thread */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)URL_MAX, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)URL_MAX, MHD_OPTION_NOTIFY_CONNECTION,
+        ps__dl_notify, h, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->o.per_ip,
+        MHD_OPTION_END);
     if (!dm)
         ps__diag_set(d, PS_E_IO, NULL, 0, "cannot listen for HTTP on %s:%u", h->id.addr, h->o.port);
     return dm;
@@ -377,6 +383,10 @@ int ps_http_start(ps_server *s, const ps_http_opts *o, ps_http **out, ps_diag *d
     pthread_condattr_init(&ca);
     pthread_cond_init(&h->cv, &ca);
     pthread_condattr_destroy(&ca);
+    if (ps__dl_start(h)) {
+        ps_http_stop(h);
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "cannot start a thread");
+    }
     if (!(h->d = start_daemon(h, d))) {
         ps_http_stop(h);
         return d && d->code ? d->code : PS_E_IO;
@@ -413,6 +423,7 @@ void ps_http_stop(ps_http *h)
         }
         MHD_stop_daemon(h->d);
     }
+    ps__dl_free(h); /* after the daemon: its connections' ends come to it */
     ps__perm_free(h);
     ps__files_close(h);
     free(h->hosts);

@@ -59,6 +59,8 @@ typedef struct worker {
     int state; /* 0 free, 1 running, 2 finished (join it) */
 } worker;
 
+typedef struct hconn hconn; /* a connection's deadline (deadline.c) */
+
 struct ps_http {
     ps_server *srv;
     ps_http_opts o;
@@ -78,6 +80,12 @@ struct ps_http {
     int files_fd;        /* --http-files, or -1 (files.c)             */
     char *files_given, *files_real; /* its name as given and resolved */
     char *hosts;         /* o.hosts, our copy                          */
+    pthread_mutex_t cmu; /* the connections' deadlines (deadline.c)    */
+    pthread_cond_t ccv;
+    hconn *conns;
+    pthread_t reaper;
+    int reaper_on, reaper_stop;
+    uint64_t reaped;     /* connections closed past their deadline     */
     int broken;          /* under the server's write lock              */
 };
 
@@ -155,6 +163,16 @@ int ps__http_busy(reply *r, const char *cmd, int rc);
 /* guard.c: 0, or 1 with the 403 in r for a request a browser was made to
  * send: a Host that names no address of ours, or a cross-site request. */
 int ps__guard(ps_http *h, struct MHD_Connection *c, reply *r);
+
+/* deadline.c: slow clients closed (header and body deadlines) */
+enum { DL_HEADERS, DL_BODY, DL_RUN, DL_DONE }; /* what a request reached */
+void ps__dl_notify(void *cls, struct MHD_Connection *c, void **sctx,
+                   enum MHD_ConnectionNotificationCode toe);
+/* The request on c reached what (DL_BODY: bytes more of its body). */
+void ps__dl_phase(ps_http *h, struct MHD_Connection *c, int what, uint64_t bytes);
+/* Starts the reaper (and its lock, which ps__dl_free destroys). */
+int ps__dl_start(ps_http *h);
+void ps__dl_free(ps_http *h);
 
 /* files.c: file:// beneath the operator's --http-files directory only */
 typedef struct hfile { /* an export's file while it is written */
