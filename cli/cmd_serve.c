@@ -16,6 +16,7 @@ static const char usage[] =
     "                 [--max-clients N] [--max-frame BYTES] [--max-batch N]\n"
     "                 [--idle SECONDS] [--write-timeout SECONDS]\n"
     "                 [--out-limit BYTES] [--max-results N] [--threads N] [--quiet]\n"
+    "                 [--max-memory BYTES] [--hello-timeout SECONDS] [--per-ip N]\n"
     "                 [--http [ADDR:]PORT] [--http-port-file FILE] [--http-max-body BYTES]\n"
     "                 [--http-workers N] [--http-max-results N] [--http-perm-wait MS]\n"
     "                 [--http-fork-results N] [--http-max-result-bytes BYTES]\n"
@@ -35,7 +36,10 @@ static const char usage[] =
     "  (1024), frame payload (16m, at most 256m), atoms per request (1048576),\n"
     "  idle time (300 s, 0 = none), time a client may leave its replies unread\n"
     "  (10 s), reply bytes queued per client before its requests wait (1m),\n"
-    "  results a query holds (1048576).\n"
+    "  results a query holds (1048576); what all clients together hold in read\n"
+    "  buffers, replies and query results (--max-memory, 1g: past it a request\n"
+    "  gets an error); HELLO within --hello-timeout (10 s), and before it a\n"
+    "  frame of at most 4k; connections from one address (--per-ip, 256).\n"
     "  --http also serves MORK's HTTP API (docs/http.md) on the same space, on\n"
     "  ADDR (default 127.0.0.1) and PORT (0 picks one, written to\n"
     "  --http-port-file), with the same token as a bearer token: bodies up to\n"
@@ -228,6 +232,17 @@ static int serve_opt(serve_args *a, int argc, char **argv, int *i)
             so->query_threads = a->po.threads = k;
         else
             so->max_results = k;
+    } else if (!strcmp(o, "--max-memory")) {
+        if (parse_bytes(v, UINT64_MAX, &n) || !n)
+            return die("%s: '%s' is not a size (k, m, g suffixes)", o, v ? v : ""), -1;
+        so->max_memory = n;
+    } else if (!strcmp(o, "--hello-timeout") || !strcmp(o, "--per-ip")) {
+        if (u32_arg(o, v, 1000000, &n) || !n)
+            return die("%s: a whole number from 1 to 1000000", o), -1;
+        if (!strcmp(o, "--per-ip"))
+            so->per_ip = (uint32_t)n;
+        else
+            so->hello_ms = (uint32_t)n * 1000;
     } else if (!strcmp(o, "--max-frame") || !strcmp(o, "--out-limit")) {
         if (parse_bytes(v, UINT32_MAX, &n))
             return die("%s: '%s' is not a size (k, m, g suffixes)", o, v ? v : ""), -1;

@@ -63,7 +63,7 @@ static void request(const char *method, const uint8_t *url, size_t ulen, const u
     ps_buf_append(&rq, url, ulen);
     int n =
         snprintf(head, sizeof head,
-                 " HTTP/1.1\r\nHost: f\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n", blen);
+                 " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n", blen);
     ps_buf_append(&rq, head, (size_t)n);
     ps_buf_append(&rq, body, blen);
     size_t sent = 0;

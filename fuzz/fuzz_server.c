@@ -96,7 +96,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int big = 1 << 20;
     setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
     setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
-    REQUIRE(ps__conn_new(srv, sv[0]) == 0);
+    struct sockaddr_storage peer = { .ss_family = AF_UNIX };
+    REQUIRE(ps__conn_new(srv, sv[0], &peer) == 0);
     conn *c = srv->conns[srv->nconns - 1];
     size_t sent = 0;
     for (int round = 0; round < 64 && srv->nconns && srv->conns[srv->nconns - 1] == c; round++) {

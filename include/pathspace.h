@@ -1233,7 +1233,14 @@ typedef struct ps_server_opts {
     uint32_t unprotected;     /* serve a non-loopback address with no token
                                * (refused unless set: docs/security.md)   */
     uint64_t node_id;         /* PONG's node (0: random)                  */
-    uint64_t spare[4];
+    uint64_t max_memory;      /* what every client together may hold in the
+                               * server: read buffers, queued replies and
+                               * query results (1 GiB); past it a request
+                               * gets PS_E_LIMIT, not the machine's memory */
+    uint32_t hello_ms;        /* a client must say HELLO within this (10 s);
+                               * before it, a frame is at most 4 KiB       */
+    uint32_t per_ip;          /* connections from one address (256)       */
+    uint64_t spare[2];
 } ps_server_opts;
 PS_API void ps_server_opts_init(ps_server_opts *o);
 

@@ -185,7 +185,7 @@ static int request(uint16_t port, const char *method, const char *path, const ch
     size_t blen = body ? strlen(body) : 0;
     int n =
         snprintf(head, sizeof head,
-                 "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
+                 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
                  method, path, blen);
     t_send_all(fd, head, (size_t)n);
     if (blen)

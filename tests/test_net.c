@@ -570,6 +570,103 @@ void t_net_limits(void)
     CHECK_OK(t_srv_stop(&t, 0));
 }
 
+/* Unauthenticated clients are small and brief: a frame before HELLO is at
+ * most 4 KiB (a 16 MiB HELLO was buffered before its token was checked),
+ * HELLO is due within hello_ms (idle connections locked everyone out for
+ * 300 s), and one address holds at most per_ip connections. */
+void t_net_unauthenticated(void)
+{
+    ps_server_opts o;
+    ps_server_opts_init(&o);
+    o.token = "s3cret-token";
+    o.hello_ms = 300;
+    o.per_ip = 3;
+    tsrv t;
+    t_srv_start(&t, &o, -1);
+    uint8_t buf[256];
+    int fd = t_raw(t.port);
+    ps_frame f = { PS_PROTO_VERSION, PS_MSG_HELLO, 0, 16u << 20, 1 };
+    ps_frame_encode(&f, buf);
+    t_send_all(fd, buf, PS_FRAME_HEADER);
+    REQUIRE(t_read_frame(fd, &f, buf, sizeof buf) == 0);
+    CHECK(f.type == PS_MSG_ERROR && ps_read_le32(buf) == PS_E_LIMIT);
+    CHECK(t_closed(fd));
+    close(fd);
+    int mute[3];
+    for (int i = 0; i < 3; i++)
+        mute[i] = t_raw(t.port);
+    int more = t_raw(t.port); /* the fourth from 127.0.0.1 */
+    REQUIRE(t_read_frame(more, &f, buf, sizeof buf) == 0);
+    CHECK(f.type == PS_MSG_ERROR && ps_read_le32(buf) == PS_E_LIMIT);
+    CHECK(memmem(buf + 8, f.len - 8, "this address", 12) != NULL);
+    close(more);
+    usleep(600000); /* past hello_ms: the silent ones are gone */
+    for (int i = 0; i < 3; i++) {
+        CHECK(t_closed(mute[i]));
+        close(mute[i]);
+    }
+    ps_client *c = t_connect(&t, "s3cret-token");
+    CHECK(c != NULL);
+    ps_client_close(c);
+    CHECK_OK(t_srv_stop(&t, 0));
+}
+
+/* max_memory bounds what every client together holds: partial frames
+ * (200 of them took 3.25 GB) and query results past it get PS_E_LIMIT,
+ * and the server goes on serving. */
+void t_net_max_memory(void)
+{
+    ps_server_opts o;
+    ps_server_opts_init(&o);
+    o.max_memory = 8u << 20;
+    tsrv t;
+    t_srv_start(&t, &o, -1);
+    uint8_t buf[512];
+    int fds[4], refused = 0;
+    static uint8_t part[2u << 20];
+    for (int i = 0; i < 4; i++) {
+        fds[i] = t_raw(t.port);
+        size_t n = t_hello(buf, 1);
+        t_send_all(fds[i], buf, n);
+        ps_frame f;
+        REQUIRE(t_read_frame(fds[i], &f, buf, sizeof buf) == 0 && f.type != PS_MSG_ERROR);
+        ps_frame add = { PS_PROTO_VERSION, PS_MSG_ADD, 0, 6u << 20, 2 };
+        ps_frame_encode(&add, buf);
+        t_send_all(fds[i], buf, PS_FRAME_HEADER);
+        t_send_all(fds[i], part, sizeof part); /* a third of it, then silence */
+    }
+    for (int i = 0; i < 4; i++) {
+        ps_frame f;
+        struct timeval tv = { 0, 300000 };
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (t_read_frame(fds[i], &f, buf, sizeof buf) == 0 && f.type == PS_MSG_ERROR &&
+            ps_read_le32(buf) == PS_E_LIMIT && memmem(buf + 8, f.len - 8, "max_memory", 10))
+            refused++;
+    }
+    CHECK(refused >= 2); /* 4 x 4 MiB of buffers cannot all fit in 8 MiB */
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    ps_client *c = t_connect(&t, NULL);
+    REQUIRE(c);
+    t_add_gen(c, 5, 150000);
+    ps_client_qopts qo;
+    ps_client_qopts_init(&qo);
+    qo.form = PS_FORM_TEXT;
+    ps_diag d = { 0 };
+    lines l = { { 0 }, 0, 0 };
+    uint64_t got;
+    int rc = ps_client_query(c, txt("$x"), txt("(a-result-with-a-long-name $x $x)"), &qo,
+                             take_line, &l, &got, NULL, &d);
+    CHECK_RC(rc, PS_E_LIMIT); /* 150K results' text is past 8 MiB */
+    CHECK(strstr(d.msg, "max_memory") != NULL);
+    uint64_t n;
+    CHECK_OK(ps_client_count(c, ps_bytes_of(NULL, 0), &n, &d));
+    CHECK_EQ(n, 150000);
+    ps_buf_free(&l.all);
+    ps_client_close(c);
+    CHECK_OK(t_srv_stop(&t, 0));
+}
+
 /* Results come in frames of `batch`; stopping sends CANCEL and the stream
  * ends flagged; a client limit and the server's cap both bound it. */
 void t_net_query_stream(void)

@@ -12,7 +12,27 @@
 #include "server.h"
 #include "wire.h"
 
-int ps__conn_new(ps_server *s, int fd)
+/* Before HELLO a client is nobody: it may send a HELLO's worth (a token
+ * is at most 256 bytes), not a 16 MiB frame that waits for its token to be
+ * checked (100 such clients took 1.65 GB). */
+#define PRE_HELLO_FRAME 4096u
+
+uint32_t ps__conn_frame_max(const ps_server *s, const conn *c)
+{
+    return c->hello ? s->o.max_frame : PRE_HELLO_FRAME;
+}
+
+uint64_t ps__server_held(const ps_server *s)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < s->nconns; i++) {
+        const conn *c = s->conns[i];
+        n += c->in.cap + c->queued + (c->st ? c->st->data.cap : 0);
+    }
+    return n;
+}
+
+int ps__conn_new(ps_server *s, int fd, const struct sockaddr_storage *peer)
 {
     if (s->nconns == s->cap) {
         uint32_t cap = s->cap ? s->cap * 2 : 64;
@@ -32,7 +52,8 @@ int ps__conn_new(ps_server *s, int fd)
     c->fd = fd;
     c->cid = ++s->next_cid;
     c->events = EPOLLIN;
-    c->last_in = c->last_out = s->now;
+    c->last_in = c->last_out = c->born = s->now;
+    c->peer = *peer;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
     if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev)) {
         ps_pool_put(&c->in);
@@ -142,7 +163,7 @@ static void find_cancel(ps_server *s, conn *c)
     size_t n = c->in.len, off = 0;
     ps_frame f;
     while (c->st && n - off >= PS_FRAME_HEADER &&
-           ps_frame_decode(p + off, n - off, s->o.max_frame, &f, NULL) == PS_OK &&
+           ps_frame_decode(p + off, n - off, ps__conn_frame_max(s, c), &f, NULL) == PS_OK &&
            n - off - PS_FRAME_HEADER >= f.len) {
         if (f.type == PS_MSG_CANCEL && f.flags == 0 && f.len == 8 &&
             ps_read_le64(p + off + PS_FRAME_HEADER) == c->st->id)
@@ -157,7 +178,7 @@ void ps__conn_process(ps_server *s, conn *c)
         uint8_t *p = ps_buf_data(&c->in);
         ps_frame f;
         ps_diag d;
-        int rc = ps_frame_decode(p, c->in.len, s->o.max_frame, &f, &d);
+        int rc = ps_frame_decode(p, c->in.len, ps__conn_frame_max(s, c), &f, &d);
         if (rc) { /* past the magic and reserved bytes, the header says whose */
             int known = rc == PS_E_LIMIT || rc == PS_E_VERSION;
             ps__conn_error(s, c, known ? f.id : 0, rc, 1, "%s", d.msg);
@@ -188,12 +209,14 @@ static int make_room(ps_server *s, conn *c)
             return PS_OK;
     }
     ps_frame f;
-    if (ps_frame_decode(b->base, b->len, s->o.max_frame, &f, NULL))
+    if (ps_frame_decode(b->base, b->len, ps__conn_frame_max(s, c), &f, NULL))
         return PS_OK; /* process() reports it */
     size_t need = PS_FRAME_HEADER + (size_t)f.len;
     if (b->len >= need)
         return PS_OK; /* whole frames are waiting: no more room needed */
     size_t cap = b->cap * 2 < need ? b->cap * 2 : need;
+    if (ps__server_held(s) + (cap - b->cap) > s->o.max_memory)
+        return PS_E_LIMIT; /* every client's bytes together: the caller says so */
     ps_buf nb = { 0 };
     if (ps_buf_init_exact(&nb, 0, cap) || ps_buf_append(&nb, b->base, b->len))
         return PS_E_NOMEM;
@@ -232,7 +255,17 @@ static void set_events(ps_server *s, conn *c)
 
 void ps__conn_readable(ps_server *s, conn *c)
 {
-    if (make_room(s, c)) {
+    int rc = make_room(s, c);
+    if (rc == PS_E_LIMIT) { /* its frame cannot be read: it must go, told why */
+        ps__conn_error(s, c, 0, PS_E_LIMIT, 1,
+                       "the server's memory for clients (max_memory, %llu bytes) is in use: "
+                       "send smaller frames or try again later",
+                       (unsigned long long)s->o.max_memory);
+        c->in.len = 0;
+        ps__conn_flush(s, c);
+        return;
+    }
+    if (rc) {
         ps__conn_close(s, c);
         return;
     }

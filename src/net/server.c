@@ -3,6 +3,7 @@
  * is small, and it keeps every allocation and every writev in our hands
  * (libuv would allocate a write request per send). */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -49,6 +50,9 @@ void ps_server_opts_init(ps_server_opts *o)
     o->out_limit = 1u << 20;
     o->max_results = 1u << 20;
     o->query_threads = 1;
+    o->max_memory = 1ull << 30;
+    o->hello_ms = 10000;
+    o->per_ip = 256;
 }
 
 /* Parses addr:port into a socket address (numeric only: a server binds to
@@ -150,7 +154,7 @@ static int load_opts(ps_server *s, const ps_server_opts *o, ps_diag *d)
     if (rc)
         return rc;
     if (!s->o.max_clients || s->o.max_frame < 64 || !s->o.max_batch || !s->o.out_limit ||
-        !s->o.max_results)
+        !s->o.max_results || !s->o.max_memory || !s->o.hello_ms || !s->o.per_ip)
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a server limit of zero");
     if (s->o.max_frame > WAL_MAX_PAYLOAD) /* every atom a frame holds fits one log record */
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "max_frame is at most %u bytes",
@@ -253,32 +257,65 @@ static void shed_one(ps_server *s)
     s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
+/* Refuses fd with an ERROR frame that says why, and closes it. */
+static void refuse(ps_server *s, int fd, const char *why)
+{
+    uint8_t f[PS_FRAME_HEADER + ERROR_HEAD_SIZE + 64];
+    uint32_t n = (uint32_t)strlen(why);
+    assert(n <= 64);
+    ps_frame h = { PS_PROTO_VERSION, PS_MSG_ERROR, 0, ERROR_HEAD_SIZE + n, 0 };
+    ps_frame_encode(&h, f);
+    ps_write_le32(f + PS_FRAME_HEADER, PS_E_LIMIT);
+    ps_write_le32(f + PS_FRAME_HEADER + 4, n);
+    memcpy(f + PS_FRAME_HEADER + ERROR_HEAD_SIZE, why, n);
+    ssize_t k = send(fd, f, PS_FRAME_HEADER + ERROR_HEAD_SIZE + n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    (void)k;
+    close(fd);
+    s->st.rejected++;
+}
+
+static int same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    return a->ss_family == AF_INET6 && !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                                               &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+}
+
+/* 1 when the address already holds per_ip connections. */
+static int crowded(const ps_server *s, const struct sockaddr_storage *peer)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->nconns && n < s->o.per_ip; i++)
+        n += same_host(&s->conns[i]->peer, peer);
+    return n >= s->o.per_ip;
+}
+
 static void accept_all(ps_server *s)
 {
     for (;;) {
-        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        int fd = accept4(s->lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE)
                 shed_one(s);
             return; /* EAGAIN, or transient: the next turn retries */
         }
         if (s->nconns >= s->o.max_clients) {
-            static const char why[] = "too many clients";
-            uint8_t f[PS_FRAME_HEADER + ERROR_HEAD_SIZE + sizeof why];
-            ps_frame h = { PS_PROTO_VERSION, PS_MSG_ERROR, 0, ERROR_HEAD_SIZE + sizeof why - 1, 0 };
-            ps_frame_encode(&h, f);
-            ps_write_le32(f + PS_FRAME_HEADER, PS_E_LIMIT);
-            ps_write_le32(f + PS_FRAME_HEADER + 4, sizeof why - 1);
-            memcpy(f + PS_FRAME_HEADER + ERROR_HEAD_SIZE, why, sizeof why - 1);
-            ssize_t k = send(fd, f, sizeof f - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-            (void)k;
-            close(fd);
-            s->st.rejected++;
+            refuse(s, fd, "too many clients");
+            continue;
+        }
+        if (crowded(s, &peer)) {
+            refuse(s, fd, "too many connections from this address (per_ip)");
             continue;
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (ps__conn_new(s, fd))
+        if (ps__conn_new(s, fd, &peer))
             close(fd);
     }
 }
@@ -293,7 +330,8 @@ static void tick(ps_server *s, int64_t now)
                    now - c->last_in > (int64_t)s->o.idle_ms;
         int stuck = s->o.write_timeout_ms && c->on &&
                     now - c->last_out > (int64_t)s->o.write_timeout_ms;
-        if (idle || stuck) {
+        int mute = !c->hello && now - c->born > (int64_t)s->o.hello_ms;
+        if (idle || stuck || mute) {
             s->st.dropped++;
             ps__conn_close(s, c);
             i--; /* the last connection moved into slot i */

@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "pathspace.h"
@@ -58,6 +59,8 @@ typedef struct conn {
     size_t ooff;           /* bytes of out[oh] already sent               */
     uint64_t queued;       /* bytes queued, unsent                        */
     int64_t last_in, last_out; /* ms: a request read, reply bytes taken    */
+    int64_t born;          /* ms: accepted (HELLO is due by hello_ms)     */
+    struct sockaddr_storage peer; /* per_ip counts these                  */
     stream *st;
     struct conn *next;     /* the turn's list of connections to flush     */
 } conn;
@@ -138,7 +141,11 @@ ps_pspace *ps__server_pspace(ps_server *s);
 int ps__server_stopping(ps_server *s);
 
 /* conn.c */
-int ps__conn_new(ps_server *s, int fd);
+int ps__conn_new(ps_server *s, int fd, const struct sockaddr_storage *peer);
+/* The largest frame c may send now: 4 KiB until its HELLO. */
+uint32_t ps__conn_frame_max(const ps_server *s, const conn *c);
+/* What every client together holds in the server now (max_memory). */
+uint64_t ps__server_held(const ps_server *s);
 void ps__conn_close(ps_server *s, conn *c);
 void ps__conn_readable(ps_server *s, conn *c);
 void ps__conn_flush(ps_server *s, conn *c);

@@ -65,12 +65,18 @@ typedef struct collect {
     stream *st;
     int text;
     uint64_t n, cap;
+    uint64_t room; /* bytes this query may hold: its own cap, and what
+                    * max_memory leaves beside every other client   */
     int err;
 } collect;
 
 static int collect_one(void *ctx, ps_bytes atom)
 {
     collect *k = ctx;
+    if (k->st->data.len > k->room && k->room < QUERY_BYTES_MAX) {
+        k->err = PS_E_LIMIT; /* the server's memory, not the query's cap */
+        return 1;
+    }
     if (k->n == k->cap || k->st->data.len > QUERY_BYTES_MAX) {
         k->st->flags |= PS_FLAG_LIMITED; /* there was one more */
         return 1;
@@ -105,7 +111,9 @@ void ps__handle_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload
     st->id = f->id;
     st->fd = -1;
     st->batch = q.batch ? q.batch : 1024;
-    collect k = { s, st, q.form == PS_FORM_TEXT, 0, s->o.max_results, 0 };
+    uint64_t held = ps__server_held(s);
+    collect k = { s, st, q.form == PS_FORM_TEXT, 0, s->o.max_results,
+                  held < s->o.max_memory ? s->o.max_memory - held : 0, 0 };
     if (q.limit && q.limit < k.cap)
         k.cap = q.limit;
     ps_query_opts qo;
@@ -121,8 +129,11 @@ void ps__handle_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload
         rc = k.err;
     if (rc) {
         ps__stream_free(st);
-        return ps__conn_error(s, c, f->id, rc, 0, "query: %s", rc == k.err ? "out of memory"
-                                                                            : d.msg);
+        return ps__conn_error(s, c, f->id, rc, 0, "query: %s",
+                              rc != k.err         ? d.msg
+                              : rc == PS_E_LIMIT ? "the server's memory for clients (max_memory) "
+                                                   "is in use: try again later"
+                                                 : "out of memory");
     }
     if (q.limit && k.n == q.limit)
         st->flags &= ~PS_FLAG_LIMITED; /* the client's own limit, not the server's cap */
