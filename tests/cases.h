@@ -22,7 +22,7 @@
     X(space_builder_nomem)                                                     \
     X(segments_random_vs_ref) X(segments_builder_algebra) X(segments_cycles)   \
     X(segments_nomem)                                                          \
-    X(import_json_mapping) X(import_csv_mapping) X(import_errors)             \
+    X(import_json_mapping) X(import_budget) X(import_csv_mapping) X(import_errors)             \
     X(import_pobox_real)                                                       \
     X(net_frame_codec) X(net_heartbeat) X(net_every_message) X(net_pipeline)  \
     X(net_many_clients) X(net_malformed) X(net_truncated) X(net_slow_reader)  \
@@ -42,7 +42,7 @@
     X(store_roundtrip) X(store_hash_mismatch) X(store_hostile_names)          \
     X(store_refs_gc) X(store_disk_full) X(ckpt_header) X(ckpt_save_restore)   \
     X(store_deep_refs) X(store_verify_refs) X(store_gc_race)                  \
-    X(pspace_reopen) X(pspace_policy) X(pspace_torn_tail)                     \
+    X(pspace_reopen) X(pspace_own_checkpoint_budget) X(pspace_policy) X(pspace_torn_tail)                     \
     X(pspace_corrupt_log) X(pspace_disk_full) X(pspace_crash)                 \
     X(pspace_log_position) X(pspace_newer_checkpoint) X(pspace_maintenance)   \
     X(wal_hostile_tail)                                                       \

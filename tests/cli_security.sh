@@ -175,10 +175,47 @@ slowloris() {
     stop_http
 }
 
+# a small deep JSON stands for gigabytes (each leaf repeats its path): it
+# is refused by the decoding budget, from the CLI and over HTTP, and
+# nothing reaches the log; what a server accepted reopens with defaults
+amplification() {
+    python3 -c "
+s = '[' + ','.join(['1'] * 1000000) + ']'
+for i in range(499):
+    s = '{\"a\":' + s + '}'
+open('$T/deep.json', 'w').write(s)"
+    if "$P" import "$T/deep.json" -o "$T/deep.snap" 2>"$T/err"; then fail "the deep JSON imported"; fi
+    grep -q "decoding budget" "$T/err" || fail "import: $(cat "$T/err")"
+    start_bare "$T/sp"
+    post "/upload/%24x/%24x/?format=json" "@$T/deep.json"
+    expect 400
+    body | grep -q "decoding budget" || fail "upload: $(body)"
+    get "/count/%24x/"
+    settle "%24x"
+    expect 200 '{"status":"countResult","count":0}'
+    log=$(du -sk "$T/sp" | cut -f1)
+    [ "$log" -lt 2048 ] || fail "the refused upload left ${log} KiB in the store"
+    # what it does accept (a shallower document) checkpoints and reopens
+    python3 -c "
+s = '[' + ','.join(['1'] * 20000) + ']'
+for i in range(200):
+    s = '{\"a\":' + s + '}'
+open('$T/ok.json', 'w').write(s)"
+    post "/upload/%24x/%24x/?format=json" "@$T/ok.json"
+    expect 200
+    stop_http
+    start_bare "$T/sp"
+    get "/count/%24x/"
+    settle "%24x"
+    expect 200 '{"status":"countResult","count":20000}'
+    stop_http
+}
+
 tcase files_off files_off
 tcase files_confined files_confined
 tcase browsers browsers
 tcase protected protected
 tcase orphans orphans
 tcase slowloris slowloris
+tcase amplification amplification
 finish

@@ -143,3 +143,40 @@ void t_import_pobox_real(void)
     ps_buf_free(&json);
     ps_buf_free(&paths);
 }
+
+static int count_atom(void *ctx, ps_bytes a)
+{
+    (void)a;
+    ++*(uint64_t *)ctx;
+    return 0;
+}
+
+/* JSON and CSV share the decoding budget of the other readers: a leaf
+ * repeats its whole path, so a 2 MB document once wrote 1.46 GB of log. */
+void t_import_budget(void)
+{
+    ps_limits l;
+    ps_limits_init(&l);
+    l.max_expansion = 2;
+    l.min_budget = 4096;
+    CHECK_OK(ps_limits_set(&l));
+    ps_buf doc = { 0 };
+    for (int i = 0; i < 60; i++)
+        ps_buf_append(&doc, "{\"key\":", 7);
+    ps_buf_append(&doc, "[1,2,3,4,5,6,7,8,9,1,2,3,4,5,6,7,8,9,1,2,3,4,5,6,7,8,9]", 55);
+    for (int i = 0; i < 60; i++)
+        ps_buf_append(&doc, "}", 1);
+    uint64_t n = 0;
+    ps_diag d = { 0 };
+    CHECK_RC(ps_json_parse(ps_buf_data(&doc), doc.len, 0, count_atom, &n, NULL, &d), PS_E_LIMIT);
+    CHECK(strstr(d.msg, "decoding budget") != NULL);
+    ps_buf_clear(&doc, 0);
+    for (int i = 0; i < 2000; i++)
+        ps_buf_append(&doc, "x\n", 2);
+    CHECK_RC(ps_csv_parse(ps_buf_data(&doc), doc.len, count_atom, &n, NULL, &d), PS_E_LIMIT);
+    CHECK(strstr(d.msg, "decoding budget") != NULL);
+    l.max_expansion = 64; /* the default lets both through */
+    CHECK_OK(ps_limits_set(&l));
+    CHECK_OK(ps_csv_parse(ps_buf_data(&doc), doc.len, count_atom, &n, NULL, &d));
+    ps_buf_free(&doc);
+}

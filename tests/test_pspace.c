@@ -691,3 +691,35 @@ void t_wal_hostile_tail(void)
     ps_buf_free(&b);
     t_rmtree(dir);
 }
+
+/* A space the server acknowledged reopens with the default limits, however
+ * well its checkpoint compresses: 20,000 paths that share 500-byte prefixes
+ * decode to 40x their checkpoint's size or more, past a budget of 4x (the
+ * defaults are 64x, met the same way by larger spaces: docs/limits.md). */
+void t_pspace_own_checkpoint_budget(void)
+{
+    ps_limits l;
+    ps_limits_init(&l);
+    l.max_expansion = 4;
+    l.min_budget = 1u << 20;
+    CHECK_OK(ps_limits_set(&l));
+    char dir[256], path[600];
+    CHECK(t_tmpdir(dir));
+    ps_pspace *p = popen_space(dir, PS_FSYNC_NEVER, 0, NULL, PS_OK);
+    memset(path, 'p', 500);
+    for (size_t i = 0; i < 20000; i++) {
+        int n = snprintf(path + 500, 32, "%08zu", i);
+        CHECK_OK(ps_pspace_add(p, ps_bytes_of(path, 500 + (size_t)n), NULL));
+    }
+    ps_ckpt_info ci;
+    ps_diag d = { 0 };
+    CHECK_OK(ps_pspace_checkpoint(p, &ci, &d));
+    CHECK_OK(ps_pspace_close(p, &d));
+    ps_recovery rec;
+    p = popen_space(dir, PS_FSYNC_NEVER, 0, &rec, PS_OK);
+    REQUIRE(p);
+    CHECK(rec.have_ckpt);
+    CHECK_EQ(count(p), 20000);
+    ps_pspace_close(p, NULL);
+    t_rmtree(dir);
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/diag.h"
+#include "common/limits.h"
 #include "import.h"
 
 int ps__sym_append(ps_buf *b, const void *s, size_t n)
@@ -95,9 +96,16 @@ static int field(row *r, const uint8_t *p, size_t len, size_t *at, const char **
     return ps__sym_append(&r->fields, p + s, i - s);
 }
 
-/* The atom (number f1 ... fn) to fn. */
-static int emit(row *r, uint64_t number, ps_buf *atom, uint64_t max_atom, ps_atom_fn fn,
-                void *ctx)
+typedef struct sink_to {
+    ps_atom_fn fn;
+    void *ctx;
+    uint64_t max_atom, used, budget; /* the decoding budget (docs/limits.md) */
+    int over;                        /* the budget was passed              */
+} sink_to;
+
+/* The atom (number f1 ... fn) to fn: PS_E_LIMIT past max_atom or past
+ * the budget (then o->over). */
+static int emit(row *r, uint64_t number, ps_buf *atom, sink_to *o)
 {
     char num[24];
     int k = snprintf(num, sizeof num, "%llu", (unsigned long long)number);
@@ -107,9 +115,11 @@ static int emit(row *r, uint64_t number, ps_buf *atom, uint64_t max_atom, ps_ato
         rc = ps__sym_append(atom, num, (size_t)k);
     if (!rc)
         rc = ps_buf_append(atom, ps_buf_data(&r->fields), r->fields.len);
-    if (!rc && atom->len > max_atom)
+    if (!rc && atom->len > o->max_atom)
         rc = PS_E_LIMIT;
-    return rc ? rc : fn(ctx, ps_buf_bytes(atom));
+    else if (!rc && !ps__budget_charge(&o->used, o->budget, atom->len))
+        rc = PS_E_LIMIT, o->over = 1;
+    return rc ? rc : o->fn(o->ctx, ps_buf_bytes(atom));
 }
 
 int ps_csv_parse(const void *data, size_t len, ps_atom_fn fn, void *ctx, ps_import_stats *st,
@@ -120,6 +130,7 @@ int ps_csv_parse(const void *data, size_t len, ps_atom_fn fn, void *ctx, ps_impo
     memset(st, 0, sizeof *st);
     ps_limits lim;
     ps_limits_get(&lim);
+    sink_to o = { fn, ctx, lim.max_atom, 0, ps__budget(len), 0 };
     const uint8_t *p = data;
     row r = { { 0 }, { 0 }, 0 };
     ps_buf atom = { 0 };
@@ -145,9 +156,12 @@ int ps_csv_parse(const void *data, size_t len, ps_atom_fn fn, void *ctx, ps_impo
             at += at < len ? (p[at] == '\r' ? 2 : 1) : 0; /* the row's end */
             break;
         }
-        if (!rc && (rc = emit(&r, st->records, &atom, lim.max_atom, fn, ctx)))
-            why = rc == PS_E_LIMIT ? "a row longer than the --max-atom limit"
-                                   : "the receiver refused a row";
+        if (!rc && (rc = emit(&r, st->records, &atom, &o))) {
+            why = o.over             ? "the rows pass the decoding budget (raise it with "
+                                       "--max-expansion)"
+                  : rc == PS_E_LIMIT ? "a row longer than the --max-atom limit"
+                                     : "the receiver refused a row";
+        }
         if (!rc) {
             st->records++;
             st->atoms++;

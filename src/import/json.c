@@ -15,6 +15,7 @@
 
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "common/limits.h"
 #include "import.h"
 
 #define JSON_DEPTH_MAX 512 /* MORK's limit */
@@ -32,6 +33,9 @@ typedef struct jctx {
     int depth;
     size_t lead;              /* bytes of the JSONL wrapper in front          */
     uint64_t max_atom;
+    uint64_t used, budget;    /* the decoding budget (docs/limits.md): each
+                               * leaf repeats its whole path, so a small deep
+                               * document stands for gigabytes             */
     ps_atom_fn fn;
     void *ctx;
     ps_import_stats *st;
@@ -70,13 +74,18 @@ static int emit(jctx *j, const void *s, size_t n)
 {
     size_t keep = j->path.len;
     int rc = ps__sym_append(&j->path, s, n);
+    int over = 0;
     if (!rc && j->path.len > j->max_atom)
         rc = PS_E_LIMIT;
+    else if (!rc && !ps__budget_charge(&j->used, j->budget, j->path.len))
+        rc = PS_E_LIMIT, over = 1;
     if (!rc)
         rc = j->fn(j->ctx, ps_buf_bytes(&j->path));
     j->path.len = keep;
     if (rc)
-        return fail(j, rc, rc == PS_E_LIMIT ? "an atom longer than the --max-atom limit"
+        return fail(j, rc, over                ? "the atoms pass the decoding budget (raise it "
+                                                 "with --max-expansion)"
+                           : rc == PS_E_LIMIT ? "an atom longer than the --max-atom limit"
                            : rc == PS_E_NOMEM ? "out of memory" : "the receiver refused an atom");
     j->st->atoms++;
     return 1;
@@ -219,6 +228,7 @@ int ps_json_parse(const void *data, size_t len, unsigned flags, ps_atom_fn fn, v
     ps_limits lim;
     ps_limits_get(&lim);
     j->max_atom = lim.max_atom;
+    j->budget = ps__budget(len);
     j->fn = fn;
     j->ctx = ctx;
     j->st = st;

@@ -161,6 +161,7 @@ struct ps_snap {
     uint64_t nchunks, paths, path_bytes, index_off, index_len;
     uint32_t tflags;
     uint64_t max_atom;  /* the reader limits, taken at open */
+    int own;            /* a checkpoint of our own store: no budget    */
     snap_chunk *chunks;
     /* ps_snap_get's one-chunk cache and cursor */
     snap_dctx *dctx;
@@ -211,5 +212,11 @@ int ps__snap_cur_seek(snap_cur *c, ps_bytes key, ps_diag *d);
 uint64_t ps__snap_find_chunk(const ps_snap *s, ps_bytes key);
 /* Fills d for a problem in chunk i. */
 int ps__snap_chunk_err(const ps_snap *s, uint64_t i, ps_diag *d, int code, const char *why);
+
+/* ps_snap_open_mem for a checkpoint the store itself wrote (own): its
+ * trailer's totals are the space a server acknowledged, so the decoding
+ * budget does not apply (docs/limits.md, "Checkpoints"); readers still
+ * hold the trailer to them as they decode. */
+int ps__snap_open_own(const void *data, size_t len, int own, ps_snap **out, ps_diag *d);
 
 #endif

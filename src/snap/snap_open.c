@@ -110,7 +110,7 @@ static int check_fields(ps_snap *s, ps_diag *d)
      * prefixes: what the trailer says the paths add up to must fit the
      * decoding budget before anything is decoded (the readers hold the
      * trailer to it as they go) */
-    uint64_t cost, budget = ps__budget(s->len);
+    uint64_t cost, budget = s->own ? UINT64_MAX : ps__budget(s->len);
     if (__builtin_mul_overflow(s->paths, (uint64_t)PS_PATH_COST, &cost) ||
         __builtin_add_overflow(cost, s->path_bytes, &cost) || cost > budget)
         return ps__diag_set(d, PS_E_LIMIT, NULL, s->len - SNAP_TRAILER + 24,
@@ -204,9 +204,15 @@ static int check_index(ps_snap *s, ps_diag *d)
 
 int ps_snap_open_mem(const void *data, size_t len, ps_snap **out, ps_diag *d)
 {
+    return ps__snap_open_own(data, len, 0, out, d);
+}
+
+int ps__snap_open_own(const void *data, size_t len, int own, ps_snap **out, ps_diag *d)
+{
     ps_snap *s = ps_calloc(1, sizeof *s);
     if (!s)
         return PS_E_NOMEM;
+    s->own = own;
     s->data = data;
     s->len = len;
     s->cache_chunk = UINT64_MAX;

@@ -11,6 +11,7 @@
 
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "snap/snap.h"
 #include "store.h"
 
 static const uint8_t MAGIC[8] = { 'P', 'S', 'C', 'H', 'K', 'P', 'T', '\n' };
@@ -282,7 +283,7 @@ static int load_one(ps_store *st, const ps_ckpt_info *want, ps_space *s, unsigne
     if (!rc && ci->seq != want->seq)
         rc = ps__diag_set(d, PS_E_CORRUPT, NULL, 32, "checkpoint header says seq %" PRIu64, ci->seq);
     if (!rc)
-        rc = ps_snap_open_mem(payload.ptr, payload.len, &sn, d);
+        rc = ps__snap_open_own(payload.ptr, payload.len, 1, &sn, d);
     if (!rc)
         rc = ps_space_read_snap(s, sn, threads, d);
     if (!rc) {
