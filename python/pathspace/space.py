@@ -1,6 +1,8 @@
 """pathspace.Space: a set of MeTTa atoms in libpathspace's trie."""
+import contextlib
 import ctypes
 import os
+import threading
 
 from ._lib import lib, Bytes, Buf, Diag, Source, QueryOpts, FORMATS, PS_SRC_SPACE
 
@@ -35,9 +37,19 @@ def _view(b):
 
 
 def encode(text):
-    """MeTTa text holding one atom -> its MORK encoding (bytes)."""
-    if isinstance(text, (bytes, bytearray)):
-        return bytes(text)
+    """MeTTa text holding one atom -> its MORK encoding (bytes). Bytes are
+    taken as an encoding, and must be exactly one whole, canonical atom."""
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        raw = bytes(text)
+        v, keep = _view(raw)
+        n, d = ctypes.c_size_t(), Diag()
+        rc = lib.ps_atom_check(v, ctypes.byref(n), ctypes.byref(d))
+        if not rc and n.value != len(raw):
+            rc, d.offset = 5, n.value  # PS_E_CORRUPT: bytes after the atom
+        _check(rc, "atom", d)
+        return raw
+    if not isinstance(text, str):
+        raise TypeError(f"an atom is MeTTa text (str) or its encoding (bytes), not {type(text).__name__}")
     raw = text.encode()
     out, d = Buf(), Diag()
     try:
@@ -73,9 +85,18 @@ def _format(fmt, path):
 
 class Space:
     """A set of atoms. Atoms go in as MeTTa text (str) or as their encoding
-    (bytes); they come out as text (iteration, query) or bytes (paths())."""
+    (bytes); they come out as text (iteration, query) or bytes (paths()).
+
+    Safe to share between threads: every call holds the space's lock (the C
+    space is not thread-safe, and ctypes lets go of the GIL). An iterator
+    raises RuntimeError once the space changes under it, as a dict's does,
+    and a closed space raises ValueError: misuse is an exception, never a
+    crash."""
 
     def __init__(self, atoms=()):
+        self._lock = threading.RLock()
+        self._gen = 0  # bumped by every change: iterators check it
+        self._iters = set()  # live C iterators, freed by close()
         h = ctypes.c_void_p()
         _check(lib.ps_space_new(ctypes.byref(h)), "space")
         self._h = h
@@ -88,10 +109,43 @@ class Space:
             raise ValueError("the space is closed")
         return self._h
 
+    @contextlib.contextmanager
+    def _use(self, change=False):
+        """The C handle, under the lock (change: iterators stop)."""
+        with self._lock:
+            h = self._space()
+            if change:
+                self._gen += 1
+            yield h
+
+    @contextlib.contextmanager
+    def _with(self, other, change=False):
+        """Both spaces' handles, locked in one order (no deadlock when two
+        threads join a to b and b to a)."""
+        if not isinstance(other, Space):
+            raise TypeError(f"expected a Space, not {type(other).__name__}")
+        first, second = (self, other) if id(self) <= id(other) else (other, self)
+        with first._lock, second._lock:
+            a, b = self._space(), other._space()
+            if change:
+                self._gen += 1
+            yield a, b
+
+    def _drop_iters(self):
+        for it in self._iters:
+            lib.ps_iter_free(it)
+        self._iters.clear()
+        self._gen += 1
+
     def close(self):
-        if getattr(self, "_h", None):
-            lib.ps_space_free(self._h)
-            self._h = None
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            self._drop_iters()
+            if getattr(self, "_h", None):
+                lib.ps_space_free(self._h)
+                self._h = None
 
     def __del__(self):
         self.close()
@@ -106,7 +160,18 @@ class Space:
         """Adds one atom; True if it was new."""
         v, keep = _view(encode(atom))
         added = ctypes.c_int()
-        _check(lib.ps_space_insert(self._space(), v, ctypes.byref(added)), "add")
+        with self._use(True) as h:
+            _check(lib.ps_space_insert(h, v, ctypes.byref(added)), "add")
+        return bool(added.value)
+
+    def add_path(self, path):
+        """Adds any byte string as it is, atom or not (a prefix for
+        restrict(), say); True if it was new. Iteration as text expects
+        atoms: read such a space with paths()."""
+        v, keep = _view(bytes(path))
+        added = ctypes.c_int()
+        with self._use(True) as h:
+            _check(lib.ps_space_insert(h, v, ctypes.byref(added)), "add")
         return bool(added.value)
 
     def update(self, atoms):
@@ -117,7 +182,8 @@ class Space:
         """Removes one atom; True if it was there."""
         v, keep = _view(encode(atom))
         removed = ctypes.c_int()
-        _check(lib.ps_space_remove(self._space(), v, ctypes.byref(removed)), "remove")
+        with self._use(True) as h:
+            _check(lib.ps_space_remove(h, v, ctypes.byref(removed)), "remove")
         return bool(removed.value)
 
     def discard(self, atom):
@@ -125,25 +191,44 @@ class Space:
 
     def __contains__(self, atom):
         v, keep = _view(encode(atom))
-        return bool(lib.ps_space_contains(self._space(), v))
+        with self._use() as h:
+            return bool(lib.ps_space_contains(h, v))
 
     def __len__(self):
-        return int(lib.ps_space_count(self._space()))
+        with self._use() as h:
+            return int(lib.ps_space_count(h))
 
     def clear(self):
-        lib.ps_space_clear(self._space())
+        with self._use(True) as h:
+            lib.ps_space_clear(h)
 
     def paths(self, prefix=b""):
-        """Every path (bytes) that starts with prefix, in order."""
-        v, keep = _view(prefix)
+        """Every path (bytes) that starts with prefix, in order. Raises
+        RuntimeError if the space changes meanwhile, ValueError if it is
+        closed."""
+        v, keep = _view(bytes(prefix))
         it = ctypes.c_void_p()
-        _check(lib.ps_iter_new(self._space(), v, ctypes.byref(it)), "iterate")
+        with self._use() as h:
+            _check(lib.ps_iter_new(h, v, ctypes.byref(it)), "iterate")
+            self._iters.add(it.value)
+            gen = self._gen
         try:
             p = Bytes()
-            while lib.ps_iter_next(it, ctypes.byref(p), None, None) == 0:
-                yield ctypes.string_at(p.ptr, p.len) if p.len else b""
+            while True:
+                with self._lock:
+                    if it.value not in self._iters:
+                        raise ValueError("the space was closed during iteration")
+                    if self._gen != gen:
+                        raise RuntimeError("the space changed during iteration")
+                    if lib.ps_iter_next(it, ctypes.byref(p), None, None) != 0:
+                        return
+                    path = ctypes.string_at(p.ptr, p.len) if p.len else b""
+                yield path
         finally:
-            lib.ps_iter_free(it)
+            with self._lock:
+                if it.value in self._iters:
+                    self._iters.discard(it.value)
+                    lib.ps_iter_free(it)
 
     def __iter__(self):
         for p in self.paths():
@@ -156,17 +241,18 @@ class Space:
     def load(self, path, format=None):
         """Adds every atom of a file: metta, paths, act, snap, json, jsonl
         or csv (by extension unless format says)."""
-        d = Diag()
-        rc = lib.ps_space_load_file(self._space(), os.fsencode(path), _format(format, str(path)),
-                                    ctypes.byref(d))
+        d, f = Diag(), _format(format, str(path))
+        with self._use(True) as h:
+            rc = lib.ps_space_load_file(h, os.fsencode(path), f, ctypes.byref(d))
         _check(rc, str(path), d)
         return self
 
     def loads(self, data, format="metta"):
         """Adds every atom of data (str or bytes) in format."""
         raw = data.encode() if isinstance(data, str) else bytes(data)
-        d = Diag()
-        rc = lib.ps_space_load(self._space(), raw, len(raw), _format(format, ""), ctypes.byref(d))
+        d, f = Diag(), _format(format, "")
+        with self._use(True) as h:
+            rc = lib.ps_space_load(h, raw, len(raw), f, ctypes.byref(d))
         _check(rc, "load", d)
         return self
 
@@ -177,7 +263,8 @@ class Space:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             d = Diag()
-            rc = lib.ps_space_save(self._space(), lib.ps_sink_fd(fd), f, ctypes.byref(d))
+            with self._use() as h:
+                rc = lib.ps_space_save(h, lib.ps_sink_fd(fd), f, ctypes.byref(d))
             _check(rc, str(path), d)
             os.fsync(fd)
         except BaseException:
@@ -199,8 +286,9 @@ class Space:
             lib.ps_query_opts_init(ctypes.byref(o))
             o.limit = limit
             added = ctypes.c_uint64()
-            rc = lib.ps_query_into(q, Source(PS_SRC_SPACE, self._space()), ctypes.byref(o),
-                                   out._space(), ctypes.byref(added), None, ctypes.byref(d))
+            with out._with(self, True) as (dst, src):
+                rc = lib.ps_query_into(q, Source(PS_SRC_SPACE, src), ctypes.byref(o), dst,
+                                       ctypes.byref(added), None, ctypes.byref(d))
             _check(rc, "query", d)
             return int(added.value)
         finally:
@@ -229,7 +317,10 @@ class Space:
 
     # -- algebra, in place and as operators
     def _alg(self, fn, other, what):
-        _check(fn(self._space(), other._space()), what)
+        if other is self:
+            other = other.copy()  # the C calls take two different spaces
+        with self._with(other, True) as (a, b):
+            _check(fn(a, b), what)
         return self
 
     def union(self, other):
@@ -262,6 +353,8 @@ class Space:
         return self.copy().subtract(o)
 
     def __eq__(self, o):
+        if o is self:
+            return True
         return isinstance(o, Space) and len(self) == len(o) and len(self & o) == len(self)
 
     __hash__ = None
@@ -278,12 +371,15 @@ class PersistentSpace(Space):
     log, so it is refused)."""
 
     def __init__(self, directory):
+        self._lock = threading.RLock()
+        self._gen = 0
+        self._iters = set()
+        self._h = self._p = None
         p, d = ctypes.c_void_p(), Diag()
         os.makedirs(directory, exist_ok=True)
         _check(lib.ps_pspace_open(os.fsencode(directory), None, ctypes.byref(p), None,
                                   ctypes.byref(d)), str(directory), d)
         self._p = p
-        self._h = None
         self.directory = directory
 
     def _space(self):
@@ -291,16 +387,27 @@ class PersistentSpace(Space):
             raise ValueError("the space is closed")
         return lib.ps_pspace_space(self._p)
 
+    @contextlib.contextmanager
+    def _logged(self):
+        """The persistent handle, under the lock; iterators stop."""
+        with self._lock:
+            if not self._p:
+                raise ValueError("the space is closed")
+            self._gen += 1
+            yield self._p
+
     def add(self, atom):
         v, keep = _view(encode(atom))
         added = ctypes.c_int()
-        _check(lib.ps_pspace_add(self._p, v, ctypes.byref(added)), "add")
+        with self._logged() as p:
+            _check(lib.ps_pspace_add(p, v, ctypes.byref(added)), "add")
         return bool(added.value)
 
     def remove(self, atom):
         v, keep = _view(encode(atom))
         removed = ctypes.c_int()
-        _check(lib.ps_pspace_remove(self._p, v, ctypes.byref(removed)), "remove")
+        with self._logged() as p:
+            _check(lib.ps_pspace_remove(p, v, ctypes.byref(removed)), "remove")
         return bool(removed.value)
 
     def load(self, path, format=None):
@@ -325,19 +432,27 @@ class PersistentSpace(Space):
     def _refuse(self, *a):
         raise TypeError("a PersistentSpace changes through add() and remove() (they are logged)")
 
-    union = intersect = subtract = restrict = clear = _refuse
+    union = intersect = subtract = restrict = clear = add_path = _refuse
     __ior__ = __iand__ = __isub__ = _refuse
 
     def checkpoint(self):
         info, d = ctypes.create_string_buffer(4096), Diag()
-        _check(lib.ps_pspace_checkpoint(self._p, info, ctypes.byref(d)), "checkpoint", d)
+        with self._lock:
+            if not self._p:
+                raise ValueError("the space is closed")
+            _check(lib.ps_pspace_checkpoint(self._p, info, ctypes.byref(d)), "checkpoint", d)
 
     def close(self):
-        if getattr(self, "_p", None):
-            d = Diag()
-            rc = lib.ps_pspace_close(self._p, ctypes.byref(d))
-            self._p = None
-            _check(rc, "close", d)
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            self._drop_iters()
+            if getattr(self, "_p", None):
+                d = Diag()
+                rc = lib.ps_pspace_close(self._p, ctypes.byref(d))
+                self._p = None
+                _check(rc, "close", d)
 
     def __repr__(self):
         return f"<pathspace.PersistentSpace {self.directory!r}>"

@@ -75,7 +75,8 @@ def test_algebra():
     assert sorted(a | b) == ["(x 1)", "(x 2)", "(y 1)", "(z 3)"]
     assert list(a & b) == ["(x 2)"]
     assert sorted(a - b) == ["(x 1)", "(y 1)"]
-    pre = pathspace.Space([pathspace.encode("(x 1)")[:3]])  # the bytes of "(x"
+    pre = pathspace.Space()
+    pre.add_path(pathspace.encode("(x 1)")[:3])  # the bytes of "(x": a prefix, no atom
     assert sorted(a.copy().restrict(pre)) == ["(x 1)", "(x 2)"]
     a -= b
     assert len(a) == 2
@@ -102,3 +103,81 @@ def test_persistent_space_survives_reopen(tmp_path):
 def test_the_package_is_the_library_version():
     from pathspace._lib import lib
     assert lib.ps_version_string().decode() == pathspace.__version__
+
+
+# Misuse raises, never crashes (each of these segfaulted or wrote a bad atom).
+def test_closed_persistent_space_raises(tmp_path):
+    p = pathspace.open(str(tmp_path / "kb"))
+    p.add("(a 1)")
+    it = iter(p)
+    assert next(it) == "(a 1)"
+    p.close()
+    for call in (lambda: p.add("(b)"), lambda: p.remove("(a 1)"), p.checkpoint,
+                 lambda: len(p), lambda: "(a 1)" in p, lambda: list(p)):
+        with pytest.raises(ValueError, match="closed"):
+            call()
+    with pytest.raises(ValueError, match="closed"):
+        next(it)
+    p.close()  # twice is fine
+
+
+def test_iterators_stop_when_the_space_changes():
+    s = pathspace.Space(ATOMS)
+    it = s.paths()
+    next(it)
+    s.clear()
+    with pytest.raises(RuntimeError, match="changed"):
+        next(it)
+    s.update(ATOMS)
+    it = iter(s)
+    next(it)
+    s.close()
+    with pytest.raises(ValueError, match="closed"):
+        next(it)
+    with pytest.raises(ValueError, match="closed"):
+        s.add("(x)")
+
+
+def test_threads_share_a_space():
+    import threading
+    s = pathspace.Space()
+
+    def work(k):
+        for i in range(5000):
+            s.add(f"(t {k} {i})")
+            if i % 7 == 0:
+                s.remove(f"(t {k} {i})")
+            assert f"(t {k} 0)" not in s
+
+    ts = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert len(s) == 4 * (5000 - 715)
+    o = pathspace.Space(["(t 0 1)"])
+    ts = [threading.Thread(target=lambda a=a, b=b: [a.union(b) for _ in range(200)])
+          for a, b in ((s, o), (o, s))]  # locked in one order: no deadlock
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+
+
+def test_malformed_byte_atoms_are_refused(tmp_path):
+    s = pathspace.Space()
+    for bad in (b"\xff", b"", b"\x02\xc1a", b"\xc1a\xc1b", b"\x01"):
+        with pytest.raises(pathspace.Error):
+            s.add(bad)
+    assert len(s) == 0
+    assert s.add(pathspace.encode("(ok)")) and s.add(b"\xc1z")
+    p = pathspace.open(str(tmp_path / "kb"))
+    with pytest.raises(pathspace.Error):
+        p.add(b"\xff")
+    p.add(b"\xc1z")
+    p.close()
+    p = pathspace.open(str(tmp_path / "kb"))
+    assert list(p.paths()) == [b"\xc1z"]
+    p.close()
+    with pytest.raises(TypeError):
+        s.add(42)
