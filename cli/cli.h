@@ -148,4 +148,8 @@ int query_into(const ps_query *q, const src *x, uint64_t limit, unsigned threads
 typedef enum alg_op { ALG_UNION, ALG_INTERSECT, ALG_SUBTRACT, ALG_RESTRICT } alg_op;
 int alg_write(src *xs, int n, alg_op op, const wopts *o);
 
+/* What recovery found and did (skipped checkpoints, a torn record, a
+ * headless segment, cut log, dead writers' temp files), to stderr. */
+void report_faults(const char *dir, const ps_recovery *r);
+
 #endif

@@ -45,19 +45,15 @@ static const char ckpt_usage[] =
     "  --past-newer. prune keeps the newest N valid checkpoints, and never removes\n"
     "  one a newer pathspace wrote; it refuses while the space is open elsewhere.\n";
 
-static void report(const char *dir, const ps_recovery *r)
+void report_faults(const char *dir, const ps_recovery *r)
 {
     for (uint32_t i = 0; i < r->skipped.skipped && i < PS_CKPT_MAX_SKIPS; i++)
         fprintf(stderr, "%s: skipped checkpoint %" PRIu64 ": %s\n", dir, r->skipped.skip[i].seq,
                 r->skipped.skip[i].msg);
-    if (r->have_ckpt)
-        fprintf(stderr, "%s: checkpoint %" PRIu64 " (%" PRIu64 " atoms, log position %" PRIu64
-                ")", dir, r->ckpt.seq, r->ckpt.atoms, r->ckpt.log_pos);
-    else
-        fprintf(stderr, "%s: no checkpoint", dir);
-    fprintf(stderr, " + %" PRIu64 " log records from %" PRIu64 " segment(s), last seq %" PRIu64
-            "\n", r->replayed, r->segments, r->last_seq);
-    if (r->torn)
+    if (r->torn && !r->torn_offset) /* records start past the header: 0 is a headless file */
+        fprintf(stderr, "%s: removed wal/%s, a last log segment shorter than its header "
+                "(a crash as it was made; it held no record)\n", dir, r->torn_file);
+    else if (r->torn)
         fprintf(stderr, "%s: dropped a torn last record in wal/%s at offset %" PRIu64 "\n", dir,
                 r->torn_file, r->torn_offset);
     if (r->truncated_bytes)
@@ -66,6 +62,18 @@ static void report(const char *dir, const ps_recovery *r)
     if (r->temp_removed)
         fprintf(stderr, "%s: removed %" PRIu64 " temp file(s) left by a writer that died\n", dir,
                 r->temp_removed);
+}
+
+static void report(const char *dir, const ps_recovery *r)
+{
+    if (r->have_ckpt)
+        fprintf(stderr, "%s: checkpoint %" PRIu64 " (%" PRIu64 " atoms, log position %" PRIu64
+                ")", dir, r->ckpt.seq, r->ckpt.atoms, r->ckpt.log_pos);
+    else
+        fprintf(stderr, "%s: no checkpoint", dir);
+    fprintf(stderr, " + %" PRIu64 " log records from %" PRIu64 " segment(s), last seq %" PRIu64
+            "\n", r->replayed, r->segments, r->last_seq);
+    report_faults(dir, r);
 }
 
 static int open_space(const char *dir, const ps_pspace_opts *o, ps_pspace **p, int quiet)

@@ -75,6 +75,7 @@ static int stop_on_signals(void)
     sa.sa_handler = on_stop;
     sigemptyset(&sa.sa_mask);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* past a file-size limit a write fails (EFBIG), said as such */
     return sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL);
 }
 
@@ -293,6 +294,7 @@ int cmd_serve(int argc, char **argv)
     ps_diag d = { 0 };
     if ((rc = ps_pspace_open(a.dir, &a.po, &p, &r, &d)))
         return die("%s: %s: %s", a.dir, ps_strerror(rc), d.msg);
+    report_faults(a.dir, &r); /* said even with --quiet: the operator must know */
     ps_server *s;
     if ((rc = ps_server_new(p, &a.so, &s, &d))) {
         ps_pspace_close(p, NULL);

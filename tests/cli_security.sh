@@ -211,6 +211,37 @@ open('$T/ok.json', 'w').write(s)"
     stop_http
 }
 
+# a fault is named, with its errno text, to the client first and then the
+# operator; a headless last log segment is reported as it is removed
+faults() {
+    gen_file 200000 4 "$T/g.metta"
+    rm -f "$T/port"
+    sh -c 'ulimit -f 2048; exec "$@"' sh "$P" serve "$T/sp" --port 0 --port-file "$T/port" \
+        --quiet 2>"$T/serve.err" &
+    spid=$!
+    wait_file "$T/port" $spid "$T/serve.err"
+    if "$P" client --port "$(cat "$T/port")" add -f "$T/g.metta" >"$T/out" 2>"$T/err"; then
+        fail "200K atoms fit in a 1 MiB file limit"
+    fi
+    grep -q "the log cannot be written (File too large)" "$T/err" ||
+        fail "the client was not told why: $(cat "$T/err")"
+    rc=0
+    wait $spid || rc=$?
+    [ $rc -ne 0 ] || fail "serve exited 0 after its log failed"
+    grep -q "File too large" "$T/serve.err" || fail "the operator was not told: $(cat "$T/serve.err")"
+    # whatever it acknowledged is there; a headless last segment is reported
+    last=$(ls "$T/sp/wal" | sort | tail -n 1)
+    next=$(printf '%016x.log' $((0x${last%.log} + 1000000)))
+    printf 'short' >"$T/sp/wal/$next"
+    "$P" serve "$T/sp" --port 0 --port-file "$T/port2" --quiet 2>"$T/serve2.err" &
+    spid=$!
+    wait_file "$T/port2" $spid "$T/serve2.err"
+    kill -TERM $spid
+    wait $spid || fail "serve exited $?: $(cat "$T/serve2.err")"
+    grep -q "removed wal/$next, a last log segment shorter than its header" "$T/serve2.err" ||
+        fail "the headless segment went unmentioned: $(cat "$T/serve2.err")"
+}
+
 tcase files_off files_off
 tcase files_confined files_confined
 tcase browsers browsers
@@ -218,4 +249,5 @@ tcase protected protected
 tcase orphans orphans
 tcase slowloris slowloris
 tcase amplification amplification
+tcase faults faults
 finish

@@ -4,6 +4,7 @@
  * committed before the command answers (so an ACK, or a status that says
  * a command is done, is never ahead of the log).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "common/diag.h"
@@ -19,7 +20,9 @@ int ps__space_commit(ps_http *h, ps_pspace *p, ps_diag *d)
         return PS_OK;
     h->broken = 1; /* memory is ahead of the log: acknowledge nothing more */
     ps_server_stop(h->srv);
-    return ps__diag_set(d, PS_E_IO, NULL, 0, "the log cannot be written: the server stops");
+    int e = ps__pspace_log_errno(p);
+    return ps__diag_set(d, PS_E_IO, NULL, 0, "the log cannot be written (%s): the server stops",
+                        e ? strerror(e) : "a change could not be logged");
 }
 
 int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed, ps_diag *d)
@@ -34,7 +37,8 @@ int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed
     while (more && !rc) {
         ps__server_lock(h->srv, 1);
         if (h->broken)
-            rc = ps__diag_set(d, PS_E_IO, NULL, 0, "the log cannot be written");
+            rc = ps__diag_set(d, PS_E_IO, NULL, 0, "the log cannot be written (%s)",
+                              strerror(ps__pspace_log_errno(p) ? ps__pspace_log_errno(p) : EIO));
         for (unsigned k = 0; more && !rc && k < APPLY_BATCH; k++) {
             int ch;
             if ((rc = ps__pspace_stage(p, op, a, &ch)))

@@ -1,16 +1,21 @@
 /* conn.c - one client: reading frames, queueing replies, writev, and
  * back-pressure (server.h explains the rules). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
 #include "server.h"
 #include "wire.h"
+
+static int write_out(ps_server *s, conn *c);
 
 /* Before HELLO a client is nobody: it may send a HELLO's worth (a token
  * is at most 256 bytes), not a 16 MiB frame that waits for its token to be
@@ -129,6 +134,31 @@ void ps__conn_error(ps_server *s, conn *c, uint64_t id, int code, int close, con
     p = wr_u32(p, (uint32_t)len);
     memcpy(p, msg, len);
     ps__conn_queue(s, c, &b);
+}
+
+void ps__conn_fail(ps_server *s, conn *c, int code, const char *msg)
+{
+    /* a frame half sent was flushed after a commit: it may finish. Every
+     * other queued reply may acknowledge what the log never took: gone */
+    uint32_t keep = c->ooff ? 1 : 0;
+    for (uint32_t i = keep; i < c->on; i++) {
+        ps_buf *b = &c->out[(c->oh + i) % OUTQ];
+        c->queued -= b->len;
+        ps_pool_put(b);
+    }
+    c->on = keep;
+    if (c->st) {
+        ps__stream_free(c->st);
+        c->st = NULL;
+    }
+    ps__conn_error(s, c, 0, code, 1, "%s", msg);
+    int fl = fcntl(c->fd, F_GETFL);
+    if (fl >= 0) /* a moment for the client to hear why, then the close */
+        fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
+    struct timeval tv = { 0, 200000 };
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    while (c->on && write_out(s, c) > 0)
+        ;
 }
 
 void ps__conn_pending(ps_server *s, conn *c)

@@ -416,8 +416,15 @@ static int loop(ps_server *s, ps_diag *d)
         pthread_rwlock_unlock(&s->lock);
     }
     pthread_rwlock_wrlock(&s->lock);
+    char why[200];
+    int e = ps__pspace_log_errno(s->p);
+    snprintf(why, sizeof why, "the log cannot be written (%s): the server stops, acknowledging "
+             "nothing more", e ? strerror(e) : "a change could not be logged");
     if (!s->broken)
         drain(s);
+    else /* the clients hear it first, then the operator */
+        for (uint32_t i = 0; i < s->nconns; i++)
+            ps__conn_fail(s, s->conns[i], PS_E_IO, why);
     ps__jobs_kill(s);
     ps__ckpt_wait(s);
     while (s->nconns)
@@ -426,8 +433,7 @@ static int loop(ps_server *s, ps_diag *d)
     ps_server_stats_get(s, &s->final); /* the loop thread's counters, kept */
     s->done = 1;
     if (s->broken)
-        return ps__diag_set(d, PS_E_IO, NULL, 0,
-                            "the log cannot be written: stopped, acknowledging nothing more");
+        return ps__diag_set(d, PS_E_IO, NULL, 0, "%s", why);
     return PS_OK;
 }
 

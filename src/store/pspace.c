@@ -335,6 +335,11 @@ int ps__pspace_commit(ps_pspace *p)
     return ps__wal_commit(p->w);
 }
 
+int ps__pspace_log_errno(const ps_pspace *p)
+{
+    return ps__wal_errno(p->w);
+}
+
 void ps__pspace_forked(ps_pspace *p)
 {
     if (p->lockfd >= 0)

@@ -23,6 +23,8 @@ int ps__pspace_stage(ps_pspace *p, int op, ps_bytes path, int *changed);
 int ps__pspace_commit(ps_pspace *p);
 /* ps_fsync: the server groups its fsyncs under PS_FSYNC_ALWAYS. */
 int ps__pspace_fsync_mode(const ps_pspace *p);
+/* Why the log last failed, as an errno (0: it has not). */
+int ps__pspace_log_errno(const ps_pspace *p);
 /* Records staged, not yet committed. */
 uint64_t ps__pspace_staged(const ps_pspace *p);
 /* The space's directory (for where-is-it checks; stays the space's). */

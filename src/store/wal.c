@@ -351,6 +351,7 @@ struct wal {
     int dirfd, fd;
     int mode;
     int broken;          /* a failed append could not be undone        */
+    int err;             /* the errno of the last failed write or sync */
     uint64_t next;       /* seq of the next record                     */
     uint64_t size;       /* bytes in the current segment               */
     ps_buf rec;          /* records staged for the next write, encoded */
@@ -522,12 +523,16 @@ static int write_staged(wal *w, int applied)
         ssize_t k = write(w->fd, p + done, len - done);
         if (k < 0 && errno == EINTR)
             continue;
-        if (k <= 0)
+        if (k <= 0) {
+            w->err = k < 0 ? errno : ENOSPC; /* a write of 0 bytes: the device is full */
             break;
+        }
         done += (size_t)k;
     }
-    if (done == len && w->mode == PS_FSYNC_ALWAYS && fdatasync(w->fd))
+    if (done == len && w->mode == PS_FSYNC_ALWAYS && fdatasync(w->fd)) {
+        w->err = errno;
         done = 0; /* not durable: not acknowledged */
+    }
     ps_buf_clear(&w->rec, 0);
     uint64_t n = w->staged;
     w->staged = 0;
@@ -554,6 +559,11 @@ int ps__wal_commit(wal *w)
     if (w->broken)
         return PS_E_IO;
     return w->staged ? write_staged(w, 1) : PS_OK;
+}
+
+int ps__wal_errno(const wal *w)
+{
+    return w->err;
 }
 
 uint64_t ps__wal_staged(const wal *w)

@@ -85,6 +85,9 @@ int ps__wal_append(wal *w, const wal_op *ops, size_t n);
 int ps__wal_stage(wal *w, const wal_op *ops, size_t n);
 int ps__wal_commit(wal *w);
 uint64_t ps__wal_staged(const wal *w);
+/* The errno of the last write or sync that failed (0: none): what the
+ * server tells its clients and its operator. */
+int ps__wal_errno(const wal *w);
 int ps__wal_sync(wal *w);
 uint64_t ps__wal_last_seq(const wal *w);
 /* Closes the current segment (synced) and starts one at last_seq + 1. */
