@@ -21,6 +21,7 @@ static const char usage[] =
     "                 [--http-workers N] [--http-max-results N] [--http-perm-wait MS]\n"
     "                 [--http-fork-results N] [--http-max-result-bytes BYTES]\n"
     "                 [--http-files DIR] [--http-host NAME[,NAME...]] [--unprotected]\n"
+    "                 [--http-no-files (the default)]\n"
     "                 [--http-max-clients N] [--http-per-ip N] [--http-header-timeout S]\n"
     "                 [--http-body-rate BYTES]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
