@@ -242,6 +242,23 @@ faults() {
         fail "the headless segment went unmentioned: $(cat "$T/serve2.err")"
 }
 
+# past 1,024 descriptors (binary clients) HTTP still answers: select()
+# reset every HTTP connection whose descriptor passed FD_SETSIZE
+many_fds() {
+    ulimit -n 4096 2>/dev/null || skip "needs 4096 descriptors (ulimit -n)"
+    start_bare "$T/sp" --per-ip 2000 --max-clients 2000
+    python3 -c "
+import socket, sys, time, urllib.request
+held = []
+for i in range(1100):
+    held.append(socket.create_connection(('127.0.0.1', int(sys.argv[1]))))
+time.sleep(0.3)
+r = urllib.request.urlopen('http://127.0.0.1:%s/status/-' % sys.argv[2], timeout=5)
+assert r.status == 200, r.status
+" "$(cat "$T/port")" "$(cat "$T/hport")" || fail "HTTP past 1,024 descriptors"
+    stop_http
+}
+
 tcase files_off files_off
 tcase files_confined files_confined
 tcase browsers browsers
@@ -250,4 +267,5 @@ tcase orphans orphans
 tcase slowloris slowloris
 tcase amplification amplification
 tcase faults faults
+tcase many_fds many_fds
 finish

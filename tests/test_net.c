@@ -649,6 +649,20 @@ void t_net_max_memory(void)
     ps_client *c = t_connect(&t, NULL);
     REQUIRE(c);
     t_add_gen(c, 5, 150000);
+    /* one client's frame holds all but some 50 KiB of the 8 MiB: a query's
+     * results get the rest */
+    int hog = t_raw(t.port);
+    size_t hn = t_hello(buf, 1);
+    t_send_all(hog, buf, hn);
+    ps_frame f;
+    REQUIRE(t_read_frame(hog, &f, buf, sizeof buf) == 0 && f.type != PS_MSG_ERROR);
+    ps_frame add = { PS_PROTO_VERSION, PS_MSG_ADD, 0, (8u << 20) - (100u << 10), 2 };
+    ps_frame_encode(&add, buf);
+    t_send_all(hog, buf, PS_FRAME_HEADER);
+    t_send_all(hog, part, sizeof part);
+    t_send_all(hog, part, sizeof part);
+    t_send_all(hog, part, (1u << 20) / 2);
+    usleep(200000); /* read by the loop */
     ps_client_qopts qo;
     ps_client_qopts_init(&qo);
     qo.form = PS_FORM_TEXT;
@@ -657,8 +671,26 @@ void t_net_max_memory(void)
     uint64_t got;
     int rc = ps_client_query(c, txt("$x"), txt("(a-result-with-a-long-name $x $x)"), &qo,
                              take_line, &l, &got, NULL, &d);
-    CHECK_RC(rc, PS_E_LIMIT); /* 150K results' text is past 8 MiB */
+    CHECK_RC(rc, PS_E_LIMIT); /* past what is left */
     CHECK(strstr(d.msg, "max_memory") != NULL);
+    close(hog);
+    usleep(100000);
+    /* the memory back, the same query runs whole: past the loop's share of
+     * a query (1 MiB), in a forked child, streamed from its file */
+    l.n = 0;
+    ps_buf_clear(&l.all, 0);
+    CHECK_OK(ps_client_query(c, txt("$x"), txt("(a-result-with-a-long-name $x $x)"), &qo,
+                             take_line, &l, &got, NULL, &d));
+    CHECK_EQ(got, 150000);
+    CHECK_EQ(l.n, 150000);
+    /* stopped early: CANCEL reaches a stream that reads from a child's file */
+    lines s2 = { { 0 }, 0, 1000 };
+    unsigned fl = 0;
+    CHECK_OK(ps_client_query(c, txt("$x"), txt("(a-result-with-a-long-name $x $x)"), &qo,
+                             take_line, &s2, &got, &fl, &d));
+    CHECK_EQ(s2.n, 1000);
+    CHECK(fl & PS_FLAG_CANCELLED);
+    ps_buf_free(&s2.all);
     uint64_t n;
     CHECK_OK(ps_client_count(c, ps_bytes_of(NULL, 0), &n, &d));
     CHECK_EQ(n, 150000);

@@ -18,6 +18,10 @@ int ps__child_begin(pid_t parent)
      * died between fork() and here, and then nobody would send it */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
         return -1;
+    /* below the server's own threads: on a busy machine its loop, which
+     * every client waits on, gets the processor first */
+    int niceness = nice(10); /* refused: the same work at the same priority */
+    (void)niceness;
     DIR *d = opendir("/proc/self/fd");
     if (!d)
         return 0; /* no /proc: the sockets stay, the death signal still holds */

@@ -326,7 +326,11 @@ static struct MHD_Daemon *start_daemon(ps_http *h, ps_diag *d)
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     struct sockaddr *sa;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC;
+    /* poll(), not select(): with the binary server's clients in the same
+     * process, sockets pass FD_SETSIZE, and select() reset every HTTP
+     * connection that got a descriptor past 1024 */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_ITC | MHD_USE_POLL;
     memset(&a4, 0, sizeof a4);
     memset(&a6, 0, sizeof a6);
     if (inet_pton(AF_INET, h->id.addr, &a4.sin_addr) == 1) {

@@ -56,8 +56,13 @@ static int render(const xport *e, const ps_space *res, ps_sink out)
                                                                                        : XP_OK;
 }
 
+/* What an export may make under the lock before a forked child makes it
+ * instead: rendering 562 MB there stalled the binary loop for 2 s. */
+#define LOCK_CUT_BYTES (1u << 20)
+
 /* The export's results on src into *res, or src itself for $x to $x
- * (*got). cut (0: none): more than this many results is XP_FORK. */
+ * (*got). cut (0: none): more than this many results, or more than
+ * LOCK_CUT_BYTES of them, is XP_FORK. */
 static int results(const xport *e, const ps_space *src, uint64_t cut, ps_space **res,
                    const ps_space **got)
 {
@@ -69,31 +74,36 @@ static int results(const xport *e, const ps_space *src, uint64_t cut, ps_space *
         return n > cap ? XP_TOO_MANY : cut && n > cut ? XP_FORK : XP_OK;
     }
     uint64_t lim = e->limit && e->limit < cap ? e->limit : cap + 1;
-    int forkable = cut && cut < lim;
+    int forkable = cut && cut < lim, was_cut = 0;
     ps_diag d = { 0 };
     if (ps_space_new(res))
         return XP_NOMEM;
-    int rc = ps__space_run(e->h, e->x->q, src, forkable ? cut + 1 : lim, 1, *res, &d);
+    int rc = ps__space_run_cut(e->h, e->x->q, src, forkable ? cut + 1 : lim, 1,
+                               cut ? LOCK_CUT_BYTES : 0, &was_cut, *res, &d);
     if (rc)
         return rc == PS_E_LIMIT ? XP_WORK : XP_NOMEM;
     n = ps_space_count(*res);
     *got = *res;
-    if (forkable && n > cut)
+    if (was_cut || (forkable && n > cut))
         return XP_FORK;
     return (!e->limit || e->limit > cap) && n > cap ? XP_TOO_MANY : XP_OK;
 }
 
-/* In this thread, under the read lock, into b; XP_FORK past cut results
- * (0: no cut). */
+/* In this thread into b; XP_FORK past cut results (0: no cut). The search
+ * runs under the read lock; its results, a space of their own, are
+ * printed after it is let go. $x to $x prints the served space itself,
+ * under the lock, and cut bounds that. */
 static int here(const xport *e, uint64_t cut, ps_buf *b)
 {
     ps_space *res;
     const ps_space *got;
     ps__server_lock(e->h->srv, 0);
     int rc = results(e, ps_pspace_space(ps__server_pspace(e->h->srv)), cut, &res, &got);
-    if (rc == XP_OK)
+    if (rc == XP_OK && !res)
         rc = render(e, got, ps_sink_buf(b));
     ps__server_unlock(e->h->srv);
+    if (rc == XP_OK && res)
+        rc = render(e, res, ps_sink_buf(b));
     ps_space_free(res);
     return rc;
 }

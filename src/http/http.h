@@ -222,6 +222,11 @@ int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed
  * out, as ps__space_query does. */
 int ps__space_run(ps_http *h, const ps_query *q, const ps_space *src, uint64_t limit, int here,
                   ps_space *out, ps_diag *d);
+/* ps__space_run that stops, *was_cut set, once its results pass cut
+ * bytes or cut / 128 solutions (cut 0: never): the work a caller does
+ * under the lock before it sends it to a forked child instead. */
+int ps__space_run_cut(ps_http *h, const ps_query *q, const ps_space *src, uint64_t limit,
+                      int here, uint64_t cut, int *was_cut, ps_space *out, ps_diag *d);
 /* Runs q on the served space into out (distinct results, at most limit
  * if not 0); here: on the calling thread (which has MATCH_STACK), else
  * on search threads of its own. */

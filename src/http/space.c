@@ -57,7 +57,8 @@ int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed
 typedef struct into {
     ps_space *out;
     uint64_t limit, solutions, budget, bytes, byte_budget;
-    int err;
+    uint64_t cut; /* bytes (or cut / 128 solutions) past which it stops (0: none) */
+    int err, was_cut;
 } into;
 
 /* Each solution's result into the space; stops at limit distinct results,
@@ -70,6 +71,10 @@ static int put(void *ctx, ps_bytes r)
     into *k = ctx;
     if (++k->solutions > k->budget || (k->bytes += r.len) > k->byte_budget)
         return 1;
+    if (k->cut && (k->bytes > k->cut || k->solutions > k->cut / 128)) {
+        k->was_cut = 1; /* the caller goes elsewhere (a forked child) */
+        return 1;
+    }
     if ((k->err = ps_space_insert(k->out, r, NULL)))
         return 1;
     return k->limit && ps_space_count(k->out) >= k->limit;
@@ -80,16 +85,23 @@ static int put(void *ctx, ps_bytes r)
 int ps__space_run(ps_http *h, const ps_query *q, const ps_space *src, uint64_t limit, int here,
                   ps_space *out, ps_diag *d)
 {
+    return ps__space_run_cut(h, q, src, limit, here, 0, NULL, out, d);
+}
+
+int ps__space_run_cut(ps_http *h, const ps_query *q, const ps_space *src, uint64_t limit,
+                      int here, uint64_t cut, int *was_cut, ps_space *out, ps_diag *d)
+{
     ps_query_opts o;
     ps_query_opts_init(&o);
     o.threads = here ? 1 : 0;
-    into k = {
-        out, limit, 0, SOLUTIONS_PER_RESULT * h->o.max_results, 0, h->o.max_result_bytes, 0
-    };
+    into k = { out, limit, 0, SOLUTIONS_PER_RESULT * h->o.max_results, 0,
+               h->o.max_result_bytes, cut, 0, 0 };
     int rc = here ? ps__query_run_here(q, ps_source_space(src), &o, put, &k, NULL, d)
                   : ps_query_run(q, ps_source_space(src), &o, put, &k, NULL, d);
     if (!rc && k.err)
         rc = ps__diag_set(d, k.err, NULL, 0, "out of memory");
+    if (was_cut)
+        *was_cut = k.was_cut;
     if (!rc && k.solutions > k.budget)
         rc = ps__diag_set(d, PS_E_LIMIT, NULL, 0,
                           "more than %llu solutions (%u per --http-max-results): stopped",

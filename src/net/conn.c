@@ -17,6 +17,11 @@
 
 static int write_out(ps_server *s, conn *c);
 
+/* What one readable event takes from one client: a turn of the loop with
+ * 200 clients each sending megabytes stays a few milliseconds long, and
+ * every client gets its share of it. */
+#define READ_MAX (64u << 10)
+
 /* Before HELLO a client is nobody: it may send a HELLO's worth (a token
  * is at most 256 bytes), not a 16 MiB frame that waits for its token to be
  * checked (100 such clients took 1.65 GB). */
@@ -302,8 +307,8 @@ void ps__conn_readable(ps_server *s, conn *c)
     ps_buf *b = &c->in;
     /* a buffer full of whole frames that wait: nothing to read into (a
      * read of 0 bytes would look like the client leaving) */
-    ssize_t k = ps_buf_tailroom(b) ? read(c->fd, b->base + b->head + b->len, ps_buf_tailroom(b))
-                                   : -1;
+    size_t room = ps_buf_tailroom(b) < READ_MAX ? ps_buf_tailroom(b) : READ_MAX;
+    ssize_t k = room ? read(c->fd, b->base + b->head + b->len, room) : -1;
     if (k < 0 && !ps_buf_tailroom(b))
         errno = EAGAIN;
     if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR)) {

@@ -32,7 +32,7 @@ job *ps__job_of(ps_server *s, void *tag)
     return j >= s->jobs && j < s->jobs + MAX_JOBS ? j : NULL;
 }
 
-int ps__job_export(ps_server *s, conn *c, stream *st, int fmt, ps_bytes prefix)
+int ps__job_fork(ps_server *s, conn *c, stream *st, job_work work, void *arg)
 {
     job *j = NULL;
     for (int i = 0; i < MAX_JOBS && !j; i++)
@@ -45,9 +45,10 @@ int ps__job_export(ps_server *s, conn *c, stream *st, int fmt, ps_bytes prefix)
     if (pid == 0) {
         close(fds[0]);
         ps__child_detach(s, parent);
-        int rc = ps__export_write(s, st->fd, fmt, prefix);
-        ssize_t k = write(fds[1], &rc, sizeof rc);
-        _exit(k == (ssize_t)sizeof rc ? 0 : 1);
+        uint32_t out[2] = { 0, 0 }; /* the outcome and the stream's flags */
+        out[0] = (uint32_t)work(s, st, arg, &out[1]);
+        ssize_t k = write(fds[1], out, sizeof out);
+        _exit(k == (ssize_t)sizeof out ? 0 : 1);
     }
     close(fds[1]);
     if (pid < 0) {
@@ -60,15 +61,19 @@ int ps__job_export(ps_server *s, conn *c, stream *st, int fmt, ps_bytes prefix)
     return 0;
 }
 
-/* The child's result (PS_E_IO if it died without one). */
-static int reap(ps_server *s, job *j)
+/* The child's result (PS_E_IO if it died without one); its stream flags
+ * into *flags. */
+static int reap(ps_server *s, job *j, unsigned *flags)
 {
     int rc = PS_E_IO, status = 0;
+    uint32_t out[2];
     ssize_t k;
-    while ((k = read(j->fd, &rc, sizeof rc)) < 0 && errno == EINTR)
+    while ((k = read(j->fd, out, sizeof out)) < 0 && errno == EINTR)
         ;
-    if (k != (ssize_t)sizeof rc)
-        rc = PS_E_IO;
+    if (k == (ssize_t)sizeof out) {
+        rc = (int)out[0];
+        *flags = out[1];
+    }
     while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status))
@@ -82,7 +87,8 @@ static int reap(ps_server *s, job *j)
 void ps__job_done(ps_server *s, job *j)
 {
     uint64_t cid = j->cid, id = j->id;
-    int rc = reap(s, j);
+    unsigned flags = 0;
+    int rc = reap(s, j, &flags);
     conn *c = NULL;
     for (uint32_t i = 0; i < s->nconns && !c; i++)
         if (s->conns[i]->cid == cid)
@@ -94,10 +100,12 @@ void ps__job_done(ps_server *s, job *j)
     if (size < 0) {
         ps__stream_free(st);
         c->st = NULL;
-        ps__conn_error(s, c, id, rc ? rc : PS_E_IO, 0, "EXPORT: %s",
+        ps__conn_error(s, c, id, rc ? rc : PS_E_IO, 0, "%s: %s",
+                       st->kind == STREAM_QUERY ? "QUERY" : "EXPORT",
                        ps_strerror(rc ? rc : PS_E_IO));
     } else {
         st->size = (uint64_t)size;
+        st->flags |= flags;
         st->waiting = 0;
     }
     ps__conn_pending(s, c);
@@ -107,7 +115,8 @@ void ps__jobs_kill(ps_server *s)
 {
     for (int i = 0; i < MAX_JOBS; i++)
         if (s->jobs[i].pid) {
+            unsigned flags;
             kill(s->jobs[i].pid, SIGKILL);
-            reap(s, &s->jobs[i]);
+            reap(s, &s->jobs[i], &flags);
         }
 }

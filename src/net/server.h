@@ -42,7 +42,7 @@ typedef struct stream {
     int waiting;           /* EXPORT: a child is still writing the file   */
     ps_buf data;           /* QUERY: records, u32 length + bytes          */
     size_t off;
-    int fd;                /* EXPORT: the export, in an unlinked file     */
+    int fd;                /* EXPORT, or a QUERY a child ran: its file   */
     uint64_t size, foff;
 } stream;
 
@@ -181,9 +181,12 @@ void ps__stream_free(stream *st);
  * lock), so a dropped client's connection ends now and a restart after a
  * kill -9 finds nothing held. */
 void ps__child_detach(ps_server *s, pid_t parent);
-/* Starts writing st's export in a child; -1 if none can start (the caller
- * writes it here). */
-int ps__job_export(ps_server *s, conn *c, stream *st, int fmt, ps_bytes prefix);
+/* What a forked child does for st: a ps_err, and the stream's flags. */
+typedef int (*job_work)(ps_server *s, stream *st, void *arg, uint32_t *flags);
+/* Runs work(s, st, arg) in a forked child (which writes into st->fd); the
+ * stream waits until it ends. -1 if none can start (the caller does the
+ * work here). */
+int ps__job_fork(ps_server *s, conn *c, stream *st, job_work work, void *arg);
 /* A job's tag, from an epoll event, or NULL. */
 job *ps__job_of(ps_server *s, void *tag);
 void ps__job_done(ps_server *s, job *j);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -60,24 +61,64 @@ static ps_query *take_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes p
     return pq;
 }
 
+/* A query first runs on the loop, as most are over in microseconds; one
+ * that passes any of these goes to a forked child (the loop pauses for
+ * fork() alone) and streams from its file: a cross product stalled every
+ * client for half a second. Solutions and bytes cut it where the same
+ * query always is cut; the clock is the backstop for slow solutions. */
+#define QUERY_LOOP_SOLUTIONS 8192u
+#define QUERY_LOOP_BYTES (1u << 20)
+#define QUERY_LOOP_US 4000
+
 typedef struct collect {
     ps_server *s;
     stream *st;
     int text;
     uint64_t n, cap;
-    uint64_t room; /* bytes this query may hold: its own cap, and what
-                    * max_memory leaves beside every other client   */
+    uint64_t room;  /* bytes this query may hold: its own cap, and what
+                     * max_memory leaves beside every other client   */
     int err;
+    int64_t t0;     /* on the loop: when it began (0: in a child)   */
+    uint64_t calls;
+    int cut;        /* past the loop's share: it goes to a child   */
+    uint64_t flushed; /* in a child: bytes written to st->fd        */
+    int child;
 } collect;
+
+static int64_t now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* In a child the records go to the file in blocks; 0 or a ps_err. */
+static int spill(collect *k, size_t keep_under)
+{
+    ps_buf *b = &k->st->data;
+    if (!k->child || b->len < keep_under)
+        return PS_OK;
+    ps_sink o = ps_sink_fd(k->st->fd);
+    int rc = o.write(o.ctx, ps_buf_data(b), b->len);
+    k->flushed += b->len;
+    ps_buf_clear(b, 0);
+    return rc;
+}
 
 static int collect_one(void *ctx, ps_bytes atom)
 {
     collect *k = ctx;
+    uint64_t held = k->flushed + k->st->data.len;
+    if (k->t0 && (held > QUERY_LOOP_BYTES || ++k->calls > QUERY_LOOP_SOLUTIONS ||
+                  (k->calls % 64 == 0 && now_us() - k->t0 > QUERY_LOOP_US))) {
+        k->cut = 1;
+        return 1;
+    }
     if (k->st->data.len > k->room && k->room < QUERY_BYTES_MAX) {
         k->err = PS_E_LIMIT; /* the server's memory, not the query's cap */
         return 1;
     }
-    if (k->n == k->cap || k->st->data.len > QUERY_BYTES_MAX) {
+    if (k->n == k->cap || held > QUERY_BYTES_MAX) {
         k->st->flags |= PS_FLAG_LIMITED; /* there was one more */
         return 1;
     }
@@ -87,56 +128,108 @@ static int collect_one(void *ctx, ps_bytes atom)
     int rc = ps_buf_append(b, l, 4);
     if (!rc)
         rc = k->text ? ps_atom_print(atom, b) : ps_buf_append(b, atom.ptr, atom.len);
+    if (!rc)
+        ps_write_le32(ps_buf_data(b) + at, (uint32_t)(b->len - at - 4));
+    if (!rc)
+        rc = spill(k, 1u << 16);
     if (rc) {
         k->err = rc;
         return 1;
     }
-    ps_write_le32(ps_buf_data(b) + at, (uint32_t)(b->len - at - 4));
     k->n++;
     return 0;
 }
 
+typedef struct qjob {
+    ps_query *pq;
+    qreq q;
+} qjob;
+
+enum { Q_LOOP_CUT, Q_CHILD, Q_LOOP_WHOLE }; /* where a query runs */
+
+/* Runs the query into st's records; in a child, into st->fd. */
+static int run_query(ps_server *s, stream *st, const qjob *j, int where, collect *k, ps_diag *d)
+{
+    int child = where == Q_CHILD;
+    *k = (collect){ s, st, j->q.form == PS_FORM_TEXT, 0, s->o.max_results, QUERY_BYTES_MAX, 0,
+                    where == Q_LOOP_CUT ? now_us() : 0, 0, 0, 0, child };
+    if (!child) {
+        uint64_t held = ps__server_held(s);
+        k->room = held < s->o.max_memory ? s->o.max_memory - held : 0;
+    }
+    if (j->q.limit && j->q.limit < k->cap)
+        k->cap = j->q.limit;
+    ps_query_opts qo;
+    ps_query_opts_init(&qo);
+    qo.mode = j->q.mode;
+    qo.threads = child ? 1 : s->o.query_threads; /* a forked child starts no threads */
+    ps_source src = ps_source_space(ps_pspace_space(s->p));
+    int rc = qo.threads == 1 ? ps__query_run_here(j->pq, src, &qo, collect_one, k, NULL, d)
+                             : ps_query_run(j->pq, src, &qo, collect_one, k, NULL, d);
+    if (!rc)
+        rc = k->err;
+    if (!rc && child)
+        rc = spill(k, 0);
+    if (j->q.limit && k->n == j->q.limit)
+        st->flags &= ~PS_FLAG_LIMITED; /* the client's own limit, not the server's cap */
+    return rc;
+}
+
+static int query_work(ps_server *s, stream *st, void *arg, uint32_t *flags)
+{
+    collect k;
+    ps_diag d;
+    int rc = run_query(s, st, arg, Q_CHILD, &k, &d);
+    *flags = st->flags;
+    return rc;
+}
+
+static void query_failed(ps_server *s, conn *c, uint64_t id, int rc, const collect *k,
+                         const ps_diag *d)
+{
+    ps__conn_error(s, c, id, rc, 0, "query: %s",
+                   rc != k->err        ? d->msg
+                   : rc == PS_E_LIMIT ? "the server's memory for clients (max_memory) "
+                                        "is in use: try again later"
+                                      : "out of memory");
+}
+
 void ps__handle_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
 {
-    qreq q;
-    ps_query *pq = take_query(s, c, f, payload, &q);
-    if (!pq)
+    qjob j;
+    if (!(j.pq = take_query(s, c, f, payload, &j.q)))
         return;
     stream *st = ps_calloc(1, sizeof *st);
     if (!st) {
-        ps_query_free(pq);
+        ps_query_free(j.pq);
         return ps__conn_error(s, c, f->id, PS_E_NOMEM, 0, "out of memory");
     }
     st->kind = STREAM_QUERY;
     st->id = f->id;
     st->fd = -1;
-    st->batch = q.batch ? q.batch : 1024;
-    uint64_t held = ps__server_held(s);
-    collect k = { s, st, q.form == PS_FORM_TEXT, 0, s->o.max_results,
-                  held < s->o.max_memory ? s->o.max_memory - held : 0, 0 };
-    if (q.limit && q.limit < k.cap)
-        k.cap = q.limit;
-    ps_query_opts qo;
-    ps_query_opts_init(&qo);
-    qo.mode = q.mode;
-    qo.threads = s->o.query_threads;
+    st->batch = j.q.batch ? j.q.batch : 1024;
+    collect k;
     ps_diag d;
-    ps_source src = ps_source_space(ps_pspace_space(s->p));
-    int rc = qo.threads == 1 ? ps__query_run_here(pq, src, &qo, collect_one, &k, NULL, &d)
-                             : ps_query_run(pq, src, &qo, collect_one, &k, NULL, &d);
-    ps_query_free(pq);
-    if (!rc)
-        rc = k.err;
+    int rc = run_query(s, st, &j, Q_LOOP_CUT, &k, &d);
+    if (k.cut) { /* long: a child runs it whole, into a file */
+        ps_buf_clear(&st->data, 0);
+        st->flags = 0;
+        if ((st->fd = ps__tmp_file()) >= 0 && !ps__job_fork(s, c, st, query_work, &j)) {
+            ps_query_free(j.pq);
+            st->waiting = 1;
+            c->st = st;
+            return;
+        }
+        if (st->fd >= 0) /* no child: here after all, whole */
+            close(st->fd);
+        st->fd = -1;
+        rc = run_query(s, st, &j, Q_LOOP_WHOLE, &k, &d);
+    }
+    ps_query_free(j.pq);
     if (rc) {
         ps__stream_free(st);
-        return ps__conn_error(s, c, f->id, rc, 0, "query: %s",
-                              rc != k.err         ? d.msg
-                              : rc == PS_E_LIMIT ? "the server's memory for clients (max_memory) "
-                                                   "is in use: try again later"
-                                                 : "out of memory");
+        return query_failed(s, c, f->id, rc, &k, &d);
     }
-    if (q.limit && k.n == q.limit)
-        st->flags &= ~PS_FLAG_LIMITED; /* the client's own limit, not the server's cap */
     c->st = st;
 }
 
@@ -284,6 +377,18 @@ int ps__export_write(ps_server *s, int fd, int fmt, ps_bytes prefix)
     return rc;
 }
 
+typedef struct xjob {
+    int fmt;
+    ps_bytes prefix;
+} xjob;
+
+static int export_work(ps_server *s, stream *st, void *arg, uint32_t *flags)
+{
+    const xjob *x = arg;
+    *flags = 0;
+    return ps__export_write(s, st->fd, x->fmt, x->prefix);
+}
+
 /* The export is written to an unlinked file by a forked child, from its
  * copy-on-write image of the space (the loop pauses for fork() alone),
  * or here when no child can start; then it streams from the file. */
@@ -306,7 +411,8 @@ void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payloa
     st->kind = STREAM_EXPORT;
     st->id = f->id;
     st->fd = fd;
-    if (ps__job_export(s, c, st, fmt, prefix) == 0) {
+    xjob x = { fmt, prefix };
+    if (ps__job_fork(s, c, st, export_work, &x) == 0) {
         st->waiting = 1;
         c->st = st;
         return;
@@ -334,24 +440,61 @@ void ps__stream_free(stream *st)
     free(st);
 }
 
+/* A query a child ran streams from its file: the records not yet sent
+ * are moved to the front, and more are read until at least one whole
+ * record is here (or the file ends). Memory: about a frame's worth. */
+static int refill(stream *st)
+{
+    ps_buf *b = &st->data;
+    if (st->fd < 0 || st->foff == st->size)
+        return PS_OK;
+    size_t left = b->len - st->off;
+    const uint8_t *d = ps_buf_data(b);
+    if (left >= 4 && left >= 4 + (size_t)ps_read_le32(d + st->off) && left >= 2 * STREAM_FRAME)
+        return PS_OK;
+    if (st->off) {
+        memmove(ps_buf_data(b), ps_buf_data(b) + st->off, left);
+        b->len = left;
+        st->off = 0;
+    }
+    for (;;) {
+        size_t need = b->len >= 4 ? 4 + (size_t)ps_read_le32(ps_buf_data(b)) : 4;
+        size_t want = need > b->len ? need - b->len : 0;
+        want = want > 4 * STREAM_FRAME ? want : 4 * STREAM_FRAME;
+        uint64_t rest = st->size - st->foff;
+        if (!rest || (b->len >= need && b->len >= 2 * STREAM_FRAME))
+            return PS_OK;
+        size_t n = rest < want ? (size_t)rest : want;
+        if (ps_buf_reserve(b, n))
+            return PS_E_NOMEM;
+        ssize_t k = pread(st->fd, ps_buf_data(b) + b->len, n, (off_t)st->foff);
+        if (k <= 0)
+            return PS_E_IO;
+        b->len += (size_t)k;
+        st->foff += (uint64_t)k;
+    }
+}
+
 /* The next QUERY frame: up to batch results, and up to STREAM_FRAME bytes
  * unless one result alone is larger. */
 static int query_frame(stream *st, ps_buf *b, int *last)
 {
+    int rc = refill(st);
+    if (rc)
+        return rc;
     const uint8_t *d = ps_buf_data(&st->data);
     size_t end = st->off, len = 8;
     uint32_t n = 0;
-    while (!st->cancelled && end < st->data.len && n < st->batch) {
+    while (!st->cancelled && end + 4 <= st->data.len && n < st->batch) {
         size_t each = 4 + ps_read_le32(d + end);
-        if (n && len + each > STREAM_FRAME)
+        if (end + each > st->data.len || (n && len + each > STREAM_FRAME))
             break;
         len += each;
         end += each;
         n++;
     }
-    *last = st->cancelled || end == st->data.len;
+    *last = st->cancelled || (end == st->data.len && (st->fd < 0 || st->foff == st->size));
     unsigned flags = *last ? st->flags | (st->cancelled ? PS_FLAG_CANCELLED : 0) : PS_FLAG_MORE;
-    int rc;
     uint8_t *p = ps__frame_begin(b, PS_MSG_QUERY | PS_MSG_REPLY, (uint16_t)flags, st->id, len, &rc);
     if (!p)
         return rc;
