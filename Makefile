@@ -130,9 +130,17 @@ $(BUILD)/replay_%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(STATIC)
 $(BUILD)/hostile: $(BUILD)/tests/hostile/gen.o $(STATIC)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# tests/cli_faults.sh: the workload, and I/O faults and power loss preloaded
+$(BUILD)/faultdrv: $(BUILD)/tests/faults/driver.o $(STATIC)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libfaultfs.so: tests/faults/faultfs.c | $(DEPS_OK)
+	$(CC) -O1 -g -shared -fPIC -Wall -Wextra -Wno-format-truncation -o $@ $< -ldl
+
 # The harness gets what the install and header tests need to rebuild
 # programs the way this build does.
-check test: $(TESTBIN) $(REPLAY) $(CLI) $(SHARED) $(PC) $(BUILD)/hostile
+check test: $(TESTBIN) $(REPLAY) $(CLI) $(SHARED) $(PC) $(BUILD)/hostile $(BUILD)/faultdrv \
+            $(BUILD)/libfaultfs.so
 	@PS_CC="$(CC)" PS_CFLAGS="$(CFLAGS)" PS_LDFLAGS="$(LDFLAGS)" PS_MAKE="$(MAKE)" \
 	    sh tests/run.sh $(BUILD)
 

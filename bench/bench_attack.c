@@ -135,23 +135,12 @@ static void *ping_probe(void *a)
 static int http_status(void)
 {
     int fd = dial(1, hport);
-    if (fd < 0) {
-        static int said;
-        if (!said++)
-            fprintf(stderr, "DEBUG dial: %s\n", strerror(errno));
+    if (fd < 0)
         return 0;
-    }
     static const char rq[] = "GET /status/- HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     char buf[512];
-    int s1 = send_all(fd, rq, sizeof rq - 1);
-    ssize_t got = s1 ? -1 : recv(fd, buf, sizeof buf - 1, 0);
-    int ok = got >= 12 && !memcmp(buf, "HTTP/1.1 200", 12);
-    if (!ok) {
-        static int said;
-        if (!said++)
-            fprintf(stderr, "DEBUG send %d recv %zd errno %s: %.60s\n", s1, got, strerror(errno),
-                    got > 0 ? buf : "");
-    }
+    int ok = !send_all(fd, rq, sizeof rq - 1) && recv(fd, buf, sizeof buf, 0) >= 12 &&
+             !memcmp(buf, "HTTP/1.1 200", 12);
     close(fd);
     return ok;
 }
