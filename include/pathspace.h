@@ -1014,6 +1014,9 @@ typedef struct ps_query_opts {
                           * thread (0 = as many as 64 MiB of raw chunk
                           * bytes, at least 16)                         */
     unsigned threads;    /* search threads (0 = one per CPU; default 1)  */
+    uint64_t max_steps;  /* stop with PS_E_LIMIT once a search thread has
+                          * read this many positions of the source (0: no
+                          * budget): work bounded however few results   */
 } ps_query_opts;
 /* Templates, no limit, one search thread. */
 PS_API void ps_query_opts_init(ps_query_opts *o);

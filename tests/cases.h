@@ -48,7 +48,7 @@
     X(wal_hostile_tail)                                                       \
     X(golden_snap_accept) X(golden_snap_reject) X(golden_ckpt_accept)         \
     X(golden_ckpt_reject) X(golden_wal_accept) X(golden_wal_reject)          \
-    X(query_mork_examples) X(query_variables) X(query_occurs_check)          \
+    X(query_mork_examples) X(query_max_steps) X(query_variables) X(query_occurs_check)          \
     X(query_shapes) X(query_malformed) X(query_empty_conjunction)              \
     X(query_modes_limits) X(query_damaged_source) X(query_deep)              \
     X(query_threads_agree) X(query_algebra)                                   \

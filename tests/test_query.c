@@ -476,3 +476,36 @@ void t_query_algebra(void)
         ps_space_free(b);
     }
 }
+
+static int count_result(void *ctx, ps_bytes r)
+{
+    (void)r;
+    ++*(uint64_t *)ctx;
+    return 0;
+}
+
+/* max_steps bounds a search's work however few results it hands out: a
+ * cross product reads the whole space before its first solution. */
+void t_query_max_steps(void)
+{
+    ps_space *s = t_gen_space(3, 20000);
+    ps_query *q;
+    ps_diag d = { 0 };
+    const char *p = "(, $a $b)", *t = "(p)";
+    CHECK_OK(ps_query_parse(p, strlen(p), t, strlen(t), &q, &d));
+    ps_query_opts o;
+    ps_query_opts_init(&o);
+    o.max_steps = 1000;
+    o.limit = 10;
+    uint64_t n = 0;
+    ps_query_stats st;
+    CHECK_RC(ps_query_run(q, ps_source_space(s), &o, count_result, &n, &st, &d), PS_E_LIMIT);
+    CHECK(strstr(d.msg, "budget of 1000 steps") != NULL);
+    CHECK(st.nodes > 1000 && st.nodes < 1100);
+    CHECK_EQ(n, 0);
+    o.max_steps = 0; /* no budget: the first results come */
+    CHECK_OK(ps_query_run(q, ps_source_space(s), &o, count_result, &n, &st, &d));
+    CHECK_EQ(n, 10);
+    ps_query_free(q);
+    ps_space_free(s);
+}

@@ -58,7 +58,7 @@ static int render(const xport *e, const ps_space *res, ps_sink out)
 
 /* What an export may make under the lock before a forked child makes it
  * instead: rendering 562 MB there stalled the binary loop for 2 s. */
-#define LOCK_CUT_BYTES (1u << 20)
+#define LOCK_CUT_BYTES (256u << 10)
 
 /* The export's results on src into *res, or src itself for $x to $x
  * (*got). cut (0: none): more than this many results, or more than

@@ -68,6 +68,9 @@ static ps_query *take_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes p
  * query always is cut; the clock is the backstop for slow solutions. */
 #define QUERY_LOOP_SOLUTIONS 8192u
 #define QUERY_LOOP_BYTES (1u << 20)
+#define QUERY_LOOP_STEPS 20000u  /* positions read (about 1.5 ms): a search that finds
+                                  * little for long (a cross product first
+                                  * captures the whole space) */
 #define QUERY_LOOP_US 4000
 
 typedef struct collect {
@@ -163,9 +166,13 @@ static int run_query(ps_server *s, stream *st, const qjob *j, int where, collect
     ps_query_opts_init(&qo);
     qo.mode = j->q.mode;
     qo.threads = child ? 1 : s->o.query_threads; /* a forked child starts no threads */
+    qo.max_steps = where == Q_LOOP_CUT ? QUERY_LOOP_STEPS : 0;
     ps_source src = ps_source_space(ps_pspace_space(s->p));
-    int rc = qo.threads == 1 ? ps__query_run_here(j->pq, src, &qo, collect_one, k, NULL, d)
-                             : ps_query_run(j->pq, src, &qo, collect_one, k, NULL, d);
+    ps_query_stats qs;
+    int rc = qo.threads == 1 ? ps__query_run_here(j->pq, src, &qo, collect_one, k, &qs, d)
+                             : ps_query_run(j->pq, src, &qo, collect_one, k, &qs, d);
+    if (rc == PS_E_LIMIT && qo.max_steps && qs.nodes > qo.max_steps)
+        k->cut = 1, rc = PS_OK; /* past the loop's share of steps */
     if (!rc)
         rc = k->err;
     if (!rc && child)

@@ -48,6 +48,18 @@ int ps__too_deep(engine *e)
 
 static int match(engine *e, const qnode *cur);
 
+/* The step budget (ps_query_opts.max_steps): checked where a search reads
+ * on without handing out solutions (a capture walk, each match), so a
+ * caller with a deadline gets its thread back. */
+static int over_budget(engine *e)
+{
+    if (!e->max_steps || e->v->steps <= e->max_steps)
+        return 0;
+    ps__diag_set(&e->d, PS_E_LIMIT, NULL, 0, "the search passes its budget of %llu steps",
+                 (unsigned long long)e->max_steps);
+    return 1;
+}
+
 /* ------------------------------------------------------ the next pattern */
 
 /* The constant bytes pattern root p starts with, bindings applied, up to
@@ -375,6 +387,10 @@ static int capture_walk(engine *e, const qnode *cur, int novar, capture_fn fn, v
     if (capframe_list_push(&e->cap, f0))
         return -PS_E_NOMEM;
     while (!rc && e->cap.len > fbase) {
+        if (over_budget(e)) {
+            rc = -PS_E_LIMIT;
+            break;
+        }
         capframe *f = &e->cap.data[e->cap.len - 1];
         if (f->f.need == 0) { /* one whole term: hand it on */
             capframe done = *f;
@@ -576,6 +592,8 @@ static int variable(engine *e, const qnode *cur, uint32_t id, int skip)
 
 static int match(engine *e, const qnode *cur)
 {
+    if (over_budget(e))
+        return -PS_E_LIMIT;
     if (++e->depth > MATCH_MAX_DEPTH) {
         e->depth--;
         return ps__too_deep(e);

@@ -115,6 +115,7 @@ PS_VEC_DEFINE(lock_list, lockst)
 
 struct engine {
     qview *v;
+    uint64_t max_steps;    /* positions read, at most (0: no budget)    */
     terms *t;
     const uint64_t *pat;   /* the patterns' roots in t's arena */
     unsigned npat;

@@ -153,6 +153,7 @@ static void *work(void *arg)
         return NULL;
     }
     e.v = v;
+    e.max_steps = sh->o.max_steps;
     e.t = &t;
     e.pat = q->pat;
     e.npat = q->npat;
