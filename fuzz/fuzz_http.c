@@ -6,7 +6,8 @@
  * them. Input: byte 0 bit 0 = POST; then the URL up to '\n'; then the
  * body. Every answer must be an HTTP/1.1 status line with a code the API
  * gives, never 500 (only memory or the log failing would), and nothing
- * may crash or hang. /stop/ is left out: it would end the server.
+ * may crash or hang. /stop/ is left out: it would end the server. file://
+ * is on, beneath a directory of its own.
  */
 #include <arpa/inet.h>
 #include <poll.h>
@@ -38,6 +39,9 @@ static void setup(void)
     ho.max_results = 200; /* a search stops after 3200 solutions */
     ho.max_result_bytes = 1 << 20;
     ho.fork_results = 64; /* bigger exports are written by a forked child */
+    static char files[] = "/tmp/ps_fuzz_files_XXXXXX"; /* file:// on: refusals run */
+    REQUIRE(mkdtemp(files) != NULL);
+    ho.files_dir = files;
     REQUIRE(ps_http_start(srv, &ho, &web, NULL) == PS_OK);
 }
 
@@ -54,7 +58,7 @@ static void request(const char *method, const uint8_t *url, size_t ulen, const u
     int tries = 0;
     while (connect(fd, (struct sockaddr *)&a, sizeof a)) {
         REQUIRE(++tries < 100); /* the daemon must keep accepting */
-        usleep(10000);
+        usleep(1000);
     }
     char head[256];
     ps_buf rq = { 0 };
@@ -119,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             MHD_get_daemon_info(web->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
         if (!di || !di->num_connections)
             break;
-        usleep(10000);
+        usleep(1000);
     }
     if (++runs % 256 == 0) { /* keep the space small */
         ps_buf o = { 0 };
