@@ -252,7 +252,7 @@ static int do_simple(ps_client *c, const char *cmd)
             "uptime_ms", "atoms", "seq", "clients", "connections", "rejected", "dropped",
             "requests", "errors", "bytes_in", "bytes_out", "writevs", "commits", "allocs",
             "pool_gets", "pool_misses", "checkpoints", "ckpt_failed", "fork_us_last",
-            "fork_us_max", "ckpt_ms_last"
+            "fork_us_max", "ckpt_ms_last", "query_forks"
         };
         const uint64_t *v = &s.uptime_ms;
         for (int i = 0; i < PS_SERVER_STATS_N; i++)

@@ -1258,9 +1258,11 @@ typedef struct ps_server_stats {
     uint64_t checkpoints, ckpt_failed;
     uint64_t fork_us_last, fork_us_max; /* the loop's pause per checkpoint */
     uint64_t ckpt_ms_last;      /* the child's time to write it           */
-    uint64_t spare[8];
+    uint64_t query_forks;       /* queries run whole by a forked child,
+                                 * past the loop's share of one           */
+    uint64_t spare[7];
 } ps_server_stats;
-#define PS_SERVER_STATS_N 21  /* u64 fields in use, in order */
+#define PS_SERVER_STATS_N 22  /* u64 fields in use, in order */
 
 /* Binds and listens (nothing is served until ps_server_run). p stays the
  * caller's; the server uses it until ps_server_free. */

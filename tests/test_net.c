@@ -683,6 +683,9 @@ void t_net_max_memory(void)
                              take_line, &l, &got, NULL, &d));
     CHECK_EQ(got, 150000);
     CHECK_EQ(l.n, 150000);
+    ps_server_stats ss;
+    CHECK_OK(ps_client_stats(c, &ss, &d));
+    CHECK(ss.query_forks >= 1); /* it left the loop */
     /* stopped early: CANCEL reaches a stream that reads from a child's file */
     lines s2 = { { 0 }, 0, 1000 };
     unsigned fl = 0;

@@ -223,6 +223,7 @@ void ps__handle_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload
         st->flags = 0;
         if ((st->fd = ps__tmp_file()) >= 0 && !ps__job_fork(s, c, st, query_work, &j)) {
             ps_query_free(j.pq);
+            s->st.query_forks++;
             st->waiting = 1;
             c->st = st;
             return;
