@@ -1258,8 +1258,8 @@ typedef struct ps_server_stats {
     uint64_t checkpoints, ckpt_failed;
     uint64_t fork_us_last, fork_us_max; /* the loop's pause per checkpoint */
     uint64_t ckpt_ms_last;      /* the child's time to write it           */
-    uint64_t query_forks;       /* queries run whole by a forked child,
-                                 * past the loop's share of one           */
+    uint64_t query_forks;       /* queries and counts run whole by a forked
+                                 * child, past the loop's share of one     */
     uint64_t spare[7];
 } ps_server_stats;
 #define PS_SERVER_STATS_N 22  /* u64 fields in use, in order */

@@ -686,6 +686,23 @@ void t_net_max_memory(void)
     ps_server_stats ss;
     CHECK_OK(ps_client_stats(c, &ss, &d));
     CHECK(ss.query_forks >= 1); /* it left the loop */
+    /* a COUNT under a prefix holding more than the loop counts: a child's */
+    ps_space *g = t_gen_space(5, 150000);
+    uint8_t three = 3; /* every 3-item list */
+    ps_iter *it;
+    ps_bytes pth;
+    uint64_t want = 0, got3;
+    REQUIRE(ps_iter_new(g, ps_bytes_of(&three, 1), &it) == PS_OK);
+    while (ps_iter_next(it, &pth, NULL, NULL) == PS_OK)
+        want++;
+    ps_iter_free(it);
+    ps_space_free(g);
+    CHECK(want > 65536);
+    CHECK_OK(ps_client_count(c, ps_bytes_of(&three, 1), &got3, &d));
+    CHECK_EQ(got3, want);
+    uint64_t forks = ss.query_forks;
+    CHECK_OK(ps_client_stats(c, &ss, &d));
+    CHECK_EQ(ss.query_forks, forks + 1);
     /* stopped early: CANCEL reaches a stream that reads from a child's file */
     lines s2 = { { 0 }, 0, 1000 };
     unsigned fl = 0;

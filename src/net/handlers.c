@@ -204,32 +204,6 @@ static void contains(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
     ps__conn_queue(s, c, &b);
 }
 
-static void count(ps_server *s, conn *c, const ps_frame *f, ps_bytes prefix)
-{
-    const ps_space *sp = ps_pspace_space(s->p);
-    uint64_t n = 0;
-    if (!prefix.len)
-        n = ps_space_count(sp);
-    else {
-        ps_iter *it;
-        if (ps_iter_new(sp, prefix, &it))
-            return ps__conn_error(s, c, f->id, PS_E_NOMEM, 0, "out of memory");
-        ps_bytes path;
-        while (ps_iter_next(it, &path, NULL, NULL) == PS_OK)
-            n++;
-        ps_iter_free(it);
-    }
-    ps_buf b = { 0 };
-    int rc;
-    uint8_t *p = ps__frame_begin(&b, f->type | PS_MSG_REPLY, 0, f->id, 8, &rc);
-    if (!p) {
-        c->closing = 1;
-        return;
-    }
-    wr_u64(p, n);
-    ps__conn_queue(s, c, &b);
-}
-
 static void stats(ps_server *s, conn *c, const ps_frame *f)
 {
     ps_server_stats st;
@@ -262,7 +236,7 @@ void ps__dispatch(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
     case PS_MSG_ADD: return change(s, c, f, payload, WAL_ADD);
     case PS_MSG_REMOVE: return change(s, c, f, payload, WAL_REMOVE);
     case PS_MSG_CONTAINS: return contains(s, c, f, payload);
-    case PS_MSG_COUNT: return count(s, c, f, payload);
+    case PS_MSG_COUNT: return ps__handle_count(s, c, f, payload);
     case PS_MSG_QUERY: return ps__handle_query(s, c, f, payload);
     case PS_MSG_TRANSFORM: return ps__handle_transform(s, c, f, payload);
     case PS_MSG_EXPORT: return ps__handle_export(s, c, f, payload);

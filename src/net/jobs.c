@@ -32,6 +32,12 @@ job *ps__job_of(ps_server *s, void *tag)
     return j >= s->jobs && j < s->jobs + MAX_JOBS ? j : NULL;
 }
 
+/* What a child says through its pipe. */
+typedef struct job_out {
+    uint32_t rc, flags;
+    uint64_t value;
+} job_out;
+
 int ps__job_fork(ps_server *s, conn *c, stream *st, job_work work, void *arg)
 {
     job *j = NULL;
@@ -45,9 +51,9 @@ int ps__job_fork(ps_server *s, conn *c, stream *st, job_work work, void *arg)
     if (pid == 0) {
         close(fds[0]);
         ps__child_detach(s, parent);
-        uint32_t out[2] = { 0, 0 }; /* the outcome and the stream's flags */
-        out[0] = (uint32_t)work(s, st, arg, &out[1]);
-        ssize_t k = write(fds[1], out, sizeof out);
+        job_out out = { 0, 0, 0 };
+        out.rc = (uint32_t)work(s, st, arg, &out.flags, &out.value);
+        ssize_t k = write(fds[1], &out, sizeof out);
         _exit(k == (ssize_t)sizeof out ? 0 : 1);
     }
     close(fds[1]);
@@ -62,17 +68,17 @@ int ps__job_fork(ps_server *s, conn *c, stream *st, job_work work, void *arg)
 }
 
 /* The child's result (PS_E_IO if it died without one); its stream flags
- * into *flags. */
-static int reap(ps_server *s, job *j, unsigned *flags)
+ * and value into *o. */
+static int reap(ps_server *s, job *j, job_out *o)
 {
     int rc = PS_E_IO, status = 0;
-    uint32_t out[2];
+    job_out out;
     ssize_t k;
-    while ((k = read(j->fd, out, sizeof out)) < 0 && errno == EINTR)
+    while ((k = read(j->fd, &out, sizeof out)) < 0 && errno == EINTR)
         ;
     if (k == (ssize_t)sizeof out) {
-        rc = (int)out[0];
-        *flags = out[1];
+        rc = (int)out.rc;
+        *o = out;
     }
     while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -87,8 +93,8 @@ static int reap(ps_server *s, job *j, unsigned *flags)
 void ps__job_done(ps_server *s, job *j)
 {
     uint64_t cid = j->cid, id = j->id;
-    unsigned flags = 0;
-    int rc = reap(s, j, &flags);
+    job_out o = { 0, 0, 0 };
+    int rc = reap(s, j, &o);
     conn *c = NULL;
     for (uint32_t i = 0; i < s->nconns && !c; i++)
         if (s->conns[i]->cid == cid)
@@ -96,16 +102,17 @@ void ps__job_done(ps_server *s, job *j)
     if (!c || !c->st || c->st->id != id || !c->st->waiting)
         return; /* the client left: its file went with it */
     stream *st = c->st;
-    off_t size = rc ? -1 : lseek(st->fd, 0, SEEK_END);
+    static const char *const what[] = { "", "QUERY", "EXPORT", "COUNT" };
+    off_t size = rc ? -1 : st->kind == STREAM_COUNT ? (off_t)0 : lseek(st->fd, 0, SEEK_END);
     if (size < 0) {
+        int kind = st->kind;
         ps__stream_free(st);
         c->st = NULL;
-        ps__conn_error(s, c, id, rc ? rc : PS_E_IO, 0, "%s: %s",
-                       st->kind == STREAM_QUERY ? "QUERY" : "EXPORT",
+        ps__conn_error(s, c, id, rc ? rc : PS_E_IO, 0, "%s: %s", what[kind],
                        ps_strerror(rc ? rc : PS_E_IO));
     } else {
-        st->size = (uint64_t)size;
-        st->flags |= flags;
+        st->size = st->kind == STREAM_COUNT ? o.value : (uint64_t)size;
+        st->flags |= o.flags;
         st->waiting = 0;
     }
     ps__conn_pending(s, c);
@@ -115,8 +122,8 @@ void ps__jobs_kill(ps_server *s)
 {
     for (int i = 0; i < MAX_JOBS; i++)
         if (s->jobs[i].pid) {
-            unsigned flags;
+            job_out o;
             kill(s->jobs[i].pid, SIGKILL);
-            reap(s, &s->jobs[i], &flags);
+            reap(s, &s->jobs[i], &o);
         }
 }

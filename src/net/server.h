@@ -31,7 +31,8 @@
 
 #define MAX_JOBS 8             /* exports written by forked children at once */
 
-enum { STREAM_QUERY = 1, STREAM_EXPORT = 2 };
+/* STREAM_COUNT: a COUNT a child made, one reply frame once it is known. */
+enum { STREAM_QUERY = 1, STREAM_EXPORT = 2, STREAM_COUNT = 3 };
 
 typedef struct stream {
     int kind;
@@ -163,6 +164,9 @@ void ps__conn_fail(ps_server *s, conn *c, int code, const char *msg);
 /* Marks the connection for the end-of-turn flush. */
 void ps__conn_pending(ps_server *s, conn *c);
 
+/* stream.c: COUNT under a prefix (the loop counts a few; a child the rest) */
+void ps__handle_count(ps_server *s, conn *c, const ps_frame *f, ps_bytes prefix);
+
 /* handlers.c: one request; its payload is valid during the call. */
 void ps__dispatch(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload);
 
@@ -181,8 +185,9 @@ void ps__stream_free(stream *st);
  * lock), so a dropped client's connection ends now and a restart after a
  * kill -9 finds nothing held. */
 void ps__child_detach(ps_server *s, pid_t parent);
-/* What a forked child does for st: a ps_err, and the stream's flags. */
-typedef int (*job_work)(ps_server *s, stream *st, void *arg, uint32_t *flags);
+/* What a forked child does for st: a ps_err, and the stream's flags (a
+ * COUNT's count goes in *value). */
+typedef int (*job_work)(ps_server *s, stream *st, void *arg, uint32_t *flags, uint64_t *value);
 /* Runs work(s, st, arg) in a forked child (which writes into st->fd); the
  * stream waits until it ends. -1 if none can start (the caller does the
  * work here). */
