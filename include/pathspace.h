@@ -280,6 +280,11 @@ PS_API int ps_space_set_value(ps_space *s, ps_bytes path, uint64_t value);
 /* PS_E_NOTFOUND if the path is absent or has no value. */
 PS_API int ps_space_get_value(const ps_space *s, ps_bytes path, uint64_t *value);
 PS_API uint64_t ps_space_count(const ps_space *s);
+/* The paths that start with prefix into *n, walking them (the whole space's
+ * count is O(1)); with cap non-zero the walk stops at cap paths and *more
+ * (may be NULL) says whether any were left. PS_E_NOMEM. */
+PS_API int ps_space_count_prefix(const ps_space *s, ps_bytes prefix, uint64_t cap, uint64_t *n,
+                                 int *more);
 
 typedef struct ps_space_stats {
     uint64_t paths;       /* distinct paths                         */

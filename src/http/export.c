@@ -56,13 +56,10 @@ static int render(const xport *e, const ps_space *res, ps_sink out)
                                                                                        : XP_OK;
 }
 
-/* What an export may make under the lock before a forked child makes it
- * instead: rendering 562 MB there stalled the binary loop for 2 s. */
-#define LOCK_CUT_BYTES (256u << 10)
-
 /* The export's results on src into *res, or src itself for $x to $x
- * (*got). cut (0: none): more than this many results, or more than
- * LOCK_CUT_BYTES of them, is XP_FORK. */
+ * (*got). cut (0: none): more than this many results, or a search past
+ * what the lock may hold (HELD_CUT_BYTES: rendering 562 MB under it
+ * stalled the binary loop for 2 s), is XP_FORK. */
 static int results(const xport *e, const ps_space *src, uint64_t cut, ps_space **res,
                    const ps_space **got)
 {
@@ -79,7 +76,7 @@ static int results(const xport *e, const ps_space *src, uint64_t cut, ps_space *
     if (ps_space_new(res))
         return XP_NOMEM;
     int rc = ps__space_run_cut(e->h, e->x->q, src, forkable ? cut + 1 : lim, 1,
-                               cut ? LOCK_CUT_BYTES : 0, &was_cut, *res, &d);
+                               cut ? HELD_CUT_BYTES : 0, &was_cut, *res, &d);
     if (rc)
         return rc == PS_E_LIMIT ? XP_WORK : XP_NOMEM;
     n = ps_space_count(*res);

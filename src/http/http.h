@@ -164,6 +164,17 @@ int ps__http_busy(reply *r, const char *cmd, int rc);
  * send: a Host that names no address of ours, or a cross-site request. */
 int ps__guard(ps_http *h, struct MHD_Connection *c, reply *r);
 
+/* forked.c: transforms' searches and counts past what the lock may hold */
+#define HELD_CUT_BYTES (256u << 10) /* results (or / 128 solutions) under it */
+#define HELD_CUT_STEPS 20000u       /* positions a search reads under it  */
+#define COUNT_HELD 65536u           /* paths a count walks under it        */
+/* ps__space_query that leaves the lock past HELD_CUT_BYTES: a forked child
+ * runs q whole (limit, budgets as ever) and out gets its results. */
+int ps__space_query_long(ps_http *h, const ps_query *q, uint64_t limit, ps_space *out,
+                         ps_diag *d);
+/* The paths under prefix, counted by a forked child past COUNT_HELD. */
+int ps__space_count_long(ps_http *h, ps_bytes prefix, uint64_t *n);
+
 /* deadline.c: slow clients closed (header and body deadlines) */
 enum { DL_HEADERS, DL_BODY, DL_RUN, DL_DONE }; /* what a request reached */
 void ps__dl_notify(void *cls, struct MHD_Connection *c, void **sctx,
@@ -223,7 +234,8 @@ int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed
 int ps__space_run(ps_http *h, const ps_query *q, const ps_space *src, uint64_t limit, int here,
                   ps_space *out, ps_diag *d);
 /* ps__space_run that stops, *was_cut set, once its results pass cut
- * bytes or cut / 128 solutions (cut 0: never): the work a caller does
+ * bytes or cut / 128 solutions, or it reads HELD_CUT_STEPS positions (cut
+ * 0: never): the work a caller does
  * under the lock before it sends it to a forked child instead. */
 int ps__space_run_cut(ps_http *h, const ps_query *q, const ps_space *src, uint64_t limit,
                       int here, uint64_t cut, int *was_cut, ps_space *out, ps_diag *d);

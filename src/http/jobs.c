@@ -15,6 +15,7 @@
 #include "common/diag.h"
 #include "common/mapfile.h"
 #include "http.h"
+#include "query/match.h"
 #include "net/server.h"
 #include "store/wal.h"
 
@@ -131,7 +132,7 @@ static void start(req *q, reply *r, hjob *j, const char *cmd, const char *ack)
     }
     pthread_attr_t a;
     pthread_attr_init(&a);
-    pthread_attr_setstacksize(&a, 1u << 20);
+    pthread_attr_setstacksize(&a, MATCH_STACK); /* a search runs on it (virtual until used) */
     int slot = j->slot;
     if (pthread_create(&q->h->workers[slot].t, &a, job_main, j)) {
         ps__perm_release(q->h, j->g, j->ng);
@@ -220,7 +221,7 @@ static void run_transform(hjob *j)
     uint64_t n, cap = j->h->o.max_results;
     if (ps_space_new(&out))
         outcome(j, ST_EXEC_ERROR, 500, "out of memory", NULL);
-    else if (ps__space_query(j->h, j->q, cap + 1, 0, out, &d))
+    else if (ps__space_query_long(j->h, j->q, cap + 1, out, &d))
         outcome(j, ST_EXEC_ERROR, 500, "transform", &d);
     else if (ps_space_count(out) > cap) {
         snprintf(d.msg, sizeof d.msg,
@@ -306,21 +307,10 @@ static void run_count(hjob *j)
     hstatus st;
     memset(&st, 0, sizeof st);
     st.kind = ST_COUNT;
-    ps__server_lock(h->srv, 0);
-    const ps_space *sp = ps_pspace_space(ps__server_pspace(h->srv));
-    ps_iter *it = NULL;
-    if (!p.len)
-        st.count = ps_space_count(sp);
-    else if (!ps_iter_new(sp, p, &it)) {
-        ps_bytes a;
-        while (ps_iter_next(it, &a, NULL, NULL) == PS_OK)
-            st.count++;
-        ps_iter_free(it);
-    } else
+    if (ps__space_count_long(h, p, &st.count)) {
         st.kind = ST_EXEC_ERROR;
-    ps__server_unlock(h->srv);
-    if (st.kind == ST_EXEC_ERROR)
         snprintf(st.msg, sizeof st.msg, "count: out of memory");
+    }
     ps__perm_set(h, p.ptr, p.len, &st);
 }
 

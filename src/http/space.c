@@ -94,10 +94,14 @@ int ps__space_run_cut(ps_http *h, const ps_query *q, const ps_space *src, uint64
     ps_query_opts o;
     ps_query_opts_init(&o);
     o.threads = here ? 1 : 0;
+    o.max_steps = cut ? HELD_CUT_STEPS : 0; /* a search that finds little for long */
     into k = { out, limit, 0, SOLUTIONS_PER_RESULT * h->o.max_results, 0,
                h->o.max_result_bytes, cut, 0, 0 };
-    int rc = here ? ps__query_run_here(q, ps_source_space(src), &o, put, &k, NULL, d)
-                  : ps_query_run(q, ps_source_space(src), &o, put, &k, NULL, d);
+    ps_query_stats qs;
+    int rc = here ? ps__query_run_here(q, ps_source_space(src), &o, put, &k, &qs, d)
+                  : ps_query_run(q, ps_source_space(src), &o, put, &k, &qs, d);
+    if (rc == PS_E_LIMIT && o.max_steps && qs.nodes > o.max_steps)
+        k.was_cut = 1, rc = PS_OK;
     if (!rc && k.err)
         rc = ps__diag_set(d, k.err, NULL, 0, "out of memory");
     if (was_cut)

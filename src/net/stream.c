@@ -301,27 +301,6 @@ void ps__handle_transform(ps_server *s, conn *c, const ps_frame *f, ps_bytes pay
  * forked child (10M atoms under one prefix took the loop half a second). */
 #define COUNT_LOOP 65536u
 
-/* The paths under prefix, at most cap (0: all); *more set when cap cut it. */
-static int count_under(ps_server *s, ps_bytes prefix, uint64_t cap, uint64_t *n, int *more)
-{
-    const ps_space *sp = ps_pspace_space(s->p);
-    *n = 0;
-    *more = 0;
-    if (!prefix.len) {
-        *n = ps_space_count(sp);
-        return PS_OK;
-    }
-    ps_iter *it;
-    int rc = ps_iter_new(sp, prefix, &it);
-    if (rc)
-        return rc;
-    ps_bytes path;
-    while (!(*more = cap && *n == cap) && ps_iter_next(it, &path, NULL, NULL) == PS_OK)
-        ++*n;
-    ps_iter_free(it);
-    return PS_OK;
-}
-
 typedef struct cjob {
     ps_bytes prefix;
 } cjob;
@@ -332,7 +311,7 @@ static int count_work(ps_server *s, stream *st, void *arg, uint32_t *flags, uint
     const cjob *k = arg;
     int more;
     *flags = 0;
-    return count_under(s, k->prefix, 0, value, &more);
+    return ps_space_count_prefix(ps_pspace_space(s->p), k->prefix, 0, value, &more);
 }
 
 static int count_reply(ps_server *s, conn *c, uint64_t id, uint64_t n, ps_buf *b)
@@ -348,7 +327,7 @@ static int count_reply(ps_server *s, conn *c, uint64_t id, uint64_t n, ps_buf *b
 void ps__handle_count(ps_server *s, conn *c, const ps_frame *f, ps_bytes prefix)
 {
     uint64_t n;
-    int more, rc = count_under(s, prefix, COUNT_LOOP, &n, &more);
+    int more, rc = ps_space_count_prefix(ps_pspace_space(s->p), prefix, COUNT_LOOP, &n, &more);
     stream *st = NULL;
     if (!rc && more && (st = ps_calloc(1, sizeof *st))) {
         st->kind = STREAM_COUNT;
@@ -362,7 +341,7 @@ void ps__handle_count(ps_server *s, conn *c, const ps_frame *f, ps_bytes prefix)
             return;
         }
         free(st); /* no child: here after all */
-        rc = count_under(s, prefix, 0, &n, &more);
+        rc = ps_space_count_prefix(ps_pspace_space(s->p), prefix, 0, &n, &more);
     }
     if (rc)
         return ps__conn_error(s, c, f->id, rc, 0, "COUNT: %s", ps_strerror(rc));

@@ -132,3 +132,30 @@ int ps_iter_next(ps_iter *it, ps_bytes *path, int *has_value, uint64_t *value)
     }
     return PS_E_EMPTY;
 }
+
+int ps_space_count_prefix(const ps_space *s, ps_bytes prefix, uint64_t cap, uint64_t *n,
+                          int *more)
+{
+    int cut = 0;
+    *n = 0;
+    if (!prefix.len) {
+        *n = ps_space_count(s);
+        cut = cap && *n > cap;
+        if (cut)
+            *n = cap;
+    } else {
+        ps_iter *it;
+        int rc = ps_iter_new(s, prefix, &it);
+        if (rc)
+            return rc;
+        ps_bytes path;
+        while (!(cut = cap && *n == cap) && ps_iter_next(it, &path, NULL, NULL) == PS_OK)
+            ++*n;
+        if (cut) /* exactly cap paths, or more? */
+            cut = ps_iter_next(it, &path, NULL, NULL) == PS_OK;
+        ps_iter_free(it);
+    }
+    if (more)
+        *more = cut;
+    return PS_OK;
+}
