@@ -80,14 +80,12 @@ static int open_beneath(int dirfd, const char *rel, int flags)
     return -1;
 }
 
-int ps__open_file(int dirfd, const char *rel, int flags)
+int ps__open_parent(int dirfd, const char *rel, const char **base)
 {
-    int fd = open_beneath(dirfd, rel, flags);
-    if (fd >= 0 || errno != ENOSYS)
-        return fd;
     const char *slash = strrchr(rel, '/');
+    *base = slash ? slash + 1 : rel;
     if (!slash)
-        return openat(dirfd, rel, flags | O_NOFOLLOW | O_CLOEXEC, 0644);
+        return dup(dirfd);
     char dir[PATH_MAX];
     size_t n = (size_t)(slash - rel);
     if (n >= sizeof dir) {
@@ -96,10 +94,19 @@ int ps__open_file(int dirfd, const char *rel, int flags)
     }
     memcpy(dir, rel, n);
     dir[n] = 0;
-    int dfd = ps__open_dir(dirfd, dir, 0, 0);
+    return ps__open_dir(dirfd, dir, 0, 0);
+}
+
+int ps__open_file(int dirfd, const char *rel, int flags)
+{
+    int fd = open_beneath(dirfd, rel, flags);
+    if (fd >= 0 || errno != ENOSYS)
+        return fd;
+    const char *base;
+    int dfd = ps__open_parent(dirfd, rel, &base);
     if (dfd < 0)
         return -1;
-    fd = openat(dfd, slash + 1, flags | O_NOFOLLOW | O_CLOEXEC, 0644);
+    fd = openat(dfd, base, flags | O_NOFOLLOW | O_CLOEXEC, 0644);
     int e = errno;
     close(dfd);
     errno = e;

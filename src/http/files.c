@@ -152,30 +152,11 @@ int ps__files_read(ps_http *h, const char *rel)
     return ps__open_file(h->files_fd, rel, O_RDONLY);
 }
 
-/* The directory part of rel opened beneath the files directory, and the
- * last part's start. */
-static int parent_of(ps_http *h, const char *rel, const char **base)
-{
-    const char *slash = strrchr(rel, '/');
-    *base = slash ? slash + 1 : rel;
-    if (!slash)
-        return dup(h->files_fd);
-    char dir[PATH_MAX];
-    size_t n = (size_t)(slash - rel);
-    if (n >= sizeof dir) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(dir, rel, n);
-    dir[n] = 0;
-    return ps__open_dir(h->files_fd, dir, 0, 0);
-}
-
 int ps__files_create(ps_http *h, const char *rel, hfile *f, reply *r)
 {
     const char *base;
     f->fd = -1;
-    f->dfd = parent_of(h, rel, &base);
+    f->dfd = ps__open_parent(h->files_fd, rel, &base);
     if (f->dfd < 0)
         return open_failed(r, "export", rel, errno);
     size_t n = strlen(base);

@@ -134,6 +134,17 @@ static void dir_of(const char *p, char *out)
         *s = 0;
 }
 
+/* A change to name p in its directory, to undo unless the directory syncs. */
+static undo undo_of(int kind, const char *p)
+{
+    undo u;
+    memset(&u, 0, sizeof u);
+    u.kind = kind;
+    dir_of(p, u.dir);
+    snprintf(u.a, sizeof u.a, "%s", p);
+    return u;
+}
+
 static file *track(const char *p, int fd)
 {
     for (int i = 0; i < nfiles; i++)
@@ -145,13 +156,8 @@ static file *track(const char *p, int fd)
     snprintf(f->path, sizeof f->path, "%s", p);
     struct stat st;
     f->synced = fd >= 0 && !fstat(fd, &st) ? st.st_size : 0;
-    if (!f->synced && nundo < MAX_UNDO) { /* first seen empty: made now, maybe */
-        undo *u = &undos[nundo++];
-        memset(u, 0, sizeof *u);
-        u->kind = U_MADE;
-        dir_of(p, u->dir);
-        snprintf(u->a, sizeof u->a, "%s", p);
-    }
+    if (!f->synced && nundo < MAX_UNDO) /* first seen empty: made now, maybe */
+        undos[nundo++] = undo_of(U_MADE, p);
     return f;
 }
 
@@ -283,10 +289,7 @@ static int moved(int od, const char *o, int nd, const char *n, unsigned flags, i
         return two ? real_renameat2(od, o, nd, n, flags) : real_renameat(od, o, nd, n);
     if (point(0))
         return -1;
-    undo u;
-    memset(&u, 0, sizeof u);
-    u.kind = U_RENAME;
-    dir_of(b, u.dir);
+    undo u = undo_of(U_RENAME, b);
     snprintf(u.a, sizeof u.a, "%s", a);
     snprintf(u.b, sizeof u.b, "%s", b);
     inside = 1;
@@ -321,11 +324,7 @@ int unlinkat(int d, const char *name, int flags)
         return real_unlinkat(d, name, flags);
     if (point(0))
         return -1;
-    undo u;
-    memset(&u, 0, sizeof u);
-    u.kind = U_UNLINK;
-    dir_of(p, u.dir);
-    snprintf(u.a, sizeof u.a, "%s", p);
+    undo u = undo_of(U_UNLINK, p);
     int kept = !(flags & AT_REMOVEDIR) && !backup(p, u.bak);
     int rc = real_unlinkat(d, name, flags);
     if (!rc && kept && nundo < MAX_UNDO)
