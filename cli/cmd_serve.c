@@ -2,6 +2,7 @@
  * (docs/protocol.md). SIGTERM and SIGINT stop the loop; the space then
  * closes with a final checkpoint, and a restart recovers it. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,128 +134,138 @@ static int http_arg(serve_args *a, const char *v)
     return 0;
 }
 
+/* The options, as a table: where each goes and what it takes. */
+enum { O_FLAG, O_STR, O_U16, O_U32, O_U64, O_SECS, O_BYTES32, O_BYTES64, O_CALL };
+
+typedef struct serve_option {
+    const char *name;
+    int kind;
+    size_t at;             /* offsetof(serve_args, ...) of its field     */
+    uint64_t min, max;     /* numbers: the range                         */
+    int (*call)(serve_args *a, const char *v); /* O_CALL, and O_FLAG's    */
+} serve_option;
+
+static int opt_unprotected(serve_args *a, const char *v)
+{
+    (void)v;
+    a->so.unprotected = 1;
+    a->ho.unprotected = 1;
+    return 0;
+}
+
+static int opt_token(serve_args *a, const char *v)
+{
+    if (read_token(v, a->token, sizeof a->token))
+        return -1; /* it said why */
+    a->so.token = a->token;
+    return 0;
+}
+
+static int opt_fsync(serve_args *a, const char *v)
+{
+    return (a->po.fsync = fsync_parse(v)) < 0 ? die("serve: --fsync always|everysec|never"), -1
+                                               : 0;
+}
+
+static int opt_threads(serve_args *a, const char *v)
+{
+    uint64_t n;
+    if (u32_arg("--threads", v, 1024, &n))
+        return -1;
+    a->so.query_threads = a->po.threads = (unsigned)n;
+    return 0;
+}
+
+#define AT(f) offsetof(serve_args, f)
+static const serve_option options[] = {
+    { "--quiet", O_FLAG, AT(quiet), 0, 0, NULL },
+    { "--unprotected", O_FLAG, 0, 0, 0, opt_unprotected },
+    { "--http-no-files", O_FLAG, 0, 0, 0, NULL }, /* the default now; kept for old scripts */
+    { "--addr", O_STR, AT(so.addr), 0, 0, NULL },
+    { "--port", O_U16, AT(so.port), 0, 65535, NULL },
+    { "--port-file", O_STR, AT(port_file), 0, 0, NULL },
+    { "--token-file", O_CALL, 0, 0, 0, opt_token },
+    { "--fsync", O_CALL, 0, 0, 0, opt_fsync },
+    { "--ckpt-changes", O_U64, AT(so.ckpt_changes), 0, UINT64_MAX, NULL },
+    { "--ckpt-seconds", O_U32, AT(so.ckpt_seconds), 0, UINT32_MAX / 1000, NULL },
+    { "--keep", O_U32, AT(po.keep), 0, UINT32_MAX / 1000, NULL },
+    { "--max-clients", O_U32, AT(so.max_clients), 0, UINT32_MAX / 1000, NULL },
+    { "--max-frame", O_BYTES32, AT(so.max_frame), 0, UINT32_MAX, NULL },
+    { "--max-batch", O_U32, AT(so.max_batch), 0, UINT32_MAX / 1000, NULL },
+    { "--idle", O_SECS, AT(so.idle_ms), 0, UINT32_MAX / 1000, NULL },
+    { "--write-timeout", O_SECS, AT(so.write_timeout_ms), 0, UINT32_MAX / 1000, NULL },
+    { "--out-limit", O_BYTES64, AT(so.out_limit), 0, UINT32_MAX, NULL },
+    { "--max-results", O_U64, AT(so.max_results), 0, UINT32_MAX / 1000, NULL },
+    { "--threads", O_CALL, 0, 0, 0, opt_threads },
+    { "--max-memory", O_BYTES64, AT(so.max_memory), 1, UINT64_MAX, NULL },
+    { "--hello-timeout", O_SECS, AT(so.hello_ms), 1, 1000000, NULL },
+    { "--per-ip", O_U32, AT(so.per_ip), 1, 1000000, NULL },
+    { "--http", O_CALL, 0, 0, 0, http_arg },
+    { "--http-port-file", O_STR, AT(http_port_file), 0, 0, NULL },
+    { "--http-files", O_STR, AT(ho.files_dir), 0, 0, NULL },
+    { "--http-host", O_STR, AT(ho.hosts), 0, 0, NULL },
+    { "--http-workers", O_U32, AT(ho.workers), 1, 1024, NULL },
+    { "--http-max-clients", O_U32, AT(ho.max_clients), 1, 1000000, NULL },
+    { "--http-per-ip", O_U32, AT(ho.per_ip), 1, 1000000, NULL },
+    { "--http-header-timeout", O_U32, AT(ho.header_timeout_s), 1, 1000000, NULL },
+    { "--http-body-rate", O_BYTES32, AT(ho.body_min_rate), 0, UINT32_MAX, NULL },
+    { "--http-perm-wait", O_U32, AT(ho.perm_wait_ms), 0, 600000, NULL },
+    { "--http-fork-results", O_U64, AT(ho.fork_results), 0, UINT64_MAX, NULL },
+    { "--http-max-results", O_U64, AT(ho.max_results), 1, UINT64_MAX, NULL },
+    { "--http-max-result-bytes", O_BYTES64, AT(ho.max_result_bytes), 1, UINT64_MAX, NULL },
+    { "--http-max-body", O_BYTES64, AT(ho.max_body), 1, UINT64_MAX, NULL },
+};
+#undef AT
+
+/* Stores v, as o says, into a. 0, or -1 having said why. */
+static int set_option(serve_args *a, const serve_option *o, const char *v)
+{
+    char *f = (char *)a + o->at;
+    uint64_t n = 0;
+    int bytes = o->kind == O_BYTES32 || o->kind == O_BYTES64;
+    if (o->kind == O_CALL)
+        return o->call(a, v);
+    if (o->kind == O_STR) {
+        memcpy(f, &v, sizeof v);
+        return 0;
+    }
+    if (bytes ? parse_bytes(v, o->max, &n) : parse_u64(v, &n) || n > o->max)
+        return die("%s: '%s' is not %s up to %" PRIu64, o->name, v,
+                   bytes ? "a size (k, m, g suffixes)" : "a whole number", o->max), -1;
+    if (n < o->min)
+        return die("%s: at least %" PRIu64, o->name, o->min), -1;
+    uint16_t n16 = (uint16_t)n;
+    uint32_t n32 = (uint32_t)(o->kind == O_SECS ? n * 1000 : n);
+    if (o->kind == O_U16)
+        memcpy(f, &n16, sizeof n16);
+    else if (o->kind == O_U64 || o->kind == O_BYTES64)
+        memcpy(f, &n, sizeof n);
+    else
+        memcpy(f, &n32, sizeof n32);
+    return 0;
+}
+
 /* One option at argv[*i]: 0 taken, 1 not an option of serve, -1 bad. */
 static int serve_opt(serve_args *a, int argc, char **argv, int *i)
 {
     const char *o = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-    uint64_t n;
-    ps_server_opts *so = &a->so;
-    if (!strcmp(o, "--quiet"))
-        return a->quiet = 1, 0;
-    if (!strcmp(o, "--http-no-files")) /* the default now; kept for old scripts */
-        return 0;
-    if (!strcmp(o, "--unprotected"))
-        return a->so.unprotected = 1, a->ho.unprotected = 1, 0;
     if (o[0] != '-' || o[1] != '-')
         return 1;
-    (*i)++;
-    if (!strcmp(o, "--addr"))
-        so->addr = v;
-    else if (!strcmp(o, "--port")) {
-        if (u32_arg(o, v, 65535, &n))
-            return -1;
-        so->port = (uint16_t)n;
-    } else if (!strcmp(o, "--port-file"))
-        a->port_file = v;
-    else if (!strcmp(o, "--http-port-file"))
-        a->http_port_file = v;
-    else if (!strcmp(o, "--http-files"))
-        a->ho.files_dir = v;
-    else if (!strcmp(o, "--http-host"))
-        a->ho.hosts = v;
-    else if (!strcmp(o, "--http")) {
-        if (http_arg(a, v))
-            return -1;
-    } else if (!strcmp(o, "--http-workers")) {
-        if (u32_arg(o, v, 1024, &n) || !n)
-            return die("--http-workers: 1 to 1024"), -1;
-        a->ho.workers = (uint32_t)n;
-    } else if (!strcmp(o, "--http-header-timeout") || !strcmp(o, "--http-per-ip") ||
-               !strcmp(o, "--http-max-clients")) {
-        if (u32_arg(o, v, 1000000, &n) || !n)
-            return die("%s: a whole number from 1 to 1000000", o), -1;
-        uint32_t *f = !strcmp(o, "--http-per-ip")          ? &a->ho.per_ip
-                      : !strcmp(o, "--http-header-timeout") ? &a->ho.header_timeout_s
-                                                            : &a->ho.max_clients;
-        *f = (uint32_t)n;
-    } else if (!strcmp(o, "--http-body-rate")) {
-        if (parse_bytes(v, UINT32_MAX, &n))
-            return die("%s: '%s' is not a size (k, m, g suffixes)", o, v ? v : ""), -1;
-        a->ho.body_min_rate = (uint32_t)n;
-    } else if (!strcmp(o, "--http-perm-wait")) {
-        if (u32_arg(o, v, 600000, &n))
-            return -1;
-        a->ho.perm_wait_ms = (uint32_t)n;
-    } else if (!strcmp(o, "--http-fork-results")) {
-        if (u32_arg(o, v, UINT64_MAX, &n))
-            return -1;
-        a->ho.fork_results = n;
-    } else if (!strcmp(o, "--http-max-results")) {
-        if (u32_arg(o, v, UINT64_MAX, &n) || !n)
-            return die("--http-max-results: a whole number from 1"), -1;
-        a->ho.max_results = n;
-    } else if (!strcmp(o, "--http-max-result-bytes")) {
-        if (parse_bytes(v, UINT64_MAX, &n) || !n)
-            return die("%s: '%s' is not a size (k, m, g suffixes)", o, v ? v : ""), -1;
-        a->ho.max_result_bytes = n;
-    } else if (!strcmp(o, "--http-max-body")) {
-        if (parse_bytes(v, UINT64_MAX, &n) || !n)
-            return die("%s: '%s' is not a size (k, m, g suffixes)", o, v ? v : ""), -1;
-        a->ho.max_body = n;
-    } else if (!strcmp(o, "--token-file")) {
-        if (read_token(v, a->token, sizeof a->token))
-            return -1;
-        so->token = a->token;
-    } else if (!strcmp(o, "--fsync")) {
-        if ((a->po.fsync = fsync_parse(v)) < 0)
-            return die("serve: --fsync always|everysec|never"), -1;
-    } else if (!strcmp(o, "--ckpt-changes")) {
-        if (u32_arg(o, v, UINT64_MAX, &so->ckpt_changes))
-            return -1;
-    } else if (!strcmp(o, "--ckpt-seconds") || !strcmp(o, "--keep") ||
-               !strcmp(o, "--max-clients") || !strcmp(o, "--max-batch") ||
-               !strcmp(o, "--idle") || !strcmp(o, "--write-timeout") ||
-               !strcmp(o, "--threads") || !strcmp(o, "--max-results")) {
-        if (u32_arg(o, v, UINT32_MAX / 1000, &n))
-            return -1;
-        uint32_t k = (uint32_t)n;
-        if (!strcmp(o, "--ckpt-seconds"))
-            so->ckpt_seconds = k;
-        else if (!strcmp(o, "--keep"))
-            a->po.keep = k;
-        else if (!strcmp(o, "--max-clients"))
-            so->max_clients = k;
-        else if (!strcmp(o, "--max-batch"))
-            so->max_batch = k;
-        else if (!strcmp(o, "--idle"))
-            so->idle_ms = k * 1000;
-        else if (!strcmp(o, "--write-timeout"))
-            so->write_timeout_ms = k * 1000;
-        else if (!strcmp(o, "--threads"))
-            so->query_threads = a->po.threads = k;
-        else
-            so->max_results = k;
-    } else if (!strcmp(o, "--max-memory")) {
-        if (parse_bytes(v, UINT64_MAX, &n) || !n)
-            return die("%s: '%s' is not a size (k, m, g suffixes)", o, v ? v : ""), -1;
-        so->max_memory = n;
-    } else if (!strcmp(o, "--hello-timeout") || !strcmp(o, "--per-ip")) {
-        if (u32_arg(o, v, 1000000, &n) || !n)
-            return die("%s: a whole number from 1 to 1000000", o), -1;
-        if (!strcmp(o, "--per-ip"))
-            so->per_ip = (uint32_t)n;
-        else
-            so->hello_ms = (uint32_t)n * 1000;
-    } else if (!strcmp(o, "--max-frame") || !strcmp(o, "--out-limit")) {
-        if (parse_bytes(v, UINT32_MAX, &n))
-            return die("%s: '%s' is not a size (k, m, g suffixes)", o, v ? v : ""), -1;
-        if (!strcmp(o, "--max-frame"))
-            so->max_frame = (uint32_t)n;
-        else
-            so->out_limit = n;
-    } else
-        return die("serve: unknown option %s", o), -1;
-    return v ? 0 : (die("%s needs a value", o), -1);
+    for (size_t k = 0; k < sizeof options / sizeof *options; k++) {
+        const serve_option *s = &options[k];
+        if (strcmp(o, s->name))
+            continue;
+        if (s->kind == O_FLAG) {
+            if (s->at)
+                *((int *)((char *)a + s->at)) = 1;
+            return s->call ? s->call(a, NULL) : 0;
+        }
+        if (!v)
+            return die("%s needs a value", o), -1;
+        (*i)++;
+        return set_option(a, s, v) ? -1 : 0; /* die() said why */
+    }
+    return die("serve: unknown option %s", o), -1;
 }
 
 static int serve_args_parse(serve_args *a, int argc, char **argv)
