@@ -20,6 +20,7 @@
  *                 that repeats its variable 40 times
  *   cross count   an HTTP client counting (, $a $b), a cross product, on
  *                 one of the asynchronous workers, again and again
+ *   slow readers  16 clients asking for every atom as text, reading none
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -299,6 +300,39 @@ static void *cross_count(void *a)
     return NULL;
 }
 
+/* 16 clients that ask for every atom as text and read none of it. */
+static void *slow_readers(void *a)
+{
+    (void)a;
+    as_attacker();
+    int fd[16];
+    uint8_t buf[256];
+    for (int i = 0; i < 16; i++) {
+        fd[i] = dial(8, bport);
+        if (fd[i] < 0)
+            continue;
+        frame(buf, PS_MSG_HELLO, 8, 1);
+        memset(buf + PS_FRAME_HEADER, 0, 8);
+        buf[PS_FRAME_HEADER] = buf[PS_FRAME_HEADER + 2] = PS_PROTO_VERSION;
+        send_all(fd[i], buf, PS_FRAME_HEADER + 8);
+        recv(fd[i], buf, sizeof buf, 0);
+        /* QUERY: u32 plen, u32 tlen, u32 batch, u8 form, u8 mode, u16 0, u64 limit, pattern */
+        uint8_t q[PS_FRAME_HEADER + 24 + 2];
+        memset(q, 0, sizeof q);
+        frame(q, PS_MSG_QUERY, 24 + 2, 2);
+        q[PS_FRAME_HEADER] = 2;                /* "$x" */
+        q[PS_FRAME_HEADER + 12] = PS_FORM_TEXT;
+        memcpy(q + PS_FRAME_HEADER + 24, "$x", 2);
+        send_all(fd[i], q, sizeof q);
+    }
+    while (atomic_load(&attacking))
+        usleep(10000);
+    for (int i = 0; i < 16; i++)
+        if (fd[i] >= 0)
+            close(fd[i]);
+    return NULL;
+}
+
 /* Holds a.conns hostile connections from 127.0.0.from for secs, opening
  * again what the server closes; pokes each once a second. */
 static void hold(const attack *a, int from, double secs)
@@ -426,6 +460,7 @@ int main(void)
         { "cross query", 0, NULL, NULL, cross_query, 2 },
         { "fat export", 0, NULL, NULL, fat_export, 4 },
         { "cross count", 0, NULL, NULL, cross_count, 1 },
+        { "slow readers", 0, NULL, NULL, slow_readers, 1 },
     };
     printf("== probes while attacked (%llu atoms served; %.1f s each; ms; from 127.0.0.1)\n",
            (unsigned long long)atoms, secs);

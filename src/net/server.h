@@ -44,6 +44,7 @@ typedef struct stream {
     ps_buf data;           /* QUERY: records, u32 length + bytes          */
     size_t off;
     int fd;                /* EXPORT, or a QUERY a child ran: its file   */
+    struct job_req *pend;  /* a job waiting for a free slot             */
     uint64_t size, foff;
 } stream;
 
@@ -185,13 +186,20 @@ void ps__stream_free(stream *st);
  * lock), so a dropped client's connection ends now and a restart after a
  * kill -9 finds nothing held. */
 void ps__child_detach(ps_server *s, pid_t parent);
-/* What a forked child does for st: a ps_err, and the stream's flags (a
- * COUNT's count goes in *value). */
-typedef int (*job_work)(ps_server *s, stream *st, void *arg, uint32_t *flags, uint64_t *value);
-/* Runs work(s, st, arg) in a forked child (which writes into st->fd); the
- * stream waits until it ends. -1 if none can start (the caller does the
- * work here). */
-int ps__job_fork(ps_server *s, conn *c, stream *st, job_work work, void *arg);
+/* A job's work and what it needs; the kinds of job (stream.c) put this
+ * first in a struct of their own, and free() frees the whole. */
+typedef struct job_req job_req;
+struct job_req {
+    /* Done by a forked child for st: a ps_err, the stream's flags, and (a
+     * COUNT's) value. */
+    int (*work)(ps_server *s, stream *st, const job_req *r, uint32_t *flags, uint64_t *value);
+    void (*free)(job_req *r);
+};
+/* Runs r in a forked child (which writes into st->fd), taking r: the
+ * stream waits until it ends. With every job slot taken, r waits in st
+ * for one (the loop never does the work itself just because others run).
+ * -1, r still the caller's, only if fork() itself fails. */
+int ps__job_fork(ps_server *s, conn *c, stream *st, job_req *r);
 /* A job's tag, from an epoll event, or NULL. */
 job *ps__job_of(ps_server *s, void *tag);
 void ps__job_done(ps_server *s, job *j);

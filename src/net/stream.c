@@ -144,8 +144,9 @@ static int collect_one(void *ctx, ps_bytes atom)
 }
 
 typedef struct qjob {
+    job_req r;
     ps_query *pq;
-    qreq q;
+    qreq q; /* its pattern and template bytes are gone: pq has them */
 } qjob;
 
 enum { Q_LOOP_CUT, Q_CHILD, Q_LOOP_WHOLE }; /* where a query runs */
@@ -182,14 +183,22 @@ static int run_query(ps_server *s, stream *st, const qjob *j, int where, collect
     return rc;
 }
 
-static int query_work(ps_server *s, stream *st, void *arg, uint32_t *flags, uint64_t *value)
+static int query_work(ps_server *s, stream *st, const job_req *r, uint32_t *flags,
+                      uint64_t *value)
 {
     (void)value;
     collect k;
     ps_diag d;
-    int rc = run_query(s, st, arg, Q_CHILD, &k, &d);
+    int rc = run_query(s, st, (const qjob *)r, Q_CHILD, &k, &d);
     *flags = st->flags;
     return rc;
+}
+
+static void qjob_free(job_req *r)
+{
+    qjob *j = (qjob *)r;
+    ps_query_free(j->pq);
+    free(j);
 }
 
 static void query_failed(ps_server *s, conn *c, uint64_t id, int rc, const collect *k,
@@ -204,37 +213,39 @@ static void query_failed(ps_server *s, conn *c, uint64_t id, int rc, const colle
 
 void ps__handle_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
 {
-    qjob j;
-    if (!(j.pq = take_query(s, c, f, payload, &j.q)))
-        return;
-    stream *st = ps_calloc(1, sizeof *st);
+    qjob *j = ps_calloc(1, sizeof *j);
+    stream *st = j ? ps_calloc(1, sizeof *st) : NULL;
     if (!st) {
-        ps_query_free(j.pq);
+        free(j);
         return ps__conn_error(s, c, f->id, PS_E_NOMEM, 0, "out of memory");
     }
+    j->r = (job_req){ query_work, qjob_free };
+    if (!(j->pq = take_query(s, c, f, payload, &j->q))) {
+        free(st);
+        free(j);
+        return;
+    }
+    j->q.pat = j->q.tpl = ps_bytes_of(NULL, 0);
     st->kind = STREAM_QUERY;
     st->id = f->id;
     st->fd = -1;
-    st->batch = j.q.batch ? j.q.batch : 1024;
+    st->batch = j->q.batch ? j->q.batch : 1024;
     collect k;
     ps_diag d;
-    int rc = run_query(s, st, &j, Q_LOOP_CUT, &k, &d);
+    int rc = run_query(s, st, j, Q_LOOP_CUT, &k, &d);
     if (k.cut) { /* long: a child runs it whole, into a file */
         ps_buf_clear(&st->data, 0);
         st->flags = 0;
-        if ((st->fd = ps__tmp_file()) >= 0 && !ps__job_fork(s, c, st, query_work, &j)) {
-            ps_query_free(j.pq);
-            s->st.query_forks++;
-            st->waiting = 1;
+        if ((st->fd = ps__tmp_file()) >= 0 && !ps__job_fork(s, c, st, &j->r)) {
             c->st = st;
             return;
         }
         if (st->fd >= 0) /* no child: here after all, whole */
             close(st->fd);
         st->fd = -1;
-        rc = run_query(s, st, &j, Q_LOOP_WHOLE, &k, &d);
+        rc = run_query(s, st, j, Q_LOOP_WHOLE, &k, &d);
     }
-    ps_query_free(j.pq);
+    qjob_free(&j->r);
     if (rc) {
         ps__stream_free(st);
         return query_failed(s, c, f->id, rc, &k, &d);
@@ -301,17 +312,45 @@ void ps__handle_transform(ps_server *s, conn *c, const ps_frame *f, ps_bytes pay
  * forked child (10M atoms under one prefix took the loop half a second). */
 #define COUNT_LOOP 65536u
 
-typedef struct cjob {
-    ps_bytes prefix;
-} cjob;
+/* A COUNT's or an EXPORT's job: its prefix, copied (it may wait for a
+ * slot after the request's bytes are gone). */
+typedef struct pjob {
+    job_req r;
+    int fmt;
+    ps_buf prefix;
+} pjob;
 
-static int count_work(ps_server *s, stream *st, void *arg, uint32_t *flags, uint64_t *value)
+static void pjob_free(job_req *r)
+{
+    pjob *j = (pjob *)r;
+    ps_buf_free(&j->prefix);
+    free(j);
+}
+
+static pjob *pjob_new(int (*work)(ps_server *, stream *, const job_req *, uint32_t *, uint64_t *),
+                      int fmt, ps_bytes prefix)
+{
+    pjob *j = ps_calloc(1, sizeof *j);
+    if (j && ps_buf_append(&j->prefix, prefix.ptr, prefix.len)) {
+        free(j);
+        j = NULL;
+    }
+    if (j) {
+        j->r = (job_req){ work, pjob_free };
+        j->fmt = fmt;
+    }
+    return j;
+}
+
+static int count_work(ps_server *s, stream *st, const job_req *r, uint32_t *flags,
+                      uint64_t *value)
 {
     (void)st;
-    const cjob *k = arg;
+    const pjob *k = (const pjob *)r;
     int more;
     *flags = 0;
-    return ps_space_count_prefix(ps_pspace_space(s->p), k->prefix, 0, value, &more);
+    return ps_space_count_prefix(ps_pspace_space(s->p), ps_buf_bytes(&k->prefix), 0, value,
+                                 &more);
 }
 
 static int count_reply(ps_server *s, conn *c, uint64_t id, uint64_t n, ps_buf *b)
@@ -329,18 +368,21 @@ void ps__handle_count(ps_server *s, conn *c, const ps_frame *f, ps_bytes prefix)
     uint64_t n;
     int more, rc = ps_space_count_prefix(ps_pspace_space(s->p), prefix, COUNT_LOOP, &n, &more);
     stream *st = NULL;
-    if (!rc && more && (st = ps_calloc(1, sizeof *st))) {
+    pjob *k = NULL;
+    if (!rc && more && (st = ps_calloc(1, sizeof *st)) &&
+        (k = pjob_new(count_work, 0, prefix))) {
         st->kind = STREAM_COUNT;
         st->id = f->id;
         st->fd = -1;
-        cjob k = { prefix };
-        if (!ps__job_fork(s, c, st, count_work, &k)) {
-            s->st.query_forks++;
-            st->waiting = 1;
+        if (!ps__job_fork(s, c, st, &k->r)) {
             c->st = st;
             return;
         }
-        free(st); /* no child: here after all */
+    }
+    if (k)
+        pjob_free(&k->r);
+    if (st) { /* no child: here after all */
+        free(st);
         rc = ps_space_count_prefix(ps_pspace_space(s->p), prefix, 0, &n, &more);
     }
     if (rc)
@@ -444,17 +486,13 @@ int ps__export_write(ps_server *s, int fd, int fmt, ps_bytes prefix)
     return rc;
 }
 
-typedef struct xjob {
-    int fmt;
-    ps_bytes prefix;
-} xjob;
-
-static int export_work(ps_server *s, stream *st, void *arg, uint32_t *flags, uint64_t *value)
+static int export_work(ps_server *s, stream *st, const job_req *r, uint32_t *flags,
+                       uint64_t *value)
 {
     (void)value;
-    const xjob *x = arg;
+    const pjob *x = (const pjob *)r;
     *flags = 0;
-    return ps__export_write(s, st->fd, x->fmt, x->prefix);
+    return ps__export_write(s, st->fd, x->fmt, ps_buf_bytes(&x->prefix));
 }
 
 /* The export is written to an unlinked file by a forked child, from its
@@ -479,12 +517,13 @@ void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payloa
     st->kind = STREAM_EXPORT;
     st->id = f->id;
     st->fd = fd;
-    xjob x = { fmt, prefix };
-    if (ps__job_fork(s, c, st, export_work, &x) == 0) {
-        st->waiting = 1;
+    pjob *x = pjob_new(export_work, fmt, prefix);
+    if (x && ps__job_fork(s, c, st, &x->r) == 0) {
         c->st = st;
         return;
     }
+    if (x)
+        pjob_free(&x->r);
     int rc = ps__export_write(s, fd, fmt, prefix);
     off_t size = lseek(fd, 0, SEEK_END);
     if (rc || size < 0) {
@@ -502,6 +541,8 @@ void ps__stream_free(stream *st)
 {
     if (!st)
         return;
+    if (st->pend)
+        st->pend->free(st->pend);
     if (st->fd >= 0)
         close(st->fd);
     ps_buf_free(&st->data);
