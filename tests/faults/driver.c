@@ -74,13 +74,14 @@ static int check(const char *dir, const char *acks)
     if (!f)
         return 2;
     int state[100000] = { 0 }; /* 0 never, 1 added, 2 removed (acknowledged) */
-    int last = -1, lastop = 0;
+    int last = -1, lastop = 0, top = 8; /* past every index seen, and the one in flight */
     char op;
     int i;
     while (fscanf(f, " %c %d", &op, &i) == 2 && i >= 0 && i < 100000) {
         state[i] = op == '+' ? 1 : 2;
         last = i;
         lastop = op;
+        top = i + 8 > top ? i + 8 : top;
     }
     fclose(f);
     ps_pspace *p;
@@ -92,7 +93,7 @@ static int check(const char *dir, const char *acks)
     int fly_rm = lastop == '+' && last % 5 == 4 ? last - 2 : -1;
     ps_buf b = { 0 };
     int bad = 0;
-    for (i = 0; i < 100000; i++) {
+    for (i = 0; i < top && i < 100000; i++) {
         int has = ps_space_contains(ps_pspace_space(p), atom(i, &b));
         if ((state[i] == 1 && !has && i != fly_rm) || (state[i] == 2 && has) ||
             (!state[i] && has && i != fly_add)) {
