@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -64,14 +63,13 @@ static ps_query *take_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes p
 /* A query first runs on the loop, as most are over in microseconds; one
  * that passes any of these goes to a forked child (the loop pauses for
  * fork() alone) and streams from its file: a cross product stalled every
- * client for half a second. Solutions and bytes cut it where the same
- * query always is cut; the clock is the backstop for slow solutions. */
+ * client for half a second. Counts of work, not the clock, so the same
+ * query is always cut at the same place, however busy the machine. */
 #define QUERY_LOOP_SOLUTIONS 8192u
 #define QUERY_LOOP_BYTES (1u << 20)
 #define QUERY_LOOP_STEPS 20000u  /* positions read (about 1.5 ms): a search that finds
                                   * little for long (a cross product first
                                   * captures the whole space) */
-#define QUERY_LOOP_US 4000
 
 typedef struct collect {
     ps_server *s;
@@ -81,19 +79,12 @@ typedef struct collect {
     uint64_t room;  /* bytes this query may hold: its own cap, and what
                      * max_memory leaves beside every other client   */
     int err;
-    int64_t t0;     /* on the loop: when it began (0: in a child)   */
+    int on_loop;    /* its share of the loop is cut short           */
     uint64_t calls;
     int cut;        /* past the loop's share: it goes to a child   */
     uint64_t flushed; /* in a child: bytes written to st->fd        */
     int child;
 } collect;
-
-static int64_t now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
 
 /* In a child the records go to the file in blocks; 0 or a ps_err. */
 static int spill(collect *k, size_t keep_under)
@@ -112,8 +103,7 @@ static int collect_one(void *ctx, ps_bytes atom)
 {
     collect *k = ctx;
     uint64_t held = k->flushed + k->st->data.len;
-    if (k->t0 && (held > QUERY_LOOP_BYTES || ++k->calls > QUERY_LOOP_SOLUTIONS ||
-                  (k->calls % 64 == 0 && now_us() - k->t0 > QUERY_LOOP_US))) {
+    if (k->on_loop && (held > QUERY_LOOP_BYTES || ++k->calls > QUERY_LOOP_SOLUTIONS)) {
         k->cut = 1;
         return 1;
     }
@@ -156,7 +146,7 @@ static int run_query(ps_server *s, stream *st, const qjob *j, int where, collect
 {
     int child = where == Q_CHILD;
     *k = (collect){ s, st, j->q.form == PS_FORM_TEXT, 0, s->o.max_results, QUERY_BYTES_MAX, 0,
-                    where == Q_LOOP_CUT ? now_us() : 0, 0, 0, 0, child };
+                    where == Q_LOOP_CUT, 0, 0, 0, child };
     if (!child) {
         uint64_t held = ps__server_held(s);
         k->room = held < s->o.max_memory ? s->o.max_memory - held : 0;
@@ -642,7 +632,7 @@ int ps__stream_fill(ps_server *s, conn *c)
     while (c->st && !c->st->waiting && c->on < OUTQ && c->queued < s->o.out_limit) {
         stream *st = c->st;
         ps_buf b = { 0 };
-        int last;
+        int last = 0;
         int rc = st->kind == STREAM_QUERY   ? query_frame(st, &b, &last)
                  : st->kind == STREAM_COUNT ? (last = 1, count_reply(s, c, st->id, st->size, &b))
                                             : export_frame(st, &b, &last);
