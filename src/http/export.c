@@ -125,16 +125,18 @@ static void child(const xport *e, int fd, pid_t parent)
 /* In a forked child, into fd: XP_OK, or why not (-1: no child). */
 static int forked(const xport *e, int fd)
 {
+    ps__child_slot_take(e->h);
     ps__server_lock(e->h->srv, 0);
     pid_t parent = getpid(), pid = fork();
     if (pid == 0)
         child(e, fd, parent);
     ps__server_unlock(e->h->srv);
+    int status = 0;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    ps__child_slot_give(e->h);
     if (pid < 0)
         return -1;
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
     return WIFEXITED(status) ? WEXITSTATUS(status) : XP_IO;
 }
 

@@ -86,6 +86,23 @@ static void child(ps_http *h, const ps_query *q, ps_bytes prefix, uint64_t limit
     _exit(k == (ssize_t)sizeof o ? 0 : 1);
 }
 
+void ps__child_slot_take(ps_http *h)
+{
+    pthread_mutex_lock(&h->mu);
+    while (h->children >= HTTP_CHILDREN)
+        pthread_cond_wait(&h->cv, &h->mu);
+    h->children++;
+    pthread_mutex_unlock(&h->mu);
+}
+
+void ps__child_slot_give(ps_http *h)
+{
+    pthread_mutex_lock(&h->mu);
+    h->children--;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
 /* Forks under the read lock; waits with none. 0 with *o, or -1 (no child:
  * the caller does the work itself). */
 static int run_child(ps_http *h, const ps_query *q, ps_bytes prefix, uint64_t limit, int fd,
@@ -94,6 +111,7 @@ static int run_child(ps_http *h, const ps_query *q, ps_bytes prefix, uint64_t li
     int p[2];
     if (pipe2(p, O_CLOEXEC))
         return -1;
+    ps__child_slot_take(h);
     ps__server_lock(h->srv, 0);
     pid_t parent = getpid(), pid = fork();
     if (pid == 0) {
@@ -103,6 +121,7 @@ static int run_child(ps_http *h, const ps_query *q, ps_bytes prefix, uint64_t li
     ps__server_unlock(h->srv);
     close(p[1]);
     if (pid < 0) {
+        ps__child_slot_give(h);
         close(p[0]);
         return -1;
     }
@@ -113,6 +132,7 @@ static int run_child(ps_http *h, const ps_query *q, ps_bytes prefix, uint64_t li
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    ps__child_slot_give(h);
     if (k != (ssize_t)sizeof *o) {
         memset(o, 0, sizeof *o);
         o->rc = PS_E_IO;

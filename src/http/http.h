@@ -86,6 +86,7 @@ struct ps_http {
     pthread_t reaper;
     int reaper_on, reaper_stop;
     uint64_t reaped;     /* connections closed past their deadline     */
+    int children;        /* forked children running (under mu)         */
     int broken;          /* under the server's write lock              */
 };
 
@@ -165,6 +166,11 @@ int ps__http_busy(reply *r, const char *cmd, int rc);
 int ps__guard(ps_http *h, struct MHD_Connection *c, reply *r);
 
 /* forked.c: transforms' searches and counts past what the lock may hold */
+#define HTTP_CHILDREN 8 /* forked children at once, for every connection */
+/* Waits for one of the HTTP_CHILDREN places (a request's thread may wait;
+ * 256 connections must not make 256 children), and gives it back. */
+void ps__child_slot_take(ps_http *h);
+void ps__child_slot_give(ps_http *h);
 #define HELD_CUT_BYTES (256u << 10) /* results (or / 128 solutions) under it */
 #define HELD_CUT_STEPS 20000u       /* positions a search reads under it  */
 #define COUNT_HELD 65536u           /* paths a count walks under it        */
