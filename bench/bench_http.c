@@ -22,11 +22,13 @@
  * Medians of PS_BENCH_REPS runs (default 3 here); log synced per commit.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pathspace.h"
