@@ -173,7 +173,7 @@ void ps__child_slot_take(ps_http *h);
 void ps__child_slot_give(ps_http *h);
 #define HELD_CUT_BYTES (256u << 10) /* results (or / 128 solutions) under it */
 #define HELD_CUT_STEPS 20000u       /* positions a search reads under it  */
-#define COUNT_HELD 65536u           /* paths a count walks under it        */
+#define COUNT_HELD 131072u          /* paths a count walks under it (~4 ms) */
 /* ps__space_query that leaves the lock past HELD_CUT_BYTES: a forked child
  * runs q whole (limit, budgets as ever) and out gets its results. */
 int ps__space_query_long(ps_http *h, const ps_query *q, uint64_t limit, ps_space *out,

@@ -300,7 +300,7 @@ void ps__handle_transform(ps_server *s, conn *c, const ps_frame *f, ps_bytes pay
 
 /* Paths the loop counts itself; a prefix that holds more is counted by a
  * forked child (10M atoms under one prefix took the loop half a second). */
-#define COUNT_LOOP 65536u
+#define COUNT_LOOP 131072u
 
 /* A COUNT's or an EXPORT's job: its prefix, copied (it may wait for a
  * slot after the request's bytes are gone). */
