@@ -423,7 +423,7 @@ int main(void)
         rl.rlim_cur = rl.rlim_max < 16384 ? rl.rlim_max : 16384;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    double secs = bench_quick() ? 1.5 : 5;
+    double secs = bench_quick() ? 1.0 : 5;
     uint64_t atoms = bench_quick() ? 100000 : 400000;
     char dir[] = "/tmp/ps_bench_attack_XXXXXX";
     bench_must(!mkdtemp(dir), "mkdtemp");

@@ -10,7 +10,7 @@
 
 FS="$B/libfaultfs.so"
 DRV="$B/faultdrv"
-N=${PS_FAULT_ATOMS:-100}
+N=${PS_FAULT_ATOMS:-60}
 
 # the sanitizer builds' runtime must come first in the preload list; there
 # every trial costs ten times as much, so the workload is smaller
