@@ -137,15 +137,19 @@ class Space:
         self._iters.clear()
         self._gen += 1
 
+    def _release(self):
+        """Frees the C handle (under the lock, iterators already gone)."""
+        if getattr(self, "_h", None):
+            lib.ps_space_free(self._h)
+            self._h = None
+
     def close(self):
         lock = getattr(self, "_lock", None)
         if lock is None:
             return
         with lock:
             self._drop_iters()
-            if getattr(self, "_h", None):
-                lib.ps_space_free(self._h)
-                self._h = None
+            self._release()
 
     def __del__(self):
         self.close()
@@ -388,12 +392,13 @@ class PersistentSpace(Space):
         return lib.ps_pspace_space(self._p)
 
     @contextlib.contextmanager
-    def _logged(self):
-        """The persistent handle, under the lock; iterators stop."""
+    def _logged(self, change=True):
+        """The persistent handle, under the lock (change: iterators stop)."""
         with self._lock:
             if not self._p:
                 raise ValueError("the space is closed")
-            self._gen += 1
+            if change:
+                self._gen += 1
             yield self._p
 
     def add(self, atom):
@@ -437,22 +442,15 @@ class PersistentSpace(Space):
 
     def checkpoint(self):
         info, d = ctypes.create_string_buffer(4096), Diag()
-        with self._lock:
-            if not self._p:
-                raise ValueError("the space is closed")
-            _check(lib.ps_pspace_checkpoint(self._p, info, ctypes.byref(d)), "checkpoint", d)
+        with self._logged(change=False) as p:
+            _check(lib.ps_pspace_checkpoint(p, info, ctypes.byref(d)), "checkpoint", d)
 
-    def close(self):
-        lock = getattr(self, "_lock", None)
-        if lock is None:
-            return
-        with lock:
-            self._drop_iters()
-            if getattr(self, "_p", None):
-                d = Diag()
-                rc = lib.ps_pspace_close(self._p, ctypes.byref(d))
-                self._p = None
-                _check(rc, "close", d)
+    def _release(self):
+        if getattr(self, "_p", None):
+            d = Diag()
+            rc = lib.ps_pspace_close(self._p, ctypes.byref(d))
+            self._p = None
+            _check(rc, "close", d)
 
     def __repr__(self):
         return f"<pathspace.PersistentSpace {self.directory!r}>"

@@ -159,8 +159,8 @@ int ps__conn_queue(ps_server *s, conn *c, ps_buf *b);
 void ps__conn_error(ps_server *s, conn *c, uint64_t id, int code, int close, const char *fmt,
                     ...) __attribute__((format(printf, 6, 7)));
 /* The log failed: drops the replies that may acknowledge what it never
- * took, tells the client why (an ERROR with code and msg, sent at once,
- * waiting briefly), and marks it closing. */
+ * took, tells the client why (an ERROR with code and msg, as much as the
+ * socket takes at once, never waiting), and marks it closing. */
 void ps__conn_fail(ps_server *s, conn *c, int code, const char *msg);
 /* Marks the connection for the end-of-turn flush. */
 void ps__conn_pending(ps_server *s, conn *c);
