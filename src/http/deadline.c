@@ -133,12 +133,7 @@ static void *reaper(void *arg)
                 h->reaped++;
             }
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 200 * 1000000L; /* a deadline is kept to 0.2 s */
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        ps__deadline_ms(&ts, CLOCK_MONOTONIC, 200); /* a deadline is kept to 0.2 s */
         pthread_cond_timedwait(&h->ccv, &h->cmu, &ts);
     }
     pthread_mutex_unlock(&h->cmu);

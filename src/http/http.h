@@ -91,6 +91,8 @@ struct ps_http {
 };
 
 /* perm.c */
+/* *ts = now on clock + ms, for pthread_cond_timedwait. */
+void ps__deadline_ms(struct timespec *ts, clockid_t clock, unsigned ms);
 /* Takes every grant of g at once, waiting up to perm_wait_ms for
  * conflicting ones to go: PS_OK, or PS_E_LOCKED. A write clears the
  * statuses set at or below its prefix, as MORK's does. */

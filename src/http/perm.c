@@ -36,9 +36,9 @@ static int conflicts(ps_http *h, const grant *g)
     return 0;
 }
 
-static void deadline(struct timespec *ts, unsigned ms)
+void ps__deadline_ms(struct timespec *ts, clockid_t clock, unsigned ms)
 {
-    clock_gettime(CLOCK_REALTIME, ts);
+    clock_gettime(clock, ts);
     ts->tv_sec += ms / 1000;
     ts->tv_nsec += (long)(ms % 1000) * 1000000L;
     if (ts->tv_nsec >= 1000000000L) {
@@ -67,7 +67,7 @@ static void clear_below(ps_http *h, const uint8_t *p, size_t n)
 int ps__perm_acquire(ps_http *h, const grant *g, size_t n)
 {
     struct timespec until;
-    deadline(&until, h->o.perm_wait_ms);
+    ps__deadline_ms(&until, CLOCK_REALTIME, h->o.perm_wait_ms);
     pthread_mutex_lock(&h->mu);
     for (;;) {
         int busy = 0;
@@ -195,7 +195,7 @@ uint64_t ps__perm_version(ps_http *h)
 uint64_t ps__perm_wait(ps_http *h, uint64_t v, unsigned ms)
 {
     struct timespec until;
-    deadline(&until, ms);
+    ps__deadline_ms(&until, CLOCK_REALTIME, ms);
     pthread_mutex_lock(&h->mu);
     while (h->version == v && !h->stopping)
         if (pthread_cond_timedwait(&h->cv, &h->mu, &until) == ETIMEDOUT)
