@@ -17,9 +17,20 @@ typedef struct input {
 int input_open(input *in, const char *path);
 void input_close(input *in);
 
-/* Output to a path, or stdout for "-". */
-FILE *output_open(const char *path);
-int output_close(FILE *f, const char *path);
+/* An output that appears only when complete: a file is written under a
+ * temporary name beside it (a signal removes it), then fsynced and renamed
+ * over path; "-" is stdout, as it is. */
+typedef struct outfile {
+    const char *path;
+    char tmp[4200]; /* "" for stdout */
+    int fd;
+    FILE *f; /* on fd, for writers that want stdio */
+} outfile;
+/* 0, or 1 after saying why. */
+int out_begin(outfile *o, const char *path);
+/* Publishes the output if ok (0 then), else removes it (1 then, and 1 too
+ * when publishing fails, after saying why). */
+int out_end(outfile *o, int ok);
 
 /* Formats the CLI reads and writes (docs/mork-formats.md). */
 typedef enum fmt { FMT_NONE, FMT_METTA, FMT_PATHS, FMT_ACT, FMT_SNAP,
@@ -28,6 +39,10 @@ fmt fmt_parse(const char *name);    /* "metta", "paths", "act", "snap", "json", 
 fmt fmt_from_ext(const char *path); /* .metta .paths .upaths .paths.gz .act .snap .json
                                      * .jsonl .ndjson .csv */
 const char *fmt_name(fmt f);
+/* The one rule for every command's OUT: `to` if given (--to), else OUT's
+ * extension, else MeTTa text for "-" (stdout); FMT_NONE (after saying so,
+ * naming --to) for a file whose extension tells nothing. */
+fmt fmt_out(const char *cmd, const char *out, fmt to);
 /* f if given, else by extension, else by content; FMT_NONE for stdin. */
 fmt fmt_detect(const char *path, fmt f);
 
@@ -87,8 +102,6 @@ int write_stream(const wopts *o, uint64_t size_hint, const char *name, path_next
 uint64_t src_bytes(const src *x);
 /* "none", "lz4", ... for a ps_codec. */
 const char *snap_codec_str(int codec);
-/* An atom that needs pathspace's extension tags (MORK cannot hold it). */
-int beyond_mork(ps_bytes p);
 
 int die(const char *msg, ...) __attribute__((format(printf, 1, 2)));
 /* A decimal u64 (nothing else): 0, or 1 if s is not one. */

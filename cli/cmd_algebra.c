@@ -265,8 +265,8 @@ static int algebra(int argc, char **argv, alg_op op)
     if (npos < 2 || (op == ALG_RESTRICT && npos != 2) || !o.out)
         rc = die("%s: needs %s -o OUT (see --help)", argv[0],
                  op == ALG_RESTRICT ? "A PREFIXES" : "A B...");
-    if (!rc && o.to == FMT_NONE && (o.to = fmt_from_ext(o.out)) == FMT_NONE)
-        rc = die("%s: cannot tell OUT's format from '%s'; use --to", argv[0], o.out);
+    if (!rc && (o.to = fmt_out(argv[0], o.out, o.to)) == FMT_NONE)
+        rc = 1;
     src *xs = rc ? NULL : calloc((size_t)npos, sizeof *xs);
     int opened = 0;
     for (; xs && opened < npos; opened++) {

@@ -18,7 +18,7 @@ static const char usage[] =
     "                                (parent ...) atom)\n"
     "  query PATTERN [TEMPLATE] [--limit N]   results as MeTTa, one per line\n"
     "  transform PATTERN TEMPLATE    adds the results: 'results N added N'\n"
-    "  export [--format text|snap|paths] [--prefix PATTERN] [-o FILE]\n"
+    "  export [--format text|snap|paths] [--skip-extended] [--prefix PATTERN] [-o FILE]\n"
     "                                the space, or the atoms under PATTERN's constant\n"
     "                                part (default text, to stdout)\n"
     "  checkpoint                    a checkpoint now; prints it when written\n"
@@ -194,7 +194,7 @@ static int do_count(ps_client *c, int argc, char **argv)
 
 static int do_export(ps_client *c, int argc, char **argv)
 {
-    int format = PS_EXPORT_TEXT;
+    int format = PS_EXPORT_TEXT, skip = 0;
     const char *out = "-";
     ps_buf pre = { 0 };
     for (int i = 0; i < argc; i++) {
@@ -210,22 +210,23 @@ static int do_export(ps_client *c, int argc, char **argv)
                 return die("export --format text|snap|paths");
         } else if (!strcmp(argv[i], "-o") && i + 1 < argc)
             out = argv[++i];
+        else if (!strcmp(argv[i], "--skip-extended"))
+            skip = PS_EXPORT_SKIP_EXTENDED;
         else
-            return die("export: [--format text|snap|paths] [--prefix PATTERN] [-o FILE]");
+            return die("export: [--format text|snap|paths] [--skip-extended] [--prefix PATTERN] "
+                       "[-o FILE]");
     }
-    FILE *f = output_open(out);
-    if (!f)
+    outfile o;
+    if (out_begin(&o, out))
         return 1;
-    fflush(f);
+    fflush(o.f);
     ps_diag d = { 0 };
     uint64_t bytes;
-    int rc = ps_client_export(c, format, ps_buf_bytes(&pre), ps_sink_fd(fileno(f)), &bytes, &d);
+    int rc = ps_client_export(c, format | skip, ps_buf_bytes(&pre), ps_sink_fd(o.fd), &bytes, &d);
     ps_buf_free(&pre);
-    if (rc) {
-        fclose(f);
-        return fail("export", rc, &d);
-    }
-    return output_close(f, out);
+    if (out_end(&o, rc == 0) && !rc)
+        return 1;
+    return rc ? fail("export", rc, &d) : 0;
 }
 
 static int do_simple(ps_client *c, const char *cmd)

@@ -154,10 +154,8 @@ int cmd_convert(int argc, char **argv)
     if (npos != 2 || o.out)
         return die("convert: needs IN and OUT (see --help)") + 1;
     o.out = pos[1];
-    if (o.to == FMT_NONE)
-        o.to = fmt_from_ext(o.out);
-    if (o.to == FMT_NONE)
-        return die("convert: cannot tell OUT's format from '%s'; use --to", o.out) + 1;
+    if ((o.to = fmt_out("convert", o.out, o.to)) == FMT_NONE)
+        return 2;
     src x;
     if (src_open(&x, pos[0], o.from))
         return 1;

@@ -478,10 +478,8 @@ static int ckpt_restore(const char *dir, const char *out, uint64_t seq, int flag
     } else {
         fprintf(stderr, "%s: checkpoint %" PRIu64 ": %" PRIu64 " atoms, log position %" PRIu64
                 "\n", dir, used.seq, used.atoms, used.log_pos);
-        wopts o = { .out = out, .to = fmt_from_ext(out), .quiet = 1 };
-        if (o.to == FMT_NONE)
-            o.to = FMT_METTA;
-        rc = write_dest(&x, &o);
+        wopts o = { .out = out, .to = fmt_out("checkpoint restore", out, FMT_NONE), .quiet = 1 };
+        rc = o.to == FMT_NONE ? 1 : write_dest(&x, &o);
     }
     src_close(&x);
     ps_store_close(st);

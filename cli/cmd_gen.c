@@ -49,26 +49,16 @@ static int args(gen *g, int argc, char **argv)
         return die("gen: --atoms N is required");
     if (!g->w.out)
         g->w.out = "-";
-    if (g->w.to == FMT_NONE && strcmp(g->w.out, "-"))
-        g->w.to = fmt_from_ext(g->w.out);
-    if (g->w.to == FMT_NONE)
-        g->w.to = FMT_METTA;
-    return 0;
+    return (g->w.to = fmt_out("gen", g->w.out, g->w.to)) == FMT_NONE;
 }
 
 /* MeTTa text in generation order, straight from the generator. */
 static int write_text(const gen *g)
 {
-    const char *out = g->w.out;
-    char tmp[4200];
-    int to_file = strcmp(out, "-") != 0;
-    if (to_file && (size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid()) >= sizeof tmp)
-        return die("%s: name too long", out);
-    FILE *f = output_open(to_file ? tmp : "-");
-    if (!f)
+    outfile o;
+    if (out_begin(&o, g->w.out))
         return 1;
-    if (to_file)
-        sig_temp_set(tmp); /* OUT appears only when complete */
+    FILE *f = o.f;
     ps_buf b = { 0 };
     int rc = 0;
     for (uint64_t i = 0; i < g->n && !rc; i += 65536) {
@@ -80,15 +70,7 @@ static int write_text(const gen *g)
             rc = 1; /* output_close says why */
     }
     ps_buf_free(&b);
-    rc |= output_close(f, out);
-    if (to_file) {
-        if (!rc && rename(tmp, out))
-            rc = die("%s: %s", out, strerror(errno));
-        if (rc)
-            unlink(tmp);
-        sig_temp_clear();
-    }
-    return rc;
+    return out_end(&o, !rc);
 }
 
 /* Encodes every atom into the sorter, 64K atoms of text at a time. */

@@ -151,10 +151,8 @@ int cmd_transform(int argc, char **argv)
     }
     if (npos != 3 || !o.out)
         return die("transform: needs SRC PATTERN TEMPLATE -o OUT (see --help)") + 1;
-    if (o.to == FMT_NONE)
-        o.to = fmt_from_ext(o.out);
-    if (o.to == FMT_NONE)
-        return die("transform: cannot tell OUT's format from '%s'; use --to", o.out) + 1;
+    if ((o.to = fmt_out("transform", o.out, o.to)) == FMT_NONE)
+        return 2;
     ps_query *q;
     if (query_compile(pos[1], pos[2], &q))
         return 2;

@@ -41,11 +41,7 @@ int cmd_import(int argc, char **argv)
     if (!rc && !nin)
         rc = die("import: no input files (see --help)");
     if (!rc && o.out) {
-        if (o.to == FMT_NONE)
-            o.to = fmt_from_ext(o.out);
-        if (o.to == FMT_NONE)
-            o.to = FMT_METTA;
-        rc = write_dest(&x, &o);
+        rc = (o.to = fmt_out("import", o.out, o.to)) == FMT_NONE ? 1 : write_dest(&x, &o);
     }
     if (!rc && !o.quiet) {
         ps_space_stats st;
@@ -159,7 +155,7 @@ static int scan(const src *x, uint64_t *paths, uint64_t *bytes, uint64_t *ext)
     while ((r = cursor_next(&c, x, &a, &has, &v)) == 0) {
         *paths += 1;
         *bytes += a.len;
-        *ext += beyond_mork(a);
+        *ext += !ps_path_fits_mork(a);
     }
     cursor_close(&c);
     return r > 0;

@@ -160,15 +160,10 @@ static int store_get(ps_store *st, int argc, char **argv)
     ps_oid oid;
     if (resolve(st, argv[2], &oid))
         return 1;
-    const char *out = argc == 4 ? argv[3] : "-";
-    char tmp[4200];
-    int fd = 1;
-    if (strcmp(out, "-")) { /* OUT appears only once its bytes are checked */
-        snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", out);
-        if ((fd = mkstemp(tmp)) < 0)
-            return die("%s: %s", out, strerror(errno));
-        sig_temp_set(tmp);
-    }
+    outfile o; /* OUT appears only once its bytes are checked */
+    if (out_begin(&o, argc == 4 ? argv[3] : "-"))
+        return 1;
+    int fd = o.fd;
     ps_store_reader *r = NULL;
     ps_diag d = { 0 };
     int rc = ps_store_reader_new(st, &oid, &r, &d);
@@ -182,15 +177,9 @@ static int store_get(ps_store *st, int argc, char **argv)
                 rc = PS_E_IO, snprintf(d.msg, sizeof d.msg, "write: %s", strerror(errno));
     }
     ps_store_reader_free(r);
-    if (fd != 1) {
-        if (!rc && (fsync(fd) || rename(tmp, out)))
-            rc = PS_E_IO, snprintf(d.msg, sizeof d.msg, "%s", strerror(errno));
-        close(fd);
-        if (rc)
-            unlink(tmp);
-        sig_temp_clear();
-    }
-    return rc ? die("%s: %s: %s", argv[2], ps_strerror(rc), d.msg) : 0;
+    if (out_end(&o, !rc))
+        return rc ? die("%s: %s: %s", argv[2], ps_strerror(rc), d.msg) : 1;
+    return 0;
 }
 
 static int print_ref(void *ctx, const char *name, const ps_oid *oid)

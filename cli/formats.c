@@ -46,6 +46,15 @@ const char *fmt_name(fmt f)
     return names[f];
 }
 
+fmt fmt_out(const char *cmd, const char *out, fmt to)
+{
+    if (to == FMT_NONE)
+        to = strcmp(out, "-") ? fmt_from_ext(out) : FMT_METTA;
+    if (to == FMT_NONE)
+        die("%s: cannot tell OUT's format from '%s'; use --to metta|paths|act|snap", cmd, out);
+    return to;
+}
+
 fmt fmt_from_ext(const char *path)
 {
     if (ends_with(path, ".metta"))
@@ -246,14 +255,6 @@ const char *snap_codec_str(int codec)
 
 /* ------------------------------------------------------------- writing */
 
-/* An atom MORK's encoding cannot hold (it passed our checker and uses an
- * extension tag). Paths that are not atoms at all pass through. */
-int beyond_mork(ps_bytes p)
-{
-    size_t n;
-    return ps_atom_check(p, &n, NULL) == PS_OK && n == p.len && !ps_atom_is_mork(p);
-}
-
 typedef struct dest {
     const wopts *o;
     ps_sink sink;
@@ -313,25 +314,25 @@ static int flush_text(dest *t, int force)
     return rc;
 }
 
+/* An atom MORK's formats cannot hold: skipped with --skip-extended, else
+ * named, as every route names it (ps_space_save's words). */
+static int refuse_extended(dest *t, ps_bytes p, const char *name)
+{
+    if (t->o->skip_ext) {
+        t->skipped++;
+        return 0;
+    }
+    ps_diag d;
+    ps_refuse_extended(p, t->atoms + 1, (int)t->o->to, &d);
+    die("%s: %s\nuse --skip-extended to leave such atoms out", name, d.msg);
+    return 1;
+}
+
 static int dest_add(dest *t, ps_bytes p, int has, uint64_t v, const char *name)
 {
-    if ((t->o->to == FMT_PATHS || t->o->to == FMT_ACT) && beyond_mork(p)) {
-        if (t->o->skip_ext) {
-            t->skipped++;
-            return 0;
-        }
-        ps_buf txt = { 0 };
-        ps_atom_print(p, &txt);
-        die("%s: atom %llu needs pathspace's long-symbol/wide-list extension, which %s "
-            "cannot hold (MORK truncates symbols over 63 bytes):\n  %.*s%s\n"
-            "use --skip-extended to leave such atoms out",
-            name, (unsigned long long)t->atoms + t->skipped + 1, fmt_name(t->o->to),
-            (int)(txt.len < 120 ? txt.len : 120), (const char *)ps_buf_data(&txt),
-            txt.len > 120 ? "..." : "");
-        ps_buf_free(&txt);
-        return 1;
-    }
     int rc;
+    if ((t->o->to == FMT_PATHS || t->o->to == FMT_ACT) && !ps_path_fits_mork(p))
+        return refuse_extended(t, p, name);
     if (t->o->to == FMT_PATHS) {
         rc = ps_paths_writer_add(t->pw, p);
     } else if (t->o->to == FMT_ACT) {
@@ -440,16 +441,12 @@ int write_stream(const wopts *o, uint64_t size_hint, const char *name, path_next
     if (o->to >= FMT_JSON)
         return die("%s: %s is read, not written (write .metta, .paths, .act or .snap)", o->out,
                    fmt_name(o->to));
-    dest t = { .o = o, .fd = 1 };
-    char tmp[4096] = "";
+    dest t = { .o = o };
+    outfile of;
     double t0 = now();
-    if (strcmp(o->out, "-")) {
-        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", o->out, (long)getpid());
-        t.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (t.fd < 0)
-            return die("%s: %s", tmp, strerror(errno));
-        sig_temp_set(tmp); /* a signal now removes it */
-    }
+    if (out_begin(&of, o->out))
+        return 1;
+    t.fd = of.fd;
     ps_bytes p;
     uint64_t v;
     int has, rc = dest_begin(&t, size_hint), more = 0;
@@ -462,13 +459,7 @@ int write_stream(const wopts *o, uint64_t size_hint, const char *name, path_next
     ps_act_writer_free(t.aw);
     ps_snap_writer_free(t.nw);
     ps_buf_free(&t.buf);
-    if (t.fd != 1 && close(t.fd) && !rc)
-        rc = die("%s: %s", tmp, strerror(errno));
-    if (*tmp && !rc && rename(tmp, o->out))
-        rc = die("%s: %s", o->out, strerror(errno));
-    if (*tmp && rc)
-        unlink(tmp);
-    sig_temp_clear();
+    rc = out_end(&of, !rc) || rc;
     if (!rc && !o->quiet) {
         fprintf(stderr, "wrote %s: %llu atoms, %llu bytes as %s in %.3f s", o->out,
                 (unsigned long long)t.atoms, (unsigned long long)t.bytes, fmt_name(o->to),

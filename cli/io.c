@@ -134,24 +134,46 @@ void input_close(input *in)
     memset(in, 0, sizeof *in);
 }
 
-FILE *output_open(const char *path)
+int out_begin(outfile *o, const char *path)
 {
+    o->path = path;
+    o->tmp[0] = 0;
+    o->fd = 1;
+    o->f = stdout;
     if (!strcmp(path, "-"))
-        return stdout;
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        die("%s: %s", path, strerror(errno));
-    return f;
+        return 0;
+    if ((size_t)snprintf(o->tmp, sizeof o->tmp, "%s.tmpXXXXXX", path) >= sizeof o->tmp)
+        return o->tmp[0] = 0, die("%s: name too long", path);
+    if ((o->fd = mkstemp(o->tmp)) < 0 || fchmod(o->fd, 0644) || !(o->f = fdopen(o->fd, "wb"))) {
+        int e = errno;
+        if (o->fd >= 0)
+            close(o->fd), unlink(o->tmp);
+        o->tmp[0] = 0;
+        return die("%s: %s", path, strerror(e));
+    }
+    sig_temp_set(o->tmp); /* a signal now removes it */
+    return 0;
 }
 
-int output_close(FILE *f, const char *path)
+int out_end(outfile *o, int ok)
 {
-    int bad = ferror(f), e = bad ? errno : 0;
-    if (fflush(f))
+    int bad = ferror(o->f), e = bad ? errno : 0;
+    if (fflush(o->f))
         bad = 1, e = errno; /* the buffered tail says why: ENOSPC, EFBIG... */
-    if (f != stdout && fclose(f) && !bad)
+    if (o->tmp[0] && ok && !bad && fsync(o->fd))
         bad = 1, e = errno;
-    return bad ? die("%s: write failed: %s", path, strerror(e ? e : EIO)) : 0;
+    if (o->tmp[0] && fclose(o->f) && !bad)
+        bad = 1, e = errno;
+    if (ok && bad)
+        die("%s: write failed: %s", o->path, strerror(e ? e : EIO));
+    if (o->tmp[0] && ok && !bad && rename(o->tmp, o->path))
+        bad = 1, die("%s: %s", o->path, strerror(errno));
+    if (o->tmp[0]) {
+        if (!ok || bad)
+            unlink(o->tmp);
+        sig_temp_clear();
+    }
+    return !ok || bad;
 }
 
 /* Progress on stderr: only for a terminal and a large input. */

@@ -227,11 +227,31 @@ PS_API void ps_limits_get(ps_limits *l);
 PS_API int ps_atom_check(ps_bytes atom, size_t *len, ps_diag *d);
 /* 1 if the atom uses no pathspace extension tag (MORK formats can hold it). */
 PS_API int ps_atom_is_mork(ps_bytes atom);
-/* Appends the atom as MeTTa text in MORK's conventions (single spaces,
- * variables $a..$j, $x10..$x63; no newline). Never reads past atom.len:
+/* The one rule of every route that saves atoms as .paths or ACT (the CLI,
+ * both servers, Python, ps_space_save): 0 if `path` is a whole, valid atom
+ * that needs an extension tag (a symbol over 63 bytes, a list over 63
+ * items), which MORK cannot hold (it would truncate it); 1 for any other
+ * byte path. Such an atom is refused, named by ps_refuse_extended, or
+ * skipped when the caller asks. (The byte-level .paths and ACT writers
+ * take any byte path, as PathMap does.) */
+PS_API int ps_path_fits_mork(ps_bytes path);
+/* Fills d with the refusal every route gives for such an atom: its number
+ * (from 1) among those written, its text, and the format's name (PATHS or
+ * ACT). Returns PS_E_UNSUPPORTED. */
+PS_API int ps_refuse_extended(ps_bytes atom, uint64_t nth, int format, ps_diag *d);
+/* Appends the atom as MeTTa text that re-parses to the same bytes (single
+ * spaces, variables $a..$j, $x10..$x63; no newline). A symbol is written as
+ * it is when that re-parses to it; otherwise each byte that would not
+ * (space, paren, control byte, invalid UTF-8, a leading '$' '"' ';', a
+ * backslash before "xNN") is written "\xNN", which the parser reads back
+ * (docs/encoding.md). The text is valid UTF-8. Never reads past atom.len:
  * bytes that end early give PS_E_TRUNCATED, a reserved tag PS_E_CORRUPT
  * (ps_atom_check gives the full diagnosis with the offset). */
 PS_API int ps_atom_print(ps_bytes atom, ps_buf *out);
+/* As ps_atom_print, with every symbol written raw, as MORK's printer does:
+ * what MORK's clients parse, but a symbol holding a space, a paren or a
+ * leading '$' re-parses as other atoms. */
+PS_API int ps_atom_print_mork(ps_bytes atom, ps_buf *out);
 
 /* A streaming MeTTa text parser. Text rules: docs/encoding.md (MORK's, with
  * CR as whitespace and comments allowed before ')').
@@ -394,7 +414,8 @@ PS_API int ps_paths_reader_next(ps_paths_reader *r, ps_bytes *path, ps_diag *d);
 PS_API void ps_paths_reader_stats(const ps_paths_reader *r, ps_paths_stats *st);
 PS_API void ps_paths_reader_free(ps_paths_reader *r);
 
-/* Every path of s, sorted. */
+/* Every path of s, sorted: any byte paths, as PathMap holds them. Saving
+ * atoms for MORK goes through ps_space_save, which keeps MORK's rule. */
 PS_API int ps_space_write_paths(const ps_space *s, ps_sink out, const ps_paths_opts *opts,
                                 ps_paths_stats *st);
 /* Adds every record of r to s (bulk build when s is empty and the records
@@ -1115,9 +1136,16 @@ PS_API int ps_format_of(const char *name);
 PS_API int ps_space_load(ps_space *s, const void *data, size_t len, int format, ps_diag *d);
 /* ps_space_load of a whole file, mapped; format 0 = by its extension. */
 PS_API int ps_space_load_file(ps_space *s, const char *file, int format, ps_diag *d);
-/* Writes every path of s to out: METTA (one atom a line), PATHS, ACT (out
- * must patch) or SNAP (default options). */
+/* Writes every path of s to out: METTA (one atom a line, the lossless text
+ * of ps_atom_print), PATHS, ACT (out must patch) or SNAP (default options).
+ * PATHS and ACT refuse an atom MORK cannot hold (ps_path_fits_mork):
+ * PS_E_UNSUPPORTED, with d naming it (its number and text). */
 PS_API int ps_space_save(const ps_space *s, ps_sink out, int format, ps_diag *d);
+/* ps_space_save with flags: PS_SAVE_SKIP_EXTENDED leaves such atoms out of
+ * PATHS and ACT instead, and counts them in *skipped (may be NULL). */
+#define PS_SAVE_SKIP_EXTENDED 1u
+PS_API int ps_space_save_with(const ps_space *s, ps_sink out, int format, unsigned flags,
+                              uint64_t *skipped, ps_diag *d);
 /* The length of atom's constant prefix: its bytes up to the first
  * variable (all of it when it has none). '(parent $x $y)' gives the prefix
  * every (parent ...) atom starts with. atom must pass ps_atom_check. */
@@ -1174,6 +1202,9 @@ typedef enum ps_export_fmt {
     PS_EXPORT_SNAP = 1,  /* a snapshot (docs/format-snapshot.md) */
     PS_EXPORT_PATHS = 2  /* MORK's .paths                     */
 } ps_export_fmt;
+/* Or'd into ps_client_export's format: a .paths export leaves out the
+ * atoms MORK cannot hold (ps_path_fits_mork) instead of refusing. */
+#define PS_EXPORT_SKIP_EXTENDED 0x100
 
 typedef struct ps_frame {
     uint8_t version, type;

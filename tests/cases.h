@@ -15,7 +15,7 @@
     X(pool_oversize) X(pool_cleared) X(pool_thread_exit) X(pool_nomem)        \
     X(expr_golden) X(expr_print) X(expr_errors) X(expr_extension)              \
     X(expr_check_rejects) X(expr_random_roundtrip) X(expr_nested_wide)         \
-    X(expr_max_atom)                                                           \
+    X(expr_max_atom) X(expr_lossless) X(expr_lossless_random)                  \
     X(space_basic) X(space_values) X(space_random_vs_ref) X(space_builder)     \
     X(space_wide_cycles) X(space_merge)                                          \
     X(space_long_edge) X(space_nomem)     \

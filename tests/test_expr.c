@@ -209,6 +209,88 @@ void t_expr_check_rejects(void)
     CHECK_EQ(len, 3);
 }
 
+/* The lossless text form: a symbol that re-parses prints as it is; any
+ * other gets "\\xNN" for the bytes that would not (docs/encoding.md). */
+void t_expr_lossless(void)
+{
+    static const char *same[] = { "a", "\\", "a\\b", "\\x4", "\\xZZ", "\"q s\"", "\"a\\\"b\"",
+                                  "a\"b", "a;b", "a$", "é", "日本", "-3.5" };
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        char t[64];
+        snprintf(t, sizeof t, "(f %s)", same[i]);
+        CHECK(prints_as(t, t));
+    }
+    CHECK(prints_as("(\\ $y $z)", "(\\ $a $b)"));
+    CHECK(prints_as("(Original 1\\x20OCT\\x202019)", "(Original 1\\x20OCT\\x202019)"));
+    CHECK(prints_as("(a\\x28b\\x29 \\x24v \\x22 \\x3Bc)", "(a\\x28b\\x29 \\x24v \\x22 \\x3Bc)"));
+    CHECK(prints_as("(\\x5Cx41 \\x41)", "(\\x5Cx41 A)"));
+    CHECK(prints_as("(\\x00 \\xff \\xC3\\xA9 \\x0A)", "(\\x00 \\xFF é \\x0A)"));
+    CHECK(prints_as("\"open", "\\x22open"));
+    CHECK(prints_as("(\"a\"b)", "(\"a\" b)")); /* the token ends at the quote */
+    CHECK(prints_as("\"two\nlines\"", "\"two\nlines\""));
+    CHECK(prints_as("\"cr\rhere\"", "\\x22cr\\x0Dhere\""));
+    /* symbols built from bytes, printed, parsed back */
+    static const char *raw[] = { "x y", "(", ")", "$x", ";c", "\"", "\"a b", "a\n", "\t",
+                                 "\x7f", "\xc3", "\xed\xa0\x80", "\\x41", "\"a\r\nb\"" };
+    for (size_t i = 0; i < sizeof raw / sizeof *raw; i++) {
+        uint8_t atom[72];
+        size_t n = strlen(raw[i]);
+        atom[0] = 1;
+        atom[1] = (uint8_t)(0xC0 | n);
+        memcpy(atom + 2, raw[i], n);
+        ps_buf o = { 0 }, b = { 0 };
+        CHECK_OK(ps_atom_print(ps_bytes_of(atom, n + 2), &o));
+        CHECK_OK(ps_atom_parse(ps_buf_data(&o), o.len, &b, NULL));
+        CHECK(b.len == n + 2 && memcmp(ps_buf_data(&b), atom, n + 2) == 0);
+        ps_buf_clear(&o, 0);
+        CHECK_OK(ps_atom_print_mork(ps_bytes_of(atom, n + 2), &o)); /* MORK's: raw */
+        CHECK(o.len == n + 2 && memcmp(ps_buf_data(&o) + 1, raw[i], n) == 0);
+        ps_buf_free(&o);
+        ps_buf_free(&b);
+    }
+}
+
+/* Atoms whose symbols hold random bytes (any of 256, 1 to 99 of them, so
+ * long symbols too) print to text that parses back to the same bytes. */
+void t_expr_lossless_random(void)
+{
+    ps_buf a = { 0 }, o = { 0 }, b = { 0 };
+    for (int k = 0; k < 3000; k++) {
+        unsigned n = 1 + (unsigned)t_below(5);
+        ps_buf_clear(&a, 0);
+        uint8_t arity = (uint8_t)n;
+        ps_buf_append(&a, &arity, 1);
+        for (unsigned i = 0; i < n; i++) {
+            uint8_t sym[100];
+            size_t len = 1 + t_below(t_below(4) ? 8 : 99);
+            for (size_t j = 0; j < len; j++) /* favour the bytes that need care */
+                sym[j] = t_below(2) ? (uint8_t)t_below(256)
+                                    : (uint8_t)" ()$\";\\x\r\n\t\x80\xC3\xA9"[t_below(15)];
+            if (len < 64) {
+                uint8_t tag = (uint8_t)(0xC0 | len);
+                ps_buf_append(&a, &tag, 1);
+            } else {
+                uint8_t tag[5] = { 0x41, 0, 0, 0, (uint8_t)len };
+                ps_buf_append(&a, tag, 5);
+            }
+            ps_buf_append(&a, sym, len);
+        }
+        ps_buf_clear(&o, 0);
+        ps_buf_clear(&b, 0);
+        CHECK_OK(ps_atom_print(ps_buf_bytes(&a), &o));
+        ps_diag d;
+        int rc = ps_atom_parse(ps_buf_data(&o), o.len, &b, &d);
+        if (rc || a.len != b.len || memcmp(ps_buf_data(&a), ps_buf_data(&b), a.len)) {
+            t_failf(__FILE__, __LINE__, "round trip of %.*s (seed %llu)", (int)o.len,
+                    (char *)ps_buf_data(&o), (unsigned long long)t_seed);
+            break;
+        }
+    }
+    ps_buf_free(&a);
+    ps_buf_free(&o);
+    ps_buf_free(&b);
+}
+
 /* Seeded random texts: parse -> print -> parse gives the same bytes. */
 static void rand_expr(ps_buf *t, int depth)
 {

@@ -47,7 +47,7 @@ void t_import_json_mapping(void)
            "(0 31415926e-7)\n(1 150e-2)\n(2 -0)\n(3 2e3)\n(4 7e-2)\n(5 -12)\n(6 5e-1)\n"
            "(7 100)\n");
     expect(0, 0, "[null, false, [], \"\", \"with space\"]",
-           "(0 null)\n(1 false)\n(2 [])\n(3 \"\")\n(4 with space)\n");
+           "(0 null)\n(1 false)\n(2 [])\n(3 \"\")\n(4 with\\x20space)\n");
     expect(0, 0, "\"alone\"", "alone\n");
     expect(0, 0, "{\"esc\": \"a\\\"b\\u00e9\"}", "(esc a\"b\xc3\xa9)\n");
     expect(0, PS_JSON_LINES, "{\"k\": 1}\n\n[2, 3]\r\n\"s\"\n",
@@ -58,8 +58,8 @@ void t_import_csv_mapping(void)
 {
     expect(1, 0, "a,b,c\n1,2,3\n", "(0 a b c)\n(1 1 2 3)\n");
     expect(1, 0, "a,\"b,c\"\n\n\"x\"\"y\",,z\r\nlast", "(0 a b,c)\n(1 x\"y \"\" z)\n(2 last)\n");
-    expect(1, 0, " padded , kept \n", "(0  padded   kept )\n"); /* not trimmed */
-    expect(1, 0, "\"line\nbreak\",2\n", "(0 line\nbreak 2)\n");
+    expect(1, 0, " padded , kept \n", "(0 \\x20padded\\x20 \\x20kept\\x20)\n"); /* not trimmed */
+    expect(1, 0, "\"line\nbreak\",2\n", "(0 line\\x0Abreak 2)\n");
     /* 70 fields: a list past 63 items takes the wide-list tag */
     char row[400] = "";
     for (int i = 0; i < 70; i++)

@@ -115,7 +115,7 @@ void t_query_shapes(void)
     /* symbol bytes up to 0xFF: after 0xFF a capture asks for the bytes from
      * 0x100 on, which a snapshot once read as 0 and walked forever (fuzz) */
     Q("(p a\xff b)\n(p a\xfe c)\n(p \xff d)", "(p $x $y)", "(r $y $x)",
-      "(r b a\xff)\n(r c a\xfe)\n(r d \xff)\n");
+      "(r b a\\xFF)\n(r c a\\xFE)\n(r d \\xFF)\n"); /* printed losslessly */
     Q("(parent \x10\xc3m Bob)\n(parent Bob\xff Ann)\n(parent Bob, $\xf8)",
       "(, (parent $g $p) (parent $p $c))", "(gp $g $c)",
       "(gp Bob, $a)\n(gp Bob, Ann)\n(gp Bob, Bob)\n");

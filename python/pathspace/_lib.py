@@ -83,6 +83,7 @@ def _declare(lib):
         "ps_space_load": (I, [P, ctypes.c_char_p, c_size, I, D]),
         "ps_space_load_file": (I, [P, ctypes.c_char_p, I, D]),
         "ps_space_save": (I, [P, Sink, I, D]),
+        "ps_space_save_with": (I, [P, Sink, I, ctypes.c_uint, ctypes.POINTER(ctypes.c_uint64), D]),
         "ps_sink_fd": (Sink, [I]),
         "ps_iter_new": (I, [P, Bytes, PP]),
         "ps_iter_next": (I, [P, ctypes.POINTER(Bytes), ctypes.POINTER(I), ctypes.POINTER(ctypes.c_uint64)]),

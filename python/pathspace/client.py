@@ -145,10 +145,11 @@ class MORK:
             return True, "upload already blocks"
 
     class Download(Request):
-        def __init__(self, pattern, template, max_results=None, format=None):
+        def __init__(self, pattern, template, max_results=None, format=None, lossless=False):
             self.pattern, self.template = pattern, template
             args = [f"max_write={int(max_results)}"] if max_results else []
             args += [f"format={format}"] if format else []
+            args += ["lossless=1"] if lossless else []
             q = ("?" + "&".join(args)) if args else ""
             super().__init__("get", f"/export/{quote(pattern)}/{quote(template)}/{q}")
 
@@ -309,12 +310,16 @@ class MORK:
     def download_(self, max_results=None):
         return self.download("$x", "$x", max_results)
 
-    def download(self, pattern, template, max_results=None):
-        return self._run(self.Download(self.ns.format(pattern), template, max_results))
+    def download(self, pattern, template, max_results=None, lossless=False):
+        """MORK's text by default (symbols raw, as MORK's clients expect);
+        lossless=True gives pathspace's form, which re-parses to the same
+        atoms whatever bytes the symbols hold (docs/encoding.md)."""
+        return self._run(self.Download(self.ns.format(pattern), template, max_results,
+                                       lossless=lossless))
 
-    def query(self, pattern, template=None, max_results=None):
+    def query(self, pattern, template=None, max_results=None, lossless=False):
         """The text of every instantiated template (a list of lines)."""
-        d = self.download(pattern, template or pattern, max_results).data
+        d = self.download(pattern, template or pattern, max_results, lossless).data
         return [l for l in d.splitlines() if l]
 
     def sexpr_export_(self, file_uri):

@@ -60,7 +60,8 @@ def encode(text):
 
 
 def decode(atom):
-    """An atom's encoding -> MeTTa text in MORK's conventions."""
+    """An atom's encoding -> MeTTa text that encode() turns back into the
+    same bytes, whatever bytes its symbols hold (docs/encoding.md)."""
     v, keep = _view(atom)
     out = Buf()
     try:
@@ -260,15 +261,20 @@ class Space:
         _check(rc, "load", d)
         return self
 
-    def save(self, path, format=None):
-        """Writes the space: metta, paths, act or snap."""
+    def save(self, path, format=None, skip_extended=False):
+        """Writes the space: metta, paths, act or snap. An atom MORK's
+        formats (paths, act) cannot hold (a symbol over 63 bytes, a list
+        over 63 items) raises Error naming it, unless skip_extended leaves
+        such atoms out; then the number left out is returned."""
         f = _format(format, str(path))
+        skipped = ctypes.c_uint64()
         tmp = f"{path}.tmp{os.getpid()}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             d = Diag()
             with self._use() as h:
-                rc = lib.ps_space_save(h, lib.ps_sink_fd(fd), f, ctypes.byref(d))
+                rc = lib.ps_space_save_with(h, lib.ps_sink_fd(fd), f, 1 if skip_extended else 0,
+                                            ctypes.byref(skipped), ctypes.byref(d))
             _check(rc, str(path), d)
             os.fsync(fd)
         except BaseException:
@@ -277,6 +283,7 @@ class Space:
             raise
         os.close(fd)
         os.replace(tmp, path)
+        return skipped.value
 
     # -- queries (docs/query.md)
     def _into(self, pattern, template, out, limit=0):

@@ -188,6 +188,37 @@ static int emit_folded(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
     return emit_symbol(p, o, k, d);
 }
 
+static int hex_val(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A plain token holding a backslash: "\xNN" (two hex digits) is the byte
+ * NN, so every symbol has a text form (docs/encoding.md); any other
+ * backslash is itself, as in MORK ("\" is a symbol in real data). */
+static int emit_unescaped(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
+{
+    int rc = ps_buf_reserve(&p->scratch, len);
+    if (rc)
+        return rc;
+    uint8_t *o = ps_buf_data(&p->scratch);
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++) {
+        int hi, lo;
+        if (sym[i] == '\\' && len - i >= 4 && sym[i + 1] == 'x' &&
+            (hi = hex_val(sym[i + 2])) >= 0 && (lo = hex_val(sym[i + 3])) >= 0) {
+            o[k++] = (uint8_t)(hi << 4 | lo);
+            i += 3;
+        } else {
+            o[k++] = sym[i];
+        }
+    }
+    return emit_symbol(p, o, k, d);
+}
+
 static int emit_var(ps_parser *p, size_t start, ps_diag *d)
 {
     size_t len = p->pos - start;
@@ -231,11 +262,14 @@ static int token(ps_parser *p, ps_diag *d)
             return emit_folded(p, s + start, i - start, d);
         return emit_symbol(p, s + start, i - start, d);
     }
+    int esc = 0;
     while (i < n && !(cls[s[i]] & 2))
-        i++;
+        esc |= s[i++] == '\\';
     p->pos = i;
     if (s[start] == '$')
         return emit_var(p, start, d);
+    if (PS_UNLIKELY(esc))
+        return emit_unescaped(p, s + start, i - start, d);
     return emit_symbol(p, s + start, i - start, d);
 }
 

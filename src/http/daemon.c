@@ -79,6 +79,11 @@ const char *ps__reply_arg(req *q, const char *key, ps_buf *buf, int *present)
     return (const char *)ps_buf_data(buf);
 }
 
+int ps__arg_true(const char *v)
+{
+    return v && strcmp(v, "0") && strcmp(v, "false") && strcmp(v, "no");
+}
+
 static int authorized(ps_http *h, struct MHD_Connection *c)
 {
     if (!h->id.token_len)

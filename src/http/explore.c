@@ -75,7 +75,7 @@ static void put_item(yajl_gen y, ps_bytes tok, uint64_t cnt, ps_bytes atom, ps_b
     yajl_gen_integer(y, (long long)cnt);
     yajl_gen_string(y, (const unsigned char *)"expr", 4);
     ps_buf_clear(text, 0);
-    if (ps_atom_print(atom, text))
+    if (ps_atom_print_mork(atom, text)) /* MORK's clients read MORK's text */
         ps_buf_clear(text, 0);
     yajl_gen_string(y, ps_buf_data(text), text->len);
     yajl_gen_map_close(y);

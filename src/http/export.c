@@ -26,13 +26,15 @@
 #include "net/server.h"
 
 /* How an export ends (a forked child's exit status). */
-enum { XP_OK, XP_NOMEM, XP_TOO_MANY, XP_WORK, XP_IO, XP_FORK };
+enum { XP_OK, XP_NOMEM, XP_TOO_MANY, XP_WORK, XP_IO, XP_FORK, XP_EXTENDED };
 
 typedef struct xport {
     ps_http *h;
     const pt *x;
     uint64_t limit; /* max_write (0: none)                         */
     int raw, paths; /* the format: raw, paths, else MeTTa           */
+    int lossless;   /* MeTTa in pathspace's lossless form, not MORK's */
+    int skip_ext;   /* paths: leave out atoms MORK cannot hold        */
 } xport;
 
 /* "[1, 2, 3]": a path as MORK's raw export prints it (Rust's {:?}). */
@@ -48,12 +50,21 @@ static int raw_line(ps_buf *b, ps_bytes a)
 }
 
 
-static int render(const xport *e, const ps_space *res, ps_sink out)
+/* MORK's clients parse MORK's text: symbols raw, by default. */
+static int mork_line(ps_buf *b, ps_bytes a)
 {
-    if (e->raw)
-        return ps__save_lines(res, out, raw_line) ? XP_IO : XP_OK;
-    return ps_space_save(res, out, e->paths ? PS_FORMAT_PATHS : PS_FORMAT_METTA, NULL) ? XP_IO
-                                                                                       : XP_OK;
+    int rc = ps_atom_print_mork(a, b);
+    return rc ? rc : ps_buf_append(b, "\n", 1);
+}
+
+/* XP_EXTENDED: d names the atom .paths cannot hold (ps_refuse_extended). */
+static int render(const xport *e, const ps_space *res, ps_sink out, ps_diag *d)
+{
+    if (e->raw || !(e->paths || e->lossless))
+        return ps__save_lines(res, out, e->raw ? raw_line : mork_line) ? XP_IO : XP_OK;
+    int rc = ps_space_save_with(res, out, e->paths ? PS_FORMAT_PATHS : PS_FORMAT_METTA,
+                                e->skip_ext ? PS_SAVE_SKIP_EXTENDED : 0, NULL, d);
+    return rc == PS_E_UNSUPPORTED ? XP_EXTENDED : rc ? XP_IO : XP_OK;
 }
 
 /* The export's results on src into *res, or src itself for $x to $x
@@ -90,23 +101,24 @@ static int results(const xport *e, const ps_space *src, uint64_t cut, ps_space *
  * runs under the read lock; its results, a space of their own, are
  * printed after it is let go. $x to $x prints the served space itself,
  * under the lock, and cut bounds that. */
-static int here(const xport *e, uint64_t cut, ps_buf *b)
+static int here(const xport *e, uint64_t cut, ps_buf *b, ps_diag *d)
 {
     ps_space *res;
     const ps_space *got;
     ps__server_lock(e->h->srv, 0);
     int rc = results(e, ps_pspace_space(ps__server_pspace(e->h->srv)), cut, &res, &got);
     if (rc == XP_OK && !res)
-        rc = render(e, got, ps_sink_buf(b));
+        rc = render(e, got, ps_sink_buf(b), d);
     ps__server_unlock(e->h->srv);
     if (rc == XP_OK && res)
-        rc = render(e, res, ps_sink_buf(b));
+        rc = render(e, res, ps_sink_buf(b), d);
     ps_space_free(res);
     return rc;
 }
 
 /* The child: every descriptor but fd closed (a client's socket must close
- * when the server closes it), the export written into fd. */
+ * when the server closes it), the export written into fd; when an atom
+ * is refused, fd holds the message instead (forked() reads it). */
 static void child(const xport *e, int fd, pid_t parent)
 {
     if (ps__child_begin(parent))
@@ -117,13 +129,17 @@ static void child(const xport *e, int fd, pid_t parent)
     ps_space *res;
     const ps_space *got;
     int rc = results(e, ps_pspace_space(ps__server_pspace(e->h->srv)), 0, &res, &got);
+    ps_diag d = { 0 };
     if (rc == XP_OK)
-        rc = render(e, got, ps_sink_fd(fd));
+        rc = render(e, got, ps_sink_fd(fd), &d);
+    if (rc == XP_EXTENDED && (ftruncate(fd, 0) ||
+                              pwrite(fd, d.msg, strlen(d.msg), 0) != (ssize_t)strlen(d.msg)))
+        rc = XP_IO;
     _exit(rc);
 }
 
 /* In a forked child, into fd: XP_OK, or why not (-1: no child). */
-static int forked(const xport *e, int fd)
+static int forked(const xport *e, int fd, ps_diag *d)
 {
     ps__child_slot_take(e->h);
     ps__server_lock(e->h->srv, 0);
@@ -137,13 +153,20 @@ static int forked(const xport *e, int fd)
     ps__child_slot_give(e->h);
     if (pid < 0)
         return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : XP_IO;
+    int rc = WIFEXITED(status) ? WEXITSTATUS(status) : XP_IO;
+    ssize_t n;
+    if (rc == XP_EXTENDED && (n = pread(fd, d->msg, sizeof d->msg - 1, 0)) >= 0)
+        d->msg[n] = 0;
+    return rc;
 }
 
-static void failed(const xport *e, int rc, reply *r)
+static void failed(const xport *e, int rc, const ps_diag *d, reply *r)
 {
     unsigned long long cap = e->h->o.max_results;
-    if (rc == XP_TOO_MANY)
+    if (rc == XP_EXTENDED)
+        ps__reply_text(r, 422, "export: %s (pass skip_extended=1 to leave such atoms out)",
+                       d->msg);
+    else if (rc == XP_TOO_MANY)
         ps__reply_text(r, 413,
                        "export: more than %llu results (pass max_write, or raise "
                        "--http-max-results)",
@@ -163,16 +186,17 @@ static void to_file(const xport *e, const char *uri, const char *rel, reply *r)
     if (ps__files_create(e->h, rel, &f, r))
         return;
     ps_buf b = { 0 };
-    int rc = here(e, e->h->o.fork_results, &b);
-    if (rc == XP_FORK && (rc = forked(e, f.fd)) == -1) /* no child: here after all */
-        rc = here(e, 0, &b);
+    ps_diag d = { 0 };
+    int rc = here(e, e->h->o.fork_results, &b, &d);
+    if (rc == XP_FORK && (rc = forked(e, f.fd, &d)) == -1) /* no child: here after all */
+        rc = here(e, 0, &b, &d);
     ps_sink sk = ps_sink_fd(f.fd);
     if (rc == XP_OK && b.len && sk.write(sk.ctx, ps_buf_data(&b), b.len))
         rc = XP_IO;
     ps_buf_free(&b);
     if (rc != XP_OK) {
         ps__files_discard(&f);
-        return failed(e, rc, r);
+        return failed(e, rc, &d, r);
     }
     if (ps__files_publish(&f)) /* a directory there is the client's mistake */
         return (void)ps__reply_text(r, errno == EISDIR || errno == ENOTEMPTY ? 400 : 500,
@@ -184,14 +208,15 @@ static void to_file(const xport *e, const char *uri, const char *rel, reply *r)
 static void to_body(const xport *e, reply *r)
 {
     ps_buf b = { 0 };
-    int rc = here(e, e->h->o.fork_results, &b), fd = -1;
-    if (rc == XP_FORK && (fd = ps__tmp_file()) >= 0 && (rc = forked(e, fd)) == -1)
+    ps_diag d = { 0 };
+    int rc = here(e, e->h->o.fork_results, &b, &d), fd = -1;
+    if (rc == XP_FORK && (fd = ps__tmp_file()) >= 0 && (rc = forked(e, fd, &d)) == -1)
         rc = XP_FORK;
     if (rc == XP_FORK) { /* no file or no child: here after all */
         if (fd >= 0)
             close(fd);
         fd = -1;
-        rc = here(e, 0, &b);
+        rc = here(e, 0, &b, &d);
     }
     struct stat st;
     if (rc == XP_OK && fd >= 0 && !fstat(fd, &st) &&
@@ -203,7 +228,7 @@ static void to_body(const xport *e, reply *r)
         close(fd);
     if (rc != XP_OK) {
         ps_buf_free(&b);
-        return failed(e, rc, r);
+        return failed(e, rc, &d, r);
     }
     r->code = 200;
     r->type = e->paths ? "application/octet-stream" : "text/plain; charset=utf-8";
@@ -215,12 +240,14 @@ static void to_body(const xport *e, reply *r)
 
 static void export_args(req *q, reply *r, const pt *x)
 {
-    ps_buf fb = { 0 }, ub = { 0 }, mb = { 0 };
+    ps_buf fb = { 0 }, ub = { 0 }, mb = { 0 }, lb = { 0 }, sb = { 0 };
     const char *f = ps__reply_arg(q, "format", &fb, NULL),
                *uri = ps__reply_arg(q, "uri", &ub, NULL),
-               *mw = ps__reply_arg(q, "max_write", &mb, NULL);
+               *mw = ps__reply_arg(q, "max_write", &mb, NULL),
+               *ll = ps__reply_arg(q, "lossless", &lb, NULL),
+               *sk = ps__reply_arg(q, "skip_extended", &sb, NULL);
     xport e = { q->h, x, mw ? strtoull(mw, NULL, 10) : 0, f && !strcmp(f, "raw"),
-                f && !strcmp(f, "paths") };
+                f && !strcmp(f, "paths"), ps__arg_true(ll), ps__arg_true(sk) };
     const char *rel = NULL;
     if (f && !e.raw && !e.paths && strcmp(f, "metta"))
         ps__reply_text(r, 400,
@@ -232,6 +259,8 @@ static void export_args(req *q, reply *r, const pt *x)
     ps_buf_free(&fb);
     ps_buf_free(&ub);
     ps_buf_free(&mb);
+    ps_buf_free(&lb);
+    ps_buf_free(&sb);
 }
 
 void ps__cmd_export(req *q, reply *r)

@@ -147,6 +147,8 @@ int ps__reply_text(reply *r, unsigned code, const char *fmt, ...)
 /* A query argument, percent-decoded into buf; NULL if absent. present
  * (may be NULL) is set for a key given without a value too. */
 const char *ps__reply_arg(req *q, const char *key, ps_buf *buf, int *present);
+/* A flag argument's value: given, and not "0", "false" or "no". */
+int ps__arg_true(const char *v);
 
 /* A pattern and a template (or two expressions), parsed. */
 typedef struct pt {

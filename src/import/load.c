@@ -168,19 +168,71 @@ static int save_text(const ps_space *s, ps_sink out, ps_diag *d)
     return rc ? ps__diag_set(d, rc, NULL, 0, "cannot write the text") : PS_OK;
 }
 
+int ps_refuse_extended(ps_bytes a, uint64_t nth, int format, ps_diag *d)
+{
+    ps_buf t = { 0 };
+    ps_atom_print(a, &t);
+    int cut = t.len > 64; /* the message travels in a ps_diag, prefixes and all */
+    ps__diag_set(d, PS_E_UNSUPPORTED, NULL, 0,
+                 "atom %llu needs pathspace's extension, which %s cannot hold: %.*s%s",
+                 (unsigned long long)nth, format == PS_FORMAT_ACT ? "ACT" : ".paths",
+                 (int)(cut ? 64 : t.len), (const char *)ps_buf_data(&t), cut ? "..." : "");
+    ps_buf_free(&t);
+    return PS_E_UNSUPPORTED;
+}
+
+/* .paths or ACT, atom by atom, so that one MORK cannot hold is named or
+ * skipped. */
+static int save_mork(const ps_space *s, ps_sink out, int act, unsigned flags, uint64_t *skipped,
+                     ps_diag *d)
+{
+    ps_paths_writer *pw = NULL;
+    ps_act_writer *aw = NULL;
+    ps_iter *it = NULL;
+    ps_bytes p;
+    int has, rc = act ? ps_act_writer_new(out, &aw) : ps_paths_writer_new(out, NULL, &pw);
+    uint64_t v, n = 0, skip = 0;
+    if (!rc)
+        rc = ps_iter_new(s, ps_bytes_of(NULL, 0), &it);
+    while (!rc && (rc = ps_iter_next(it, &p, &has, &v)) == PS_OK) {
+        if (!ps_path_fits_mork(p) && (flags & PS_SAVE_SKIP_EXTENDED))
+            skip++;
+        else if (!ps_path_fits_mork(p))
+            rc = ps_refuse_extended(p, n + 1, act ? PS_FORMAT_ACT : PS_FORMAT_PATHS, d);
+        else if (++n, act)
+            rc = ps_act_writer_add(aw, p, has ? v : 0);
+        else
+            rc = ps_paths_writer_add(pw, p);
+    }
+    if (rc == PS_E_EMPTY)
+        rc = act ? ps_act_writer_finish(aw, NULL) : ps_paths_writer_finish(pw, NULL);
+    ps_iter_free(it);
+    ps_act_writer_free(aw);
+    ps_paths_writer_free(pw);
+    if (skipped)
+        *skipped = skip;
+    if (rc && rc != PS_E_UNSUPPORTED)
+        ps__diag_set(d, rc, NULL, 0, "cannot write the %s file", act ? "ACT" : ".paths");
+    return rc;
+}
+
 int ps_space_save(const ps_space *s, ps_sink out, int format, ps_diag *d)
 {
+    return ps_space_save_with(s, out, format, 0, NULL, d);
+}
+
+int ps_space_save_with(const ps_space *s, ps_sink out, int format, unsigned flags,
+                       uint64_t *skipped, ps_diag *d)
+{
     int rc;
+    if (skipped)
+        *skipped = 0;
     switch (format) {
     case PS_FORMAT_METTA: return save_text(s, out, d);
-    case PS_FORMAT_PATHS: rc = ps_space_write_paths(s, out, NULL, NULL); break;
-    case PS_FORMAT_ACT: rc = ps_space_write_act(s, out, NULL); break;
+    case PS_FORMAT_PATHS: return save_mork(s, out, 0, flags, skipped, d);
+    case PS_FORMAT_ACT: return save_mork(s, out, 1, flags, skipped, d);
     case PS_FORMAT_SNAP: rc = ps_space_write_snap(s, out, NULL, NULL); break;
     default: return ps__diag_set(d, PS_E_INVAL, NULL, 0, "cannot save in format %d", format);
     }
-    return rc ? ps__diag_set(d, rc, NULL, 0, "cannot write the %s file",
-                             format == PS_FORMAT_PATHS ? ".paths"
-                             : format == PS_FORMAT_ACT ? "ACT"
-                                                       : "snapshot")
-              : PS_OK;
+    return rc ? ps__diag_set(d, rc, NULL, 0, "cannot write the snapshot") : PS_OK;
 }

@@ -479,7 +479,7 @@ int ps_client_export(ps_client *c, int format, ps_bytes prefix, ps_sink out, uin
                      ps_diag *d)
 {
     ps_buf_clear(&c->req, 0);
-    uint8_t h[EXPORT_HEAD] = { (uint8_t)format };
+    uint8_t h[EXPORT_HEAD] = { (uint8_t)format, (format & PS_EXPORT_SKIP_EXTENDED) != 0 };
     uint64_t id, total = 0;
     int rc = ps_buf_append(&c->req, h, sizeof h);
     if (!rc && prefix.len)

@@ -33,10 +33,11 @@ job *ps__job_of(ps_server *s, void *tag)
     return j >= s->jobs && j < s->jobs + MAX_JOBS ? j : NULL;
 }
 
-/* What a child says through its pipe. */
+/* What a child says through its pipe (one write, under PIPE_BUF). */
 typedef struct job_out {
     uint32_t rc, flags;
     uint64_t value;
+    char msg[sizeof(((ps_diag *)0)->msg)]; /* why, when rc says it failed */
 } job_out;
 
 static job *free_slot(ps_server *s)
@@ -57,8 +58,10 @@ static int start(ps_server *s, conn *c, stream *st, job_req *r, job *j)
     if (pid == 0) {
         close(fds[0]);
         ps__child_detach(s, parent);
-        job_out out = { 0, 0, 0 };
-        out.rc = (uint32_t)r->work(s, st, r, &out.flags, &out.value);
+        job_out out = { 0 };
+        ps_diag d = { 0 };
+        out.rc = (uint32_t)r->work(s, st, r, &out.flags, &out.value, &d);
+        memcpy(out.msg, d.msg, sizeof out.msg);
         ssize_t k = write(fds[1], &out, sizeof out);
         _exit(k == (ssize_t)sizeof out ? 0 : 1);
     }
@@ -128,7 +131,7 @@ static void finish(ps_server *s, conn *c, int rc, const job_out *o)
         ps__stream_free(st);
         c->st = NULL;
         ps__conn_error(s, c, id, rc ? rc : PS_E_IO, 0, "%s: %s", what[kind],
-                       ps_strerror(rc ? rc : PS_E_IO));
+                       rc && o->msg[0] ? o->msg : ps_strerror(rc ? rc : PS_E_IO));
     } else {
         st->size = st->kind == STREAM_COUNT ? o->value : (uint64_t)size;
         st->flags |= o->flags;
@@ -150,8 +153,10 @@ static void start_waiting(ps_server *s)
         c->st->pend = NULL;
         if (!start(s, c, c->st, r, j))
             continue;
-        job_out o = { 0, 0, 0 };
-        int rc = r->work(s, c->st, r, &o.flags, &o.value);
+        job_out o = { 0 };
+        ps_diag d = { 0 };
+        int rc = r->work(s, c->st, r, &o.flags, &o.value, &d);
+        memcpy(o.msg, d.msg, sizeof o.msg);
         r->free(r);
         finish(s, c, rc, &o);
     }
@@ -160,7 +165,7 @@ static void start_waiting(ps_server *s)
 void ps__job_done(ps_server *s, job *j)
 {
     uint64_t cid = j->cid, id = j->id;
-    job_out o = { 0, 0, 0 };
+    job_out o = { 0 };
     int rc = reap(s, j, &o);
     conn *c = NULL;
     for (uint32_t i = 0; i < s->nconns && !c; i++)

@@ -190,9 +190,10 @@ void ps__child_detach(ps_server *s, pid_t parent);
  * first in a struct of their own, and free() frees the whole. */
 typedef struct job_req job_req;
 struct job_req {
-    /* Done by a forked child for st: a ps_err, the stream's flags, and (a
-     * COUNT's) value. */
-    int (*work)(ps_server *s, stream *st, const job_req *r, uint32_t *flags, uint64_t *value);
+    /* Done by a forked child for st: a ps_err (d says why), the stream's
+     * flags, and (a COUNT's) value. */
+    int (*work)(ps_server *s, stream *st, const job_req *r, uint32_t *flags, uint64_t *value,
+                ps_diag *d);
     void (*free)(job_req *r);
 };
 /* Runs r in a forked child (which writes into st->fd), taking r: the
@@ -205,8 +206,9 @@ job *ps__job_of(ps_server *s, void *tag);
 void ps__job_done(ps_server *s, job *j);
 /* At shutdown: what the jobs write is no longer wanted. */
 void ps__jobs_kill(ps_server *s);
-/* stream.c: writes the export of the space under prefix to fd. */
-int ps__export_write(ps_server *s, int fd, int fmt, ps_bytes prefix);
+/* stream.c: writes the export of the space under prefix to fd; d says why
+ * not (an atom a .paths export cannot hold is named). */
+int ps__export_write(ps_server *s, int fd, int fmt, ps_bytes prefix, ps_diag *d);
 
 /* bgsave.c */
 void ps__ckpt_request(ps_server *s, conn *c, uint64_t id);

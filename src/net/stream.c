@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/diag.h"
 #include "query/query.h"
 #include "server.h"
 #include "store/pspace.h"
@@ -174,13 +175,14 @@ static int run_query(ps_server *s, stream *st, const qjob *j, int where, collect
 }
 
 static int query_work(ps_server *s, stream *st, const job_req *r, uint32_t *flags,
-                      uint64_t *value)
+                      uint64_t *value, ps_diag *d)
 {
     (void)value;
     collect k;
-    ps_diag d;
-    int rc = run_query(s, st, (const qjob *)r, Q_CHILD, &k, &d);
+    int rc = run_query(s, st, (const qjob *)r, Q_CHILD, &k, d);
     *flags = st->flags;
+    if (rc && rc == k.err)
+        ps__diag_set(d, rc, NULL, 0, "%s", ps_strerror(rc));
     return rc;
 }
 
@@ -317,7 +319,8 @@ static void pjob_free(job_req *r)
     free(j);
 }
 
-static pjob *pjob_new(int (*work)(ps_server *, stream *, const job_req *, uint32_t *, uint64_t *),
+static pjob *pjob_new(int (*work)(ps_server *, stream *, const job_req *, uint32_t *, uint64_t *,
+                                  ps_diag *),
                       int fmt, ps_bytes prefix)
 {
     pjob *j = ps_calloc(1, sizeof *j);
@@ -333,9 +336,10 @@ static pjob *pjob_new(int (*work)(ps_server *, stream *, const job_req *, uint32
 }
 
 static int count_work(ps_server *s, stream *st, const job_req *r, uint32_t *flags,
-                      uint64_t *value)
+                      uint64_t *value, ps_diag *d)
 {
     (void)st;
+    (void)d;
     const pjob *k = (const pjob *)r;
     int more;
     *flags = 0;
@@ -445,7 +449,7 @@ static int export_snap(int fd, ps_iter *it)
     return rc;
 }
 
-static int export_paths(int fd, ps_iter *it)
+static int export_paths(int fd, ps_iter *it, int skip, ps_diag *d)
 {
     ps_paths_writer *w;
     ps_paths_opts o;
@@ -455,34 +459,41 @@ static int export_paths(int fd, ps_iter *it)
     if (rc)
         return rc;
     ps_bytes path;
+    uint64_t n = 0;
     while (!rc && ps_iter_next(it, &path, NULL, NULL) == PS_OK)
-        rc = ps_paths_writer_add(w, path);
+        rc = ps_path_fits_mork(path) ? (n++, ps_paths_writer_add(w, path))
+             : skip                  ? PS_OK
+                                     : ps_refuse_extended(path, n + 1, PS_FORMAT_PATHS, d);
     if (!rc)
         rc = ps_paths_writer_finish(w, NULL);
     ps_paths_writer_free(w);
     return rc;
 }
 
-int ps__export_write(ps_server *s, int fd, int fmt, ps_bytes prefix)
+int ps__export_write(ps_server *s, int fd, int fmt, ps_bytes prefix, ps_diag *d)
 {
     ps_iter *it;
     int rc = ps_iter_new(ps_pspace_space(s->p), prefix, &it);
     if (rc)
         return rc;
+    int skip = (fmt & PS_EXPORT_SKIP_EXTENDED) != 0;
+    fmt &= 0xFF;
     rc = fmt == PS_EXPORT_TEXT ? export_text(s, fd, it)
          : fmt == PS_EXPORT_SNAP ? export_snap(fd, it)
-                                 : export_paths(fd, it);
+                                 : export_paths(fd, it, skip, d);
+    if (rc && rc != PS_E_UNSUPPORTED)
+        ps__diag_set(d, rc, NULL, 0, "%s", ps_strerror(rc));
     ps_iter_free(it);
     return rc;
 }
 
 static int export_work(ps_server *s, stream *st, const job_req *r, uint32_t *flags,
-                       uint64_t *value)
+                       uint64_t *value, ps_diag *d)
 {
     (void)value;
     const pjob *x = (const pjob *)r;
     *flags = 0;
-    return ps__export_write(s, st->fd, x->fmt, ps_buf_bytes(&x->prefix));
+    return ps__export_write(s, st->fd, x->fmt, ps_buf_bytes(&x->prefix), d);
 }
 
 /* The export is written to an unlinked file by a forked child, from its
@@ -491,10 +502,11 @@ static int export_work(ps_server *s, stream *st, const job_req *r, uint32_t *fla
 void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
 {
     rd r = rd_of(payload);
-    uint8_t fmt = rd_u8(&r);
-    const uint8_t *z = rd_take(&r, 7);
-    if (r.bad || fmt > PS_EXPORT_PATHS || memcmp(z, "\0\0\0\0\0\0\0", 7))
+    uint8_t fmt = rd_u8(&r), opt = rd_u8(&r);
+    const uint8_t *z = rd_take(&r, 6);
+    if (r.bad || fmt > PS_EXPORT_PATHS || opt > 1 || memcmp(z, "\0\0\0\0\0\0", 6))
         return ps__conn_error(s, c, f->id, PS_E_CORRUPT, 1, "EXPORT: malformed payload");
+    int fo = fmt | (opt ? PS_EXPORT_SKIP_EXTENDED : 0);
     ps_bytes prefix = ps_bytes_of(payload.ptr + EXPORT_HEAD, payload.len - EXPORT_HEAD);
     int fd = ps__tmp_file();
     stream *st = fd < 0 ? NULL : ps_calloc(1, sizeof *st);
@@ -507,19 +519,20 @@ void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payloa
     st->kind = STREAM_EXPORT;
     st->id = f->id;
     st->fd = fd;
-    pjob *x = pjob_new(export_work, fmt, prefix);
+    pjob *x = pjob_new(export_work, fo, prefix);
     if (x && ps__job_fork(s, c, st, &x->r) == 0) {
         c->st = st;
         return;
     }
     if (x)
         pjob_free(&x->r);
-    int rc = ps__export_write(s, fd, fmt, prefix);
+    ps_diag d = { 0 };
+    int rc = ps__export_write(s, fd, fo, prefix, &d);
     off_t size = lseek(fd, 0, SEEK_END);
     if (rc || size < 0) {
         ps__stream_free(st);
         return ps__conn_error(s, c, f->id, rc ? rc : PS_E_IO, 0, "EXPORT: %s",
-                              ps_strerror(rc ? rc : PS_E_IO));
+                              rc ? d.msg : ps_strerror(PS_E_IO));
     }
     st->size = (uint64_t)size;
     c->st = st;
