@@ -47,8 +47,15 @@ no" ] || fail "contains said $(cat "$T/out")"
     c export --format snap -o "$T/x.snap" || fail "export snap"
     [ "$("$P" count "$T/x.snap")" = "$(c count)" ] || fail "the snapshot export's count"
     "$P" dump "$T/x.snap" | cmp - "$T/text" || fail "the snapshot export differs from the text"
-    c export --format paths -o "$T/x.paths" || fail "export paths"
-    "$P" dump "$T/x.paths" | cmp - "$T/text" || fail "the .paths export differs"
+    # family.metta holds atoms MORK cannot hold: refused, named, or left out
+    if c export --format paths -o "$T/x.paths" 2>"$T/err"; then fail "export paths took them"; fi
+    grep -q "EXPORT: atom [0-9]* needs pathspace's extension, which .paths cannot hold: (" \
+        "$T/err" || fail "export paths: $(cat "$T/err")"
+    [ ! -e "$T/x.paths" ] || fail "a refused export left its file"
+    c export --format paths --skip-extended -o "$T/x.paths" || fail "export paths --skip-extended"
+    "$P" convert --skip-extended "$T/x.snap" "$T/y.paths" 2>/dev/null || fail "convert"
+    "$P" dump "$T/y.paths" >"$T/ytext"
+    "$P" dump "$T/x.paths" | cmp - "$T/ytext" || fail "the .paths export differs"
     # a pattern's constant part as the prefix: the same atoms the query finds
     np=$("$P" query "$T/x.snap" '(parent $x $y)' --count 2>/dev/null)
     [ "$(c count --prefix '(parent $x $y)')" = "$np" ] || fail "count --prefix"
@@ -152,7 +159,34 @@ bench() {
     stop_server
 }
 
+# A multi-million-atom space exported again and again into a pipe: every
+# export whole (a stream whose queue emptied within one turn used to get
+# no further turn: 10 of 12 stalled at 3M atoms), and a failed export
+# leaves no partial -o file.
+big_export() {
+    n=${PS_EXPORT_ATOMS:-2000000}
+    "$P" gen --atoms "$n" -o "$T/g.snap" 2>/dev/null || fail "gen"
+    echo count | "$P" open "$T/sp" --import "$T/g.snap" >/dev/null 2>&1 || fail "open --import"
+    start_server "$T/sp"
+    want=$("$P" dump "$T/g.snap" | wc -c)
+    for i in 1 2 3 4 5 6 7 8; do
+        got=$(timeout 20 "$P" client --port "$PORT" export | wc -c)
+        [ "$got" = "$want" ] || fail "export $i: $got bytes of $want"
+    done
+    c export --format snap -o "$T/x.snap" || fail "export snap"
+    cmp "$T/x.snap" "$T/g.snap" >/dev/null 2>&1 || [ "$("$P" count "$T/x.snap")" = "$n" ] ||
+        fail "the snapshot export"
+    kill -STOP $SPID
+    if timeout 5 "$P" client --port "$PORT" export -o "$T/partial.metta" 2>/dev/null; then
+        fail "an export from a stopped server succeeded"
+    fi
+    kill -CONT $SPID
+    ls "$T" | grep -q partial && fail "a failed export left $(ls "$T" | grep partial)"
+    stop_server
+}
+
 tcase roundtrip roundtrip
+tcase big_export big_export
 tcase kill9 kill9
 tcase auth auth
 tcase refusals refusals

@@ -273,7 +273,10 @@ static void set_events(ps_server *s, conn *c)
     uint8_t want = 0;
     if (!c->closing && (may_take(s, c) || (c->st && ps_buf_tailroom(&c->in))))
         want |= EPOLLIN;
-    if (c->on)
+    /* a stream with more to send wants the next turn even when its queue
+     * is empty: flush stops after 64 rounds however fast the client reads,
+     * and nothing else would come back to it (exports stalled so) */
+    if (c->on || (c->st && !c->st->waiting))
         want |= EPOLLOUT;
     if (want != c->events) {
         struct epoll_event ev = { .events = want, .data.ptr = c };
