@@ -40,8 +40,9 @@ fmt fmt_from_ext(const char *path); /* .metta .paths .upaths .paths.gz .act .sna
                                      * .jsonl .ndjson .csv */
 const char *fmt_name(fmt f);
 /* The one rule for every command's OUT: `to` if given (--to), else OUT's
- * extension, else MeTTa text for "-" (stdout); FMT_NONE (after saying so,
- * naming --to) for a file whose extension tells nothing. */
+ * extension, else MeTTa text ("-", stdout, and any other name: the
+ * "wrote OUT: ... as metta" line says so). FMT_NONE, after saying so, for
+ * a format that is read only (JSON, CSV). */
 fmt fmt_out(const char *cmd, const char *out, fmt to);
 /* f if given, else by extension, else by content; FMT_NONE for stdin. */
 fmt fmt_detect(const char *path, fmt f);

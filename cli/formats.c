@@ -51,7 +51,10 @@ fmt fmt_out(const char *cmd, const char *out, fmt to)
     if (to == FMT_NONE)
         to = strcmp(out, "-") ? fmt_from_ext(out) : FMT_METTA;
     if (to == FMT_NONE)
-        die("%s: cannot tell OUT's format from '%s'; use --to metta|paths|act|snap", cmd, out);
+        to = FMT_METTA;
+    if (to >= FMT_JSON)
+        return die("%s: %s is read, not written (write .metta, .paths, .act or .snap, or "
+                   "use --to)", cmd, out), FMT_NONE;
     return to;
 }
 

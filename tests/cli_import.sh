@@ -12,7 +12,7 @@ local_files() {
     "$P" dump "$T/all.snap" >"$T/got"
     sort >"$T/want" <<'W'
 (0 name age)
-(1 Smith, J 42)
+(1 Smith,\x20J 42)
 (JSONL 0 (k 1))
 (JSONL 1 s)
 (a (b (0 x)))

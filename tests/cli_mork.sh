@@ -49,7 +49,7 @@ metta_through_mork() {
     ext=$("$P" stats "$f" | sed -n 's/^beyond MORK *\([0-9]*\).*/\1/p')
     if [ "$ext" -gt 0 ]; then
         if "$P" convert "$f" "$T/$n.paths" 2>"$T/err"; then fail "$n: extended atoms accepted"; fi
-        grep -q "needs pathspace's long-symbol/wide-list extension" "$T/err" || fail "$n: message"
+        grep -q "needs pathspace's extension, which" "$T/err" || fail "$n: message"
         [ ! -e "$T/$n.paths" ] || fail "$n: partial output left"
         if ls "$T" | grep -q tmp; then fail "$n: temp file left"; fi
         "$P" convert "$f" "$T/$n.paths" --skip-extended 2>"$T/err"

@@ -84,21 +84,84 @@ def lst(*kids):
     return bytes([len(kids)]) + b"".join(kids)
 
 
-def text(a, i=0):
-    """MORK's printer for lists and symbols (an oracle for the dump)."""
+def symbol_text(b):
+    """A symbol in pathspace's lossless text (docs/encoding.md), written
+    from the spec here, not from the C code: as it is when it re-parses to
+    itself, else with \\xNN for each byte that would not."""
+    def quoted_ok(b):
+        i = 1
+        while i < len(b):
+            c = b[i]
+            if c == 0x5C:
+                i += 1
+                if i == len(b):
+                    return False
+                c = b[i]
+            elif c == 0x22:
+                return i + 1 == len(b) and b"\r\n" not in b and ok_bytes(b)
+            i += 1
+        return False
+
+    def ok_bytes(b):
+        try:
+            t = b.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return not any((ord(ch) < 0x20 and ch not in "\t\n") or ord(ch) == 0x7F for ch in t)
+
+    if b[:1] == b'"' and quoted_ok(b):
+        return b.decode()
+    out, i = [], 0
+    while i < len(b):
+        c = b[i]
+        k = 1
+        if c >= 0x80:  # the longest valid UTF-8 sequence here, or none
+            k = next((n for n in (4, 3, 2) if _utf8(b[i:i + n])), 0)
+        bad = (k == 0 or c < 0x21 or c in b"()" or c == 0x7F or (i == 0 and c in b'$";') or
+               (c == 0x5C and len(b) - i >= 4 and b[i + 1] == 0x78 and
+                all(ch in b"0123456789abcdefABCDEF" for ch in b[i + 2:i + 4])))
+        if bad:
+            out.append("\\x%02X" % c)
+            i += 1
+        else:
+            out.append(b[i:i + k].decode())
+            i += k
+    return "".join(out)
+
+
+def _utf8(b):
+    try:
+        return len(b.decode("utf-8")) == 1
+    except UnicodeDecodeError:
+        return False
+
+
+def text(a, i=0, nv=None):
+    """The printer (an oracle for the dump and for tests): lists, symbols
+    short and long, variables named by level ($a..$j, $x10..$x63)."""
+    nv = [0] if nv is None else nv
+    name = lambda k: "$" + (chr(ord("a") + k) if k < 10 else "x%d" % k)
     t = a[i]
     if t < 0x40:
         parts, i = [], i + 1
         for _ in range(t):
-            s, i = text(a, i)
+            s, i = text(a, i, nv)
             parts.append(s)
         return "(" + " ".join(parts) + ")", i
+    if t == 0x41:
+        n = int.from_bytes(a[i + 1:i + 5], "big")
+        return symbol_text(a[i + 5:i + 5 + n]), i + 5 + n
+    if t == 0xC0:
+        nv[0] += 1
+        return name(nv[0] - 1), i + 1
+    if t < 0xC0:
+        return name(t & 63), i + 1
     n = t - 0xC0
-    return a[i + 1:i + 1 + n].decode(), i + 1 + n
+    return symbol_text(a[i + 1:i + 1 + n]), i + 1 + n
 
 
 # Records a JSON import writes: not sorted, symbols holding spaces and
-# punctuation (printed raw, so the dump does not re-parse to them).
+# punctuation (escaped in the dump, so that it re-parses to them).
 UNORDERED = [
     lst(sym(b"contact"), lst(sym(b"name"), sym(b"Lovelace, Ada"))),
     lst(sym(b"contact"), lst(sym(b"org"), sym(b"Analytical Engines, Ltd."))),
@@ -120,6 +183,8 @@ def accept_paths(d):
 
 
 if __name__ == "__main__":
-    act_corpus("tests/golden/act")
-    paths_corpus("tests/golden/paths")
+    import sys
+    if sys.argv[1:] != ["--accept-only"]:
+        act_corpus("tests/golden/act")
+        paths_corpus("tests/golden/paths")
     accept_paths("tests/golden/paths")

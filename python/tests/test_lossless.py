@@ -8,6 +8,7 @@ rules (docs/encoding.md), not by pathspace."""
 import os
 import random
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -15,7 +16,10 @@ import urllib.request
 import pytest
 
 import pathspace
-from conftest import BUILD, in_files
+from conftest import BUILD, ROOT, in_files
+
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from make_golden import text as oracle_text  # noqa: E402  the spec, written in Python
 
 SEED = int(os.environ.get("PS_SEED", "20261206"))
 TRICKY = b' ()$";\\x\r\n\t\x00\x80\xc3\xa9\xff"'
@@ -81,6 +85,7 @@ def test_python_routes(atoms):
     s = pathspace.Space()
     for a in atoms:
         s.add_path(a)
+        assert pathspace.decode(a) == oracle_text(a)[0], a
         assert pathspace.encode(pathspace.decode(a)) == a, a
     assert {pathspace.encode(t) for t in s} == atoms
     assert space_of("\n".join(s.atoms())) == atoms
