@@ -36,7 +36,7 @@ MAJOR    := $(firstword $(subst ., ,$(VERSION)))
 # --static names -lunistring for libmicrohttpd (through GnuTLS).
 DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev libxxhash-dev libyajl-dev \
             libmicrohttpd-dev libunistring-dev curl python3 python3-pytest python3-setuptools \
-            python3-pip python3-wheel \
+            python3-pip python3-wheel python3-venv \
             libzstd-dev liblz4-dev libsodium-dev libssl-dev libb2-dev \
             libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev g++ man-db \
             swi-prolog-nox
@@ -72,7 +72,7 @@ DEPS_OK  := $(BUILD)/.deps-ok
 
 .SECONDARY:
 .PHONY: all lib deps bench-deps print-deps check test asan ubsan tsan fuzz bench demo install golden reseal \
-        uninstall clean help
+        uninstall clean help wheel
 
 all: $(STATIC) $(SHARED) $(CLI) $(PC)
 lib: $(STATIC) $(SHARED)
@@ -85,6 +85,7 @@ help:
 	@echo "make bench      build and run the benchmarks (tables, medians)"
 	@echo "make fuzz       build libFuzzer targets with clang into $(BUILD)/fuzz/"
 	@echo "make install    PREFIX=/usr/local DESTDIR=: library, header, CLI, man page, pathspace.pc"
+	@echo "make wheel      the Python package with the library inside, in $(BUILD)/dist/"
 
 deps: $(DEPS_OK)
 $(DEPS_OK): Makefile tools/deps.sh
@@ -210,6 +211,14 @@ $(BUILD)/reseal: tools/reseal.c $(STATIC) include/pathspace.h
 reseal: $(BUILD)/reseal
 	$(BUILD)/reseal snap fuzz/corpus/fuzz_snap/*
 	$(BUILD)/reseal paths fuzz/corpus/fuzz_paths/*
+
+# ---- the Python package as a wheel that carries the library: pip installs
+# it offline, in any venv (tools/wheel.sh; python/README.md)
+WHEEL := $(BUILD)/dist/pathspace-$(VERSION)-py3-none-linux_$(shell uname -m).whl
+wheel: $(WHEEL)
+$(WHEEL): $(SHARED) $(wildcard python/pathspace/*.py) python/pyproject.toml python/setup.py \
+          tools/wheel.sh
+	@sh tools/wheel.sh $(BUILD) $(SHARED)
 
 # ---- the main job on built-in data
 demo: all

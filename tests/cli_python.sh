@@ -56,6 +56,40 @@ pip_install() {
     esac
 }
 
+# The wheel (make wheel) in a fresh venv, offline: it installs, imports
+# its own copy of the library before any other, and pathspace.MORK
+# imports with no library at all; when none is found, the error says what
+# to do.
+wheel_venv() {
+    [ -n "$PY" ] && "$PY" -c 'import venv, ensurepip' 2>/dev/null ||
+        skip "needs Python's venv and ensurepip (make deps installs python3-venv)"
+    make -s wheel BUILD="$B" >"$T/wheel.log" 2>&1 || { cat "$T/wheel.log"; fail "make wheel"; }
+    whl=$(ls "$B"/dist/pathspace-*-py3-none-linux_*.whl)
+    "$PY" -m venv "$T/v" || fail "venv"
+    env -u PYTHONPATH -u PATHSPACE_LIB "$T/v/bin/pip" install -q --no-index "$whl" \
+        >"$T/pip.log" 2>&1 || { cat "$T/pip.log"; fail "pip install of the wheel"; }
+    site=$("$T/v/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    cd "$T"
+    out=$(env -u PYTHONPATH -u PATHSPACE_LIB LD_LIBRARY_PATH= "$T/v/bin/python" -c '
+import pathspace, pathspace._lib as l
+s = pathspace.Space(["(a $x)", "(b c)"])
+print(len(s), l._Lazy._lib._name)')
+    [ "$out" = "2 $site/pathspace/libpathspace.so.0" ] || fail "the installed wheel: $out"
+    # no library anywhere: MORK still imports; Space says what to do
+    mv "$site/pathspace/libpathspace.so.0" "$T/hidden.so"
+    env -u PYTHONPATH -u PATHSPACE_LIB "$T/v/bin/python" -c '
+import pathspace
+pathspace.MORK
+try:
+    pathspace.Space(["(a)"])
+except pathspace.LibraryNotFound as e:
+    assert "make wheel" in str(e) and "PATHSPACE_LIB" in str(e), e
+    print("told")' >"$T/out" 2>&1 || fail "without the library: $(cat "$T/out")"
+    grep -qx told "$T/out" || fail "without the library: $(cat "$T/out")"
+    cd "$OLDPWD"
+}
+
 [ -z "$ONLY" ] && pytest_all
 tcase pip_install pip_install
+tcase wheel_venv wheel_venv
 finish

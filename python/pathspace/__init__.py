@@ -8,6 +8,7 @@ serves it.
     # ['(grandparent Tom Ann)']
 """
 from .space import Space, PersistentSpace, Error, encode, decode, open  # noqa: F401
+from ._lib import LibraryNotFound  # noqa: F401
 from .client import MORK, Client, ManagedMORK, Response  # noqa: F401
 
 __version__ = "0.3.0"

@@ -49,16 +49,49 @@ PS_SRC_SPACE = 1
 FORMATS = {"metta": 1, "paths": 2, "act": 3, "snap": 4, "json": 5, "jsonl": 6, "csv": 7}
 
 
-def _find():
+class LibraryNotFound(ImportError):
+    """libpathspace could not be loaded (Space needs it; MORK does not)."""
+
+
+def _candidates():
+    """Where the library is looked for, in order: $PATHSPACE_LIB, the copy
+    the wheel carries, a checkout's build/, then the system's."""
     env = os.environ.get("PATHSPACE_LIB")
     if env:
-        return env
+        return [env]
     here = os.path.dirname(os.path.abspath(__file__))
+    found = [os.path.join(here, "libpathspace.so.0")]
     for rel in ("../../build/libpathspace.so", "../build/libpathspace.so"):
-        p = os.path.normpath(os.path.join(here, rel))
-        if os.path.exists(p):
-            return p
-    return ctypes.util.find_library("pathspace") or "libpathspace.so.0"
+        found.append(os.path.normpath(os.path.join(here, rel)))
+    found = [p for p in found if os.path.exists(p)]
+    return found + [ctypes.util.find_library("pathspace") or "libpathspace.so.0"]
+
+
+def _load():
+    tried = []
+    for p in _candidates():
+        try:
+            return _declare(ctypes.CDLL(p))
+        except OSError as e:
+            tried.append(f"{p}: {e}")
+    raise LibraryNotFound(
+        "pathspace cannot load its C library, libpathspace.so.0 (" + "; ".join(tried) + "). "
+        "Install the wheel that carries it (in a checkout: make wheel, then pip install "
+        "build/dist/pathspace-*.whl), or the library itself (sudo make install), or point "
+        "PATHSPACE_LIB at libpathspace.so.0. pathspace.MORK, the HTTP client, needs none of "
+        "these.")
+
+
+class _Lazy:
+    """The library, loaded on first use: `import pathspace` works without it,
+    and so does everything that does not call into C."""
+
+    _lib = None
+
+    def __getattr__(self, name):
+        if _Lazy._lib is None:
+            _Lazy._lib = _load()
+        return getattr(_Lazy._lib, name)
 
 
 def _declare(lib):
@@ -114,4 +147,4 @@ def _declare(lib):
     return lib
 
 
-lib = _declare(ctypes.CDLL(_find()))
+lib = _Lazy()

@@ -11,6 +11,7 @@ what it says and paths_import_ imports paths (MORK's client inverts the
 first and calls sexpr_import for the second); a count waits for its
 countResult; and a failed upload or download raises instead of printing.
 """
+import atexit
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from urllib.parse import quote, quote_from_bytes
 
@@ -411,32 +413,48 @@ class MORK:
 Client = MORK
 
 
+_managed = []  # servers this process started and has not cleaned up
+
+
+@atexit.register
+def _cleanup_managed():
+    for m in list(_managed):
+        m.cleanup(graceful=False)
+
+
 class ManagedMORK(MORK):
     """A client that starts `pathspace serve` when no server answers (MORK's
     ManagedMORK starts mork_server). The binary: binary_path if it is a
-    pathspace, else $PATHSPACE_BIN, else `pathspace` on PATH. The space's
-    directory: $PATHSPACE_DIR, else a temporary one."""
+    pathspace, else $PATHSPACE_BIN, else `pathspace` on PATH. The server
+    listens where url says (its host and port), else on a free loopback
+    port. The space's directory: $PATHSPACE_DIR, else a temporary one,
+    removed with the server's logs by cleanup() (and_terminate(), or at
+    the process's exit)."""
 
     @classmethod
     def connect(cls, binary_path=None, url=None, *args):
         try:
             return cls(base_url=url)
         except (ConnectionError, OSError):
-            return cls.start(binary_path, *args)
+            return cls.start(binary_path, *args, url=url)
 
     @classmethod
-    def start(cls, binary_path=None, *args):
+    def start(cls, binary_path=None, *args, url=None):
         exe = binary_path if binary_path and os.path.basename(binary_path).startswith(
             "pathspace") and os.path.isfile(binary_path) else None
         exe = exe or os.environ.get("PATHSPACE_BIN") or shutil.which("pathspace")
         if not exe:
             raise RuntimeError("no pathspace binary: set PATHSPACE_BIN or put it on PATH")
+        where = "0"
+        if url:
+            u = urllib.parse.urlsplit(url if "//" in url else "http://" + url)
+            where = f"{u.hostname or '127.0.0.1'}:{u.port or 80}"
         tmp = tempfile.mkdtemp(prefix="pathspace-")
         space = os.environ.get("PATHSPACE_DIR") or os.path.join(tmp, "space")
         port_file = os.path.join(tmp, "http.port")
         out = open(os.path.join(tmp, "stdout.log"), "w+b")
         err = open(os.path.join(tmp, "stderr.log"), "w+b")
-        p = subprocess.Popen([exe, "serve", space, "--port", "0", "--http", "0",
+        p = subprocess.Popen([exe, "serve", space, "--port", "0", "--http", where,
                               "--http-port-file", port_file, *map(str, args)],
                              stdout=out, stderr=err)
         for _ in range(500):
@@ -445,11 +463,20 @@ class ManagedMORK(MORK):
             time.sleep(0.01)
         if not os.path.exists(port_file):
             p.kill()
-            raise RuntimeError(f"server failed to start, check logs in {tmp}")
+            p.wait()
+            err.seek(0)
+            why = err.read().decode("utf8", "replace").strip()
+            out.close()
+            err.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise RuntimeError(f"the server did not start: {why}")
         with open(port_file) as f:
             port = int(f.read())
-        m = cls(out, err, p, base_url=f"http://127.0.0.1:{port}")
+        host = where.rsplit(":", 1)[0] if where != "0" else "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        m = cls(out, err, p, base_url=f"http://{host}:{port}")
         m.tmp = tmp
+        _managed.append(m)
         return m
 
     def __init__(self, stdout=None, stderr=None, process=None, **kwargs):
@@ -465,19 +492,32 @@ class ManagedMORK(MORK):
     def and_terminate(self):
         return self._finally("terminate")
 
-    def cleanup(self):
-        if self.process is not None:
+    def cleanup(self, graceful=True):
+        """Stops the server this client started, and removes its temporary
+        directory (its space, unless $PATHSPACE_DIR named one, and logs)."""
+        if self.process is not None and self.process.poll() is None:
             try:
+                if not graceful:
+                    raise ConnectionError
                 self.stop()
-            except ConnectionError:
+            except (ConnectionError, OSError):
                 self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=60)
+        for f in (self.stdout, self.stderr):
+            if f is not None and not f.closed:
+                f.close()
+        if getattr(self, "tmp", None):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+        if self in _managed:
+            _managed.remove(self)
 
     def __exit__(self, exc_type, exc_val, exc_tb):
         super().__exit__(exc_type, exc_val, exc_tb)
         for what, f in (("log_stdout", self.stdout), ("log_stderr", self.stderr)):
             if what in self.finalization and f is not None:
-                f.seek(0)
-                print(what[4:] + ":", f.read().decode("utf8", "replace"))
+                if not f.closed:
+                    f.seek(0)
+                    print(what[4:] + ":", f.read().decode("utf8", "replace"))
         if "terminate" in self.finalization:
             self.cleanup()

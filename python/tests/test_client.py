@@ -4,13 +4,17 @@ import json
 import os
 import pathlib
 import signal
+import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import urllib.request
 
 import pytest
 
 import pathspace
-from conftest import data, in_files
+from conftest import ROOT, data, in_files
 
 
 def test_upload_download_namespaces(server):
@@ -140,9 +144,35 @@ def test_token(start_server, tmp_path):
     assert m.download_().data == "(ok)\n"
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def test_managed_mork_starts_and_stops_a_server():
-    with pathspace.ManagedMORK.connect(url="http://127.0.0.1:9").and_terminate() as srv:
+    """No server at url: one starts there (the URL's port), and leaves
+    nothing behind: its temporary space and logs go when it stops."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with pathspace.ManagedMORK.connect(url=url).and_terminate() as srv:
+        assert srv.base == url
         srv.upload_("(managed)")
         assert srv.download_().data == "(managed)\n"
-        p = srv.process
+        assert pathspace.MORK(url).download_().data == "(managed)\n"  # a second client
+        p, tmp = srv.process, srv.tmp
+        assert os.path.isdir(tmp)
     assert p.returncode == 0
+    assert not os.path.exists(tmp)
+
+
+def test_managed_mork_cleans_up_at_exit(tmp_path):
+    """Not terminated by the script: the server stops, and its directory
+    goes, when the Python process exits."""
+    code = ("import pathspace; m = pathspace.ManagedMORK.connect(url='http://127.0.0.1:%d');"
+            "m.upload_('(x)'); print(m.tmp)" % free_port())
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python")))
+    assert out.returncode == 0, out.stderr
+    tmp = out.stdout.strip()
+    assert tmp.startswith(tempfile.gettempdir()) and not os.path.exists(tmp)
