@@ -14,6 +14,7 @@ LIBDIR   ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR   ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+LDCONFIG ?= ldconfig
 BUILD    ?= build
 OPT      ?= -O2 -g
 CFLAGS   ?= $(OPT)
@@ -227,8 +228,9 @@ demo: all
 # ---- install
 # pathspace.pc is written for the PREFIX/LIBDIR of the command that makes
 # it: `make install` writes its own, so a prefix given there is the one it says.
-PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' tools/pathspace.pc.in
+PC_SUBST = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
+PC_SED = $(PC_SUBST) tools/pathspace.pc.in
 $(PC): tools/pathspace.pc.in include/pathspace.h
 	@mkdir -p $(BUILD)
 	$(PC_SED) > $@
@@ -244,13 +246,19 @@ install: all
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
 	install -m 644 docs/pathspace.1 $(DESTDIR)$(MANDIR)/man1/
 	$(PC_SED) > $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc
-	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc
+	$(PC_SUBST) tools/pathspace-static.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/pathspace-static.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc $(DESTDIR)$(PKGCONFIGDIR)/pathspace-static.pc
+	@# into the live system (no DESTDIR): the loader learns of the new library
+	@# now, so a program built against it starts at once
+	@if [ -z "$(DESTDIR)" ] && command -v $(LDCONFIG) >/dev/null 2>&1; then \
+	    echo "$(LDCONFIG)"; $(LDCONFIG) || echo "($(LDCONFIG) failed: run it as root)"; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libpathspace.a $(DESTDIR)$(LIBDIR)/$(REALNAME) \
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libpathspace.so \
 	      $(DESTDIR)$(INCLUDEDIR)/pathspace.h $(DESTDIR)$(BINDIR)/pathspace \
-	      $(DESTDIR)$(MANDIR)/man1/pathspace.1 $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc
+	      $(DESTDIR)$(MANDIR)/man1/pathspace.1 $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc \
+	      $(DESTDIR)$(PKGCONFIGDIR)/pathspace-static.pc
 
 clean:
 	rm -rf $(BUILD)

@@ -82,7 +82,12 @@ EOF
 
 install_pkgconfig() {
     I="$T/prefix"
-    mk install BUILD="$B" PREFIX="$I" >/dev/null
+    # into a live prefix (no DESTDIR) install runs ldconfig, so that a
+    # program linked against it starts at once (a stand-in records it here)
+    printf '#!/bin/sh\necho ran >"%s/ldconfig.ran"\n' "$T" >"$T/ldconfig"
+    chmod +x "$T/ldconfig"
+    mk install BUILD="$B" PREFIX="$I" LDCONFIG="$T/ldconfig" >/dev/null
+    [ -f "$T/ldconfig.ran" ] || fail "install into a live prefix ran no ldconfig"
     for f in lib/libpathspace.a "lib/libpathspace.so.$VERSION" include/pathspace.h bin/pathspace \
              share/man/man1/pathspace.1 lib/pkgconfig/pathspace.pc; do
         [ -f "$I/$f" ] || fail "not installed: $f"
@@ -99,13 +104,9 @@ install_pkgconfig() {
         -o "$T/hello_shared" || fail "build against the installed .so"
     ldd "$T/hello_shared" | grep -q "libpathspace.so.$MAJOR => $I/lib" || fail "not linked to the .so"
     "$T/hello_shared" "$T" > "$T/out" || fail "hello (shared): $(cat "$T/out")"
-    # static: the same prefix without the .so, so -lpathspace is the .a
-    cp -r "$I" "$T/static"
-    rm "$T/static/lib/"libpathspace.so*
-    sed -i "s|$I|$T/static|g" "$T/static/lib/pkgconfig/pathspace.pc"
-    export PKG_CONFIG_PATH="$T/static/lib/pkgconfig"
-    $CC $CF examples/hello.c $(pkg-config --static --cflags --libs pathspace) $LDF \
-        -o "$T/hello_static" || fail "static build from pkg-config --static alone"
+    # static, with the .so installed beside the .a, by pkg-config alone
+    $CC $CF examples/hello.c $(pkg-config --cflags --libs pathspace-static) $LDF \
+        -o "$T/hello_static" || fail "static build from pkg-config pathspace-static alone"
     if ldd "$T/hello_static" | grep -q pathspace; then fail "static build uses the .so"; fi
     "$T/hello_static" "$T" > "$T/out2" || fail "hello (static)"
     cmp "$T/out" "$T/out2" || fail "static and shared differ"
@@ -117,7 +118,13 @@ install_pkgconfig() {
 }
 
 destdir() {
-    mk install BUILD="$B" PREFIX=/opt/ps DESTDIR="$T/stage" >/dev/null
+    rm -f "$T/ldconfig.ran"
+    printf '#!/bin/sh\necho ran >"%s/ldconfig.ran"\n' "$T" >"$T/ldconfig"
+    chmod +x "$T/ldconfig"
+    mk install BUILD="$B" PREFIX=/opt/ps DESTDIR="$T/stage" LDCONFIG="$T/ldconfig" >/dev/null
+    [ ! -f "$T/ldconfig.ran" ] || fail "a DESTDIR (staged) install ran ldconfig"
+    grep -q "^Libs: \${libdir}/libpathspace.a " "$T/stage/opt/ps/lib/pkgconfig/pathspace-static.pc" ||
+        fail "pathspace-static.pc"
     [ -f "$T/stage/opt/ps/lib/libpathspace.so.$VERSION" ] || fail "DESTDIR: library"
     [ -f "$T/stage/opt/ps/bin/pathspace" ] || fail "DESTDIR: CLI"
     grep -q '^prefix=/opt/ps$' "$T/stage/opt/ps/lib/pkgconfig/pathspace.pc" || fail "pc prefix"
