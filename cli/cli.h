@@ -105,6 +105,25 @@ uint64_t src_bytes(const src *x);
 const char *snap_codec_str(int codec);
 
 int die(const char *msg, ...) __attribute__((format(printf, 1, 2)));
+
+/* report.c: a stats-like command's facts, as text lines or (--json) one
+ * JSON object. Each fact is stated as a key and value (JSON only) and as
+ * the line people read (report_text: text only). */
+typedef struct report {
+    void *g; /* yajl_gen, when JSON */
+} report;
+int report_begin(report *r, int json);
+void report_u64(report *r, const char *key, uint64_t v);
+void report_str(report *r, const char *key, const char *v);
+/* A nested object or (list) array under key (NULL inside an array). */
+void report_open(report *r, const char *key, int list);
+void report_close(report *r, int list);
+void report_text(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the JSON (if ok) and frees it. */
+int report_end(report *r, int ok);
+/* Adds the atoms of file (any format) to p as logged batches, saying how
+ * many on stderr: 0, or 1 having said why (open --import, serve --import). */
+int pspace_import(ps_pspace *p, const char *file);
 /* A decimal u64 (nothing else): 0, or 1 if s is not one. */
 int parse_u64(const char *s, uint64_t *out);
 /* Bytes with an optional k, m or g suffix (powers of 1024), 1..max. */
@@ -119,6 +138,8 @@ void sig_temp_clear(void);
 void sig_input_push(const char *name);
 void sig_input_pop(void);
 int has_help(int argc, char **argv, const char *usage);
+/* 1 if flag stands in argv[1..], which it is then taken out of. */
+int take_flag(int *argc, char **argv, const char *flag);
 
 /* "always", "everysec", "never" as a ps_fsync, or -1. */
 int fsync_parse(const char *s);

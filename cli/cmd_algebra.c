@@ -18,10 +18,12 @@ static const char algebra_usage[] =
     "  but in none of the others (subtract), or in A under some prefix of PREFIXES\n"
     "  (restrict): PathMap's join, meet, subtract and restrict. Sources are of any\n"
     "  format; ACTs and snapshots are streamed in place, the others loaded. OUT's\n"
-    "  format comes from its extension (or --to FMT); it appears only when complete.\n"
-    "  A prefix is a path of PREFIXES; in MeTTa text, an atom stands for the prefix\n"
-    "  its bytes make up to its trailing variables, so (parent Tom $x) keeps every\n"
-    "  (parent Tom ...) of three items, and (parent $x $y) every parent triple.\n";
+    "  format comes from its extension (or --to FMT; text for -); it appears only\n"
+    "  when complete. A prefix is a path of PREFIXES; in MeTTa text, an atom stands\n"
+    "  for its constant part, its bytes up to its first variable, as for count\n"
+    "  --prefix: (parent Tom $x) keeps every (parent Tom ...) of three items,\n"
+    "  (parent $x $y) every parent triple, and (parent $x Ann) every parent triple\n"
+    "  too (what follows a variable cannot narrow a prefix).\n";
 
 typedef struct stream {
     src *x;
@@ -211,7 +213,7 @@ int alg_write(src *xs, int n, alg_op op, const wopts *o)
 }
 
 /* PREFIXES: paths as they are, or for MeTTa text each atom's bytes up to
- * its trailing variables (sorted again: cutting changes the order). */
+ * its first variable (sorted again: cutting changes the order). */
 static int open_prefixes(src *x, const char *path)
 {
     if (src_open(x, path, FMT_NONE))
@@ -225,9 +227,9 @@ static int open_prefixes(src *x, const char *path)
         return die("out of memory");
     int rc = 0;
     while (!rc && ps_iter_next(it, &p, NULL, NULL) == PS_OK) {
-        size_t n = p.len;
-        while (n && p.ptr[n - 1] >= 0x80 && p.ptr[n - 1] <= 0xC0)
-            n--; /* a variable's byte: NewVar 0xC0 or VarRef 0x80..0xBF */
+        /* the one prefix rule (count --prefix, HTTP count, client export
+         * --prefix): the pattern's bytes up to its first variable */
+        size_t n = ps_atom_prefix(p);
         rc = ps_space_insert(cut, ps_bytes_of(p.ptr, n), NULL) ? die("out of memory") : 0;
     }
     ps_iter_free(it);

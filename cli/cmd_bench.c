@@ -179,7 +179,7 @@ static int type_parse(const char *v)
            : !strcmp(v, "query") ? PS_MSG_QUERY : -1;
 }
 
-static void report(const bench *b, uint32_t nc, uint64_t ns, int csv)
+static void print_run(const bench *b, uint32_t nc, uint64_t ns, int csv)
 {
     qsort(b->lat, b->done, sizeof *b->lat, cmp_u64);
     double rps = (double)b->done / ((double)ns / 1e9);
@@ -258,7 +258,7 @@ int cmd_bench_server(int argc, char **argv)
         rc = drive(&b, cs, (uint32_t)nc, &d);
     uint64_t ns = now_ns() - t0;
     if (!rc && b.done)
-        report(&b, (uint32_t)nc, ns, csv);
+        print_run(&b, (uint32_t)nc, ns, csv);
     for (uint32_t i = 0; i < made; i++)
         ps_client_close(cs[i].c);
     free(cs);

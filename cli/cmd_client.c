@@ -22,7 +22,7 @@ static const char usage[] =
     "                                the space, or the atoms under PATTERN's constant\n"
     "                                part (default text, to stdout)\n"
     "  checkpoint                    a checkpoint now; prints it when written\n"
-    "  stats                         the server's counters\n"
+    "  stats [--json]                the server's counters\n"
     "  Host 127.0.0.1 and port 7420 by default; the token is also read from\n"
     "  $PATHSPACE_TOKEN. Changes print 'changed N seq S atoms A': S is the log\n"
     "  position they are durable at.\n";
@@ -229,7 +229,7 @@ static int do_export(ps_client *c, int argc, char **argv)
     return rc ? fail("export", rc, &d) : 0;
 }
 
-static int do_simple(ps_client *c, const char *cmd)
+static int do_simple(ps_client *c, const char *cmd, int json)
 {
     ps_diag d = { 0 };
     int rc;
@@ -256,8 +256,14 @@ static int do_simple(ps_client *c, const char *cmd)
             "fork_us_max", "ckpt_ms_last", "query_forks"
         };
         const uint64_t *v = &s.uptime_ms;
-        for (int i = 0; i < PS_SERVER_STATS_N; i++)
-            printf("%s %" PRIu64 "\n", names[i], v[i]);
+        report r;
+        if (report_begin(&r, json))
+            return 1;
+        for (int i = 0; i < PS_SERVER_STATS_N; i++) {
+            report_u64(&r, names[i], v[i]);
+            report_text(&r, "%s %" PRIu64 "\n", names[i], v[i]);
+        }
+        report_end(&r, 1);
     }
     return 0;
 }
@@ -276,9 +282,12 @@ static int run(ps_client *c, const char *cmd, int argc, char **argv)
         return do_export(c, argc, argv);
     if (!strcmp(cmd, "count"))
         return do_count(c, argc, argv);
-    if (argc)
-        return die("client %s takes no arguments", cmd);
-    return do_simple(c, cmd);
+    int n = argc + 1; /* argv[-1] is the command itself */
+    int json = take_flag(&n, argv - 1, "--json");
+    if (n > 1 || (json && strcmp(cmd, "stats")))
+        return die("client %s takes no arguments%s", cmd,
+                   strcmp(cmd, "stats") ? "" : " but --json");
+    return do_simple(c, cmd, json);
 }
 
 int cmd_client(int argc, char **argv)
@@ -291,19 +300,31 @@ int cmd_client(int argc, char **argv)
     const char *env = getenv("PATHSPACE_TOKEN");
     if (env)
         snprintf(token, sizeof token, "%s", env);
-    int i = 1;
-    for (; i + 1 < argc && argv[i][0] == '-' && argv[i][1] == '-'; i += 2) {
-        if (!strcmp(argv[i], "--host"))
-            host = argv[i + 1];
-        else if (!strcmp(argv[i], "--port")) {
-            if (parse_u64(argv[i + 1], &port) || port > 65535)
-                return die("client --port: '%s' is not a port", argv[i + 1]);
-        } else if (!strcmp(argv[i], "--token-file")) {
-            if (read_token(argv[i + 1], token, sizeof token))
-                return 2;
-        } else
-            return die("client: unknown option %s", argv[i]), 2;
+    /* the connection's options, wherever they stand: before the command or
+     * after it (client count --port P) */
+    int n = 1;
+    for (int k = 1; k < argc; k++) {
+        int conn_opt = !strcmp(argv[k], "--host") || !strcmp(argv[k], "--port") ||
+                       !strcmp(argv[k], "--token-file");
+        if (!conn_opt) {
+            argv[n++] = argv[k];
+            continue;
+        }
+        if (k + 1 == argc)
+            return die("client %s: needs a value", argv[k]), 2;
+        const char *v = argv[++k];
+        if (!strcmp(argv[k - 1], "--host"))
+            host = v;
+        else if (!strcmp(argv[k - 1], "--port")) {
+            if (parse_u64(v, &port) || port > 65535)
+                return die("client --port: '%s' is not a port", v);
+        } else if (read_token(v, token, sizeof token))
+            return 2;
     }
+    argc = n;
+    int i = 1;
+    if (i < argc && argv[i][0] == '-' && argv[i][1] == '-')
+        return die("client: unknown option %s", argv[i]), 2;
     static const char *const known[] = { "ping", "add", "remove", "contains", "count", "query",
                                          "transform", "export", "checkpoint", "stats" };
     int ok = 0;

@@ -33,7 +33,7 @@ static const char open_usage[] =
 
 static const char ckpt_usage[] =
     "usage: pathspace checkpoint save DIR\n"
-    "       pathspace checkpoint ls DIR\n"
+    "       pathspace checkpoint ls DIR [--json]\n"
     "       pathspace checkpoint restore DIR OUT [--id SEQ] [--past-newer]\n"
     "       pathspace checkpoint prune DIR --keep N\n"
     "  DIR is a persistent space (see 'pathspace open --help') or a bare store.\n"
@@ -64,7 +64,7 @@ void report_faults(const char *dir, const ps_recovery *r)
                 r->temp_removed);
 }
 
-static void report(const char *dir, const ps_recovery *r)
+static void say_recovery(const char *dir, const ps_recovery *r)
 {
     if (r->have_ckpt)
         fprintf(stderr, "%s: checkpoint %" PRIu64 " (%" PRIu64 " atoms, log position %" PRIu64
@@ -84,13 +84,13 @@ static int open_space(const char *dir, const ps_pspace_opts *o, ps_pspace **p, i
     if (rc)
         return die("%s: %s: %s", dir, ps_strerror(rc), d.msg);
     if (!quiet)
-        report(dir, &r);
+        say_recovery(dir, &r);
     return 0;
 }
 
 /* The atoms of a file, added as logged batches of BATCH (the iterator's
  * path is valid only until its next call, so each batch is copied). */
-static int import(ps_pspace *p, const char *file)
+int pspace_import(ps_pspace *p, const char *file)
 {
     enum { BATCH = 4096 };
     ps_space *s;
@@ -380,7 +380,7 @@ int cmd_open(int argc, char **argv)
     int rc = 0;
     for (int i = 1; i < argc && !rc; i++)
         if (!strcmp(argv[i], "--import"))
-            rc = import(p, argv[++i]);
+            rc = pspace_import(p, argv[++i]);
     unsigned long lineno = 0;
     int failed = 0;
     ps_buf line = { 0 };
@@ -421,21 +421,23 @@ static int open_store_of(const char *dir, ps_store **st)
     return rc ? die("%s: %s", dir, d.msg) : 0;
 }
 
-static int ckpt_ls(const char *dir)
+static int ckpt_ls(const char *dir, int json)
 {
     ps_store *st;
+    report r;
     if (open_store_of(dir, &st))
         return 1;
     ps_ckpt_info *v;
     size_t n;
     ps_diag d = { 0 };
     int rc = ps_ckpt_list(st, &v, &n, &d);
-    if (rc) {
+    if (rc || report_begin(&r, json)) {
         ps_store_close(st);
-        return die("%s: %s", dir, d.msg);
+        return rc ? die("%s: %s", dir, d.msg) : 1;
     }
-    printf("%-6s %-20s %12s %12s %12s  %s\n", "seq", "created (UTC)", "atoms", "log pos",
-           "bytes", "status");
+    report_text(&r, "%-6s %-20s %12s %12s %12s  %s\n", "seq", "created (UTC)", "atoms",
+                "log pos", "bytes", "status");
+    report_open(&r, "checkpoints", 1);
     for (size_t i = 0; i < n; i++) {
         char when[32] = "-";
         time_t t = (time_t)(v[i].created_ns / 1000000000u);
@@ -448,9 +450,20 @@ static int ckpt_ls(const char *dir)
                      v[i].version);
         else
             snprintf(status, sizeof status, "%s", v[i].status ? ps_strerror(v[i].status) : "ok");
-        printf("%-6" PRIu64 " %-20s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "  %s\n", v[i].seq,
-               when, v[i].atoms, v[i].log_pos, v[i].payload_len + PS_CKPT_HEADER, status);
+        uint64_t bytes = v[i].payload_len + PS_CKPT_HEADER;
+        report_open(&r, NULL, 0);
+        report_u64(&r, "seq", v[i].seq);
+        report_u64(&r, "created_ns", v[i].status ? 0 : v[i].created_ns);
+        report_u64(&r, "atoms", v[i].atoms);
+        report_u64(&r, "log_pos", v[i].log_pos);
+        report_u64(&r, "bytes", bytes);
+        report_str(&r, "status", status);
+        report_close(&r, 0);
+        report_text(&r, "%-6" PRIu64 " %-20s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "  %s\n",
+                    v[i].seq, when, v[i].atoms, v[i].log_pos, bytes, status);
     }
+    report_close(&r, 1);
+    report_end(&r, 1);
     free(v);
     ps_store_close(st);
     return 0;
@@ -495,8 +508,8 @@ int cmd_checkpoint(int argc, char **argv)
         return 2;
     }
     const char *sub = argv[1], *dir = argv[2];
-    if (!strcmp(sub, "ls") && argc == 3)
-        return ckpt_ls(dir);
+    if (!strcmp(sub, "ls") && (argc == 3 || (argc == 4 && !strcmp(argv[3], "--json"))))
+        return ckpt_ls(dir, argc == 4);
     if (!strcmp(sub, "save") && argc == 3) {
         ps_pspace *p;
         ps_pspace_opts o;

@@ -24,9 +24,10 @@ static const char usage[] =
     "                 [--http-files DIR] [--http-host NAME[,NAME...]] [--unprotected]\n"
     "                 [--http-no-files (the default)]\n"
     "                 [--http-max-clients N] [--http-per-ip N] [--http-header-timeout S]\n"
-    "                 [--http-body-rate BYTES]\n"
+    "                 [--http-body-rate BYTES] [--import FILE]...\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
-    "  --help') to clients of the binary protocol (docs/protocol.md) on ADDR\n"
+    "  --help'), after adding the atoms of each --import FILE (any format) as\n"
+    "  logged batches, to clients of the binary protocol (docs/protocol.md) on ADDR\n"
     "  (default 127.0.0.1) and port P (default 7420; 0 picks a free one, written\n"
     "  to --port-file once listening). Every add and remove is in the log (synced\n"
     "  per --fsync, default always, one fsync per turn of the loop for every\n"
@@ -101,6 +102,8 @@ typedef struct serve_args {
     char token[257];
     ps_pspace_opts po;
     ps_server_opts so;
+    const char *imports[16]; /* --import FILE, in order */
+    int nimports;
 } serve_args;
 
 static int u32_arg(const char *name, const char *v, uint64_t max, uint64_t *n)
@@ -145,6 +148,14 @@ typedef struct serve_option {
     int (*call)(serve_args *a, const char *v); /* O_CALL, and O_FLAG's    */
 } serve_option;
 
+static int opt_import(serve_args *a, const char *v)
+{
+    if (a->nimports == (int)(sizeof a->imports / sizeof *a->imports))
+        return die("serve: at most %d --import files", a->nimports), -1;
+    a->imports[a->nimports++] = v;
+    return 0;
+}
+
 static int opt_unprotected(serve_args *a, const char *v)
 {
     (void)v;
@@ -185,6 +196,7 @@ static const serve_option options[] = {
     { "--port", O_U16, AT(so.port), 0, 65535, NULL },
     { "--port-file", O_STR, AT(port_file), 0, 0, NULL },
     { "--token-file", O_CALL, 0, 0, 0, opt_token },
+    { "--import", O_CALL, 0, 0, 0, opt_import },
     { "--fsync", O_CALL, 0, 0, 0, opt_fsync },
     { "--ckpt-changes", O_U64, AT(so.ckpt_changes), 0, UINT64_MAX, NULL },
     { "--ckpt-seconds", O_U32, AT(so.ckpt_seconds), 0, UINT32_MAX / 1000, NULL },
@@ -307,6 +319,11 @@ int cmd_serve(int argc, char **argv)
     if ((rc = ps_pspace_open(a.dir, &a.po, &p, &r, &d)))
         return die("%s: %s: %s", a.dir, ps_strerror(rc), d.msg);
     report_faults(a.dir, &r); /* said even with --quiet: the operator must know */
+    for (int i = 0; i < a.nimports; i++)
+        if (pspace_import(p, a.imports[i])) {
+            ps_pspace_close(p, NULL);
+            return 1;
+        }
     ps_server *s;
     if ((rc = ps_server_new(p, &a.so, &s, &d))) {
         ps_pspace_close(p, NULL);

@@ -161,32 +161,41 @@ static int scan(const src *x, uint64_t *paths, uint64_t *bytes, uint64_t *ext)
     return r > 0;
 }
 
-static void space_stats(const ps_space *s)
+static void space_stats(report *r, const ps_space *s)
 {
     ps_space_stats st;
     ps_space_stats_get(s, &st);
     double n = st.paths ? (double)st.paths : 1;
-    printf("trie nodes   %llu (%.2f per atom)\n", (unsigned long long)st.nodes,
-           (double)st.nodes / n);
-    printf("edge bytes   %llu (%.1f%% of path bytes)\n", (unsigned long long)st.label_bytes,
-           st.path_bytes ? 100.0 * (double)st.label_bytes / (double)st.path_bytes : 0.0);
-    printf("memory       %llu bytes (%.1f per atom)\n", (unsigned long long)st.mem_bytes,
-           (double)st.mem_bytes / n);
+    report_u64(r, "trie_nodes", st.nodes);
+    report_u64(r, "edge_bytes", st.label_bytes);
+    report_u64(r, "memory_bytes", st.mem_bytes);
+    report_text(r, "trie nodes   %llu (%.2f per atom)\n", (unsigned long long)st.nodes,
+                (double)st.nodes / n);
+    report_text(r, "edge bytes   %llu (%.1f%% of path bytes)\n", (unsigned long long)st.label_bytes,
+                st.path_bytes ? 100.0 * (double)st.label_bytes / (double)st.path_bytes : 0.0);
+    report_text(r, "memory       %llu bytes (%.1f per atom)\n", (unsigned long long)st.mem_bytes,
+                (double)st.mem_bytes / n);
 }
 
-static void act_stats(const ps_act_stats *st)
+static void act_stats(report *r, const ps_act_stats *st)
 {
-    printf("file bytes   %llu\n", (unsigned long long)st->file_bytes);
-    printf("records      %llu branch, %llu line\n", (unsigned long long)st->branches,
-           (unsigned long long)st->lines);
-    printf("line data    %llu distinct, %llu bytes\n", (unsigned long long)st->line_data,
-           (unsigned long long)st->line_bytes);
-    printf("merges       %u\n", st->merges);
+    report_u64(r, "file_bytes", st->file_bytes);
+    report_u64(r, "branch_records", st->branches);
+    report_u64(r, "line_records", st->lines);
+    report_u64(r, "line_data", st->line_data);
+    report_u64(r, "line_bytes", st->line_bytes);
+    report_u64(r, "merges", st->merges);
+    report_text(r, "file bytes   %llu\n", (unsigned long long)st->file_bytes);
+    report_text(r, "records      %llu branch, %llu line\n", (unsigned long long)st->branches,
+                (unsigned long long)st->lines);
+    report_text(r, "line data    %llu distinct, %llu bytes\n", (unsigned long long)st->line_data,
+                (unsigned long long)st->line_bytes);
+    report_text(r, "merges       %u\n", st->merges);
 }
 
 /* The scan before it already decoded and checked every chunk (checksums,
  * entries, order across chunks); what is left is the trailer's totals. */
-static int snap_stats(const src *x, uint64_t paths, uint64_t bytes)
+static int snap_stats(report *r, const src *x, uint64_t paths, uint64_t bytes)
 {
     ps_snap_info in;
     ps_snap_info_get(x->n, &in);
@@ -195,14 +204,24 @@ static int snap_stats(const src *x, uint64_t paths, uint64_t bytes)
                    "%llu of %llu", x->name, (unsigned long long)in.paths,
                    (unsigned long long)in.path_bytes, (unsigned long long)paths,
                    (unsigned long long)bytes);
-    printf("file bytes   %llu (%.1f%% of path bytes, %.2f:1)\n", (unsigned long long)in.file_bytes,
-           in.path_bytes ? 100.0 * (double)in.file_bytes / (double)in.path_bytes : 0.0,
-           in.file_bytes ? (double)in.path_bytes / (double)in.file_bytes : 0.0);
-    printf("snapshot     MTTS v%u, %s level %d, %s checksums%s\n", in.version,
-           snap_codec_str(in.codec), in.level, in.checksum ? "blake2b" : "xxh3",
-           in.values ? ", with values" : "");
-    printf("chunks       %llu of up to %u raw bytes; %llu front-coded bytes\n",
-           (unsigned long long)in.chunks, in.chunk_size, (unsigned long long)in.raw_bytes);
+    report_u64(r, "file_bytes", in.file_bytes);
+    report_u64(r, "snapshot_version", in.version);
+    report_str(r, "codec", snap_codec_str(in.codec));
+    report_u64(r, "level", (uint64_t)in.level);
+    report_str(r, "checksum", in.checksum ? "blake2b" : "xxh3");
+    report_u64(r, "values", (uint64_t)(in.values != 0));
+    report_u64(r, "chunks", in.chunks);
+    report_u64(r, "chunk_size", in.chunk_size);
+    report_u64(r, "front_coded_bytes", in.raw_bytes);
+    report_text(r, "file bytes   %llu (%.1f%% of path bytes, %.2f:1)\n",
+                (unsigned long long)in.file_bytes,
+                in.path_bytes ? 100.0 * (double)in.file_bytes / (double)in.path_bytes : 0.0,
+                in.file_bytes ? (double)in.path_bytes / (double)in.file_bytes : 0.0);
+    report_text(r, "snapshot     MTTS v%u, %s level %d, %s checksums%s\n", in.version,
+                snap_codec_str(in.codec), in.level, in.checksum ? "blake2b" : "xxh3",
+                in.values ? ", with values" : "");
+    report_text(r, "chunks       %llu of up to %u raw bytes; %llu front-coded bytes\n",
+                (unsigned long long)in.chunks, in.chunk_size, (unsigned long long)in.raw_bytes);
     return 0;
 }
 
@@ -224,10 +243,11 @@ static int act_walkable(const src *x, const ps_act_stats *st)
 
 int cmd_stats(int argc, char **argv)
 {
-    static const char u[] = "usage: pathspace stats SRC\n"
+    static const char u[] = "usage: pathspace stats SRC [--json]\n"
                             "  Prints atoms and path bytes; for a loaded space its trie nodes,\n"
                             "  edge bytes and memory; for an ACT its records and line data; for\n"
-                            "  a snapshot its codec, chunks and ratio.\n";
+                            "  a snapshot its codec, chunks and ratio. --json: one JSON object.\n";
+    int json = take_flag(&argc, argv, "--json");
     src x;
     int r = start(argc, argv, u, 1, &x);
     if (r >= 0)
@@ -245,26 +265,35 @@ int cmd_stats(int argc, char **argv)
     }
     if (!rc && counted)
         rc = scan(&x, &paths, &bytes, &ext);
+    report rp;
+    if (!rc)
+        rc = report_begin(&rp, json);
     if (!rc) {
-        printf("format       %s\n", fmt_name(x.f));
-        printf("atoms        %llu\n", (unsigned long long)paths);
+        report_str(&rp, "format", fmt_name(x.f));
+        report_u64(&rp, "atoms", paths);
+        report_u64(&rp, "path_bytes", bytes);
+        report_text(&rp, "format       %s\n", fmt_name(x.f));
+        report_text(&rp, "atoms        %llu\n", (unsigned long long)paths);
         if (bytes == UINT64_MAX)
-            printf("path bytes   over 18446744073709551615 (uncountable in 64 bits)\n");
+            report_text(&rp, "path bytes   over 18446744073709551615 (uncountable in 64 bits)\n");
         else
-            printf("path bytes   %llu (%.1f per atom)\n", (unsigned long long)bytes,
-                   paths ? (double)bytes / (double)paths : 0.0);
+            report_text(&rp, "path bytes   %llu (%.1f per atom)\n", (unsigned long long)bytes,
+                        paths ? (double)bytes / (double)paths : 0.0);
         if (x.a)
-            act_stats(&ast);
+            act_stats(&rp, &ast);
         else if (x.n)
-            rc = snap_stats(&x, paths, bytes);
+            rc = snap_stats(&rp, &x, paths, bytes);
         else
-            space_stats(x.s);
-        if (counted)
-            printf("beyond MORK  %llu atoms need the long-symbol/wide-list extension\n",
-                   (unsigned long long)ext);
-        else
-            printf("beyond MORK  not counted: walking the keys would pass the decoding budget "
-                   "(--max-expansion)\n");
+            space_stats(&rp, x.s);
+        if (counted) {
+            report_u64(&rp, "beyond_mork", ext);
+            report_text(&rp, "beyond MORK  %llu atoms need the long-symbol/wide-list extension\n",
+                        (unsigned long long)ext);
+        } else {
+            report_text(&rp, "beyond MORK  not counted: walking the keys would pass the decoding "
+                        "budget (--max-expansion)\n");
+        }
+        report_end(&rp, !rc);
     }
     src_close(&x);
     return rc;

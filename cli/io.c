@@ -61,6 +61,20 @@ int has_help(int argc, char **argv, const char *usage)
     return 0;
 }
 
+int take_flag(int *argc, char **argv, const char *flag)
+{
+    int found = 0, out = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp(argv[i], flag))
+            found = 1;
+        else
+            argv[out++] = argv[i];
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return found;
+}
+
 static int read_all(int fd, input *in)
 {
     size_t cap = 1 << 20, len = 0;

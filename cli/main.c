@@ -17,7 +17,7 @@ static const struct {
     { "count", cmd_count, "number of distinct atoms" },
     { "contains", cmd_contains, "is an atom in the space (exit 0/1)" },
     { "stats", cmd_stats, "atoms, path bytes, trie nodes, memory" },
-    { "convert", cmd_convert, "between MeTTa text, .paths and .act" },
+    { "convert", cmd_convert, "between MeTTa text, .paths, .act and .snap" },
     { "verify", cmd_verify, "check a whole file, print what it holds" },
     { "gen", cmd_gen, "write a synthetic knowledge base of N atoms" },
     { "query", cmd_query, "atoms matching a pattern (or a join), as a template" },
@@ -28,7 +28,7 @@ static const struct {
     { "restrict", cmd_restrict, "atoms of A under a set of prefixes" },
     { "open", cmd_open, "a persistent space in DIR: recover, then changes from stdin" },
     { "checkpoint", cmd_checkpoint, "save, ls, restore, prune a persistent space's checkpoints" },
-    { "serve", cmd_serve, "serve a persistent space over TCP (binary protocol)" },
+    { "serve", cmd_serve, "serve a persistent space: binary protocol, MORK's HTTP API (--http)" },
     { "client", cmd_client, "talk to a server: add, query, export, stats, ..." },
     { "bench-server", cmd_bench_server, "load a server with many clients, as redis-benchmark" },
     { "store", cmd_store, "put, get, ls, ref, rm, gc, verify a content-addressed store" },
@@ -42,6 +42,10 @@ static int usage(FILE *f)
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].what);
     fprintf(f, "  %-10s %s\n", "version", "print the version");
+    fprintf(f, "  %-10s %s\n", "help", "help COMMAND: that command's help");
+    fprintf(f, "\nFormats, by extension or --from/--to: .metta (MeTTa text), .paths and .act\n"
+               "(MORK's), .snap (pathspace's snapshot); .json .jsonl .csv are read only.\n"
+               "A directory is a persistent space. OUT '-' is stdout, as MeTTa text.\n");
     fprintf(f, "\nReader limits, for any command (docs/limits.md):\n"
                "  --max-atom BYTES     the longest atom an input may hold (default 16m)\n"
                "  --max-expansion N    an input may decode to N times its size, counting 32\n"
@@ -88,6 +92,15 @@ int main(int argc, char **argv)
         return 2;
     if (argc < 2)
         return usage(stderr);
+    if (!strcmp(argv[1], "help") && argc > 2) { /* help CMD: CMD --help */
+        for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+            if (!strcmp(argv[2], cmds[i].name)) {
+                char *av[] = { argv[2], "--help", NULL };
+                return cmds[i].fn(2, av);
+            }
+        die("help: no command '%s'", argv[2]);
+        return usage(stderr);
+    }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
         return usage(stdout);
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
