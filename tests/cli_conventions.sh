@@ -1,0 +1,88 @@
+#!/bin/sh
+# cli_conventions.sh - one habit for each thing every command does: where
+# OUT's format comes from, what a pattern's prefix is, where a client's
+# connection options stand, how help is asked for, --json, --import, and
+# what exit codes and messages say.
+. tests/lib.sh "$@"
+. tests/httpkit.sh
+
+F=$E/family.metta
+
+# -o -: MeTTa text, for every command that writes; any other name without
+# a known extension is text too, and the report line says so
+out_format() {
+    "$P" dump $F >"$T/want"
+    "$P" convert $F - 2>/dev/null | cmp - "$T/want" || fail "convert -"
+    "$P" import $F -o - 2>/dev/null | cmp - "$T/want" || fail "import -o -"
+    "$P" union $F $F -o - 2>/dev/null | cmp - "$T/want" || fail "union -o -"
+    "$P" intersect $F $F -o - 2>/dev/null | cmp - "$T/want" || fail "intersect -o -"
+    "$P" transform $F '(nothing $x)' '$x' -o - 2>/dev/null | cmp - "$T/want" || fail "transform -o -"
+    "$P" subtract $F $F -o - 2>/dev/null | cmp - /dev/null || fail "subtract -o -"
+    "$P" convert $F "$T/out.txt" 2>"$T/err" || fail "convert to .txt"
+    grep -q "as metta" "$T/err" || fail "convert to .txt did not say text: $(cat "$T/err")"
+    cmp "$T/out.txt" "$T/want" || fail "out.txt"
+    if "$P" convert $F "$T/x.json" 2>"$T/err"; then fail "wrote JSON"; fi
+    grep -q "read, not written" "$T/err" || fail "JSON out: $(cat "$T/err")"
+}
+
+# One prefix rule (a pattern's bytes up to its first variable) for
+# restrict, count --prefix on the binary port and HTTP count; the answers
+# counted by hand
+prefix_rule() {
+    printf '%s\n' '(parent Tom Bob)' '(parent Bob Ann)' '(parent Ann Joe)' '(child Ann Bob)' \
+        '(edge 1 2)' '(edge 2 3 4)' '(parent Tom)' '(x (y z) w)' '("a b" c d)' >"$T/kb.metta"
+    start_http "$T/sp" --import "$T/kb.metta"
+    port=$(cat "$T/port")
+    for pw in '(parent $x Ann):3' '(parent Tom $x):1' '(parent $x):1' '($x Tom Bob):7' \
+              '(edge 2 $x $y):1' '(x (y $z) w):1'; do
+        pat=${pw%:*} w=${pw##*:}
+        printf '%s\n' "$pat" >"$T/pre.metta"
+        "$P" restrict "$T/kb.metta" "$T/pre.metta" -o "$T/r.snap" 2>/dev/null || fail "restrict"
+        r=$("$P" count "$T/r.snap")
+        b=$("$P" client count --prefix "$pat" --port "$port")
+        enc=$(printf '%s' "$pat" | sed 's/ /%20/g; s/\$/%24/g')
+        get "/count/$enc/"
+        settle "$enc"
+        h=$(body | sed -n 's/.*"count":\([0-9]*\).*/\1/p')
+        [ "$r" = "$w" ] && [ "$b" = "$w" ] && [ "$h" = "$w" ] ||
+            fail "$pat: restrict $r, client count $b, HTTP count $h; by hand $w"
+    done
+    stop_http
+}
+
+# serve --import, and the connection's options after the command too
+serve_import() {
+    start_bare "$T/sp" --import $F --import $F
+    n=$("$P" count $F)
+    [ "$("$P" client count --port "$(cat "$T/port")")" = "$n" ] || fail "client count --port P"
+    [ "$("$P" client --port "$(cat "$T/port")" count)" = "$n" ] || fail "client --port P count"
+    "$P" client stats --port "$(cat "$T/port")" --json >"$T/j" || fail "client stats --json"
+    python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); assert d["atoms"] == int(sys.argv[2]), d' \
+        "$T/j" "$n" || fail "client stats --json: $(cat "$T/j")"
+    stop_http
+    grep -q "added $n atoms" "$T/serve.log" || fail "serve --import said: $(cat "$T/serve.log")"
+}
+
+# --json where a command prints facts; help CMD is CMD --help
+json_help() {
+    "$P" stats $F --json >"$T/j" || fail "stats --json"
+    python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); assert d["atoms"] == 354 and d["format"] == "metta", d' \
+        "$T/j" || fail "stats --json: $(cat "$T/j")"
+    echo checkpoint | "$P" open "$T/sp" --import $F >/dev/null 2>&1 || fail "open"
+    "$P" checkpoint ls "$T/sp" --json >"$T/j" || fail "checkpoint ls --json"
+    python3 -c 'import json,sys; c = json.load(open(sys.argv[1]))["checkpoints"]; assert c and all(x["status"] == "ok" for x in c), c' \
+        "$T/j" || fail "checkpoint ls --json: $(cat "$T/j")"
+    for c in query convert serve client restrict; do
+        "$P" help $c >"$T/a" && "$P" $c --help >"$T/b" && cmp "$T/a" "$T/b" >/dev/null ||
+            fail "help $c is not $c --help"
+    done
+    "$P" help >"$T/h"
+    grep -q '\.snap' "$T/h" && grep -q -- '--http' "$T/h" || fail "the top-level help: $(cat "$T/h")"
+    if "$P" help nosuch 2>"$T/err"; then fail "help of no command"; fi
+}
+
+tcase out_format out_format
+tcase prefix_rule prefix_rule
+tcase serve_import serve_import
+tcase json_help json_help
+finish
