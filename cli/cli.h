@@ -105,6 +105,10 @@ uint64_t src_bytes(const src *x);
 const char *snap_codec_str(int codec);
 
 int die(const char *msg, ...) __attribute__((format(printf, 1, 2)));
+/* A query's exit status, for query and client query alike: results (0),
+ * none (1), an error (2), or results a limit cut short (3: --limit was
+ * reached before the search finished, or the server's cap cut them). */
+enum { EXIT_RESULTS = 0, EXIT_NONE = 1, EXIT_ERROR = 2, EXIT_CUT = 3 };
 
 /* report.c: a stats-like command's facts, as text lines or (--json) one
  * JSON object. Each fact is stated as a key and value (JSON only) and as

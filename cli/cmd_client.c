@@ -16,7 +16,9 @@ static const char usage[] =
     "                                PATTERN's constant part: its encoding up to\n"
     "                                the first variable ('(parent $x $y)': every\n"
     "                                (parent ...) atom)\n"
-    "  query PATTERN [TEMPLATE] [--limit N]   results as MeTTa, one per line\n"
+    "  query PATTERN [TEMPLATE] [--limit N]   results as MeTTa, one per line; exit\n"
+    "                                1 with none, 3 when --limit or the server's cap\n"
+    "                                cut them (as pathspace query)\n"
     "  transform PATTERN TEMPLATE    adds the results: 'results N added N'\n"
     "  export [--format text|snap|paths] [--skip-extended] [--prefix PATTERN] [-o FILE]\n"
     "                                the space, or the atoms under PATTERN's constant\n"
@@ -152,10 +154,16 @@ static int do_query(ps_client *c, int argc, char **argv)
     int rc = ps_client_query(c, pat, tpl, &q, print_atom, NULL, &n, &flags, &d);
     if (rc)
         return fail("query", rc, &d);
-    if (flags & PS_FLAG_LIMITED)
+    if (flags & PS_FLAG_LIMITED) {
         fprintf(stderr, "pathspace: %" PRIu64 " results: the server's cap (--max-results) cut "
                         "the rest\n", n);
-    return 0;
+        return EXIT_CUT;
+    }
+    if (q.limit && n == q.limit) {
+        fprintf(stderr, "pathspace: stopped at --limit %" PRIu64 ": there may be more\n", q.limit);
+        return EXIT_CUT;
+    }
+    return n ? EXIT_RESULTS : EXIT_NONE;
 }
 
 static int do_transform(ps_client *c, int argc, char **argv)

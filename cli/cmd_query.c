@@ -19,7 +19,8 @@ static const char query_usage[] =
     "  --limit N   stop after N distinct results (the first found)\n"
     "  --threads N search threads (default: one per CPU)\n"
     "  --stats     report the search's work on stderr\n"
-    "  Exit status: 0 with results, 1 with none, 2 on an error.\n";
+    "  Exit status: 0 with results, 1 with none, 2 on an error, 3 when --limit\n"
+    "  stopped the search before it finished (said on stderr too).\n";
 
 static const char transform_usage[] =
     "usage: pathspace transform SRC PATTERN TEMPLATE -o OUT [--stats] [convert's\n"
@@ -126,7 +127,12 @@ int cmd_query(int argc, char **argv)
     ps_space_free(out);
     src_close(&x);
     ps_query_free(q);
-    return rc ? rc : n ? 0 : 1;
+    if (!rc && limit && n == limit) {
+        fprintf(stderr, "query: stopped at --limit %" PRIu64 ": the search did not finish, so "
+                        "there may be more\n", limit);
+        return EXIT_CUT;
+    }
+    return rc ? rc : n ? EXIT_RESULTS : EXIT_NONE;
 }
 
 int cmd_transform(int argc, char **argv)

@@ -1,6 +1,8 @@
 /* diag.c - error reports with line:column. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "diag.h"
 
@@ -28,4 +30,9 @@ int ps__diag_set(ps_diag *d, int code, const uint8_t *text, uint64_t offset,
     vsnprintf(d->msg, sizeof d->msg, fmt, ap);
     va_end(ap);
     return code;
+}
+
+int ps__io_err(ps_diag *d, int code, const char *what)
+{
+    return ps__diag_set(d, code, NULL, 0, "%s: %s", what, strerror(errno));
 }

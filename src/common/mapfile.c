@@ -12,7 +12,7 @@ int ps__map_file(const char *file, const void **data, size_t *len, ps_diag *d)
 {
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return ps__diag_set(d, PS_E_IO, NULL, 0, "cannot open");
+        return ps__io_err(d, PS_E_IO, "cannot open");
     return ps__map_fd(fd, data, len, d);
 }
 
@@ -23,7 +23,7 @@ int ps__map_fd(int fd, const void **data, size_t *len, ps_diag *d)
         int e = errno;
         close(fd);
         errno = e;
-        return ps__diag_set(d, PS_E_IO, NULL, 0, "cannot open");
+        return ps__io_err(d, PS_E_IO, "cannot open");
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
@@ -37,7 +37,7 @@ int ps__map_fd(int fd, const void **data, size_t *len, ps_diag *d)
             int e = errno;
             close(fd);
             errno = e;
-            return ps__diag_set(d, PS_E_IO, NULL, 0, "cannot map the file");
+            return ps__io_err(d, PS_E_IO, "cannot map the file");
         }
         *data = m;
     }

@@ -10,6 +10,7 @@
  * event loop where every microsecond counts.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -351,6 +352,7 @@ static struct MHD_Daemon *start_daemon(ps_http *h, ps_diag *d)
         ps__diag_set(d, PS_E_INVAL, NULL, 0, "not a numeric address: %s", h->id.addr);
         return NULL;
     }
+    errno = 0; /* MHD leaves bind()'s errno when that is what failed */
     struct MHD_Daemon *dm = MHD_start_daemon(
         flags, h->o.port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->o.max_clients, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -361,7 +363,8 @@ static struct MHD_Daemon *start_daemon(ps_http *h, ps_diag *d)
         ps__dl_notify, h, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->o.per_ip,
         MHD_OPTION_END);
     if (!dm)
-        ps__diag_set(d, PS_E_IO, NULL, 0, "cannot listen for HTTP on %s:%u", h->id.addr, h->o.port);
+        ps__diag_set(d, PS_E_IO, NULL, 0, "cannot listen for HTTP on %s:%u: %s", h->id.addr,
+                     h->o.port, errno ? strerror(errno) : "the HTTP library would not start");
     return dm;
 }
 

@@ -203,24 +203,6 @@ static int call(ps_client *c, int type, ps_bytes payload, ps_reply *r, size_t mi
     return rc;
 }
 
-static int hello(ps_client *c, ps_diag *d)
-{
-    size_t tl = c->o.token ? strlen(c->o.token) : 0;
-    uint8_t p[HELLO_REQ_MIN + 256];
-    if (tl > 256)
-        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a token is at most 256 bytes");
-    wr_u16(p, PS_PROTO_VERSION);
-    wr_u16(p + 2, PS_PROTO_VERSION);
-    wr_u32(p + 4, (uint32_t)tl);
-    if (tl)
-        memcpy(p + HELLO_REQ_MIN, c->o.token, tl);
-    ps_reply r;
-    int rc = call(c, PS_MSG_HELLO, ps_bytes_of(p, HELLO_REQ_MIN + tl), &r, HELLO_REPLY, d);
-    if (!rc)
-        c->server_max_frame = ps_read_le32(r.payload.ptr + 4);
-    return rc;
-}
-
 static int dial(const char *host, uint16_t port, ps_diag *d)
 {
     char ps[8];
@@ -247,6 +229,64 @@ static int dial(const char *host, uint16_t port, ps_diag *d)
     return fd;
 }
 
+/* 1 if host:port answers an HTTP request as an HTTP server does. Asked
+ * only of a port that left a HELLO unanswered for a second: an HTTP
+ * server (pathspace's own --http port, say) waits for a line end that a
+ * frame never sends, and the client would wait its whole timeout. A
+ * binary server answers this probe with an ERROR frame, not "HTTP/". */
+static int speaks_http(const char *host, uint16_t port)
+{
+    ps_diag ignore;
+    int fd = dial(host, port, &ignore);
+    if (fd < 0)
+        return 0;
+    static const char req[] = "HEAD / HTTP/1.0\r\n\r\n";
+    char got[5] = { 0 };
+    struct pollfd p = { fd, POLLIN, 0 };
+    size_t n = 0;
+    if (send(fd, req, sizeof req - 1, MSG_NOSIGNAL) == (ssize_t)sizeof req - 1)
+        while (n < 5 && poll(&p, 1, 2000) == 1) {
+            ssize_t k = recv(fd, got + n, 5 - n, 0);
+            if (k <= 0)
+                break;
+            n += (size_t)k;
+        }
+    close(fd);
+    return n == 5 && !memcmp(got, "HTTP/", 5);
+}
+
+static int hello(ps_client *c, const char *host, uint16_t port, ps_diag *d)
+{
+    size_t tl = c->o.token ? strlen(c->o.token) : 0;
+    uint8_t p[HELLO_REQ_MIN + 256];
+    if (tl > 256)
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a token is at most 256 bytes");
+    wr_u16(p, PS_PROTO_VERSION);
+    wr_u16(p + 2, PS_PROTO_VERSION);
+    wr_u32(p + 4, (uint32_t)tl);
+    if (tl)
+        memcpy(p + HELLO_REQ_MIN, c->o.token, tl);
+    ps_reply r;
+    uint64_t id;
+    int rc = ps_client_send(c, PS_MSG_HELLO, ps_bytes_of(p, HELLO_REQ_MIN + tl), &id);
+    if (!rc)
+        rc = ps_client_flush(c, d);
+    struct pollfd pf = { c->fd, POLLIN, 0 };
+    if (!rc && poll(&pf, 1, 1000) == 0 && speaks_http(host, port))
+        return ps__diag_set(d, PS_E_PROTOCOL, NULL, 0,
+                            "%s:%u speaks HTTP (MORK's API: curl or pathspace.MORK), not "
+                            "pathspace's binary protocol, which serve's --port gives (7420 by "
+                            "default)", host, port);
+    if (!rc)
+        rc = expect(c, id, PS_MSG_HELLO | PS_MSG_REPLY, &r, d);
+    if (!rc && r.payload.len < HELLO_REPLY)
+        rc = ps__diag_set(d, PS_E_PROTOCOL, NULL, 0, "a reply of %zu bytes (%zu expected)",
+                          r.payload.len, (size_t)HELLO_REPLY);
+    if (!rc)
+        c->server_max_frame = ps_read_le32(r.payload.ptr + 4);
+    return rc;
+}
+
 int ps_client_connect(const char *host, uint16_t port, const ps_client_opts *o,
                       ps_client **out, ps_diag *d)
 {
@@ -264,13 +304,14 @@ int ps_client_connect(const char *host, uint16_t port, const ps_client_opts *o,
         snprintf(c->token, sizeof c->token, "%s", c->o.token);
         c->o.token = c->token;
     }
-    c->fd = dial(host ? host : "127.0.0.1", port, d);
+    host = host ? host : "127.0.0.1";
+    c->fd = dial(host, port, d);
     if (c->fd < 0) {
         rc = -c->fd;
         free(c);
         return rc;
     }
-    rc = hello(c, d);
+    rc = hello(c, host, port, d);
     if (rc) {
         ps_client_close(c);
         return rc;

@@ -276,7 +276,7 @@ static int prune(ps_pspace *p, uint64_t log_pos, ps_diag *d)
             if (v[i].status == PS_OK && v[i].log_pos < oldest)
                 oldest = v[i].log_pos;
         if (ps__wal_drop_through(p->w, oldest))
-            rc = ps__diag_set(d, PS_E_IO, NULL, 0, "cannot remove old log segments");
+            rc = ps__io_err(d, PS_E_IO, "cannot remove old log segments");
     }
     free(v);
     return rc;
@@ -404,7 +404,7 @@ int ps_pspace_close(ps_pspace *p, ps_diag *d)
     if (!p->o.no_final_ckpt && p->changes)
         rc = ps_pspace_checkpoint(p, NULL, d);
     if (!rc && ps__wal_sync(p->w))
-        rc = ps__diag_set(d, PS_E_IO, NULL, 0, "cannot sync the log");
+        rc = ps__io_err(d, PS_E_IO, "cannot sync the log");
     release(p);
     return rc;
 }

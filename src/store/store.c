@@ -16,11 +16,6 @@
 #include "common/opts.h"
 #include "store.h"
 
-int ps__io_err(ps_diag *d, int code, const char *what)
-{
-    return ps__diag_set(d, code, NULL, 0, "%s: %s", what, strerror(errno));
-}
-
 int ps__write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;

@@ -94,7 +94,5 @@ int ps__sync_fd(const ps_store *st, int fd);
 int ps__publish(ps_store *st, const char *name, const char *dir, const char *rel,
                 int *added, ps_diag *d);
 
-/* diag with ": strerror(errno)" appended */
-int ps__io_err(ps_diag *d, int code, const char *what);
 
 #endif

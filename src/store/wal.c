@@ -298,7 +298,8 @@ static int drop_all(int dirfd, const uint64_t *segs, size_t n, ps_recovery *rec,
         if (!fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW))
             rec->truncated_bytes += (uint64_t)sb.st_size;
         if (unlinkat(dirfd, name, 0) && errno != ENOENT)
-            return ps__diag_set(d, PS_E_IO, NULL, 0, "wal/%s: cannot remove", name);
+            return ps__diag_set(d, PS_E_IO, NULL, 0, "wal/%s: cannot remove: %s", name,
+                                strerror(errno));
     }
     return PS_OK;
 }
@@ -328,7 +329,8 @@ int ps__wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply,
         if (!fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW))
             rec->truncated_bytes += (uint64_t)sb.st_size;
         if (unlinkat(dirfd, name, 0))
-            rc = ps__diag_set(d, PS_E_IO, NULL, 0, "wal/%s: cannot remove", name);
+            rc = ps__diag_set(d, PS_E_IO, NULL, 0, "wal/%s: cannot remove: %s", name,
+                              strerror(errno));
     }
     /* the checkpoint's log position must lie inside the log: one past its
      * end would skip, unseen, records that were acknowledged */
