@@ -110,6 +110,18 @@ int die(const char *msg, ...) __attribute__((format(printf, 1, 2)));
  * reached before the search finished, or the server's cap cut them). */
 enum { EXIT_RESULTS = 0, EXIT_NONE = 1, EXIT_ERROR = 2, EXIT_CUT = 3 };
 
+/* progress.c: a status line on stderr for work that runs for seconds (a
+ * terminal only, from a second in, wiped at the end). total 0: unknown. */
+typedef struct progress {
+    int on, shown;
+    double t0, last;
+    const char *what, *unit;
+    uint64_t total;
+} progress;
+void progress_begin(progress *p, const char *what, const char *unit, uint64_t total, int quiet);
+void progress_at(progress *p, uint64_t done);
+void progress_end(progress *p);
+
 /* report.c: a stats-like command's facts, as text lines or (--json) one
  * JSON object. Each fact is stated as a key and value (JSON only) and as
  * the line people read (report_text: text only). */

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -200,6 +201,21 @@ static int do_count(ps_client *c, int argc, char **argv)
     return 0;
 }
 
+/* The export's bytes into the output, with a progress line. */
+typedef struct counted {
+    ps_sink to;
+    uint64_t bytes;
+    progress pr;
+} counted;
+
+static int counted_write(void *ctx, const void *p, size_t n)
+{
+    counted *k = ctx;
+    k->bytes += n;
+    progress_at(&k->pr, k->bytes);
+    return k->to.write(k->to.ctx, p, n);
+}
+
 static int do_export(ps_client *c, int argc, char **argv)
 {
     int format = PS_EXPORT_TEXT, skip = 0;
@@ -230,7 +246,11 @@ static int do_export(ps_client *c, int argc, char **argv)
     fflush(o.f);
     ps_diag d = { 0 };
     uint64_t bytes;
-    int rc = ps_client_export(c, format | skip, ps_buf_bytes(&pre), ps_sink_fd(o.fd), &bytes, &d);
+    counted k = { ps_sink_fd(o.fd), 0, { 0 } };
+    progress_begin(&k.pr, "export", "bytes", 0, o.fd == 1 && isatty(1));
+    ps_sink sk = { counted_write, NULL, &k };
+    int rc = ps_client_export(c, format | skip, ps_buf_bytes(&pre), sk, &bytes, &d);
+    progress_end(&k.pr);
     ps_buf_free(&pre);
     if (out_end(&o, rc == 0) && !rc)
         return 1;

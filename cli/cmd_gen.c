@@ -61,14 +61,18 @@ static int write_text(const gen *g)
     FILE *f = o.f;
     ps_buf b = { 0 };
     int rc = 0;
+    progress pr;
+    progress_begin(&pr, "gen", "atoms", g->n, g->w.quiet || (o.fd == 1 && isatty(1)));
     for (uint64_t i = 0; i < g->n && !rc; i += 65536) {
         uint64_t k = g->n - i < 65536 ? g->n - i : 65536;
         ps_buf_clear(&b, 0);
         if (ps_gen_text(g->seed, i, k, &b))
             rc = die("gen: out of memory");
         else if (fwrite(ps_buf_data(&b), 1, b.len, f) != b.len)
-            rc = 1; /* output_close says why */
+            rc = 1; /* out_end says why */
+        progress_at(&pr, i + k);
     }
+    progress_end(&pr);
     ps_buf_free(&b);
     return out_end(&o, !rc);
 }
@@ -80,7 +84,9 @@ static int fill(const gen *g, ps_sorter *so)
     ps_parser *p;
     ps_bytes x;
     int rc = ps_parser_new(&p);
-    for (uint64_t i = 0; i < g->n && !rc; i += 65536) {
+    progress pr;
+    progress_begin(&pr, "gen: sorting", "atoms", g->n, g->w.quiet);
+    for (uint64_t i = 0; i < g->n && !rc; progress_at(&pr, i += 65536)) {
         uint64_t k = g->n - i < 65536 ? g->n - i : 65536;
         ps_buf_clear(&b, 0);
         if ((rc = ps_gen_text(g->seed, i, k, &b)))
@@ -91,6 +97,7 @@ static int fill(const gen *g, ps_sorter *so)
         if (rc == PS_E_EMPTY)
             rc = PS_OK;
     }
+    progress_end(&pr);
     ps_parser_free(p);
     ps_buf_free(&b);
     return rc;

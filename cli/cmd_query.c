@@ -53,18 +53,44 @@ int query_compile(const char *pat, const char *tpl, ps_query **q)
                d.msg + (t ? 10 : p ? 9 : 0));
 }
 
+/* ps_query_into's work, with a progress line: distinct results go into
+ * out, up to limit (0: all). */
+typedef struct into {
+    ps_space *out;
+    uint64_t limit, seen;
+    int rc;
+    progress pr;
+} into;
+
+static int add_result(void *ctx, ps_bytes r)
+{
+    into *t = ctx;
+    int added = 0;
+    if ((t->rc = ps_space_insert(t->out, r, &added)))
+        return 1;
+    if ((++t->seen & 0xFFF) == 0)
+        progress_at(&t->pr, ps_space_count(t->out));
+    return t->limit && added && ps_space_count(t->out) == t->limit;
+}
+
 /* Runs q on x into out; reports an error (exit 2). */
 int query_into(const ps_query *q, const src *x, uint64_t limit, unsigned threads,
                ps_space *out, int stats)
 {
     ps_query_opts o;
     ps_query_opts_init(&o);
-    o.limit = limit;
     o.threads = threads;
     ps_query_stats st;
     ps_diag d = { 0 };
     double t0 = now();
-    int rc = ps_query_into(q, src_source(x), &o, out, NULL, &st, &d);
+    into t = { out, limit, 0, PS_OK, { 0 } };
+    progress_begin(&t.pr, "query", "distinct results", 0, 0);
+    int rc = ps_query_run(q, src_source(x), &o, add_result, &t, &st, &d);
+    progress_end(&t.pr);
+    if (!rc && t.rc) {
+        rc = t.rc;
+        snprintf(d.msg, sizeof d.msg, "adding a result: %s", ps_strerror(rc));
+    }
     if (rc)
         return diag_die(x->name, &d, rc) + 1;
     if (stats)

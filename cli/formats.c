@@ -453,11 +453,17 @@ int write_stream(const wopts *o, uint64_t size_hint, const char *name, path_next
     ps_bytes p;
     uint64_t v;
     int has, rc = dest_begin(&t, size_hint), more = 0;
-    while (!rc && (more = next(ctx, &p, &has, &v)) == 0)
+    progress pr; /* not over the text when that goes to the same terminal */
+    progress_begin(&pr, o->out, "atoms", 0, o->quiet || (t.fd == 1 && isatty(1)));
+    while (!rc && (more = next(ctx, &p, &has, &v)) == 0) {
         rc = dest_add(&t, p, has, v, name);
+        if ((t.atoms & 0xFFFF) == 0)
+            progress_at(&pr, t.atoms);
+    }
     rc |= more > 0;
     if (!rc)
         rc = dest_end(&t);
+    progress_end(&pr);
     ps_paths_writer_free(t.pw);
     ps_act_writer_free(t.aw);
     ps_snap_writer_free(t.nw);

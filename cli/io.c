@@ -190,34 +190,6 @@ int out_end(outfile *o, int ok)
     return !ok || bad;
 }
 
-/* Progress on stderr: only for a terminal and a large input. */
-typedef struct progress {
-    int on;
-    double t0, last;
-    size_t total;
-} progress;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void progress_show(progress *p, size_t done, int final)
-{
-    double t = now();
-    if (!p->on || (!final && t - p->last < 0.2))
-        return;
-    p->last = t;
-    double rate = done / (t - p->t0 + 1e-9);
-    double eta = rate > 0 ? (double)(p->total - done) / rate : 0;
-    int bar = (int)(30.0 * (double)done / (double)(p->total ? p->total : 1));
-    fprintf(stderr, "\r[%-30.*s] %6.1f/%.1f MB  %6.1f MB/s  ETA %4.0fs%s", bar,
-            "##############################", done / 1e6, p->total / 1e6, rate / 1e6, eta,
-            final ? "\n" : "");
-}
-
 int load_metta(ps_space *s, const input *inp, int quiet)
 {
     input in = *inp;
@@ -226,7 +198,8 @@ int load_metta(ps_space *s, const input *inp, int quiet)
     if (ps_parser_new(&p))
         return die("out of memory");
     ps_parser_reset(p, in.data, in.len);
-    progress pr = { !quiet && isatty(2) && in.len > (16u << 20), now(), 0, in.len };
+    progress pr;
+    progress_begin(&pr, path, "bytes", in.len, quiet);
     ps_bytes a;
     ps_diag d;
     int rc;
@@ -235,9 +208,9 @@ int load_metta(ps_space *s, const input *inp, int quiet)
         if ((rc = ps_space_insert(s, a, NULL)))
             break;
         if ((++n & 0xFFFF) == 0)
-            progress_show(&pr, ps_parser_offset(p), 0);
+            progress_at(&pr, ps_parser_offset(p));
     }
-    progress_show(&pr, in.len, 1);
+    progress_end(&pr);
     ps_parser_free(p);
     if (rc == PS_E_PARSE || rc == PS_E_LIMIT)
         return die("%s:%u:%u: %s (byte %llu)", path, d.line, d.col, d.msg,

@@ -81,8 +81,52 @@ json_help() {
     if "$P" help nosuch 2>"$T/err"; then fail "help of no command"; fi
 }
 
+# Exit codes and messages: a query cut by --limit (3, said), none (1);
+# a damaged snapshot's count is an error; the binary client at the HTTP
+# port says so in seconds; a failed system call says errno's words
+exit_codes() {
+    rc=0; "$P" query $F '(parent $x $y)' --limit 2 >/dev/null 2>"$T/err" || rc=$?
+    [ $rc = 3 ] && grep -q "stopped at --limit 2" "$T/err" || fail "query --limit: $rc $(cat "$T/err")"
+    rc=0; "$P" query $F '(nobody $x)' >/dev/null 2>&1 || rc=$?
+    [ $rc = 1 ] || fail "query with no results exited $rc"
+    "$P" convert $F "$T/f.snap" 2>/dev/null
+    size=$(stat -c %s "$T/f.snap")
+    printf '\377\377\377\377' | dd of="$T/f.snap" bs=1 seek=$((size / 3)) conv=notrunc 2>/dev/null
+    if "$P" count "$T/f.snap" >"$T/out" 2>"$T/err"; then fail "count of a damaged snapshot: $(cat "$T/out")"; fi
+    grep -q "checksum" "$T/err" || fail "count said: $(cat "$T/err")"
+    start_bare "$T/sp" --import $F
+    c() { "$P" client --port "$(cat "$T/port")" "$@"; }
+    rc=0; c query '(parent $x $y)' --limit 2 >/dev/null 2>"$T/err" || rc=$?
+    [ $rc = 3 ] || fail "client query --limit exited $rc"
+    rc=0; c query '(nobody $x)' >/dev/null 2>&1 || rc=$?
+    [ $rc = 1 ] || fail "client query with no results exited $rc"
+    s=$(date +%s)
+    if "$P" client --port "$(cat "$T/hport")" ping 2>"$T/err"; then fail "ping at the HTTP port"; fi
+    [ $(($(date +%s) - s)) -le 5 ] || fail "the HTTP port took $(($(date +%s) - s)) s to tell"
+    grep -q "speaks HTTP" "$T/err" || fail "at the HTTP port: $(cat "$T/err")"
+    if "$P" serve "$T/sp2" --port 0 --http "$(cat "$T/hport")" 2>"$T/err"; then fail "two on one port"; fi
+    grep -q "cannot listen for HTTP on .*: Address already in use" "$T/err" || fail "$(cat "$T/err")"
+    stop_http
+    if "$P" dump "$T/nonesuch.metta" 2>"$T/err"; then fail "dump of nothing"; fi
+    grep -q "No such file or directory" "$T/err" || fail "dump of nothing: $(cat "$T/err")"
+}
+
+# Progress on a terminal (script(1) gives one) for work that runs for
+# seconds; none when stderr is not a terminal
+progress() {
+    command -v script >/dev/null || skip "needs script(1) (util-linux)"
+    script -qec "\"$P\" gen --atoms 3000000 -o \"$T/g.metta\"" /dev/null >"$T/tty" 2>&1 ||
+        fail "gen under script: $(cat "$T/tty")"
+    grep -q "gen: .*% .* of 3.00M atoms" "$T/tty" || fail "no progress on a terminal: $(cat "$T/tty")"
+    "$P" gen --atoms 3000000 -o "$T/g2.metta" 2>"$T/err"
+    [ ! -s "$T/err" ] || fail "progress without a terminal: $(cat "$T/err")"
+    cmp "$T/g.metta" "$T/g2.metta" || fail "the progress line reached the output"
+}
+
 tcase out_format out_format
 tcase prefix_rule prefix_rule
 tcase serve_import serve_import
 tcase json_help json_help
+tcase exit_codes exit_codes
+tcase progress progress
 finish
