@@ -37,7 +37,7 @@ MAJOR    := $(firstword $(subst ., ,$(VERSION)))
 # --static names -lunistring for libmicrohttpd (through GnuTLS).
 DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev libxxhash-dev libyajl-dev \
             libmicrohttpd-dev libunistring-dev curl python3 python3-pytest python3-setuptools \
-            python3-pip python3-wheel python3-venv \
+            python3-pip python3-wheel python3-venv libedit-dev \
             libzstd-dev liblz4-dev libsodium-dev libssl-dev libb2-dev \
             libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev g++ man-db \
             swi-prolog-nox
@@ -118,8 +118,9 @@ $(SHARED): $(LIB_OBJ)
 	ln -sf $(REALNAME) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libpathspace.so
 
+# the CLI alone links libedit (the shell's line editing and history)
 $(CLI): $(CLI_SRC:%.c=$(BUILD)/%.o) $(STATIC)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -ledit
 
 # ---- tests: one runner binary, plus every fuzz target replayed on its corpus
 $(TESTBIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(STATIC)

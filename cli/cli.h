@@ -180,6 +180,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_open(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_transform(int argc, char **argv);
 int cmd_union(int argc, char **argv);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "shell.h"
 
 static const char usage[] =
     "usage: pathspace client [--host H] [--port P] [--token-file FILE] COMMAND ...\n"
@@ -102,8 +102,7 @@ static int do_change(ps_client *c, const char *cmd, int argc, char **argv)
     ps_buf_free(&text);
     if (rc)
         return fail(cmd, rc, &d);
-    printf("changed %" PRIu64 " seq %" PRIu64 " atoms %" PRIu64 "\n", ch.changed, ch.seq,
-           ch.atoms);
+    print_change(&ch);
     return 0;
 }
 
@@ -178,8 +177,7 @@ static int do_transform(ps_client *c, int argc, char **argv)
                                  ps_bytes_of(argv[1], strlen(argv[1])), &ch, &results, &d);
     if (rc)
         return fail("transform", rc, &d);
-    printf("results %" PRIu64 " added %" PRIu64 " seq %" PRIu64 " atoms %" PRIu64 "\n", results,
-           ch.changed, ch.seq, ch.atoms);
+    print_transform(results, &ch);
     return 0;
 }
 
@@ -271,26 +269,15 @@ static int do_simple(ps_client *c, const char *cmd, int json)
         ps_ckpt_info ci;
         if ((rc = ps_client_checkpoint(c, &ci, &d)))
             return fail(cmd, rc, &d);
-        printf("checkpoint %" PRIu64 " atoms %" PRIu64 " log_pos %" PRIu64 "\n", ci.seq,
-               ci.atoms, ci.log_pos);
+        print_checkpoint(&ci);
     } else {
         ps_server_stats s;
         if ((rc = ps_client_stats(c, &s, &d)))
             return fail(cmd, rc, &d);
-        static const char *const names[PS_SERVER_STATS_N] = {
-            "uptime_ms", "atoms", "seq", "clients", "connections", "rejected", "dropped",
-            "requests", "errors", "bytes_in", "bytes_out", "writevs", "commits", "allocs",
-            "pool_gets", "pool_misses", "checkpoints", "ckpt_failed", "fork_us_last",
-            "fork_us_max", "ckpt_ms_last", "query_forks"
-        };
-        const uint64_t *v = &s.uptime_ms;
         report r;
         if (report_begin(&r, json))
             return 1;
-        for (int i = 0; i < PS_SERVER_STATS_N; i++) {
-            report_u64(&r, names[i], v[i]);
-            report_text(&r, "%s %" PRIu64 "\n", names[i], v[i]);
-        }
+        report_server_stats(&r, &s);
         report_end(&r, 1);
     }
     return 0;
@@ -318,57 +305,86 @@ static int run(ps_client *c, const char *cmd, int argc, char **argv)
     return do_simple(c, cmd, json);
 }
 
-int cmd_client(int argc, char **argv)
+/* Takes --host, --port and --token-file out of argv (wherever they stand:
+ * client count --port P works) and connects: 0, or 1 having said why. */
+int client_connect(int *argc, char **argv, ps_client **c, char *where, size_t wcap)
 {
-    if (has_help(argc, argv, usage))
-        return 0;
     const char *host = "127.0.0.1";
     uint64_t port = PS_CLI_PORT;
     char token[258] = "";
     const char *env = getenv("PATHSPACE_TOKEN");
     if (env)
         snprintf(token, sizeof token, "%s", env);
-    /* the connection's options, wherever they stand: before the command or
-     * after it (client count --port P) */
     int n = 1;
-    for (int k = 1; k < argc; k++) {
+    for (int k = 1; k < *argc; k++) {
         int conn_opt = !strcmp(argv[k], "--host") || !strcmp(argv[k], "--port") ||
                        !strcmp(argv[k], "--token-file");
         if (!conn_opt) {
             argv[n++] = argv[k];
             continue;
         }
-        if (k + 1 == argc)
-            return die("client %s: needs a value", argv[k]), 2;
+        if (k + 1 == *argc)
+            return die("%s: needs a value", argv[k]);
         const char *v = argv[++k];
         if (!strcmp(argv[k - 1], "--host"))
             host = v;
         else if (!strcmp(argv[k - 1], "--port")) {
             if (parse_u64(v, &port) || port > 65535)
-                return die("client --port: '%s' is not a port", v);
+                return die("--port: '%s' is not a port", v);
         } else if (read_token(v, token, sizeof token))
-            return 2;
+            return 1;
     }
-    argc = n;
-    int i = 1;
-    if (i < argc && argv[i][0] == '-' && argv[i][1] == '-')
-        return die("client: unknown option %s", argv[i]), 2;
-    static const char *const known[] = { "ping", "add", "remove", "contains", "count", "query",
-                                         "transform", "export", "checkpoint", "stats" };
-    int ok = 0;
-    for (size_t k = 0; i < argc && k < sizeof known / sizeof known[0]; k++)
-        ok |= !strcmp(argv[i], known[k]);
-    if (!ok)
-        return die("client: no COMMAND (see --help)"), 2;
+    *argc = n;
+    argv[n] = NULL;
+    snprintf(where, wcap, "%s:%u", host, (unsigned)port);
     ps_client_opts o;
     ps_client_opts_init(&o);
     o.token = token[0] ? token : NULL;
-    ps_client *c;
     ps_diag d = { 0 };
-    int rc = ps_client_connect(host, (uint16_t)port, &o, &c, &d);
-    if (rc)
-        return fail("connect", rc, &d);
-    rc = run(c, argv[i], argc - i - 1, argv + i + 1);
+    int rc = ps_client_connect(host, (uint16_t)port, &o, c, &d);
+    return rc ? fail("connect", rc, &d) : 0;
+}
+
+int cmd_client(int argc, char **argv)
+{
+    if (has_help(argc, argv, usage))
+        return 0;
+    int i = 1;
+    static const char *const known[] = { "ping", "add", "remove", "contains", "count", "query",
+                                         "transform", "export", "checkpoint", "stats" };
+    int ok = 0;
+    for (int k = 1; k < argc && !ok; k++) /* the command, before connecting */
+        for (size_t j = 0; j < sizeof known / sizeof known[0]; j++)
+            ok |= !strcmp(argv[k], known[j]);
+    if (!ok)
+        return die("client: no COMMAND (see --help)"), 2;
+    ps_client *c;
+    char where[300];
+    if (client_connect(&argc, argv, &c, where, sizeof where))
+        return 2;
+    if (i < argc && argv[i][0] == '-' && argv[i][1] == '-') {
+        ps_client_close(c);
+        return die("client: unknown option %s", argv[i]), 2;
+    }
+    int rc = run(c, argv[i], argc - i - 1, argv + i + 1);
+    ps_client_close(c);
+    return rc;
+}
+
+/* pathspace shell --port P: the shell on a served space. */
+int shell_served(int argc, char **argv, int strict)
+{
+    ps_client *c;
+    char where[300];
+    if (client_connect(&argc, argv, &c, where, sizeof where))
+        return 2;
+    if (argc > 1) {
+        ps_client_close(c);
+        return die("shell: unexpected argument '%s' (see --help)", argv[1]), 2;
+    }
+    shell_backend b;
+    shell_remote(&b, c, where);
+    int rc = shell_run(&b, strict);
     ps_client_close(c);
     return rc;
 }

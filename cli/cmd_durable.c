@@ -1,19 +1,29 @@
-/* cmd_durable.c - pathspace open DIR (a persistent space driven by lines
- * on stdin) and pathspace checkpoint save|ls|restore|prune
- * (docs/store.md). */
+/* cmd_durable.c - pathspace open DIR and pathspace shell (the shell on a
+ * persistent space, or on a served one) and pathspace checkpoint
+ * save|ls|restore|prune (docs/store.md). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
-#include "cli.h"
+#include "shell.h"
 
 static const char open_usage[] =
-    "usage: pathspace open DIR [--fsync always|everysec|never] [--every N]\n"
-    "                          [--every-seconds T] [--keep N] [--import FILE]...\n"
-    "                          [--truncate-corrupt] [--no-final-checkpoint]\n"
-    "                          [--past-newer]\n"
+    "usage: pathspace shell DIR [--fsync always|everysec|never] [--every N]\n"
+    "                           [--every-seconds T] [--keep N] [--import FILE]...\n"
+    "                           [--truncate-corrupt] [--no-final-checkpoint]\n"
+    "                           [--past-newer] [--strict]\n"
+    "       pathspace shell --port P [--host H] [--token-file FILE] [--strict]\n"
+    "       pathspace open DIR ...   (the same as shell DIR)\n"
+    "  A shell on a space: commands, one a line, answered on stdout as pathspace\n"
+    "  client answers them ('help' lists them): add, remove, contains, count,\n"
+    "  query, transform, export, checkpoint, stats. On a terminal it has a prompt,\n"
+    "  line editing, history (~/.pathspace_history) and completion; an error is\n"
+    "  said on stderr and the session goes on. Read from a pipe it runs a script;\n"
+    "  --strict ends it at the first error. Exit status 1 if a command failed.\n"
+    "  A line of over 1 MiB is refused whole. With --port the space is a served\n"
+    "  one (pathspace serve; the options are client's).\n"
     "  DIR is a persistent space: DIR/store (a blob store holding checkpoints),\n"
     "  DIR/wal (the write-ahead log) and DIR/LOCK; it is made if missing. Opening\n"
     "  loads the newest valid checkpoint (falling back past corrupt ones, but not\n"
@@ -21,13 +31,7 @@ static const char open_usage[] =
     "  replays the log after it, then reports what it did on stderr. Every change\n"
     "  is logged (and, with --fsync always, the default, on disk) before it is\n"
     "  applied and acknowledged. --import adds the atoms of FILE (any format) as\n"
-    "  one logged batch. Then commands are read from stdin, one per line:\n"
-    "    add ATOM | remove ATOM | contains ATOM | count | dump | checkpoint | sync\n"
-    "    query PATTERN [TEMPLATE]     the distinct results, then 'N results'\n"
-    "    transform PATTERN TEMPLATE   adds the results as one logged batch: 'added N'\n"
-    "  each answered on stdout. A line of over 1 MiB is refused whole; the first\n"
-    "  line that fails is answered 'error', and the session ends there (exit 1).\n"
-    "  A checkpoint is taken every N changes (--every), on a change T seconds\n"
+    "  one logged batch. A checkpoint is taken every N changes (--every), on a change T seconds\n"
     "  after the last (--every-seconds), and at the end;\n"
     "  --keep checkpoints are kept (default 2), and the log since the oldest.\n";
 
@@ -137,194 +141,6 @@ int pspace_import(ps_pspace *p, const char *file)
     return rc;
 }
 
-/* Adds every path of s to p with one log write (group commit). */
-static int add_all(ps_pspace *p, const ps_space *s, uint64_t *added)
-{
-    uint64_t n = ps_space_count(s);
-    ps_bytes *v = calloc(n ? n : 1, sizeof *v);
-    ps_iter *it;
-    ps_bytes path;
-    if (!v || ps_iter_new(s, ps_bytes_of(NULL, 0), &it)) {
-        free(v);
-        return PS_E_NOMEM;
-    }
-    size_t k = 0;
-    while (ps_iter_next(it, &path, NULL, NULL) == PS_OK) {
-        uint8_t *c = malloc(path.len ? path.len : 1);
-        if (!c)
-            break;
-        memcpy(c, path.ptr, path.len);
-        v[k++] = ps_bytes_of(c, path.len);
-    }
-    ps_iter_free(it);
-    int rc = k == n ? ps_pspace_add_many(p, v, k, added) : PS_E_NOMEM;
-    for (size_t i = 0; i < k; i++)
-        free((void *)v[i].ptr);
-    free(v);
-    return rc;
-}
-
-static int dump(const ps_space *s)
-{
-    ps_iter *it;
-    ps_bytes path;
-    ps_buf b = { 0 };
-    if (ps_iter_new(s, ps_bytes_of(NULL, 0), &it))
-        return die("out of memory");
-    while (ps_iter_next(it, &path, NULL, NULL) == PS_OK) {
-        ps_buf_clear(&b, 0);
-        if (ps_atom_print(path, &b) == PS_OK) {
-            fwrite(ps_buf_data(&b), 1, b.len, stdout);
-            putchar('\n');
-        }
-    }
-    ps_iter_free(it);
-    ps_buf_free(&b);
-    return 0;
-}
-
-#define LINE_MAX_BYTES (1u << 20)
-enum { LINE_OK = 0, LINE_TOO_LONG = 1, LINE_NOMEM = 2 };
-
-/* The next line of f into b (NUL-terminated, without its newline), or EOF.
- * A line over LINE_MAX_BYTES is read to its end and dropped whole
- * (LINE_TOO_LONG), never split into two commands; memory stays bounded. */
-static int read_line(FILE *f, ps_buf *b)
-{
-    ps_buf_clear(b, 0);
-    int c, too_long = 0, any = 0;
-    while ((c = getc(f)) != EOF) {
-        any = 1;
-        if (c == '\n')
-            break;
-        if (too_long || b->len >= LINE_MAX_BYTES) {
-            too_long = 1;
-            continue;
-        }
-        uint8_t ch = (uint8_t)c;
-        if (ps_buf_append(b, &ch, 1))
-            return LINE_NOMEM;
-    }
-    if (!any)
-        return EOF;
-    if (ps_buf_append(b, "", 1))
-        return LINE_NOMEM;
-    b->len--;
-    return too_long ? LINE_TOO_LONG : LINE_OK;
-}
-
-/* "query PATTERN [TEMPLATE]" (the results, then "N results") or
- * "transform PATTERN TEMPLATE" (the new atoms logged as one batch, then
- * "added N"). The two parts are the first and the rest of the atoms in arg;
- * col is where arg starts on the line, for messages. */
-static int query_command(ps_pspace *p, int transform, const char *arg, unsigned long lineno,
-                         size_t col)
-{
-    ps_parser *pr;
-    ps_bytes a;
-    ps_diag d = { 0 };
-    if (!arg)
-        return die("stdin:%lu: %s needs a pattern", lineno, transform ? "transform" : "query");
-    if (ps_parser_new(&pr))
-        return die("out of memory");
-    ps_parser_reset(pr, arg, strlen(arg));
-    int rc = ps_parser_next(pr, &a, &d);
-    size_t split = ps_parser_offset(pr);
-    ps_parser_free(pr);
-    const char *tpl = arg + split;
-    while (*tpl == ' ' || *tpl == '\t')
-        tpl++;
-    if (rc == PS_OK && transform && !*tpl)
-        return die("stdin:%lu: transform needs a pattern and a template", lineno);
-    ps_query *q = NULL;
-    if (rc == PS_OK)
-        rc = ps_query_parse(arg, split, *tpl ? tpl : NULL, strlen(tpl), &q, &d);
-    if (rc)
-        return die("stdin:%lu:%u: %s", lineno, d.col + (unsigned)col +
-                   (unsigned)(d.msg[0] == 't' ? tpl - arg : 0), d.msg);
-    ps_space *out;
-    uint64_t added = 0;
-    if (ps_space_new(&out)) {
-        ps_query_free(q);
-        return die("out of memory");
-    }
-    ps_query_opts o;
-    ps_query_opts_init(&o);
-    o.threads = 0; /* one per CPU: the shell waits for the answer */
-    rc = ps_query_into(q, ps_source_space(ps_pspace_space(p)), &o, out, NULL, NULL, &d);
-    if (rc)
-        rc = die("stdin:%lu: query: %s", lineno, d.msg);
-    else if (transform)
-        rc = add_all(p, out, &added) ? die("stdin:%lu: transform: not applied", lineno) : 0;
-    if (!rc && transform)
-        printf("added %" PRIu64 "\n", added);
-    if (!rc && !transform) {
-        dump(out);
-        printf("%" PRIu64 " results\n", ps_space_count(out));
-    }
-    ps_space_free(out);
-    ps_query_free(q);
-    return rc;
-}
-
-/* One command line; answers on stdout. */
-static int command(ps_pspace *p, char *line, unsigned long lineno)
-{
-    size_t n = strcspn(line, "\r\n");
-    line[n] = 0;
-    char *arg = strchr(line, ' ');
-    if (arg)
-        *arg++ = 0;
-    if (!*line || *line == '#')
-        return 0;
-    if (!strcmp(line, "count")) {
-        ps_space_stats st;
-        ps_space_stats_get(ps_pspace_space(p), &st);
-        printf("%" PRIu64 "\n", (uint64_t)st.paths);
-        return 0;
-    }
-    if (!strcmp(line, "dump"))
-        return dump(ps_pspace_space(p));
-    if (!strcmp(line, "sync"))
-        return ps_pspace_sync(p) ? die("sync failed") : (puts("ok"), 0);
-    if (!strcmp(line, "checkpoint")) {
-        ps_ckpt_info ci;
-        ps_diag d = { 0 };
-        if (ps_pspace_checkpoint(p, &ci, &d))
-            return die("checkpoint: %s", d.msg);
-        printf("checkpoint %" PRIu64 " (%" PRIu64 " atoms, %" PRIu64 " bytes)\n", ci.seq,
-               ci.atoms, ci.payload_len + PS_CKPT_HEADER);
-        return 0;
-    }
-    if (!strcmp(line, "query") || !strcmp(line, "transform"))
-        return query_command(p, line[0] == 't', arg, lineno, (size_t)(arg ? arg - line : 0));
-    int op = !strcmp(line, "add") ? 1 : !strcmp(line, "remove") ? 2 : !strcmp(line, "contains") ? 3 : 0;
-    if (!op)
-        return die("stdin:%lu: unknown command '%s'", lineno, line);
-    ps_buf atom = { 0 };
-    ps_diag d = { 0 };
-    int rc = arg ? ps_atom_parse(arg, strlen(arg), &atom, &d) : PS_E_PARSE;
-    if (rc) {
-        ps_buf_free(&atom);
-        return die("stdin:%lu:%u: %s", lineno, d.col + (unsigned)(arg - line),
-                   arg ? d.msg : "no atom");
-    }
-    int changed = 0;
-    if (op == 1)
-        rc = ps_pspace_add(p, ps_buf_bytes(&atom), &changed);
-    else if (op == 2)
-        rc = ps_pspace_remove(p, ps_buf_bytes(&atom), &changed);
-    else
-        changed = ps_space_contains(ps_pspace_space(p), ps_buf_bytes(&atom));
-    ps_buf_free(&atom);
-    if (rc)
-        return die("stdin:%lu: %s: not applied", lineno, ps_strerror(rc));
-    static const char *const said[3][2] = { { "present", "added" }, { "absent", "removed" },
-                                            { "no", "yes" } };
-    puts(said[op - 1][changed]);
-    return 0;
-}
-
 int fsync_parse(const char *s)
 {
     if (!s)
@@ -340,6 +156,7 @@ int cmd_open(int argc, char **argv)
     ps_pspace_opts o;
     ps_pspace_opts_init(&o);
     const char *dir = NULL;
+    int strict = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--fsync") && v) {
@@ -366,6 +183,8 @@ int cmd_open(int argc, char **argv)
             o.no_final_ckpt = 1;
         } else if (!strcmp(a, "--past-newer")) {
             o.past_newer = 1;
+        } else if (!strcmp(a, "--strict")) {
+            strict = 1;
         } else if (a[0] == '-' || dir) {
             return die("open: unexpected argument %s (see --help)", a);
         } else {
@@ -381,30 +200,27 @@ int cmd_open(int argc, char **argv)
     for (int i = 1; i < argc && !rc; i++)
         if (!strcmp(argv[i], "--import"))
             rc = pspace_import(p, argv[++i]);
-    unsigned long lineno = 0;
-    int failed = 0;
-    ps_buf line = { 0 };
-    for (int r; !rc && (r = read_line(stdin, &line)) != EOF;) {
-        ++lineno;
-        if (r == LINE_TOO_LONG)
-            failed |= die("stdin:%lu: line longer than %u bytes: refused whole (use --import "
-                          "FILE for bigger atoms)", lineno, LINE_MAX_BYTES);
-        else if (r == LINE_NOMEM)
-            rc = die("out of memory");
-        else
-            failed |= command(p, (char *)ps_buf_data(&line), lineno);
-        if (r == LINE_TOO_LONG || failed)
-            puts("error"), failed = 1; /* an answer for every line, in order */
-        fflush(stdout);
-        if (failed)
-            break;
-    }
-    ps_buf_free(&line);
-    rc |= failed;
+    shell_backend b;
+    shell_local(&b, p, dir);
+    if (!rc)
+        rc = shell_run(&b, strict);
     ps_diag d = { 0 };
     if (ps_pspace_close(p, &d) && !rc)
         rc = die("%s: closing: %s", dir, d.msg);
     return rc;
+}
+
+int cmd_shell(int argc, char **argv)
+{
+    if (has_help(argc, argv, open_usage))
+        return 0;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--port") || !strcmp(argv[i], "--host") ||
+            !strcmp(argv[i], "--token-file")) {
+            int strict = take_flag(&argc, argv, "--strict");
+            return shell_served(argc, argv, strict);
+        }
+    return cmd_open(argc, argv);
 }
 
 /* ------------------------------------------------------------ checkpoint */

@@ -26,7 +26,8 @@ static const struct {
     { "intersect", cmd_intersect, "atoms in all of the sources" },
     { "subtract", cmd_subtract, "atoms in the first source and none of the others" },
     { "restrict", cmd_restrict, "atoms of A under a set of prefixes" },
-    { "open", cmd_open, "a persistent space in DIR: recover, then changes from stdin" },
+    { "shell", cmd_shell, "a shell on a persistent space (DIR) or a served one (--port)" },
+    { "open", cmd_open, "the shell on DIR (as shell DIR)" },
     { "checkpoint", cmd_checkpoint, "save, ls, restore, prune a persistent space's checkpoints" },
     { "serve", cmd_serve, "serve a persistent space: binary protocol, MORK's HTTP API (--http)" },
     { "client", cmd_client, "talk to a server: add, query, export, stats, ..." },
@@ -92,6 +93,11 @@ int main(int argc, char **argv)
         return 2;
     if (argc < 2)
         return usage(stderr);
+    if (!strcmp(argv[1], "help") && argc > 2 && argv[2][0] == '-') {
+        puts("usage: pathspace help [COMMAND]\n  The list of commands, or COMMAND's own help "
+             "(COMMAND --help).");
+        return 0;
+    }
     if (!strcmp(argv[1], "help") && argc > 2) { /* help CMD: CMD --help */
         for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
             if (!strcmp(argv[2], cmds[i].name)) {

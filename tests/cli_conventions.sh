@@ -123,10 +123,38 @@ progress() {
     cmp "$T/g.metta" "$T/g2.metta" || fail "the progress line reached the output"
 }
 
+# One shell for a directory and a served space: the same replies as the
+# client's; on a terminal a prompt, errors that do not end the session, and
+# history; --strict ends a script at its first error
+shell() {
+    cmds='  add (a b) (c d)\ncontains (a b) (x)\ncount\nbogus\nquery ($x $y) $y\ntransform ($x $y) (r $y)\ncount (r $z)\nexport\n'
+    rc=0; printf "$cmds" | "$P" shell "$T/local" >"$T/l" 2>"$T/le" || rc=$?
+    [ $rc = 1 ] || fail "a script with an error exited $rc"
+    grep -q "error: no command 'bogus'" "$T/le" || fail "the error: $(cat "$T/le")"
+    start_bare "$T/served"
+    printf "$cmds" | "$P" shell --port "$(cat "$T/port")" >"$T/r" 2>/dev/null || true
+    cmp "$T/l" "$T/r" || fail "local and served replies differ: $(diff "$T/l" "$T/r")"
+    "$P" client --port "$(cat "$T/port")" add '(e f)' >"$T/c"
+    grep -qx 'changed 1 seq 5 atoms 5' "$T/c" || fail "client add said $(cat "$T/c")"
+    stop_http
+    grep -qx 'changed 2 seq 2 atoms 2' "$T/l" && grep -qx 'results 2 added 2 seq 4 atoms 4' "$T/l" ||
+        fail "replies: $(cat "$T/l")"
+    rc=0; printf 'bogus\ncount\n' | "$P" shell "$T/local" --strict >"$T/o" 2>/dev/null || rc=$?
+    [ $rc = 1 ] && [ ! -s "$T/o" ] || fail "--strict went on: $(cat "$T/o")"
+    command -v script >/dev/null || skip "needs script(1) for a terminal"
+    printf 'bogus\ncount\nhelp quit\nquit\n' |
+        HOME="$T" script -qec "\"$P\" shell \"$T/local\"" /dev/null >"$T/tty" 2>&1 || true
+    tr -d '\r' <"$T/tty" >"$T/t"
+    grep -q "local> count" "$T/t" && grep -qx 6 "$T/t" && grep -q "error: no command 'bogus'" "$T/t" &&
+        grep -q "quit .*leave" "$T/t" || fail "on a terminal: $(cat "$T/t")"
+    grep -qx count "$T/.pathspace_history" || fail "no history: $(cat "$T/.pathspace_history")"
+}
+
 tcase out_format out_format
 tcase prefix_rule prefix_rule
 tcase serve_import serve_import
 tcase json_help json_help
 tcase exit_codes exit_codes
 tcase progress progress
+tcase shell shell
 finish

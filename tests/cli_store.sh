@@ -61,7 +61,8 @@ n=$(( $("$P" count "$T/g.metta") + 2 ))
 [ "$(tail -n 1 "$T/o1")" = "$n" ] || fail "count after import: $(cat "$T/o1")"
 printf 'contains (likes alice bob)\nremove (likes alice bob)\ncontains (likes alice bob)\n' |
     "$P" open "$K" --no-final-checkpoint > "$T/o2" 2>"$T/e2"
-[ "$(tr '\n' ' ' < "$T/o2")" = "yes removed no " ] || fail "ops: $(cat "$T/o2")"
+sed -n '1p;3p' "$T/o2" | tr '\n' ' ' | grep -qx 'yes no ' && sed -n 2p "$T/o2" | grep -q '^changed 1 seq ' ||
+    fail "ops: $(cat "$T/o2")"
 grep -q "checkpoint 1 (.*) + 0 log records" "$T/e2" || fail "reopen report: $(cat "$T/e2")"
 printf 'count\n' | "$P" open "$K" > "$T/o3" 2>"$T/e3"
 [ "$(cat "$T/o3")" = "$((n - 1))" ] || fail "replay count"
@@ -77,7 +78,7 @@ for i in $(seq 100); do [ "$(wc -l < "$T/o4")" -ge 2 ] && break; sleep 0.05; don
 kill -9 $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
 exec 3>&-
-[ "$(tr '\n' ' ' < "$T/o4")" = "added added " ] || fail "acks: $(cat "$T/o4")"
+[ "$(grep -c '^changed 1 seq ' "$T/o4")" = 2 ] || fail "acks: $(cat "$T/o4")"
 printf 'contains (kept two)\ncount\n' | "$P" open "$K" > "$T/o5" 2>/dev/null
 [ "$(tr '\n' ' ' < "$T/o5")" = "yes $((n + 1)) " ] || fail "after kill: $(cat "$T/o5")"
 
