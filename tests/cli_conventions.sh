@@ -145,7 +145,7 @@ shell() {
     printf 'bogus\ncount\nhelp quit\nquit\n' |
         HOME="$T" script -qec "\"$P\" shell \"$T/local\"" /dev/null >"$T/tty" 2>&1 || true
     tr -d '\r' <"$T/tty" >"$T/t"
-    grep -q "local> count" "$T/t" && grep -qx 6 "$T/t" && grep -q "error: no command 'bogus'" "$T/t" &&
+    grep -q "local> count" "$T/t" && grep -qx 4 "$T/t" && grep -q "error: no command 'bogus'" "$T/t" &&
         grep -q "quit .*leave" "$T/t" || fail "on a terminal: $(cat "$T/t")"
     grep -qx count "$T/.pathspace_history" || fail "no history: $(cat "$T/.pathspace_history")"
 }
