@@ -473,17 +473,28 @@ int main(int argc, char **argv)
     snprintf(cli, sizeof cli, "%s/../pathspace", self);
     printf("bench_query: queries, joins, algebra (medians of %d runs; one search thread unless "
            "said)\n\n", bench_reps());
-    if (!quick)
+    /* PS_BENCH_PART=N runs part N alone */
+    const char *part = getenv("PS_BENCH_PART");
+#define PART(c) (!part || strchr(part, c))
+    if (!quick && PART('1'))
         logic();
-    printf("2. one pattern with a constant head, generated atoms\n");
-    generated(quick ? 100000 : 1000000, 1);
-    if (!quick)
-        generated(10000000, 0);
-    printf("   atoms/res: stored atoms matched whole per result; steps/res: trie positions\n"
-           "   stepped through per result; vs scan: the brute-force matcher over every atom\n\n");
-    printf("3. joins on family data\n");
-    joins(quick ? 20000 : 200000, 5000);
-    printf("\n4. the algebra\n");
-    algebra(quick ? 100000 : 1000000, cli);
+    if (PART('2')) {
+        printf("2. one pattern with a constant head, generated atoms\n");
+        generated(quick ? 100000 : 1000000, 1);
+        if (!quick)
+            generated(10000000, 0);
+        printf("   atoms/res: stored atoms matched whole per result; steps/res: trie positions\n"
+               "   stepped through per result; vs scan: the brute-force matcher over every "
+               "atom\n\n");
+    }
+    if (PART('3')) {
+        printf("3. joins on family data\n");
+        joins(quick ? 20000 : 200000, 5000);
+    }
+    if (PART('4')) {
+        printf("\n4. the algebra\n");
+        algebra(quick ? 100000 : 1000000, cli);
+    }
+#undef PART
     return 0;
 }

@@ -20,8 +20,8 @@ static const char algebra_usage[] =
     "  format; ACTs and snapshots are streamed in place, the others loaded. OUT's\n"
     "  format comes from its extension (or --to FMT; text for -); it appears only\n"
     "  when complete. A prefix is a path of PREFIXES; in MeTTa text, an atom stands\n"
-    "  for its constant part, its bytes up to its first variable, as for count\n"
-    "  --prefix: (parent Tom $x) keeps every (parent Tom ...) of three items,\n"
+    "  for its constant part, its bytes up to its first variable (the rule of\n"
+    "  client count): (parent Tom $x) keeps every (parent Tom ...) of 3 items,\n"
     "  (parent $x $y) every parent triple, and (parent $x Ann) every parent triple\n"
     "  too (what follows a variable cannot narrow a prefix).\n";
 
