@@ -14,6 +14,8 @@ LIBDIR   ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR   ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 LDCONFIG ?= ldconfig
 BUILD    ?= build
 OPT      ?= -O2 -g
@@ -223,7 +225,10 @@ $(WHEEL): $(SHARED) $(wildcard python/pathspace/*.py) python/pyproject.toml pyth
 	@sh tools/wheel.sh $(BUILD) $(SHARED)
 
 # ---- the main job on built-in data
-demo: all
+# the build quiet (its errors still show), so the demo's lines come first
+demo: | $(DEPS_OK)
+	@echo "building (make -s all) ..."
+	@$(MAKE) -s --no-print-directory all
 	@sh tools/demo.sh $(BUILD)
 
 # ---- install
@@ -246,6 +251,10 @@ install: all
 	install -m 644 include/pathspace.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
 	install -m 644 docs/pathspace.1 $(DESTDIR)$(MANDIR)/man1/
+	install -d $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(SYSTEMDDIR)
+	install -m 644 tools/pathspace.bash-completion $(DESTDIR)$(COMPLETIONDIR)/pathspace
+	sed 's|@BINDIR@|$(BINDIR)|' tools/pathspace@.service.in > $(DESTDIR)$(SYSTEMDDIR)/pathspace@.service
+	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/pathspace@.service
 	$(PC_SED) > $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc
 	$(PC_SUBST) tools/pathspace-static.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/pathspace-static.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc $(DESTDIR)$(PKGCONFIGDIR)/pathspace-static.pc
@@ -259,7 +268,8 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libpathspace.so \
 	      $(DESTDIR)$(INCLUDEDIR)/pathspace.h $(DESTDIR)$(BINDIR)/pathspace \
 	      $(DESTDIR)$(MANDIR)/man1/pathspace.1 $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc \
-	      $(DESTDIR)$(PKGCONFIGDIR)/pathspace-static.pc
+	      $(DESTDIR)$(PKGCONFIGDIR)/pathspace-static.pc \
+	      $(DESTDIR)$(COMPLETIONDIR)/pathspace $(DESTDIR)$(SYSTEMDDIR)/pathspace@.service
 
 clean:
 	rm -rf $(BUILD)

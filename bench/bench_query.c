@@ -206,6 +206,42 @@ static void sources(ps_space *s, const char *tag, ps_act **act, ps_snap **snap)
     unlink(n);
 }
 
+/* The first self-join on each source: loaded, an ACT in place, a snapshot
+ * in place (its handle's chunk cache warm, and with no cache: every chunk
+ * decoded afresh as the query reaches it). */
+static void logic_sources(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/big_logic.metta.paths", data_dir());
+    ps_space *s = bench_load(path, 1);
+    if (!s)
+        return;
+    ps_act *act;
+    ps_snap *snap;
+    sources(s, "logic", &act, &snap);
+    ps_query *q = compile("(, (axiom $x) (axiom $x))", "(combined $x)");
+    printf("1b. the first self-join on each source, one thread (snapshot: the handle's\n"
+           "    decoded chunks kept across runs, or none kept)\n");
+    printf("   %-22s %9s %9s %9s\n", "source", "time", "vs memory", "vs ACT");
+    static const char *const names[] = { "memory", "ACT in place", "snapshot in place",
+                                         "snapshot, no cache" };
+    ps_source srcs[4] = { ps_source_space(s), ps_source_act(act), ps_source_snap(snap),
+                          ps_source_snap(snap) };
+    double t[4];
+    for (int k = 0; k < 4; k++) {
+        ps_snap_set_cache(snap, k == 3 ? 0 : PS_SNAP_CACHE_DEFAULT);
+        qrun r = { q, srcs[k], 1, { 0 }, 0 };
+        t[k] = bench_time_n(run_query, &r, 1);
+    }
+    for (int k = 0; k < 4; k++)
+        printf("   %-22s %8.2fs %8.2fx %8.2fx\n", names[k], t[k], t[k] / t[0], t[k] / t[1]);
+    printf("\n");
+    ps_query_free(q);
+    ps_act_close(act);
+    ps_snap_close(snap);
+    ps_space_free(s);
+}
+
 static void generated(uint64_t n, int with_scan)
 {
     enum { SEL = 1000 };
@@ -226,8 +262,9 @@ static void generated(uint64_t n, int with_scan)
     printf("   %llu atoms\n", (unsigned long long)n);
     printf("   %-34s %-9s %10s %12s %12s %9s %9s %9s\n", "pattern", "source", "time", "queries/s",
            "results/s", "atoms/res", "steps/res", "vs scan");
-    static const char *const names[] = { "memory", "ACT", "snapshot" };
-    ps_source srcs[3] = { ps_source_space(s), ps_source_act(act), ps_source_snap(snap) };
+    static const char *const names[] = { "memory", "ACT", "snapshot", "snap,cold" };
+    ps_source srcs[4] = { ps_source_space(s), ps_source_act(act), ps_source_snap(snap),
+                          ps_source_snap(snap) };
     bf_db *db = NULL;
     if (with_scan)
         bench_must(bf_db_new(s, &db), "brute db");
@@ -242,7 +279,9 @@ static void generated(uint64_t n, int with_scan)
             scan_t = bench_time_n(run_scan, &c, 3) * (k == 0 ? SEL : 1);
             ps_buf_free(&c.spec);
         }
-        for (int si = 0; si < 3; si++) {
+        for (int si = 0; si < 4; si++) {
+            /* snap,cold: no chunk kept past a query (every query decodes) */
+            ps_snap_set_cache(snap, si == 3 ? 0 : PS_SNAP_CACHE_DEFAULT);
             many m = { k == 0 ? sel : k == 1 ? &med : &uns, k == 0 ? SEL : 1, srcs[si], 0, 0, 0 };
             double t = bench_time(run_many, &m);
             char vs[32] = "-";
@@ -478,6 +517,8 @@ int main(int argc, char **argv)
 #define PART(c) (!part || strchr(part, c))
     if (!quick && PART('1'))
         logic();
+    if (!quick && PART('b'))
+        logic_sources();
     if (PART('2')) {
         printf("2. one pattern with a constant head, generated atoms\n");
         generated(quick ? 100000 : 1000000, 1);

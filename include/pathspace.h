@@ -599,6 +599,13 @@ PS_API int ps_snap_get(ps_snap *s, ps_bytes path, int *has_value, uint64_t *valu
 /* Decodes every chunk (on `threads` threads, 0 = one per CPU) and checks
  * all of it: checksums, entries, order across chunks, counts. */
 PS_API int ps_snap_verify(const ps_snap *s, unsigned threads, ps_diag *d);
+/* Queries on a snapshot in place read its chunks decoded whole; the
+ * handle keeps those it decoded for every later query and search thread
+ * on it, up to this many bytes beyond what running queries hold (least
+ * recently used go first). Default PS_SNAP_CACHE_DEFAULT; 0 keeps none
+ * past each query. Safe while queries run. */
+#define PS_SNAP_CACHE_DEFAULT (256ull << 20)
+PS_API void ps_snap_set_cache(ps_snap *s, uint64_t bytes);
 
 /* Ordered iteration under prefix, one chunk decoded at a time, no space.
  * Threads: one thread at a time per iterator. */
@@ -1036,9 +1043,9 @@ typedef struct ps_query_opts {
     int mode;        /* ps_query_mode                                   */
     uint64_t limit;  /* stop after this many results (0: no limit);
                       * ps_query_into: this many distinct results       */
-    uint32_t snap_cache; /* PS_SRC_SNAP: decoded chunks kept per search
-                          * thread (0 = as many as 64 MiB of raw chunk
-                          * bytes, at least 16)                         */
+    uint32_t snap_cache; /* PS_SRC_SNAP: decoded chunks a search thread
+                          * holds at once (0: 16); the handle keeps more
+                          * for every query on it (ps_snap_set_cache)   */
     unsigned threads;    /* search threads (0 = one per CPU; default 1)  */
     uint64_t max_steps;  /* stop with PS_E_LIMIT once a search thread has
                           * read this many positions of the source (0: no

@@ -208,6 +208,31 @@ man_page() {
     done
 }
 
+# Bash completion and the systemd unit, as make install puts them: the
+# completion offers commands and each command's own options; the unit
+# passes systemd-analyze verify (with this build's binary in ExecStart)
+completion_unit() {
+    mk install BUILD="$B" PREFIX=/usr/local DESTDIR="$T/stage" LDCONFIG=true >/dev/null
+    C="$T/stage/usr/local/share/bash-completion/completions/pathspace"
+    U="$T/stage/usr/local/lib/systemd/system/pathspace@.service"
+    [ -f "$C" ] && [ -f "$U" ] || fail "not installed: $(find "$T/stage" -name 'pathspace*')"
+    command -v bash >/dev/null || skip "needs bash"
+    out=$(PATH="$(cd "$B" && pwd):$PATH" bash -c '. "$1"
+        COMP_WORDS=(pathspace qu); COMP_CWORD=1; _pathspace; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(pathspace serve --htt); COMP_CWORD=2; _pathspace; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(pathspace client co); COMP_CWORD=2; _pathspace; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(pathspace convert --to s); COMP_CWORD=3; _pathspace; echo "${COMPREPLY[*]}"' _ "$C")
+    printf '%s\n' "$out" | sed -n 1p | grep -qx query || fail "commands: $out"
+    printf '%s\n' "$out" | sed -n 2p | grep -q -- "--http-files" || fail "serve's options: $out"
+    printf '%s\n' "$out" | sed -n 3p | grep -qx "contains count" || fail "client's commands: $out"
+    printf '%s\n' "$out" | sed -n 4p | grep -qx snap || fail "formats: $out"
+    command -v systemd-analyze >/dev/null || skip "needs systemd-analyze"
+    sed "s|/usr/local/bin|$(cd "$B" && pwd)|" "$U" > "$T/pathspace@demo.service"
+    SYSTEMD_LOG_LEVEL=warning systemd-analyze verify "$T/pathspace@demo.service" > "$T/v" 2>&1 ||
+        fail "systemd-analyze verify: $(cat "$T/v")"
+    [ ! -s "$T/v" ] || fail "systemd-analyze warns: $(cat "$T/v")"
+}
+
 tcase symbols symbols
 tcase clash clash
 tcase install_pkgconfig install_pkgconfig
@@ -215,4 +240,5 @@ tcase destdir destdir
 tcase header header
 tcase makefile_vars makefile_vars
 tcase man_page man_page
+tcase completion_unit completion_unit
 finish

@@ -8,9 +8,11 @@
  * searches. Each search runs first over the chunks' first paths, which the
  * index holds (no decoding), and then inside the one chunk where the
  * boundary falls, so a walk decodes only chunks that hold paths of the
- * range it is in. Decoded chunks are kept in a small LRU cache, as full
- * paths with an offset table for random access.
+ * range it is in. A chunk is read decoded whole (full paths and an offset
+ * table, for random access), from the handle's cache, which keeps it for
+ * every later query (snap/snap_cache.c); the view pins the few it uses.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,29 +21,21 @@
 #include "snap/snap.h"
 #include "view.h"
 
-PS_VEC_DEFINE(off_list, uint32_t)
-
+/* A chunk this view holds pinned in the handle's cache (snap_cache.c). */
 typedef struct slot {
-    uint64_t chunk; /* UINT64_MAX: empty */
-    uint64_t used;  /* LRU tick */
-    off_list off;   /* count + 1 offsets into data */
-    ps_buf data;    /* the chunk's paths, back to back */
+    const snap_dec *e; /* NULL: empty */
+    uint64_t used;     /* LRU tick */
 } slot;
 
 struct qview_snap {
     qview v;
     const ps_snap *s;
-    uint64_t *cum;  /* cum[i]: paths before chunk i; cum[nchunks] = all */
+    const uint64_t *cum; /* cum[i]: paths before chunk i; cum[nchunks] = all */
     slot *slots;
-    unsigned nslots;
-    uint32_t *where; /* per chunk: its slot, or UINT32_MAX */
-    uint64_t tick, decoded;
-    uint64_t held;  /* path bytes in all slots: at most the trailer's total */
-    snap_dctx *dc;
-    uint8_t *buf;
-    size_t cap;
-    snap_cur cur;
-    uint64_t last; /* the chunk of the path looked up last */
+    unsigned nslots, last_slot;
+    uint64_t tick;
+    snap_reader rd; /* what decoding a chunk needs, made on the first */
+    uint64_t last;  /* the chunk of the path looked up last */
 };
 
 #define SNAPV(v) ((qview_snap *)(v))
@@ -64,72 +58,31 @@ static uint64_t chunk_of(qview_snap *x, uint64_t j)
     return x->last = lo;
 }
 
-/* Decodes chunk i into sl, checking it as an iterator would (order, the
- * index's first path and count, and that it ends before the next chunk's
- * first path). */
-static int decode(qview_snap *x, uint64_t i, slot *sl)
+/* Chunk i decoded: pinned in one of this view's slots, the least recently
+ * used one given back to the cache when all are taken. */
+static int chunk_slot(qview_snap *x, uint64_t i, const snap_dec **out)
 {
-    const ps_snap *s = x->s;
-    const uint8_t *raw;
-    ps_diag *d = &x->v.d;
-    sl->chunk = UINT64_MAX;
-    sl->off.len = 0;
-    x->held -= sl->data.len;
-    ps_buf_clear(&sl->data, 0);
-    int rc = ps__snap_chunk_load(s, i, x->dc, &x->buf, &x->cap, &raw, d);
-    if (!rc)
-        rc = ps__snap_cur_start(&x->cur, s, i, raw, d);
-    while (!rc && (rc = ps__snap_cur_next(&x->cur, d)) == PS_OK) {
-        ps_bytes p = ps_buf_bytes(&x->cur.path);
-        if (off_list_push(&sl->off, (uint32_t)sl->data.len) ||
-            ps_buf_append(&sl->data, p.ptr, p.len))
-            return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory decoding a chunk");
-        /* what honest chunks hold together is at most the trailer's total
-         * (checked against the decoding budget at open): so is the cache */
-        if (x->held + sl->data.len > s->path_bytes)
-            return ps__snap_chunk_err(s, i, d, PS_E_CORRUPT, "paths pass the trailer's total");
-        if (sl->data.len > UINT32_MAX) /* the offsets are u32 */
-            return ps__snap_chunk_err(s, i, d, PS_E_LIMIT, "paths pass 4 GiB in one chunk");
+    slot *sl = &x->slots[x->last_slot];
+    if (!(sl->e && sl->e->chunk == i)) {
+        slot *lru = &x->slots[0];
+        unsigned k = 0;
+        for (; k < x->nslots && !(x->slots[k].e && x->slots[k].e->chunk == i); k++)
+            if (x->slots[k].used < lru->used)
+                lru = &x->slots[k];
+        if (k == x->nslots) { /* not held: from the cache, or decoded into it */
+            const snap_dec *e;
+            int rc = ps__snap_dec_pin(x->s, i, &x->rd, &e, &x->v.d);
+            if (rc)
+                return -rc;
+            ps__snap_dec_unpin(x->s, lru->e);
+            lru->e = e;
+            k = (unsigned)(lru - x->slots);
+        }
+        x->last_slot = k;
+        sl = &x->slots[k];
     }
-    if (rc != PS_E_EMPTY)
-        return rc;
-    if (sl->off.len != s->chunks[i].count)
-        return ps__snap_chunk_err(s, i, d, PS_E_CORRUPT, "holds another number of paths than "
-                                  "its index entry says");
-    if (i + 1 < s->nchunks &&
-        ps_bytes_cmp(ps_buf_bytes(&x->cur.path), snap_first(s, i + 1)) >= 0)
-        return ps__snap_chunk_err(s, i + 1, d, PS_E_CORRUPT,
-                                  "first path not after the previous chunk's last");
-    if (off_list_push(&sl->off, (uint32_t)sl->data.len))
-        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory decoding a chunk");
-    sl->chunk = i;
-    x->held += sl->data.len;
-    x->decoded++;
-    return PS_OK;
-}
-
-/* Chunk i's slot, decoding it into the least recently used one if it is
- * not cached. */
-static int chunk_slot(qview_snap *x, uint64_t i, slot **out)
-{
-    uint32_t k = x->where[i];
-    if (k != UINT32_MAX) {
-        x->slots[k].used = ++x->tick;
-        *out = &x->slots[k];
-        return PS_OK;
-    }
-    slot *lru = &x->slots[0]; /* a miss decodes a chunk: a scan costs less */
-    for (unsigned j = 1; j < x->nslots; j++)
-        if (x->slots[j].used < lru->used)
-            lru = &x->slots[j];
-    if (lru->chunk != UINT64_MAX)
-        x->where[lru->chunk] = UINT32_MAX;
-    int rc = decode(x, i, lru);
-    if (rc)
-        return -rc;
-    x->where[i] = (uint32_t)(lru - x->slots);
-    lru->used = ++x->tick;
-    *out = lru;
+    sl->used = ++x->tick;
+    *out = sl->e;
     return PS_OK;
 }
 
@@ -143,31 +96,38 @@ static int path_at(qview_snap *x, uint64_t j, ps_bytes *p)
         *p = snap_first(x->s, i);
         return PS_OK;
     }
-    slot *sl;
-    int rc = chunk_slot(x, i, &sl);
+    const snap_dec *e;
+    int rc = chunk_slot(x, i, &e);
     if (rc)
         return rc;
     uint64_t k = j - x->cum[i];
-    *p = ps_bytes_of(ps_buf_data(&sl->data) + sl->off.data[k],
-                     sl->off.data[k + 1] - sl->off.data[k]);
+    *p = ps_bytes_of(e->data + e->off[k], e->off[k + 1] - e->off[k]);
     return PS_OK;
 }
 
 /* ---------------------------------------------------------- the searches */
 
-/* Path j after its first depth bytes against key[0..k): < 0, 0 when it
- * starts with key, > 0. */
+/* p after its first depth bytes against key[0..k): < 0, 0 when it starts
+ * with key, > 0. One byte, the common case (a step), without memcmp. */
+static inline int cmp_path(ps_bytes p, uint64_t depth, const uint8_t *key, size_t k)
+{
+    size_t rest = p.len - (size_t)depth;
+    if (k == 1)
+        return rest ? (int)p.ptr[depth] - (int)key[0] : -1;
+    size_t m = rest < k ? rest : k;
+    int c = memcmp(p.ptr + depth, key, m);
+    return c ? c : rest < k ? -1 : 0;
+}
+
+/* Path j against key, as cmp_path. */
 static int cmp_at(qview_snap *x, uint64_t j, uint64_t depth, const uint8_t *key, size_t k,
                   int *out)
 {
     ps_bytes p;
     int rc = path_at(x, j, &p);
-    if (rc)
-        return rc;
-    size_t rest = p.len - (size_t)depth, m = rest < k ? rest : k;
-    int c = memcmp(p.ptr + depth, key, m);
-    *out = c ? c : rest < k ? -1 : 0;
-    return PS_OK;
+    if (!rc)
+        *out = cmp_path(p, depth, key, k);
+    return rc;
 }
 
 /* The first j in [lo, hi) where cmp_at is >= 0 (strict: > 0), or hi:
@@ -176,6 +136,18 @@ static int bound(qview_snap *x, uint64_t lo, uint64_t hi, uint64_t depth, const 
                  size_t k, int strict, uint64_t *out)
 {
     int c, rc;
+    if (strict) { /* the end of a child's range, which is most often near its
+                   * start: galloping from lo finds it in O(log size) steps */
+        for (uint64_t step = 1; step < hi - lo; step *= 2) {
+            if ((rc = cmp_at(x, lo + step, depth, key, k, &c)))
+                return rc;
+            if (c > 0) {
+                hi = lo + step;
+                break;
+            }
+            lo += step;
+        }
+    }
     if (lo == hi) {
         *out = hi;
         return PS_OK;
@@ -184,10 +156,9 @@ static int bound(qview_snap *x, uint64_t lo, uint64_t hi, uint64_t depth, const 
      * passes bounds the answer from above */
     uint64_t cl = chunk_of(x, lo), ch = chunk_of(x, hi - 1);
     uint64_t a = cl + 1, b = ch + 1; /* first passing chunk in [a, b) or b */
-    while (a < b) {
+    while (a < b) { /* a chunk's first path is in the index: no decoding */
         uint64_t mid = a + (b - a) / 2;
-        if ((rc = cmp_at(x, x->cum[mid], depth, key, k, &c)))
-            return rc;
+        c = cmp_path(snap_first(x->s, mid), depth, key, k);
         if (strict ? c > 0 : c >= 0)
             b = mid;
         else
@@ -195,14 +166,21 @@ static int bound(qview_snap *x, uint64_t lo, uint64_t hi, uint64_t depth, const 
     }
     uint64_t top = a <= ch ? x->cum[a] : hi;
     uint64_t bot = a > cl + 1 ? x->cum[a - 1] : lo; /* the last chunk before it */
-    while (bot < top) { /* inside one chunk */
-        uint64_t mid = bot + (top - bot) / 2;
-        if ((rc = cmp_at(x, mid, depth, key, k, &c)))
+    if (bot < top) { /* inside one chunk: its decoded paths, looked at directly */
+        uint64_t i = chunk_of(x, bot), base = x->cum[i];
+        const snap_dec *e;
+        if ((rc = chunk_slot(x, i, &e)))
             return rc;
-        if (strict ? c > 0 : c >= 0)
-            top = mid;
-        else
-            bot = mid + 1;
+        assert(top <= x->cum[i + 1]);
+        while (bot < top) {
+            uint64_t mid = bot + (top - bot) / 2, m = mid - base;
+            c = cmp_path(ps_bytes_of(e->data + e->off[m], e->off[m + 1] - e->off[m]), depth,
+                         key, k);
+            if (strict ? c > 0 : c >= 0)
+                top = mid;
+            else
+                bot = mid + 1;
+        }
     }
     *out = bot;
     return PS_OK;
@@ -314,8 +292,37 @@ static int n_skip(qview *v, const qnode *n, size_t k, qnode *out)
     return 1;
 }
 
+/* Every child at once: one scan along the range, each child's end found
+ * by galloping from its start (next() would search the whole rest of the
+ * range twice per child; a capture walks every child of a subtree). */
+static int n_kids(qview *v, const qnode *n, uint8_t *bs, qnode *out)
+{
+    qview_snap *x = SNAPV(v);
+    uint64_t j = n->a;
+    int k = 0, rc;
+    v->steps++;
+    while (j < n->b) {
+        ps_bytes p;
+        if ((rc = path_at(x, j, &p)))
+            return rc;
+        if (p.len == n->c) { /* a path that ends here: not a way on (it sorts first) */
+            j++;
+            continue;
+        }
+        uint8_t b = p.ptr[n->c];
+        uint64_t e;
+        if ((rc = bound(x, j, n->b, n->c, &b, 1, 1, &e)))
+            return rc;
+        assert(k < 256 && e > j);
+        bs[k] = b;
+        out[k++] = (qnode){ j, e, n->c + 1 };
+        j = e;
+    }
+    return k;
+}
+
 static const qview_ops snap_ops = { n_root, n_step, n_walk, n_next, n_run, n_end, n_count,
-                                    ps__view_kids_by_next, n_skip };
+                                    n_kids, n_skip };
 
 int ps__qview_snap_new(const ps_snap *s, unsigned cache, qview_snap **out)
 {
@@ -324,26 +331,12 @@ int ps__qview_snap_new(const ps_snap *s, unsigned cache, qview_snap **out)
         return PS_E_NOMEM;
     x->v.ops = &snap_ops;
     x->s = s;
-    if (!cache) { /* as many chunks as 64 MiB of raw chunk bytes hold, 16 at least */
-        uint64_t fit = (64ull << 20) / (s->chunk_size ? s->chunk_size : 1);
-        cache = (unsigned)(fit < 16 ? 16 : fit > 65536 ? 65536 : fit);
-    }
-    if (cache > s->nchunks)
-        cache = (unsigned)s->nchunks;
-    x->nslots = cache < 2 ? 2 : cache;
-    x->cum = ps_calloc((size_t)s->nchunks + 1, sizeof *x->cum);
-    x->where = ps_malloc(((size_t)s->nchunks + 1) * sizeof *x->where);
-    x->slots = ps_calloc(x->nslots, sizeof *x->slots);
-    int rc = x->cum && x->where && x->slots ? ps__snap_dctx_new(&x->dc) : PS_E_NOMEM;
-    if (rc) {
-        ps__qview_snap_free(x);
-        return rc;
-    }
-    for (unsigned k = 0; k < x->nslots; k++)
-        x->slots[k].chunk = UINT64_MAX;
-    for (uint64_t i = 0; i < s->nchunks; i++) {
-        x->cum[i + 1] = x->cum[i] + s->chunks[i].count;
-        x->where[i] = UINT32_MAX;
+    x->cum = s->cum;
+    /* chunks held at once (the handle's cache keeps more): 16 unless said */
+    x->nslots = cache ? (cache < 2 ? 2 : cache > 4096 ? 4096 : cache) : 16;
+    if (!(x->slots = ps_calloc(x->nslots, sizeof *x->slots))) {
+        free(x);
+        return PS_E_NOMEM;
     }
     *out = x;
     return PS_OK;
@@ -356,22 +349,16 @@ qview *ps__qview_snap_base(qview_snap *x)
 
 uint64_t ps__qview_snap_decoded(const qview_snap *x)
 {
-    return x->decoded;
+    return x->rd.decoded;
 }
 
 void ps__qview_snap_free(qview_snap *x)
 {
     if (!x)
         return;
-    for (unsigned k = 0; x->slots && k < x->nslots; k++) {
-        off_list_free(&x->slots[k].off);
-        ps_buf_free(&x->slots[k].data);
-    }
+    for (unsigned k = 0; k < x->nslots; k++)
+        ps__snap_dec_unpin(x->s, x->slots[k].e);
     free(x->slots);
-    free(x->where);
-    free(x->cum);
-    ps__snap_dctx_free(x->dc);
-    free(x->buf);
-    ps_buf_free(&x->cur.path);
+    ps__snap_reader_free(&x->rd);
     free(x);
 }

@@ -17,6 +17,7 @@
 #define PS_SNAP_SNAP_H
 
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
+#include <pthread.h>
 #include <sodium.h>
 #include <xxhash.h>
 
@@ -151,6 +152,17 @@ typedef struct snap_chunk {
     uint8_t csum[SNAP_CSUM];
 } snap_chunk;
 
+/* A chunk decoded whole (snap_cache.c): its paths back to back, and
+ * count + 1 offsets into them. Immutable once made; pinned while read. */
+typedef struct snap_dec {
+    uint64_t chunk, used;
+    uint32_t refs, count;
+    uint32_t *off;
+    uint8_t *data;
+    size_t len;
+} snap_dec;
+typedef struct snap_cache snap_cache;
+
 struct ps_snap {
     const uint8_t *data;
     size_t len;
@@ -170,6 +182,11 @@ struct ps_snap {
     const uint8_t *cache_raw;
     uint64_t cache_chunk; /* UINT64_MAX: empty */
     struct snap_cur *get;
+    uint64_t *cum; /* cum[i]: paths before chunk i; cum[nchunks]: all */
+    /* the decoded chunks every query on the handle shares (snap_cache.c) */
+    pthread_mutex_t cache_mu;
+    snap_cache *dec;
+    uint64_t dec_budget;
 };
 
 static inline ps_bytes snap_first(const ps_snap *s, uint64_t i)
@@ -219,4 +236,24 @@ int ps__snap_chunk_err(const ps_snap *s, uint64_t i, ps_diag *d, int code, const
  * hold the trailer to them as they decode. */
 int ps__snap_open_own(const void *data, size_t len, int own, ps_snap **out, ps_diag *d);
 
+/* What one reader (a query view on one thread) brings to decode a chunk:
+ * its codec context and buffers, made on its first decode. */
+typedef struct snap_reader {
+    snap_dctx *dc;
+    uint8_t *buf;
+    size_t cap;
+    snap_cur cur;
+    uint64_t decoded; /* chunks it decoded (the others came from the cache) */
+} snap_reader;
+void ps__snap_reader_free(snap_reader *r);
+
+/* Chunk i decoded whole, from the handle's cache or decoded into it, and
+ * pinned: it stays valid until ps__snap_dec_unpin. Errors as an iterator
+ * meets them (d names the chunk). */
+int ps__snap_dec_pin(const ps_snap *s, uint64_t i, snap_reader *r, const snap_dec **out,
+                     ps_diag *d);
+void ps__snap_dec_unpin(const ps_snap *s, const snap_dec *e);
+void ps__snap_cache_free(ps_snap *s);
+
 #endif
+

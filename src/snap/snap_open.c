@@ -169,6 +169,8 @@ static int check_index(ps_snap *s, ps_diag *d)
         return bad(d, PS_E_CORRUPT, s->len - SNAP_TRAILER + 16, "chunk count larger than the index");
     if (s->nchunks && !(s->chunks = ps_calloc(s->nchunks, sizeof *s->chunks)))
         return PS_E_NOMEM;
+    if (!(s->cum = ps_calloc((size_t)s->nchunks + 1, sizeof *s->cum)))
+        return PS_E_NOMEM;
     uint64_t pos = SNAP_HDR, key = s->index_off + s->nchunks * SNAP_ENTRY, paths = 0;
     uint64_t end = s->index_off + s->index_len;
     int any_values = 0, rc;
@@ -190,6 +192,7 @@ static int check_index(ps_snap *s, ps_diag *d)
                                (unsigned long long)i);
         pos += k->stored;
         paths += k->count;
+        s->cum[i + 1] = paths;
         any_values |= k->flags & CF_VALUES;
         if (k->raw > s->max_raw)
             s->max_raw = k->raw;
@@ -217,6 +220,8 @@ int ps__snap_open_own(const void *data, size_t len, int own, ps_snap **out, ps_d
     s->len = len;
     s->cache_chunk = UINT64_MAX;
     s->max_atom = ps__max_atom();
+    s->dec_budget = PS_SNAP_CACHE_DEFAULT;
+    pthread_mutex_init(&s->cache_mu, NULL);
     int rc = check_frame(s, d);
     if (!rc)
         rc = check_fields(s, d);
@@ -248,8 +253,11 @@ void ps_snap_close(ps_snap *s)
 {
     if (!s)
         return;
+    ps__snap_cache_free(s);
+    pthread_mutex_destroy(&s->cache_mu);
     if (s->mapped)
         ps__unmap_file(s->data, s->len);
+    free(s->cum);
     free(s->chunks);
     free(s->cache);
     ps__snap_dctx_free(s->dctx);
