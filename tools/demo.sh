@@ -16,7 +16,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 now() { date +%s.%N; }
 secs() { awk "BEGIN{printf \"%.2f\", $2 - $1}"; }
-rate() { awk "BEGIN{d = $3 - $2; printf \"%.2fM atoms/s\", d > 0 ? $1 / d / 1e6 : 0}"; }
+rate() { awk "BEGIN{d = $3 - $2; printf \"%.2fM atoms/s\", (d > 0 ? $1 / d / 1e6 : 0)}"; }
 mb() { awk "BEGIN{printf \"%.1f MB\", $(wc -c < "$1") / 1e6}"; }
 say() { printf '\n-- %s\n' "$*"; }
 ans() { printf '   %-46s %s\n' "$1" "$2"; } # a labelled answer
@@ -125,9 +125,12 @@ say "MORK's formats: 2 atoms do not fit them (an 81-byte name, a 94-item list); 
 "$P" convert -q "$OUT/family.saved.metta" "$OUT/family.paths" --skip-extended
 "$P" convert -q "$OUT/family.paths" "$OUT/family.act"
 ans "with --skip-extended, .paths -> ACT:" "$("$P" count "$OUT/family.act") atoms"
-say "a shell on a persistent space (pathspace shell DIR; the same on a server with --port)"
-printf 'add (parent Aino Kaarina)\ncontains (parent Aino Kaarina)\nquery (parent Aino $c) $c\ncount\n' |
-    "$P" shell "$OUT/fam" --import "$E/family.metta" 2>/dev/null | sed 's/^/   /'
+say "a shell on a persistent space (pathspace shell DIR; the same replies on a server, --port P)"
+"$P" shell "$OUT/fam" --import "$E/family.metta" </dev/null 2>/dev/null
+for cmd in 'add (parent Aino Kaarina)' 'contains (parent Aino Kaarina)' 'query (parent Aino $c) $c' \
+           'count' 'checkpoint'; do
+    ans "shell> $cmd" "$(printf '%s\n' "$cmd" | "$P" shell "$OUT/fam" 2>/dev/null | tr '\n' ' ')"
+done
 
 if [ -r "$D/royal92.metta" ] && [ -r "$D/big_logic.metta.paths" ]; then
     echo
