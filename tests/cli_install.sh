@@ -233,6 +233,17 @@ completion_unit() {
     [ ! -s "$T/v" ] || fail "systemd-analyze warns: $(cat "$T/v")"
 }
 
+# A packager's first look: the MIT licence, and a changelog from 0.1.0 to
+# this version, which the Python package states too
+licence_history() {
+    grep -q '^MIT License$' LICENSE && grep -q 'Permission is hereby granted, free of charge' LICENSE ||
+        fail "LICENSE is not the MIT licence"
+    grep -q "^## $VERSION " CHANGELOG.md || fail "CHANGELOG.md has no $VERSION"
+    grep -q '^## 0.1.0 ' CHANGELOG.md || fail "CHANGELOG.md does not start at 0.1.0"
+    grep -q "^version = \"$VERSION\"" python/pyproject.toml && grep -q 'license = {text = "MIT"}' python/pyproject.toml ||
+        fail "python/pyproject.toml: version or licence"
+}
+
 tcase symbols symbols
 tcase clash clash
 tcase install_pkgconfig install_pkgconfig
@@ -241,4 +252,5 @@ tcase header header
 tcase makefile_vars makefile_vars
 tcase man_page man_page
 tcase completion_unit completion_unit
+tcase licence_history licence_history
 finish

@@ -136,9 +136,14 @@ static int bound(qview_snap *x, uint64_t lo, uint64_t hi, uint64_t depth, const 
                  size_t k, int strict, uint64_t *out)
 {
     int c, rc;
-    if (strict) { /* the end of a child's range, which is most often near its
-                   * start: galloping from lo finds it in O(log size) steps */
-        for (uint64_t step = 1; step < hi - lo; step *= 2) {
+    if (strict && lo < hi) { /* the end of a child's range, most often near its
+                              * start: galloping from lo finds it in O(log size)
+                              * steps; only inside lo's chunk, which is decoded
+                              * (a probe past it would decode another: the index
+                              * search below needs none) */
+        uint64_t end = x->cum[chunk_of(x, lo) + 1];
+        end = end < hi ? end : hi;
+        for (uint64_t step = 1; step < end - lo; step *= 2) {
             if ((rc = cmp_at(x, lo + step, depth, key, k, &c)))
                 return rc;
             if (c > 0) {
@@ -254,6 +259,18 @@ static int n_run(qview *v, const qnode *n, const uint8_t **p, size_t *k)
     *k = 0;
     if (n->a == n->b)
         return 0;
+    uint64_t ca = chunk_of(x, n->a);
+    if (x->cum[ca + 1] < n->b) { /* the range reaches the next chunk: when its
+                                  * first path (in the index) already parts from
+                                  * the range's first here, n is a branch point,
+                                  * and the last chunk need not be decoded */
+        ps_bytes f = snap_first(x->s, ca + 1);
+        int rc = path_at(x, n->a, &first);
+        if (rc)
+            return rc;
+        if (first.len <= n->c || f.len <= n->c || first.ptr[n->c] != f.ptr[n->c])
+            return 0;
+    }
     int rc = path_at(x, n->b - 1, &last);
     if (!rc)
         rc = path_at(x, n->a, &first); /* the newer lookup: both stay valid */
