@@ -165,6 +165,7 @@ bench() {
 # leaves no partial -o file.
 big_export() {
     n=${PS_EXPORT_ATOMS:-2000000}
+    sanitized && n=${PS_EXPORT_ATOMS:-300000}
     "$P" gen --atoms "$n" -o "$T/g.snap" 2>/dev/null || fail "gen"
     echo count | "$P" open "$T/sp" --import "$T/g.snap" >/dev/null 2>&1 || fail "open --import"
     start_server "$T/sp"

@@ -36,6 +36,9 @@ need_data() {
     done
 }
 gen_file() { "$P" gen --atoms "$1" --seed "$2" -o "$3"; }
+# 1 when the build under test runs under a sanitizer (make asan/ubsan): big
+# workloads shrink there, what they check stays
+sanitized() { LD_PRELOAD= ldd "$B/pathspace" 2>/dev/null | grep -qE 'libasan|libubsan|libtsan'; }
 # wait_file FILE PID LOG: until a server (PID, logging to LOG) wrote FILE,
 # its port; fails if it dies or takes 10 s
 wait_file() {
