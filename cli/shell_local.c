@@ -46,15 +46,6 @@ static int atoms_parse(atoms *a, const char *text, size_t n, ps_diag *d)
     return rc == PS_OK ? shell_nomem(d) : rc;
 }
 
-/* The i-th atom, walking from the first (the shell's atoms are few). */
-static ps_bytes atom_at(const atoms *a, size_t i)
-{
-    size_t off = 0;
-    for (size_t k = 0; k < i; k++)
-        off += a->len[k];
-    return ps_bytes_of(ps_buf_data(&a->bytes) + off, a->len[i]);
-}
-
 static void changed(ps_pspace *p, uint64_t n, ps_change *out)
 {
     out->changed = n;
@@ -99,8 +90,9 @@ static int l_contains(void *ctx, const char *text, size_t len, ps_buf *bits, uin
         memset(z, 0, (a.n + 7) / 8);
     else if (!rc && a.n)
         rc = shell_nomem(d);
-    for (size_t i = 0; !rc && i < a.n; i++)
-        if (ps_space_contains(ps_pspace_space(ctx), atom_at(&a, i)))
+    for (size_t i = 0, off = 0; !rc && i < a.n; off += a.len[i++])
+        if (ps_space_contains(ps_pspace_space(ctx),
+                              ps_bytes_of(ps_buf_data(&a.bytes) + off, a.len[i])))
             ps_buf_data(bits)[i / 8] |= (uint8_t)(1u << (i % 8));
     *n = a.n;
     atoms_free(&a);
