@@ -5,6 +5,7 @@ text: the Python API, every CLI command that prints, the binary protocol,
 and HTTP export with lossless=1. Each route's text is parsed back by
 pathspace and compared with the atoms' bytes, built here from the encoding
 rules (docs/encoding.md), not by pathspace."""
+import json
 import os
 import random
 import subprocess
@@ -192,3 +193,15 @@ def test_mork_formats_one_rule(server, tmp_path):
     for f in ("c.paths", "b.paths", "h.paths"):
         cli("convert", str(tmp_path / f), str(tmp_path / (f + ".metta")))
         assert open(tmp_path / (f + ".metta")).read() == "(short a)\n"
+
+
+def test_explore_text(server):
+    """explore answers in MORK's text; lossless=1 in pathspace's."""
+    m = pathspace.MORK(server.url)
+    m.upload_("(Original 1\\x20OCT\\x202019)")
+    base = f"{server.url}/explore/%24x//"
+    raw = json.loads(urllib.request.urlopen(base, timeout=60).read())
+    ll = json.loads(urllib.request.urlopen(base + "?lossless=1", timeout=60).read())
+    assert [i["expr"] for i in raw] == ["(Original 1 OCT 2019)"]
+    assert [i["expr"] for i in ll] == ["(Original 1\\x20OCT\\x202019)"]
+    assert pathspace.encode(ll[0]["expr"]) == b"\x02\xc8Original\xca1 OCT 2019"

@@ -63,7 +63,8 @@ static size_t lcp(const ps_buf *a, const ps_buf *b)
     return i;
 }
 
-static void put_item(yajl_gen y, ps_bytes tok, uint64_t cnt, ps_bytes atom, ps_buf *text)
+static void put_item(yajl_gen y, ps_bytes tok, uint64_t cnt, ps_bytes atom, ps_buf *text,
+                     int lossless)
 {
     yajl_gen_map_open(y);
     yajl_gen_string(y, (const unsigned char *)"token", 5);
@@ -75,7 +76,8 @@ static void put_item(yajl_gen y, ps_bytes tok, uint64_t cnt, ps_bytes atom, ps_b
     yajl_gen_integer(y, (long long)cnt);
     yajl_gen_string(y, (const unsigned char *)"expr", 4);
     ps_buf_clear(text, 0);
-    if (ps_atom_print_mork(atom, text)) /* MORK's clients read MORK's text */
+    /* MORK's clients read MORK's text; lossless=1 asks for pathspace's */
+    if (lossless ? ps_atom_print(atom, text) : ps_atom_print_mork(atom, text))
         ps_buf_clear(text, 0);
     yajl_gen_string(y, ps_buf_data(text), text->len);
     yajl_gen_map_close(y);
@@ -83,7 +85,8 @@ static void put_item(yajl_gen y, ps_bytes tok, uint64_t cnt, ps_bytes atom, ps_b
 
 /* The JSON list for groups g found below focus; prefix bytes are left
  * out of each token. */
-static int answer(const groups *g, ps_bytes focus, size_t pfx, int top, ps_buf *out)
+static int answer(const groups *g, ps_bytes focus, size_t pfx, int top, int lossless,
+                  ps_buf *out)
 {
     yajl_gen y = yajl_gen_alloc(NULL);
     if (!y)
@@ -92,12 +95,13 @@ static int answer(const groups *g, ps_bytes focus, size_t pfx, int top, ps_buf *
     yajl_gen_array_open(y);
     if (g->n == 1 && top) /* a single atom at the top: it is the answer */
         put_item(y, ps_bytes_of(ps_buf_data(&g->first) + pfx, g->first.len - pfx), 1,
-                 ps_buf_bytes(&g->first), &text);
+                 ps_buf_bytes(&g->first), &text, lossless);
     for (unsigned b = 0; b < 256 && g->n > 1; b++) {
         if (!g->cnt[b])
             continue;
         ps_bytes s = ps_bytes_of(ps_buf_data(&g->samples) + g->sample[b], g->slen[b]);
-        put_item(y, ps_bytes_of(s.ptr + pfx, g->split + 1 - pfx), g->cnt[b], s, &text);
+        put_item(y, ps_bytes_of(s.ptr + pfx, g->split + 1 - pfx), g->cnt[b], s, &text,
+                 lossless);
     }
     (void)focus;
     yajl_gen_array_close(y);
@@ -133,7 +137,10 @@ void ps__cmd_explore(req *q, reply *r)
     }
     ps__perm_release(q->h, &g, 1);
     ps_buf_clear(&r->body, 0);
-    if (rc || answer(gr, ps_buf_bytes(&focus), pfx, q->seg[1].len == 0, &r->body))
+    ps_buf lb = { 0 };
+    int lossless = ps__arg_true(ps__reply_arg(q, "lossless", &lb, NULL));
+    ps_buf_free(&lb);
+    if (rc || answer(gr, ps_buf_bytes(&focus), pfx, q->seg[1].len == 0, lossless, &r->body))
         ps__reply_text(r, 500, "explore: out of memory");
     else {
         r->code = 200;
