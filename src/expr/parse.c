@@ -163,29 +163,42 @@ static int emit_symbol(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
     return PS_OK;
 }
 
-/* A string that spans CRLF line ends: drop the CRs before each LF, so a CRLF
- * file imports exactly as its LF twin (and folding twice changes nothing).
- * Rare; costs one copy. */
-static int emit_folded(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
+/* One step of a rewrite: writes what sym[i..] stands for into *out and
+ * returns how many bytes of sym it took (at least 1). */
+typedef size_t (*rewrite_fn)(const uint8_t *sym, size_t i, size_t len, uint8_t *out, int *has);
+
+/* A symbol whose text is not its bytes, rewritten into scratch (it can
+ * only shrink) and emitted. Rare; costs one copy. */
+static int emit_rewritten(ps_parser *p, const uint8_t *sym, size_t len, rewrite_fn step,
+                          ps_diag *d)
 {
     int rc = ps_buf_reserve(&p->scratch, len);
     if (rc)
         return rc;
     uint8_t *o = ps_buf_data(&p->scratch);
     size_t k = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (sym[i] == '\r') { /* a run of CRs that ends at LF goes, whole */
-            size_t j = i;
-            while (j < len && sym[j] == '\r')
-                j++;
-            if (j < len && sym[j] == '\n') {
-                i = j - 1;
-                continue;
-            }
-        }
-        o[k++] = sym[i];
+    for (size_t i = 0; i < len;) {
+        int has = 1;
+        i += step(sym, i, len, &o[k], &has);
+        k += (size_t)has;
     }
     return emit_symbol(p, o, k, d);
+}
+
+/* A string that spans CRLF line ends: the CRs before each LF go, so a CRLF
+ * file imports exactly as its LF twin (and folding twice changes nothing):
+ * a run of CRs that ends at LF goes whole. */
+static size_t fold_crlf(const uint8_t *sym, size_t i, size_t len, uint8_t *out, int *has)
+{
+    size_t j = i;
+    while (j < len && sym[j] == '\r')
+        j++;
+    if (j > i && j < len && sym[j] == '\n') {
+        *has = 0;
+        return j - i;
+    }
+    *out = sym[i];
+    return 1;
 }
 
 static int hex_val(uint8_t c)
@@ -199,24 +212,17 @@ static int hex_val(uint8_t c)
 /* A plain token holding a backslash: "\xNN" (two hex digits) is the byte
  * NN, so every symbol has a text form (docs/encoding.md); any other
  * backslash is itself, as in MORK ("\" is a symbol in real data). */
-static int emit_unescaped(ps_parser *p, const uint8_t *sym, size_t len, ps_diag *d)
+static size_t unescape(const uint8_t *sym, size_t i, size_t len, uint8_t *out, int *has)
 {
-    int rc = ps_buf_reserve(&p->scratch, len);
-    if (rc)
-        return rc;
-    uint8_t *o = ps_buf_data(&p->scratch);
-    size_t k = 0;
-    for (size_t i = 0; i < len; i++) {
-        int hi, lo;
-        if (sym[i] == '\\' && len - i >= 4 && sym[i + 1] == 'x' &&
-            (hi = hex_val(sym[i + 2])) >= 0 && (lo = hex_val(sym[i + 3])) >= 0) {
-            o[k++] = (uint8_t)(hi << 4 | lo);
-            i += 3;
-        } else {
-            o[k++] = sym[i];
-        }
+    int hi, lo;
+    (void)has;
+    if (sym[i] == '\\' && len - i >= 4 && sym[i + 1] == 'x' && (hi = hex_val(sym[i + 2])) >= 0 &&
+        (lo = hex_val(sym[i + 3])) >= 0) {
+        *out = (uint8_t)(hi << 4 | lo);
+        return 4;
     }
-    return emit_symbol(p, o, k, d);
+    *out = sym[i];
+    return 1;
 }
 
 static int emit_var(ps_parser *p, size_t start, ps_diag *d)
@@ -259,7 +265,7 @@ static int token(ps_parser *p, ps_diag *d)
         }
         p->pos = i; /* an unterminated string runs to the end, as in MORK */
         if (PS_UNLIKELY(crlf))
-            return emit_folded(p, s + start, i - start, d);
+            return emit_rewritten(p, s + start, i - start, fold_crlf, d);
         return emit_symbol(p, s + start, i - start, d);
     }
     int esc = 0;
@@ -269,7 +275,7 @@ static int token(ps_parser *p, ps_diag *d)
     if (s[start] == '$')
         return emit_var(p, start, d);
     if (PS_UNLIKELY(esc))
-        return emit_unescaped(p, s + start, i - start, d);
+        return emit_rewritten(p, s + start, i - start, unescape, d);
     return emit_symbol(p, s + start, i - start, d);
 }
 
