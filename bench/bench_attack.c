@@ -40,6 +40,7 @@
 #include "pathspace.h"
 
 static ps_server *srv;
+static ps_served *sv;
 static ps_http *web;
 static uint16_t bport, hport;
 static atomic_int attacking, probing;
@@ -442,10 +443,11 @@ int main(void)
     ps_space_free(g);
     ps_server_opts so;
     ps_server_opts_init(&so);
-    bench_must(ps_server_new(sp, &so, &srv, NULL), "server");
+    bench_must(ps_served_new(sp, &sv, NULL), "served");
+    bench_must(ps_server_new(sv, &so, &srv, NULL), "server");
     ps_http_opts ho;
     ps_http_opts_init(&ho);
-    bench_must(ps_http_start(srv, &ho, &web, NULL), "http");
+    bench_must(ps_http_start(sv, &ho, &web, NULL), "http");
     bport = ps_server_port(srv);
     hport = ps_http_port(web);
     pthread_t lt;
@@ -499,6 +501,7 @@ int main(void)
     pthread_join(lt, NULL);
     ps_http_stop(web);
     ps_server_free(srv);
+    ps_served_free(sv);
     ps_pspace_close(sp, NULL);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

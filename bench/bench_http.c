@@ -35,6 +35,7 @@
 #include "common.h"
 
 static ps_server *srv;
+static ps_served *sv;
 static ps_http *web;
 static ps_pspace *sp;
 static CURL *cu;
@@ -107,7 +108,8 @@ static void start(pthread_t *t)
     ps_server_opts so;
     ps_server_opts_init(&so);
     so.max_frame = 64u << 20;
-    bench_must(ps_server_new(sp, &so, &srv, NULL), "server");
+    bench_must(ps_served_new(sp, &sv, NULL), "served");
+    bench_must(ps_server_new(sv, &so, &srv, NULL), "server");
     ps_http_opts ho;
     ps_http_opts_init(&ho);
     ho.max_body = 1ull << 30;
@@ -115,7 +117,7 @@ static void start(pthread_t *t)
     snprintf(files, sizeof files, "%s.files", dir); /* file:// beside, not inside, the store */
     bench_must(mkdir(files, 0755) && errno != EEXIST, "mkdir");
     ho.files_dir = files;
-    bench_must(ps_http_start(srv, &ho, &web, NULL), "http");
+    bench_must(ps_http_start(sv, &ho, &web, NULL), "http");
     bench_must(pthread_create(t, NULL, loop, NULL), "thread");
     snprintf(base, sizeof base, "http://127.0.0.1:%u", ps_http_port(web));
     cu = curl_easy_init();
@@ -132,6 +134,7 @@ static void stop(pthread_t t)
     pthread_join(t, NULL);
     ps_http_stop(web);
     ps_server_free(srv);
+    ps_served_free(sv);
     ps_pspace_close(sp, NULL);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s %s", dir, files);

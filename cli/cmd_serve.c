@@ -18,7 +18,8 @@ static const char usage[] =
     "                 [--idle SECONDS] [--write-timeout SECONDS]\n"
     "                 [--out-limit BYTES] [--max-results N] [--threads N] [--quiet]\n"
     "                 [--max-memory BYTES] [--hello-timeout SECONDS] [--per-ip N]\n"
-    "                 [--http [ADDR:]PORT] [--http-port-file FILE] [--http-max-body BYTES]\n"
+    "                 [--http [ADDR:]PORT] [--http-only] [--http-port-file FILE]\n"
+    "                 [--http-max-body BYTES]\n"
     "                 [--http-workers N] [--http-max-results N] [--http-perm-wait MS]\n"
     "                 [--http-fork-results N] [--http-max-result-bytes BYTES]\n"
     "                 [--http-files DIR] [--http-host NAME[,NAME...]] [--unprotected]\n"
@@ -43,7 +44,8 @@ static const char usage[] =
     "  buffers, replies and query results (--max-memory, 1g: past it a request\n"
     "  gets an error); HELLO within --hello-timeout (10 s), and before it a\n"
     "  frame of at most 4k; connections from one address (--per-ip, 256).\n"
-    "  --http also serves MORK's HTTP API (docs/http.md) on the same space, on\n"
+    "  --http also serves MORK's HTTP API (docs/http.md) on the same space\n"
+    "  (--http-only: instead of the binary protocol), on\n"
     "  ADDR (default 127.0.0.1) and PORT (0 picks one, written to\n"
     "  --http-port-file), with the same token as a bearer token: bodies up to\n"
     "  --http-max-body (256m), --http-workers asynchronous commands at once (4),\n"
@@ -62,13 +64,13 @@ static const char usage[] =
     "  within --http-header-timeout seconds (10) of the connection or of its\n"
     "  last reply, and its body at --http-body-rate bytes a second (16k) after.\n";
 
-static ps_server *running;
+static ps_served *running;
 
 static void on_stop(int sig)
 {
     (void)sig;
     if (running)
-        ps_server_stop(running);
+        ps_served_stop(running);
 }
 
 static int stop_on_signals(void)
@@ -95,7 +97,7 @@ static int write_port_file(const char *path, uint16_t port)
 
 typedef struct serve_args {
     const char *dir, *port_file, *http_port_file;
-    int http;
+    int http, http_only;
     char http_addr[64];
     ps_http_opts ho;
     int quiet;
@@ -190,6 +192,7 @@ static int opt_threads(serve_args *a, const char *v)
 #define AT(f) offsetof(serve_args, f)
 static const serve_option options[] = {
     { "--quiet", O_FLAG, AT(quiet), 0, 0, NULL },
+    { "--http-only", O_FLAG, AT(http_only), 0, 0, NULL },
     { "--unprotected", O_FLAG, 0, 0, 0, opt_unprotected },
     { "--http-no-files", O_FLAG, 0, 0, 0, NULL }, /* the default now; kept for old scripts */
     { "--addr", O_STR, AT(so.addr), 0, 0, NULL },
@@ -198,8 +201,8 @@ static const serve_option options[] = {
     { "--token-file", O_CALL, 0, 0, 0, opt_token },
     { "--import", O_CALL, 0, 0, 0, opt_import },
     { "--fsync", O_CALL, 0, 0, 0, opt_fsync },
-    { "--ckpt-changes", O_U64, AT(so.ckpt_changes), 0, UINT64_MAX, NULL },
-    { "--ckpt-seconds", O_U32, AT(so.ckpt_seconds), 0, UINT32_MAX / 1000, NULL },
+    { "--ckpt-changes", O_U64, AT(po.ckpt_changes), 0, UINT64_MAX, NULL },
+    { "--ckpt-seconds", O_U32, AT(po.ckpt_seconds), 0, UINT32_MAX / 1000, NULL },
     { "--keep", O_U32, AT(po.keep), 0, UINT32_MAX / 1000, NULL },
     { "--max-clients", O_U32, AT(so.max_clients), 0, UINT32_MAX / 1000, NULL },
     { "--max-frame", O_BYTES32, AT(so.max_frame), 0, UINT32_MAX, NULL },
@@ -302,6 +305,8 @@ static int serve_args_parse(serve_args *a, int argc, char **argv)
             a->dir = argv[i];
         }
     }
+    if (a->http_only && !a->http)
+        return die("serve: --http-only needs --http [ADDR:]PORT"), 2;
     return a->dir ? 0 : (die("serve: no DIR (see --help)"), 2);
 }
 
@@ -324,39 +329,46 @@ int cmd_serve(int argc, char **argv)
             ps_pspace_close(p, NULL);
             return 1;
         }
-    ps_server *s;
-    if ((rc = ps_server_new(p, &a.so, &s, &d))) {
-        ps_pspace_close(p, NULL);
-        return die("serve: %s: %s", ps_strerror(rc), d.msg);
-    }
-    running = s;
+    ps_served *sv = NULL;
+    ps_server *s = NULL;
     ps_http *h = NULL;
     a.ho.token = a.so.token;
-    if (a.http && (rc = ps_http_start(s, &a.ho, &h, &d))) {
+    if ((rc = ps_served_new(p, &sv, &d)) ||
+        (!a.http_only && (rc = ps_server_new(sv, &a.so, &s, &d))) ||
+        (a.http && (rc = ps_http_start(sv, &a.ho, &h, &d)))) {
+        const char *what = sv && (s || a.http_only) ? "serve --http" : "serve";
         ps_server_free(s);
+        ps_served_free(sv);
         ps_pspace_close(p, NULL);
-        return die("serve --http: %s: %s", ps_strerror(rc), d.msg);
+        return die("%s: %s: %s", what, ps_strerror(rc), d.msg);
     }
-    if (stop_on_signals() || (a.port_file && write_port_file(a.port_file, ps_server_port(s))) ||
+    running = sv;
+    if (stop_on_signals() || (s && a.port_file && write_port_file(a.port_file, ps_server_port(s))) ||
         (h && a.http_port_file && write_port_file(a.http_port_file, ps_http_port(h)))) {
         ps_http_stop(h);
         ps_server_free(s);
+        ps_served_free(sv);
         ps_pspace_close(p, NULL);
         return 1;
     }
     if (h && !a.quiet)
         fprintf(stderr, "pathspace: MORK's HTTP API on http://%s:%u/\n",
                 a.ho.addr ? a.ho.addr : "127.0.0.1", ps_http_port(h));
-    if (!a.quiet)
+    if (s && !a.quiet)
         fprintf(stderr, "pathspace: serving %s (%" PRIu64 " atoms, last seq %" PRIu64
                 ") on %s:%u\n", a.dir, ps_space_count(ps_pspace_space(p)), r.last_seq,
                 a.so.addr ? a.so.addr : "127.0.0.1", ps_server_port(s));
-    rc = ps_server_run(s, &d);
-    running = NULL;
+    rc = s ? ps_server_run(s, &d) : ps_served_wait(sv, &d);
+    ps_served_stop(sv); /* one front end ended: so does the other */
     ps_http_stop(h); /* its running commands finish, logged, before the checkpoint */
-    ps_server_stats st;
-    ps_server_stats_get(s, &st);
+    ps_server_stats st = { 0 };
+    if (s)
+        ps_server_stats_get(s, &st);
+    else
+        st.atoms = ps_space_count(ps_pspace_space(p));
     ps_server_free(s);
+    ps_served_free(sv); /* waits for a running background checkpoint */
+    running = NULL;
     if (rc) { /* the log failed: close as a crash would, the log is the truth */
         ps_pspace_abandon(p);
         return die("serve: %s", d.msg);

@@ -20,7 +20,7 @@
 #include "fuzz.h"
 #include "http/http.h"
 
-static ps_server *srv;
+static ps_served *sv;
 static ps_http *web;
 static ps_pspace *sp;
 static unsigned runs;
@@ -28,9 +28,7 @@ static unsigned runs;
 static void setup(void)
 {
     sp = fuzz_pspace("http");
-    ps_server_opts so;
-    ps_server_opts_init(&so);
-    REQUIRE(ps_server_new(sp, &so, &srv, NULL) == PS_OK); /* its loop never runs */
+    REQUIRE(ps_served_new(sp, &sv, NULL) == PS_OK); /* HTTP alone: no binary server */
     ps_http_opts ho;
     ps_http_opts_init(&ho);
     ho.workers = 2;
@@ -42,7 +40,7 @@ static void setup(void)
     static char files[] = "/tmp/ps_fuzz_files_XXXXXX"; /* file:// on: refusals run */
     REQUIRE(mkdtemp(files) != NULL);
     ho.files_dir = files;
-    REQUIRE(ps_http_start(srv, &ho, &web, NULL) == PS_OK);
+    REQUIRE(ps_http_start(sv, &ho, &web, NULL) == PS_OK);
 }
 
 static void request(const char *method, const uint8_t *url, size_t ulen, const uint8_t *body,

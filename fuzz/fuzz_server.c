@@ -27,7 +27,9 @@ static void setup(void)
     ps_server_opts_init(&so);
     so.max_frame = 1 << 16;
     so.max_results = 1000;
-    REQUIRE(ps_server_new(sp, &so, &srv, NULL) == PS_OK);
+    ps_served *sv;
+    REQUIRE(ps_served_new(sp, &sv, NULL) == PS_OK);
+    REQUIRE(ps_server_new(sv, &so, &srv, NULL) == PS_OK);
     srv->no_fork_jobs = 1; /* exports in this process, where coverage is counted */
 }
 

@@ -1242,6 +1242,35 @@ typedef struct ps_heartbeat {
 PS_API int ps_heartbeat_frame(ps_buf *out, int type, uint64_t id, const ps_heartbeat *hb);
 PS_API int ps_heartbeat_decode(ps_bytes payload, ps_heartbeat *hb, ps_diag *d);
 
+/* ---------------------------------------------------------- served spaces */
+
+/*
+ * A persistent space served to clients (docs/architecture.md): the object
+ * both front ends (ps_server, the binary protocol; ps_http, MORK's HTTP
+ * API) stand on, alone or together. It owns what serving needs beyond the
+ * space: the lock that lets one front end's thread change the space while
+ * others read it, the group commit (a change is logged before anything
+ * acknowledges it), the one "the log failed" state (the served space then
+ * stops and acknowledges nothing more), background checkpoints in a forked
+ * child (a keeper thread applies the pspace's ckpt_changes and
+ * ckpt_seconds, and runs what a client asks for), and the forked children
+ * that exports and long searches run in. Threads: any; ps_served_stop
+ * also from a signal handler.
+ */
+typedef struct ps_served ps_served;
+
+/* p stays the caller's (close it after ps_served_free); the served space
+ * changes it only through its own calls from now on. */
+PS_API int ps_served_new(ps_pspace *p, ps_served **out, ps_diag *d);
+PS_API ps_pspace *ps_served_pspace(ps_served *sv);
+/* Stops every front end on sv (they return from their run or wait). */
+PS_API void ps_served_stop(ps_served *sv);
+/* Waits until sv stops: PS_OK, or PS_E_IO (d says why) when its log
+ * failed; then close the pspace with ps_pspace_abandon, as a crash would. */
+PS_API int ps_served_wait(ps_served *sv, ps_diag *d);
+/* Waits for a running checkpoint, then frees sv (after its front ends). */
+PS_API void ps_served_free(ps_served *sv);
+
 /* ------------------------------------------------------------ the server */
 
 /*
@@ -1269,11 +1298,11 @@ typedef struct ps_server_opts {
     uint32_t idle_ms;         /* close a silent client (0: never; 300 s)   */
     uint32_t write_timeout_ms;/* close a client that reads nothing of its
                                * pending replies this long (10 s)         */
-    uint32_t ckpt_seconds;    /* background checkpoint when changes are
-                               * this old (0: off)                        */
+    uint32_t spare32;
     uint64_t out_limit;       /* reply bytes queued per client before its
                                * requests wait (1 MiB)                    */
-    uint64_t ckpt_changes;    /* ... or after this many changes (0: off)  */
+    uint64_t spare64;         /* checkpoints: the served space's (its
+                               * pspace's ckpt_changes, ckpt_seconds)     */
     uint64_t max_results;     /* a query's results held to stream (1M)    */
     unsigned query_threads;   /* per query (1)                            */
     uint32_t unprotected;     /* serve a non-loopback address with no token
@@ -1307,13 +1336,13 @@ typedef struct ps_server_stats {
 } ps_server_stats;
 #define PS_SERVER_STATS_N 22  /* u64 fields in use, in order */
 
-/* Binds and listens (nothing is served until ps_server_run). p stays the
+/* Binds and listens (nothing is served until ps_server_run). sv stays the
  * caller's; the server uses it until ps_server_free. */
-PS_API int ps_server_new(ps_pspace *p, const ps_server_opts *o, ps_server **out, ps_diag *d);
+PS_API int ps_server_new(ps_served *sv, const ps_server_opts *o, ps_server **out, ps_diag *d);
 PS_API uint16_t ps_server_port(const ps_server *s);
-/* Serves until ps_server_stop, then sends what is queued (briefly), waits
- * for a running checkpoint and returns. A log that cannot be written stops
- * the server with PS_E_IO: it acknowledges nothing it cannot keep. */
+/* Serves until ps_server_stop or ps_served_stop, then sends what is queued
+ * (briefly) and returns. A log that cannot be written stops the served
+ * space, and this returns PS_E_IO: it acknowledges nothing it cannot keep. */
 PS_API int ps_server_run(ps_server *s, ps_diag *d);
 PS_API void ps_server_stop(ps_server *s);
 /* Counters, once ps_server_run returned (while it runs, a client asks
@@ -1414,8 +1443,8 @@ PS_API int ps_batch_encode(ps_buf *out, int form, const ps_bytes *items, size_t 
 /* ------------------------------------------------------- MORK's HTTP API */
 
 /*
- * MORK's HTTP server (docs/http.md), served beside a ps_server on the same
- * persistent space: upload, import (file:// URIs), export, transform,
+ * MORK's HTTP server (docs/http.md) on a served space, alone or beside a
+ * ps_server on the same one: upload, import (file:// URIs), export, transform,
  * count, clear, copy, explore, status, status_stream and stop, with MORK's
  * URL forms, reply bodies, JSON shapes, status codes and asynchronous
  * status flow. Each command takes a read or a write permission on the
@@ -1427,7 +1456,7 @@ PS_API int ps_batch_encode(ps_buf *out, int form, const ps_bytes *items, size_t 
  * an optional bearer token, request-size limits, and 127.0.0.1 by default.
  * Threads: libmicrohttpd's (one per connection) and up to `workers` for
  * the asynchronous commands; they read and change the space under the
- * server's lock, between turns of its loop.
+ * served space's lock (between turns of a ps_server's loop).
  */
 typedef struct ps_http ps_http;
 
@@ -1465,12 +1494,13 @@ typedef struct ps_http_opts {
     uint64_t status_bytes; /* bytes the status table may hold (16 MiB)    */
 } ps_http_opts;
 PS_API void ps_http_opts_init(ps_http_opts *o);
-/* Starts serving s's space over HTTP; /stop/ stops s (ps_server_stop).
- * PS_E_IO when the address cannot be bound, PS_E_INVAL for bad options. */
-PS_API int ps_http_start(ps_server *s, const ps_http_opts *o, ps_http **out, ps_diag *d);
+/* Starts serving sv over HTTP (on threads of its own: it returns at once);
+ * /stop/ stops sv (ps_served_stop). PS_E_IO when the address cannot be
+ * bound, PS_E_INVAL for bad options. */
+PS_API int ps_http_start(ps_served *sv, const ps_http_opts *o, ps_http **out, ps_diag *d);
 PS_API uint16_t ps_http_port(const ps_http *h);
 /* Stops taking requests, lets running commands finish (their changes are
- * logged), and frees h. Call it before ps_server_free. */
+ * logged), and frees h. Call it before ps_served_free. */
 PS_API void ps_http_stop(ps_http *h);
 
 /* ---------------------------------------------------------- space algebra */

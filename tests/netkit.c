@@ -22,18 +22,24 @@ static void *serve(void *arg)
 
 void t_srv_start(tsrv *t, const ps_server_opts *o, int fsync)
 {
-    memset(t, 0, sizeof *t);
-    REQUIRE(t_tmpdir(t->dir));
     ps_pspace_opts po;
     ps_pspace_opts_init(&po);
     po.fsync = fsync >= 0 ? fsync : PS_FSYNC_EVERYSEC;
+    t_srv_start_with(t, o, &po);
+}
+
+void t_srv_start_with(tsrv *t, const ps_server_opts *o, const ps_pspace_opts *po)
+{
+    memset(t, 0, sizeof *t);
+    REQUIRE(t_tmpdir(t->dir));
     ps_diag d = { 0 };
-    REQUIRE_OK(ps_pspace_open(t->dir, &po, &t->p, NULL, &d));
+    REQUIRE_OK(ps_pspace_open(t->dir, po, &t->p, NULL, &d));
+    REQUIRE_OK(ps_served_new(t->p, &t->sv, &d));
     ps_server_opts so;
     ps_server_opts_init(&so);
     if (o)
         so = *o;
-    REQUIRE_OK(ps_server_new(t->p, &so, &t->s, &d));
+    REQUIRE_OK(ps_server_new(t->sv, &so, &t->s, &d));
     t->port = ps_server_port(t->s);
     REQUIRE(pthread_create(&t->th, NULL, serve, t) == 0);
 }
@@ -43,6 +49,7 @@ int t_srv_stop(tsrv *t, int keep)
     ps_server_stop(t->s);
     pthread_join(t->th, NULL);
     ps_server_free(t->s);
+    ps_served_free(t->sv);
     ps_diag d = { 0 };
     CHECK_OK(ps_pspace_close(t->p, &d));
     if (!keep)

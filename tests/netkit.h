@@ -10,6 +10,7 @@
 typedef struct tsrv {
     char dir[256];
     ps_pspace *p;
+    ps_served *sv;
     ps_server *s;
     pthread_t th;
     int rc;
@@ -18,6 +19,8 @@ typedef struct tsrv {
 
 /* Starts a server (o may be NULL; fsync everysec unless fsync >= 0). */
 void t_srv_start(tsrv *t, const ps_server_opts *o, int fsync);
+/* The same with the space's options (its checkpoint policy, say). */
+void t_srv_start_with(tsrv *t, const ps_server_opts *o, const ps_pspace_opts *po);
 /* Stops it; the space is closed (final checkpoint), the directory kept
  * when keep (t->dir) and removed otherwise. Returns ps_server_run's rc. */
 int t_srv_stop(tsrv *t, int keep);

@@ -240,7 +240,7 @@ void t_http_concurrent(void)
     ps_http_opts o;
     ps_http_opts_init(&o);
     o.perm_wait_ms = 2000; /* writes to one namespace queue rather than fail */
-    CHECK_OK(ps_http_start(t.s, &o, &h, NULL));
+    CHECK_OK(ps_http_start(t.sv, &o, &h, NULL));
     uint16_t port = ps_http_port(h);
     pthread_t th[4];
     worker_arg a[4];

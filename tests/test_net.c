@@ -827,11 +827,11 @@ void t_net_zero_alloc(void)
  * back whole after a restart. */
 void t_net_bg_checkpoint(void)
 {
-    ps_server_opts o;
-    ps_server_opts_init(&o);
-    o.ckpt_changes = 1000;
+    ps_pspace_opts po;
+    ps_pspace_opts_init(&po);
+    po.ckpt_changes = 1000;
     tsrv t;
-    t_srv_start(&t, &o, PS_FSYNC_ALWAYS);
+    t_srv_start_with(&t, NULL, &po);
     ps_client *c = t_connect(&t, NULL);
     REQUIRE(c);
     ps_diag d = { 0 };

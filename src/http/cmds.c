@@ -14,8 +14,6 @@
 #include "http.h"
 #include "common/alloc.h"
 #include "common/diag.h"
-#include "net/server.h"
-#include "store/wal.h"
 
 void ps__pt_free(pt *x)
 {
@@ -105,10 +103,10 @@ static int collect(ps_http *h, ps_bytes p, ps_bytes dst, int swap, ps_space *out
 {
     ps_iter *it;
     ps_buf b = { 0 };
-    ps__server_lock(h->srv, 0);
-    int rc = ps_iter_new(ps_pspace_space(ps__server_pspace(h->srv)), p, &it);
+    ps__served_lock(h->sv, 0);
+    int rc = ps_iter_new(ps_pspace_space(ps_served_pspace(h->sv)), p, &it);
     if (rc) {
-        ps__server_unlock(h->srv);
+        ps__served_unlock(h->sv);
         return ps__diag_set(d, rc, NULL, 0, "out of memory");
     }
     ps_bytes a;
@@ -128,7 +126,7 @@ static int collect(ps_http *h, ps_bytes p, ps_bytes dst, int swap, ps_space *out
         rc = ps_space_insert(out, a, NULL);
     }
     ps_iter_free(it);
-    ps__server_unlock(h->srv);
+    ps__served_unlock(h->sv);
     ps_buf_free(&b);
     return rc;
 }
@@ -149,7 +147,7 @@ void ps__cmd_clear(req *q, reply *r)
     else if (ps_space_new(&all) ||
              collect(q->h, ps_bytes_of(g.p, g.n), ps_bytes_of(NULL, 0), 0, all, &d))
         ps__reply_text(r, 500, "clear: out of memory");
-    else if (ps__space_apply(q->h, WAL_REMOVE, all, &n, &d))
+    else if (ps__space_apply(q->h, SERVED_REMOVE, all, &n, &d))
         ps__reply_text(r, 500, "clear: %s", d.msg);
     else
         ps__reply_text(r, 200, "ACK. Cleared");
@@ -176,7 +174,7 @@ void ps__cmd_copy(req *q, reply *r)
     else if ((rc = collect(q->h, ps_bytes_of(g[0].p, g[0].n), ps_bytes_of(g[1].p, g[1].n), 1, got,
                            &d)))
         ps__reply_text(r, rc == PS_E_INVAL ? 400 : 500, "copy: %s", d.msg);
-    else if (ps__space_apply(q->h, WAL_ADD, got, &n, &d))
+    else if (ps__space_apply(q->h, SERVED_ADD, got, &n, &d))
         ps__reply_text(r, 500, "copy: %s", d.msg);
     else
         ps__reply_text(r, 200, "ACK. Copied");

@@ -21,7 +21,6 @@
 #include "common/diag.h"
 #include "common/opts.h"
 #include "http.h"
-#include "net/server.h"
 #include "query/match.h"
 
 /* A request's line and headers, at most (414 or 431 past it): room for
@@ -368,13 +367,15 @@ static struct MHD_Daemon *start_daemon(ps_http *h, ps_diag *d)
     return dm;
 }
 
-int ps_http_start(ps_server *s, const ps_http_opts *o, ps_http **out, ps_diag *d)
+int ps_http_start(ps_served *sv, const ps_http_opts *o, ps_http **out, ps_diag *d)
 {
     *out = NULL;
+    if (!sv)
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "no space to serve");
     ps_http *h = ps_calloc(1, sizeof *h);
     if (!h)
         return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
-    h->srv = s;
+    h->sv = sv;
     h->files_fd = -1;
     int rc = load_opts(h, o, d);
     if (!rc)

@@ -16,7 +16,6 @@
 #include "common/alloc.h"
 #include "common/diag.h"
 #include "http.h"
-#include "net/server.h"
 
 typedef struct groups {
     uint64_t n;         /* paths under the focus                      */
@@ -127,13 +126,13 @@ void ps__cmd_explore(req *q, reply *r)
         ps_buf_append(&focus, q->seg[1].ptr, q->seg[1].len))
         rc = PS_E_NOMEM;
     if (!rc) {
-        ps__server_lock(q->h->srv, 0);
-        const ps_space *sp = ps_pspace_space(ps__server_pspace(q->h->srv));
+        ps__served_lock(q->h->sv, 0);
+        const ps_space *sp = ps_pspace_space(ps_served_pspace(q->h->sv));
         rc = pass(sp, ps_buf_bytes(&focus), gr, 0);
         gr->split = gr->n > 1 ? lcp(&gr->first, &gr->last) : 0;
         if (!rc && gr->n > 1)
             rc = pass(sp, ps_buf_bytes(&focus), gr, 1);
-        ps__server_unlock(q->h->srv);
+        ps__served_unlock(q->h->sv);
     }
     ps__perm_release(q->h, &g, 1);
     ps_buf_clear(&r->body, 0);

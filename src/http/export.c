@@ -20,10 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/child.h"
 #include "http.h"
 #include "import/import.h"
-#include "net/server.h"
 
 /* How an export ends (a forked child's exit status). */
 enum { XP_OK, XP_NOMEM, XP_TOO_MANY, XP_WORK, XP_IO, XP_FORK, XP_EXTENDED };
@@ -105,11 +103,11 @@ static int here(const xport *e, uint64_t cut, ps_buf *b, ps_diag *d)
 {
     ps_space *res;
     const ps_space *got;
-    ps__server_lock(e->h->srv, 0);
-    int rc = results(e, ps_pspace_space(ps__server_pspace(e->h->srv)), cut, &res, &got);
+    ps__served_lock(e->h->sv, 0);
+    int rc = results(e, ps_pspace_space(ps_served_pspace(e->h->sv)), cut, &res, &got);
     if (rc == XP_OK && !res)
         rc = render(e, got, ps_sink_buf(b), d);
-    ps__server_unlock(e->h->srv);
+    ps__served_unlock(e->h->sv);
     if (rc == XP_OK && res)
         rc = render(e, res, ps_sink_buf(b), d);
     ps_space_free(res);
@@ -119,16 +117,14 @@ static int here(const xport *e, uint64_t cut, ps_buf *b, ps_diag *d)
 /* The child: every descriptor but fd closed (a client's socket must close
  * when the server closes it), the export written into fd; when an atom
  * is refused, fd holds the message instead (forked() reads it). */
-static void child(const xport *e, int fd, pid_t parent)
+static void child(const xport *e, int fd)
 {
-    if (ps__child_begin(parent))
-        _exit(XP_IO);
     if (fd > 3)
         close_range(3, (unsigned)fd - 1, 0);
     close_range((unsigned)fd + 1, ~0u, 0);
     ps_space *res;
     const ps_space *got;
-    int rc = results(e, ps_pspace_space(ps__server_pspace(e->h->srv)), 0, &res, &got);
+    int rc = results(e, ps_pspace_space(ps_served_pspace(e->h->sv)), 0, &res, &got);
     ps_diag d = { 0 };
     if (rc == XP_OK)
         rc = render(e, got, ps_sink_fd(fd), &d);
@@ -142,11 +138,11 @@ static void child(const xport *e, int fd, pid_t parent)
 static int forked(const xport *e, int fd, ps_diag *d)
 {
     ps__child_slot_take(e->h);
-    ps__server_lock(e->h->srv, 0);
-    pid_t parent = getpid(), pid = fork();
+    ps__served_lock(e->h->sv, 0);
+    pid_t pid = ps__served_fork(e->h->sv);
     if (pid == 0)
-        child(e, fd, parent);
-    ps__server_unlock(e->h->srv);
+        child(e, fd);
+    ps__served_unlock(e->h->sv);
     int status = 0;
     while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -210,7 +206,7 @@ static void to_body(const xport *e, reply *r)
     ps_buf b = { 0 };
     ps_diag d = { 0 };
     int rc = here(e, e->h->o.fork_results, &b, &d), fd = -1;
-    if (rc == XP_FORK && (fd = ps__tmp_file()) >= 0 && (rc = forked(e, fd, &d)) == -1)
+    if (rc == XP_FORK && (fd = ps__served_tmp_file()) >= 0 && (rc = forked(e, fd, &d)) == -1)
         rc = XP_FORK;
     if (rc == XP_FORK) { /* no file or no child: here after all */
         if (fd >= 0)

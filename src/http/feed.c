@@ -10,9 +10,6 @@
 #include "common/diag.h"
 #include "http.h"
 #include "import/import.h"
-#include "net/server.h"
-#include "store/pspace.h"
-#include "store/wal.h"
 
 typedef struct feed {
     ps_http *h;
@@ -24,27 +21,32 @@ typedef struct feed {
     ps_diag *d;
 } feed;
 
+/* The batch's records (u32 length, atom), one by one. */
+typedef struct records {
+    const uint8_t *at, *end;
+} records;
+
+static int next_record(void *ctx, ps_bytes *a)
+{
+    records *r = ctx;
+    if (r->at >= r->end)
+        return 0;
+    uint32_t n;
+    memcpy(&n, r->at, 4);
+    *a = ps_bytes_of(r->at + 4, n);
+    r->at += 4 + (size_t)n;
+    return 1;
+}
+
 static int flush(feed *f)
 {
-    ps_pspace *p = ps__server_pspace(f->h->srv);
-    const uint8_t *b = ps_buf_data(&f->atoms), *end = b + f->atoms.len;
-    ps__server_lock(f->h->srv, 1);
-    int rc =
-        f->h->broken ? ps__diag_set(f->d, PS_E_IO, NULL, 0, "the log cannot be written") : PS_OK;
-    while (!rc && b < end) {
-        uint32_t n;
-        int ch;
-        memcpy(&n, b, 4);
-        if ((rc = ps__pspace_stage(p, WAL_ADD, ps_bytes_of(b + 4, n), &ch)))
-            ps__diag_set(f->d, rc, NULL, 0, "cannot log a change");
-        f->changed += (uint64_t)ch;
-        b += 4 + n;
-    }
-    int crc = ps__space_commit(f->h, p, f->d);
-    ps__server_unlock(f->h->srv);
+    records r = { ps_buf_data(&f->atoms), ps_buf_data(&f->atoms) + f->atoms.len };
+    uint64_t ch = 0;
+    int rc = ps__served_apply(f->h->sv, SERVED_ADD, next_record, &r, &ch, f->d);
+    f->changed += ch;
     ps_buf_clear(&f->atoms, 0);
     f->n = 0;
-    return rc ? rc : crc;
+    return rc;
 }
 
 static int take(void *ctx, ps_bytes a)
@@ -59,7 +61,7 @@ static int take(void *ctx, ps_bytes a)
     else if (!rc && !(rc = ps_buf_append(&f->atoms, t, at)) &&
              !(rc = ps_buf_append(&f->atoms, a.ptr, a.len)))
         rc = ps_buf_append(&f->atoms, t + at + 1, tn - at - 1);
-    if (!rc && ++f->n == APPLY_BATCH)
+    if (!rc && ++f->n == SERVED_BATCH)
         rc = flush(f);
     return rc;
 }
@@ -111,7 +113,7 @@ int ps__space_add_input(ps_http *h, const pt *x, const void *data, size_t len, i
     else if ((rc = ps__space_match(h, x, in, out, d)))
         *bad = rc == PS_E_LIMIT ? 2 : 0;
     else
-        rc = ps__space_apply(h, WAL_ADD, x->q ? out : in, changed, d);
+        rc = ps__space_apply(h, SERVED_ADD, x->q ? out : in, changed, d);
     ps_space_free(in);
     ps_space_free(out);
     return rc;

@@ -28,8 +28,6 @@
 #include "common/beneath.h"
 #include "common/diag.h"
 #include "http.h"
-#include "net/server.h"
-#include "store/pspace.h"
 
 /* 1 if inner is outer or lies beneath it (both canonical). */
 static int within(const char *inner, const char *outer)
@@ -43,7 +41,7 @@ static int within(const char *inner, const char *outer)
 static int store_apart(ps_http *h, ps_diag *d)
 {
     char link[64], store[PATH_MAX];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", ps__pspace_dirfd(ps__server_pspace(h->srv)));
+    snprintf(link, sizeof link, "/proc/self/fd/%d", ps__served_dirfd(h->sv));
     if (!realpath(link, store))
         return ps__diag_set(d, PS_E_IO, NULL, 0, "--http-files: cannot resolve the store: %s",
                             strerror(errno));

@@ -19,10 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/child.h"
 #include "common/diag.h"
 #include "http.h"
-#include "net/server.h"
 
 /* What the child says through the pipe. */
 typedef struct outcome {
@@ -51,14 +49,12 @@ static int spill(tofile *t, size_t keep_under)
 /* In the child: the results of q into fd; a count under prefix when q is
  * NULL. Never returns. */
 static void child(ps_http *h, const ps_query *q, ps_bytes prefix, uint64_t limit, int fd,
-                  int pipe, pid_t parent)
+                  int pipe)
 {
-    if (ps__child_begin(parent))
-        _exit(1);
     outcome o;
     memset(&o, 0, sizeof o);
     ps_diag d = { 0 };
-    const ps_space *src = ps_pspace_space(ps__server_pspace(h->srv));
+    const ps_space *src = ps_pspace_space(ps_served_pspace(h->sv));
     if (!q)
         o.rc = ps_space_count_prefix(src, prefix, 0, &o.value, NULL);
     else {
@@ -112,13 +108,13 @@ static int run_child(ps_http *h, const ps_query *q, ps_bytes prefix, uint64_t li
     if (pipe2(p, O_CLOEXEC))
         return -1;
     ps__child_slot_take(h);
-    ps__server_lock(h->srv, 0);
-    pid_t parent = getpid(), pid = fork();
+    ps__served_lock(h->sv, 0);
+    pid_t pid = ps__served_fork(h->sv);
     if (pid == 0) {
         close(p[0]);
-        child(h, q, prefix, limit, fd, p[1], parent);
+        child(h, q, prefix, limit, fd, p[1]);
     }
-    ps__server_unlock(h->srv);
+    ps__served_unlock(h->sv);
     close(p[1]);
     if (pid < 0) {
         ps__child_slot_give(h);
@@ -170,15 +166,15 @@ int ps__space_query_long(ps_http *h, const ps_query *q, uint64_t limit, ps_space
                          ps_diag *d)
 {
     int cut = 0;
-    ps__server_lock(h->srv, 0);
-    int rc = ps__space_run_cut(h, q, ps_pspace_space(ps__server_pspace(h->srv)), limit, 1,
+    ps__served_lock(h->sv, 0);
+    int rc = ps__space_run_cut(h, q, ps_pspace_space(ps_served_pspace(h->sv)), limit, 1,
                                HELD_CUT_BYTES, &cut, out, d);
-    ps__server_unlock(h->srv);
+    ps__served_unlock(h->sv);
     if (rc || !cut)
         return rc;
     ps_space_clear(out);
     outcome o;
-    int fd = ps__tmp_file();
+    int fd = ps__served_tmp_file();
     if (fd < 0 || run_child(h, q, ps_bytes_of(NULL, 0), limit, fd, &o)) {
         if (fd >= 0)
             close(fd);
@@ -195,18 +191,18 @@ int ps__space_query_long(ps_http *h, const ps_query *q, uint64_t limit, ps_space
 int ps__space_count_long(ps_http *h, ps_bytes prefix, uint64_t *n)
 {
     int more = 0;
-    ps__server_lock(h->srv, 0);
-    int rc = ps_space_count_prefix(ps_pspace_space(ps__server_pspace(h->srv)), prefix,
+    ps__served_lock(h->sv, 0);
+    int rc = ps_space_count_prefix(ps_pspace_space(ps_served_pspace(h->sv)), prefix,
                                    COUNT_HELD, n, &more);
-    ps__server_unlock(h->srv);
+    ps__served_unlock(h->sv);
     if (rc || !more)
         return rc;
     outcome o;
     if (run_child(h, NULL, prefix, 0, -1, &o)) { /* no child: under the lock */
-        ps__server_lock(h->srv, 0);
-        rc = ps_space_count_prefix(ps_pspace_space(ps__server_pspace(h->srv)), prefix, 0, n,
+        ps__served_lock(h->sv, 0);
+        rc = ps_space_count_prefix(ps_pspace_space(ps_served_pspace(h->sv)), prefix, 0, n,
                                    NULL);
-        ps__server_unlock(h->srv);
+        ps__served_unlock(h->sv);
         return rc;
     }
     *n = o.value;

@@ -7,8 +7,9 @@
  * count: MORK's asynchronous ones, whose end the status reports). Every
  * command first takes permissions on the constant prefixes of its
  * expressions (perm.c), then reads or changes the space under the
- * server's lock, so the binary protocol's loop and HTTP never see each
- * other's changes half made.
+ * served space's lock (src/serve), so another front end on the same space
+ * (the binary protocol's loop) and HTTP never see each other's changes
+ * half made.
  */
 #ifndef PS_HTTP_HTTP_H
 #define PS_HTTP_HTTP_H
@@ -17,7 +18,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "net/server.h"
+#include "listen/ident.h"
+#include "serve/served.h"
 #include "pathspace.h"
 
 /* What a status says (MORK's StatusRecord). */
@@ -62,7 +64,7 @@ typedef struct worker {
 typedef struct hconn hconn; /* a connection's deadline (deadline.c) */
 
 struct ps_http {
-    ps_server *srv;
+    ps_served *sv;
     ps_http_opts o;
     net_ident id;
     struct MHD_Daemon *d;
@@ -87,7 +89,6 @@ struct ps_http {
     int reaper_on, reaper_stop;
     uint64_t reaped;     /* connections closed past their deadline     */
     int children;        /* forked children running (under mu)         */
-    int broken;          /* under the server's write lock              */
 };
 
 /* perm.c */
@@ -218,7 +219,7 @@ int ps__files_create(ps_http *h, const char *rel, hfile *f, reply *r);
 int ps__files_publish(hfile *f);
 void ps__files_discard(hfile *f);
 
-/* cmds.c: the synchronous commands; jobs.c: the asynchronous ones. */
+/* cmds.c: the synchronous commands; async.c: the asynchronous ones. */
 void ps__cmd_upload(req *q, reply *r);
 void ps__cmd_export(req *q, reply *r);
 void ps__cmd_clear(req *q, reply *r);
@@ -233,11 +234,9 @@ void ps__hjob_stop(req *q, reply *r);
 /* Waits for every worker (ps_http_stop). */
 void ps__hjob_join_all(ps_http *h);
 
-/* space.c: the space, under the server's lock */
-/* Changes staged in one hold of the lock: the loop waits at most this long. */
-#define APPLY_BATCH 65536
-/* Adds (op WAL_ADD) or removes every path of atoms, logged and committed
- * in batches; *changed gets how many changed. */
+/* search.c: searches of the served space, under its lock */
+/* Adds (op SERVED_ADD) or removes every path of atoms, logged and committed
+ * in batches (ps__served_apply); *changed gets how many changed. */
 int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed, ps_diag *d);
 /* Runs q on src (no lock taken: the caller holds what src needs) into
  * out, as ps__space_query does. */
@@ -267,9 +266,6 @@ int ps__space_match(ps_http *h, const pt *x, const ps_space *src, ps_space *out,
  * JSON and CSV into $x or a namespace stream straight into the log. */
 int ps__space_add_input(ps_http *h, const pt *x, const void *data, size_t len, int format,
                         uint64_t *changed, int *bad, ps_diag *d);
-/* Commits what is staged (the caller holds the write lock); a log that
- * cannot be written stops the server. */
-int ps__space_commit(ps_http *h, ps_pspace *p, ps_diag *d);
 /* Where $x sits in x's template when the pattern is $x and the template
  * holds it once and no other variable (a namespace), or -1. */
 long ps__wrap_at(const pt *x);

@@ -10,8 +10,6 @@
 
 #include "common/diag.h"
 #include "server.h"
-#include "store/pspace.h"
-#include "store/wal.h"
 #include "wire.h"
 
 static void hello(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
@@ -161,10 +159,8 @@ static void change(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload, i
     uint64_t changed = 0;
     for (uint32_t i = 0; i < n; i++) {
         int ch;
-        if (ps__pspace_stage(s->p, op, batch_next(&br), &ch)) {
-            s->broken = 1; /* memory or the log failed mid-batch: stop */
-            return;
-        }
+        if (ps__served_stage(s->sv, op, batch_next(&br), &ch))
+            return; /* the log is broken: the loop ends */
         changed += (uint64_t)ch;
     }
     ps_buf b = { 0 };
@@ -176,7 +172,7 @@ static void change(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload, i
     }
     p = wr_u64(p, changed);
     /* the position the log reaches once this turn commits */
-    p = wr_u64(p, ps_pspace_seq(s->p) + ps__pspace_staged(s->p));
+    p = wr_u64(p, ps_pspace_seq(s->p) + ps__served_staged(s->sv));
     wr_u64(p, ps_space_count(ps_pspace_space(s->p)));
     ps__conn_queue(s, c, &b);
 }
@@ -233,8 +229,8 @@ void ps__dispatch(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
     switch (f->type) {
     case PS_MSG_HELLO: return hello(s, c, f, payload);
     case PS_MSG_PING: return ping(s, c, f, payload);
-    case PS_MSG_ADD: return change(s, c, f, payload, WAL_ADD);
-    case PS_MSG_REMOVE: return change(s, c, f, payload, WAL_REMOVE);
+    case PS_MSG_ADD: return change(s, c, f, payload, SERVED_ADD);
+    case PS_MSG_REMOVE: return change(s, c, f, payload, SERVED_REMOVE);
     case PS_MSG_CONTAINS: return contains(s, c, f, payload);
     case PS_MSG_COUNT: return ps__handle_count(s, c, f, payload);
     case PS_MSG_QUERY: return ps__handle_query(s, c, f, payload);

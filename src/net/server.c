@@ -25,18 +25,12 @@
 #include "common/opts.h"
 #include "query/match.h"
 #include "server.h"
-#include "store/pspace.h"
-#include "store/wal.h"
 #include "wire.h"
 
 #define TICK_MS 100
 
-int64_t ps__now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
+/* epoll tags of the served space's descriptors (their own addresses) */
+static const char stop_tag, ckpt_tag;
 
 void ps_server_opts_init(ps_server_opts *o)
 {
@@ -103,50 +97,6 @@ static int watch(ps_server *s, int fd, void *tag)
     return epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int ps__ident_load(void *dst, size_t size, const void *src, const char *what, const char **addrp,
-                   const char **tokenp, net_ident *id, ps_diag *d)
-{
-    int rc = ps__opts_copy(dst, size, src);
-    if (rc)
-        return ps__diag_set(d, rc, NULL, 0, "%s options: %s", what,
-                            rc == PS_E_INVAL ? "size not set" : "fields this build lacks");
-    const char *addr = *addrp ? *addrp : "127.0.0.1", *token = *tokenp;
-    *addrp = *tokenp = NULL; /* nothing points at the caller's memory */
-    if (strlen(addr) >= sizeof id->addr)
-        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "address too long");
-    strcpy(id->addr, addr);
-    if (token) {
-        id->token_len = strlen(token);
-        if (!id->token_len || id->token_len > sizeof id->token)
-            return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a token is 1 to 256 bytes");
-        memcpy(id->token, token, id->token_len);
-    }
-    return PS_OK;
-}
-
-/* 1 loopback, 0 not, -1 not an address (binding it fails, saying so) */
-static int loopback(const char *addr)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, addr, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    if (inet_pton(AF_INET6, addr, &a6) != 1)
-        return -1;
-    return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
-}
-
-int ps__ident_exposed(const net_ident *id, int unprotected, const char *what, ps_diag *d)
-{
-    if (id->token_len || unprotected || loopback(id->addr))
-        return PS_OK; /* -1: not an address; the bind says so */
-    return ps__diag_set(d, PS_E_INVAL, NULL, 0,
-                        "%s: %s is not a loopback address and no token is set: anyone who "
-                        "reaches it could read and change the space. Give --token-file FILE "
-                        "(or $PATHSPACE_TOKEN), or --unprotected to serve it to anyone",
-                        what, id->addr);
-}
-
 static int load_opts(ps_server *s, const ps_server_opts *o, ps_diag *d)
 {
     ps_server_opts_init(&s->o);
@@ -156,31 +106,23 @@ static int load_opts(ps_server *s, const ps_server_opts *o, ps_diag *d)
     if (!s->o.max_clients || s->o.max_frame < 64 || !s->o.max_batch || !s->o.out_limit ||
         !s->o.max_results || !s->o.max_memory || !s->o.hello_ms || !s->o.per_ip)
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a server limit of zero");
-    if (s->o.max_frame > WAL_MAX_PAYLOAD) /* every atom a frame holds fits one log record */
+    if (s->o.max_frame > SERVED_ATOM_MAX) /* every atom a frame holds fits one log record */
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "max_frame is at most %u bytes",
-                            WAL_MAX_PAYLOAD);
+                            SERVED_ATOM_MAX);
     return ps__ident_exposed(&s->id, (int)s->o.unprotected, "--addr", d);
 }
 
-int ps_server_new(ps_pspace *p, const ps_server_opts *o, ps_server **out, ps_diag *d)
+int ps_server_new(ps_served *sv, const ps_server_opts *o, ps_server **out, ps_diag *d)
 {
     *out = NULL;
-    if (!p)
+    if (!sv)
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "no space to serve");
     ps_server *s = ps_calloc(1, sizeof *s);
     if (!s)
         return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
-    s->p = p;
-    s->lfd = s->ep = s->evfd = s->ckfd = -1;
-    pthread_rwlockattr_t la;
-    pthread_rwlockattr_init(&la);
-    pthread_rwlockattr_setkind_np(&la, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    s->have_lock = !pthread_rwlock_init(&s->lock, &la);
-    pthread_rwlockattr_destroy(&la);
-    if (!s->have_lock) {
-        free(s);
-        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "cannot make the space's lock");
-    }
+    s->sv = sv;
+    s->p = ps_served_pspace(sv);
+    s->lfd = s->ep = s->evfd = -1;
     s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int rc = load_opts(s, o, d);
     if (!rc)
@@ -188,7 +130,9 @@ int ps_server_new(ps_pspace *p, const ps_server_opts *o, ps_server **out, ps_dia
     if (!rc) {
         s->ep = epoll_create1(EPOLL_CLOEXEC);
         s->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (s->ep < 0 || s->evfd < 0 || watch(s, s->lfd, &s->lfd) || watch(s, s->evfd, &s->evfd))
+        if (s->ep < 0 || s->evfd < 0 || watch(s, s->lfd, &s->lfd) || watch(s, s->evfd, &s->evfd) ||
+            watch(s, ps__served_stop_fd(sv), (void *)&stop_tag) ||
+            watch(s, ps__served_ckpt_fd(sv), (void *)&ckpt_tag))
             rc = ps__diag_set(d, PS_E_IO, NULL, 0, "epoll: %s", strerror(errno));
     }
     if (!rc && ps_parser_new(&s->parser))
@@ -197,11 +141,11 @@ int ps_server_new(ps_pspace *p, const ps_server_opts *o, ps_server **out, ps_dia
         ps_server_free(s);
         return rc;
     }
-    s->fsync_always = ps__pspace_fsync_mode(p) == PS_FSYNC_ALWAYS;
+    s->fsync_always = ps__served_fsync_always(sv);
     s->node = s->o.node_id;
     while (!s->node)
         randombytes_buf(&s->node, sizeof s->node);
-    s->start_ms = s->last_tick = s->last_ckpt = s->now = ps__now_ms();
+    s->start_ms = s->last_tick = s->now = ps__served_now_ms();
     *out = s;
     return PS_OK;
 }
@@ -211,27 +155,10 @@ uint16_t ps_server_port(const ps_server *s)
     return s->port;
 }
 
-void ps__server_lock(ps_server *s, int write)
+int ps__server_ending(ps_server *s)
 {
-    if (write)
-        pthread_rwlock_wrlock(&s->lock);
-    else
-        pthread_rwlock_rdlock(&s->lock);
-}
-
-void ps__server_unlock(ps_server *s)
-{
-    pthread_rwlock_unlock(&s->lock);
-}
-
-ps_pspace *ps__server_pspace(ps_server *s)
-{
-    return s->p;
-}
-
-int ps__server_stopping(ps_server *s)
-{
-    return atomic_load_explicit(&s->stopping, memory_order_relaxed);
+    return atomic_load_explicit(&s->stopping, memory_order_relaxed) ||
+           ps__served_stopping(s->sv);
 }
 
 void ps_server_stop(ps_server *s)
@@ -320,7 +247,7 @@ static void accept_all(ps_server *s)
     }
 }
 
-/* Idle clients, clients that stopped reading, and the checkpoint policy. */
+/* Idle clients and clients that stopped reading. */
 static void tick(ps_server *s, int64_t now)
 {
     s->last_tick = now;
@@ -337,7 +264,6 @@ static void tick(ps_server *s, int64_t now)
             i--; /* the last connection moved into slot i */
         }
     }
-    ps__ckpt_policy(s);
 }
 
 static void on_event(ps_server *s, struct epoll_event *ev)
@@ -350,8 +276,10 @@ static void on_event(ps_server *s, struct epoll_event *ev)
         uint64_t v;
         ssize_t k = read(s->evfd, &v, sizeof v);
         (void)k;
-    } else if (tag == &s->ckfd) {
-        ps__ckpt_done(s);
+    } else if (tag == &ckpt_tag) {
+        ps__ckpt_ended(s);
+    } else if (tag == &stop_tag) {
+        /* the loop's condition ends it */
     } else if (ps__job_of(s, tag)) {
         ps__job_done(s, tag);
     } else {
@@ -381,8 +309,8 @@ static void end_turn(ps_server *s)
 /* After stop: what is queued goes out for up to a second. */
 static void drain(ps_server *s)
 {
-    int64_t until = ps__now_ms() + 1000;
-    while (s->nconns && !s->broken && (s->now = ps__now_ms()) < until) {
+    int64_t until = ps__served_now_ms() + 1000;
+    while (s->nconns && !ps__served_failed(s->sv) && (s->now = ps__served_now_ms()) < until) {
         int busy = 0;
         for (uint32_t i = 0; i < s->nconns; i++)
             busy |= s->conns[i]->on != 0;
@@ -392,7 +320,8 @@ static void drain(ps_server *s)
         int n = epoll_wait(s->ep, ev, 64, 50);
         for (int i = 0; i < n; i++)
             if (ev[i].data.ptr != &s->lfd && ev[i].data.ptr != &s->evfd &&
-                ev[i].data.ptr != &s->ckfd && !ps__job_of(s, ev[i].data.ptr) &&
+                ev[i].data.ptr != &stop_tag && ev[i].data.ptr != &ckpt_tag &&
+                !ps__job_of(s, ev[i].data.ptr) &&
                 (ev[i].events & EPOLLOUT))
                 ps__conn_flush(s, ev[i].data.ptr);
     }
@@ -402,39 +331,35 @@ static int loop(ps_server *s, ps_diag *d)
 {
     struct epoll_event ev[256];
     s->alloc_base = ps__alloc_calls;
-    while (!atomic_load_explicit(&s->stopping, memory_order_relaxed) && !s->broken) {
+    while (!ps__server_ending(s)) {
         int n = epoll_wait(s->ep, ev, 256, TICK_MS);
         if (n < 0 && errno != EINTR)
             return ps__diag_set(d, PS_E_IO, NULL, 0, "epoll_wait: %s", strerror(errno));
-        s->now = ps__now_ms(); /* one clock read a turn serves its timeouts */
-        pthread_rwlock_wrlock(&s->lock);
-        for (int i = 0; i < n && !s->broken; i++)
+        s->now = ps__served_now_ms(); /* one clock read a turn serves its timeouts */
+        ps__served_lock(s->sv, 1);
+        for (int i = 0; i < n && !ps__served_failed(s->sv); i++)
             on_event(s, &ev[i]);
         end_turn(s);
-        if (s->now - s->last_tick >= TICK_MS && !s->broken)
+        if (s->now - s->last_tick >= TICK_MS && !ps__served_failed(s->sv))
             tick(s, s->now);
-        pthread_rwlock_unlock(&s->lock);
+        ps__served_unlock(s->sv);
     }
-    pthread_rwlock_wrlock(&s->lock);
-    char why[200];
-    int e = ps__pspace_log_errno(s->p);
-    snprintf(why, sizeof why, "the log cannot be written (%s): the server stops, acknowledging "
-             "nothing more", e ? strerror(e) : "a change could not be logged");
-    if (!s->broken)
-        drain(s);
-    else /* the clients hear it first, then the operator */
+    ps__served_lock(s->sv, 1);
+    int failed = ps__served_failed(s->sv);
+    ps_diag why = { 0 };
+    if (failed) { /* the clients hear it first, then the operator */
+        ps__served_why(s->sv, &why);
         for (uint32_t i = 0; i < s->nconns; i++)
-            ps__conn_fail(s, s->conns[i], PS_E_IO, why);
+            ps__conn_fail(s, s->conns[i], PS_E_IO, why.msg);
+    } else
+        drain(s);
     ps__jobs_kill(s);
-    ps__ckpt_wait(s);
     while (s->nconns)
         ps__conn_close(s, s->conns[s->nconns - 1]);
-    pthread_rwlock_unlock(&s->lock);
+    ps__served_unlock(s->sv);
     ps_server_stats_get(s, &s->final); /* the loop thread's counters, kept */
     s->done = 1;
-    if (s->broken)
-        return ps__diag_set(d, PS_E_IO, NULL, 0, "%s", why);
-    return PS_OK;
+    return failed ? ps__served_why(s->sv, d) : PS_OK;
 }
 
 typedef struct run_arg {
@@ -476,8 +401,16 @@ void ps_server_stats_get(const ps_server *s, ps_server_stats *st)
         return;
     }
     *st = s->st;
+    served_counts n;
+    ps__served_counts(s->sv, &n);
+    st->commits = n.commits;
+    st->checkpoints = n.checkpoints;
+    st->ckpt_failed = n.ckpt_failed;
+    st->fork_us_last = n.fork_us_last;
+    st->fork_us_max = n.fork_us_max;
+    st->ckpt_ms_last = n.ckpt_ms_last;
     const ps_space *sp = ps_pspace_space(s->p);
-    st->uptime_ms = (uint64_t)(ps__now_ms() - s->start_ms);
+    st->uptime_ms = (uint64_t)(ps__served_now_ms() - s->start_ms);
     st->atoms = ps_space_count(sp);
     st->seq = ps_pspace_seq(s->p);
     st->clients = s->nconns;
@@ -498,8 +431,6 @@ void ps_server_free(ps_server *s)
     ps_parser_free(s->parser);
     ps_buf_free(&s->atoms);
     ps_buf_free(&s->text);
-    if (s->child > 0)
-        ps__ckpt_wait(s);
     ps__jobs_kill(s);
     if (s->lfd >= 0)
         close(s->lfd);
@@ -509,6 +440,5 @@ void ps_server_free(ps_server *s)
         close(s->evfd);
     if (s->spare_fd >= 0)
         close(s->spare_fd);
-    pthread_rwlock_destroy(&s->lock);
     free(s);
 }

@@ -23,6 +23,8 @@
 #include <sys/types.h>
 
 #include "pathspace.h"
+#include "listen/ident.h"
+#include "serve/served.h"
 
 #define OUTQ 64               /* replies queued per connection: one writev */
 #define READ_BUF 16384        /* a connection's read buffer (a pool class) */
@@ -54,7 +56,7 @@ typedef struct conn {
     uint32_t slot;         /* index in the server's table                 */
     uint8_t hello, closing, events, ckpt_wait, pending;
     uint64_t ckpt_id;      /* the CHECKPOINT request that waits           */
-    uint64_t ckpt_need;    /* log position its checkpoint must reach      */
+    uint64_t ckpt_after;   /* a checkpoint numbered past this answers it  */
     ps_buf in;             /* unconsumed bytes at base + head             */
     ps_buf out[OUTQ];
     uint32_t oh, on;       /* ring head and count                         */
@@ -74,30 +76,12 @@ typedef struct job {
     uint64_t cid, id;      /* the connection and the EXPORT request       */
 } job;
 
-/* Where a server listens and the token it asks for (both front ends). */
-typedef struct net_ident {
-    char addr[64];
-    uint8_t token[256];
-    size_t token_len; /* 0: no token */
-} net_ident;
-
-/* Copies a front end's options src into dst (what: its name in messages),
- * then its address (*addrp, NULL = 127.0.0.1) and token (*tokenp, fields
- * of dst) into id, and clears both fields: nothing points at the caller's
- * memory. */
-int ps__ident_load(void *dst, size_t size, const void *src, const char *what, const char **addrp,
-                   const char **tokenp, net_ident *id, ps_diag *d);
-
-/* Protected mode, as Redis has it: PS_OK when id binds a loopback address,
- * carries a token, or the operator said unprotected; else PS_E_INVAL with
- * what to do (what: the option that named the address). */
-int ps__ident_exposed(const net_ident *id, int unprotected, const char *what, ps_diag *d);
-
 struct ps_server {
-    ps_pspace *p;
+    ps_served *sv;            /* the space, its lock, log and checkpoints  */
+    ps_pspace *p;             /* sv's (reads under its lock)               */
     ps_server_opts o;
     net_ident id;
-    int lfd, ep, evfd, ckfd;  /* listener, stop eventfd, checkpoint pipe  */
+    int lfd, ep, evfd;        /* listener, stop eventfd                   */
     int spare_fd;             /* given up to shed a client when out of fds */
     uint16_t port;
     atomic_int stopping;      /* set by ps_server_stop: any thread, a signal */
@@ -108,39 +92,22 @@ struct ps_server {
     ps_parser *parser;
     ps_buf atoms;             /* a batch's atoms: u32 length + bytes       */
     ps_buf text;              /* printing atoms                            */
-    int64_t start_ms, last_tick, last_ckpt;
+    int64_t start_ms, last_tick;
     int64_t now;              /* ms, read once per turn of the loop        */
     uint64_t node;
-    int broken;               /* the log failed: stop, acknowledge nothing */
-    pid_t child;              /* the checkpoint's                          */
-    uint64_t child_pos, child_changes;
     job jobs[MAX_JOBS];
     int no_fork_jobs;         /* exports written in the loop (the fuzz target:
                                * a child's coverage does not reach it)     */
     uint64_t next_cid;
-    int64_t child_start;
     unsigned long long alloc_base;
     ps_server_stats st;
     ps_server_stats final;    /* at the loop's end (its thread's counters) */
     int done;
-    /* The space's lock: the loop holds it for writing through each turn;
-     * the HTTP front end (src/http) takes it to read or change the space
-     * between turns. Writers are preferred, so readers cannot starve the
-     * loop. */
-    pthread_rwlock_t lock;
-    int have_lock;
 };
 
-int64_t ps__now_ms(void);
-
-/* An unlinked file in $TMPDIR (else /tmp) for an export, or -1. */
-int ps__tmp_file(void);
-
-/* The space's lock, for threads other than the loop's. */
-void ps__server_lock(ps_server *s, int write);
-void ps__server_unlock(ps_server *s);
-ps_pspace *ps__server_pspace(ps_server *s);
-int ps__server_stopping(ps_server *s);
+/* 1 when the loop must end: ps_server_stop, the served space stopped,
+ * or its log failed. */
+int ps__server_ending(ps_server *s);
 
 /* conn.c */
 int ps__conn_new(ps_server *s, int fd, const struct sockaddr_storage *peer);
@@ -180,12 +147,7 @@ void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payloa
 int ps__stream_fill(ps_server *s, conn *c);
 void ps__stream_free(stream *st);
 
-/* jobs.c: exports in forked children */
-/* In a forked child of parent: dies with it (or now, if it is gone) and
- * closes what only the server may hold (every socket, the directory's
- * lock), so a dropped client's connection ends now and a restart after a
- * kill -9 finds nothing held. */
-void ps__child_detach(ps_server *s, pid_t parent);
+/* jobs.c: exports in forked children (ps__served_fork) */
 /* A job's work and what it needs; the kinds of job (stream.c) put this
  * first in a struct of their own, and free() frees the whole. */
 typedef struct job_req job_req;
@@ -210,15 +172,13 @@ void ps__jobs_kill(ps_server *s);
  * not (an atom a .paths export cannot hold is named). */
 int ps__export_write(ps_server *s, int fd, int fmt, ps_bytes prefix, ps_diag *d);
 
-/* bgsave.c */
+/* checkpoint.c: CHECKPOINT, which the served space's keeper runs */
 void ps__ckpt_request(ps_server *s, conn *c, uint64_t id);
-int ps__ckpt_start(ps_server *s);
-void ps__ckpt_done(ps_server *s);
-void ps__ckpt_policy(ps_server *s);
-/* At shutdown: waits for a running child and takes its result. */
-void ps__ckpt_wait(ps_server *s);
-/* The log's staged records written (and synced per the mode); a failure
- * breaks the server. 0 or -1. */
+/* A checkpoint ended (the served space's ckpt fd): the connections it
+ * answers get their replies. */
+void ps__ckpt_ended(ps_server *s);
+/* The staged changes committed (the served space's); -1 once the log
+ * failed: the loop ends, acknowledging nothing more. */
 int ps__commit(ps_server *s);
 
 #endif

@@ -15,8 +15,6 @@
 #include "common/diag.h"
 #include "query/query.h"
 #include "server.h"
-#include "store/pspace.h"
-#include "store/wal.h"
 #include "wire.h"
 
 typedef struct qreq {
@@ -228,7 +226,7 @@ void ps__handle_query(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload
     if (k.cut) { /* long: a child runs it whole, into a file */
         ps_buf_clear(&st->data, 0);
         st->flags = 0;
-        if ((st->fd = ps__tmp_file()) >= 0 && !ps__job_fork(s, c, st, &j->r)) {
+        if ((st->fd = ps__served_tmp_file()) >= 0 && !ps__job_fork(s, c, st, &j->r)) {
             c->st = st;
             return;
         }
@@ -274,16 +272,14 @@ void ps__handle_transform(ps_server *s, conn *c, const ps_frame *f, ps_bytes pay
     ps_bytes path;
     while (!rc && ps_iter_next(it, &path, NULL, NULL) == PS_OK) {
         int ch;
-        if (ps__pspace_stage(s->p, WAL_ADD, path, &ch)) {
-            s->broken = 1;
-            break;
-        }
+        if (ps__served_stage(s->sv, SERVED_ADD, path, &ch))
+            break; /* the log is broken: the loop ends */
         added += (uint64_t)ch;
     }
     if (!rc)
         ps_iter_free(it);
     ps_space_free(out);
-    if (rc || s->broken)
+    if (rc || ps__served_failed(s->sv))
         return rc ? ps__conn_error(s, c, f->id, rc, 0, "out of memory") : (void)0;
     ps_buf b = { 0 };
     uint8_t *p = ps__frame_begin(&b, f->type | PS_MSG_REPLY, 0, f->id, TRANSFORM_REPLY, &rc);
@@ -293,7 +289,7 @@ void ps__handle_transform(ps_server *s, conn *c, const ps_frame *f, ps_bytes pay
     }
     p = wr_u64(p, results);
     p = wr_u64(p, added);
-    p = wr_u64(p, ps_pspace_seq(s->p) + ps__pspace_staged(s->p));
+    p = wr_u64(p, ps_pspace_seq(s->p) + ps__served_staged(s->sv));
     wr_u64(p, ps_space_count(ps_pspace_space(s->p)));
     ps__conn_queue(s, c, &b);
 }
@@ -390,13 +386,6 @@ void ps__handle_count(ps_server *s, conn *c, const ps_frame *f, ps_bytes prefix)
 }
 
 /* ------------------------------------------------------------- export */
-
-int ps__tmp_file(void)
-{
-    const char *dir = getenv("TMPDIR");
-    int fd = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    return fd;
-}
 
 typedef struct fd_out {
     int fd;
@@ -508,7 +497,7 @@ void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payloa
         return ps__conn_error(s, c, f->id, PS_E_CORRUPT, 1, "EXPORT: malformed payload");
     int fo = fmt | (opt ? PS_EXPORT_SKIP_EXTENDED : 0);
     ps_bytes prefix = ps_bytes_of(payload.ptr + EXPORT_HEAD, payload.len - EXPORT_HEAD);
-    int fd = ps__tmp_file();
+    int fd = ps__served_tmp_file();
     stream *st = fd < 0 ? NULL : ps_calloc(1, sizeof *st);
     if (!st) {
         if (fd >= 0)

@@ -157,13 +157,20 @@ int ps_pspace_open(const char *dir, const ps_pspace_opts *opts, ps_pspace **out,
     return PS_OK;
 }
 
-/* The policy: every N changes, or on a change T seconds after the last
- * checkpoint. A failed automatic checkpoint does not fail the change (it
- * is in the log); the next change tries again. */
+/* The policy: every N changes, or T seconds after the last checkpoint
+ * once there is a change. Staged changes count: they are in memory. */
+int ps__pspace_due(const ps_pspace *p)
+{
+    uint64_t ch = p->changes + ps__wal_staged(p->w);
+    return ch && ((p->o.ckpt_changes && ch >= p->o.ckpt_changes) ||
+                  (p->o.ckpt_seconds && time(NULL) - p->ckpt_time >= (time_t)p->o.ckpt_seconds));
+}
+
+/* A failed automatic checkpoint does not fail the change (it is in the
+ * log); the next change tries again. */
 static void maybe_checkpoint(ps_pspace *p)
 {
-    if ((p->o.ckpt_changes && p->changes >= p->o.ckpt_changes) ||
-        (p->o.ckpt_seconds && time(NULL) - p->ckpt_time >= (time_t)p->o.ckpt_seconds))
+    if (ps__pspace_due(p))
         ps_pspace_checkpoint(p, NULL, NULL);
 }
 
@@ -333,6 +340,16 @@ int ps__pspace_stage(ps_pspace *p, int op, ps_bytes path, int *changed)
 int ps__pspace_commit(ps_pspace *p)
 {
     return ps__wal_commit(p->w);
+}
+
+int ps__pspace_broken(const ps_pspace *p)
+{
+    return ps__wal_broken(p->w);
+}
+
+void ps__pspace_break(ps_pspace *p, int err)
+{
+    ps__wal_break(p->w, err);
 }
 
 int ps__pspace_log_errno(const ps_pspace *p)

@@ -1,5 +1,6 @@
 /*
- * pspace.h - the persistent space's parts the server drives itself.
+ * pspace.h - the persistent space's parts the served space drives itself
+ * (src/serve).
  *
  * Group commit: ps__pspace_stage logs (staged, not yet written) and applies
  * one change; ps__pspace_commit writes every staged record with one write()
@@ -25,6 +26,14 @@ int ps__pspace_commit(ps_pspace *p);
 int ps__pspace_fsync_mode(const ps_pspace *p);
 /* Why the log last failed, as an errno (0: it has not). */
 int ps__pspace_log_errno(const ps_pspace *p);
+/* 1 once the log failed (any thread may ask): the one place this is
+ * known (store/wal.c). */
+int ps__pspace_broken(const ps_pspace *p);
+/* Breaks the log (err: errno-style, why, when none is known yet). */
+void ps__pspace_break(ps_pspace *p, int err);
+/* 1 when the options' policy (ckpt_changes, ckpt_seconds) wants a
+ * checkpoint now. */
+int ps__pspace_due(const ps_pspace *p);
 /* Records staged, not yet committed. */
 uint64_t ps__pspace_staged(const ps_pspace *p);
 /* The space's directory (for where-is-it checks; stays the space's). */

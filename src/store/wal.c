@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -352,7 +353,8 @@ int ps__wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply,
 struct wal {
     int dirfd, fd;
     int mode;
-    int broken;          /* a failed append could not be undone        */
+    atomic_int broken;   /* the log no longer speaks for memory: the one
+                          * "the log failed" state (read from any thread) */
     int err;             /* the errno of the last failed write or sync */
     uint64_t next;       /* seq of the next record                     */
     uint64_t size;       /* bytes in the current segment               */
@@ -501,7 +503,7 @@ int ps__wal_encode(ps_buf *out, uint64_t seq, const wal_op *ops, size_t n)
 
 int ps__wal_stage(wal *w, const wal_op *ops, size_t n)
 {
-    if (w->broken)
+    if (ps__wal_broken(w))
         return PS_E_IO;
     size_t before = w->rec.len;
     int rc = ps__wal_encode(&w->rec, w->next + w->staged, ops, n);
@@ -543,7 +545,7 @@ static int write_staged(wal *w, int applied)
         int cut = ftruncate(w->fd, (off_t)w->size) == 0 &&
                   lseek(w->fd, (off_t)w->size, SEEK_SET) >= 0;
         if (applied || !cut)
-            w->broken = 1;
+            ps__wal_break(w, 0);
         return PS_E_IO;
     }
     w->size += len;
@@ -558,9 +560,21 @@ static int write_staged(wal *w, int applied)
 
 int ps__wal_commit(wal *w)
 {
-    if (w->broken)
+    if (ps__wal_broken(w))
         return PS_E_IO;
     return w->staged ? write_staged(w, 1) : PS_OK;
+}
+
+int ps__wal_broken(const wal *w)
+{
+    return atomic_load_explicit(&w->broken, memory_order_acquire);
+}
+
+void ps__wal_break(wal *w, int err)
+{
+    if (err && !w->err)
+        w->err = err;
+    atomic_store_explicit(&w->broken, 1, memory_order_release);
 }
 
 int ps__wal_errno(const wal *w)
@@ -575,7 +589,7 @@ uint64_t ps__wal_staged(const wal *w)
 
 int ps__wal_append(wal *w, const wal_op *ops, size_t n)
 {
-    if (w->broken)
+    if (ps__wal_broken(w))
         return PS_E_IO;
     if (!n)
         return PS_OK;

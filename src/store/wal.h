@@ -88,6 +88,12 @@ uint64_t ps__wal_staged(const wal *w);
 /* The errno of the last write or sync that failed (0: none): what the
  * server tells its clients and its operator. */
 int ps__wal_errno(const wal *w);
+/* 1 once the log no longer speaks for memory: every later call fails with
+ * PS_E_IO. Any thread may ask. */
+int ps__wal_broken(const wal *w);
+/* Breaks the log (err, when not 0 and none is known yet, says why): its
+ * caller applied what it cannot log, or logged what it cannot apply. */
+void ps__wal_break(wal *w, int err);
 int ps__wal_sync(wal *w);
 uint64_t ps__wal_last_seq(const wal *w);
 /* Closes the current segment (synced) and starts one at last_seq + 1. */

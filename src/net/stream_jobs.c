@@ -1,4 +1,4 @@
-/* jobs.c - exports written by forked children. A big space's export takes
+/* stream_jobs.c - exports written by forked children. A big space's export takes
  * as long as a snapshot write (about a second at 10M atoms); in the loop
  * that would stall every client, in a child it costs the loop a fork().
  * The child writes into the unlinked file the stream then sends, and
@@ -13,19 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/child.h"
 #include "server.h"
-#include "store/pspace.h"
-
-void ps__child_detach(ps_server *s, pid_t parent)
-{
-    if (ps__child_begin(parent))
-        _exit(127);
-    close(s->lfd);
-    for (uint32_t i = 0; i < s->nconns; i++)
-        close(s->conns[i]->fd);
-    ps__pspace_forked(s->p);
-}
 
 job *ps__job_of(ps_server *s, void *tag)
 {
@@ -54,10 +42,9 @@ static int start(ps_server *s, conn *c, stream *st, job_req *r, job *j)
     int fds[2];
     if (pipe2(fds, O_CLOEXEC))
         return -1;
-    pid_t parent = getpid(), pid = fork();
+    pid_t pid = ps__served_fork(s->sv); /* the loop holds the lock */
     if (pid == 0) {
         close(fds[0]);
-        ps__child_detach(s, parent);
         job_out out = { 0 };
         ps_diag d = { 0 };
         out.rc = (uint32_t)r->work(s, st, r, &out.flags, &out.value, &d);

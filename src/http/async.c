@@ -16,8 +16,6 @@
 #include "common/mapfile.h"
 #include "http.h"
 #include "query/match.h"
-#include "net/server.h"
-#include "store/wal.h"
 
 typedef struct hjob hjob;
 struct hjob {
@@ -229,7 +227,7 @@ static void run_transform(hjob *j)
                  "--http-max-results)",
                  (unsigned long long)cap);
         outcome(j, ST_EXEC_ERROR, 413, "transform", &d);
-    } else if (ps__space_apply(j->h, WAL_ADD, out, &n, &d))
+    } else if (ps__space_apply(j->h, SERVED_ADD, out, &n, &d))
         outcome(j, ST_EXEC_ERROR, 500, "transform", &d);
     ps_space_free(out);
 }
@@ -348,6 +346,6 @@ void ps__hjob_stop(req *q, reply *r)
     h->stopping = 1;
     pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
-    ps_server_stop(h->srv);
+    ps_served_stop(h->sv); /* MORK's /stop/ ends the whole service */
     ps__reply_text(r, 200, "ACK. Initiating Shutdown.  Connections will not longer be accepted");
 }

@@ -1,55 +1,29 @@
 /*
- * space.c - the served space as the HTTP commands use it: queries under
- * the server's read lock, changes under its write lock, logged and
- * committed before the command answers (so an ACK, or a status that says
- * a command is done, is never ahead of the log).
+ * search.c - the served space as the HTTP commands use it: queries under
+ * its read lock; changes through ps__served_apply, logged and committed
+ * before the command answers (so an ACK, or a status that says a command
+ * is done, is never ahead of the log).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "common/diag.h"
 #include "http.h"
-#include "net/server.h"
 #include "query/query.h"
-#include "store/pspace.h"
-#include "store/wal.h"
 
-int ps__space_commit(ps_http *h, ps_pspace *p, ps_diag *d)
+/* The atoms of a space, one by one, for ps__served_apply. */
+static int next_of(void *ctx, ps_bytes *a)
 {
-    if (!ps__pspace_staged(p) || !ps__pspace_commit(p))
-        return PS_OK;
-    h->broken = 1; /* memory is ahead of the log: acknowledge nothing more */
-    ps_server_stop(h->srv);
-    int e = ps__pspace_log_errno(p);
-    return ps__diag_set(d, PS_E_IO, NULL, 0, "the log cannot be written (%s): the server stops",
-                        e ? strerror(e) : "a change could not be logged");
+    return ps_iter_next(ctx, a, NULL, NULL) == PS_OK;
 }
 
 int ps__space_apply(ps_http *h, int op, const ps_space *atoms, uint64_t *changed, ps_diag *d)
 {
-    ps_pspace *p = ps__server_pspace(h->srv);
     ps_iter *it;
     *changed = 0;
     if (ps_iter_new(atoms, ps_bytes_of(NULL, 0), &it))
         return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
-    ps_bytes a;
-    int rc = PS_OK, more = ps_iter_next(it, &a, NULL, NULL) == PS_OK;
-    while (more && !rc) {
-        ps__server_lock(h->srv, 1);
-        if (h->broken)
-            rc = ps__diag_set(d, PS_E_IO, NULL, 0, "the log cannot be written (%s)",
-                              strerror(ps__pspace_log_errno(p) ? ps__pspace_log_errno(p) : EIO));
-        for (unsigned k = 0; more && !rc && k < APPLY_BATCH; k++) {
-            int ch;
-            if ((rc = ps__pspace_stage(p, op, a, &ch)))
-                ps__diag_set(d, rc, NULL, 0, "cannot log a change");
-            *changed += (uint64_t)ch;
-            more = ps_iter_next(it, &a, NULL, NULL) == PS_OK;
-        }
-        int crc = ps__space_commit(h, p, d);
-        rc = rc ? rc : crc;
-        ps__server_unlock(h->srv);
-    }
+    int rc = ps__served_apply(h->sv, op, next_of, it, changed, d);
     ps_iter_free(it);
     return rc;
 }
@@ -120,9 +94,9 @@ int ps__space_run_cut(ps_http *h, const ps_query *q, const ps_space *src, uint64
 int ps__space_query(ps_http *h, const ps_query *q, uint64_t limit, int here, ps_space *out,
                     ps_diag *d)
 {
-    ps__server_lock(h->srv, 0);
-    int rc = ps__space_run(h, q, ps_pspace_space(ps__server_pspace(h->srv)), limit, here, out, d);
-    ps__server_unlock(h->srv);
+    ps__served_lock(h->sv, 0);
+    int rc = ps__space_run(h, q, ps_pspace_space(ps_served_pspace(h->sv)), limit, here, out, d);
+    ps__served_unlock(h->sv);
     return rc;
 }
 
