@@ -99,6 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
     setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
     struct sockaddr_storage peer = { .ss_family = AF_UNIX };
+    ps__served_lock(srv->sv, 1); /* as the loop holds it through a turn */
     REQUIRE(ps__conn_new(srv, sv[0], &peer) == 0);
     conn *c = srv->conns[srv->nconns - 1];
     size_t sent = 0;
@@ -122,8 +123,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ps__conn_close(srv, srv->conns[srv->nconns - 1]);
     ps__jobs_kill(srv); /* exports' children: nobody reads what they write now */
     srv->pending = NULL;
+    ps__served_unlock(srv->sv);
     check_replies(ps_buf_data(&out), out.len);
-    REQUIRE(!srv->broken);
+    REQUIRE(!ps__served_failed(srv->sv));
     close(sv[1]);
     ps_buf_free(&in);
     ps_buf_free(&out);

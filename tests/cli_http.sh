@@ -258,6 +258,35 @@ forked_exports() {
     stop_http
 }
 
+# MORK's HTTP API with no binary listener: the served space's keeper runs
+# the checkpoint policy, /stop/ ends it, and the space is whole after.
+http_alone() {
+    rm -f "$T/hport"
+    "$P" serve "$T/sp" --http-only --http 0 --http-port-file "$T/hport" --ckpt-changes 3 \
+        --port-file "$T/port" --quiet 2>>"$T/serve.log" &
+    SPID=$!
+    trap 'kill -9 $SPID 2>/dev/null || true; rm -rf "$T"' EXIT
+    wait_file "$T/hport" $SPID "$T/serve.log"
+    U="http://127.0.0.1:$(cat "$T/hport")"
+    [ ! -e "$T/port" ] || fail "--http-only wrote a binary port file"
+    post "/upload/%24x/%24x/" "$(printf '(a 1)\n(a 2)\n(a 3)\n(a 4)')"
+    expect 200 "ACK. Upload Successful"
+    i=0
+    until "$P" checkpoint ls "$T/sp" 2>/dev/null | grep -q ' 4 *4 .* ok$'; do
+        i=$((i + 1))
+        [ $i -lt 100 ] || fail "no policy checkpoint: $("$P" checkpoint ls "$T/sp" 2>&1)"
+        sleep 0.05
+    done
+    get "/export/%24x/%24x/"
+    expect 200 "$(printf '(a 1)\n(a 2)\n(a 3)\n(a 4)')"
+    get "/stop/"
+    expect 200
+    wait $SPID || fail "serve --http-only exited $? after /stop/: $(cat "$T/serve.log")"
+    [ "$("$P" count "$T/sp")" = 4 ] || fail "after /stop/: $("$P" count "$T/sp")"
+    if "$P" serve "$T/sp" --http-only 2>"$T/err"; then fail "--http-only without --http served"; fi
+    grep -q -- "--http-only needs --http" "$T/err" || fail "$(cat "$T/err")"
+}
+
 bad_options() {
     if "$P" serve "$T/sp" --port 0 --http nonsense:0 2>"$T/err"; then fail "a bad address served"; fi
     grep -q "not a numeric address: nonsense" "$T/err" || fail "bad address: $(cat "$T/err")"
@@ -275,5 +304,6 @@ tcase namespaces namespaces
 tcase kill9 kill9
 tcase auth auth
 tcase forked_exports forked_exports
+tcase http_alone http_alone
 tcase bad_options bad_options
 finish

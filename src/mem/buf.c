@@ -6,7 +6,7 @@
  * Every function either succeeds or leaves the buffer exactly as it was.
  */
 #include "pathspace.h"
-#include "../common/alloc.h"
+#include "common/alloc.h"
 
 void ps_buf_init(ps_buf *b)
 {

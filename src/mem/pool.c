@@ -18,7 +18,7 @@
 #include <stdatomic.h>
 
 #include "pathspace.h"
-#include "../common/alloc.h"
+#include "common/alloc.h"
 #include "pool.h"
 
 static const size_t class_size[PS_POOL_NCLASS] = { 256, 512, 1500, 16384, 65536 };

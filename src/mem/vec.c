@@ -16,7 +16,7 @@
 #include <stdalign.h>
 
 #include "pathspace.h"
-#include "../common/alloc.h"
+#include "common/alloc.h"
 #include "vec.h"
 
 static int growth_policy = PS_GROW_ADAPTIVE;
