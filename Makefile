@@ -26,7 +26,11 @@ PS_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS)
 PS_CFLAGS := -std=c11 -fPIC $(WARN) $(CFLAGS)
 # The library exports only what pathspace.h marks PS_API.
 LIB_CFLAGS := $(PS_CFLAGS) -fvisibility=hidden
-LDLIBS   := -lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lyajl -lmicrohttpd -lpthread -lm
+# Two libraries (docs/architecture.md): the core, which listens on nothing,
+# and libpathspace-net, the core plus the servers and the client.
+CORE_LIBS := -lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lyajl -lpthread -lm
+NET_LIBS := -lmicrohttpd
+LDLIBS   := $(NET_LIBS) $(CORE_LIBS)
 
 # The version, from the one place it is written: include/pathspace.h.
 VERSION  := $(shell sed -n 's/^\#define PS_VERSION_STRING "\(.*\)"/\1/p' include/pathspace.h)
@@ -55,6 +59,8 @@ BENCH_LIBS := -lsnappy -llmdb -lmarisa -lsqlite3 -lJudy -ljansson -lcurl
 
 LIB_SRC  := $(wildcard src/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+NET_SRC  := $(wildcard src/net/*.c src/http/*.c src/listen/*.c)
+CORE_OBJ := $(filter-out $(NET_SRC:%.c=$(BUILD)/%.o),$(LIB_OBJ))
 CLI_SRC  := $(wildcard cli/*.c)
 TEST_SRC := $(wildcard tests/*.c)
 FUZZ_TGT := $(wildcard fuzz/fuzz_*.c)
@@ -65,10 +71,14 @@ STATIC   := $(BUILD)/libpathspace.a
 SONAME   := libpathspace.so.$(MAJOR)
 REALNAME := libpathspace.so.$(VERSION)
 SHARED   := $(BUILD)/$(REALNAME)
+NET_STATIC := $(BUILD)/libpathspace-net.a
+NET_SONAME := libpathspace-net.so.$(MAJOR)
+NET_REALNAME := libpathspace-net.so.$(VERSION)
+NET_SHARED := $(BUILD)/$(NET_REALNAME)
 CLI      := $(BUILD)/pathspace
 TESTBIN  := $(BUILD)/run_tests
 REPLAY   := $(FUZZ_TGT:fuzz/%.c=$(BUILD)/replay_%)
-PC       := $(BUILD)/pathspace.pc
+PC       := $(BUILD)/pathspace.pc $(BUILD)/pathspace-net.pc
 # Order-only: the Debian packages are in place before anything compiles,
 # whatever -j does.
 DEPS_OK  := $(BUILD)/.deps-ok
@@ -77,11 +87,11 @@ DEPS_OK  := $(BUILD)/.deps-ok
 .PHONY: all lib deps bench-deps print-deps check test asan ubsan tsan fuzz bench demo install golden reseal \
         uninstall clean help wheel
 
-all: $(STATIC) $(SHARED) $(CLI) $(PC)
-lib: $(STATIC) $(SHARED)
+all: $(STATIC) $(SHARED) $(NET_STATIC) $(NET_SHARED) $(CLI) $(PC)
+lib: $(STATIC) $(SHARED) $(NET_STATIC) $(NET_SHARED)
 
 help:
-	@echo "make            build libpathspace.a, $(REALNAME) and the pathspace CLI"
+	@echo "make            build libpathspace (.a, .so), libpathspace-net (.a, .so) and the CLI"
 	@echo "make demo       install deps, build, run the main job on built-in data"
 	@echo "make check      install deps, build, run every test (ends 'N passed, N failed, N skipped')"
 	@echo "make asan|ubsan|tsan  make check under AddressSanitizer / UBSan / TSan"
@@ -108,43 +118,56 @@ $(BUILD)/%.o: %.c include/pathspace.h | $(DEPS_OK)
 
 -include $(LIB_OBJ:.o=.d)
 
-$(STATIC): $(LIB_OBJ)
+$(STATIC): $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The net library carries the core too (as zstd's programs carry lib/): a
+# program links one of the two.
+$(NET_STATIC): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 # The real name carries the full version; the soname link is what programs
-# load, the dev link what `-lpathspace` finds.
-$(SHARED): $(LIB_OBJ)
+# load, the dev link what `-lpathspace` finds. --as-needed: the core's
+# DT_NEEDED lists only what it calls (no HTTP, no TLS).
+$(SHARED): $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
-	    -o $@ $^ $(LDLIBS)
+	    -Wl,--as-needed -o $@ $^ $(CORE_LIBS)
 	ln -sf $(REALNAME) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libpathspace.so
 
+$(NET_SHARED): $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(NET_SONAME) -Wl,--no-undefined \
+	    -Wl,--as-needed -o $@ $^ $(LDLIBS)
+	ln -sf $(NET_REALNAME) $(BUILD)/$(NET_SONAME)
+	ln -sf $(NET_SONAME) $(BUILD)/libpathspace-net.so
+
 # the CLI alone links libedit (the shell's line editing and history)
-$(CLI): $(CLI_SRC:%.c=$(BUILD)/%.o) $(STATIC)
+$(CLI): $(CLI_SRC:%.c=$(BUILD)/%.o) $(NET_STATIC)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -ledit
 
 # ---- tests: one runner binary, plus every fuzz target replayed on its corpus
-$(TESTBIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(STATIC)
+$(TESTBIN): $(TEST_SRC:%.c=$(BUILD)/%.o) $(NET_STATIC)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/replay_%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(STATIC)
+$(BUILD)/replay_%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(NET_STATIC)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # tests/cli_hostile.sh's inputs come from this
 $(BUILD)/hostile: $(BUILD)/tests/hostile/gen.o $(STATIC)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 # tests/cli_faults.sh: the workload, and I/O faults and power loss preloaded
 $(BUILD)/faultdrv: $(BUILD)/tests/faults/driver.o $(STATIC)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 $(BUILD)/libfaultfs.so: tests/faults/faultfs.c | $(DEPS_OK)
 	$(CC) -O1 -g -shared -fPIC -Wall -Wextra -Wno-format-truncation -o $@ $< -ldl
 
 # The harness gets what the install and header tests need to rebuild
 # programs the way this build does.
-check test: $(TESTBIN) $(REPLAY) $(CLI) $(SHARED) $(PC) $(BUILD)/hostile $(BUILD)/faultdrv \
+check test: $(TESTBIN) $(REPLAY) $(CLI) $(SHARED) $(NET_SHARED) $(PC) $(BUILD)/hostile $(BUILD)/faultdrv \
             $(BUILD)/libfaultfs.so
 	@PS_CC="$(CC)" PS_CFLAGS="$(CFLAGS)" PS_LDFLAGS="$(LDFLAGS)" PS_MAKE="$(MAKE)" \
 	    sh tests/run.sh $(BUILD)
@@ -179,21 +202,21 @@ fuzz: $(DEPS_OK)
 # ---- benchmarks
 # bench_query measures beside the tests' brute-force matcher and Prolog oracle
 $(BUILD)/bench/bench_query: $(BUILD)/bench/bench_query.o $(BUILD)/bench/common.o \
-                            $(BUILD)/tests/brute.o $(BUILD)/tests/prolog.o $(STATIC)
+                            $(BUILD)/tests/brute.o $(BUILD)/tests/prolog.o $(NET_STATIC)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # bench_server counts every malloc of its process (the tests' counter)
 $(BUILD)/bench/bench_server: $(BUILD)/bench/bench_server.o $(BUILD)/bench/common.o \
-                             $(BUILD)/tests/malloc_count.o $(STATIC)
+                             $(BUILD)/tests/malloc_count.o $(NET_STATIC)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/common.o $(STATIC)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/bench/common.o $(NET_STATIC)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(BENCH_LIBS) $(LDLIBS)
 
-$(BUILD)/bench/%: bench/%.cc $(BUILD)/bench/common.o $(STATIC) include/pathspace.h
+$(BUILD)/bench/%: bench/%.cc $(BUILD)/bench/common.o $(NET_STATIC) include/pathspace.h
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 -Iinclude $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
-	    $(BUILD)/bench/common.o $(STATIC) $(BENCH_LIBS) $(LDLIBS)
+	    $(BUILD)/bench/common.o $(NET_STATIC) $(BENCH_LIBS) $(LDLIBS)
 
 bench-deps:
 	@sh tools/deps.sh $(DEB_PKGS) $(BENCH_PKGS)
@@ -203,14 +226,14 @@ bench: bench-deps $(BENCHES:%=$(BUILD)/bench/%) $(CLI)
 
 # ---- golden files of our own formats (run once; the output is committed)
 $(BUILD)/golden: tools/golden.c $(STATIC) include/pathspace.h
-	$(CC) $(PS_CPPFLAGS) $(PS_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+	$(CC) $(PS_CPPFLAGS) $(PS_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(CORE_LIBS)
 
 golden: $(BUILD)/golden
 	$(BUILD)/golden
 
 # ---- fuzz corpora: checksums made right, so the replay reaches the parsers
 $(BUILD)/reseal: tools/reseal.c $(STATIC) include/pathspace.h
-	$(CC) $(PS_CPPFLAGS) $(PS_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+	$(CC) $(PS_CPPFLAGS) $(PS_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(CORE_LIBS)
 
 reseal: $(BUILD)/reseal
 	$(BUILD)/reseal snap fuzz/corpus/fuzz_snap/*
@@ -234,20 +257,23 @@ demo: | $(DEPS_OK)
 # ---- install
 # pathspace.pc is written for the PREFIX/LIBDIR of the command that makes
 # it: `make install` writes its own, so a prefix given there is the one it says.
+PC_FILES := pathspace.pc pathspace-static.pc pathspace-net.pc pathspace-net-static.pc
 PC_SUBST = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
-PC_SED = $(PC_SUBST) tools/pathspace.pc.in
-$(PC): tools/pathspace.pc.in include/pathspace.h
+$(BUILD)/%.pc: tools/%.pc.in include/pathspace.h
 	@mkdir -p $(BUILD)
-	$(PC_SED) > $@
+	$(PC_SUBST) $< > $@
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR) \
 	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(STATIC) $(NET_STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/$(REALNAME)
 	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpathspace.so
+	install -m 755 $(NET_SHARED) $(DESTDIR)$(LIBDIR)/$(NET_REALNAME)
+	ln -sf $(NET_REALNAME) $(DESTDIR)$(LIBDIR)/$(NET_SONAME)
+	ln -sf $(NET_SONAME) $(DESTDIR)$(LIBDIR)/libpathspace-net.so
 	install -m 644 include/pathspace.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
 	install -m 644 docs/pathspace.1 $(DESTDIR)$(MANDIR)/man1/
@@ -255,9 +281,8 @@ install: all
 	install -m 644 tools/pathspace.bash-completion $(DESTDIR)$(COMPLETIONDIR)/pathspace
 	sed 's|@BINDIR@|$(BINDIR)|' tools/pathspace@.service.in > $(DESTDIR)$(SYSTEMDDIR)/pathspace@.service
 	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/pathspace@.service
-	$(PC_SED) > $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc
-	$(PC_SUBST) tools/pathspace-static.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/pathspace-static.pc
-	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc $(DESTDIR)$(PKGCONFIGDIR)/pathspace-static.pc
+	for pc in $(PC_FILES); do $(PC_SUBST) tools/$$pc.in > $(DESTDIR)$(PKGCONFIGDIR)/$$pc; \
+	    chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/$$pc; done
 	@# into the live system (no DESTDIR): the loader learns of the new library
 	@# now, so a program built against it starts at once
 	@if [ -z "$(DESTDIR)" ] && command -v $(LDCONFIG) >/dev/null 2>&1; then \
@@ -266,9 +291,10 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libpathspace.a $(DESTDIR)$(LIBDIR)/$(REALNAME) \
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libpathspace.so \
+	      $(DESTDIR)$(LIBDIR)/libpathspace-net.a $(DESTDIR)$(LIBDIR)/$(NET_REALNAME) \
+	      $(DESTDIR)$(LIBDIR)/$(NET_SONAME) $(DESTDIR)$(LIBDIR)/libpathspace-net.so \
 	      $(DESTDIR)$(INCLUDEDIR)/pathspace.h $(DESTDIR)$(BINDIR)/pathspace \
-	      $(DESTDIR)$(MANDIR)/man1/pathspace.1 $(DESTDIR)$(PKGCONFIGDIR)/pathspace.pc \
-	      $(DESTDIR)$(PKGCONFIGDIR)/pathspace-static.pc \
+	      $(DESTDIR)$(MANDIR)/man1/pathspace.1 $(PC_FILES:%=$(DESTDIR)$(PKGCONFIGDIR)/%) \
 	      $(DESTDIR)$(COMPLETIONDIR)/pathspace $(DESTDIR)$(SYSTEMDDIR)/pathspace@.service
 
 clean:

@@ -76,6 +76,11 @@ extern "C" {
 #define PS_MAYBE_UNUSED
 #endif
 
+/* Declarations marked PS_NET_API (the servers, the client, their protocol)
+ * are in libpathspace-net only, which carries the core as well; the rest
+ * are in both libraries (docs/architecture.md). */
+#define PS_NET_API PS_API
+
 /* ---------------------------------------------------------------- version */
 
 #define PS_VERSION_MAJOR 0
@@ -1158,6 +1163,35 @@ PS_API int ps_space_save_with(const ps_space *s, ps_sink out, int format, unsign
  * every (parent ...) atom starts with. atom must pass ps_atom_check. */
 PS_API size_t ps_atom_prefix(ps_bytes atom);
 
+/* ---------------------------------------------------------- served spaces */
+
+/*
+ * A persistent space served to clients (docs/architecture.md): the object
+ * both front ends (ps_server, the binary protocol; ps_http, MORK's HTTP
+ * API) stand on, alone or together. It owns what serving needs beyond the
+ * space: the lock that lets one front end's thread change the space while
+ * others read it, the group commit (a change is logged before anything
+ * acknowledges it), the one "the log failed" state (the served space then
+ * stops and acknowledges nothing more), background checkpoints in a forked
+ * child (a keeper thread applies the pspace's ckpt_changes and
+ * ckpt_seconds, and runs what a client asks for), and the forked children
+ * that exports and long searches run in. Threads: any; ps_served_stop
+ * also from a signal handler.
+ */
+typedef struct ps_served ps_served;
+
+/* p stays the caller's (close it after ps_served_free); the served space
+ * changes it only through its own calls from now on. */
+PS_API int ps_served_new(ps_pspace *p, ps_served **out, ps_diag *d);
+PS_API ps_pspace *ps_served_pspace(ps_served *sv);
+/* Stops every front end on sv (they return from their run or wait). */
+PS_API void ps_served_stop(ps_served *sv);
+/* Waits until sv stops: PS_OK, or PS_E_IO (d says why) when its log
+ * failed; then close the pspace with ps_pspace_abandon, as a crash would. */
+PS_API int ps_served_wait(ps_served *sv, ps_diag *d);
+/* Waits for a running checkpoint, then frees sv (after its front ends). */
+PS_API void ps_served_free(ps_served *sv);
+
 /* ------------------------------------------------- the server's protocol */
 
 /*
@@ -1220,12 +1254,12 @@ typedef struct ps_frame {
     uint64_t id;
 } ps_frame;
 
-PS_API void ps_frame_encode(const ps_frame *f, uint8_t out[PS_FRAME_HEADER]);
+PS_NET_API void ps_frame_encode(const ps_frame *f, uint8_t out[PS_FRAME_HEADER]);
 /* Checks a header before anything is allocated for its payload:
  * PS_E_TRUNCATED below 24 bytes, PS_E_CORRUPT for a bad magic or non-zero
  * reserved bytes, PS_E_VERSION for another version, PS_E_LIMIT for a
  * payload over max_frame. d (may be NULL) says which. */
-PS_API int ps_frame_decode(const void *p, size_t n, uint32_t max_frame, ps_frame *f,
+PS_NET_API int ps_frame_decode(const void *p, size_t n, uint32_t max_frame, ps_frame *f,
                            ps_diag *d);
 
 /* PING and its reply: the write-up's heartbeat. */
@@ -1239,37 +1273,8 @@ typedef struct ps_heartbeat {
 } ps_heartbeat;
 /* One whole heartbeat frame (header and payload) in a pooled buffer of
  * exactly PS_FRAME_HEADER + PS_HEARTBEAT_SIZE bytes. */
-PS_API int ps_heartbeat_frame(ps_buf *out, int type, uint64_t id, const ps_heartbeat *hb);
-PS_API int ps_heartbeat_decode(ps_bytes payload, ps_heartbeat *hb, ps_diag *d);
-
-/* ---------------------------------------------------------- served spaces */
-
-/*
- * A persistent space served to clients (docs/architecture.md): the object
- * both front ends (ps_server, the binary protocol; ps_http, MORK's HTTP
- * API) stand on, alone or together. It owns what serving needs beyond the
- * space: the lock that lets one front end's thread change the space while
- * others read it, the group commit (a change is logged before anything
- * acknowledges it), the one "the log failed" state (the served space then
- * stops and acknowledges nothing more), background checkpoints in a forked
- * child (a keeper thread applies the pspace's ckpt_changes and
- * ckpt_seconds, and runs what a client asks for), and the forked children
- * that exports and long searches run in. Threads: any; ps_served_stop
- * also from a signal handler.
- */
-typedef struct ps_served ps_served;
-
-/* p stays the caller's (close it after ps_served_free); the served space
- * changes it only through its own calls from now on. */
-PS_API int ps_served_new(ps_pspace *p, ps_served **out, ps_diag *d);
-PS_API ps_pspace *ps_served_pspace(ps_served *sv);
-/* Stops every front end on sv (they return from their run or wait). */
-PS_API void ps_served_stop(ps_served *sv);
-/* Waits until sv stops: PS_OK, or PS_E_IO (d says why) when its log
- * failed; then close the pspace with ps_pspace_abandon, as a crash would. */
-PS_API int ps_served_wait(ps_served *sv, ps_diag *d);
-/* Waits for a running checkpoint, then frees sv (after its front ends). */
-PS_API void ps_served_free(ps_served *sv);
+PS_NET_API int ps_heartbeat_frame(ps_buf *out, int type, uint64_t id, const ps_heartbeat *hb);
+PS_NET_API int ps_heartbeat_decode(ps_bytes payload, ps_heartbeat *hb, ps_diag *d);
 
 /* ------------------------------------------------------------ the server */
 
@@ -1317,7 +1322,7 @@ typedef struct ps_server_opts {
     uint32_t per_ip;          /* connections from one address (256)       */
     uint64_t spare[2];
 } ps_server_opts;
-PS_API void ps_server_opts_init(ps_server_opts *o);
+PS_NET_API void ps_server_opts_init(ps_server_opts *o);
 
 typedef struct ps_server_stats {
     uint64_t uptime_ms, atoms, seq;
@@ -1338,17 +1343,17 @@ typedef struct ps_server_stats {
 
 /* Binds and listens (nothing is served until ps_server_run). sv stays the
  * caller's; the server uses it until ps_server_free. */
-PS_API int ps_server_new(ps_served *sv, const ps_server_opts *o, ps_server **out, ps_diag *d);
-PS_API uint16_t ps_server_port(const ps_server *s);
+PS_NET_API int ps_server_new(ps_served *sv, const ps_server_opts *o, ps_server **out, ps_diag *d);
+PS_NET_API uint16_t ps_server_port(const ps_server *s);
 /* Serves until ps_server_stop or ps_served_stop, then sends what is queued
  * (briefly) and returns. A log that cannot be written stops the served
  * space, and this returns PS_E_IO: it acknowledges nothing it cannot keep. */
-PS_API int ps_server_run(ps_server *s, ps_diag *d);
-PS_API void ps_server_stop(ps_server *s);
+PS_NET_API int ps_server_run(ps_server *s, ps_diag *d);
+PS_NET_API void ps_server_stop(ps_server *s);
 /* Counters, once ps_server_run returned (while it runs, a client asks
  * with STATS: the loop's own thread answers). */
-PS_API void ps_server_stats_get(const ps_server *s, ps_server_stats *st);
-PS_API void ps_server_free(ps_server *s);
+PS_NET_API void ps_server_stats_get(const ps_server *s, ps_server_stats *st);
+PS_NET_API void ps_server_free(ps_server *s);
 
 /* ------------------------------------------------------------ the client */
 
@@ -1369,12 +1374,12 @@ typedef struct ps_client_opts {
     uint32_t spare32;
     uint64_t spare[2];
 } ps_client_opts;
-PS_API void ps_client_opts_init(ps_client_opts *o);
+PS_NET_API void ps_client_opts_init(ps_client_opts *o);
 
 /* Connects (host: numeric or a name) and says HELLO. */
-PS_API int ps_client_connect(const char *host, uint16_t port, const ps_client_opts *o,
+PS_NET_API int ps_client_connect(const char *host, uint16_t port, const ps_client_opts *o,
                              ps_client **out, ps_diag *d);
-PS_API void ps_client_close(ps_client *c);
+PS_NET_API void ps_client_close(ps_client *c);
 
 typedef struct ps_change {
     uint64_t changed; /* atoms added or removed                         */
@@ -1382,19 +1387,19 @@ typedef struct ps_change {
     uint64_t atoms;   /* atoms in the space                             */
 } ps_change;
 
-PS_API int ps_client_ping(ps_client *c, const ps_heartbeat *hb, ps_heartbeat *reply,
+PS_NET_API int ps_client_ping(ps_client *c, const ps_heartbeat *hb, ps_heartbeat *reply,
                           ps_diag *d);
 /* form PS_FORM_PATHS: items[0..n) are atoms; PS_FORM_TEXT: MeTTa text in
  * items[0..n) (each a whole number of atoms). */
-PS_API int ps_client_add(ps_client *c, int form, const ps_bytes *items, size_t n,
+PS_NET_API int ps_client_add(ps_client *c, int form, const ps_bytes *items, size_t n,
                          ps_change *out, ps_diag *d);
-PS_API int ps_client_remove(ps_client *c, int form, const ps_bytes *items, size_t n,
+PS_NET_API int ps_client_remove(ps_client *c, int form, const ps_bytes *items, size_t n,
                             ps_change *out, ps_diag *d);
 /* bits (cleared first) gets bit i (byte i/8, bit i%8) set for each atom
  * present, in order; *count (may be NULL) the number of atoms asked. */
-PS_API int ps_client_contains(ps_client *c, int form, const ps_bytes *items, size_t n,
+PS_NET_API int ps_client_contains(ps_client *c, int form, const ps_bytes *items, size_t n,
                               ps_buf *bits, uint64_t *count, ps_diag *d);
-PS_API int ps_client_count(ps_client *c, ps_bytes prefix, uint64_t *n, ps_diag *d);
+PS_NET_API int ps_client_count(ps_client *c, ps_bytes prefix, uint64_t *n, ps_diag *d);
 
 typedef struct ps_client_qopts {
     uint32_t size;   /* sizeof(ps_client_qopts) (ps_client_qopts_init) */
@@ -1404,41 +1409,41 @@ typedef struct ps_client_qopts {
     int mode;        /* ps_query_mode                                 */
     uint64_t spare[2];
 } ps_client_qopts;
-PS_API void ps_client_qopts_init(ps_client_qopts *q);
+PS_NET_API void ps_client_qopts_init(ps_client_qopts *q);
 /* Streams the results to fn (an atom, or a line of text without its
  * newline); fn's non-zero sends CANCEL, and the rest of the stream is
  * read and dropped. *n (may be NULL): results delivered; *flags (may be
  * NULL): the last frame's PS_FLAG_CANCELLED / PS_FLAG_LIMITED. */
-PS_API int ps_client_query(ps_client *c, ps_bytes pattern, ps_bytes tmpl,
+PS_NET_API int ps_client_query(ps_client *c, ps_bytes pattern, ps_bytes tmpl,
                            const ps_client_qopts *qo, ps_query_fn fn, void *ctx, uint64_t *n,
                            unsigned *flags, ps_diag *d);
 /* Adds the query's distinct results to the server's space. */
-PS_API int ps_client_transform(ps_client *c, ps_bytes pattern, ps_bytes tmpl, ps_change *out,
+PS_NET_API int ps_client_transform(ps_client *c, ps_bytes pattern, ps_bytes tmpl, ps_change *out,
                                uint64_t *results, ps_diag *d);
 /* Writes the export stream (ps_export_fmt) to out. */
-PS_API int ps_client_export(ps_client *c, int format, ps_bytes prefix, ps_sink out,
+PS_NET_API int ps_client_export(ps_client *c, int format, ps_bytes prefix, ps_sink out,
                             uint64_t *bytes, ps_diag *d);
 /* Returns when the server's checkpoint is written. */
-PS_API int ps_client_checkpoint(ps_client *c, ps_ckpt_info *out, ps_diag *d);
-PS_API int ps_client_stats(ps_client *c, ps_server_stats *out, ps_diag *d);
+PS_NET_API int ps_client_checkpoint(ps_client *c, ps_ckpt_info *out, ps_diag *d);
+PS_NET_API int ps_client_stats(ps_client *c, ps_server_stats *out, ps_diag *d);
 
 /* Pipelining. send encodes a frame (a pooled buffer) and queues it; *id
  * (may be NULL) gets its request id. */
-PS_API int ps_client_send(ps_client *c, int type, ps_bytes payload, uint64_t *id);
-PS_API int ps_client_flush(ps_client *c, ps_diag *d);
+PS_NET_API int ps_client_send(ps_client *c, int type, ps_bytes payload, uint64_t *id);
+PS_NET_API int ps_client_flush(ps_client *c, ps_diag *d);
 typedef struct ps_reply {
     ps_frame f;
     ps_bytes payload; /* valid until the next call on the client */
 } ps_reply;
 /* The next reply frame (an ERROR frame is returned as a frame, PS_OK). */
-PS_API int ps_client_recv(ps_client *c, ps_reply *r, ps_diag *d);
+PS_NET_API int ps_client_recv(ps_client *c, ps_reply *r, ps_diag *d);
 /* 1 if a whole reply is already received (ps_client_recv will not wait),
  * for a caller driving many clients from its own poll loop. */
-PS_API int ps_client_ready(const ps_client *c);
+PS_NET_API int ps_client_ready(const ps_client *c);
 /* The connection's descriptor, for that loop (to poll, never to read). */
-PS_API int ps_client_fd(const ps_client *c);
+PS_NET_API int ps_client_fd(const ps_client *c);
 /* A batch payload for ADD, REMOVE and CONTAINS, appended to out. */
-PS_API int ps_batch_encode(ps_buf *out, int form, const ps_bytes *items, size_t n);
+PS_NET_API int ps_batch_encode(ps_buf *out, int form, const ps_bytes *items, size_t n);
 
 /* ------------------------------------------------------- MORK's HTTP API */
 
@@ -1493,15 +1498,15 @@ typedef struct ps_http_opts {
     uint32_t per_ip;       /* connections from one address (default 32)   */
     uint64_t status_bytes; /* bytes the status table may hold (16 MiB)    */
 } ps_http_opts;
-PS_API void ps_http_opts_init(ps_http_opts *o);
+PS_NET_API void ps_http_opts_init(ps_http_opts *o);
 /* Starts serving sv over HTTP (on threads of its own: it returns at once);
  * /stop/ stops sv (ps_served_stop). PS_E_IO when the address cannot be
  * bound, PS_E_INVAL for bad options. */
-PS_API int ps_http_start(ps_served *sv, const ps_http_opts *o, ps_http **out, ps_diag *d);
-PS_API uint16_t ps_http_port(const ps_http *h);
+PS_NET_API int ps_http_start(ps_served *sv, const ps_http_opts *o, ps_http **out, ps_diag *d);
+PS_NET_API uint16_t ps_http_port(const ps_http *h);
 /* Stops taking requests, lets running commands finish (their changes are
  * logged), and frees h. Call it before ps_served_free. */
-PS_API void ps_http_stop(ps_http *h);
+PS_NET_API void ps_http_stop(ps_http *h);
 
 /* ---------------------------------------------------------- space algebra */
 

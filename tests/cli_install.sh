@@ -15,27 +15,91 @@ MAJOR=${VERSION%%.*}
 # a make that is not a child of the make running these tests
 mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL ${PS_MAKE:-make} -s "$@"; }
 
-# The names declared PS_API in the header, one per line, sorted.
+# The names the header declares with MARK (PS_API: both libraries;
+# PS_NET_API: libpathspace-net only), one per line, sorted.
 api_names() {
-    tr '\n' ' ' < include/pathspace.h | sed 's/;/;\n/g' | grep 'PS_API ' |
-        sed 's/.*PS_API[^(]*[ *]\(ps_[a-z0-9_]*\) *(.*/\1/' | LC_ALL=C sort -u
+    tr '\n' ' ' < include/pathspace.h | sed 's/;/;\n/g' | grep "$1 " |
+        sed -n "s/.*$1[^(]*[ *]\(ps_[a-z0-9_]*\) *(.*/\1/p" | LC_ALL=C sort -u
+}
+
+# LIB.so exports exactly the names in file API, and LIB.a defines them and
+# nothing else but ps__ names.
+exports_exactly() {
+    lib=$1 api=$2
+    nm -D --defined-only "$B/$lib.so.$VERSION" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' |
+        LC_ALL=C sort -u > "$T/so"
+    if ! cmp -s "$api" "$T/so"; then
+        echo "exported but not in the header:"; LC_ALL=C comm -13 "$api" "$T/so"
+        echo "in the header but not exported:"; LC_ALL=C comm -23 "$api" "$T/so"
+        fail "$lib.so exports something other than its part of the header"
+    fi
+    nm -g --defined-only "$B/$lib.a" | awk 'NF == 3 {print $3}' | LC_ALL=C sort -u > "$T/a"
+    LC_ALL=C comm -13 "$api" "$T/a" | grep -v '^ps__' > "$T/a.extra" || true
+    [ ! -s "$T/a.extra" ] || fail "global symbols in $lib.a outside the API and ps__: $(cat "$T/a.extra")"
+    [ -z "$(LC_ALL=C comm -23 "$api" "$T/a")" ] || fail "$lib.a lacks API functions"
 }
 
 symbols() {
-    api_names > "$T/api"
+    api_names PS_API > "$T/api"
+    api_names PS_NET_API > "$T/net"
     [ "$(wc -l < "$T/api")" -gt 100 ] || fail "too few API names parsed: $(wc -l < "$T/api")"
-    grep -v '^ps_[a-z]' "$T/api" && fail "an API name without the ps_ prefix"
-    nm -D --defined-only "$B/libpathspace.so.$VERSION" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' |
-        LC_ALL=C sort -u > "$T/so"
-    if ! cmp -s "$T/api" "$T/so"; then
-        echo "exported but not in the header:"; LC_ALL=C comm -13 "$T/api" "$T/so"
-        echo "in the header but not exported:"; LC_ALL=C comm -23 "$T/api" "$T/so"
-        fail "the .so exports something other than the header's API"
+    [ "$(wc -l < "$T/net")" -gt 20 ] || fail "too few net API names parsed: $(wc -l < "$T/net")"
+    grep -v '^ps_[a-z]' "$T/api" "$T/net" && fail "an API name without the ps_ prefix"
+    exports_exactly libpathspace "$T/api"
+    LC_ALL=C sort -u "$T/api" "$T/net" > "$T/all"
+    exports_exactly libpathspace-net "$T/all"
+}
+
+# The core loads no HTTP or TLS library; the net library is the core plus
+# the servers, and a program built against it serves a space over HTTP.
+two_libraries() {
+    ldd "$B/libpathspace.so.$VERSION" > "$T/core.ldd"
+    if grep -Eq 'microhttpd|gnutls|nettle|gmp|p11-kit' "$T/core.ldd"; then
+        fail "the core library loads a server's dependency: $(cat "$T/core.ldd")"
     fi
-    nm -g --defined-only "$B/libpathspace.a" | awk 'NF == 3 {print $3}' | LC_ALL=C sort -u > "$T/a"
-    LC_ALL=C comm -13 "$T/api" "$T/a" | grep -v '^ps__' > "$T/a.extra" || true
-    [ ! -s "$T/a.extra" ] || fail "global symbols in the .a outside the API and ps__: $(cat "$T/a.extra")"
-    [ -z "$(LC_ALL=C comm -23 "$T/api" "$T/a")" ] || fail "the .a lacks API functions"
+    ldd "$B/libpathspace-net.so.$VERSION" | grep -q libmicrohttpd || fail "net lacks libmicrohttpd"
+    cat > "$T/srv.c" <<'EOF'
+#include <stdio.h>
+#include <pathspace.h>
+int main(int argc, char **argv)
+{
+    ps_pspace *p;
+    ps_served *sv;
+    ps_http *h;
+    ps_diag d = { 0 };
+    ps_http_opts o;
+    (void)argc;
+    ps_http_opts_init(&o);
+    if (ps_pspace_open(argv[1], NULL, &p, NULL, &d) || ps_served_new(p, &sv, &d) ||
+        ps_http_start(sv, &o, &h, &d))
+        return printf("%s\n", d.msg), 1;
+    printf("%d\n", ps_http_port(h) > 0);
+    ps_served_stop(sv);
+    int rc = ps_served_wait(sv, &d);
+    ps_http_stop(h);
+    ps_served_free(sv);
+    return rc || ps_pspace_close(p, &d);
+}
+EOF
+    $CC $CF -Iinclude "$T/srv.c" -L"$B" -lpathspace-net -Wl,-rpath,"$PWD/$B" $LDF -o "$T/srv" ||
+        fail "a program of the net library"
+    [ "$("$T/srv" "$T/srv_space")" = 1 ] || fail "served over HTTP: $("$T/srv" "$T/srv_space")"
+    ldd "$T/srv" | grep -q "libpathspace-net.so.$MAJOR" || fail "not linked to libpathspace-net"
+    if $CC $CF -Iinclude "$T/srv.c" -L"$B" -lpathspace $LDF -o "$T/srv_core" 2>/dev/null; then
+        fail "the core library links a server"
+    fi
+}
+
+# No file of src/http includes src/net or the reverse, and the folders of
+# src/ call each other without a cycle (tools/layers.sh).
+layers() {
+    sh tools/layers.sh "$B" > "$T/edges" 2> "$T/why" || fail "layers: $(cat "$T/why")"
+    grep -q '^http serve$' "$T/edges" && grep -q '^net serve$' "$T/edges" ||
+        fail "the front ends do not stand on serve/: $(cat "$T/edges")"
+    if grep -Eq '^(common|mem|expr|trie|snap|mork|store|query|import|serve|sort|gen) (net|http|listen)$' \
+        "$T/edges"; then
+        fail "the core calls the servers: $(grep -E ' (net|http|listen)$' "$T/edges")"
+    fi
 }
 
 # A program that defines names the library uses inside (before they were
@@ -71,7 +135,7 @@ int main(int argc, char **argv)
     return rc;
 }
 EOF
-    LIBS="-lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lpthread -lm"
+    LIBS="-lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lyajl -lpthread -lm"
     $CC $CF -Iinclude "$T/clash.c" "$B/libpathspace.a" $LIBS $LDF -o "$T/clash_static" ||
         fail "static link with clashing names"
     $CC $CF -Iinclude "$T/clash.c" -L"$B" -lpathspace -Wl,-rpath,"$PWD/$B" $LDF -o "$T/clash_shared" ||
@@ -88,8 +152,10 @@ install_pkgconfig() {
     chmod +x "$T/ldconfig"
     mk install BUILD="$B" PREFIX="$I" LDCONFIG="$T/ldconfig" >/dev/null
     [ -f "$T/ldconfig.ran" ] || fail "install into a live prefix ran no ldconfig"
-    for f in lib/libpathspace.a "lib/libpathspace.so.$VERSION" include/pathspace.h bin/pathspace \
-             share/man/man1/pathspace.1 lib/pkgconfig/pathspace.pc; do
+    for f in lib/libpathspace.a "lib/libpathspace.so.$VERSION" lib/libpathspace-net.a \
+             "lib/libpathspace-net.so.$VERSION" include/pathspace.h bin/pathspace \
+             share/man/man1/pathspace.1 lib/pkgconfig/pathspace.pc lib/pkgconfig/pathspace-net.pc \
+             lib/pkgconfig/pathspace-net-static.pc; do
         [ -f "$I/$f" ] || fail "not installed: $f"
     done
     [ "$(readlink "$I/lib/libpathspace.so.$MAJOR")" = "libpathspace.so.$VERSION" ] || fail "soname link"
@@ -99,6 +165,9 @@ install_pkgconfig() {
     export PKG_CONFIG_PATH="$I/lib/pkgconfig"
     [ "$(pkg-config --modversion pathspace)" = "$VERSION" ] || fail "pkg-config version"
     pkg-config --libs pathspace | grep -q -- "-L$I/lib -lpathspace" || fail "pkg-config --libs"
+    pkg-config --libs pathspace-net | grep -q -- "-L$I/lib -lpathspace-net" ||
+        fail "pkg-config --libs pathspace-net"
+    [ "$(readlink "$I/lib/libpathspace-net.so")" = "libpathspace-net.so.$MAJOR" ] || fail "net dev link"
     # shared: by pkg-config alone
     $CC $CF examples/hello.c $(pkg-config --cflags --libs pathspace) -Wl,-rpath,"$I/lib" $LDF \
         -o "$T/hello_shared" || fail "build against the installed .so"
@@ -245,6 +314,8 @@ licence_history() {
 }
 
 tcase symbols symbols
+tcase two_libraries two_libraries
+tcase layers layers
 tcase clash clash
 tcase install_pkgconfig install_pkgconfig
 tcase destdir destdir
