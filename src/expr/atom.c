@@ -7,11 +7,9 @@
  */
 #include "pathspace.h"
 #include "common/diag.h"
+#include "tags.h"
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+#define be32 tag_be32
 
 int ps_atom_check(ps_bytes a, size_t *len, ps_diag *d)
 {
@@ -73,6 +71,7 @@ int ps_path_fits_mork(ps_bytes p)
     return ps_atom_is_mork(p) || ps_atom_check(p, &n, NULL) != PS_OK || n != p.len;
 }
 
+/* MORK's own encoding has no wide list and no long symbol. */
 int ps_atom_is_mork(ps_bytes a)
 {
     size_t i = 0;
@@ -80,14 +79,11 @@ int ps_atom_is_mork(ps_bytes a)
     while (owed && i < a.len) {
         uint8_t t = a.ptr[i];
         owed--;
-        if (t < 0x40)
-            owed += t, i++;
-        else if (t < 0x80)
+        if (t >= 0x40 && t < TAG_VARREF)
             return 0;
-        else if (t <= 0xC0)
-            i++;
-        else
-            i += 1 + (t & 63u);
+        if (tag_is_list(t))
+            owed += t;
+        i += tag_is_short_symbol(t) ? 1 + tag_low(t) : 1;
     }
     return 1;
 }
@@ -95,16 +91,9 @@ int ps_atom_is_mork(ps_bytes a)
 size_t ps_atom_prefix(ps_bytes a)
 {
     size_t i = 0;
-    while (i < a.len && !(a.ptr[i] >= 0x80 && a.ptr[i] <= 0xC0)) { /* 0x80..0xC0: variables */
-        uint8_t t = a.ptr[i];
-        if (t == PS_TAG_WIDE_LIST)
-            i += 5;
-        else if (t == PS_TAG_LONG_SYMBOL && a.len - i >= 5) /* then a u32 big-endian length */
-            i += 5 + ((size_t)a.ptr[i + 1] << 24 | (size_t)a.ptr[i + 2] << 16 |
-                      (size_t)a.ptr[i + 3] << 8 | a.ptr[i + 4]);
-        else
-            i += t > 0xC0 ? 1 + (size_t)(t - 0xC0) : 1; /* a symbol, or a list's arity */
-    }
+    item it;
+    while (i < a.len && !tag_is_var(a.ptr[i]) && !ps__item(a.ptr + i, a.len - i, &it))
+        i += item_size(&it);
     return i < a.len ? i : a.len;
 }
 

@@ -14,6 +14,7 @@
 #include "common/alloc.h"
 #include "common/diag.h"
 #include "common/mapfile.h"
+#include "expr/tags.h"
 #include "http.h"
 #include "query/match.h"
 
@@ -235,15 +236,14 @@ static void run_transform(hjob *j)
 /* Grants for each term of a conjunction (or the one term) at p. */
 static int conj_grants(hjob *j, const uint8_t *p, size_t n, int write)
 {
-    size_t at = 0, k = 1;
-    if (n >= 3 && p[0] >= 2 && p[0] < 0x40 && p[1] == 0xC1 && p[2] == ',') {
-        k = p[0] - 1u;
-        at = 3;
-    }
+    size_t at = 0;
+    uint64_t k = 1;
+    if (!ps__conj(p, n, &k, &at) || !k)
+        k = 1, at = 0; /* one term (an empty conjunction is one too) */
     for (size_t i = 0; i < k; i++) {
         if (at >= n || j->ng == MAX_GRANTS)
             return -1;
-        size_t len = ps__space_term_len(p + at, n - at);
+        size_t len = ps__term_len(p + at, n - at);
         j->g[j->ng++] = (grant){ p + at, ps_atom_prefix(ps_bytes_of(p + at, len)), write };
         at += len;
     }
@@ -263,8 +263,8 @@ static int transform_parse(hjob *j, const ps_buf *body, reply *r)
         return ps__reply_text(r, 400,
                               "transform: the body is (transform (, patterns...) (, "
                               "templates...))");
-    size_t p = sizeof head, pl = ps__space_term_len(e + p, n - p),
-           tl = ps__space_term_len(e + p + pl, n - p - pl);
+    size_t p = sizeof head, pl = ps__term_len(e + p, n - p),
+           tl = ps__term_len(e + p + pl, n - p - pl);
     ps_buf spec = { 0 };
     uint8_t two = 2;
     int rc = ps_buf_append(&spec, &two, 1);

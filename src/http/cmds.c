@@ -11,6 +11,7 @@
 
 #include <yajl/yajl_gen.h>
 
+#include "expr/tags.h"
 #include "http.h"
 #include "common/alloc.h"
 #include "common/diag.h"
@@ -38,8 +39,8 @@ int ps__pt_parse(pt *x, ps_bytes pat, ps_bytes tmpl, int identity_ok, reply *r)
         return pt_fail(x, r, "pattern", &d);
     if (ps__space_parse(tmpl, &x->tmpl, &x->tpfx, &d))
         return pt_fail(x, r, "template", &d);
-    if (identity_ok && x->pat.len == 1 && x->tmpl.len == 1 && ps_buf_data(&x->pat)[0] == 0xC0 &&
-        ps_buf_data(&x->tmpl)[0] == 0xC0)
+    if (identity_ok && x->pat.len == 1 && x->tmpl.len == 1 && ps_buf_data(&x->pat)[0] == TAG_NEWVAR &&
+        ps_buf_data(&x->tmpl)[0] == TAG_NEWVAR)
         return 0; /* $x to $x: the atoms as they are */
     if (ps_query_parse((const char *)pat.ptr, pat.len, (const char *)tmpl.ptr, tmpl.len, &x->q, &d))
         return pt_fail(x, r, "query", &d);
@@ -117,7 +118,7 @@ static int collect(ps_http *h, ps_bytes p, ps_bytes dst, int swap, ps_space *out
                 (rc = ps_buf_append(&b, a.ptr + p.len, a.len - p.len)))
                 break;
             if (ps_atom_check(ps_buf_bytes(&b), NULL, NULL) ||
-                ps__space_term_len(ps_buf_data(&b), b.len) != b.len) {
+                ps__term_len(ps_buf_data(&b), b.len) != b.len) {
                 rc = ps__diag_set(d, PS_E_INVAL, NULL, 0, "the copy would not be an atom");
                 break;
             }

@@ -272,7 +272,5 @@ long ps__wrap_at(const pt *x);
 /* Parses MeTTa text holding one atom into out; its constant prefix's
  * length in *pfx. */
 int ps__space_parse(ps_bytes text, ps_buf *out, size_t *pfx, ps_diag *d);
-/* The length of the term that starts p (no checks past n). */
-size_t ps__space_term_len(const uint8_t *p, size_t n);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "common/diag.h"
 #include "http.h"
+#include "expr/tags.h"
 #include "query/query.h"
 
 /* The atoms of a space, one by one, for ps__served_apply. */
@@ -108,22 +109,17 @@ long ps__wrap_at(const pt *x)
     const uint8_t *t = ps_buf_data(&x->tmpl);
     size_t n = x->tmpl.len, i = 0;
     long at = -1;
-    if (x->pat.len != 1 || ps_buf_data(&x->pat)[0] != 0xC0)
+    if (x->pat.len != 1 || ps_buf_data(&x->pat)[0] != TAG_NEWVAR)
         return -1;
     while (i < n) {
-        uint8_t c = t[i];
-        if (c < 0x40)
-            i++;
-        else if ((c == PS_TAG_WIDE_LIST || c == PS_TAG_LONG_SYMBOL) && n - i >= 5)
-            i += 5 + (c == PS_TAG_WIDE_LIST ? 0
-                                            : ((size_t)t[i + 1] << 24 | (size_t)t[i + 2] << 16 |
-                                               (size_t)t[i + 3] << 8 | t[i + 4]));
-        else if (c == 0xC0 && at < 0)
-            at = (long)i++;
-        else if (c > 0xC0)
-            i += 1 + (c & 63u);
-        else
+        item it;
+        if (ps__item(t + i, n - i, &it))
+            return -1;
+        if (it.kind == ITEM_NEWVAR && at < 0)
+            at = (long)i;
+        else if (it.kind != ITEM_LIST && it.kind != ITEM_SYMBOL)
             return -1; /* a reference, a second variable, a reserved tag */
+        i += item_size(&it);
     }
     return at;
 }
@@ -173,29 +169,4 @@ int ps__space_parse(ps_bytes text, ps_buf *out, size_t *pfx, ps_diag *d)
         return rc;
     *pfx = ps_atom_prefix(ps_bytes_of(ps_buf_data(out) + at, out->len - at));
     return PS_OK;
-}
-
-size_t ps__space_term_len(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    uint64_t owed = 1;
-    while (owed && i < n) {
-        uint8_t t = p[i];
-        owed--;
-        if (t < 0x40)
-            owed += t, i++;
-        else if ((t == PS_TAG_WIDE_LIST || t == PS_TAG_LONG_SYMBOL) && n - i >= 5) {
-            uint32_t v = (uint32_t)p[i + 1] << 24 | (uint32_t)p[i + 2] << 16 |
-                         (uint32_t)p[i + 3] << 8 | p[i + 4];
-            i += 5;
-            if (t == PS_TAG_WIDE_LIST)
-                owed += v;
-            else
-                i += v;
-        } else if (t <= 0xC0)
-            i++;
-        else
-            i += 1 + (t & 63u);
-    }
-    return i < n ? i : n;
 }

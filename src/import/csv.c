@@ -13,39 +13,6 @@
 #include "common/limits.h"
 #include "import.h"
 
-int ps__sym_append(ps_buf *b, const void *s, size_t n)
-{
-    if (n == 0)
-        return ps__sym_append(b, "\"\"", 2);
-    if (n > UINT32_MAX)
-        return PS_E_LIMIT;
-    uint8_t h[5];
-    size_t hl = 1;
-    if (n <= 63)
-        h[0] = (uint8_t)(0xC0 + n);
-    else {
-        h[0] = PS_TAG_LONG_SYMBOL;
-        h[1] = (uint8_t)(n >> 24), h[2] = (uint8_t)(n >> 16), h[3] = (uint8_t)(n >> 8);
-        h[4] = (uint8_t)n;
-        hl = 5;
-    }
-    int rc = ps_buf_append(b, h, hl);
-    return rc ? rc : ps_buf_append(b, s, n);
-}
-
-int ps__arity_append(ps_buf *b, uint64_t n)
-{
-    if (n > UINT32_MAX)
-        return PS_E_LIMIT;
-    if (n <= 63) {
-        uint8_t t = (uint8_t)n;
-        return ps_buf_append(b, &t, 1);
-    }
-    uint8_t h[5] = { PS_TAG_WIDE_LIST, (uint8_t)(n >> 24), (uint8_t)(n >> 16),
-                     (uint8_t)(n >> 8), (uint8_t)n };
-    return ps_buf_append(b, h, 5);
-}
-
 typedef struct row {
     ps_buf fields;   /* the fields' symbols, encoded        */
     ps_buf text;     /* one quoted field, unescaped          */

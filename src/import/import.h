@@ -2,14 +2,8 @@
 #ifndef PS_IMPORT_IMPORT_H
 #define PS_IMPORT_IMPORT_H
 
+#include "expr/tags.h" /* ps__sym_append, ps__arity_append */
 #include "pathspace.h"
-
-/* Appends a symbol's encoding: 0xC0 + n for 1..63 bytes, the long-symbol
- * tag past that. The empty string, which no symbol can be in MORK's
- * encoding, becomes the two-byte symbol "" (a quoted empty string). */
-int ps__sym_append(ps_buf *b, const void *s, size_t n);
-/* Appends a list's arity tag (the wide-list tag past 63). */
-int ps__arity_append(ps_buf *b, uint64_t n);
 
 /* Hands each atom of MeTTa text, JSON, JSON Lines or CSV to fn (errors as
  * their parsers give them); PS_E_UNSUPPORTED for the binary formats. */

@@ -183,11 +183,11 @@ static int after(engine *e, const lockst *M, int side, capwant *w, const capwant
 static int var_case(engine *e, const lockst *L, int side, uint8_t x, const qnode *nx)
 {
     uint32_t nv = side ? L->b_nv : L->a_nv, k;
-    if (x == 0xC0) {
+    if (x == TAG_NEWVAR) {
         if (nv == PS_MAX_VARS)
             return PS_OK; /* a 65th variable: not an atom */
         k = nv++;
-    } else if ((k = x & 0x3Fu) >= nv) {
+    } else if ((k = tag_low(x)) >= nv) {
         return PS_OK; /* a VarRef to nothing: not an atom */
     }
     took t = { *L, (side ? L->b_base : L->a_base) + k, side, x };
@@ -235,7 +235,7 @@ static int both(engine *e, const lockst *L, uint8_t x, const qnode *na, const qn
 
 static int is_var(uint8_t b)
 {
-    return b >= 0x80 && b <= 0xC0;
+    return tag_is_var(b);
 }
 
 /* One step: the ways on from both positions, read at once (kept on the

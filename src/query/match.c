@@ -205,13 +205,13 @@ static int stored_vars(engine *e, const qnode *cur, uint64_t p)
 {
     qnode nx;
     uint8_t b;
-    unsigned lo = 0x80;
+    unsigned lo = TAG_VARREF;
     int r;
-    while ((r = e->v->ops->next(e->v, cur, lo, 0xC0, &b, &nx)) == 1) {
+    while ((r = e->v->ops->next(e->v, cur, lo, TAG_NEWVAR, &b, &nx)) == 1) {
         lo = (unsigned)b + 1;
         tmark m = t_mark(e->t);
         int rc = PS_OK;
-        if (b == 0xC0) {
+        if (b == TAG_NEWVAR) {
             if (e->nv == PS_MAX_VARS)
                 continue; /* a 65th variable: not an atom */
             if (ps__bind(e->t, e->base + e->nv, p))
@@ -285,18 +285,18 @@ int ps__tscan(tscan *f, uint8_t b)
             f->need += (uint64_t)f->acc - 1;
         else
             f->sym = f->acc;
-    } else if (b < 0x40) {
+    } else if (tag_is_list(b)) {
         f->need += (uint64_t)b - 1;
     } else if (b == PS_TAG_WIDE_LIST || b == PS_TAG_LONG_SYMBOL) {
         f->kind = b;
         f->hdr = 4;
         f->acc = 0;
-    } else if (b < 0x80) {
+    } else if (b < TAG_VARREF) {
         return 0; /* a reserved tag */
-    } else if (b <= 0xC0) {
+    } else if (tag_is_var(b)) {
         f->need--; /* a variable */
     } else {
-        f->sym = (uint32_t)(b - 0xC0);
+        f->sym = tag_low(b);
     }
     return 1;
 }
@@ -353,7 +353,7 @@ static int run_edge(engine *e, capframe *f, size_t fbase, int novar, int *rc)
             *rc = ps__view_err(e, r);
         return r < 0 ? -1 : 0;
     }
-    if (novar && e->cap.len - 1 == fbase && f->f.need == 1 && p[0] >= 0x80 && p[0] <= 0xC0)
+    if (novar && e->cap.len - 1 == fbase && f->f.need == 1 && tag_is_var(p[0]))
         return -1; /* a term that starts with a variable: not wanted */
     tscan sc = f->f;
     for (i = 0; i < k && sc.need; i++)
@@ -412,7 +412,7 @@ static int capture_walk(engine *e, const qnode *cur, int novar, capture_fn fn, v
             continue;
         }
         f->lo = (uint16_t)(b + 1u);
-        if (novar && e->cap.len - 1 == fbase && b >= 0x80 && b <= 0xC0) {
+        if (novar && e->cap.len - 1 == fbase && tag_is_var(b)) {
             f->lo = 0xC1; /* a term that starts with a variable: not wanted */
             continue;
         }
@@ -514,7 +514,7 @@ int ps__capture(engine *e, const qnode *cur, int novar, const capwant *want, cap
         size_t at = e->capbytes.len - len;
         const uint8_t *t = ps_buf_data(&e->capbytes) + at;
         int w = e->v->ops->skip(e->v, cur, len, &end);
-        if (w > 0 && !(novar && t[0] >= 0x80 && t[0] <= 0xC0))
+        if (w > 0 && !(novar && tag_is_var(t[0])))
             rc = fn(e, ctx, t, len, &end);
         e->capbytes.len = at;
         return w < 0 ? ps__view_err(e, w) : rc;
@@ -525,7 +525,7 @@ int ps__capture(engine *e, const qnode *cur, int novar, const capwant *want, cap
         return k < 0 ? k : capture_walk(e, cur, novar, fn, ctx);
     for (uint32_t i = first; i < first + n; i++) {
         mterm t = e->memo.terms.data[i]; /* a copy: fn may grow the memo */
-        if (novar && t.first >= 0x80 && t.first <= 0xC0)
+        if (novar && tag_is_var(t.first))
             continue;
         if (want && !bits_meet(t.next, want->next) && !(want->ends && t.ends))
             continue; /* the next step could not go on from it */
@@ -608,8 +608,8 @@ static int match(engine *e, const qnode *cur)
     if (!e->items.len) {
         rc = atom_done(e, cur);
     } else {
-        uint64_t item = e->items.data[--e->items.len];
-        uint64_t p = ps__deref(e->t, item);
+        uint64_t next = e->items.data[--e->items.len];
+        uint64_t p = ps__deref(e->t, next);
         const uint8_t *pt = t_at(e->t, p);
         if (pt[0] == T_RES)
             rc = ps__lock_resume(e, cur, ps_read_le32(pt + 1));
@@ -617,7 +617,7 @@ static int match(engine *e, const qnode *cur)
             rc = variable(e, cur, t_var_id(pt), skip);
         else
             rc = constant(e, cur, p, skip);
-        e->items.data[e->items.len++] = item; /* its slot is still there */
+        e->items.data[e->items.len++] = next; /* its slot is still there */
     }
     if (split)
         ps__split_leave(e);

@@ -13,37 +13,13 @@
 
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "expr/tags.h"
 #include "match.h"
 #include "query.h"
 
 
 /* ---------------------------------------------------------------- compile */
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* A list's children: *n of them, the first at *first (internal terms). */
-static int list_kids(const uint8_t *p, uint64_t *n, size_t *first)
-{
-    if (p[0] < 0x40) {
-        *n = p[0];
-        *first = 1;
-        return 1;
-    }
-    if (p[0] == PS_TAG_WIDE_LIST) {
-        *n = be32(p + 1);
-        *first = 5;
-        return 1;
-    }
-    return 0;
-}
-
-static int is_comma(const uint8_t *p)
-{
-    return p[0] == 0xC1 && p[1] == ',';
-}
 
 /* The roots of t: its children after the comma if it is "(, ...)", else
  * t itself. */
@@ -52,18 +28,19 @@ static int roots(const uint8_t *arena, uint64_t t, uint64_t **out, unsigned *n)
     const uint8_t *p = arena + t;
     uint64_t k;
     size_t first;
-    if (list_kids(p, &k, &first) && k >= 1 && is_comma(p + first)) {
-        if (k - 1 > MATCH_MAX_PATTERNS)
+    /* internal terms are whole: their length bounds nothing here */
+    if (ps__conj(p, SIZE_MAX, &k, &first)) {
+        if (k > MATCH_MAX_PATTERNS)
             return PS_E_LIMIT;
         *out = ps_calloc(k ? (size_t)k : 1, sizeof **out);
         if (!*out)
             return PS_E_NOMEM;
-        uint64_t c = t + first + ps__tlen(p + first);
-        for (uint64_t i = 0; i + 1 < k; i++) {
+        uint64_t c = t + first;
+        for (uint64_t i = 0; i < k; i++) {
             (*out)[i] = c;
             c += ps__tlen(arena + c);
         }
-        *n = (unsigned)(k - 1);
+        *n = (unsigned)k;
         return PS_OK;
     }
     if (!(*out = ps_malloc(sizeof **out)))
@@ -87,14 +64,14 @@ static int compile(ps_query *q, ps_bytes spec, int with_template, ps_diag *d)
                             "not a query: the bytes are not one atom");
     }
     const uint8_t *a = ps_buf_data(&t.arena);
-    uint64_t pat = root, tpl = root, k;
-    size_t first;
+    uint64_t pat = root, tpl = root;
+    item it;
     if (with_template) { /* (PATTERN TEMPLATE) */
-        if (!list_kids(a + root, &k, &first) || k != 2) {
+        if (ps__item(a + root, SIZE_MAX, &it) || it.kind != ITEM_LIST || it.n != 2) {
             ps__terms_free(&t);
             return ps__diag_set(d, PS_E_INVAL, NULL, 0, "a query is (PATTERN TEMPLATE)");
         }
-        pat = root + first;
+        pat = root + it.head;
         tpl = pat + ps__tlen(a + pat);
     }
     rc = roots(a, pat, &q->pat, &q->npat);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "expr/tags.h"
 #include "term.h"
 
 int ps__terms_init(terms *t, uint32_t ids)
@@ -41,28 +42,18 @@ int ps__terms_ids(terms *t, uint32_t n)
     return rc;
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
+/* Internal terms are whole (this layer wrote them): no length bounds
+ * the walk. T_VAR is the one tag the encoding does not know. */
 size_t ps__thead(const uint8_t *p, uint64_t *kids)
 {
-    uint8_t h = p[0];
+    item it;
     *kids = 0;
-    if (h < 0x40) {
-        *kids = h;
-        return 1;
-    }
-    if (h == PS_TAG_WIDE_LIST) {
-        *kids = be32(p + 1);
-        return 5;
-    }
-    if (h == PS_TAG_LONG_SYMBOL)
-        return 5 + be32(p + 1);
-    if (h == T_VAR)
+    if (p[0] == T_VAR)
         return T_VAR_LEN;
-    return h >= 0xC1 ? 1 + (size_t)(h - 0xC0) : 1;
+    ps__item(p, SIZE_MAX, &it);
+    if (it.kind == ITEM_LIST)
+        *kids = it.n;
+    return item_size(&it);
 }
 
 size_t ps__tlen(const uint8_t *p)
@@ -218,13 +209,13 @@ int ps__internalize_watch(terms *t, const uint8_t *atom, size_t len, uint32_t ba
     int any_ref = 0;
     for (size_t i = 0; i < len;) {
         uint8_t h = atom[i];
-        if (h >= 0x80 && h <= 0xC0) { /* a variable: renamed to its id */
-            uint32_t k = h == 0xC0 ? n_v++ : h & 0x3Fu;
+        if (tag_is_var(h)) { /* a variable: renamed to its id */
+            uint32_t k = h == TAG_NEWVAR ? n_v++ : tag_low(h);
             if (k >= n_v || n_v > PS_MAX_VARS)
                 return PS_E_CORRUPT;
             /* a VarRef that can lead to the watched variable: to it, or to
              * a bound one (whose value may hold it) */
-            any_ref |= h != 0xC0 && (base + k == watch || watch == UINT32_MAX ||
+            any_ref |= h != TAG_NEWVAR && (base + k == watch || watch == UINT32_MAX ||
                                      t->bind.data[base + k]);
             o[0] = T_VAR;
             ps_write_le32(o + 1, base + k);
@@ -232,13 +223,8 @@ int ps__internalize_watch(terms *t, const uint8_t *atom, size_t len, uint32_t ba
             i++;
             continue;
         }
-        size_t n = 1;
-        if (h == PS_TAG_WIDE_LIST)
-            n = 5;
-        else if (h == PS_TAG_LONG_SYMBOL)
-            n = i + 5 <= len ? 5 + (size_t)be32(atom + i + 1) : 5;
-        else if (h >= 0xC1)
-            n = 1 + (size_t)(h - 0xC0);
+        item it;
+        size_t n = ps__item(atom + i, len - i, &it) ? len + 1 : item_size(&it);
         if (n > len - i)
             return PS_E_CORRUPT;
         memcpy(o, atom + i, n);
@@ -269,13 +255,13 @@ static int put_var(terms *t, uint32_t id, uint32_t *next, ps_buf *out)
 {
     uint8_t b;
     if (t->stamp.data[id] == t->gen) {
-        b = (uint8_t)(0x80 | t->name.data[id]);
+        b = (uint8_t)(TAG_VARREF | t->name.data[id]);
     } else {
         if (*next == PS_MAX_VARS)
             return PS_E_LIMIT;
         t->stamp.data[id] = t->gen;
         t->name.data[id] = (*next)++;
-        b = 0xC0;
+        b = TAG_NEWVAR;
     }
     return put(out, &b, 1);
 }
@@ -343,15 +329,7 @@ int ps__instantiate_list(terms *t, const uint64_t *offs, size_t n, ps_buf *out)
 {
     uint32_t next = 0;
     next_generation(t);
-    int rc;
-    if (n < 64) {
-        uint8_t h = (uint8_t)n;
-        rc = ps_buf_append(out, &h, 1);
-    } else {
-        uint8_t h[5] = { PS_TAG_WIDE_LIST, (uint8_t)(n >> 24), (uint8_t)(n >> 16),
-                         (uint8_t)(n >> 8), (uint8_t)n };
-        rc = ps_buf_append(out, h, 5);
-    }
+    int rc = ps__arity_append(out, n);
     for (size_t i = 0; i < n && !rc; i++)
         rc = write_term(t, offs[i], &next, out);
     return rc;

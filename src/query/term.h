@@ -23,6 +23,7 @@
 #ifndef PS_QUERY_TERM_H
 #define PS_QUERY_TERM_H
 
+#include "expr/tags.h"
 #include "pathspace.h"
 
 #define T_VAR 0x50
