@@ -32,12 +32,12 @@ int out_begin(outfile *o, const char *path);
  * when publishing fails, after saying why). */
 int out_end(outfile *o, int ok);
 
-/* Formats the CLI reads and writes (docs/mork-formats.md). */
-typedef enum fmt { FMT_NONE, FMT_METTA, FMT_PATHS, FMT_ACT, FMT_SNAP,
-                   FMT_JSON, FMT_JSONL, FMT_CSV } fmt; /* the last three: input only */
-fmt fmt_parse(const char *name);    /* "metta", "paths", "act", "snap", "json", "jsonl", "csv" */
-fmt fmt_from_ext(const char *path); /* .metta .paths .upaths .paths.gz .act .snap .json
-                                     * .jsonl .ndjson .csv */
+/* Formats the CLI reads and writes: the library's (ps_format, its table
+ * in src/import/load.c; docs/mork-formats.md); FMT_NONE: not known yet. */
+typedef int fmt;
+#define FMT_NONE 0
+fmt fmt_parse(const char *name);    /* by name (ps_format_of) */
+fmt fmt_from_ext(const char *path); /* by extension (ps_format_of) */
 const char *fmt_name(fmt f);
 /* The one rule for every command's OUT: `to` if given (--to), else OUT's
  * extension, else MeTTa text ("-", stdout, and any other name: the

@@ -218,7 +218,7 @@ static int open_prefixes(src *x, const char *path)
 {
     if (src_open(x, path, FMT_NONE))
         return 1;
-    if (x->f != FMT_METTA || !x->s)
+    if (x->f != PS_FORMAT_METTA || !x->s)
         return 0;
     ps_space *cut;
     ps_iter *it;

@@ -264,17 +264,17 @@ int cmd_verify(int argc, char **argv)
         return 2;
     }
     f = fmt_detect(argv[1], f);
-    if (f == FMT_PATHS)
+    if (f == PS_FORMAT_PATHS)
         return verify_paths(argv[1]);
-    if (f == FMT_ACT)
+    if (f == PS_FORMAT_ACT)
         return verify_act(argv[1]);
-    if (f == FMT_SNAP && strcmp(argv[1], "-"))
+    if (f == PS_FORMAT_SNAP && strcmp(argv[1], "-"))
         return verify_snap(argv[1]);
     src x;
     if (src_open(&x, argv[1], f))
         return 1;
     /* stdin: src_open told the format by content and loaded it */
-    printf("%s: ok: %s, %llu distinct atoms\n", argv[1], x.f == FMT_METTA ? "MeTTa text" : fmt_name(x.f),
+    printf("%s: ok: %s, %llu distinct atoms\n", argv[1], x.f == PS_FORMAT_METTA ? "MeTTa text" : fmt_name(x.f),
            (unsigned long long)ps_space_count(x.s));
     src_close(&x);
     return 0;

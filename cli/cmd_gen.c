@@ -159,5 +159,5 @@ int cmd_gen(int argc, char **argv)
         return 0;
     if (args(&g, argc, argv))
         return 1;
-    return g.w.to == FMT_METTA ? write_text(&g) : write_sorted(&g);
+    return g.w.to == PS_FORMAT_METTA ? write_text(&g) : write_sorted(&g);
 }

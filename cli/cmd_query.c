@@ -143,8 +143,8 @@ int cmd_query(int argc, char **argv)
     if (!rc && count) {
         printf("%" PRIu64 "\n", ps_space_count(out));
     } else if (!rc) {
-        src r = { .name = "results", .f = FMT_METTA, .s = out };
-        wopts o = { .out = "-", .to = FMT_METTA, .quiet = 1 };
+        src r = { .name = "results", .f = PS_FORMAT_METTA, .s = out };
+        wopts o = { .out = "-", .to = PS_FORMAT_METTA, .quiet = 1 };
         rc = write_dest(&r, &o) ? 2 : 0;
     }
     if (!rc && fflush(stdout))

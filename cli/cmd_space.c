@@ -76,7 +76,7 @@ int cmd_dump(int argc, char **argv)
     int r = start(argc, argv, u, 1, &x);
     if (r >= 0)
         return r;
-    wopts o = { .out = "-", .to = FMT_METTA, .quiet = 1 };
+    wopts o = { .out = "-", .to = PS_FORMAT_METTA, .quiet = 1 };
     int rc = write_dest(&x, &o);
     src_close(&x);
     return rc;

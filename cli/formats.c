@@ -13,81 +13,47 @@
 
 #include "cli.h"
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
-}
-
 fmt fmt_parse(const char *name)
 {
-    if (!name)
-        return FMT_NONE;
-    if (!strcmp(name, "metta"))
-        return FMT_METTA;
-    if (!strcmp(name, "paths"))
-        return FMT_PATHS;
-    if (!strcmp(name, "act"))
-        return FMT_ACT;
-    if (!strcmp(name, "snap"))
-        return FMT_SNAP;
-    if (!strcmp(name, "json"))
-        return FMT_JSON;
-    if (!strcmp(name, "jsonl"))
-        return FMT_JSONL;
-    if (!strcmp(name, "csv"))
-        return FMT_CSV;
-    return FMT_NONE;
+    return ps_format_of(name);
 }
 
 const char *fmt_name(fmt f)
 {
-    static const char *names[] = { "?", "metta", "paths", "act", "snap", "json", "jsonl", "csv" };
-    return names[f];
+    const char *n = ps_format_name(f);
+    return n ? n : "?";
 }
 
 fmt fmt_out(const char *cmd, const char *out, fmt to)
 {
     if (to == FMT_NONE)
-        to = strcmp(out, "-") ? fmt_from_ext(out) : FMT_METTA;
+        to = strcmp(out, "-") ? fmt_from_ext(out) : PS_FORMAT_METTA;
     if (to == FMT_NONE)
-        to = FMT_METTA;
-    if (to >= FMT_JSON)
+        to = PS_FORMAT_METTA;
+    if (!ps_format_saves(to))
         return die("%s: %s is read, not written (write .metta, .paths, .act or .snap, or "
                    "use --to)", cmd, out), FMT_NONE;
     return to;
 }
 
+/* Only by an extension: a file called "csv" is not named by its name. */
 fmt fmt_from_ext(const char *path)
 {
-    if (ends_with(path, ".metta"))
-        return FMT_METTA;
-    if (ends_with(path, ".paths") || ends_with(path, ".upaths") || ends_with(path, ".paths.gz"))
-        return FMT_PATHS;
-    if (ends_with(path, ".act"))
-        return FMT_ACT;
-    if (ends_with(path, ".snap"))
-        return FMT_SNAP;
-    if (ends_with(path, ".json"))
-        return FMT_JSON;
-    if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson"))
-        return FMT_JSONL;
-    if (ends_with(path, ".csv"))
-        return FMT_CSV;
-    return FMT_NONE;
+    const char *base = strrchr(path, '/');
+    return strchr(base ? base + 1 : path, '.') ? ps_format_of(path) : FMT_NONE;
 }
 
 /* By content: ACT or snapshot magic, a zlib or gzip header, else text. */
 static fmt sniff(const uint8_t *p, size_t n)
 {
     if (n >= 8 && !memcmp(p, "ACTree03", 8))
-        return FMT_ACT;
+        return PS_FORMAT_ACT;
     if (n >= 4 && !memcmp(p, "MTTS", 4))
-        return FMT_SNAP;
+        return PS_FORMAT_SNAP;
     if (n >= 2 && ((p[0] == 0x1F && p[1] == 0x8B) ||
                    ((p[0] & 0x0F) == 8 && (p[0] * 256u + p[1]) % 31 == 0)))
-        return FMT_PATHS;
-    return FMT_METTA;
+        return PS_FORMAT_PATHS;
+    return PS_FORMAT_METTA;
 }
 
 int diag_die(const char *name, const ps_diag *d, int rc)
@@ -97,13 +63,6 @@ int diag_die(const char *name, const ps_diag *d, int rc)
     return die("%s: %s: %s (byte offset %llu)", name, ps_strerror(rc), d->msg,
                (unsigned long long)d->offset);
 }
-
-/* The CLI's formats are the library's, numbered alike. */
-_Static_assert((int)FMT_METTA == PS_FORMAT_METTA && (int)FMT_PATHS == PS_FORMAT_PATHS &&
-                   (int)FMT_ACT == PS_FORMAT_ACT && (int)FMT_SNAP == PS_FORMAT_SNAP &&
-                   (int)FMT_JSON == PS_FORMAT_JSON && (int)FMT_JSONL == PS_FORMAT_JSONL &&
-                   (int)FMT_CSV == PS_FORMAT_CSV,
-               "fmt and ps_format differ");
 
 static int load_binary(ps_space *s, const input *in, fmt f)
 {
@@ -118,7 +77,7 @@ static int load_input(ps_space *s, const input *in, fmt f, int quiet, fmt *told)
     if (f == FMT_NONE)
         f = sniff(in->data, in->len);
     *told = f;
-    return f == FMT_METTA || f == FMT_NONE ? load_metta(s, in, quiet) : load_binary(s, in, f);
+    return f == PS_FORMAT_METTA || f == FMT_NONE ? load_metta(s, in, quiet) : load_binary(s, in, f);
 }
 
 int load_source(ps_space *s, const char *path, fmt f, int quiet)
@@ -142,7 +101,7 @@ fmt fmt_detect(const char *path, fmt f)
         ssize_t n = fd >= 0 ? read(fd, head, sizeof head) : -1;
         if (fd >= 0)
             close(fd);
-        f = n < 0 ? FMT_METTA : sniff(head, (size_t)n); /* open errors come later */
+        f = n < 0 ? PS_FORMAT_METTA : sniff(head, (size_t)n); /* open errors come later */
     }
     return f; /* FMT_NONE only for stdin: sniffed once read */
 }
@@ -164,7 +123,7 @@ static int src_open_dir(src *x, const char *dir)
     if (rc)
         return die("%s: %s", dir, d.msg[0] ? d.msg : ps_strerror(rc));
     x->s = (ps_space *)ps_pspace_space(x->p); /* read only: nothing here changes it */
-    x->f = FMT_METTA;
+    x->f = PS_FORMAT_METTA;
     return 0;
 }
 
@@ -176,10 +135,10 @@ int src_open(src *x, const char *path, fmt f)
     if (f == FMT_NONE && strcmp(path, "-") && !stat(path, &ds) && S_ISDIR(ds.st_mode))
         return src_open_dir(x, path);
     f = fmt_detect(path, f);
-    x->f = f == FMT_NONE ? FMT_METTA : f;
-    if ((f == FMT_ACT || f == FMT_SNAP) && strcmp(path, "-")) {
+    x->f = f == FMT_NONE ? PS_FORMAT_METTA : f;
+    if ((f == PS_FORMAT_ACT || f == PS_FORMAT_SNAP) && strcmp(path, "-")) {
         ps_diag d = { 0 };
-        int rc = f == FMT_ACT ? ps_act_open(path, &x->a, &d) : ps_snap_open(path, &x->n, &d);
+        int rc = f == PS_FORMAT_ACT ? ps_act_open(path, &x->a, &d) : ps_snap_open(path, &x->n, &d);
         if (rc == PS_E_IO)
             return die("%s: %s", path, strerror(errno));
         if (!rc)
@@ -334,13 +293,13 @@ static int refuse_extended(dest *t, ps_bytes p, const char *name)
 static int dest_add(dest *t, ps_bytes p, int has, uint64_t v, const char *name)
 {
     int rc;
-    if ((t->o->to == FMT_PATHS || t->o->to == FMT_ACT) && !ps_path_fits_mork(p))
+    if ((t->o->to == PS_FORMAT_PATHS || t->o->to == PS_FORMAT_ACT) && !ps_path_fits_mork(p))
         return refuse_extended(t, p, name);
-    if (t->o->to == FMT_PATHS) {
+    if (t->o->to == PS_FORMAT_PATHS) {
         rc = ps_paths_writer_add(t->pw, p);
-    } else if (t->o->to == FMT_ACT) {
+    } else if (t->o->to == PS_FORMAT_ACT) {
         rc = ps_act_writer_add(t->aw, p, v);
-    } else if (t->o->to == FMT_SNAP) {
+    } else if (t->o->to == PS_FORMAT_SNAP) {
         rc = has ? ps_snap_writer_add_value(t->nw, p, v) : ps_snap_writer_add(t->nw, p);
     } else {
         rc = ps_atom_print(p, &t->buf);
@@ -382,7 +341,7 @@ static int dest_begin(dest *t, uint64_t size_hint)
     struct stat st;
     t->sink = (ps_sink){ dest_write, dest_patch, t };
     if (t->fd == 1 && (fstat(1, &st) || !S_ISREG(st.st_mode))) {
-        if (o->to == FMT_ACT)
+        if (o->to == PS_FORMAT_ACT)
             t->sink = ps_sink_buf(&t->buf); /* a pipe cannot be patched */
         else
             t->sink.patch = NULL; /* a snapshot's header then says "unknown" */
@@ -398,11 +357,11 @@ static int dest_begin(dest *t, uint64_t size_hint)
     so.threads = o->threads;
     so.size_hint = size_hint;
     int rc = PS_OK;
-    if (o->to == FMT_PATHS)
+    if (o->to == PS_FORMAT_PATHS)
         rc = ps_paths_writer_new(t->sink, &po, &t->pw);
-    else if (o->to == FMT_ACT)
+    else if (o->to == PS_FORMAT_ACT)
         rc = ps_act_writer_new(t->sink, &t->aw);
-    else if (o->to == FMT_SNAP)
+    else if (o->to == PS_FORMAT_SNAP)
         rc = ps_snap_writer_new(t->sink, &so, &t->nw);
     if (rc == PS_E_INVAL)
         return die("%s: --level %d is not valid for this codec (see convert --help)", o->out,
@@ -421,9 +380,9 @@ static int dest_end(dest *t)
         t->bytes = as.file_bytes;
     if (t->nw && !(rc = ps_snap_writer_finish(t->nw, &t->info)))
         t->bytes = t->info.file_bytes;
-    if (!rc && t->o->to == FMT_ACT && t->fd == 1)
+    if (!rc && t->o->to == PS_FORMAT_ACT && t->fd == 1)
         rc = dest_write(t, ps_buf_data(&t->buf), t->buf.len);
-    if (!rc && t->o->to == FMT_METTA)
+    if (!rc && t->o->to == PS_FORMAT_METTA)
         rc = flush_text(t, 1);
     return rc ? die("%s: write failed: %s", t->o->out, why(t, rc)) : 0;
 }
@@ -441,7 +400,7 @@ static double now(void)
 int write_stream(const wopts *o, uint64_t size_hint, const char *name, path_next_fn next,
                  void *ctx)
 {
-    if (o->to >= FMT_JSON)
+    if (o->to >= PS_FORMAT_JSON)
         return die("%s: %s is read, not written (write .metta, .paths, .act or .snap)", o->out,
                    fmt_name(o->to));
     dest t = { .o = o };
@@ -473,7 +432,7 @@ int write_stream(const wopts *o, uint64_t size_hint, const char *name, path_next
         fprintf(stderr, "wrote %s: %llu atoms, %llu bytes as %s in %.3f s", o->out,
                 (unsigned long long)t.atoms, (unsigned long long)t.bytes, fmt_name(o->to),
                 now() - t0);
-        if (o->to == FMT_SNAP)
+        if (o->to == PS_FORMAT_SNAP)
             fprintf(stderr, " (%s level %d, %s, %llu chunks)", snap_codec_str(t.info.codec),
                     t.info.level, t.info.checksum ? "blake2b" : "xxh3",
                     (unsigned long long)t.info.chunks);

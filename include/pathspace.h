@@ -1138,10 +1138,15 @@ typedef enum ps_format {
     PS_FORMAT_JSONL,     /* load only: JSON Lines                          */
     PS_FORMAT_CSV        /* load only: MORK's CSV mapping                  */
 } ps_format;
-/* A format by name ("metta", "paths", "act", "snap", "json", "jsonl",
- * "csv"), or by a file name's extension (.metta .paths .act .snap .json
- * .jsonl .ndjson .csv); 0 if neither. */
+/* The library's one table of formats, which the CLI and Python ask too.
+ * A format by name ("metta", "paths", "act", "snap", "json", "jsonl",
+ * "csv", "ndjson"), or by a file name's extension (.metta .paths .upaths
+ * .paths.gz .act .snap .json .jsonl .ndjson .csv); 0 if neither. */
 PS_API int ps_format_of(const char *name);
+/* A format's name ("metta", ...), or NULL for a number that is none. */
+PS_API const char *ps_format_name(int format);
+/* 1 if ps_space_save writes format (JSON, JSON Lines and CSV are read only). */
+PS_API int ps_format_saves(int format);
 /* Adds every atom of data, in format, to s. Errors as the format's reader
  * gives them, with d (line:column for text, JSON and CSV; the byte offset
  * for the binary formats). */

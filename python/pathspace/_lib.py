@@ -46,9 +46,6 @@ class QueryOpts(ctypes.Structure):  # ps_query_opts
 
 
 PS_SRC_SPACE = 1
-FORMATS = {"metta": 1, "paths": 2, "act": 3, "snap": 4, "json": 5, "jsonl": 6, "csv": 7}
-
-
 class LibraryNotFound(ImportError):
     """libpathspace could not be loaded (Space needs it; MORK does not)."""
 
@@ -102,6 +99,8 @@ def _declare(lib):
     B = ctypes.POINTER(Buf)
     sigs = {
         "ps_strerror": (ctypes.c_char_p, [I]),
+        "ps_format_of": (I, [ctypes.c_char_p]),
+        "ps_format_name": (ctypes.c_char_p, [I]),
         "ps_space_new": (I, [PP]),
         "ps_space_free": (None, [P]),
         "ps_space_clear": (None, [P]),

@@ -4,7 +4,7 @@ import ctypes
 import os
 import threading
 
-from ._lib import lib, Bytes, Buf, Diag, Source, QueryOpts, FORMATS, PS_SRC_SPACE
+from ._lib import lib, Bytes, Buf, Diag, Source, QueryOpts, PS_SRC_SPACE
 
 PS_E_EMPTY = 14
 
@@ -71,17 +71,27 @@ def decode(atom):
         lib.ps_buf_free(ctypes.byref(out))
 
 
+def _format_names():
+    names, f = [], 1
+    while lib.ps_format_name(f):
+        names.append(lib.ps_format_name(f).decode())
+        f += 1
+    return names
+
+
 def _format(fmt, path):
+    """A format's number, from the library's table (ps_format_of): by name,
+    else by the path's extension."""
     if fmt is None:
-        for name, code in FORMATS.items():
-            if path.endswith("." + name):
-                return code
-        if path.endswith(".ndjson"):
-            return FORMATS["jsonl"]
-        raise ValueError(f"{path}: no format given and no known extension")
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
-    return FORMATS[fmt]
+        base = os.path.basename(path)
+        code = lib.ps_format_of(path.encode()) if "." in base else 0
+        if not code:
+            raise ValueError(f"{path}: no format given and no known extension")
+        return code
+    code = lib.ps_format_of(fmt.encode()) if isinstance(fmt, str) and "." not in fmt else 0
+    if not code:
+        raise ValueError(f"unknown format {fmt!r} (one of {', '.join(_format_names())})")
+    return code
 
 
 class Space:

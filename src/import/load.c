@@ -16,23 +16,56 @@ static int ends_with(const char *s, const char *suffix)
     return n >= k && !strcmp(s + n - k, suffix);
 }
 
+/* The formats: the one table the CLI and Python ask (ps_format_of,
+ * ps_format_name, ps_format_saves). */
+static const struct format_row {
+    int format;
+    const char *name;
+    const char *ext[3]; /* the extensions that name it, NULL after the last */
+    int saves;          /* ps_space_save writes it */
+} formats[] = {
+    { PS_FORMAT_METTA, "metta", { ".metta" }, 1 },
+    { PS_FORMAT_PATHS, "paths", { ".paths", ".upaths", ".paths.gz" }, 1 },
+    { PS_FORMAT_ACT, "act", { ".act" }, 1 },
+    { PS_FORMAT_SNAP, "snap", { ".snap" }, 1 },
+    { PS_FORMAT_JSON, "json", { ".json" }, 0 },
+    { PS_FORMAT_JSONL, "jsonl", { ".jsonl", ".ndjson" }, 0 },
+    { PS_FORMAT_CSV, "csv", { ".csv" }, 0 },
+};
+#define NFORMATS (sizeof formats / sizeof formats[0])
+
+static const struct format_row *row_of(int format)
+{
+    for (size_t i = 0; i < NFORMATS; i++)
+        if (formats[i].format == format)
+            return &formats[i];
+    return NULL;
+}
+
 int ps_format_of(const char *name)
 {
-    static const struct {
-        const char *name, *ext;
-        int f;
-    } t[] = {
-        { "metta", ".metta", PS_FORMAT_METTA }, { "paths", ".paths", PS_FORMAT_PATHS },
-        { "act", ".act", PS_FORMAT_ACT },       { "snap", ".snap", PS_FORMAT_SNAP },
-        { "json", ".json", PS_FORMAT_JSON },    { "jsonl", ".jsonl", PS_FORMAT_JSONL },
-        { "csv", ".csv", PS_FORMAT_CSV },       { "ndjson", ".ndjson", PS_FORMAT_JSONL },
-    };
     if (!name)
         return 0;
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (!strcmp(name, t[i].name) || ends_with(name, t[i].ext))
-            return t[i].f;
+    for (size_t i = 0; i < NFORMATS; i++) {
+        if (!strcmp(name, formats[i].name))
+            return formats[i].format;
+        for (size_t k = 0; k < 3 && formats[i].ext[k]; k++)
+            if (!strcmp(name, formats[i].ext[k] + 1) || ends_with(name, formats[i].ext[k]))
+                return formats[i].format;
+    }
     return 0;
+}
+
+const char *ps_format_name(int format)
+{
+    const struct format_row *r = row_of(format);
+    return r ? r->name : NULL;
+}
+
+int ps_format_saves(int format)
+{
+    const struct format_row *r = row_of(format);
+    return r && r->saves;
 }
 
 static int each_text(const void *data, size_t len, ps_atom_fn fn, void *ctx, ps_diag *d)
