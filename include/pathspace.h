@@ -6,34 +6,49 @@
  * MORK's files byte for byte, and keeps a space safe across crashes
  * (checkpoints in a content-addressed store, plus a write-ahead log).
  *
- * A first program (examples/hello.c, built by `make check`):
+ * A first program (examples/hello.c; `make check` compiles and runs this
+ * one too, tests/cli_install.sh, "header_example"):
  *
- *   ps_space *s;
+ *   ps_space *kb, *who;
+ *   ps_diag d = { 0 };
+ *   ps_space_new(&kb);
+ *   ps_space_load_file(kb, "family.metta", 0, &d);       // load: format by extension
  *   ps_buf atom = { 0 };
- *   ps_space_new(&s);
- *   ps_atom_parse("(parent Tom Bob)", 16, &atom, NULL);   MeTTa -> MORK bytes
- *   ps_space_insert(s, ps_buf_bytes(&atom), NULL);
- *   int fd = open("kb.snap", O_WRONLY | O_CREAT | O_TRUNC, 0644);
- *   ps_space_write_snap(s, ps_sink_fd(fd), NULL, NULL);     save a snapshot
- *   close(fd);
- *   ps_snap *snap;
- *   ps_snap_open("kb.snap", &snap, NULL);                   reopen in O(index)
- *   ps_snap_get(snap, ps_buf_bytes(&atom), NULL, NULL, NULL) == PS_OK
+ *   ps_atom_parse("(parent Bob Ann)", 16, &atom, &d);    // MeTTa -> MORK's bytes
+ *   ps_space_insert(kb, ps_buf_bytes(&atom), NULL);      // add
+ *   ps_query *q;                                         // query: who is Ann's parent?
+ *   ps_query_parse("(parent $p Ann)", 15, "$p", 2, &q, &d);
+ *   ps_space_new(&who);
+ *   ps_query_into(q, ps_source_space(kb), NULL, who, NULL, NULL, &d);
+ *   ps_space_save_file(kb, "kb.snap", 0, &d);            // save a snapshot
+ *   ps_query_free(q), ps_buf_free(&atom), ps_space_free(who), ps_space_free(kb);
  *
- * The API, in the order a user meets it:
- *   version and errors, byte strings, diagnostics
+ * The API, in the order a user meets it (each line a section below):
+ *   version, errors, byte strings, diagnostics, limits
  *   atoms and MeTTa text      ps_atom_*, ps_parser_*
  *   the space                 ps_space_*, ps_builder_*, ps_iter_*
- *   MORK's files              ps_paths_* (.paths), ps_act_* (ACT)
- *   snapshots                 ps_snap_* (pathspace's own MTTS format)
- *   the blob store            ps_store_*, ps_ref_*
- *   checkpoints               ps_ckpt_*
- *   persistent spaces         ps_pspace_*
- *   queries and algebra       ps_query_*, ps_space_union, ...
- *   external sort             ps_sorter_*
- *   the generator             ps_gen_text
- *   utilities                 little-endian helpers, ps_buf, the buffer
- *                             pool, the compact vector (PS_VEC_DEFINE)
+ *   sinks                     ps_sink_* (where saves write)
+ *   loading and saving        ps_space_load[_file], ps_space_save[_file],
+ *                             ps_format_*
+ *   queries                   ps_query_*, ps_source_*
+ *   space algebra             ps_space_union, _intersect, _subtract, ...
+ *   formats: JSON and CSV     ps_json_parse, ps_csv_parse
+ *            MORK's .paths    ps_paths_*
+ *            MORK's ACT       ps_act_*
+ *            snapshots        ps_snap_* (pathspace's own MTTS format)
+ *   the store: blobs          ps_store_*, ps_ref_*
+ *              checkpoints    ps_ckpt_*
+ *              persistent     ps_pspace_*
+ *   serving: served spaces    ps_served_*
+ *            (libpathspace-net only, marked PS_NET_API:)
+ *            the protocol     ps_frame_*
+ *            the server       ps_server_*
+ *            the client       ps_client_*
+ *            MORK's HTTP API  ps_http_*
+ *   utilities                 external sort (ps_sorter_*), the generator
+ *                             (ps_gen_text), little-endian helpers, ps_buf,
+ *                             the buffer pool, the compact vector
+ *                             (PS_VEC_DEFINE)
  *
  * Conventions (hold for every function below):
  *   - Functions that can fail return int: PS_OK (0) or a ps_err value.
@@ -46,8 +61,8 @@
  *     time" means calls on that handle must not overlap (a caller may hand
  *     it from thread to thread); different handles are always independent.
  *
- * ABI (libpathspace.so.0): only the functions declared here are exported
- * (ps_ prefix). Option structs start with their own size (set it with the
+ * ABI (libpathspace.so.0, libpathspace-net.so.0): only the functions declared
+ * here are exported (ps_ prefix). Option structs start with their own size (set it with the
  * matching *_init function, or .size = sizeof): a library with newer fields
  * gives the missing ones their defaults, and an older library refuses a
  * newer caller's non-zero fields with PS_E_UNSUPPORTED. Structs the library
@@ -365,6 +380,234 @@ typedef struct ps_sink {
 PS_API ps_sink ps_sink_fd(int fd);
 /* Appends to a ps_buf. */
 PS_API ps_sink ps_sink_buf(ps_buf *b);
+
+/* ------------------------------------------------ loading and saving */
+
+/* The formats a space is loaded from and saved to (docs/mork-formats.md,
+ * docs/format-snapshot.md, docs/json-csv.md). */
+typedef enum ps_format {
+    PS_FORMAT_METTA = 1, /* MeTTa text, one atom per top-level expression  */
+    PS_FORMAT_PATHS,     /* MORK's .paths                                  */
+    PS_FORMAT_ACT,       /* MORK's ACT                                     */
+    PS_FORMAT_SNAP,      /* our snapshot                                   */
+    PS_FORMAT_JSON,      /* load only: MORK's JSON mapping                 */
+    PS_FORMAT_JSONL,     /* load only: JSON Lines                          */
+    PS_FORMAT_CSV        /* load only: MORK's CSV mapping                  */
+} ps_format;
+/* The library's one table of formats, which the CLI and Python ask too.
+ * A format by name ("metta", "paths", "act", "snap", "json", "jsonl",
+ * "csv", "ndjson"), or by a file name's extension (.metta .paths .upaths
+ * .paths.gz .act .snap .json .jsonl .ndjson .csv); 0 if neither. */
+PS_API int ps_format_of(const char *name);
+/* A format's name ("metta", ...), or NULL for a number that is none. */
+PS_API const char *ps_format_name(int format);
+/* 1 if ps_space_save writes format (JSON, JSON Lines and CSV are read only). */
+PS_API int ps_format_saves(int format);
+/* Adds every atom of data, in format, to s. Errors as the format's reader
+ * gives them, with d (line:column for text, JSON and CSV; the byte offset
+ * for the binary formats). */
+PS_API int ps_space_load(ps_space *s, const void *data, size_t len, int format, ps_diag *d);
+/* ps_space_load of a whole file, mapped; format 0 = by its extension. */
+PS_API int ps_space_load_file(ps_space *s, const char *file, int format, ps_diag *d);
+/* Writes every path of s to out: METTA (one atom a line, the lossless text
+ * of ps_atom_print), PATHS, ACT (out must patch) or SNAP (default options).
+ * PATHS and ACT refuse an atom MORK cannot hold (ps_path_fits_mork):
+ * PS_E_UNSUPPORTED, with d naming it (its number and text). */
+PS_API int ps_space_save(const ps_space *s, ps_sink out, int format, ps_diag *d);
+/* ps_space_save into file (format 0 = by its extension), published whole
+ * or not at all: written beside it under a temporary name, synced, then
+ * renamed over it and its directory synced. */
+PS_API int ps_space_save_file(const ps_space *s, const char *file, int format, ps_diag *d);
+/* ps_space_save with flags: PS_SAVE_SKIP_EXTENDED leaves such atoms out of
+ * PATHS and ACT instead, and counts them in *skipped (may be NULL). */
+#define PS_SAVE_SKIP_EXTENDED 1u
+PS_API int ps_space_save_with(const ps_space *s, ps_sink out, int format, unsigned flags,
+                              uint64_t *skipped, ps_diag *d);
+/* The length of atom's constant prefix: its bytes up to the first
+ * variable (all of it when it has none). '(parent $x $y)' gives the prefix
+ * every (parent ...) atom starts with. atom must pass ps_atom_check. */
+PS_API size_t ps_atom_prefix(ps_bytes atom);
+
+/* ---------------------------------------------------------------- queries */
+
+/*
+ * MORK's queries (docs/query.md): a pattern, or a conjunction (, p1 ... pn)
+ * whose patterns share their variables, matched by full syntactic
+ * unification with the occurs check against every atom of a source (a
+ * stored atom's own variables are renamed apart for each match), and a
+ * template, or (, t1 ... tm), instantiated with each most general unifier.
+ * The search walks the source's trie: constant parts descend, a variable
+ * takes one whole subterm in each branch, and a conjunction matches the
+ * pattern with the fewest candidates first. Nothing is scanned.
+ *
+ * A compiled query never changes, so any number of threads may run one at
+ * once (each run keeps its own state). A source must not change while a run
+ * reads it.
+ */
+typedef struct ps_query ps_query;
+
+/* Compiles MeTTa text: pattern (an atom or "(, ...)") and template (an atom
+ * or "(, ...)"; NULL = the pattern itself). A name means one variable in
+ * both. PS_E_PARSE with d's line:column counted in the part that is wrong
+ * (d->msg says which), PS_E_LIMIT past 64 variables or patterns. */
+PS_API int ps_query_parse(const char *pattern, size_t plen, const char *tmpl, size_t tlen,
+                          ps_query **out, ps_diag *d);
+/* Compiles one atom in MORK's encoding, (PATTERN TEMPLATE), as a client of
+ * the server sends it. PS_E_INVAL if it is not one. */
+PS_API int ps_query_new(ps_bytes spec, ps_query **out, ps_diag *d);
+PS_API void ps_query_free(ps_query *q);
+PS_API unsigned ps_query_patterns(const ps_query *q);
+/* The query's variables, numbered by first appearance (pattern first). */
+PS_API unsigned ps_query_vars(const ps_query *q);
+/* Variable i's name ("$x"), or NULL (ps_query_new has no names). */
+PS_API const char *ps_query_var_name(const ps_query *q, unsigned i);
+
+/* Where a query runs. ps_pspace_space() gives a persistent space's; the
+ * files a query reads in place are opened by their sections below. */
+typedef struct ps_act ps_act;   /* MORK's ACT file (ps_act_open)          */
+typedef struct ps_snap ps_snap; /* a snapshot (ps_snap_open)              */
+typedef enum ps_source_kind {
+    PS_SRC_SPACE = 1, /* an in-memory space                            */
+    PS_SRC_ACT,       /* an ACT file, in place through its mapping      */
+    PS_SRC_SNAP       /* a snapshot, decoding only the chunks a walk
+                       * reaches (a chunk cache of its own per run)    */
+} ps_source_kind;
+
+typedef struct ps_source {
+    int kind; /* ps_source_kind */
+    union {
+        const ps_space *space;
+        const ps_act *act;
+        const ps_snap *snap;
+    } u;
+} ps_source;
+
+static inline ps_source ps_source_space(const ps_space *s)
+{
+    ps_source x;
+    x.kind = PS_SRC_SPACE;
+    x.u.space = s;
+    return x;
+}
+static inline ps_source ps_source_act(const ps_act *a)
+{
+    ps_source x;
+    x.kind = PS_SRC_ACT;
+    x.u.act = a;
+    return x;
+}
+static inline ps_source ps_source_snap(const ps_snap *n)
+{
+    ps_source x;
+    x.kind = PS_SRC_SNAP;
+    x.u.snap = n;
+    return x;
+}
+
+typedef enum ps_query_mode {
+    PS_QUERY_TEMPLATES = 0, /* each solution: each template, instantiated */
+    PS_QUERY_BINDINGS       /* each solution: one list atom, the values of
+                             * the query's variables in order ($0 ... $n-1),
+                             * their unbound variables numbered together */
+} ps_query_mode;
+
+typedef struct ps_query_opts {
+    uint32_t size;   /* sizeof(ps_query_opts) (ps_query_opts_init)      */
+    int mode;        /* ps_query_mode                                   */
+    uint64_t limit;  /* stop after this many results (0: no limit);
+                      * ps_query_into: this many distinct results       */
+    uint32_t snap_cache; /* PS_SRC_SNAP: decoded chunks a search thread
+                          * holds at once (0: 16); the handle keeps more
+                          * for every query on it (ps_snap_set_cache)   */
+    unsigned threads;    /* search threads (0 = one per CPU; default 1)  */
+    uint64_t max_steps;  /* stop with PS_E_LIMIT once a search thread has
+                          * read this many positions of the source (0: no
+                          * budget): work bounded however few results   */
+} ps_query_opts;
+/* Templates, no limit, one search thread. */
+PS_API void ps_query_opts_init(ps_query_opts *o);
+
+typedef struct ps_query_stats {
+    uint64_t atoms;     /* stored atoms a pattern matched whole           */
+    uint64_t nodes;     /* trie positions the search stepped through      */
+    uint64_t solutions; /* most general unifiers found                    */
+    uint64_t results;   /* atoms handed to the callback                   */
+    uint64_t chunks;    /* PS_SRC_SNAP: chunks decoded                    */
+    uint64_t spare[3];
+} ps_query_stats;
+
+/* Receives each result: a template instantiated (or the bindings) as an
+ * atom in MORK's encoding, valid during the call. Non-zero stops the run.
+ * Results come in the order the search finds them and may repeat (one per
+ * solution); a set of distinct results is what a caller keeps, e.g. in a
+ * space (docs/query.md). fn runs on a search thread of the run, never on
+ * two at once; with threads > 1 the order varies from run to run. */
+typedef int (*ps_query_fn)(void *ctx, ps_bytes result);
+
+/* Runs q on src, and returns when the search is done. The search runs on
+ * threads of its own (each with 64 MiB of stack: it recurses once per
+ * step, up to 65536 steps along one path). PS_OK when the search is done
+ * or was stopped (the limit, or fn's non-zero); a damaged source's error
+ * (PS_E_CORRUPT, PS_E_CHECKSUM) with d; PS_E_LIMIT with d when a result
+ * would need more than 64 variables or a path of the search passes 65536
+ * steps; PS_E_NOMEM if the threads cannot start. opts and st may be NULL;
+ * st's work figures are summed over the threads. */
+PS_API int ps_query_run(const ps_query *q, ps_source src, const ps_query_opts *opts,
+                        ps_query_fn fn, void *ctx, ps_query_stats *st, ps_diag *d);
+/* Runs q on src and adds each distinct result to out (which may be the
+ * source's own space only if it is not src: a space that changes under a
+ * run is undefined). *added (may be NULL): results that were new. */
+PS_API int ps_query_into(const ps_query *q, ps_source src, const ps_query_opts *opts,
+                         ps_space *out, uint64_t *added, ps_query_stats *st, ps_diag *d);
+
+/* ---------------------------------------------------------- space algebra */
+
+/*
+ * PathMap's join, meet, subtract and restrict on spaces, in place: a
+ * becomes a ∪ b, a ∩ b, a \ b, or the paths of a that start with some path
+ * of b. Values: a path in a keeps its own value; union gives a's new paths
+ * b's values. Each is one merge of the two spaces' sorted walks, linear in
+ * their path bytes, with the result bulk-built (as ps_builder does) and
+ * swapped into a; on PS_E_NOMEM a is unchanged. a and b must be different
+ * spaces.
+ */
+PS_API int ps_space_union(ps_space *a, const ps_space *b);
+PS_API int ps_space_intersect(ps_space *a, const ps_space *b);
+PS_API int ps_space_subtract(ps_space *a, const ps_space *b);
+PS_API int ps_space_restrict(ps_space *a, const ps_space *prefixes);
+
+/* --------------------------------------------------------- JSON and CSV */
+
+/*
+ * MORK's import mappings (docs/json-csv.md). JSON: every leaf becomes one
+ * atom of nested pairs from the root to it, {"a": {"b": [x]}} -> (a (b (0
+ * x))): keys and strings as symbols (no quotes), array elements keyed by
+ * index, numbers in MORK's form (3.1415926 -> 31415926e-7), true, false,
+ * null, {} and [] as symbols. JSON Lines (PS_JSON_LINES): each non-empty
+ * line a document, its atoms (JSONL <n> ...) with n from 0. CSV: row n
+ * (from 0, empty lines skipped) becomes (n field1 field2 ...), quoted
+ * fields by RFC 4180. The empty string, which no symbol of MORK's encoding
+ * holds, becomes the symbol "". Both stream: memory is bounded by the
+ * nesting depth (512 at most) or one row, never by the input. Errors:
+ * PS_E_PARSE with line:column (and, for CSV, the row and field in msg),
+ * PS_E_LIMIT past ps_limits' max_atom or the depth.
+ */
+#define PS_JSON_LINES 1u
+
+typedef struct ps_import_stats {
+    uint64_t atoms;   /* handed to fn                                  */
+    uint64_t records; /* documents, JSON lines or CSV rows             */
+    uint64_t bytes;   /* input read                                    */
+    uint64_t spare[3];
+} ps_import_stats;
+
+/* Receives each atom (valid during the call); non-zero stops the parse
+ * with that code. */
+typedef int (*ps_atom_fn)(void *ctx, ps_bytes atom);
+PS_API int ps_json_parse(const void *data, size_t len, unsigned flags, ps_atom_fn fn, void *ctx,
+                         ps_import_stats *st, ps_diag *d);
+PS_API int ps_csv_parse(const void *data, size_t len, ps_atom_fn fn, void *ctx,
+                        ps_import_stats *st, ps_diag *d);
 
 /* ------------------------------------------------------ MORK .paths files */
 
@@ -963,211 +1206,6 @@ PS_API int ps_pspace_close(ps_pspace *p, ps_diag *d);
 /* Closes without a checkpoint or sync (what a crash would leave). */
 PS_API void ps_pspace_abandon(ps_pspace *p);
 
-/* ---------------------------------------------------------------- queries */
-
-/*
- * MORK's queries (docs/query.md): a pattern, or a conjunction (, p1 ... pn)
- * whose patterns share their variables, matched by full syntactic
- * unification with the occurs check against every atom of a source (a
- * stored atom's own variables are renamed apart for each match), and a
- * template, or (, t1 ... tm), instantiated with each most general unifier.
- * The search walks the source's trie: constant parts descend, a variable
- * takes one whole subterm in each branch, and a conjunction matches the
- * pattern with the fewest candidates first. Nothing is scanned.
- *
- * A compiled query never changes, so any number of threads may run one at
- * once (each run keeps its own state). A source must not change while a run
- * reads it.
- */
-typedef struct ps_query ps_query;
-
-/* Compiles MeTTa text: pattern (an atom or "(, ...)") and template (an atom
- * or "(, ...)"; NULL = the pattern itself). A name means one variable in
- * both. PS_E_PARSE with d's line:column counted in the part that is wrong
- * (d->msg says which), PS_E_LIMIT past 64 variables or patterns. */
-PS_API int ps_query_parse(const char *pattern, size_t plen, const char *tmpl, size_t tlen,
-                          ps_query **out, ps_diag *d);
-/* Compiles one atom in MORK's encoding, (PATTERN TEMPLATE), as a client of
- * the server sends it. PS_E_INVAL if it is not one. */
-PS_API int ps_query_new(ps_bytes spec, ps_query **out, ps_diag *d);
-PS_API void ps_query_free(ps_query *q);
-PS_API unsigned ps_query_patterns(const ps_query *q);
-/* The query's variables, numbered by first appearance (pattern first). */
-PS_API unsigned ps_query_vars(const ps_query *q);
-/* Variable i's name ("$x"), or NULL (ps_query_new has no names). */
-PS_API const char *ps_query_var_name(const ps_query *q, unsigned i);
-
-/* Where a query runs. ps_pspace_space() gives a persistent space's. */
-typedef enum ps_source_kind {
-    PS_SRC_SPACE = 1, /* an in-memory space                            */
-    PS_SRC_ACT,       /* an ACT file, in place through its mapping      */
-    PS_SRC_SNAP       /* a snapshot, decoding only the chunks a walk
-                       * reaches (a chunk cache of its own per run)    */
-} ps_source_kind;
-
-typedef struct ps_source {
-    int kind; /* ps_source_kind */
-    union {
-        const ps_space *space;
-        const ps_act *act;
-        const ps_snap *snap;
-    } u;
-} ps_source;
-
-static inline ps_source ps_source_space(const ps_space *s)
-{
-    ps_source x;
-    x.kind = PS_SRC_SPACE;
-    x.u.space = s;
-    return x;
-}
-static inline ps_source ps_source_act(const ps_act *a)
-{
-    ps_source x;
-    x.kind = PS_SRC_ACT;
-    x.u.act = a;
-    return x;
-}
-static inline ps_source ps_source_snap(const ps_snap *n)
-{
-    ps_source x;
-    x.kind = PS_SRC_SNAP;
-    x.u.snap = n;
-    return x;
-}
-
-typedef enum ps_query_mode {
-    PS_QUERY_TEMPLATES = 0, /* each solution: each template, instantiated */
-    PS_QUERY_BINDINGS       /* each solution: one list atom, the values of
-                             * the query's variables in order ($0 ... $n-1),
-                             * their unbound variables numbered together */
-} ps_query_mode;
-
-typedef struct ps_query_opts {
-    uint32_t size;   /* sizeof(ps_query_opts) (ps_query_opts_init)      */
-    int mode;        /* ps_query_mode                                   */
-    uint64_t limit;  /* stop after this many results (0: no limit);
-                      * ps_query_into: this many distinct results       */
-    uint32_t snap_cache; /* PS_SRC_SNAP: decoded chunks a search thread
-                          * holds at once (0: 16); the handle keeps more
-                          * for every query on it (ps_snap_set_cache)   */
-    unsigned threads;    /* search threads (0 = one per CPU; default 1)  */
-    uint64_t max_steps;  /* stop with PS_E_LIMIT once a search thread has
-                          * read this many positions of the source (0: no
-                          * budget): work bounded however few results   */
-} ps_query_opts;
-/* Templates, no limit, one search thread. */
-PS_API void ps_query_opts_init(ps_query_opts *o);
-
-typedef struct ps_query_stats {
-    uint64_t atoms;     /* stored atoms a pattern matched whole           */
-    uint64_t nodes;     /* trie positions the search stepped through      */
-    uint64_t solutions; /* most general unifiers found                    */
-    uint64_t results;   /* atoms handed to the callback                   */
-    uint64_t chunks;    /* PS_SRC_SNAP: chunks decoded                    */
-    uint64_t spare[3];
-} ps_query_stats;
-
-/* Receives each result: a template instantiated (or the bindings) as an
- * atom in MORK's encoding, valid during the call. Non-zero stops the run.
- * Results come in the order the search finds them and may repeat (one per
- * solution); a set of distinct results is what a caller keeps, e.g. in a
- * space (docs/query.md). fn runs on a search thread of the run, never on
- * two at once; with threads > 1 the order varies from run to run. */
-typedef int (*ps_query_fn)(void *ctx, ps_bytes result);
-
-/* Runs q on src, and returns when the search is done. The search runs on
- * threads of its own (each with 64 MiB of stack: it recurses once per
- * step, up to 65536 steps along one path). PS_OK when the search is done
- * or was stopped (the limit, or fn's non-zero); a damaged source's error
- * (PS_E_CORRUPT, PS_E_CHECKSUM) with d; PS_E_LIMIT with d when a result
- * would need more than 64 variables or a path of the search passes 65536
- * steps; PS_E_NOMEM if the threads cannot start. opts and st may be NULL;
- * st's work figures are summed over the threads. */
-PS_API int ps_query_run(const ps_query *q, ps_source src, const ps_query_opts *opts,
-                        ps_query_fn fn, void *ctx, ps_query_stats *st, ps_diag *d);
-/* Runs q on src and adds each distinct result to out (which may be the
- * source's own space only if it is not src: a space that changes under a
- * run is undefined). *added (may be NULL): results that were new. */
-PS_API int ps_query_into(const ps_query *q, ps_source src, const ps_query_opts *opts,
-                         ps_space *out, uint64_t *added, ps_query_stats *st, ps_diag *d);
-
-/* --------------------------------------------------------- JSON and CSV */
-
-/*
- * MORK's import mappings (docs/json-csv.md). JSON: every leaf becomes one
- * atom of nested pairs from the root to it, {"a": {"b": [x]}} -> (a (b (0
- * x))): keys and strings as symbols (no quotes), array elements keyed by
- * index, numbers in MORK's form (3.1415926 -> 31415926e-7), true, false,
- * null, {} and [] as symbols. JSON Lines (PS_JSON_LINES): each non-empty
- * line a document, its atoms (JSONL <n> ...) with n from 0. CSV: row n
- * (from 0, empty lines skipped) becomes (n field1 field2 ...), quoted
- * fields by RFC 4180. The empty string, which no symbol of MORK's encoding
- * holds, becomes the symbol "". Both stream: memory is bounded by the
- * nesting depth (512 at most) or one row, never by the input. Errors:
- * PS_E_PARSE with line:column (and, for CSV, the row and field in msg),
- * PS_E_LIMIT past ps_limits' max_atom or the depth.
- */
-#define PS_JSON_LINES 1u
-
-typedef struct ps_import_stats {
-    uint64_t atoms;   /* handed to fn                                  */
-    uint64_t records; /* documents, JSON lines or CSV rows             */
-    uint64_t bytes;   /* input read                                    */
-    uint64_t spare[3];
-} ps_import_stats;
-
-/* Receives each atom (valid during the call); non-zero stops the parse
- * with that code. */
-typedef int (*ps_atom_fn)(void *ctx, ps_bytes atom);
-PS_API int ps_json_parse(const void *data, size_t len, unsigned flags, ps_atom_fn fn, void *ctx,
-                         ps_import_stats *st, ps_diag *d);
-PS_API int ps_csv_parse(const void *data, size_t len, ps_atom_fn fn, void *ctx,
-                        ps_import_stats *st, ps_diag *d);
-
-/* ------------------------------------------------ loading and saving */
-
-/* The formats a space is loaded from and saved to (docs/mork-formats.md,
- * docs/format-snapshot.md, docs/json-csv.md). */
-typedef enum ps_format {
-    PS_FORMAT_METTA = 1, /* MeTTa text, one atom per top-level expression  */
-    PS_FORMAT_PATHS,     /* MORK's .paths                                  */
-    PS_FORMAT_ACT,       /* MORK's ACT                                     */
-    PS_FORMAT_SNAP,      /* our snapshot                                   */
-    PS_FORMAT_JSON,      /* load only: MORK's JSON mapping                 */
-    PS_FORMAT_JSONL,     /* load only: JSON Lines                          */
-    PS_FORMAT_CSV        /* load only: MORK's CSV mapping                  */
-} ps_format;
-/* The library's one table of formats, which the CLI and Python ask too.
- * A format by name ("metta", "paths", "act", "snap", "json", "jsonl",
- * "csv", "ndjson"), or by a file name's extension (.metta .paths .upaths
- * .paths.gz .act .snap .json .jsonl .ndjson .csv); 0 if neither. */
-PS_API int ps_format_of(const char *name);
-/* A format's name ("metta", ...), or NULL for a number that is none. */
-PS_API const char *ps_format_name(int format);
-/* 1 if ps_space_save writes format (JSON, JSON Lines and CSV are read only). */
-PS_API int ps_format_saves(int format);
-/* Adds every atom of data, in format, to s. Errors as the format's reader
- * gives them, with d (line:column for text, JSON and CSV; the byte offset
- * for the binary formats). */
-PS_API int ps_space_load(ps_space *s, const void *data, size_t len, int format, ps_diag *d);
-/* ps_space_load of a whole file, mapped; format 0 = by its extension. */
-PS_API int ps_space_load_file(ps_space *s, const char *file, int format, ps_diag *d);
-/* Writes every path of s to out: METTA (one atom a line, the lossless text
- * of ps_atom_print), PATHS, ACT (out must patch) or SNAP (default options).
- * PATHS and ACT refuse an atom MORK cannot hold (ps_path_fits_mork):
- * PS_E_UNSUPPORTED, with d naming it (its number and text). */
-PS_API int ps_space_save(const ps_space *s, ps_sink out, int format, ps_diag *d);
-/* ps_space_save with flags: PS_SAVE_SKIP_EXTENDED leaves such atoms out of
- * PATHS and ACT instead, and counts them in *skipped (may be NULL). */
-#define PS_SAVE_SKIP_EXTENDED 1u
-PS_API int ps_space_save_with(const ps_space *s, ps_sink out, int format, unsigned flags,
-                              uint64_t *skipped, ps_diag *d);
-/* The length of atom's constant prefix: its bytes up to the first
- * variable (all of it when it has none). '(parent $x $y)' gives the prefix
- * every (parent ...) atom starts with. atom must pass ps_atom_check. */
-PS_API size_t ps_atom_prefix(ps_bytes atom);
-
 /* ---------------------------------------------------------- served spaces */
 
 /*
@@ -1513,21 +1551,9 @@ PS_NET_API uint16_t ps_http_port(const ps_http *h);
  * logged), and frees h. Call it before ps_served_free. */
 PS_NET_API void ps_http_stop(ps_http *h);
 
-/* ---------------------------------------------------------- space algebra */
-
-/*
- * PathMap's join, meet, subtract and restrict on spaces, in place: a
- * becomes a ∪ b, a ∩ b, a \ b, or the paths of a that start with some path
- * of b. Values: a path in a keeps its own value; union gives a's new paths
- * b's values. Each is one merge of the two spaces' sorted walks, linear in
- * their path bytes, with the result bulk-built (as ps_builder does) and
- * swapped into a; on PS_E_NOMEM a is unchanged. a and b must be different
- * spaces.
- */
-PS_API int ps_space_union(ps_space *a, const ps_space *b);
-PS_API int ps_space_intersect(ps_space *a, const ps_space *b);
-PS_API int ps_space_subtract(ps_space *a, const ps_space *b);
-PS_API int ps_space_restrict(ps_space *a, const ps_space *prefixes);
+/* ======================================================================
+ * Utilities: general pieces the product is built from, usable on their own.
+ * ====================================================================== */
 
 /* ---------------------------------------------------------- external sort */
 
@@ -1570,10 +1596,6 @@ PS_API void ps_sorter_free(ps_sorter *s);
  * depends only on (seed, i), so any chunking gives the same text, and all
  * atoms are distinct. Shape: docs/gen.md. Thread-safe (no state). */
 PS_API int ps_gen_text(uint64_t seed, uint64_t first, uint64_t count, ps_buf *out);
-
-/* ======================================================================
- * Utilities: general pieces the product is built from, usable on their own.
- * ====================================================================== */
 
 /* ------------------------------------------------ little-endian load/store */
 

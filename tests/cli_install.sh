@@ -202,6 +202,29 @@ destdir() {
     [ ! -e /opt/ps ] || [ -n "$(ls /opt/ps 2>/dev/null)" ] || true
 }
 
+# The header's first example, as printed there, compiled and run: it loads
+# examples/family.metta, adds, queries and saves (a header whose example
+# no longer builds, or no longer does what it says, fails here).
+header_example() {
+    mkdir -p "$T/ex"
+    cp examples/family.metta "$T/ex/"
+    sed -n '/^ \* A first program/,/^ \* The API, in the order/p' include/pathspace.h |
+        sed -n 's/^ \*   //p' > "$T/ex/body"
+    [ "$(wc -l < "$T/ex/body")" -ge 10 ] || fail "the header's example not found"
+    {
+        printf '#include <stdio.h>\n#include <pathspace.h>\nint main(void)\n{\n'
+        cat "$T/ex/body"
+        printf 'return d.code;\n}\n'
+    } > "$T/ex/ex.c"
+    $CC $CF -std=c11 -Wall -Wextra -Werror -Iinclude "$T/ex/ex.c" "$B/libpathspace.a" \
+        -lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lyajl -lpthread -lm $LDF \
+        -o "$T/ex/ex" || fail "the header's example does not build"
+    (cd "$T/ex" && ./ex) || fail "the header's example failed ($?)"
+    n=$("$P" count "$T/ex/family.metta")
+    [ "$("$P" count "$T/ex/kb.snap")" = $((n + 1)) ] ||
+        fail "kb.snap holds $("$P" count "$T/ex/kb.snap"), not $n + 1"
+}
+
 # The header compiles without a warning as C11 and C++17, under gcc and
 # clang, and a vector defined with PS_VEC_DEFINE but barely used draws no
 # -Wunused-function.
@@ -320,6 +343,7 @@ tcase clash clash
 tcase install_pkgconfig install_pkgconfig
 tcase destdir destdir
 tcase header header
+tcase header_example header_example
 tcase makefile_vars makefile_vars
 tcase man_page man_page
 tcase completion_unit completion_unit

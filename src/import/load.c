@@ -5,8 +5,8 @@
  */
 #include <string.h>
 
-#include "../common/diag.h"
-#include "../common/mapfile.h"
+#include "common/diag.h"
+#include "common/mapfile.h"
 #include "import.h"
 #include "pathspace.h"
 
