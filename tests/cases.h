@@ -17,7 +17,7 @@
     X(expr_check_rejects) X(expr_random_roundtrip) X(expr_nested_wide)         \
     X(expr_max_atom) X(expr_lossless) X(expr_lossless_random)                  \
     X(space_basic) X(space_values) X(space_random_vs_ref) X(space_builder)     \
-    X(space_wide_cycles) X(space_merge)                                          \
+    X(space_wide_cycles) X(space_merge) X(space_invariants)                      \
     X(space_long_edge) X(space_nomem)     \
     X(space_builder_nomem)                                                     \
     X(segments_random_vs_ref) X(segments_builder_algebra) X(segments_cycles)   \

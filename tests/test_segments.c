@@ -106,8 +106,14 @@ static int same_under(const ps_space *s, const universe *u, const uint8_t *pre, 
 static int same_as(const ps_space *s, const universe *u)
 {
     uint64_t c = 0;
+    ps_diag d = { 0 };
     for (int i = 0; i < NKEYS; i++)
         c += u->k[i] && u->in[i];
+    if (ps__space_check(s, &d)) {
+        t_failf(__FILE__, __LINE__, "an invariant is broken: %s (at %llu)", d.msg,
+                (unsigned long long)d.offset);
+        return 0;
+    }
     return c == ps_space_count(s) && same_under(s, u, NULL, 0);
 }
 

@@ -4,6 +4,7 @@
 #include "test.h"
 #include "cases.h"
 #include "common/alloc.h"
+#include "trie/trie.h"
 
 static ps_bytes B(const char *s) { return ps_bytes_of(s, strlen(s)); }
 
@@ -188,12 +189,23 @@ static void rand_key(char *k, size_t *n)
         k[i] = (char)("abc\0\xff"[t_below(5)]);
 }
 
+/* ps__space_check, its failure said where. */
+static int sound(const ps_space *s, int line)
+{
+    ps_diag d = { 0 };
+    if (ps__space_check(s, &d) == PS_OK)
+        return 1;
+    t_failf(__FILE__, line, "an invariant is broken: %s (at %llu)", d.msg,
+            (unsigned long long)d.offset);
+    return 0;
+}
+
 static int same_as_ref(const ps_space *s, const ref *r)
 {
     ps_iter *it;
     ps_bytes p;
     size_t i = 0;
-    int ok = 1;
+    int ok = sound(s, __LINE__);
     if (ps_iter_new(s, ps_bytes_of(NULL, 0), &it))
         return 0;
     while (ok && ps_iter_next(it, &p, NULL, NULL) == PS_OK) {
@@ -353,6 +365,7 @@ void t_space_nomem(void)
             ps_space_stats_get(s, &after);
             CHECK_EQ(after.paths, before.paths);
             CHECK(!ps_space_contains(s, ps_bytes_of(k, (size_t)n)));
+            CHECK(sound(s, __LINE__)); /* a failed change leaves no half-made node */
         }
     CHECK(failures > 0);
     /* every original key is still there, with its value */
@@ -449,5 +462,44 @@ void t_space_merge(void)
     CHECK(ps_space_contains(s, B("abcdef")) && !ps_space_contains(s, B("abc")));
     CHECK_OK(ps_space_insert(s, B("abcxyz"), NULL)); /* and splits again */
     CHECK(listed(s, "", "abcdef|abcxyz|"));
+    ps_space_free(s);
+}
+
+/* The invariant check is not vacuous: a space it passes, then the same
+ * space with each kind of damage it must catch (children out of order, a
+ * leaf that ends no path, a count that lies, a free list that lies). */
+void t_space_invariants(void)
+{
+    ps_space *s;
+    ps_diag d = { 0 };
+    REQUIRE_OK(ps_space_new(&s));
+    const char *keys[] = { "apple", "apricot", "banana", "band", "b", "cherry" };
+    for (size_t i = 0; i < 6; i++)
+        CHECK_OK(ps_space_insert(s, ps_bytes_of(keys[i], strlen(keys[i])), NULL));
+    CHECK_OK(ps_space_remove(s, ps_bytes_of("band", 4), NULL)); /* a free block, a merge */
+    CHECK_OK(ps__space_check(s, &d));
+    node *root = N(s, ROOT), *kids = N(s, n_kids(root));
+    REQUIRE(n_nkids(root) == 3); /* a, b, c */
+    node save = kids[0];
+    kids[0] = kids[1], kids[1] = save; /* b before a */
+    CHECK_RC(ps__space_check(s, &d), PS_E_CORRUPT);
+    CHECK(strstr(d.msg, "order") != NULL);
+    kids[1] = kids[0], kids[0] = save;
+    CHECK_OK(ps__space_check(s, &d));
+    s->count++;
+    CHECK_RC(ps__space_check(s, &d), PS_E_CORRUPT);
+    CHECK(strstr(d.msg, "counts") != NULL);
+    s->count--;
+    node *c = &kids[2]; /* "cherry": a leaf */
+    c->meta &= ~M_TERM;
+    CHECK_RC(ps__space_check(s, &d), PS_E_CORRUPT);
+    CHECK(strstr(d.msg, "leaf") != NULL);
+    c->meta |= M_TERM;
+    CHECK_OK(ps__space_check(s, &d));
+    uint64_t m = s->free_map[0];
+    s->free_map[0] ^= 1ull << 5; /* a list the map does not match */
+    CHECK_RC(ps__space_check(s, &d), PS_E_CORRUPT);
+    s->free_map[0] = m;
+    CHECK_OK(ps__space_check(s, &d));
     ps_space_free(s);
 }

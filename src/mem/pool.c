@@ -14,6 +14,7 @@
  * that grew past its class is foreign and is freed, so a thread never holds
  * more than 32 x (sum of classes) ~ 2.6 MiB of idle buffers.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -136,6 +137,7 @@ void ps_pool_put(ps_buf *b)
             t->st.puts++;
         return;
     }
+    assert(b->head + b->len <= b->cap); /* a buffer written past its block */
     int c = exact_class(b->cap);
     if (PS_LIKELY(t && c >= 0 && t->st.idle[c] < PS_POOL_MAX_PER_CLASS)) {
         t->idle[c][t->st.idle[c]++] = b->base;

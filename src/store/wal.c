@@ -1,5 +1,6 @@
 /* wal.c - the write-ahead log: appending, syncing, rotating segments, and
  * recovery (the layout is drawn in wal.h and docs/store.md). */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -560,6 +561,7 @@ static int write_staged(wal *w, int applied)
 
 int ps__wal_commit(wal *w)
 {
+    assert(!w->staged == !w->rec.len); /* staged records, and only they, are encoded */
     if (ps__wal_broken(w))
         return PS_E_IO;
     return w->staged ? write_staged(w, 1) : PS_OK;

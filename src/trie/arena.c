@@ -3,6 +3,7 @@
  * next block or edge goes, a new segment when the last one is full, the
  * value segments beside the node segments, and their sizes.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +153,7 @@ int ps__labels_put(ps_space *s, const uint8_t *p, uint32_t n, lid *at)
     if (rc)
         return rc;
     byte_vec *g = last_lseg(s);
+    assert(n < MAX_EDGE && g->cap - g->len >= n); /* an edge never crosses a segment */
     memcpy(g->data + g->len, p, n);
     g->len += n;
     return PS_OK;

@@ -4,6 +4,7 @@
  * splits and merges (for the point operations; the builder writes whole
  * blocks itself).
  */
+#include <assert.h>
 #include <string.h>
 
 #include "trie.h"
@@ -72,6 +73,9 @@ void ps__blk_free(ps_space *s, nid at, uint32_t cap)
 {
     uint32_t seg = (uint32_t)(at >> 32), off = (uint32_t)at, end = off + cap;
     node_vec *g = &s->ns.data[seg];
+    /* a block inside its segment, never the root's slot: a block freed
+     * past its segment would be handed out over live nodes */
+    assert(cap >= 1 && seg < s->ns.len && (uint64_t)off + cap <= g->len && (off || seg));
     if (end < g->len && (g->data[end].nk & FREE_NK)) { /* the block after */
         uint32_t c = g->data[end].meta;
         unlink_free(s, at + cap);
@@ -151,6 +155,7 @@ int ps__kid_open(ps_space *s, nid parent, uint32_t pos, nid *out)
     node *p = N(s, parent);
     uint32_t n = n_nkids(p), cap = n_cap(p);
     nid old = n_kids(p), at = old;
+    assert(pos <= n && n <= cap); /* pos from ps__kid: the sorted slot */
     if (n < cap) { /* room in the block: shift the tail up */
         move_nodes(s, old + pos + 1, old + pos, n - pos);
     } else if (n == MAX_KIDS) {
@@ -180,6 +185,7 @@ int ps__kid_open(ps_space *s, nid parent, uint32_t pos, nid *out)
 void ps__kid_close(ps_space *s, nid parent, uint32_t pos)
 {
     node *p = N(s, parent);
+    assert(pos < n_nkids(p) && !n_nkids(N(s, n_kids(p) + pos))); /* its subtree is gone */
     uint32_t n = n_nkids(p) - 1, cap = n_cap(p);
     nid at = n_kids(p);
     move_nodes(s, at + pos, at + pos + 1, n - pos);
@@ -250,6 +256,7 @@ static int chain(ps_space *s, const uint8_t *p, size_t len, uint32_t flags, nid 
 int ps__add_edge(ps_space *s, nid parent, uint32_t pos, const uint8_t *p, size_t len,
                  uint32_t flags, nid *last)
 {
+    assert(len >= 1 && pos <= n_nkids(N(s, parent)));
     size_t head = len < MAX_EDGE ? len : MAX_EDGE;
     nid below = 0, k;
     lid lab = labels_end(s);
@@ -284,6 +291,7 @@ int ps__set_val(ps_space *s, nid k, uint64_t v)
 
 int ps__split(ps_space *s, nid k, uint32_t i)
 {
+    assert(k != ROOT && i > 0 && i < n_len(N(s, k)));
     nid t;
     int rc = ps__blk_alloc(s, 1, &t);
     if (rc)

@@ -245,6 +245,10 @@ int ps__add_edge(ps_space *s, nid parent, uint32_t pos, const uint8_t *p, size_t
 /* Splits node k after its first i edge bytes (0 < i < len): k keeps them, a
  * new only child takes the rest with k's children, flags and value. */
 int ps__split(ps_space *s, nid k, uint32_t i);
+/* Every invariant above, checked by walking the whole space: PS_OK, or
+ * PS_E_CORRUPT with d saying which and where (invariants.c; the tests run
+ * it after every kind of change, and after every injected failure). */
+int ps__space_check(const ps_space *s, ps_diag *d);
 /* Values from now on: a value segment beside each node segment (all 0). */
 int ps__vals_on(ps_space *s);
 int ps__set_val(ps_space *s, nid k, uint64_t v);
