@@ -24,7 +24,8 @@ static int write_out(ps_server *s, conn *c);
  * checked (100 such clients took 1.65 GB). */
 #define PRE_HELLO_FRAME 4096u
 
-uint32_t ps__conn_frame_max(const ps_server *s, const conn *c)
+/* The largest frame c may send now: 4 KiB until its HELLO. */
+static uint32_t frame_max(const ps_server *s, const conn *c)
 {
     return c->hello ? s->o.max_frame : PRE_HELLO_FRAME;
 }
@@ -192,7 +193,7 @@ static void find_cancel(ps_server *s, conn *c)
     size_t n = c->in.len, off = 0;
     ps_frame f;
     while (c->st && n - off >= PS_FRAME_HEADER &&
-           ps_frame_decode(p + off, n - off, ps__conn_frame_max(s, c), &f, NULL) == PS_OK &&
+           ps_frame_decode(p + off, n - off, frame_max(s, c), &f, NULL) == PS_OK &&
            n - off - PS_FRAME_HEADER >= f.len) {
         if (f.type == PS_MSG_CANCEL && f.flags == 0 && f.len == 8 &&
             ps_read_le64(p + off + PS_FRAME_HEADER) == c->st->id)
@@ -201,13 +202,14 @@ static void find_cancel(ps_server *s, conn *c)
     }
 }
 
-void ps__conn_process(ps_server *s, conn *c)
+/* Takes the connection's buffered requests while it may. */
+static void take_requests(ps_server *s, conn *c)
 {
     while (may_take(s, c) && c->in.len >= PS_FRAME_HEADER) {
         uint8_t *p = ps_buf_data(&c->in);
         ps_frame f;
         ps_diag d;
-        int rc = ps_frame_decode(p, c->in.len, ps__conn_frame_max(s, c), &f, &d);
+        int rc = ps_frame_decode(p, c->in.len, frame_max(s, c), &f, &d);
         if (rc) { /* past the magic and reserved bytes, the header says whose */
             int known = rc == PS_E_LIMIT || rc == PS_E_VERSION;
             ps__conn_error(s, c, known ? f.id : 0, rc, 1, "%s", d.msg);
@@ -238,7 +240,7 @@ static int make_room(ps_server *s, conn *c)
             return PS_OK;
     }
     ps_frame f;
-    if (ps_frame_decode(b->base, b->len, ps__conn_frame_max(s, c), &f, NULL))
+    if (ps_frame_decode(b->base, b->len, frame_max(s, c), &f, NULL))
         return PS_OK; /* process() reports it */
     size_t need = PS_FRAME_HEADER + (size_t)f.len;
     if (b->len >= need)
@@ -317,7 +319,7 @@ void ps__conn_readable(ps_server *s, conn *c)
         s->st.bytes_in += (uint64_t)k;
         c->last_in = s->now;
     }
-    ps__conn_process(s, c);
+    take_requests(s, c);
     shrink(c);
     if (s->fsync_always)
         ps__conn_pending(s, c); /* one fsync for the turn, then replies */
@@ -380,7 +382,7 @@ void ps__conn_flush(ps_server *s, conn *c)
             break;
         if (!c->st && may_take(s, c) && c->in.len >= PS_FRAME_HEADER) {
             size_t before = c->in.len;
-            ps__conn_process(s, c); /* requests that waited for room */
+            take_requests(s, c); /* requests that waited for room */
             if (ps__commit(s))
                 return;
             if (c->in.len == before && !c->st)

@@ -155,7 +155,9 @@ uint16_t ps_server_port(const ps_server *s)
     return s->port;
 }
 
-int ps__server_ending(ps_server *s)
+/* 1 when the loop must end: ps_server_stop, the served space stopped,
+ * or its log failed. */
+static int ending(ps_server *s)
 {
     return atomic_load_explicit(&s->stopping, memory_order_relaxed) ||
            ps__served_stopping(s->sv);
@@ -331,7 +333,7 @@ static int loop(ps_server *s, ps_diag *d)
 {
     struct epoll_event ev[256];
     s->alloc_base = ps__alloc_calls;
-    while (!ps__server_ending(s)) {
+    while (!ending(s)) {
         int n = epoll_wait(s->ep, ev, 256, TICK_MS);
         if (n < 0 && errno != EINTR)
             return ps__diag_set(d, PS_E_IO, NULL, 0, "epoll_wait: %s", strerror(errno));

@@ -105,21 +105,13 @@ struct ps_server {
     int done;
 };
 
-/* 1 when the loop must end: ps_server_stop, the served space stopped,
- * or its log failed. */
-int ps__server_ending(ps_server *s);
-
 /* conn.c */
 int ps__conn_new(ps_server *s, int fd, const struct sockaddr_storage *peer);
-/* The largest frame c may send now: 4 KiB until its HELLO. */
-uint32_t ps__conn_frame_max(const ps_server *s, const conn *c);
 /* What every client together holds in the server now (max_memory). */
 uint64_t ps__server_held(const ps_server *s);
 void ps__conn_close(ps_server *s, conn *c);
 void ps__conn_readable(ps_server *s, conn *c);
 void ps__conn_flush(ps_server *s, conn *c);
-/* Takes the connection's buffered requests while it may. */
-void ps__conn_process(ps_server *s, conn *c);
 /* Queues one reply frame (b is taken, left empty). */
 int ps__conn_queue(ps_server *s, conn *c, ps_buf *b);
 /* Queues an ERROR frame; close: the connection closes once it is sent. */
@@ -168,9 +160,6 @@ job *ps__job_of(ps_server *s, void *tag);
 void ps__job_done(ps_server *s, job *j);
 /* At shutdown: what the jobs write is no longer wanted. */
 void ps__jobs_kill(ps_server *s);
-/* stream.c: writes the export of the space under prefix to fd; d says why
- * not (an atom a .paths export cannot hold is named). */
-int ps__export_write(ps_server *s, int fd, int fmt, ps_bytes prefix, ps_diag *d);
 
 /* checkpoint.c: CHECKPOINT, which the served space's keeper runs */
 void ps__ckpt_request(ps_server *s, conn *c, uint64_t id);

@@ -459,7 +459,9 @@ static int export_paths(int fd, ps_iter *it, int skip, ps_diag *d)
     return rc;
 }
 
-int ps__export_write(ps_server *s, int fd, int fmt, ps_bytes prefix, ps_diag *d)
+/* stream.c: writes the export of the space under prefix to fd; d says why
+ * not (an atom a .paths export cannot hold is named). */
+static int export_write(ps_server *s, int fd, int fmt, ps_bytes prefix, ps_diag *d)
 {
     ps_iter *it;
     int rc = ps_iter_new(ps_pspace_space(s->p), prefix, &it);
@@ -482,7 +484,7 @@ static int export_work(ps_server *s, stream *st, const job_req *r, uint32_t *fla
     (void)value;
     const pjob *x = (const pjob *)r;
     *flags = 0;
-    return ps__export_write(s, st->fd, x->fmt, ps_buf_bytes(&x->prefix), d);
+    return export_write(s, st->fd, x->fmt, ps_buf_bytes(&x->prefix), d);
 }
 
 /* The export is written to an unlinked file by a forked child, from its
@@ -516,7 +518,7 @@ void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payloa
     if (x)
         pjob_free(&x->r);
     ps_diag d = { 0 };
-    int rc = ps__export_write(s, fd, fo, prefix, &d);
+    int rc = export_write(s, fd, fo, prefix, &d);
     off_t size = lseek(fd, 0, SEEK_END);
     if (rc || size < 0) {
         ps__stream_free(st);

@@ -140,12 +140,3 @@ int ps__view_kids(qview *v, const qnode *n, uint64_t kids[4], int *ends)
     *ends = v->ops->end(v, n);
     return *ends < 0 ? *ends : 0;
 }
-
-int ps__view_kids_by_next(qview *v, const qnode *n, uint8_t *b, qnode *out)
-{
-    int k = 0, r;
-    for (unsigned lo = 0; lo <= 0xFF && (r = v->ops->next(v, n, lo, 0xFF, &b[k], &out[k])) == 1;
-         k++)
-        lo = b[k] + 1u;
-    return r < 0 ? r : k;
-}

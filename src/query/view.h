@@ -53,9 +53,6 @@ typedef struct qview_ops {
     int (*skip)(qview *v, const qnode *n, size_t k, qnode *out);
 } qview_ops;
 
-/* kids() by next(), for views with nothing faster. */
-int ps__view_kids_by_next(qview *v, const qnode *n, uint8_t *b, qnode *out);
-
 struct qview {
     const qview_ops *ops;
     ps_diag d;           /* where a damaged source went wrong */

@@ -33,17 +33,6 @@ struct snap_dctx {
     struct inflate_state *inf;
 };
 
-const char *ps__snap_codec_name(int fc)
-{
-    static const char *n[FC_COUNT] = { "none", "lz4", "zstd", "zlib" };
-    return fc >= 0 && fc < FC_COUNT ? n[fc] : "?";
-}
-
-const char *ps__snap_csum_name(int ck)
-{
-    return ck == 0 ? "xxh3" : ck == 1 ? "blake2b" : "?";
-}
-
 int ps__snap_codec_level(int fc, int level, int *out)
 {
     static const int deflt[FC_COUNT] = { 0, 1, 1, 6 };

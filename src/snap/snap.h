@@ -138,8 +138,6 @@ void ps__snap_hash_init(snap_hash *h, int ck);
 void ps__snap_hash_update(snap_hash *h, const void *data, size_t n);
 void ps__snap_hash_final(snap_hash *h, uint8_t out[SNAP_CSUM]);
 
-const char *ps__snap_codec_name(int fc);
-const char *ps__snap_csum_name(int ck);
 
 /* ----------------------------------------------------------- the reader */
 

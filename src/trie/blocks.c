@@ -69,7 +69,7 @@ static void unlink_free(ps_space *s, nid at)
     n->nk = n->meta = 0;
 }
 
-void ps__blk_free(ps_space *s, nid at, uint32_t cap)
+static void blk_free(ps_space *s, nid at, uint32_t cap)
 {
     uint32_t seg = (uint32_t)(at >> 32), off = (uint32_t)at, end = off + cap;
     node_vec *g = &s->ns.data[seg];
@@ -127,13 +127,14 @@ static nid take_free(ps_space *s, uint32_t cap)
         memset(N(s, at), 0, (size_t)cap * sizeof(node));
         memset(N(s, at + c - 1), 0, sizeof(node));
         if (c > cap)
-            ps__blk_free(s, at + cap, c - cap);
+            blk_free(s, at + cap, c - cap);
         return at;
     }
     return 0;
 }
 
-int ps__blk_alloc(ps_space *s, uint32_t cap, nid *out)
+/* A zeroed block of cap slots (1..MAX_KIDS): its first slot's index in *out. */
+static int blk_alloc(ps_space *s, uint32_t cap, nid *out)
 {
     nid at = take_free(s, cap);
     if (!at) {
@@ -150,7 +151,9 @@ int ps__blk_alloc(ps_space *s, uint32_t cap, nid *out)
     return PS_OK;
 }
 
-int ps__kid_open(ps_space *s, nid parent, uint32_t pos, nid *out)
+/* Makes room for a child of node parent at slot pos (its block may move);
+ * the new, zeroed child's index in *out. */
+static int kid_open(ps_space *s, nid parent, uint32_t pos, nid *out)
 {
     node *p = N(s, parent);
     uint32_t n = n_nkids(p), cap = n_cap(p);
@@ -162,13 +165,13 @@ int ps__kid_open(ps_space *s, nid parent, uint32_t pos, nid *out)
         return PS_E_INVAL; /* 256 first bytes at most: cannot happen */
     } else {
         uint32_t nc = cap_for(n + 1);
-        int rc = ps__blk_alloc(s, nc, &at);
+        int rc = blk_alloc(s, nc, &at);
         if (rc)
             return rc;
         if (n) {
             move_nodes(s, at, old, pos);
             move_nodes(s, at + pos + 1, old + pos, n - pos);
-            ps__blk_free(s, old, cap);
+            blk_free(s, old, cap);
         }
         cap = nc;
         p = N(s, parent); /* its segment may have moved */
@@ -191,7 +194,7 @@ void ps__kid_close(ps_space *s, nid parent, uint32_t pos)
     move_nodes(s, at + pos, at + pos + 1, n - pos);
     s->live_nodes--;
     if (n == 0) {
-        ps__blk_free(s, at, cap);
+        blk_free(s, at, cap);
         p = N(s, parent);
         set_kids(p, 0, 0, 0);
         return;
@@ -200,7 +203,7 @@ void ps__kid_close(ps_space *s, nid parent, uint32_t pos)
     if (2 * n <= cap) {
         uint32_t fit = cap_for(n);
         if (fit < cap)
-            ps__blk_free(s, at + fit, cap - fit);
+            blk_free(s, at + fit, cap - fit);
         cap = fit;
     }
     set_kids(N(s, parent), at, n, cap);
@@ -210,7 +213,7 @@ static void unchain(ps_space *s, nid k)
 {
     while (k) {
         nid next = n_kids(N(s, k));
-        ps__blk_free(s, k, 1);
+        blk_free(s, k, 1);
         s->live_nodes--;
         k = next;
     }
@@ -236,9 +239,9 @@ static int chain(ps_space *s, const uint8_t *p, size_t len, uint32_t flags, nid 
         size_t at = j * MAX_EDGE, take = len - at < MAX_EDGE ? len - at : MAX_EDGE;
         nid k;
         lid lab = labels_end(s);
-        int rc = ps__blk_alloc(s, 1, &k);
+        int rc = blk_alloc(s, 1, &k);
         if (!rc && take > 1 && (rc = ps__labels_put(s, p + at + 1, (uint32_t)take - 1, &lab)))
-            ps__blk_free(s, k, 1);
+            blk_free(s, k, 1);
         if (rc) { /* nothing half-built stays allocated */
             unchain(s, below);
             return rc;
@@ -267,7 +270,7 @@ int ps__add_edge(ps_space *s, nid parent, uint32_t pos, const uint8_t *p, size_t
         unchain(s, below);
         return rc;
     }
-    if ((rc = ps__kid_open(s, parent, pos, &k))) {
+    if ((rc = kid_open(s, parent, pos, &k))) {
         if (head > 1) /* the head's bytes went in last: out again */
             last_lseg(s)->len = (uint32_t)lab;
         unchain(s, below);
@@ -293,7 +296,7 @@ int ps__split(ps_space *s, nid k, uint32_t i)
 {
     assert(k != ROOT && i > 0 && i < n_len(N(s, k)));
     nid t;
-    int rc = ps__blk_alloc(s, 1, &t);
+    int rc = blk_alloc(s, 1, &t);
     if (rc)
         return rc;
     node *n = N(s, k), *m = N(s, t);
@@ -357,7 +360,7 @@ int ps__merge(ps_space *s, nid k)
         *V(s, k) = *V(s, c);
     n->kids = m->kids;
     n->nk = m->nk;
-    ps__blk_free(s, c, cap);
+    blk_free(s, c, cap);
     s->live_nodes--;
     return 1;
 }

@@ -226,12 +226,6 @@ uint64_t ps__label_bytes(const ps_space *s);
 int ps__labels_compact(ps_space *s);
 uint64_t ps__arena_bytes(const ps_space *s);
 
-/* A zeroed block of cap slots (1..MAX_KIDS): its first slot's index in *out. */
-int ps__blk_alloc(ps_space *s, uint32_t cap, nid *out);
-void ps__blk_free(ps_space *s, nid at, uint32_t cap);
-/* Makes room for a child of node parent at slot pos (its block may move);
- * the new, zeroed child's index in *out. */
-int ps__kid_open(ps_space *s, nid parent, uint32_t pos, nid *out);
 /* Takes parent's child at slot pos out (its subtree must be gone). */
 void ps__kid_close(ps_space *s, nid parent, uint32_t pos);
 /* Merges non-TERM node k with its only child when their edge bytes are
