@@ -309,8 +309,8 @@ static int mirrored(const engine *e, const defer *d, const qnode *cur)
 {
     const uint8_t *p = t_at(e->t, e->pat[d->pat]), *q = t_at(e->t, e->pat[e->cur]);
     size_t n = ps__tlen(p);
-    return d->level + 1 == e->level && d->a.a == cur->a && d->a.b == cur->b &&
-           d->a.c == cur->c && d->nv == e->nv && n == ps__tlen(q) && !memcmp(p, q, n);
+    return d->level + 1 == e->level && qnode_eq(&d->a, cur) && d->nv == e->nv &&
+           n == ps__tlen(q) && !memcmp(p, q, n);
 }
 
 int ps__lock_start(engine *e, const qnode *cur)

@@ -7,15 +7,11 @@
 
 static uint64_t hash(const qnode *k)
 {
-    uint64_t h = k->a * 0x9E3779B97F4A7C15ull ^ k->b * 0xC2B2AE3D27D4EB4Full ^
-                 k->c * 0x165667B19E3779F9ull;
+    uint64_t h = k->w[0] * 0x9E3779B97F4A7C15ull ^ k->w[1] * 0xC2B2AE3D27D4EB4Full ^
+                 k->w[2] * 0x165667B19E3779F9ull;
     return h ^ h >> 29;
 }
 
-static int same(const qnode *x, const qnode *y)
-{
-    return x->a == y->a && x->b == y->b && x->c == y->c;
-}
 
 int ps__memo_find(const memo *m, const qnode *k, uint32_t *first, uint32_t *n)
 {
@@ -25,7 +21,7 @@ int ps__memo_find(const memo *m, const qnode *k, uint32_t *first, uint32_t *n)
         const mslot *s = &m->slots[i];
         if (!s->used)
             return 0;
-        if (same(&s->key, k)) {
+        if (qnode_eq(&s->key, k)) {
             *first = s->first;
             *n = s->count;
             return 1;
@@ -85,7 +81,7 @@ int ps__cmemo_find(const cmemo *m, const qnode *k, uint64_t *n)
         const cslot *s = &m->slots[i];
         if (!s->count)
             return 0;
-        if (same(&s->key, k)) {
+        if (qnode_eq(&s->key, k)) {
             *n = s->count - 1;
             return 1;
         }

@@ -21,9 +21,32 @@
 #include "mork/act_read.h"
 #include "pathspace.h"
 
-typedef struct qnode {
-    uint64_t a, b, c;
+/* A position, as each view names it (the engine copies and compares them
+ * whole, never reading their parts). */
+typedef union qnode {
+    struct {
+        uint64_t node; /* the trie node whose edge the position is on */
+        uint64_t at;   /* bytes of that edge taken (its whole length: at
+                        * the node itself)                               */
+        uint64_t unused;
+    } sp;              /* view_space.c */
+    struct {
+        uint64_t rec;   /* the ACT record's offset                       */
+        uint64_t pos;   /* bytes of its line taken                        */
+        uint64_t limit; /* where its parent's records end                 */
+    } act;             /* view_act.c */
+    struct {
+        uint64_t lo, hi; /* the sorted paths [lo, hi) that share ...      */
+        uint64_t depth;  /* ... their first depth bytes                   */
+    } snap;            /* view_snap.c */
+    uint64_t w[3];     /* the same words, for the engine's comparisons   */
 } qnode;
+
+/* 1 when x and y are the same position (of the same view). */
+static inline int qnode_eq(const qnode *x, const qnode *y)
+{
+    return x->w[0] == y->w[0] && x->w[1] == y->w[1] && x->w[2] == y->w[2];
+}
 
 typedef struct qview qview;
 

@@ -43,10 +43,10 @@ static int settle(qview *v, uint64_t off, uint64_t pos, uint64_t limit, qnode *o
         uint64_t child = r->child;
         if ((rc = rec_at(v, child, off, &r)))
             return rc;
-        *out = (qnode){ child, 0, off };
+        *out = (qnode){ .act = { child, 0, off } };
         return 1;
     }
-    *out = (qnode){ off, pos, limit };
+    *out = (qnode){ .act = { off, pos, limit } };
     return 1;
 }
 
@@ -120,18 +120,18 @@ static int a_root(qview *v, qnode *out)
 static int a_next(qview *v, const qnode *n, unsigned lo, unsigned hi, uint8_t *b, qnode *out)
 {
     const act_rec *r;
-    int rc = rec_at(v, n->a, n->c, &r);
+    int rc = rec_at(v, n->act.rec, n->act.limit, &r);
     v->steps++;
     if (rc)
         return rc;
     if (r->is_line) {
-        if (n->b >= r->line_len)
+        if (n->act.pos >= r->line_len)
             return 0;
-        uint8_t x = r->line[n->b];
+        uint8_t x = r->line[n->act.pos];
         if (x < lo || x > hi)
             return 0;
         *b = x;
-        return settle(v, n->a, n->b + 1, n->c, out);
+        return settle(v, n->act.rec, n->act.pos + 1, n->act.limit, out);
     }
     uint32_t idx;
     if (!kid_from(r, lo, hi, b, &idx))
@@ -153,15 +153,15 @@ static int a_walk(qview *v, const qnode *n, const uint8_t *p, size_t k, qnode *o
     qnode cur = *n;
     while (k) {
         const act_rec *r;
-        int rc = rec_at(v, cur.a, cur.c, &r);
+        int rc = rec_at(v, cur.act.rec, cur.act.limit, &r);
         if (rc)
             return rc;
-        if (r->is_line && cur.b < r->line_len) { /* the rest of the line at once */
-            uint64_t m = r->line_len - cur.b < k ? r->line_len - cur.b : k;
-            if (memcmp(r->line + cur.b, p, (size_t)m))
+        if (r->is_line && cur.act.pos < r->line_len) { /* the rest of the line at once */
+            uint64_t m = r->line_len - cur.act.pos < k ? r->line_len - cur.act.pos : k;
+            if (memcmp(r->line + cur.act.pos, p, (size_t)m))
                 return 0;
             v->steps++;
-            if ((rc = settle(v, cur.a, cur.b + m, cur.c, &cur)) < 0)
+            if ((rc = settle(v, cur.act.rec, cur.act.pos + m, cur.act.limit, &cur)) < 0)
                 return rc;
             p += m;
             k -= (size_t)m;
@@ -179,22 +179,22 @@ static int a_walk(qview *v, const qnode *n, const uint8_t *p, size_t k, qnode *o
 static int a_run(qview *v, const qnode *n, const uint8_t **p, size_t *k)
 {
     const act_rec *r;
-    int rc = rec_at(v, n->a, n->c, &r);
+    int rc = rec_at(v, n->act.rec, n->act.limit, &r);
     if (rc)
         return rc;
-    *k = r->is_line ? (size_t)(r->line_len - n->b) : 0;
+    *k = r->is_line ? (size_t)(r->line_len - n->act.pos) : 0;
     if (*k)
-        *p = r->line + n->b;
+        *p = r->line + n->act.pos;
     return 0;
 }
 
 static int a_end(qview *v, const qnode *n)
 {
     const act_rec *r;
-    int rc = rec_at(v, n->a, n->c, &r);
+    int rc = rec_at(v, n->act.rec, n->act.limit, &r);
     if (rc)
         return rc;
-    return r->has_value && (!r->is_line || n->b == r->line_len);
+    return r->has_value && (!r->is_line || n->act.pos == r->line_len);
 }
 
 /* Keys under n, counted by a depth-first walk of the records that stops at
@@ -206,8 +206,8 @@ static uint64_t a_count(qview *v, const qnode *n, uint64_t cap)
     struct { uint64_t off, limit; } st[64];
     unsigned sp = 0, visits = 0;
     uint64_t c = 0;
-    st[sp].off = n->a;
-    st[sp++].limit = n->c;
+    st[sp].off = n->act.rec;
+    st[sp++].limit = n->act.limit;
     while (sp && c < cap && visits++ < 4 * cap) {
         act_rec r;
         uint64_t off = st[--sp].off, limit = st[sp].limit;
@@ -232,15 +232,15 @@ static uint64_t a_count(qview *v, const qnode *n, uint64_t cap)
 static int a_kids(qview *v, const qnode *n, uint8_t *b, qnode *out)
 {
     const act_rec *r;
-    int rc = rec_at(v, n->a, n->c, &r);
+    int rc = rec_at(v, n->act.rec, n->act.limit, &r);
     v->steps++;
     if (rc)
         return rc;
     if (r->is_line) {
-        if (n->b >= r->line_len)
+        if (n->act.pos >= r->line_len)
             return 0;
-        b[0] = r->line[n->b];
-        rc = settle(v, n->a, n->b + 1, n->c, &out[0]);
+        b[0] = r->line[n->act.pos];
+        rc = settle(v, n->act.rec, n->act.pos + 1, n->act.limit, &out[0]);
         return rc < 0 ? rc : 1;
     }
     act_rec br = *r; /* settle() below reuses the record cache */
@@ -267,7 +267,7 @@ static int a_kids(qview *v, const qnode *n, uint8_t *b, qnode *out)
 static int a_skip(qview *v, const qnode *n, size_t k, qnode *out)
 {
     v->steps++;
-    int rc = settle(v, n->a, n->b + k, n->c, out); /* inside one line: run() said so */
+    int rc = settle(v, n->act.rec, n->act.pos + k, n->act.limit, out); /* inside one line: run() said so */
     return rc < 0 ? rc : 1;
 }
 

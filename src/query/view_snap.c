@@ -196,7 +196,7 @@ static int bound(qview_snap *x, uint64_t lo, uint64_t hi, uint64_t depth, const 
 static int n_root(qview *v, qnode *out)
 {
     qview_snap *x = SNAPV(v);
-    *out = (qnode){ 0, x->cum[x->s->nchunks], 0 };
+    *out = (qnode){ .snap = { 0, x->cum[x->s->nchunks], 0 } };
     return 1;
 }
 
@@ -205,19 +205,19 @@ static int n_walk(qview *v, const qnode *n, const uint8_t *p, size_t k, qnode *o
     qview_snap *x = SNAPV(v);
     uint64_t lo, hi;
     v->steps++;
-    int rc = bound(x, n->a, n->b, n->c, p, k, 0, &lo);
+    int rc = bound(x, n->snap.lo, n->snap.hi, n->snap.depth, p, k, 0, &lo);
     if (rc)
         return rc;
-    if (lo == n->b)
+    if (lo == n->snap.hi)
         return 0;
     int c;
-    if ((rc = cmp_at(x, lo, n->c, p, k, &c)))
+    if ((rc = cmp_at(x, lo, n->snap.depth, p, k, &c)))
         return rc;
     if (c != 0)
         return 0;
-    if ((rc = bound(x, lo, n->b, n->c, p, k, 1, &hi)))
+    if ((rc = bound(x, lo, n->snap.hi, n->snap.depth, p, k, 1, &hi)))
         return rc;
-    *out = (qnode){ lo, hi, n->c + k };
+    *out = (qnode){ .snap = { lo, hi, n->snap.depth + k } };
     return 1;
 }
 
@@ -234,21 +234,21 @@ static int n_next(qview *v, const qnode *n, unsigned lo, unsigned hi, uint8_t *b
     v->steps++;
     if (lo > hi || lo > 0xFF)
         return 0; /* lo is 0x100 after byte 0xFF: as a key byte it would wrap to 0 */
-    int rc = bound(x, n->a, n->b, n->c, &key, 1, 0, &j);
+    int rc = bound(x, n->snap.lo, n->snap.hi, n->snap.depth, &key, 1, 0, &j);
     if (rc)
         return rc;
-    if (j == n->b)
+    if (j == n->snap.hi)
         return 0;
     ps_bytes p;
     if ((rc = path_at(x, j, &p)))
         return rc;
-    if (p.ptr[n->c] > hi)
+    if (p.ptr[n->snap.depth] > hi)
         return 0; /* bound() found a byte >= lo, so the path goes on */
-    *b = p.ptr[n->c];
+    *b = p.ptr[n->snap.depth];
     uint64_t e;
-    if ((rc = bound(x, j, n->b, n->c, b, 1, 1, &e)))
+    if ((rc = bound(x, j, n->snap.hi, n->snap.depth, b, 1, 1, &e)))
         return rc;
-    *out = (qnode){ j, e, n->c + 1 };
+    *out = (qnode){ .snap = { j, e, n->snap.depth + 1 } };
     return 1;
 }
 
@@ -257,55 +257,55 @@ static int n_run(qview *v, const qnode *n, const uint8_t **p, size_t *k)
     qview_snap *x = SNAPV(v);
     ps_bytes first, last;
     *k = 0;
-    if (n->a == n->b)
+    if (n->snap.lo == n->snap.hi)
         return 0;
-    uint64_t ca = chunk_of(x, n->a);
-    if (x->cum[ca + 1] < n->b) { /* the range reaches the next chunk: when its
+    uint64_t ca = chunk_of(x, n->snap.lo);
+    if (x->cum[ca + 1] < n->snap.hi) { /* the range reaches the next chunk: when its
                                   * first path (in the index) already parts from
                                   * the range's first here, n is a branch point,
                                   * and the last chunk need not be decoded */
         ps_bytes f = snap_first(x->s, ca + 1);
-        int rc = path_at(x, n->a, &first);
+        int rc = path_at(x, n->snap.lo, &first);
         if (rc)
             return rc;
-        if (first.len <= n->c || f.len <= n->c || first.ptr[n->c] != f.ptr[n->c])
+        if (first.len <= n->snap.depth || f.len <= n->snap.depth || first.ptr[n->snap.depth] != f.ptr[n->snap.depth])
             return 0;
     }
-    int rc = path_at(x, n->b - 1, &last);
+    int rc = path_at(x, n->snap.hi - 1, &last);
     if (!rc)
-        rc = path_at(x, n->a, &first); /* the newer lookup: both stay valid */
+        rc = path_at(x, n->snap.lo, &first); /* the newer lookup: both stay valid */
     if (rc)
         return rc;
     /* sorted: what the first and last share, every path between shares */
-    size_t i = (size_t)n->c, m = first.len < last.len ? first.len : last.len;
+    size_t i = (size_t)n->snap.depth, m = first.len < last.len ? first.len : last.len;
     while (i < m && first.ptr[i] == last.ptr[i])
         i++;
-    if (n->a + 1 == n->b)
+    if (n->snap.lo + 1 == n->snap.hi)
         i = first.len; /* one path: all of it */
-    *k = i - (size_t)n->c;
-    *p = first.ptr + n->c;
+    *k = i - (size_t)n->snap.depth;
+    *p = first.ptr + n->snap.depth;
     return 0;
 }
 
 static int n_end(qview *v, const qnode *n)
 {
-    if (n->a == n->b)
+    if (n->snap.lo == n->snap.hi)
         return 0;
     ps_bytes p;
-    int rc = path_at(SNAPV(v), n->a, &p);
-    return rc ? rc : p.len == n->c; /* a path that ends here sorts first */
+    int rc = path_at(SNAPV(v), n->snap.lo, &p);
+    return rc ? rc : p.len == n->snap.depth; /* a path that ends here sorts first */
 }
 
 static uint64_t n_count(qview *v, const qnode *n, uint64_t cap)
 {
     (void)v;
-    return n->b - n->a < cap ? n->b - n->a : cap;
+    return n->snap.hi - n->snap.lo < cap ? n->snap.hi - n->snap.lo : cap;
 }
 
 static int n_skip(qview *v, const qnode *n, size_t k, qnode *out)
 {
     (void)v; /* every path of the range goes on with those bytes: run() said so */
-    *out = (qnode){ n->a, n->b, n->c + k };
+    *out = (qnode){ .snap = { n->snap.lo, n->snap.hi, n->snap.depth + k } };
     return 1;
 }
 
@@ -315,24 +315,24 @@ static int n_skip(qview *v, const qnode *n, size_t k, qnode *out)
 static int n_kids(qview *v, const qnode *n, uint8_t *bs, qnode *out)
 {
     qview_snap *x = SNAPV(v);
-    uint64_t j = n->a;
+    uint64_t j = n->snap.lo;
     int k = 0, rc;
     v->steps++;
-    while (j < n->b) {
+    while (j < n->snap.hi) {
         ps_bytes p;
         if ((rc = path_at(x, j, &p)))
             return rc;
-        if (p.len == n->c) { /* a path that ends here: not a way on (it sorts first) */
+        if (p.len == n->snap.depth) { /* a path that ends here: not a way on (it sorts first) */
             j++;
             continue;
         }
-        uint8_t b = p.ptr[n->c];
+        uint8_t b = p.ptr[n->snap.depth];
         uint64_t e;
-        if ((rc = bound(x, j, n->b, n->c, &b, 1, 1, &e)))
+        if ((rc = bound(x, j, n->snap.hi, n->snap.depth, &b, 1, 1, &e)))
             return rc;
         assert(k < 256 && e > j);
         bs[k] = b;
-        out[k++] = (qnode){ j, e, n->c + 1 };
+        out[k++] = (qnode){ .snap = { j, e, n->snap.depth + 1 } };
         j = e;
     }
     return k;
