@@ -18,7 +18,7 @@
 
 #include "common/alloc.h"
 #include "common/opts.h"
-#include "common/workers.h"
+#include "common/ring.h"
 #include "pathspace.h"
 
 #define CHUNK (1u << 20)
@@ -40,10 +40,7 @@ typedef struct slot {
 struct ps_paths_writer {
     ps_sink sink;
     int level, err, started;
-    ps_workers *pool;
-    slot *slots;
-    unsigned nslots, head, inflight; /* ring: head = oldest unwritten */
-    slot *cur;
+    ps_ring ring; /* of slots */
     uint32_t adler;
     ps_paths_stats st;
 };
@@ -123,8 +120,9 @@ static void compress_task(ps_task *t)
     s->rc = s->level < 0 ? isal_chunk(s) : zlib_chunk(s);
 }
 
-static void slot_free(slot *s)
+static void slot_free(void *p)
 {
+    slot *s = p;
     if (s->z_live)
         deflateEnd(&s->z);
     free(s->raw);
@@ -132,11 +130,7 @@ static void slot_free(slot *s)
     free(s->isal_buf);
 }
 
-static void slot_init(slot *s, int level)
-{
-    s->task.fn = compress_task;
-    s->level = level;
-}
+static int emit(void *owner, void *slot);
 
 void ps_paths_opts_init(ps_paths_opts *o)
 {
@@ -162,19 +156,15 @@ int ps_paths_writer_new(ps_sink out, const ps_paths_opts *opts, ps_paths_writer 
     w->sink = out;
     w->level = level;
     w->adler = 1;
-    /* one thread: the caller's own, and one slot */
-    w->nslots = threads == 1 ? 1 : 2 * threads;
-    w->slots = ps_calloc(w->nslots, sizeof *w->slots);
-    rc = w->slots ? PS_OK : PS_E_NOMEM;
-    for (unsigned i = 0; i < w->nslots && !rc; i++)
-        slot_init(&w->slots[i], level);
-    if (!rc)
-        rc = ps__workers_new(threads == 1 ? 0 : threads, &w->pool);
-    if (rc) {
+    if ((rc = ps__ring_init(&w->ring, threads, sizeof(slot), emit, w))) {
         ps_paths_writer_free(w);
         return rc;
     }
-    w->cur = &w->slots[0];
+    for (unsigned i = 0; i < w->ring.n; i++) {
+        slot *s = ps__ring_slot(&w->ring, i);
+        s->task.fn = compress_task;
+        s->level = level;
+    }
     *wp = w;
     return PS_OK;
 }
@@ -190,13 +180,11 @@ static int write_header(ps_paths_writer *w)
     return w->sink.write(w->sink.ctx, h, 2);
 }
 
-/* Waits for the oldest chunk in flight and writes it out. */
-static int drain_one(ps_paths_writer *w)
+/* Writes out a compressed chunk, in order (the ring calls it). */
+static int emit(void *owner, void *p)
 {
-    slot *s = &w->slots[w->head];
-    ps__workers_wait(w->pool, &s->task);
-    w->head = (w->head + 1) % w->nslots;
-    w->inflight--;
+    ps_paths_writer *w = owner;
+    slot *s = p;
     if (w->err)
         return w->err;
     if (s->rc)
@@ -212,7 +200,7 @@ static int drain_one(ps_paths_writer *w)
  * the last WINDOW bytes seen. */
 static int submit(ps_paths_writer *w, int last)
 {
-    slot *s = w->cur;
+    slot *s = w->ring.cur;
     s->last = last;
     if (!w->started && (w->err = write_header(w)))
         return w->err;
@@ -220,27 +208,24 @@ static int submit(ps_paths_writer *w, int last)
      * from it below while the worker compresses (so it grows here, first) */
     if ((w->err = grow(&s->raw, &s->raw_cap, s->dict_len + s->len + 1, WINDOW + CHUNK)))
         return w->err;
-    ps__workers_submit(w->pool, &s->task);
-    w->inflight++;
-    if (w->inflight == w->nslots && drain_one(w))
+    if ((w->err = ps__ring_submit(&w->ring)))
         return w->err;
     if (last)
         return PS_OK;
-    slot *n = &w->slots[(w->head + w->inflight) % w->nslots];
+    slot *n = w->ring.cur;
     size_t have = s->dict_len + s->len, dict = have < WINDOW ? have : WINDOW;
     if ((w->err = grow(&n->raw, &n->raw_cap, dict, WINDOW + CHUNK)))
         return w->err;
     memmove(n->raw, s->raw + have - dict, dict); /* n may be s: one slot */
     n->dict_len = dict;
     n->len = 0;
-    w->cur = n;
     return PS_OK;
 }
 
 static int put(ps_paths_writer *w, const uint8_t *p, size_t n)
 {
     while (n) {
-        slot *s = w->cur;
+        slot *s = w->ring.cur;
         size_t k = CHUNK - s->len < n ? CHUNK - s->len : n;
         if ((w->err = grow(&s->raw, &s->raw_cap, s->dict_len + s->len + k, WINDOW + CHUNK)))
             return w->err;
@@ -271,11 +256,8 @@ int ps_paths_writer_add(ps_paths_writer *w, ps_bytes path)
 
 int ps_paths_writer_finish(ps_paths_writer *w, ps_paths_stats *st)
 {
-    if (w->err || submit(w, 1))
+    if (w->err || submit(w, 1) || (w->err = ps__ring_drain(&w->ring)))
         return w->err;
-    while (w->inflight)
-        if (drain_one(w))
-            return w->err;
     uint8_t tail[4] = { (uint8_t)(w->adler >> 24), (uint8_t)(w->adler >> 16),
                         (uint8_t)(w->adler >> 8), (uint8_t)w->adler };
     w->st.file_bytes += 4;
@@ -291,10 +273,7 @@ void ps_paths_writer_free(ps_paths_writer *w)
 {
     if (!w)
         return;
-    ps__workers_free(w->pool); /* waits for tasks still running */
-    for (unsigned i = 0; w->slots && i < w->nslots; i++)
-        slot_free(&w->slots[i]);
-    free(w->slots);
+    ps__ring_free(&w->ring, slot_free);
     free(w);
 }
 

@@ -17,7 +17,7 @@
 #include "common/alloc.h"
 #include "common/lcp.h"
 #include "common/opts.h"
-#include "common/workers.h"
+#include "common/ring.h"
 #include "snap.h"
 
 #define ENTRY_OVERHEAD 29 /* two 5-byte varints, a 10-byte value, a restart, slack */
@@ -38,10 +38,7 @@ struct ps_snap_writer {
     ps_sink sink;
     int fc, level, ck, err, tagged;
     uint32_t chunk_size;
-    ps_workers *pool;
-    slot *slots;
-    unsigned nslots, head, inflight;
-    slot *cur;
+    ps_ring ring; /* of slots */
     ps_buf prev;  /* the previous path */
     ps_buf index; /* entries, written as chunks drain */
     ps_buf keys;  /* first paths, in chunk order */
@@ -77,8 +74,9 @@ static void compress_task(ps_task *t)
     ps__snap_checksum(s->ck, stored, n, s->csum);
 }
 
-static void slot_free(slot *s)
+static void slot_free(void *p)
 {
+    slot *s = p;
     ps_buf_free(&s->restarts);
     ps__snap_cctx_free(s->cc);
     free(s->raw);
@@ -125,6 +123,14 @@ int ps_snap_resolve(const ps_snap_opts *opts, uint64_t size, int *codec, int *le
     return PS_OK;
 }
 
+static int emit(void *owner, void *p);
+
+/* The slot being filled. */
+static slot *cur(const ps_snap_writer *w)
+{
+    return w->ring.cur;
+}
+
 static int slot_init(ps_snap_writer *w, slot *s)
 {
     s->task.fn = compress_task;
@@ -166,19 +172,14 @@ static int writer_setup(ps_snap_writer *w, const ps_snap_opts *opts)
     if (threads > 256 || w->chunk_size < PS_SNAP_CHUNK_MIN ||
         w->chunk_size > PS_SNAP_CHUNK_MAX || w->ck < 0 || w->ck > 1 || !w->sink.write)
         return PS_E_INVAL;
-    /* one thread: chunks compress on the caller's, one slot */
-    w->nslots = threads == 1 ? 1 : 2 * threads;
-    if (!(w->slots = ps_calloc(w->nslots, sizeof *w->slots)))
-        return PS_E_NOMEM;
-    for (unsigned i = 0; i < w->nslots; i++)
-        if ((rc = slot_init(w, &w->slots[i])))
-            return rc;
-    if ((rc = ps__workers_new(threads == 1 ? 0 : threads, &w->pool)))
+    if ((rc = ps__ring_init(&w->ring, threads, sizeof(slot), emit, w)))
         return rc;
+    for (unsigned i = 0; i < w->ring.n; i++)
+        if ((rc = slot_init(w, ps__ring_slot(&w->ring, i))))
+            return rc;
     uint8_t h[SNAP_HDR];
     put_header(w, h, 0);
     w->pos = SNAP_HDR;
-    w->cur = &w->slots[0];
     return w->sink.write(w->sink.ctx, h, SNAP_HDR);
 }
 
@@ -201,23 +202,19 @@ void ps_snap_writer_free(ps_snap_writer *w)
 {
     if (!w)
         return;
-    ps__workers_free(w->pool); /* waits for tasks still running */
-    for (unsigned i = 0; w->slots && i < w->nslots; i++)
-        slot_free(&w->slots[i]);
-    free(w->slots);
+    ps__ring_free(&w->ring, slot_free);
     ps_buf_free(&w->prev);
     ps_buf_free(&w->index);
     ps_buf_free(&w->keys);
     free(w);
 }
 
-/* Waits for the oldest chunk in flight, writes it and its index entry. */
-static int drain_one(ps_snap_writer *w)
+/* Writes a compressed chunk and its index entry, in order (the ring
+ * calls it). */
+static int emit(void *owner, void *p)
 {
-    slot *s = &w->slots[w->head];
-    ps__workers_wait(w->pool, &s->task);
-    w->head = (w->head + 1) % w->nslots;
-    w->inflight--;
+    ps_snap_writer *w = owner;
+    slot *s = p;
     if (w->err)
         return w->err;
     if (s->rc)
@@ -260,17 +257,12 @@ static int seal(slot *s)
 /* Hands the current chunk to the pool and makes the next slot current. */
 static int submit(ps_snap_writer *w)
 {
-    if ((w->err = seal(w->cur)))
+    if ((w->err = seal(cur(w))) || (w->err = ps__ring_submit(&w->ring)))
         return w->err;
-    ps__workers_submit(w->pool, &w->cur->task);
-    w->inflight++;
-    if (w->inflight == w->nslots && drain_one(w))
-        return w->err;
-    slot *n = &w->slots[(w->head + w->inflight) % w->nslots];
+    slot *n = cur(w);
     n->raw_len = 0;
     n->count = 0;
     n->flags = 0;
-    w->cur = n;
     return PS_OK;
 }
 
@@ -278,10 +270,10 @@ static int submit(ps_snap_writer *w)
  * the buffer for a lone entry longer than a chunk. */
 static int make_room(ps_snap_writer *w, size_t need)
 {
-    slot *s = w->cur;
+    slot *s = cur(w);
     if (s->count && s->raw_len + s->restarts.len + need > w->chunk_size && submit(w))
         return w->err;
-    s = w->cur;
+    s = cur(w);
     if (need > s->raw_cap - s->raw_len) {
         uint8_t *p = ps_realloc(s->raw, s->raw_len + need);
         if (!p)
@@ -307,13 +299,13 @@ static int add(ps_snap_writer *w, ps_bytes p, int hv, uint64_t v)
     }
     int rc;
     if (hv && !w->tagged) { /* from here on entries carry a value tag */
-        if (w->cur->count && submit(w))
+        if (cur(w)->count && submit(w))
             return w->err;
         w->tagged = 1;
     }
     if (make_room(w, p.len + ENTRY_OVERHEAD))
         return w->err;
-    slot *s = w->cur;
+    slot *s = cur(w);
     if (!s->count) { /* a chunk starts: its first path goes to the index */
         s->first_len = (uint32_t)p.len;
         s->flags = w->tagged ? CF_VALUES : 0;
@@ -409,12 +401,9 @@ int ps_snap_writer_finish(ps_snap_writer *w, ps_snap_info *info)
 {
     if (w->err)
         return w->err;
-    if (w->cur->count && submit(w))
+    if (cur(w)->count && submit(w))
         return w->err;
-    while (w->inflight)
-        if (drain_one(w))
-            return w->err;
-    if (write_tail(w))
+    if ((w->err = ps__ring_drain(&w->ring)) || write_tail(w))
         return w->err;
     if (info)
         fill_info(w, info);
