@@ -24,8 +24,13 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wvla -Wformat=2 -Wno-format-nonliteral -Wno-psabi
 PS_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS)
 PS_CFLAGS := -std=c11 -fPIC $(WARN) $(CFLAGS)
-# The library exports only what pathspace.h marks PS_API.
-LIB_CFLAGS := $(PS_CFLAGS) -fvisibility=hidden
+# The library exports only what pathspace.h marks PS_API. Its assert()s
+# check invariants where corruption would start; they cost about 4% of an
+# upload (bench: docs/architecture.md), so a release build leaves them out
+# and the sanitizer builds and the fuzzers keep them (DEBUG=1 keeps them
+# in any build).
+ASSERTS  := $(if $(DEBUG),,-DNDEBUG)
+LIB_CFLAGS := $(PS_CFLAGS) -fvisibility=hidden $(ASSERTS)
 # Two libraries (docs/architecture.md): the core, which listens on nothing,
 # and libpathspace-net, the core plus the servers and the client.
 CORE_LIBS := -lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lyajl -lpthread -lm
@@ -173,10 +178,10 @@ check test: $(TESTBIN) $(REPLAY) $(CLI) $(SHARED) $(NET_SHARED) $(PC) $(BUILD)/h
 	    sh tests/run.sh $(BUILD)
 
 asan:
-	$(MAKE) BUILD=build/asan OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check
+	$(MAKE) BUILD=build/asan DEBUG=1 OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check
 
 ubsan:
-	$(MAKE) BUILD=build/ubsan OPT="-O1 -g -fsanitize=undefined,float-divide-by-zero -fno-sanitize-recover=all" check
+	$(MAKE) BUILD=build/ubsan DEBUG=1 OPT="-O1 -g -fsanitize=undefined,float-divide-by-zero -fno-sanitize-recover=all" check
 
 # The threaded parts (snapshot and .paths compressors and loaders, query
 # threads, the persistent space's workers, the server and its clients) under
@@ -187,7 +192,7 @@ ubsan:
 # deepest query case (70K nested levels, in MutexSet::Add).
 TSAN_CASES := snap_ paths_ query_threads pspace_ net_ http_
 tsan:
-	$(MAKE) BUILD=build/tsan OPT="-O1 -g -fsanitize=thread" build/tsan/run_tests
+	$(MAKE) BUILD=build/tsan DEBUG=1 OPT="-O1 -g -fsanitize=thread" build/tsan/run_tests
 	@fail=0; for c in $(TSAN_CASES); do build/tsan/run_tests $$c || fail=1; done; exit $$fail
 
 # ---- fuzz: libFuzzer builds (clang); run e.g. build/fuzz/fuzz_vec -max_total_time=60

@@ -8,11 +8,6 @@
 #include "server.h"
 #include "wire.h"
 
-int ps__commit(ps_server *s)
-{
-    return ps__served_commit(s->sv, NULL) ? -1 : 0;
-}
-
 static void reply(ps_server *s, conn *c, const served_ckpt *m)
 {
     c->ckpt_wait = 0;

@@ -293,6 +293,11 @@ static void on_event(ps_server *s, struct epoll_event *ev)
     }
 }
 
+int ps__commit(ps_server *s)
+{
+    return ps__served_commit(s->sv, NULL) ? -1 : 0;
+}
+
 /* The turn's end: one commit (one fsync under PS_FSYNC_ALWAYS) for every
  * change the turn took, then the replies that acknowledge them. */
 static void end_turn(ps_server *s)

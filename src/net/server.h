@@ -166,8 +166,8 @@ void ps__ckpt_request(ps_server *s, conn *c, uint64_t id);
 /* A checkpoint ended (the served space's ckpt fd): the connections it
  * answers get their replies. */
 void ps__ckpt_ended(ps_server *s);
-/* The staged changes committed (the served space's); -1 once the log
- * failed: the loop ends, acknowledging nothing more. */
+/* server.c: the staged changes committed (the served space's); -1 once
+ * the log failed: the loop ends, acknowledging nothing more. */
 int ps__commit(ps_server *s);
 
 #endif
