@@ -379,11 +379,6 @@ uint64_t ps__pspace_staged(const ps_pspace *p)
     return ps__wal_staged(p->w);
 }
 
-uint64_t ps__pspace_changes(const ps_pspace *p)
-{
-    return p->changes;
-}
-
 int ps__pspace_bg_begin(ps_pspace *p, uint64_t *log_pos, uint64_t *changes, ps_diag *d)
 {
     *log_pos = ps__wal_last_seq(p->w);

@@ -41,8 +41,6 @@ int ps__pspace_dirfd(const ps_pspace *p);
 /* In a forked child: lets go of the directory's lock (the parent keeps
  * it), so a restart after the parent dies need not wait for the child. */
 void ps__pspace_forked(ps_pspace *p);
-/* Changes since the last checkpoint. */
-uint64_t ps__pspace_changes(const ps_pspace *p);
 
 int ps__pspace_bg_begin(ps_pspace *p, uint64_t *log_pos, uint64_t *changes, ps_diag *d);
 /* threads: the snapshot's (0: the space's setting; a forked child passes
