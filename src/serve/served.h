@@ -20,8 +20,9 @@
  *     children that see the space as it was at fork() and hold nothing of
  *     the parent's (no socket, not the directory's lock).
  *
- * Every function here but ps__served_stopping, ps__served_failed and the
- * checkpoint results must be called with the lock held as it says.
+ * Each group below says what its caller must hold: stage and commit need
+ * the write lock, a fork the lock either way; ps__served_apply takes the
+ * lock itself; stopping, the checkpoint results and the files need none.
  */
 #ifndef PS_SERVE_SERVED_H
 #define PS_SERVE_SERVED_H
@@ -93,7 +94,7 @@ typedef struct served_counts {
 void ps__served_counts(ps_served *sv, served_counts *c);
 
 /* ---- forked work (forks.c) */
-/* fork() under the lock (read or write): in the child, which has the
+/* fork() with the lock held (read or write): in the child, which has the
  * space as it was, it dies with this thread, holds no socket and not the
  * directory's lock, and returns 0 (or _exits, its parent gone). The
  * child's pid in the parent, -1 if fork failed. */
