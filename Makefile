@@ -89,7 +89,7 @@ PC       := $(BUILD)/pathspace.pc $(BUILD)/pathspace-net.pc
 DEPS_OK  := $(BUILD)/.deps-ok
 
 .SECONDARY:
-.PHONY: all lib deps bench-deps print-deps check test asan ubsan tsan fuzz bench demo install golden reseal \
+.PHONY: all lib deps bench-deps print-deps print-core-libs check test asan ubsan tsan fuzz bench demo install golden reseal \
         uninstall clean help wheel
 
 all: $(STATIC) $(SHARED) $(NET_STATIC) $(NET_SHARED) $(CLI) $(PC)
@@ -112,6 +112,10 @@ $(DEPS_OK): Makefile tools/deps.sh
 
 print-deps:
 	@echo $(DEB_PKGS)
+
+# what a program linking libpathspace.a needs after it (the install tests)
+print-core-libs:
+	@echo $(CORE_LIBS)
 
 $(BUILD)/src/%.o: src/%.c include/pathspace.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)

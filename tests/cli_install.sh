@@ -135,7 +135,7 @@ int main(int argc, char **argv)
     return rc;
 }
 EOF
-    LIBS="-lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lyajl -lpthread -lm"
+    LIBS=$(mk print-core-libs)
     $CC $CF -Iinclude "$T/clash.c" "$B/libpathspace.a" $LIBS $LDF -o "$T/clash_static" ||
         fail "static link with clashing names"
     $CC $CF -Iinclude "$T/clash.c" -L"$B" -lpathspace -Wl,-rpath,"$PWD/$B" $LDF -o "$T/clash_shared" ||
@@ -217,7 +217,7 @@ header_example() {
         printf 'return d.code;\n}\n'
     } > "$T/ex/ex.c"
     $CC $CF -std=c11 -Wall -Wextra -Werror -Iinclude "$T/ex/ex.c" "$B/libpathspace.a" \
-        -lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lyajl -lpthread -lm $LDF \
+        $(mk print-core-libs) $LDF \
         -o "$T/ex/ex" || fail "the header's example does not build"
     (cd "$T/ex" && ./ex) || fail "the header's example failed ($?)"
     n=$("$P" count "$T/ex/family.metta")

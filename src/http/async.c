@@ -1,5 +1,5 @@
 /*
- * jobs.c - MORK's asynchronous commands: import, transform and count
+ * async.c - MORK's asynchronous commands: import, transform and count
  * answer "ACK. ..." at once and run on a worker thread, holding their
  * permissions; the status of their target says pathForbiddenTemporary
  * (or pathReadOnlyTemporary) while they run, then what came of it. A

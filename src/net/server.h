@@ -139,7 +139,7 @@ void ps__handle_export(ps_server *s, conn *c, const ps_frame *f, ps_bytes payloa
 int ps__stream_fill(ps_server *s, conn *c);
 void ps__stream_free(stream *st);
 
-/* jobs.c: exports in forked children (ps__served_fork) */
+/* stream_jobs.c: exports in forked children (ps__served_fork) */
 /* A job's work and what it needs; the kinds of job (stream.c) put this
  * first in a struct of their own, and free() frees the whole. */
 typedef struct job_req job_req;
