@@ -183,6 +183,7 @@ int cmd_open(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_transform(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_union(int argc, char **argv);
 int cmd_intersect(int argc, char **argv);
 int cmd_subtract(int argc, char **argv);

@@ -22,6 +22,7 @@ static const struct {
     { "gen", cmd_gen, "write a synthetic knowledge base of N atoms" },
     { "query", cmd_query, "atoms matching a pattern (or a join), as a template" },
     { "transform", cmd_transform, "SRC plus a query's results, written to OUT" },
+    { "run", cmd_run, "run MORK's exec rules (MM2), as mork run does" },
     { "union", cmd_union, "atoms in any of the sources" },
     { "intersect", cmd_intersect, "atoms in all of the sources" },
     { "subtract", cmd_subtract, "atoms in the first source and none of the others" },

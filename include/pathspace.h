@@ -32,6 +32,7 @@
  *                             ps_format_*
  *   queries                   ps_query_*, ps_source_*
  *   space algebra             ps_space_union, _intersect, _subtract, ...
+ *   programs                  ps_space_exec, ps_exec_* (MORK's exec rules)
  *   formats: JSON and CSV     ps_json_parse, ps_csv_parse
  *            MORK's .paths    ps_paths_*
  *            MORK's ACT       ps_act_*
@@ -575,6 +576,103 @@ PS_API int ps_space_union(ps_space *a, const ps_space *b);
 PS_API int ps_space_intersect(ps_space *a, const ps_space *b);
 PS_API int ps_space_subtract(ps_space *a, const ps_space *b);
 PS_API int ps_space_restrict(ps_space *a, const ps_space *prefixes);
+
+/* -------------------------------------------------------------- programs */
+
+/*
+ * MORK's exec rules (its MM2 calculus; docs/exec.md). An exec atom
+ *
+ *   (exec LOC (, p1 ... pn) (, t1 ... tm))     or with sources and sinks,
+ *   (exec LOC (I s1 ... sn) (O k1 ... km))
+ *
+ * is a rule: each solution of the patterns (unified with the space's atoms,
+ * each atom renamed apart) instantiates the templates, which are written to
+ * the space. A run repeats: take the byte-order-smallest exec atom (so LOC
+ * orders them), remove it, match against the space as it was when the step
+ * began (the exec atom included: a rule sees itself), then apply the
+ * step's writes. A rule that should persist writes itself back. The run
+ * ends when no exec atom is left, or the budget is spent.
+ *
+ * Sources: (BTM p), (ACT name p), (== p q), (!= p q). Sinks: + - U AU head
+ * tail count sum hash and fsum fmin fmax fprod pure ACT; pure evaluates 370
+ * functions on fixed-width numbers and symbols. z3 and wasm are refused.
+ *
+ * A step is all or nothing: a step that fails writes nothing (its exec atom
+ * stays removed, as in MORK), and is reported, not fatal. Work, results and
+ * bytes are bounded per step by the options.
+ */
+typedef enum ps_exec_error {
+    PS_EXEC_OK = 0,
+    PS_EXEC_E_SHAPE,       /* not (exec LOC (,|I ...) (,|O ...))             */
+    PS_EXEC_E_LOC,         /* LOC holds a variable                           */
+    PS_EXEC_E_SOURCE,      /* an (I ...) factor that is no source            */
+    PS_EXEC_E_SINK,        /* an (O ...) template that is no sink (or has the
+                            * wrong number of arguments)                     */
+    PS_EXEC_E_UNSUPPORTED, /* z3 or wasm, which pathspace does not run        */
+    PS_EXEC_E_ARG,         /* a head/tail count or an ACT name that is wrong   */
+    PS_EXEC_E_ACT,         /* an ACT file: no --act-dir, a bad name, or it
+                            * cannot be read or written                      */
+    PS_EXEC_E_PAYLOAD,     /* a sum/and/f* payload of the wrong form, or pure
+                            * with a symbol where its result goes            */
+    PS_EXEC_E_VARS,        /* an atom would hold more than 64 variables      */
+    PS_EXEC_E_RESULTS,     /* the step passed max_results                     */
+    PS_EXEC_E_BYTES,       /* the step passed max_bytes                       */
+    PS_EXEC_E_WORK,        /* the step's matching passed max_work             */
+    PS_EXEC_E_NOMEM,
+    PS_EXEC_E_COUNT
+} ps_exec_error;
+/* A short name for a ps_exec_error ("shape", "loc", ...). */
+PS_API const char *ps_exec_error_name(int code);
+
+/* A failed step, as on_error receives it (valid during the call). */
+typedef struct ps_exec_failure {
+    int code;        /* ps_exec_error                                     */
+    ps_bytes exec;   /* the exec atom                                     */
+    uint64_t at;     /* where in it the fault is (0: the whole atom)       */
+    uint64_t step;   /* its index in the run, from 0                      */
+    int detail;      /* PS_E_ code of an I/O or engine error, else 0      */
+} ps_exec_failure;
+
+typedef struct ps_exec_stats {
+    uint64_t execs;     /* exec atoms run                                  */
+    uint64_t returned;  /* MORK's count: execs, or steps if the budget ended
+                         * the run (its off-by-one)                        */
+    uint64_t failed;    /* steps that failed (on_error saw each)           */
+    uint64_t solutions; /* solutions of all the steps' patterns            */
+    uint64_t added;     /* atoms the run added that were new               */
+    uint64_t removed;   /* atoms it removed that were there                */
+    uint64_t dropped;   /* pure instances dropped by an evaluation error   */
+    uint64_t ns;        /* time in steps                                   */
+    int stopped;        /* progress asked the run to stop                  */
+    uint32_t spare32;
+    uint64_t spare[4];
+} ps_exec_stats;
+
+typedef struct ps_exec_opts {
+    uint32_t size;        /* sizeof(ps_exec_opts) (ps_exec_opts_init)       */
+    int exact;            /* 0: MORK's budget, steps + 1 execs; 1: steps    */
+    uint64_t steps;       /* the budget (default 10^15, as mork run's)      */
+    int timing;           /* after each step add (timing X I NS): the exec
+                           * atom, its index from 0, its nanoseconds          */
+    const char *act_dir;  /* (ACT name ...) is DIR/name.act; NULL refuses
+                           * every ACT source and sink                      */
+    uint64_t max_results; /* per step: template instances (default 2^27)    */
+    uint64_t max_bytes;   /* per step: their bytes (default 4 GiB)           */
+    uint64_t max_work;    /* per step: positions matching reads (0: none)    */
+    /* each failed step (may be NULL) */
+    void (*on_error)(void *ctx, const ps_exec_failure *f);
+    /* called about 10 times a second with the figures so far (may be NULL):
+     * non-zero stops the run after the current step */
+    int (*progress)(void *ctx, const ps_exec_stats *st, uint64_t atoms);
+    void *ctx;
+} ps_exec_opts;
+PS_API void ps_exec_opts_init(ps_exec_opts *o);
+
+/* Runs the exec atoms of s until none is left or the budget is spent. The
+ * matching runs on a thread of its own (64 MiB of stack, as queries do).
+ * PS_OK however many steps failed (st says how many; on_error says which);
+ * PS_E_NOMEM or PS_E_INVAL (d) when the run itself cannot go on. */
+PS_API int ps_space_exec(ps_space *s, const ps_exec_opts *o, ps_exec_stats *st, ps_diag *d);
 
 /* --------------------------------------------------------- JSON and CSV */
 
