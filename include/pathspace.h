@@ -659,6 +659,9 @@ typedef struct ps_exec_opts {
     uint64_t max_results; /* per step: template instances (default 2^27)    */
     uint64_t max_bytes;   /* per step: their bytes (default 4 GiB)           */
     uint64_t max_work;    /* per step: positions matching reads (0: none)    */
+    unsigned threads;     /* search threads for a step whose exec has one
+                           * template and no sources (0: one per CPU;
+                           * default 1)                                     */
     /* each failed step (may be NULL) */
     void (*on_error)(void *ctx, const ps_exec_failure *f);
     /* called about 10 times a second with the figures so far (may be NULL):

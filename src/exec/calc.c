@@ -40,6 +40,7 @@ void ps_exec_opts_init(ps_exec_opts *o)
     o->steps = 1000000000000000ull;
     o->max_results = 1ull << 27;
     o->max_bytes = 4ull << 30;
+    o->threads = 1;
 }
 
 static uint64_t now_ns(void)

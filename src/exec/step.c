@@ -78,7 +78,13 @@ static int match_engine(exec_run *r)
     ps_query_stats qs;
     ps_diag d;
     r->cur = 0;
-    rc = ps__query_run_here(q, src, &qo, r->sh.ntpl ? on_result : NULL, r, &qs, &d);
+    /* several threads deliver one result at a time, not a solution's
+     * templates together: so only a one-template exec spreads */
+    qo.threads = r->sh.ntpl == 1 ? r->o.threads : 1;
+    if (qo.threads != 1)
+        rc = ps_query_run(q, src, &qo, on_result, r, &qs, &d);
+    else
+        rc = ps__query_run_here(q, src, &qo, r->sh.ntpl ? on_result : NULL, r, &qs, &d);
     r->st.solutions += qs.solutions;
     if (r->err)
         return r->err;
@@ -123,7 +129,7 @@ static int apply_adds(exec_run *r)
     uint64_t n = ps_space_count(r->adds), before = ps_space_count(r->s);
     if (!n)
         return PS_OK;
-    if (n * 4 > before) {
+    if (n > 4096 && n * 4 > before) {
         int rc = ps_space_union(r->s, r->adds);
         r->st.added += ps_space_count(r->s) - before;
         return rc;

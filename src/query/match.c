@@ -83,7 +83,8 @@ static int const_prefix(engine *e, uint64_t p, ps_buf *out, size_t cap)
         uint64_t c = at + h; /* the first child on top */
         for (uint64_t i = 0; i < kids; i++) {
             st->data[st->len + kids - 1 - i] = c;
-            c += ps__tlen(t_at(e->t, c));
+            if (i + 1 < kids) /* not past the last: deep terms nest there */
+                c += ps__tlen(t_at(e->t, c));
         }
         st->len += (uint32_t)kids;
     }
@@ -261,7 +262,9 @@ static int constant(engine *e, const qnode *cur, uint64_t p, int skip)
     uint64_t c = p + h;
     for (uint64_t i = 0; i < kids; i++) {
         e->items.data[at + kids - 1 - i] = c;
-        c += ps__tlen(t_at(e->t, c));
+        if (i + 1 < kids) /* the last child is not walked: (S (S ...)) nests
+                           * there, and walking it at every level is n^2 */
+            c += ps__tlen(t_at(e->t, c));
     }
     rc = match(e, &nx);
     e->items.len = at;

@@ -170,8 +170,10 @@ int ps__unify(terms *t, uint64_t a, uint64_t b)
                 return -PS_E_NOMEM;
             /* t_at again: a push does not move the arena, but keep the
              * pointers fresh all the same */
-            cx += ps__tlen(t_at(t, cx));
-            cy += ps__tlen(t_at(t, cy));
+            if (i + 1 < kx) { /* not past the last child (deep terms) */
+                cx += ps__tlen(t_at(t, cx));
+                cy += ps__tlen(t_at(t, cy));
+            }
         }
     }
     return 1;
