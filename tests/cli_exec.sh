@@ -67,7 +67,7 @@ X
     printf '(a 1)\n(b x)\n(yes 1)\n' | cmp -s - "$T/out" || fail "the good exec, alone: $(cat "$T/out")"
     for w in "(shape): (exec 0 " "(sink): (exec 1 " "(unsupported): (exec 2 " \
         "(unsupported): (exec 3 " "(loc): (exec (\$a) " "(act: invalid argument): (exec 5 " \
-        "(source): (exec 6 " "(argument): (exec 7 " "(payload): (exec 8 " "failed 9)"; do
+        "(source): (exec 6 " "(argument): (exec 7 " "(payload): (exec 8 " "failed 10)"; do
         grep -qF "$w" "$T/err" || fail "no '$w' in: $(cat "$T/err")"
     done
     # step 9: sum of a non-number fails the whole step: (no 1) is not written
