@@ -59,7 +59,7 @@ DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev li
 # Redis, the server's peer (bench_server.c), and the JSON parsers yajl was
 # chosen over (bench_json.c).
 BENCH_PKGS := libsnappy-dev liblmdb-dev libmarisa-dev libsqlite3-dev libjudy-dev g++ \
-              redis-server redis-tools libjansson-dev libcurl4-openssl-dev
+              redis-server redis-tools libjansson-dev libcurl4-openssl-dev python3-networkx
 BENCH_LIBS := -lsnappy -llmdb -lmarisa -lsqlite3 -lJudy -ljansson -lcurl
 
 LIB_SRC  := $(wildcard src/*/*.c)
