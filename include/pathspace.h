@@ -1294,6 +1294,18 @@ PS_API int ps_pspace_set_value(ps_pspace *p, ps_bytes path, uint64_t value);
 /* Adds n paths with one log write (and one fsync): group commit. */
 PS_API int ps_pspace_add_many(ps_pspace *p, const ps_bytes *paths, size_t n,
                               uint64_t *added);
+/* Adds and removes as one change: applied in order, and logged so that
+ * recovery replays all of them or none (a step of an exec rule). The
+ * changes that are no-ops are not logged; *changed (may be NULL) counts
+ * the others. PS_E_INVAL for an op that is neither. */
+#define PS_PSPACE_ADD 1
+#define PS_PSPACE_REMOVE 2
+typedef struct ps_pspace_change {
+    int op; /* PS_PSPACE_ADD or PS_PSPACE_REMOVE */
+    ps_bytes path;
+} ps_pspace_change;
+PS_API int ps_pspace_apply(ps_pspace *p, const ps_pspace_change *c, size_t n,
+                           uint64_t *changed);
 PS_API int ps_pspace_sync(ps_pspace *p);
 /* A checkpoint now; starts a new log segment, prunes old checkpoints and
  * the segments no kept checkpoint needs. */

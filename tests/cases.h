@@ -43,7 +43,7 @@
     X(store_refs_gc) X(store_disk_full) X(ckpt_header) X(ckpt_save_restore)   \
     X(store_deep_refs) X(store_verify_refs) X(store_gc_race)                  \
     X(pspace_reopen) X(pspace_own_checkpoint_budget) X(pspace_policy) X(pspace_torn_tail)                     \
-    X(pspace_corrupt_log) X(pspace_disk_full) X(pspace_crash)                 \
+    X(pspace_corrupt_log) X(pspace_disk_full) X(pspace_crash) X(pspace_change_whole)                 \
     X(pspace_log_position) X(pspace_newer_checkpoint) X(pspace_maintenance)   \
     X(wal_hostile_tail)                                                       \
     X(golden_snap_accept) X(golden_snap_reject) X(golden_ckpt_accept)         \

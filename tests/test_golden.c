@@ -19,6 +19,7 @@
 #include "test.h"
 #include "cases.h"
 #include "store/wal.h"
+#include <xxhash.h>
 
 #define G "tests/golden"
 
@@ -283,7 +284,7 @@ void t_golden_ckpt_accept(void)
     ps__wal_header(hdr, 11);
     ps_buf_append(&seg, hdr, sizeof hdr);
     REQUIRE_OK(ps_atom_parse("(golden extra)", 14, &a, NULL));
-    wal_op ops[2] = { { WAL_ADD, ps_buf_bytes(&a), 0 }, { WAL_REMOVE, ps_buf_bytes(&w[0].path), 0 } };
+    wal_op ops[2] = { { WAL_ADD, ps_buf_bytes(&a), 0, 0 }, { WAL_REMOVE, ps_buf_bytes(&w[0].path), 0, 0 } };
     REQUIRE_OK(ps__wal_encode(&seg, 11, ops, 2));
     char segp[400];
     snprintf(segp, sizeof segp, "%s/000000000000000b.log", wdir);
@@ -468,10 +469,13 @@ void t_golden_wal_accept(void)
     static const int op[4] = { WAL_ADD, WAL_ADD, WAL_SET, WAL_REMOVE };
     for (int i = 0; i < 4; i++) {
         REQUIRE_OK(ps_atom_parse(atoms[i], strlen(atoms[i]), &a[i], NULL));
-        ops[i] = (wal_op){ op[i], ps_buf_bytes(&a[i]), i == 2 ? 42 : 0 };
+        ops[i] = (wal_op){ op[i], ps_buf_bytes(&a[i]), i == 2 ? 42 : 0, 0 };
     }
     uint8_t h[WAL_HDR];
     ps__wal_header(h, 1);
+    CHECK_EQ(ps_read_le32(h + 8), WAL_VERSION);
+    ps_write_le32(h + 8, 1); /* accept-basic is a version 1 file: same records */
+    ps_write_le32(h + 28, (uint32_t)XXH3_64bits(h, 28));
     ps_buf_append(&again, h, sizeof h);
     CHECK_OK(ps__wal_encode(&again, 1, ops, 4));
     CHECK(again.len == file.len && !memcmp(ps_buf_data(&again), ps_buf_data(&file), file.len));

@@ -267,7 +267,7 @@ void t_pspace_corrupt_log(void)
     ps_pspace_abandon(p);
     /* a damaged segment header, and a newer log version */
     fd = open(seg, O_RDWR);
-    uint8_t h[4] = { 2, 0, 0, 0 };
+    uint8_t h[4] = { WAL_VERSION + 1, 0, 0, 0 };
     CHECK(pwrite(fd, h, 4, 8) == 4);
     close(fd);
     o.truncate_corrupt = 0;
@@ -659,7 +659,7 @@ void t_wal_hostile_tail(void)
     ps__wal_header(h, 1);
     ps_buf_append(&b, h, sizeof h);
     REQUIRE_OK(ps_atom_parse("(ok)", 4, &a, NULL));
-    wal_op op = { WAL_ADD, ps_buf_bytes(&a), 0 };
+    wal_op op = { WAL_ADD, ps_buf_bytes(&a), 0, 0 };
     REQUIRE_OK(ps__wal_encode(&b, 1, &op, 1));
     size_t bad = b.len;
     op.path = ps_bytes_of("(bad)", 5);
@@ -721,5 +721,66 @@ void t_pspace_own_checkpoint_budget(void)
     CHECK(rec.have_ckpt);
     CHECK_EQ(count(p), 20000);
     ps_pspace_close(p, NULL);
+    t_rmtree(dir);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    char buf[4096];
+    size_t n;
+    int rc = a && b ? 0 : -1;
+    while (!rc && (n = fread(buf, 1, sizeof buf, a)) > 0)
+        rc = fwrite(buf, 1, n, b) == n ? 0 : -1;
+    if (a)
+        fclose(a);
+    if (b && fclose(b))
+        rc = -1;
+    return rc;
+}
+
+/* A change of several records (ps_pspace_apply) cut at every byte of its
+ * run: recovery gives the space before it or after it, never between. */
+void t_pspace_change_whole(void)
+{
+    char dir[256], seg[400], k[8][32];
+    ps_recovery rec;
+    ps_pspace *p;
+    logged_space(dir, 10, 0);
+    p = popen_space(dir, PS_FSYNC_NEVER, 0, &rec, PS_OK);
+    ps_pspace_change c[8];
+    for (int i = 0; i < 8; i++) /* remove keys 0..3, add 100..103 */
+        c[i] = (ps_pspace_change){ i < 4 ? PS_PSPACE_REMOVE : PS_PSPACE_ADD,
+                                   key(i < 4 ? i : 96 + i, k[i]) };
+    uint64_t changed = 0;
+    struct stat before, after;
+    last_segment(dir, seg);
+    CHECK(stat(seg, &before) == 0);
+    CHECK_OK(ps_pspace_apply(p, c, 8, &changed));
+    CHECK_EQ(changed, 8);
+    c[0].op = 9;
+    CHECK_EQ(ps_pspace_apply(p, c, 8, NULL), PS_E_INVAL);
+    ps_pspace_abandon(p);
+    CHECK(stat(seg, &after) == 0);
+    char copy[420];
+    snprintf(copy, sizeof copy, "%s.whole", seg);
+    CHECK(copy_file(seg, copy) == 0);
+    for (off_t len = before.st_size; len <= after.st_size; len++) {
+        CHECK(copy_file(copy, seg) == 0);
+        CHECK(truncate(seg, len) == 0);
+        p = popen_space(dir, PS_FSYNC_NEVER, 0, &rec, PS_OK);
+        uint64_t n = count(p);
+        int old = ps_space_contains(ps_pspace_space(p), key(0, k[0]));
+        if (len == after.st_size) {
+            CHECK(!old && n == 10);
+            CHECK(ps_space_contains(ps_pspace_space(p), key(103, k[7])));
+        } else { /* cut inside the change: none of it */
+            CHECK(old && n == 10);
+            CHECK(!ps_space_contains(ps_pspace_space(p), key(100, k[4])));
+            CHECK_EQ(rec.torn, len > before.st_size);
+        }
+        ps_pspace_abandon(p);
+    }
+    unlink(copy);
     t_rmtree(dir);
 }

@@ -693,16 +693,24 @@ static void ckpt_golden(void)
 
 #define WAL_HDR 32
 #define WAL_REC 24
+#define WAL_VERSION 2 /* version 2: records carry flags */
+#define WAL_F_MORE 1   /* the next record is of the same change */
 
-static void wal_header(ps_buf *b, uint64_t first)
+static void wal_header_v(ps_buf *b, uint64_t first, uint32_t version)
 {
     uint8_t h[WAL_HDR] = { 0 };
     memcpy(h, "PSWALOG\n", 8);
-    ps_write_le32(h + 8, 1);
+    ps_write_le32(h + 8, version);
     ps_write_le32(h + 12, WAL_HDR);
     ps_write_le64(h + 16, first);
     ps_write_le32(h + 28, (uint32_t)XXH3_64bits(h, 28));
     ps_buf_append(b, h, sizeof h);
+}
+
+/* The version 1 header the first golden files have (still read). */
+static void wal_header(ps_buf *b, uint64_t first)
+{
+    wal_header_v(b, first, 1);
 }
 
 /* A record of op (1 add, 2 remove, 3 set) for text, value for a set. */
@@ -763,6 +771,21 @@ static void wal_base(ps_buf *b, size_t at[4])
     at[3] = wal_rec(b, 4, 2, "(parent Aino Eero)", 0);
 }
 
+/* Version 2: seq 1 alone, then 2..4 as one change (WAL_F_MORE on 2, 3). */
+static void wal_change(ps_buf *b, size_t at[4])
+{
+    ps_buf_clear(b, 0);
+    wal_header_v(b, 1, 2);
+    at[0] = wal_rec(b, 1, 1, "(parent Aino Eero)", 0);
+    at[1] = wal_rec(b, 2, 1, "(parent Eero Lars)", 0);
+    at[2] = wal_rec(b, 3, 3, "(age Lars)", 42);
+    at[3] = wal_rec(b, 4, 2, "(parent Aino Eero)", 0);
+    for (int i = 1; i <= 2; i++) {
+        ps_buf_data(b)[at[i] + 17] = WAL_F_MORE;
+        wal_reseal(b, at[i]);
+    }
+}
+
 #define BASE_OPS "add (parent Aino Eero)\nadd (parent Eero Lars)\nset 42 (age Lars)\n" \
                  "remove (parent Aino Eero)\n"
 
@@ -820,6 +843,20 @@ static void wal_golden(void)
         wal_put("accept-torn-long-length", 1, &b);
         wal_expect("accept-torn-long-length", text);
     }
+    /* version 2: a change of several records, whole, and cut (inside it,
+     * or just before its last record's end): none of it */
+    wal_change(&b, at);
+    wal_put("accept-change", 1, &b);
+    wal_expect("accept-change", "after 0\n" BASE_OPS "last 4\ntorn 0\n");
+    snprintf(text, sizeof text, "after 0\nadd (parent Aino Eero)\nlast 1\ntorn 1 %zu\n", at[1]);
+    wal_change(&b, at);
+    b.len = at[3];
+    wal_put("accept-torn-change", 1, &b);
+    wal_expect("accept-torn-change", text);
+    wal_change(&b, at);
+    b.len -= 1;
+    wal_put("accept-torn-change-last", 1, &b);
+    wal_expect("accept-torn-change-last", text);
     /* must be refused: the header's checks */
     FILE *m = fopen("tests/golden/wal/MANIFEST", "w");
     if (!m)
@@ -828,7 +865,7 @@ static void wal_golden(void)
 #define REJ(name, code, words) (wal_put(name, 1, &b), fprintf(m, "%s %d %s\n", name, code, words))
     wal_base(&b, at); ps_buf_data(&b)[0] = 'X';
     REJ("reject-magic", PS_E_CORRUPT, "bad segment header");
-    wal_base(&b, at); ps_write_le32(ps_buf_data(&b) + 8, 2);
+    wal_base(&b, at); ps_write_le32(ps_buf_data(&b) + 8, WAL_VERSION + 1);
     REJ("reject-version-newer", PS_E_VERSION, "newer than this build");
     wal_base(&b, at); ps_write_le32(ps_buf_data(&b) + 12, 40);
     ps_write_le32(ps_buf_data(&b) + 28, (uint32_t)XXH3_64bits(ps_buf_data(&b), 28));
@@ -851,6 +888,20 @@ static void wal_golden(void)
     REJ("reject-record-op", PS_E_CORRUPT, "unknown record op");
     wal_base(&b, at); ps_buf_data(&b)[at[3] + 20] = 1; wal_reseal(&b, at[3]);
     REJ("reject-record-reserved", PS_E_CORRUPT, "reserved record bytes");
+    /* version 1 has no record flags */
+    wal_base(&b, at); ps_buf_data(&b)[at[1] + 17] = WAL_F_MORE; wal_reseal(&b, at[1]);
+    REJ("reject-record-flags-v1", PS_E_CORRUPT, "reserved record bytes");
+    /* version 2: a flag it does not know */
+    wal_change(&b, at); ps_buf_data(&b)[at[1] + 17] = 2; wal_reseal(&b, at[1]);
+    REJ("reject-record-flags-unknown", PS_E_CORRUPT, "reserved record bytes");
+    /* a change of several records that an earlier segment ends inside */
+    wal_change(&b, at); b.len = at[2];
+    wal_put("reject-change-cut-early", 1, &b);
+    ps_buf_clear(&c, 0);
+    wal_header_v(&c, 3, 2);
+    wal_rec(&c, 3, 1, "(c)", 0);
+    wal_put("reject-change-cut-early", 3, &c);
+    fprintf(m, "reject-change-cut-early %d ends inside a change\n", PS_E_CORRUPT);
     {
         wal_base(&b, at);
         b.len = at[3];

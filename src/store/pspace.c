@@ -193,7 +193,7 @@ int ps_pspace_add(ps_pspace *p, ps_bytes path, int *added)
     *added = 0;
     if (ps_space_contains(p->sp, path))
         return PS_OK;
-    wal_op op = { WAL_ADD, path, 0 };
+    wal_op op = { WAL_ADD, path, 0, 0 };
     int rc = log_then_apply(p, &op);
     *added = rc == PS_OK;
     return rc;
@@ -206,7 +206,7 @@ int ps_pspace_remove(ps_pspace *p, ps_bytes path, int *removed)
     *removed = 0;
     if (!ps_space_contains(p->sp, path))
         return PS_OK;
-    wal_op op = { WAL_REMOVE, path, 0 };
+    wal_op op = { WAL_REMOVE, path, 0, 0 };
     int rc = log_then_apply(p, &op);
     *removed = rc == PS_OK;
     return rc;
@@ -217,7 +217,7 @@ int ps_pspace_set_value(ps_pspace *p, ps_bytes path, uint64_t value)
     uint64_t old;
     if (ps_space_get_value(p->sp, path, &old) == PS_OK && old == value)
         return PS_OK;
-    wal_op op = { WAL_SET, path, value };
+    wal_op op = { WAL_SET, path, value, 0 };
     return log_then_apply(p, &op);
 }
 
@@ -246,7 +246,7 @@ int ps_pspace_add_many(ps_pspace *p, const ps_bytes *paths, size_t n, uint64_t *
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (!ps_space_contains(p->sp, paths[i]))
-            ops[k++] = (wal_op){ WAL_ADD, paths[i], 0 };
+            ops[k++] = (wal_op){ WAL_ADD, paths[i], 0, 0 };
     rc = k ? ps__wal_append(p->w, ops, k) : PS_OK; /* one write, one fsync */
     uint64_t got = 0;
     for (size_t i = 0; !rc && i < k; i++) {
@@ -323,10 +323,45 @@ int ps_pspace_checkpoint(ps_pspace *p, ps_ckpt_info *out, ps_diag *d)
 
 int ps__pspace_stage(ps_pspace *p, int op, ps_bytes path, int *changed)
 {
+    return ps__pspace_stage_more(p, op, path, 0, changed);
+}
+
+void ps__pspace_stage_end(ps_pspace *p)
+{
+    ps__wal_stage_end(p->w);
+}
+
+int ps_pspace_apply(ps_pspace *p, const ps_pspace_change *c, size_t n, uint64_t *changed)
+{
+    uint64_t k = 0;
+    int rc = PS_OK;
+    for (size_t i = 0; i < n; i++)
+        if (c[i].op != PS_PSPACE_ADD && c[i].op != PS_PSPACE_REMOVE)
+            return PS_E_INVAL;
+    for (size_t i = 0; i < n && !rc; i++) {
+        int ch = 0;
+        rc = ps__pspace_stage_more(p, c[i].op == PS_PSPACE_ADD ? WAL_ADD : WAL_REMOVE, c[i].path,
+                                   1, &ch);
+        k += (uint64_t)ch;
+    }
+    if (rc && k) /* memory holds part of a change the log cannot: stop */
+        ps__wal_break(p->w, ENOMEM);
+    if (!rc && k) {
+        ps__wal_stage_end(p->w);
+        rc = ps__wal_commit(p->w);
+        maybe_checkpoint(p);
+    }
+    if (changed)
+        *changed = k;
+    return rc;
+}
+
+int ps__pspace_stage_more(ps_pspace *p, int op, ps_bytes path, int more, int *changed)
+{
     *changed = 0;
     if (ps_space_contains(p->sp, path) == (op == WAL_ADD))
         return PS_OK; /* a no-op is not logged */
-    wal_op w = { op, path, 0 };
+    wal_op w = { op, path, 0, (uint8_t)(more ? WAL_F_MORE : 0) };
     int rc = ps__wal_stage(p->w, &w, 1);
     if (!rc)
         rc = apply(p->sp, &w);

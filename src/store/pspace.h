@@ -21,6 +21,11 @@
 
 /* op: WAL_ADD or WAL_REMOVE. *changed: 0 for a no-op (not logged). */
 int ps__pspace_stage(ps_pspace *p, int op, ps_bytes path, int *changed);
+/* The same as one record of a change of several (more: not its last):
+ * ps__pspace_stage_end closes the change (its last staged record), so that
+ * recovery applies the change whole or not at all. */
+int ps__pspace_stage_more(ps_pspace *p, int op, ps_bytes path, int more, int *changed);
+void ps__pspace_stage_end(ps_pspace *p);
 int ps__pspace_commit(ps_pspace *p);
 /* ps_fsync: the server groups its fsyncs under PS_FSYNC_ALWAYS. */
 int ps__pspace_fsync_mode(const ps_pspace *p);

@@ -87,7 +87,7 @@ void ps__wal_header(uint8_t *h, uint64_t first)
 {
     memset(h, 0, WAL_HDR);
     memcpy(h, MAGIC, 8);
-    ps_write_le32(h + 8, 1);
+    ps_write_le32(h + 8, WAL_VERSION);
     ps_write_le32(h + 12, WAL_HDR);
     ps_write_le64(h + 16, first);
     ps_write_le32(h + 28, (uint32_t)XXH3_64bits(h, 28));
@@ -117,7 +117,8 @@ typedef enum rec_fault {
     RF_SEQ,      /* a checked record out of sequence                    */
     RF_OP,       /* a checked record with an op this build does not know */
     RF_RESERVED, /* a checked record with reserved bytes set            */
-    RF_SHORT_SET /* a checked set-value record without its value        */
+    RF_SHORT_SET,/* a checked set-value record without its value        */
+    RF_BATCH     /* a run of WAL_F_MORE records that a segment ends in   */
 } rec_fault;
 
 static const char *const fault_text[] = {
@@ -129,11 +130,13 @@ static const char *const fault_text[] = {
     [RF_OP] = "unknown record op (a checked record this build cannot apply)",
     [RF_RESERVED] = "reserved record bytes are not zero",
     [RF_SHORT_SET] = "set-value record without its value",
+    [RF_BATCH] = "the segment ends inside a change of several records",
 };
 
 /* Checks the record at p (r bytes left in the segment); *len gets its
  * payload length once that much is known. */
-static rec_fault check_record(const uint8_t *p, size_t r, uint64_t expect, size_t *len)
+static rec_fault check_record(const uint8_t *p, size_t r, uint64_t expect, unsigned version,
+                              size_t *len)
 {
     if (r < WAL_REC)
         return RF_CUT;
@@ -148,7 +151,7 @@ static rec_fault check_record(const uint8_t *p, size_t r, uint64_t expect, size_
         return RF_SEQ;
     if (p[16] < WAL_ADD || p[16] > WAL_SET)
         return RF_OP;
-    if (!all_zero(p + 17, 7))
+    if (!all_zero(p + 18, 6) || (p[17] & ~(version >= 2 ? WAL_F_MORE : 0)))
         return RF_RESERVED;
     if (p[16] == WAL_SET && *len < 8)
         return RF_SHORT_SET;
@@ -165,7 +168,7 @@ static rec_fault check_record(const uint8_t *p, size_t r, uint64_t expect, size_
  * recovery, which stops at the first bad frame). */
 static int torn_tail(const uint8_t *m, uint64_t off, uint64_t size, rec_fault f, size_t len)
 {
-    if (f == RF_CUT)
+    if (f == RF_CUT || f == RF_BATCH)
         return 1;
     if (f != RF_CHECKSUM) /* zeros alone can pass a 32-bit checksum only by chance */
         return all_zero(m + off, (size_t)(size - off));
@@ -178,11 +181,11 @@ static const char *bad_header(const uint8_t *m, uint64_t size, uint64_t first, i
     *code = PS_E_CORRUPT;
     if (size < WAL_HDR || memcmp(m, MAGIC, 8))
         return "bad segment header";
-    if (ps_read_le32(m + 8) > 1) {
+    if (ps_read_le32(m + 8) > WAL_VERSION) {
         *code = PS_E_VERSION;
-        return "log version is newer than this build's 1";
+        return "log version is newer than this build's 2";
     }
-    if (ps_read_le32(m + 8) != 1 || ps_read_le32(m + 12) != WAL_HDR || ps_read_le32(m + 24) ||
+    if (ps_read_le32(m + 8) < 1 || ps_read_le32(m + 12) != WAL_HDR || ps_read_le32(m + 24) ||
         ps_read_le32(m + 28) != (uint32_t)XXH3_64bits(m, 28))
         return "bad segment header";
     if (ps_read_le64(m + 16) != first)
@@ -193,19 +196,47 @@ static const char *bad_header(const uint8_t *m, uint64_t size, uint64_t first, i
 /* The scan met fault f at off: a torn tail (noted, cut), damage cut under
  * truncate, or the error. */
 static int on_fault(const uint8_t *m, uint64_t size, const char *name, int last, wal_scan *s,
-                    uint64_t off, rec_fault f, size_t len, uint64_t *end, ps_diag *d)
+                    uint64_t off, rec_fault f, size_t len, uint64_t cut, uint64_t *end,
+                    ps_diag *d)
 {
-    *end = off;
+    /* cut: where the change holding the fault starts (a change goes whole) */
+    *end = cut;
     if (last && torn_tail(m, off, size, f, len)) {
         s->rec->torn = 1;
-        s->rec->torn_offset = off;
+        s->rec->torn_offset = cut;
         snprintf(s->rec->torn_file, sizeof s->rec->torn_file, "%s", name);
         return PS_OK;
     }
     if (!s->truncate)
         return ps__diag_set(d, PS_E_CORRUPT, NULL, off, "wal/%s at offset %" PRIu64 ": %s", name,
                             off, fault_text[f]);
-    s->rec->truncated_bytes += size - off;
+    s->rec->truncated_bytes += size - cut;
+    return PS_OK;
+}
+
+/* Applies the checked records in [from, to): one change. */
+static int replay(const uint8_t *m, uint64_t from, uint64_t to, const char *name, wal_scan *s,
+                  ps_diag *d)
+{
+    for (uint64_t off = from; off < to;) {
+        const uint8_t *p = m + off;
+        size_t len = ps_read_le32(p + 4);
+        uint64_t seq = ps_read_le64(p + 8);
+        if (seq > s->after) {
+            wal_op op = { p[16], ps_bytes_of(p + WAL_REC, len), 0, 0 };
+            if (op.op == WAL_SET) {
+                op.value = ps_read_le64(p + WAL_REC);
+                op.path = ps_bytes_of(p + WAL_REC + 8, len - 8);
+            }
+            int rc = s->apply(s->ctx, &op);
+            if (rc)
+                return ps__diag_set(d, rc, NULL, off, "wal/%s at offset %" PRIu64
+                                   ": cannot apply the record", name, off);
+            s->rec->replayed++;
+        }
+        s->rec->last_seq = seq;
+        off += WAL_REC + len;
+    }
     return PS_OK;
 }
 
@@ -227,29 +258,28 @@ int ps__wal_scan_mem(const uint8_t *m, uint64_t size, const char *name, uint64_t
         return ps__diag_set(d, PS_E_CORRUPT, NULL, 16, "wal/%s: starts at seq %" PRIu64
                            ", expected %" PRIu64 " (a segment is missing)", name, first, s->expect);
     s->expect = first;
+    unsigned version = ps_read_le32(m + 8);
+    uint64_t run = 0; /* where the change being read started (0: none) */
     for (uint64_t off = WAL_HDR; off < size;) {
         size_t len = 0;
-        rec_fault f = check_record(m + off, (size_t)(size - off), s->expect, &len);
-        if (f)
-            return on_fault(m, size, name, last, s, off, f, len, end, d);
+        rec_fault f = check_record(m + off, (size_t)(size - off), s->expect, version, &len);
+        if (f) /* a change cut short is cut whole */
+            return on_fault(m, size, name, last, s, off, f, len, run ? run : off, end, d);
         const uint8_t *p = m + off;
         uint64_t seq = ps_read_le64(p + 8);
-        if (seq > s->after) {
-            wal_op op = { p[16], ps_bytes_of(p + WAL_REC, len), 0 };
-            if (op.op == WAL_SET) {
-                op.value = ps_read_le64(p + WAL_REC);
-                op.path = ps_bytes_of(p + WAL_REC + 8, len - 8);
-            }
-            int rc = s->apply(s->ctx, &op);
-            if (rc)
-                return ps__diag_set(d, rc, NULL, off, "wal/%s at offset %" PRIu64
-                                   ": cannot apply the record", name, off);
-            s->rec->replayed++;
-        }
-        s->rec->last_seq = seq;
         s->expect = seq + 1;
         off += WAL_REC + len;
+        if (p[17] & WAL_F_MORE) {
+            run = run ? run : (uint64_t)(p - m);
+            continue; /* applied once its last record is read */
+        }
+        int rc = replay(m, run ? run : (uint64_t)(p - m), off, name, s, d);
+        if (rc)
+            return rc;
+        run = 0;
     }
+    if (run) /* the segment ends inside a change: a torn tail, or damage */
+        return on_fault(m, size, name, last, s, size, RF_BATCH, 0, run, end, d);
     return PS_OK;
 }
 
@@ -361,6 +391,7 @@ struct wal {
     uint64_t size;       /* bytes in the current segment               */
     ps_buf rec;          /* records staged for the next write, encoded */
     uint64_t staged;     /* how many                                   */
+    size_t last_rec;     /* where the last one staged starts in rec    */
     pthread_mutex_t mu;  /* fd vs the everysec thread                  */
     pthread_cond_t cv;
     pthread_t th;
@@ -493,6 +524,7 @@ int ps__wal_encode(ps_buf *out, uint64_t seq, const wal_op *ops, size_t n)
         ps_write_le32(r + 4, (uint32_t)len);
         ps_write_le64(r + 8, seq + i);
         r[16] = (uint8_t)ops[i].op;
+        r[17] = ops[i].flags;
         if (extra)
             ps_write_le64(r + WAL_REC, ops[i].value);
         if (ops[i].path.len)
@@ -513,7 +545,20 @@ int ps__wal_stage(wal *w, const wal_op *ops, size_t n)
         return rc;
     }
     w->staged += n;
+    size_t at = before; /* the last record's start, for stage_end */
+    for (size_t i = 0; i + 1 < n; i++)
+        at += WAL_REC + ps_read_le32(ps_buf_data(&w->rec) + at + 4);
+    w->last_rec = at;
     return PS_OK;
+}
+
+void ps__wal_stage_end(wal *w)
+{
+    if (!w->staged)
+        return;
+    uint8_t *r = ps_buf_data(&w->rec) + w->last_rec;
+    r[17] &= (uint8_t)~WAL_F_MORE;
+    ps_write_le32(r, rec_sum(r, ps_read_le32(r + 4)));
 }
 
 /* Writes the staged records with one write() (and one fdatasync under

@@ -3,14 +3,16 @@
  *
  * A log is a directory of segments named <first seq, 16 hex>.log. Each is
  *
- *   header (32 bytes): magic "PSWALOG\n", u32 version 1, u32 header size 32,
+ *   header (32 bytes): magic "PSWALOG\n", u32 version 2, u32 header size 32,
  *                      u64 first seq, u32 flags 0, u32 low 32 bits of
  *                      XXH3-64 of bytes [0,28)
  *   records:  0 u32 checksum  low 32 bits of XXH3-64 of bytes [4, 24+len)
  *             4 u32 len       payload bytes
  *             8 u64 seq       one more than the record before, across segments
  *            16 u8  op        WAL_ADD, WAL_REMOVE, WAL_SET
- *            17 u8[7]         reserved, zero
+ *            17 u8  flags     WAL_F_MORE: the next record belongs to the
+ *                             same change (version 2; 0 in version 1)
+ *            18 u8[6]         reserved, zero
  *            24 payload       the path (WAL_SET: u64 value, then the path)
  *
  * Invariants: records are appended whole with one write(); sequence numbers
@@ -25,6 +27,12 @@
 #define WAL_HDR 32
 #define WAL_REC 24
 #define WAL_MAX_PAYLOAD (256u << 20)
+/* Version 2 added record flags: a change of several records (a step of an
+ * exec rule) is a run of records with WAL_F_MORE set on all but the last,
+ * and recovery applies such a run whole or not at all. Version 1 segments
+ * (no flags) are still read. */
+#define WAL_VERSION 2
+#define WAL_F_MORE 1
 
 enum { WAL_ADD = 1, WAL_REMOVE = 2, WAL_SET = 3 };
 
@@ -32,6 +40,7 @@ typedef struct wal_op {
     int op;
     ps_bytes path;
     uint64_t value;
+    uint8_t flags; /* WAL_F_MORE */
 } wal_op;
 
 /* A segment header for first, into h[WAL_HDR]. */
@@ -83,6 +92,9 @@ int ps__wal_append(wal *w, const wal_op *ops, size_t n);
  * fails leaves the log broken (every later call PS_E_IO): memory holds
  * changes the log does not, so nothing more may be acknowledged. */
 int ps__wal_stage(wal *w, const wal_op *ops, size_t n);
+/* Ends a run of records staged with WAL_F_MORE: the last one staged loses
+ * the flag, so the run is one change. */
+void ps__wal_stage_end(wal *w);
 int ps__wal_commit(wal *w);
 uint64_t ps__wal_staged(const wal *w);
 /* The errno of the last write or sync that failed (0: none): what the
