@@ -417,7 +417,9 @@ void t_golden_wal_accept(void)
 {
     static const char *cases[] = { "accept-basic", "accept-segments", "accept-torn-cut",
                                    "accept-torn-checksum", "accept-torn-zeros",
-                                   "accept-torn-header", "accept-torn-long-length" };
+                                   "accept-torn-header", "accept-torn-long-length",
+                                   "accept-change", "accept-torn-change",
+                                   "accept-torn-change-last" };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         char dir[256], tmp[256], path[512];
         snprintf(dir, sizeof dir, G "/wal/%s", cases[k]);
