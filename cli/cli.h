@@ -140,6 +140,9 @@ int report_end(report *r, int ok);
 /* Adds the atoms of file (any format) to p as logged batches, saying how
  * many on stderr: 0, or 1 having said why (open --import, serve --import). */
 int pspace_import(ps_pspace *p, const char *file);
+/* Opens the persistent space in dir, saying how it recovered unless
+ * quiet: 0, or 1 having said why. */
+int open_space(const char *dir, const ps_pspace_opts *o, ps_pspace **p, int quiet);
 /* A decimal u64 (nothing else): 0, or 1 if s is not one. */
 int parse_u64(const char *s, uint64_t *out);
 /* Bytes with an optional k, m or g suffix (powers of 1024), 1..max. */

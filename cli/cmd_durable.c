@@ -80,7 +80,7 @@ static void say_recovery(const char *dir, const ps_recovery *r)
     report_faults(dir, r);
 }
 
-static int open_space(const char *dir, const ps_pspace_opts *o, ps_pspace **p, int quiet)
+int open_space(const char *dir, const ps_pspace_opts *o, ps_pspace **p, int quiet)
 {
     ps_recovery r;
     ps_diag d = { 0 };

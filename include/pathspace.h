@@ -676,6 +676,12 @@ PS_API void ps_exec_opts_init(ps_exec_opts *o);
  * PS_OK however many steps failed (st says how many; on_error says which);
  * PS_E_NOMEM or PS_E_INVAL (d) when the run itself cannot go on. */
 PS_API int ps_space_exec(ps_space *s, const ps_exec_opts *o, ps_exec_stats *st, ps_diag *d);
+/* The same on a persistent space (its section below): each step is one
+ * logged change (ps_pspace_apply), so a run killed at any moment reopens
+ * at a step boundary, with no step applied twice or lost, and runs on from
+ * there. A log that fails stops the run with its error. */
+typedef struct ps_pspace ps_pspace;
+PS_API int ps_pspace_exec(ps_pspace *p, const ps_exec_opts *o, ps_exec_stats *st, ps_diag *d);
 
 /* --------------------------------------------------------- JSON and CSV */
 

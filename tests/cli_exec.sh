@@ -135,6 +135,45 @@ numbering() {
     grep -qx '(lo 1)' "$T/out" && [ "$(grep -c '^(lo' "$T/out")" = 1 ] || fail "head: $(cat "$T/out")"
 }
 
+# check_ctr DIR N: the space is at a step boundary: one (ctr K), tocks
+# for exactly 1..K, and the rule there while K < N. Prints K.
+check_ctr() {
+    "$P" dump "$1" > "$T/d" 2> /dev/null || fail "dump after a kill: $(cat "$T/d")"
+    [ "$(grep -c '^(ctr ' "$T/d")" = 1 ] || fail "not one ctr: $(grep '^(ctr' "$T/d")"
+    k=$(sed -n 's/^(ctr \([0-9]*\))$/\1/p' "$T/d")
+    [ "$(grep -c '^(tock ' "$T/d")" = "$k" ] || fail "ctr $k but $(grep -c '^(tock ' "$T/d") tocks"
+    r=$(grep -c '^(exec tick ' "$T/d" || true)
+    if [ "$k" -lt "$2" ]; then [ "$r" = 1 ] || fail "ctr $k and the rule gone"
+    else [ "$r" = 0 ] || fail "ctr $k and the rule still there"; fi
+    echo "$k"
+}
+
+kill_trials() {
+    n=10000
+    { echo '(ctr 0)'; i=0; while [ $i -lt $n ]; do echo "(next $i $((i + 1)))"; i=$((i + 1)); done
+      echo '(exec tick (, (ctr $n) (next $n $m) (exec tick $p $t))'
+      echo '      (O (- (ctr $n)) (+ (ctr $m)) (+ (tock $m)) (+ (exec tick $p $t))))'; } > "$T/k.metta"
+    mkdir "$T/sp"
+    "$P" run "$T/sp" --aux-path "$T/k.metta" --steps 0 --exact-steps --instrumentation 0 2> /dev/null
+    seed=${PS_TEST_SEED:-1}
+    kills=0 prev=0
+    for t in $(awk -v s="$seed" 'BEGIN { srand(s); for (i = 0; i < 12; i++) printf "%.3f\n", 0.02 + rand() * 0.25 }'); do
+        "$P" run "$T/sp" --instrumentation 0 > /dev/null 2>&1 &
+        pid=$!
+        sleep "$t"
+        kill -9 $pid 2> /dev/null && kills=$((kills + 1))
+        wait $pid 2> /dev/null || true
+        k=$(check_ctr "$T/sp" $n) || fail "$k"
+        [ "$k" -ge "$prev" ] || fail "went back from $prev to $k"
+        prev=$k
+    done
+    [ "$kills" -ge 3 ] || skip "the runs ended before the kills ($kills killed): a faster machine"
+    "$P" run "$T/sp" --instrumentation 0 > /dev/null 2>&1 || fail "the last run: $?"
+    k=$(check_ctr "$T/sp" $n) || fail "$k"
+    [ "$k" = $n ] || fail "ended at $k, not $n"
+    echo "$kills kills, each reopened at a step boundary, then ran on to $n"
+}
+
 tcase spec_programs spec_programs
 tcase reference reference
 tcase pure_oracle pure_oracle
@@ -143,4 +182,5 @@ tcase act_confined act_confined
 tcase limits limits
 tcase options options
 tcase numbering numbering
+tcase kill_trials kill_trials
 finish

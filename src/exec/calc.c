@@ -65,22 +65,24 @@ static int next_exec(exec_run *r, ps_buf *x)
     return found;
 }
 
-/* (timing X I NS) */
+/* (timing X I NS), written as a change of its own */
 static int timing(exec_run *r, ps_bytes x, uint64_t i, uint64_t ns)
 {
     char b[24];
     ps_buf *t = &r->tmp;
     ps_buf_clear(t, 0);
-    int rc = ps_buf_append(t, "\x04\xC6timing", 8);
+    int rc = ps_buf_append(t, "\x01\0\0\0\0\x04\xC6timing", 13); /* an add, its length later */
     if (!rc)
         rc = ps_buf_append(t, x.ptr, x.len);
     if (!rc)
         rc = ps__sym_append(t, b, (size_t)snprintf(b, sizeof b, "%llu", (unsigned long long)i));
     if (!rc)
         rc = ps__sym_append(t, b, (size_t)snprintf(b, sizeof b, "%llu", (unsigned long long)ns));
-    if (!rc)
-        rc = ps_space_insert(r->s, ps_buf_bytes(t), NULL);
-    return rc;
+    if (rc)
+        return rc;
+    ps_write_le32(ps_buf_data(t) + 1, (uint32_t)(t->len - 5));
+    exec_writes w = { { NULL, 0 }, NULL, ps_buf_data(t), t->len };
+    return r->t.apply(r->t.ctx, &w, &r->st);
 }
 
 static void failed(exec_run *r, int code, ps_bytes x)
@@ -97,44 +99,52 @@ static int budget_left(const exec_run *r, uint64_t done)
     return r->o.exact ? r->st.execs < r->o.steps : done <= r->o.steps;
 }
 
+/* One step in one hold of the target: 1 when it ran, 0 when there was
+ * nothing to run (or the target stops the run), < 0 on a fatal error. */
+static int one(exec_run *r, ps_buf *x, uint64_t *last)
+{
+    if (!(r->s = r->t.begin(r->t.ctx)))
+        return 0;
+    int k = next_exec(r, x);
+    if (k <= 0) {
+        r->t.end(r->t.ctx);
+        return k;
+    }
+    ps_bytes xb = ps_buf_bytes(x);
+    uint64_t t0 = now_ns();
+    r->st.execs++;
+    int s = ps__exec_step(r, xb);
+    uint64_t ns = now_ns() - t0;
+    r->st.ns += ns;
+    if (s > 0)
+        failed(r, s, xb);
+    if (s >= 0 && r->o.timing)
+        s = -timing(r, xb, r->st.execs - 1, ns);
+    if (s >= 0 && r->o.progress && t0 - *last > 100000000u) {
+        *last = t0;
+        if (r->o.progress(r->o.ctx, &r->st, ps_space_count(r->s)))
+            r->st.stopped = 1;
+    }
+    r->t.end(r->t.ctx);
+    return s < 0 ? s : 1;
+}
+
 static int loop(exec_run *r)
 {
     ps_buf x = { 0 };
     uint64_t done = 0, last = now_ns();
     int rc = PS_OK;
-    while (budget_left(r, done)) {
-        int k = next_exec(r, &x);
+    while (budget_left(r, done) && !r->st.stopped) {
+        int k = one(r, &x, &last);
         if (k <= 0) {
             rc = -k;
             break;
         }
-        ps_bytes xb = ps_buf_bytes(&x);
-        uint64_t t0 = now_ns();
-        r->st.execs++;
-        int s = ps__exec_step(r, xb);
-        uint64_t ns = now_ns() - t0;
-        r->st.ns += ns;
-        if (s < 0) { /* the space itself failed */
-            rc = -s;
-            break;
-        }
-        if (s)
-            failed(r, s, xb);
-        if (r->o.timing && (rc = timing(r, xb, r->st.execs - 1, ns)))
-            break;
         if (!r->o.exact && done == r->o.steps) {
             r->st.returned = done;
             break;
         }
-        done++;
-        r->st.returned = done;
-        if (r->o.progress && t0 - last > 100000000u) {
-            last = t0;
-            if (r->o.progress(r->o.ctx, &r->st, ps_space_count(r->s))) {
-                r->st.stopped = 1;
-                break;
-            }
-        }
+        r->st.returned = ++done;
     }
     ps_buf_free(&x);
     return rc;
@@ -168,7 +178,7 @@ static void *work(void *arg)
     return NULL;
 }
 
-int ps_space_exec(ps_space *s, const ps_exec_opts *o, ps_exec_stats *st, ps_diag *d)
+int ps__exec_run(const exec_target *t, const ps_exec_opts *o, ps_exec_stats *st, ps_diag *d)
 {
     exec_run *r = calloc(1, sizeof *r);
     if (!r)
@@ -180,7 +190,7 @@ int ps_space_exec(ps_space *s, const ps_exec_opts *o, ps_exec_stats *st, ps_diag
         return ps__diag_set(d, rc, NULL, 0, "exec options from %s",
                             rc == PS_E_INVAL ? "a struct without its size set" : "a newer pathspace");
     }
-    r->s = s;
+    r->t = *t;
     r->d = d;
     r->acts.dir = r->o.act_dir;
     if (ps_space_new(&r->adds)) {

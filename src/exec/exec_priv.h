@@ -2,6 +2,7 @@
  * exec_priv.h - a run of exec rules (private to src/exec; docs/exec.md).
  *
  *   calc.c    the loop: the next exec atom, one step, the budget
+ *   target.c  where a run reads and writes: memory, a persistent space
  *   step.c    one step: match (engine or solver), feed the sinks,
  *             finish them, apply the writes all at once
  *   shape.c   an exec atom taken apart
@@ -15,6 +16,7 @@
 #ifndef PS_EXEC_PRIV_H
 #define PS_EXEC_PRIV_H
 
+#include "exec.h"
 #include "pathspace.h"
 #include "shape.h"
 
@@ -43,7 +45,8 @@ void ps__act_close(actdir *a);
 #define QCACHE 64
 
 typedef struct exec_run {
-    ps_space *s;
+    exec_target t;
+    const ps_space *s;        /* what the step reads (the target's)        */
     ps_exec_opts o;
     ps_exec_stats st;
     ps_diag *d;

@@ -109,55 +109,6 @@ static void reset(exec_run *r)
     r->err_at = 0;
 }
 
-/* A write to the live space, counted. */
-static int put(exec_run *r, int op, ps_bytes a)
-{
-    int changed = 0;
-    int rc = op == OP_ADD ? ps_space_insert(r->s, a, &changed) : ps_space_remove(r->s, a, &changed);
-    if (op == OP_ADD)
-        r->st.added += (uint64_t)changed;
-    else
-        r->st.removed += (uint64_t)changed;
-    return rc;
-}
-
-/* The per-solution writes: one by one when they are few beside the
- * space, else one merge of the two (linear in both, but cheaper than as
- * many searches once they are many). */
-static int apply_adds(exec_run *r)
-{
-    uint64_t n = ps_space_count(r->adds), before = ps_space_count(r->s);
-    if (!n)
-        return PS_OK;
-    if (n > 4096 && n * 4 > before) {
-        int rc = ps_space_union(r->s, r->adds);
-        r->st.added += ps_space_count(r->s) - before;
-        return rc;
-    }
-    ps_iter *it;
-    ps_bytes p;
-    if (ps_iter_new(r->adds, ps_bytes_of(NULL, 0), &it))
-        return PS_E_NOMEM;
-    int rc = PS_OK;
-    while (!rc && ps_iter_next(it, &p, NULL, NULL) == PS_OK)
-        rc = put(r, OP_ADD, p);
-    ps_iter_free(it);
-    return rc;
-}
-
-static int apply_ops(exec_run *r)
-{
-    const uint8_t *p = ps_buf_data(&r->ops);
-    size_t at = 0;
-    int rc = PS_OK;
-    while (!rc && at < r->ops.len) {
-        uint32_t n = ps_read_le32(p + at + 1);
-        rc = put(r, p[at], ps_bytes_of(p + at + 5, n));
-        at += 5 + (size_t)n;
-    }
-    return rc;
-}
-
 /* The ACT sinks' files, once every sink has finished. */
 static int write_acts(exec_run *r)
 {
@@ -190,12 +141,11 @@ int ps__exec_step(exec_run *r, ps_bytes x)
 {
     reset(r);
     int rc = run_step(r, x);
-    /* the exec atom goes first, so a rule that writes itself back stays */
-    int wr = put(r, OP_REMOVE, x);
-    if (!rc && !wr)
-        wr = apply_adds(r);
-    if (!rc && !wr)
-        wr = apply_ops(r);
+    /* the exec atom goes first, so a rule that writes itself back stays;
+     * a step that failed writes nothing else */
+    exec_writes w = { x, rc ? NULL : r->adds, rc ? NULL : ps_buf_data(&r->ops),
+                      rc ? 0 : r->ops.len };
+    int wr = r->t.apply(r->t.ctx, &w, &r->st);
     if (wr) /* the space could not take a write: the run cannot go on */
         return -wr;
     return rc;
