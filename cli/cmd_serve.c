@@ -25,7 +25,7 @@ static const char usage[] =
     "                 [--http-files DIR] [--http-host NAME[,NAME...]] [--unprotected]\n"
     "                 [--http-no-files (the default)]\n"
     "                 [--http-max-clients N] [--http-per-ip N] [--http-header-timeout S]\n"
-    "                 [--http-body-rate BYTES] [--import FILE]...\n"
+    "                 [--http-body-rate BYTES] [--act-dir DIR] [--import FILE]...\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help'), after adding the atoms of each --import FILE (any format) as\n"
     "  logged batches, to clients of the binary protocol (docs/protocol.md) on ADDR\n"
@@ -54,6 +54,10 @@ static const char usage[] =
     "  how long a command waits for a conflicting one before its 401\n"
     "  (--http-perm-wait, 200 ms); exports of more than --http-fork-results\n"
     "  results (65536; 0 = never) are written by a forked child.\n"
+    "  Exec rules (docs/exec.md): /metta_thread/?location=T runs the atoms\n"
+    "  (exec (T PRIORITY) PATTERNS TEMPLATES) a step at a time, each step one\n"
+    "  logged change, other clients served between steps; --act-dir DIR is where\n"
+    "  their (ACT name ...) files are (default: none, and ACT fails).\n"
     "  Security (docs/security.md): file:// imports and exports are off unless\n"
     "  --http-files DIR names the one directory they may read and write (no\n"
     "  symlink, no '..'; not the store's). Requests whose Host is not an IP\n"
@@ -218,6 +222,7 @@ static const serve_option options[] = {
     { "--http", O_CALL, 0, 0, 0, http_arg },
     { "--http-port-file", O_STR, AT(http_port_file), 0, 0, NULL },
     { "--http-files", O_STR, AT(ho.files_dir), 0, 0, NULL },
+    { "--act-dir", O_STR, AT(ho.act_dir), 0, 0, NULL },
     { "--http-host", O_STR, AT(ho.hosts), 0, 0, NULL },
     { "--http-workers", O_U32, AT(ho.workers), 1, 1024, NULL },
     { "--http-max-clients", O_U32, AT(ho.max_clients), 1, 1000000, NULL },

@@ -662,6 +662,8 @@ typedef struct ps_exec_opts {
     unsigned threads;     /* search threads for a step whose exec has one
                            * template and no sources (0: one per CPU;
                            * default 1)                                     */
+    int stop_on_error;    /* the first step that fails ends the run (as a
+                           * thread of MORK's server does)               */
     /* each failed step (may be NULL) */
     void (*on_error)(void *ctx, const ps_exec_failure *f);
     /* called about 10 times a second with the figures so far (may be NULL):
@@ -1659,6 +1661,8 @@ typedef struct ps_http_opts {
                             * headers' deadline (default 16384)           */
     uint32_t per_ip;       /* connections from one address (default 32)   */
     uint64_t status_bytes; /* bytes the status table may hold (16 MiB)    */
+    const char *act_dir;   /* metta_thread's (ACT name ...) files: DIR/name.act
+                            * (NULL: ACT sources and sinks fail)          */
 } ps_http_opts;
 PS_NET_API void ps_http_opts_init(ps_http_opts *o);
 /* Starts serving sv over HTTP (on threads of its own: it returns at once);

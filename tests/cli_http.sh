@@ -56,8 +56,10 @@ endpoints() {
     # the event stream ends by itself once the status is final
     curl -s -N --max-time 20 "$U/status_stream/%24x" >"$T/sse" || fail "status_stream"
     grep -q '^data: {"status":"countResult","count":5}$' "$T/sse" || fail "sse: $(cat "$T/sse")"
-    get "/metta_thread/?location=x"
-    expect 501
+    get "/metta_thread/?location=x" # no (exec (x ...) ...) atom: it ends at once
+    expect 200
+    settle "(exec%20x)"
+    expect 200 '{"status":"pathClear"}'
     get "/stop/"
     expect 200 "ACK. Initiating Shutdown.  Connections will not longer be accepted"
     wait $SPID || fail "serve exited $? after /stop/"
@@ -301,6 +303,77 @@ tcase endpoints endpoints
 tcase errors errors
 tcase conflicts conflicts
 tcase namespaces namespaces
+# MORK's exec threads: the demo of MORK's client, a long thread that the
+# others are served beside, 409 for a second one, suspend and resume, errors
+metta_threads() {
+    start_bare "$T/mt" --fsync never
+    post "/upload/\$x/\$x/" '(data (foo 1))
+(data (foo 2))
+(_exec 0 (, (data (foo $x))) (, (data (bar $x))))'
+    expect 200
+    post /transform/ '(transform (, (_exec $priority $p $t)) (, (exec (test $priority) $p $t)))'
+    expect 200
+    settle "(exec%20test)"
+    get "/metta_thread/?location=test"
+    expect 200 'Thread `test` was dispatched. Errors will be found at the status location: `(exec test)`'
+    settle "(exec%20test)"
+    expect 200 '{"status":"pathClear"}'
+    get "/export/(data%20\$x)/\$x/"
+    printf '(bar 1)\n(bar 2)\n(foo 1)\n(foo 2)\n' | cmp -s - "$T/body" || fail "demo: $(body)"
+    # a long thread (n steps of a counter)
+    n=20000
+    awk -v n=$n 'BEGIN { print "(ctr 0)"; for (i = 0; i < n; i++) printf "(next %d %d)\n", i, i + 1 }' > "$T/c.metta"
+    echo '(exec (long 0) (, (ctr $n) (next $n $m) (exec (long 0) $p $t)) (O (- (ctr $n)) (+ (ctr $m)) (+ (exec (long 0) $p $t))))' >> "$T/c.metta"
+    CODE=$(curl -s -o "$T/body" -w '%{http_code}' -X POST --data-binary @"$T/c.metta" "$U/upload/\$x/\$x/")
+    expect 200
+    get "/metta_thread/?location=long"
+    expect 200
+    get "/status/(exec%20long)"
+    case $(body) in *pathForbiddenTemporary*) ;; *) fail "running: $(body)" ;; esac
+    get "/metta_thread/?location=long"
+    expect 409
+    # the others are served while it runs
+    post "/upload/(beside%20\$x)/(beside%20\$x)/" '(beside it)'
+    expect 200
+    get "/export/(beside%20\$x)/\$x/"
+    expect 200 "it"
+    get "/metta_thread_suspend/long/frozen/"
+    expect 200 'Ack. Thread long cleared, now frozen at `(frozen (exec (long $priorities) $patterns $templates))`'
+    settle "(exec%20long)"
+    get "/export/(frozen%20\$x)/\$x/"
+    [ "$(grep -c '^(exec (long 0)' "$T/body")" = 1 ] || fail "frozen: $(body)"
+    get "/export/(ctr%20\$x)/\$x/"
+    k=$(body)
+    [ "$k" -gt 0 ] && [ "$k" -lt $n ] || fail "stopped at $k"
+    get "/metta_thread_suspend/long/other/" # not running: 410 (it clears (other ...))
+    expect 410
+    # resume: copy back, run again, to the end
+    post /transform/ '(transform (, (frozen $e)) (, $e))'
+    expect 200
+    settle "\$x"
+    get "/export/(exec%20(long%20\$p)%20\$a%20\$b)/\$p/"
+    expect 200 "0"
+    get "/metta_thread/?location=long"
+    expect 200
+    settle "(exec%20long)"
+    get "/export/(ctr%20\$x)/\$x/"
+    expect 200 "$n"
+    # errors
+    get "/metta_thread/"
+    expect 501
+    get "/metta_thread/?location=(a"
+    expect 400
+    get "/metta_thread/?location=(a%20\$x)"
+    expect 400
+    post "/upload/\$x/\$x/" '(exec (bad 0) (, (a $x)) (O (nosuch $x)))'
+    get "/metta_thread/?location=bad"
+    expect 200
+    settle "(exec%20bad)"
+    case $(body) in *'"status":"execError"'*'ExecError: sink (exec (bad 0)'*) ;; *) fail "execError: $(body)" ;; esac
+    stop_http
+}
+
+tcase metta_threads metta_threads
 tcase kill9 kill9
 tcase auth auth
 tcase forked_exports forked_exports

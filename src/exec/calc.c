@@ -55,7 +55,8 @@ static int next_exec(exec_run *r, ps_buf *x)
 {
     ps_iter *it;
     ps_bytes p;
-    if (ps_iter_new(r->s, ps_bytes_of(EXEC_PREFIX, sizeof EXEC_PREFIX), &it))
+    ps_bytes pre = r->t.prefix.len ? r->t.prefix : ps_bytes_of(EXEC_PREFIX, sizeof EXEC_PREFIX);
+    if (ps_iter_new(r->s, pre, &it))
         return -PS_E_NOMEM;
     int found = ps_iter_next(it, &p, NULL, NULL) == PS_OK;
     ps_buf_clear(x, 0);
@@ -88,6 +89,8 @@ static int timing(exec_run *r, ps_bytes x, uint64_t i, uint64_t ns)
 static void failed(exec_run *r, int code, ps_bytes x)
 {
     r->st.failed++;
+    if (r->o.stop_on_error)
+        r->st.stopped = 1;
     if (!r->o.on_error)
         return;
     ps_exec_failure f = { code, x, r->err_at, r->st.execs - 1, r->detail };

@@ -30,6 +30,9 @@ typedef struct exec_target {
     int (*apply)(void *ctx, const exec_writes *w, ps_exec_stats *st);
     void (*end)(void *ctx);
     void *ctx;
+    ps_bytes prefix; /* the atoms the run takes as its exec atoms (empty:
+                      * every (exec ...)); MORK's server threads take
+                      * those of (exec (THREAD ...) ...) */
 } exec_target;
 
 /* ps_space_exec on any target (calc.c). */

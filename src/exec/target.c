@@ -81,7 +81,7 @@ static int mem_apply(void *ctx, const exec_writes *w, ps_exec_stats *st)
 int ps_space_exec(ps_space *s, const ps_exec_opts *o, ps_exec_stats *st, ps_diag *d)
 {
     mem m = { s, NULL };
-    exec_target t = { mem_begin, mem_apply, mem_end, &m };
+    exec_target t = { mem_begin, mem_apply, mem_end, &m, { NULL, 0 } };
     return ps__exec_run(&t, o, st, d);
 }
 
@@ -149,7 +149,7 @@ static int disk_apply(void *ctx, const exec_writes *w, ps_exec_stats *st)
 int ps_pspace_exec(ps_pspace *p, const ps_exec_opts *o, ps_exec_stats *st, ps_diag *d)
 {
     disk k = { p, NULL, 0, 0 };
-    exec_target t = { disk_begin, disk_apply, mem_end, &k };
+    exec_target t = { disk_begin, disk_apply, mem_end, &k, { NULL, 0 } };
     int rc = ps__exec_run(&t, o, st, d);
     free(k.c);
     return rc;

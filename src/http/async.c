@@ -18,7 +18,6 @@
 #include "http.h"
 #include "query/match.h"
 
-typedef struct hjob hjob;
 struct hjob {
     ps_http *h;
     int slot;
@@ -31,10 +30,15 @@ struct hjob {
     ps_query *q;         /* transform                                   */
     char *file;
     int format;
+    void *ext;           /* another file's job (thread.c)              */
+    void (*ext_free)(void *ext);
+    unsigned busy;       /* the HTTP status when a grant is held (0: 401) */
 };
 
 static void job_free(hjob *j)
 {
+    if (j->ext_free)
+        j->ext_free(j->ext);
     ps__pt_free(&j->x);
     ps_query_free(j->q);
     ps_buf_free(&j->keys);
@@ -126,7 +130,10 @@ static void start(req *q, reply *r, hjob *j, const char *cmd, const char *ack)
     int rc = ps__perm_acquire(q->h, j->g, j->ng);
     if (rc) {
         slot_give(q->h, j->slot);
-        ps__http_busy(r, cmd, rc);
+        if (j->busy && rc == PS_E_LOCKED)
+            ps__reply_text(r, j->busy, "%s: a command holds its path", cmd);
+        else
+            ps__http_busy(r, cmd, rc);
         return job_free(j);
     }
     pthread_attr_t a;
@@ -141,6 +148,61 @@ static void start(req *q, reply *r, hjob *j, const char *cmd, const char *ack)
     } else
         ps__reply_text(r, 200, "%s", ack);
     pthread_attr_destroy(&a);
+}
+
+/* ------------------------------------------------- jobs of other files */
+
+hjob *ps__hjob_new(void)
+{
+    return ps_calloc(1, sizeof(hjob));
+}
+
+void ps__hjob_free(hjob *j)
+{
+    job_free(j);
+}
+
+ps_buf *ps__hjob_keys(hjob *j)
+{
+    return &j->keys;
+}
+
+int ps__hjob_grant(hjob *j, size_t off, size_t n, int write, int status)
+{
+    if (j->ng == MAX_GRANTS)
+        return -1;
+    j->g[j->ng++] = (grant){ ps_buf_data(&j->keys) + off, n, write };
+    if (status)
+        j->skey = off, j->skey_n = n;
+    return 0;
+}
+
+void ps__hjob_set(hjob *j, void (*run)(hjob *), void *ext, void (*ext_free)(void *), unsigned busy)
+{
+    j->run = run;
+    j->ext = ext;
+    j->ext_free = ext_free;
+    j->busy = busy;
+}
+
+void *ps__hjob_ext(const hjob *j)
+{
+    return j->ext;
+}
+
+ps_http *ps__hjob_http(const hjob *j)
+{
+    return j->h;
+}
+
+void ps__hjob_status(hjob *j, const hstatus *st)
+{
+    ps__perm_set(j->h, ps_buf_data(&j->keys) + j->skey, j->skey_n, st);
+}
+
+void ps__hjob_start(req *q, reply *r, hjob *j, const char *cmd, const char *ack)
+{
+    start(q, r, j, cmd, ack);
 }
 
 /* ------------------------------------------------------------------ import */

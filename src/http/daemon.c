@@ -165,7 +165,8 @@ static const route routes[] = {
     { "count", "GET", 1, ps__hjob_count },   { "clear", "GET", 1, ps__cmd_clear },
     { "copy", "GET", 2, ps__cmd_copy },      { "explore", "GET", 2, ps__cmd_explore },
     { "status", "GET", 1, ps__cmd_status },  { "status_stream", "GET", 1, ps__cmd_status_stream },
-    { "stop", "GET", 0, ps__hjob_stop },     { "metta_thread", "GET", 0, NULL },
+    { "stop", "GET", 0, ps__hjob_stop },     { "metta_thread", "GET", 0, ps__cmd_metta_thread },
+    { "metta_thread_suspend", "GET", 2, ps__cmd_metta_suspend },
 };
 
 static void dispatch(req *q, const char *url, reply *r)
@@ -180,10 +181,6 @@ static void dispatch(req *q, const char *url, reply *r)
         return (void)ps__reply_text(r, 404, "no command at %s", url);
     if (strcmp(q->method, rt->method))
         return (void)ps__reply_text(r, 405, "%s takes %s, not %s", rt->name, rt->method, q->method);
-    if (!rt->run)
-        return (void)ps__reply_text(r, 501,
-                                    "metta_thread: this server runs no exec rules yet "
-                                    "(MORK's exec calculus is not implemented)");
     if (q->h->stopping)
         return (void)ps__reply_text(r, 503, "the server is shutting down");
     const char *rest = name[k] == '/' ? name + k + 1 : "";

@@ -233,6 +233,24 @@ void ps__hjob_count(req *q, reply *r);
 void ps__hjob_stop(req *q, reply *r);
 /* Waits for every worker (ps_http_stop). */
 void ps__hjob_join_all(ps_http *h);
+/* A job another file defines (thread.c): its grants point into its keys,
+ * so every key is appended before the first grant; status: the grant
+ * whose prefix holds the job's outcome. busy: the HTTP status when a
+ * grant is held elsewhere (0: MORK's 401). start answers ack and takes
+ * the job in every case. */
+typedef struct hjob hjob;
+hjob *ps__hjob_new(void);
+void ps__hjob_free(hjob *j);
+ps_buf *ps__hjob_keys(hjob *j);
+int ps__hjob_grant(hjob *j, size_t off, size_t n, int write, int status);
+void ps__hjob_set(hjob *j, void (*run)(hjob *), void *ext, void (*ext_free)(void *), unsigned busy);
+void *ps__hjob_ext(const hjob *j);
+ps_http *ps__hjob_http(const hjob *j);
+void ps__hjob_status(hjob *j, const hstatus *st);
+void ps__hjob_start(req *q, reply *r, hjob *j, const char *cmd, const char *ack);
+/* thread.c: MORK's metta_thread and metta_thread_suspend */
+void ps__cmd_metta_thread(req *q, reply *r);
+void ps__cmd_metta_suspend(req *q, reply *r);
 
 /* search.c: searches of the served space, under its lock */
 /* Adds (op SERVED_ADD) or removes every path of atoms, logged and committed

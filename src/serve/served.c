@@ -166,7 +166,17 @@ static void fail(ps_served *sv)
 
 int ps__served_stage(ps_served *sv, int op, ps_bytes path, int *changed)
 {
-    int rc = ps__pspace_stage(sv->p, op, path, changed);
+    return ps__served_stage_more(sv, op, path, 0, changed);
+}
+
+void ps__served_stage_end(ps_served *sv)
+{
+    ps__pspace_stage_end(sv->p);
+}
+
+int ps__served_stage_more(ps_served *sv, int op, ps_bytes path, int more, int *changed)
+{
+    int rc = ps__pspace_stage_more(sv->p, op, path, more, changed);
     if (rc) {
         /* a batch half staged, or a change logged and not applied: the
          * log no longer speaks for memory */

@@ -48,6 +48,10 @@ void ps__served_unlock(ps_served *sv);
 /* Stages one change (op WAL_ADD or WAL_REMOVE; *changed 0 for a no-op).
  * A failure breaks the log and stops the served space. */
 int ps__served_stage(ps_served *sv, int op, ps_bytes path, int *changed);
+/* One record of a change of several (more: not its last); stage_end
+ * closes the change, so that recovery applies it whole or not at all. */
+int ps__served_stage_more(ps_served *sv, int op, ps_bytes path, int more, int *changed);
+void ps__served_stage_end(ps_served *sv);
 /* Records staged, not yet committed. */
 uint64_t ps__served_staged(const ps_served *sv);
 /* Writes what is staged (one write, one fsync per the mode). PS_E_IO,
@@ -105,6 +109,14 @@ int64_t ps__served_now_ms(void);
 
 /* The space's directory (for where-is-it checks; stays the space's). */
 int ps__served_dirfd(const ps_served *sv);
+
+/* ---- exec rules (served_exec.c; takes the write lock itself, a step at
+ * a time, so other clients go on between steps) */
+/* Runs the exec atoms that start with prefix (empty: every exec atom), as
+ * ps_pspace_exec does, each step committed before the next. Ends when none
+ * is left, the budget is spent, or the served space stops. */
+int ps__served_exec(ps_served *sv, ps_bytes prefix, const ps_exec_opts *o, ps_exec_stats *st,
+                    ps_diag *d);
 /* Whether the log syncs before every acknowledgement. */
 int ps__served_fsync_always(const ps_served *sv);
 
