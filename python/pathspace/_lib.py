@@ -45,6 +45,34 @@ class QueryOpts(ctypes.Structure):  # ps_query_opts
                 ("max_steps", ctypes.c_uint64)]
 
 
+class ExecStats(ctypes.Structure):  # ps_exec_stats
+    _fields_ = [("execs", ctypes.c_uint64), ("returned", ctypes.c_uint64),
+                ("failed", ctypes.c_uint64), ("solutions", ctypes.c_uint64),
+                ("added", ctypes.c_uint64), ("removed", ctypes.c_uint64),
+                ("dropped", ctypes.c_uint64), ("ns", ctypes.c_uint64),
+                ("stopped", ctypes.c_int), ("spare32", ctypes.c_uint32),
+                ("spare", ctypes.c_uint64 * 4)]
+
+
+class ExecFailure(ctypes.Structure):  # ps_exec_failure
+    _fields_ = [("code", ctypes.c_int), ("exec_", Bytes), ("at", ctypes.c_uint64),
+                ("step", ctypes.c_uint64), ("detail", ctypes.c_int)]
+
+
+EXEC_ERROR_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(ExecFailure))
+EXEC_PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ExecStats),
+                                    ctypes.c_uint64)
+
+
+class ExecOpts(ctypes.Structure):  # ps_exec_opts
+    _fields_ = [("size", ctypes.c_uint32), ("exact", ctypes.c_int), ("steps", ctypes.c_uint64),
+                ("timing", ctypes.c_int), ("act_dir", ctypes.c_char_p),
+                ("max_results", ctypes.c_uint64), ("max_bytes", ctypes.c_uint64),
+                ("max_work", ctypes.c_uint64), ("threads", ctypes.c_uint),
+                ("stop_on_error", ctypes.c_int), ("on_error", EXEC_ERROR_FN),
+                ("progress", EXEC_PROGRESS_FN), ("ctx", ctypes.c_void_p)]
+
+
 PS_SRC_SPACE = 1
 class LibraryNotFound(ImportError):
     """libpathspace could not be loaded (Space needs it; MORK does not)."""
@@ -136,6 +164,10 @@ def _declare(lib):
         "ps_pspace_checkpoint": (I, [P, P, D]),
         "ps_pspace_close": (I, [P, D]),
         "ps_version_string": (ctypes.c_char_p, []),
+        "ps_exec_opts_init": (None, [ctypes.POINTER(ExecOpts)]),
+        "ps_exec_error_name": (ctypes.c_char_p, [I]),
+        "ps_space_exec": (I, [P, ctypes.POINTER(ExecOpts), ctypes.POINTER(ExecStats), D]),
+        "ps_pspace_exec": (I, [P, ctypes.POINTER(ExecOpts), ctypes.POINTER(ExecStats), D]),
     }
     for name, (res, args) in sigs.items():
         f = getattr(lib, name, None)

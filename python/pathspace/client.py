@@ -232,6 +232,27 @@ class MORK:
         def poll(self):
             return True, "export already blocks"
 
+    class Exec(Request):
+        """metta_thread: runs the atoms (exec (LOCATION PRIORITY) ...) on the
+        server; done once the status of (exec LOCATION) is no longer
+        temporary (pathClear, or execError with the step that failed)."""
+
+        def __init__(self, location=None):
+            if location:
+                self.status_loc = f"(exec {location})"
+            super().__init__("get", "/metta_thread/" if location is None
+                             else f"/metta_thread/?location={quote(location)}")
+
+    class Suspend(Request):
+        """metta_thread_suspend: the thread's pending exec atoms kept as
+        (AT EXEC); the thread ends. Copy them back and exec() to resume."""
+
+        def __init__(self, location, at):
+            super().__init__("get", f"/metta_thread_suspend/{quote(location)}/{quote(at)}/")
+
+        def poll(self):
+            return True, ""
+
     class Transform(Request):
         def __init__(self, patterns, templates):
             self.patterns, self.templates = patterns, templates
@@ -371,6 +392,15 @@ class MORK:
 
     def explore_(self):
         return self._run(self.Explore(self.ns.format("$x")))
+
+    def exec(self, thread_id="*"):
+        """Runs MORK's exec rules (MM2) of thread thread_id (in this
+        namespace): the atoms (exec (THREAD PRIORITY) PATTERNS TEMPLATES)."""
+        return self._run(self.Exec(self.ns.format(thread_id)))
+
+    def suspend(self, thread_id, at):
+        """Freezes thread thread_id's pending exec atoms as (at EXEC)."""
+        return self._run(self.Suspend(self.ns.format(thread_id), at))
 
     def work_at(self, name, finalization=(), **kwargs):
         """A client scoped to (name ...) within this one's namespace."""

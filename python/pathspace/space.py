@@ -4,7 +4,8 @@ import ctypes
 import os
 import threading
 
-from ._lib import lib, Bytes, Buf, Diag, Source, QueryOpts, PS_SRC_SPACE
+from ._lib import (lib, Bytes, Buf, Diag, Source, QueryOpts, PS_SRC_SPACE, ExecOpts, ExecStats,
+                   EXEC_ERROR_FN, EXEC_PROGRESS_FN)
 
 PS_E_EMPTY = 14
 
@@ -336,6 +337,45 @@ class Space:
             self |= out
             return len(self) - before
 
+    # -- programs: MORK's exec rules
+    def run(self, steps=None, exact=False, timing=False, act_dir=None, max_results=None,
+            max_bytes=None, max_work=None):
+        """Runs the space's exec rules, as `mork run` (docs/exec.md): until
+        no (exec ...) atom is left or the budget is spent. steps=None is
+        MORK's 10^15; steps=N runs N+1 execs as MORK does, or N with
+        exact=True. Returns a RunResult: .execs, .steps (MORK's count),
+        .failed and .failures, a list of (step, error name, the exec atom
+        as text) for the steps that failed (each wrote nothing)."""
+        o = ExecOpts()
+        lib.ps_exec_opts_init(ctypes.byref(o))
+        if steps is not None:
+            o.steps = steps
+        o.exact, o.timing = int(bool(exact)), int(bool(timing))
+        if act_dir is not None:
+            o.act_dir = os.fsencode(act_dir)
+        for k, v in (("max_results", max_results), ("max_bytes", max_bytes), ("max_work", max_work)):
+            if v is not None:
+                setattr(o, k, v)
+        failures = []
+
+        def on_error(ctx, f):
+            f = f.contents
+            atom = ctypes.string_at(f.exec_.ptr, f.exec_.len) if f.exec_.len else b""
+            if len(failures) < 1000:
+                failures.append((f.step, lib.ps_exec_error_name(f.code).decode(), decode(atom)))
+
+        cb = EXEC_ERROR_FN(on_error)
+        o.on_error = cb
+        st, d = ExecStats(), Diag()
+        with self._exec_handle() as (fn, h):
+            _check(fn(h, ctypes.byref(o), ctypes.byref(st), ctypes.byref(d)), "run", d)
+        return RunResult(st, failures)
+
+    @contextlib.contextmanager
+    def _exec_handle(self):
+        with self._use(True) as h:
+            yield lib.ps_space_exec, h
+
     # -- algebra, in place and as operators
     def _alg(self, fn, other, what):
         if other is self:
@@ -382,6 +422,24 @@ class Space:
 
     def __repr__(self):
         return f"<pathspace.Space of {len(self)} atoms>"
+
+
+class RunResult:
+    """What Space.run did."""
+
+    def __init__(self, st, failures):
+        self.execs = st.execs
+        self.steps = st.returned
+        self.failed = st.failed
+        self.solutions = st.solutions
+        self.added = st.added
+        self.removed = st.removed
+        self.seconds = st.ns / 1e9
+        self.failures = failures
+
+    def __repr__(self):
+        return (f"RunResult(execs={self.execs}, steps={self.steps}, failed={self.failed}, "
+                f"added={self.added}, removed={self.removed})")
 
 
 class PersistentSpace(Space):
@@ -450,6 +508,12 @@ class PersistentSpace(Space):
         with Space() as out:
             self._into(pattern, template, out)
             return sum(self.add(p) for p in list(out.paths()))
+
+    @contextlib.contextmanager
+    def _exec_handle(self):
+        """run(): each step one logged change (a crash leaves none half done)."""
+        with self._logged() as p:
+            yield lib.ps_pspace_exec, p
 
     def _refuse(self, *a):
         raise TypeError("a PersistentSpace changes through add() and remove() (they are logged)")

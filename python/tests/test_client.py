@@ -176,3 +176,31 @@ def test_managed_mork_cleans_up_at_exit(tmp_path):
     assert out.returncode == 0, out.stderr
     tmp = out.stdout.strip()
     assert tmp.startswith(tempfile.gettempdir()) and not os.path.exists(tmp)
+
+
+def test_mork_client_mm2_demo(server):
+    """MORK's client's own MM2 demo (_main_mm2 in its python/client.py):
+    upload, transform into a thread, exec, listen, download."""
+    m = pathspace.MORK(server.url)
+    m.upload_("(data (foo 1))\n(data (foo 2))\n(_exec 0 (, (data (foo $x))) (, (data (bar $x))))")
+    m.transform(("(_exec $priority $p $t)",), ("(exec (test $priority) $p $t)",)).listen()
+    events = list(m.exec(thread_id="test").listen())
+    assert events[-1]["status"] == "pathClear"
+    assert m.download_().data.splitlines() == [
+        "(data (bar 1))", "(data (bar 2))", "(data (foo 1))", "(data (foo 2))",
+        "(_exec 0 (, (data (foo $a))) (, (data (bar $a))))"]
+
+
+def test_mork_client_exec_in_namespace_and_errors(server):
+    m = pathspace.MORK(server.url)
+    ns = m.work_at("w")
+    ns.upload_("(n 1)\n(n 2)\n")
+    # a namespace's thread is (w *): its atoms are (exec ((w *) PRIO) ...)
+    m.upload_("(exec ((w *) 0) (, (w (n $x))) (, (w (m $x))))")
+    assert ns.exec().block() == ""
+    assert ns.download_().data.splitlines() == ["(m 1)", "(m 2)", "(n 1)", "(n 2)"]
+    m.upload_("(exec (bad 0) (, (a $x)) (O (nosuch $x)))")
+    meta = m.exec("bad").block()
+    assert meta["status"] == "execError" and "sink" in meta["message"]
+    r = pathspace.MORK.Exec(None).dispatch(m).response
+    assert r.status_code == 501

@@ -1,8 +1,10 @@
 """pathspace.Space and pathspace.open over libpathspace."""
+import os
+
 import pytest
 
 import pathspace
-from conftest import data
+from conftest import ROOT, data
 
 ATOMS = ["(parent Tom Bob)", "(parent Bob Ann)", "(parent Bob Liz)", "(female Ann)",
          "(female Liz)", '(name "Ann Smith")']
@@ -183,3 +185,39 @@ def test_malformed_byte_atoms_are_refused(tmp_path):
     p.close()
     with pytest.raises(TypeError):
         s.add(42)
+
+
+def _spec_programs():
+    d = os.path.join(ROOT, "tests", "exec")
+    return sorted(f[:-6] for f in os.listdir(d) if f.endswith(".metta"))
+
+
+@pytest.mark.parametrize("name", _spec_programs())
+def test_run_spec_programs(name, tmp_path):
+    """The spec's 14 programs (tests/exec), through Space.run."""
+    d = os.path.join(ROOT, "tests", "exec")
+    s = pathspace.Space()
+    s.load(os.path.join(d, name + ".metta"))
+    r = s.run(act_dir=str(tmp_path))
+    assert r.failed == 0
+    want = open(os.path.join(d, name + ".out")).read().splitlines()
+    assert list(s) == want
+
+
+def test_run_budget_failures_and_persistence(tmp_path):
+    s = pathspace.Space()
+    s.load(os.path.join(ROOT, "tests", "exec", "01-counter.metta"))
+    r = s.run(steps=1)
+    assert (r.execs, r.steps) == (2, 1)  # MORK's off-by-one
+    r = s.run(steps=1, exact=True)
+    assert r.execs == 1
+    s.add("(exec 0 (, (ctr $x)) (O (nosuch $x)))")
+    r = s.run()
+    assert r.failed == 1 and r.failures[0][1] == "sink" and "nosuch" in r.failures[0][2]
+    p = pathspace.PersistentSpace(str(tmp_path / "ps"))
+    p.load(os.path.join(ROOT, "tests", "exec", "02-peano.metta"))
+    assert p.run().execs == 4
+    p.close()
+    p = pathspace.PersistentSpace(str(tmp_path / "ps"))
+    assert list(p) == ["(result (S (S (S (S (S Z))))))", "(sum Z (S (S (S (S (S Z))))))"]
+    p.close()

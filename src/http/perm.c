@@ -247,6 +247,10 @@ int ps__perm_json(const hstatus *st, ps_buf *out)
         put_str(g, "logMessage");
         put_str(g, st->msg);
     }
+    if (st->kind == ST_EXEC_ERROR) { /* the form the spec gives an exec thread's */
+        put_str(g, "message");
+        put_str(g, st->msg);
+    }
     if (st->kind == ST_FETCH_ERROR) {
         put_str(g, "statusCode");
         yajl_gen_integer(g, st->code);
