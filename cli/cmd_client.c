@@ -1,6 +1,7 @@
 /* cmd_client.c - pathspace client COMMAND: one request to a server, its
  * answer on stdout (docs/protocol.md). */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +26,12 @@ static const char usage[] =
     "                                the space, or the atoms under PATTERN's constant\n"
     "                                part (default text, to stdout)\n"
     "  checkpoint                    a checkpoint now; prints it when written\n"
+    "  run [--steps N] [--exact-steps] [--timing] [--thread T] [--stop-on-error]\n"
+    "                                the server runs its exec rules (docs/exec.md), a\n"
+    "                                step at a time, serving its other clients between\n"
+    "                                steps; progress on a terminal, then 'execs N steps\n"
+    "                                N failed N atoms N'; exit 1 if a step failed;\n"
+    "                                SIGINT stops the run (CANCEL)\n"
     "  stats [--json]                the server's counters\n"
     "  Host 127.0.0.1 and port 7420 by default; the token is also read from\n"
     "  $PATHSPACE_TOKEN. Changes print 'changed N seq S atoms A': S is the log\n"
@@ -255,6 +262,69 @@ static int do_export(ps_client *c, int argc, char **argv)
     return rc ? fail("export", rc, &d) : 0;
 }
 
+typedef struct runview {
+    progress p;
+    char what[64];
+} runview;
+
+static volatile sig_atomic_t run_stop;
+static void on_int(int sig)
+{
+    (void)sig;
+    run_stop = 1;
+}
+
+static int run_progress(void *ctx, const ps_run_report *r)
+{
+    runview *v = ctx;
+    snprintf(v->what, sizeof v->what, "run (%" PRIu64 " atoms)", r->atoms);
+    v->p.what = v->what;
+    progress_at(&v->p, r->execs);
+    return run_stop;
+}
+
+static int do_run(ps_client *c, int argc, char **argv)
+{
+    uint64_t steps = 0;
+    unsigned flags = 0;
+    const char *thread = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--exact-steps"))
+            flags |= PS_RUN_EXACT;
+        else if (!strcmp(a, "--timing"))
+            flags |= PS_RUN_TIMING;
+        else if (!strcmp(a, "--stop-on-error"))
+            flags |= PS_RUN_STOP_ON_ERROR;
+        else if (!strcmp(a, "--steps") && v && !parse_u64(v, &steps))
+            i++;
+        else if (!strcmp(a, "--thread") && v)
+            thread = argv[++i];
+        else
+            return die("client run: unexpected argument '%s' (see --help)", a), 2;
+    }
+    runview v;
+    memset(&v, 0, sizeof v);
+    progress_begin(&v.p, "run", "steps", 0, 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_int;
+    sigaction(SIGINT, &sa, NULL);
+    ps_run_report r;
+    ps_diag d = { 0 };
+    int rc = ps_client_run(c, steps, flags, thread, run_progress, &v, &r, &d);
+    progress_end(&v.p);
+    if (rc)
+        return fail("run", rc, &d);
+    printf("execs %" PRIu64 " steps %" PRIu64 " failed %" PRIu64 " added %" PRIu64
+           " removed %" PRIu64 " atoms %" PRIu64 "%s\n", r.execs, r.steps, r.failed, r.added,
+           r.removed, r.atoms, r.cancelled ? " (stopped)" : "");
+    if (r.failed)
+        fprintf(stderr, "client run: %" PRIu64 " step(s) failed; the first (%s): %s\n", r.failed,
+                ps_exec_error_name(r.fail_code), r.fail_exec);
+    return r.failed ? 1 : 0;
+}
+
 static int do_simple(ps_client *c, const char *cmd, int json)
 {
     ps_diag d = { 0 };
@@ -297,6 +367,8 @@ static int run(ps_client *c, const char *cmd, int argc, char **argv)
         return do_export(c, argc, argv);
     if (!strcmp(cmd, "count"))
         return do_count(c, argc, argv);
+    if (!strcmp(cmd, "run"))
+        return do_run(c, argc, argv);
     int n = argc + 1; /* argv[-1] is the command itself */
     int json = take_flag(&n, argv - 1, "--json");
     if (n > 1 || (json && strcmp(cmd, "stats")))
@@ -351,7 +423,7 @@ int cmd_client(int argc, char **argv)
         return 0;
     int i = 1;
     static const char *const known[] = { "ping", "add", "remove", "contains", "count", "query",
-                                         "transform", "export", "checkpoint", "stats" };
+                                         "transform", "export", "checkpoint", "stats", "run" };
     int ok = 0;
     for (int k = 1; k < argc && !ok; k++) /* the command, before connecting */
         for (size_t j = 0; j < sizeof known / sizeof known[0]; j++)

@@ -664,6 +664,8 @@ typedef struct ps_exec_opts {
                            * default 1)                                     */
     int stop_on_error;    /* the first step that fails ends the run (as a
                            * thread of MORK's server does)               */
+    /* asked before each step (may be NULL): non-zero ends the run there */
+    int (*stop)(void *ctx);
     /* each failed step (may be NULL) */
     void (*on_error)(void *ctx, const ps_exec_failure *f);
     /* called about 10 times a second with the figures so far (may be NULL):
@@ -1390,6 +1392,7 @@ typedef enum ps_msg_type {
     PS_MSG_CHECKPOINT = 10,
     PS_MSG_STATS = 11,
     PS_MSG_CANCEL = 12,    /* stops the stream of request `id`; no reply    */
+    PS_MSG_RUN = 13,       /* runs exec rules; progress streamed            */
     PS_MSG_REPLY = 0x80,   /* or'ed into a request's type for its reply     */
     PS_MSG_ERROR = 0xFF    /* u32 code (ps_err), u32 length, message        */
 } ps_msg_type;
@@ -1588,6 +1591,25 @@ PS_NET_API int ps_client_transform(ps_client *c, ps_bytes pattern, ps_bytes tmpl
 PS_NET_API int ps_client_export(ps_client *c, int format, ps_bytes prefix, ps_sink out,
                             uint64_t *bytes, ps_diag *d);
 /* Returns when the server's checkpoint is written. */
+/* RUN: the server runs its exec rules (docs/exec.md) on a thread of its
+ * own, a step at a time, its other clients served between steps: those of
+ * thread (MeTTa text: the atoms (exec (THREAD PRIO) ...)), or every exec
+ * atom (NULL). steps 0 is MORK's budget. Figures come as the run goes
+ * (about ten times a second) to progress (may be NULL), whose non-zero
+ * stops the run (CANCEL); out gets the last. */
+#define PS_RUN_EXACT 1u         /* exactly steps execs, not MORK's steps + 1 */
+#define PS_RUN_TIMING 2u        /* (timing EXEC I NS) after each step       */
+#define PS_RUN_STOP_ON_ERROR 4u /* the first step that fails ends the run   */
+#define PS_RUN_REPLY 72         /* a RUN reply's fixed part (docs/protocol.md) */
+typedef struct ps_run_report {
+    uint64_t execs, steps, failed, solutions, added, removed, atoms, ns;
+    int fail_code;          /* ps_exec_error of the first step that failed */
+    int cancelled;          /* the run was stopped before its end         */
+    char fail_exec[256];    /* that step's exec atom, as text (cut)        */
+} ps_run_report;
+PS_NET_API int ps_client_run(ps_client *c, uint64_t steps, unsigned flags, const char *thread,
+                             int (*progress)(void *ctx, const ps_run_report *r), void *ctx,
+                             ps_run_report *out, ps_diag *d);
 PS_NET_API int ps_client_checkpoint(ps_client *c, ps_ckpt_info *out, ps_diag *d);
 PS_NET_API int ps_client_stats(ps_client *c, ps_server_stats *out, ps_diag *d);
 

@@ -186,7 +186,59 @@ big_export() {
     stop_server
 }
 
+# RUN: exec rules on the served space, each step one logged change, the
+# others served between steps; CANCEL (SIGINT), a client that leaves, a
+# server stopped mid-run, and a space that reopens with whole steps only
+runs() {
+    start_server "$T/sp" --fsync never
+    c add -f tests/exec/02-peano.metta > /dev/null
+    c run > "$T/r" || fail "run: $(cat "$T/r")"
+    grep -q "^execs 4 steps 4 failed 0 .* atoms 2$" "$T/r" || fail "run: $(cat "$T/r")"
+    c query '$x' | cmp -s - tests/exec/02-peano.out || fail "the result"
+    n=100000
+    awk -v n=$n 'BEGIN { print "(ctr 0)"; for (i = 0; i < n; i++) printf "(next %d %d)\n", i, i + 1;
+        print "(exec (long 0) (, (ctr $n) (next $n $m) (exec (long 0) $p $t)) (O (- (ctr $n)) (+ (ctr $m)) (+ (exec (long 0) $p $t))))" }' > "$T/c.metta"
+    c add -f "$T/c.metta" > /dev/null
+    c run --thread long --steps 999 --exact-steps | grep -q "^execs 999 " || fail "--steps"
+    # a counter that never ends: (t N) to (t N+1), and the rule back
+    c add '(t 0)' '(exec (spin 0) (, (t $n) (exec (spin 0) $p $q)) (O (- (t $n)) (pure (t $m) $m (i32_to_string (sum_i32 (i32_from_string $n) (i32_from_string 1)))) (+ (exec (spin 0) $p $q))))' > /dev/null
+    "$P" client --port "$PORT" run --thread spin > "$T/r" 2>&1 & # $! is the client
+    rp=$!
+    sleep 0.3
+    c add '(beside it)' | grep -q "^changed 1 " || fail "not served beside the run"
+    kill -INT $rp
+    wait $rp || fail "the cancelled run: $(cat "$T/r")"
+    grep -q "(stopped)$" "$T/r" || fail "not stopped: $(cat "$T/r")"
+    k=$(c query '(t $x)' '$x')
+    [ "$k" -gt 0 ] || fail "t $k"
+    # a client that leaves: its run stops too
+    "$P" client --port "$PORT" run --thread spin > /dev/null 2>&1 &
+    rp=$!
+    sleep 0.3
+    kill -9 $rp
+    wait $rp 2> /dev/null || true
+    sleep 0.2
+    k1=$(c query '(t $x)' '$x')
+    sleep 0.3
+    [ "$(c query '(t $x)' '$x')" = "$k1" ] && [ "$k1" -gt "$k" ] || fail "the orphaned run: $k $k1"
+    # errors
+    rc=0; c run --thread '(a $x)' 2> "$T/e" || rc=$?
+    [ $rc != 0 ] && grep -q "ground" "$T/e" || fail "bad thread: $rc $(cat "$T/e")"
+    c add '(exec (bad 0) (, (a $x)) (O (nosuch $x)))' > /dev/null
+    rc=0; c run --thread bad 2> "$T/e" > /dev/null || rc=$?
+    [ $rc = 1 ] && grep -q "(sink): (exec (bad 0)" "$T/e" || fail "a failed step: $rc $(cat "$T/e")"
+    # stopped mid-run: the server ends the run between steps, and reopens
+    # with whole steps (one ctr, the rule there)
+    "$P" client --port "$PORT" run --thread spin > /dev/null 2>&1 &
+    sleep 0.3
+    stop_server
+    "$P" dump "$T/sp" > "$T/d"
+    [ "$(grep -c '^(t ' "$T/d")" = 1 ] && [ "$(grep -c '^(exec (spin 0)' "$T/d")" = 1 ] ||
+        fail "not at a step boundary: $(grep -v next "$T/d")"
+}
+
 tcase roundtrip roundtrip
+tcase runs runs
 tcase big_export big_export
 tcase kill9 kill9
 tcase auth auth

@@ -69,7 +69,8 @@ class ExecOpts(ctypes.Structure):  # ps_exec_opts
                 ("timing", ctypes.c_int), ("act_dir", ctypes.c_char_p),
                 ("max_results", ctypes.c_uint64), ("max_bytes", ctypes.c_uint64),
                 ("max_work", ctypes.c_uint64), ("threads", ctypes.c_uint),
-                ("stop_on_error", ctypes.c_int), ("on_error", EXEC_ERROR_FN),
+                ("stop_on_error", ctypes.c_int), ("stop", ctypes.c_void_p),
+                ("on_error", EXEC_ERROR_FN),
                 ("progress", EXEC_PROGRESS_FN), ("ctx", ctypes.c_void_p)]
 
 

@@ -106,6 +106,10 @@ static int budget_left(const exec_run *r, uint64_t done)
  * nothing to run (or the target stops the run), < 0 on a fatal error. */
 static int one(exec_run *r, ps_buf *x, uint64_t *last)
 {
+    if (r->o.stop && r->o.stop(r->o.ctx)) {
+        r->st.stopped = 1;
+        return 0;
+    }
     if (!(r->s = r->t.begin(r->t.ctx)))
         return 0;
     int k = next_exec(r, x);

@@ -582,3 +582,69 @@ int ps_client_stats(ps_client *c, ps_server_stats *out, ps_diag *d)
         v[i] = ps_read_le64(r.payload.ptr + 8 + 8 * i);
     return PS_OK;
 }
+
+/* One RUN reply's figures into out (0, or -1 for a malformed one). */
+static int run_report(ps_bytes p, ps_run_report *out)
+{
+    rd x = rd_of(p);
+    uint64_t *v[8] = { &out->execs, &out->steps, &out->failed, &out->solutions, &out->added,
+                       &out->removed, &out->atoms, &out->ns };
+    for (int i = 0; i < 8; i++)
+        *v[i] = rd_u64(&x);
+    out->fail_code = (int)rd_u32(&x);
+    uint32_t tl = rd_u32(&x);
+    const uint8_t *t = rd_take(&x, tl);
+    if (x.bad || rd_left(&x))
+        return -1;
+    size_t k = tl < sizeof out->fail_exec - 1 ? tl : sizeof out->fail_exec - 1;
+    if (k)
+        memcpy(out->fail_exec, t, k);
+    out->fail_exec[k] = 0;
+    return 0;
+}
+
+int ps_client_run(ps_client *c, uint64_t steps, unsigned flags, const char *thread,
+                  int (*progress)(void *ctx, const ps_run_report *r), void *ctx,
+                  ps_run_report *out, ps_diag *d)
+{
+    size_t tl = thread ? strlen(thread) : 0;
+    uint8_t h[16];
+    ps_write_le64(h, steps);
+    ps_write_le32(h + 8, flags);
+    ps_write_le32(h + 12, (uint32_t)tl);
+    ps_buf_clear(&c->req, 0);
+    uint64_t id;
+    int rc = ps_buf_append(&c->req, h, sizeof h);
+    if (!rc && tl)
+        rc = ps_buf_append(&c->req, thread, tl);
+    if (!rc)
+        rc = ps_client_send(c, PS_MSG_RUN, ps_buf_bytes(&c->req), &id);
+    if (rc)
+        return ps__diag_set(d, rc, NULL, 0, "cannot encode the run");
+    rc = ps_client_flush(c, d);
+    ps_run_report rep;
+    memset(&rep, 0, sizeof rep);
+    ps_reply r;
+    int cancelled = 0;
+    while (!rc && !(rc = expect(c, id, PS_MSG_RUN | PS_MSG_REPLY, &r, d))) {
+        if (run_report(r.payload, &rep)) {
+            rc = ps__diag_set(d, PS_E_PROTOCOL, NULL, 0, "a malformed RUN reply");
+            break;
+        }
+        if (!(r.f.flags & PS_FLAG_MORE)) {
+            rep.cancelled = (r.f.flags & PS_FLAG_CANCELLED) != 0;
+            break;
+        }
+        if (progress && !cancelled && progress(ctx, &rep)) { /* stop it: CANCEL */
+            uint8_t k[8];
+            ps_write_le64(k, id);
+            cancelled = 1;
+            rc = ps_client_send(c, PS_MSG_CANCEL, ps_bytes_of(k, 8), NULL);
+            if (!rc)
+                rc = ps_client_flush(c, d);
+        }
+    }
+    if (out)
+        *out = rep;
+    return rc;
+}

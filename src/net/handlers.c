@@ -236,6 +236,7 @@ void ps__dispatch(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
     case PS_MSG_QUERY: return ps__handle_query(s, c, f, payload);
     case PS_MSG_TRANSFORM: return ps__handle_transform(s, c, f, payload);
     case PS_MSG_EXPORT: return ps__handle_export(s, c, f, payload);
+    case PS_MSG_RUN: return ps__handle_run(s, c, f, payload);
     case PS_MSG_CHECKPOINT:
         if (payload.len)
             return ps__conn_error(s, c, f->id, PS_E_CORRUPT, 1, "CHECKPOINT takes no payload");

@@ -284,6 +284,8 @@ static void on_event(ps_server *s, struct epoll_event *ev)
         /* the loop's condition ends it */
     } else if (ps__job_of(s, tag)) {
         ps__job_done(s, tag);
+    } else if (ps__run_of(s, tag)) {
+        ps__run_event(s, tag);
     } else {
         conn *c = tag;
         if (ev->events & (EPOLLIN | EPOLLERR | EPOLLHUP))
@@ -328,7 +330,7 @@ static void drain(ps_server *s)
         for (int i = 0; i < n; i++)
             if (ev[i].data.ptr != &s->lfd && ev[i].data.ptr != &s->evfd &&
                 ev[i].data.ptr != &stop_tag && ev[i].data.ptr != &ckpt_tag &&
-                !ps__job_of(s, ev[i].data.ptr) &&
+                !ps__job_of(s, ev[i].data.ptr) && !ps__run_of(s, ev[i].data.ptr) &&
                 (ev[i].events & EPOLLOUT))
                 ps__conn_flush(s, ev[i].data.ptr);
     }
@@ -351,6 +353,7 @@ static int loop(ps_server *s, ps_diag *d)
             tick(s, s->now);
         ps__served_unlock(s->sv);
     }
+    ps__runs_stop(s); /* without the lock: a run's step needs it to end */
     ps__served_lock(s->sv, 1);
     int failed = ps__served_failed(s->sv);
     ps_diag why = { 0 };

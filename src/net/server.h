@@ -32,9 +32,12 @@
 #define QUERY_BYTES_MAX (256u << 20) /* a query's results held, at most    */
 
 #define MAX_JOBS 8             /* exports written by forked children at once */
+#define MAX_RUNS 4             /* RUNs (exec rules) at once, every client's   */
 
 /* STREAM_COUNT: a COUNT a child made, one reply frame once it is known. */
-enum { STREAM_QUERY = 1, STREAM_EXPORT = 2, STREAM_COUNT = 3 };
+/* STREAM_RUN: a RUN's progress, sent as its thread reports it (runs.c). */
+enum { STREAM_QUERY = 1, STREAM_EXPORT = 2, STREAM_COUNT = 3, STREAM_RUN = 4 };
+struct netrun;
 
 typedef struct stream {
     int kind;
@@ -47,6 +50,7 @@ typedef struct stream {
     size_t off;
     int fd;                /* EXPORT, or a QUERY a child ran: its file   */
     struct job_req *pend;  /* a job waiting for a free slot             */
+    struct netrun *run;    /* RUN: its thread                            */
     uint64_t size, foff;
 } stream;
 
@@ -96,6 +100,7 @@ struct ps_server {
     int64_t now;              /* ms, read once per turn of the loop        */
     uint64_t node;
     job jobs[MAX_JOBS];
+    struct netrun *runs[MAX_RUNS];
     int no_fork_jobs;         /* exports written in the loop (the fuzz target:
                                * a child's coverage does not reach it)     */
     uint64_t next_cid;
@@ -160,6 +165,19 @@ job *ps__job_of(ps_server *s, void *tag);
 void ps__job_done(ps_server *s, job *j);
 /* At shutdown: what the jobs write is no longer wanted. */
 void ps__jobs_kill(ps_server *s);
+
+/* runs.c: RUN, exec rules on the served space on a thread of their own
+ * (a step per hold of the lock: the loop goes on between steps) */
+void ps__handle_run(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload);
+/* A run's tag, from an epoll event, or NULL. */
+struct netrun *ps__run_of(ps_server *s, void *tag);
+/* Its thread reported: the progress (or the end) goes to its client. */
+void ps__run_event(ps_server *s, struct netrun *r);
+/* Its stream went (the client left or cancelled): the run stops after its
+ * step. */
+void ps__run_orphan(struct netrun *r);
+/* At the loop's end, without the lock: every run stopped and joined. */
+void ps__runs_stop(ps_server *s);
 
 /* checkpoint.c: CHECKPOINT, which the served space's keeper runs */
 void ps__ckpt_request(ps_server *s, conn *c, uint64_t id);

@@ -537,6 +537,8 @@ void ps__stream_free(stream *st)
         return;
     if (st->pend)
         st->pend->free(st->pend);
+    if (st->run) /* the client left: the run stops after its step */
+        ps__run_orphan(st->run);
     if (st->fd >= 0)
         close(st->fd);
     ps_buf_free(&st->data);

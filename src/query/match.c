@@ -92,8 +92,10 @@ static int const_prefix(engine *e, uint64_t p, ps_buf *out, size_t cap)
 }
 
 /* How many paths could match pattern i now: those under its constant
- * prefix (counted up to a cap: it only has to rank the patterns). */
-static int estimate(engine *e, unsigned i, uint64_t *n)
+ * prefix, counted up to cap: it only has to rank the patterns, so the
+ * count stops at the best one found so far (a big prefix beside a small
+ * one then costs what the small one does, not what the big one holds). */
+static int estimate(engine *e, unsigned i, uint64_t cap, uint64_t *n)
 {
     qnode r, at;
     ps_buf_clear(&e->pre, 0);
@@ -112,8 +114,9 @@ static int estimate(engine *e, unsigned i, uint64_t *n)
         return PS_OK;
     }
     if (!ps__cmemo_find(&e->counts, &at, n)) { /* each position is counted once */
-        *n = e->v->ops->count(e->v, &at, MATCH_COUNT_CAP);
-        ps__cmemo_keep(&e->counts, &at, *n);
+        *n = e->v->ops->count(e->v, &at, cap);
+        if (*n < cap || cap == MATCH_COUNT_CAP) /* kept only when it is all it can be */
+            ps__cmemo_keep(&e->counts, &at, *n);
     }
     return PS_OK;
 }
@@ -151,20 +154,29 @@ static int next_pattern(engine *e)
 {
     if (e->level == e->npat)
         return solved(e);
+    /* rounds of growing caps: a small pattern listed after a big one is
+     * found without counting the big one whole */
     unsigned best = 0;
     uint64_t best_n = UINT64_MAX;
-    for (unsigned i = 0; i < e->npat; i++) {
-        if (e->done >> i & 1)
-            continue;
-        uint64_t n = 0;
-        int rc = e->npat - e->level == 1 && e->level ? (n = 1, 0) : estimate(e, i, &n);
-        if (rc)
-            return rc;
-        if (n < best_n)
-            best = i, best_n = n;
-        if (n == 0)
-            break; /* no path has its constant prefix: it fails fastest (only
-                    * stored variables along that prefix can still match) */
+    for (uint64_t round = 64;; round *= 32) {
+        uint64_t cap = round < MATCH_COUNT_CAP ? round : MATCH_COUNT_CAP;
+        best_n = UINT64_MAX;
+        for (unsigned i = 0; i < e->npat; i++) {
+            if (e->done >> i & 1)
+                continue;
+            uint64_t n = 0;
+            uint64_t c = best_n < cap ? best_n : cap;
+            int rc = e->npat - e->level == 1 && e->level ? (n = 1, 0) : estimate(e, i, c, &n);
+            if (rc)
+                return rc;
+            if (n < best_n)
+                best = i, best_n = n;
+            if (n == 0)
+                break; /* no path has its constant prefix: it fails fastest (only
+                        * stored variables along that prefix can still match) */
+        }
+        if (best_n < cap || cap == MATCH_COUNT_CAP)
+            break;
     }
     uint32_t base = e->base, nv = e->nv;
     unsigned cur = e->cur;
