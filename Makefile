@@ -34,7 +34,7 @@ LIB_CFLAGS := $(PS_CFLAGS) -fvisibility=hidden $(ASSERTS)
 # Two libraries (docs/architecture.md): the core, which listens on nothing,
 # and libpathspace-net, the core plus the servers and the client.
 CORE_LIBS := -lzstd -llz4 -lsodium -lcrypto -lb2 -lisal -lz -lxxhash -lyajl -lpthread -lm
-NET_LIBS := -lmicrohttpd
+NET_LIBS := -lmicrohttpd -lcurl
 LDLIBS   := $(NET_LIBS) $(CORE_LIBS)
 
 # The version, from the one place it is written: include/pathspace.h.
@@ -47,7 +47,7 @@ MAJOR    := $(firstword $(subst ., ,$(VERSION)))
 # for the HTTP API and the Python package). libunistring-dev: pkg-config
 # --static names -lunistring for libmicrohttpd (through GnuTLS).
 DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev libxxhash-dev libyajl-dev \
-            libmicrohttpd-dev libunistring-dev curl python3 python3-pytest python3-setuptools \
+            libmicrohttpd-dev libcurl4-openssl-dev libunistring-dev curl python3 python3-pytest python3-setuptools \
             python3-pip python3-wheel python3-venv libedit-dev \
             libzstd-dev liblz4-dev libsodium-dev libssl-dev libb2-dev \
             libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev g++ man-db \

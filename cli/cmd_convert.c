@@ -7,12 +7,16 @@
 static const char convert_usage[] =
     "usage: pathspace convert IN OUT [--from FMT] [--to FMT] [--level L] [--threads N]\n"
     "                         [--codec C] [--priority P] [--checksum K] [--chunk BYTES]\n"
-    "                         [--skip-extended] [--quiet]\n"
+    "                         [--skip-extended] [--quiet] [--pattern P --template T]\n"
     "  Converts between MeTTa text (.metta), MORK's .paths, MORK's ACT (.act) and\n"
     "  pathspace snapshots (.snap). Formats come from the extensions (.paths.gz and\n"
     "  .upaths are .paths), else from the content; --from/--to FMT (metta, paths,\n"
     "  act, snap) override. ACT and snapshot inputs are streamed in place; OUT\n"
     "  appears only when complete (- = stdout).\n"
+    "  --pattern P --template T   as mork convert's: each atom of IN that unifies\n"
+    "                 with P is written as T instantiated (MeTTa text, e.g.\n"
+    "                 --pattern '(parent $x $y)' --template '(child $y $x)'); the\n"
+    "                 others are left out.\n"
     "  Snapshot options (docs/format-snapshot.md):\n"
     "  --codec C      none, lz4, zstd, zlib, or auto (default: by --priority)\n"
     "  --priority P   speed (lz4), balanced (zstd 1, default) or size (zstd 19 up to\n"
@@ -134,10 +138,30 @@ int wopts_arg(wopts *o, int argc, char **argv, int *i)
     return 1;
 }
 
+/* mork convert's pattern and template: the instances, written to OUT. */
+static int convert_through(const src *x, const char *pat, const char *tpl, const wopts *o)
+{
+    ps_query *q;
+    if (query_compile(pat, tpl, &q))
+        return 2;
+    src y;
+    memset(&y, 0, sizeof y);
+    y.name = x->name;
+    y.f = PS_FORMAT_METTA;
+    int rc = ps_space_new(&y.s) ? die("out of memory") + 1 : 0;
+    if (!rc)
+        rc = query_into(q, x, 0, o->threads, y.s, 0);
+    if (!rc)
+        rc = write_dest(&y, o);
+    ps_space_free(y.s);
+    ps_query_free(q);
+    return rc;
+}
+
 int cmd_convert(int argc, char **argv)
 {
     wopts o = { 0 };
-    const char *pos[2];
+    const char *pos[2], *pat = NULL, *tpl = NULL;
     int npos = 0;
     if (has_help(argc, argv, convert_usage))
         return 0;
@@ -147,6 +171,11 @@ int cmd_convert(int argc, char **argv)
             return 2;
         if (w)
             continue;
+        if ((!strcmp(argv[i], "--pattern") || !strcmp(argv[i], "--template")) && i + 1 < argc) {
+            *(argv[i][2] == 'p' ? &pat : &tpl) = argv[i + 1];
+            i++;
+            continue;
+        }
         if ((argv[i][0] == '-' && argv[i][1]) || npos == 2)
             return die("convert: unexpected argument '%s' (see --help)", argv[i]) + 1;
         pos[npos++] = argv[i];
@@ -156,10 +185,12 @@ int cmd_convert(int argc, char **argv)
     o.out = pos[1];
     if ((o.to = fmt_out("convert", o.out, o.to)) == FMT_NONE)
         return 2;
+    if (!pat != !tpl)
+        return die("convert: --pattern and --template go together") + 1;
     src x;
     if (src_open(&x, pos[0], o.from))
         return 1;
-    int rc = write_dest(&x, &o);
+    int rc = pat ? convert_through(&x, pat, tpl, &o) : write_dest(&x, &o);
     src_close(&x);
     return rc;
 }

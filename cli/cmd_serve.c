@@ -26,6 +26,8 @@ static const char usage[] =
     "                 [--http-no-files (the default)]\n"
     "                 [--http-max-clients N] [--http-per-ip N] [--http-header-timeout S]\n"
     "                 [--http-body-rate BYTES] [--act-dir DIR] [--import FILE]...\n"
+    "                 [--http-fetch HOST[,HOST...]] [--http-fetch-max BYTES]\n"
+    "                 [--http-fetch-timeout S] [--http-fetch-private] [--http-queue N]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help'), after adding the atoms of each --import FILE (any format) as\n"
     "  logged batches, to clients of the binary protocol (docs/protocol.md) on ADDR\n"
@@ -66,7 +68,13 @@ static const char usage[] =
     "  or --unprotected. HTTP connections: at most --http-max-clients (256),\n"
     "  --http-per-ip from one address (32); a request's headers must arrive\n"
     "  within --http-header-timeout seconds (10) of the connection or of its\n"
-    "  last reply, and its body at --http-body-rate bytes a second (16k) after.\n";
+    "  last reply, and its body at --http-body-rate bytes a second (16k) after.\n"
+    "  http(s):// imports are off unless --http-fetch HOST[,HOST...] names the\n"
+    "  hosts they may reach (no redirect to another; no private or loopback\n"
+    "  address unless --http-fetch-private), at most --http-fetch-max bytes (1g)\n"
+    "  within --http-fetch-timeout seconds (60). Asynchronous commands beyond\n"
+    "  --http-workers (the CPUs less one, at least 4) wait, --http-queue of\n"
+    "  them (64), before a 503.\n";
 
 static ps_served *running;
 
@@ -170,6 +178,13 @@ static int opt_unprotected(serve_args *a, const char *v)
     return 0;
 }
 
+static int opt_fetch_private(serve_args *a, const char *v)
+{
+    (void)v;
+    a->ho.fetch_private = 1;
+    return 0;
+}
+
 static int opt_token(serve_args *a, const char *v)
 {
     if (read_token(v, a->token, sizeof a->token))
@@ -223,6 +238,11 @@ static const serve_option options[] = {
     { "--http-port-file", O_STR, AT(http_port_file), 0, 0, NULL },
     { "--http-files", O_STR, AT(ho.files_dir), 0, 0, NULL },
     { "--act-dir", O_STR, AT(ho.act_dir), 0, 0, NULL },
+    { "--http-fetch", O_STR, AT(ho.fetch_hosts), 0, 0, NULL },
+    { "--http-fetch-max", O_BYTES64, AT(ho.fetch_max), 1, UINT64_MAX, NULL },
+    { "--http-fetch-timeout", O_U32, AT(ho.fetch_timeout_s), 1, 86400, NULL },
+    { "--http-fetch-private", O_FLAG, 0, 0, 0, opt_fetch_private },
+    { "--http-queue", O_U32, AT(ho.queue), 0, 1000000, NULL },
     { "--http-host", O_STR, AT(ho.hosts), 0, 0, NULL },
     { "--http-workers", O_U32, AT(ho.workers), 1, 1024, NULL },
     { "--http-max-clients", O_U32, AT(ho.max_clients), 1, 1000000, NULL },

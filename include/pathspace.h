@@ -1660,7 +1660,8 @@ typedef struct ps_http_opts {
     uint64_t max_file;     /* file:// import bytes (default 16 GiB)       */
     uint64_t max_results;  /* atoms one export or explore holds (16M)     */
     uint32_t max_clients;  /* connections (default 256)                   */
-    uint32_t workers;      /* asynchronous commands at once (default 4)   */
+    uint32_t workers;      /* asynchronous commands at once (default: the
+                            * CPUs less one, at least 4, as MORK's)     */
     uint32_t perm_wait_ms; /* how long a conflicting command waits (200)  */
     uint32_t timeout_s;    /* idle connection (default 300)               */
     int spare_int;         /* was no_files: file:// is now off unless
@@ -1685,6 +1686,17 @@ typedef struct ps_http_opts {
     uint64_t status_bytes; /* bytes the status table may hold (16 MiB)    */
     const char *act_dir;   /* metta_thread's (ACT name ...) files: DIR/name.act
                             * (NULL: ACT sources and sinks fail)          */
+    /* http(s):// imports (docs/security.md), off unless fetch_hosts names
+     * the hosts they may reach (comma-separated; exact names). No redirect
+     * to another host; no private, loopback or link-local address unless
+     * fetch_private; at most fetch_max bytes (default 1 GiB) within
+     * fetch_timeout_s seconds (default 60). */
+    const char *fetch_hosts;
+    uint64_t fetch_max;
+    uint32_t fetch_timeout_s;
+    int fetch_private;
+    uint32_t queue;        /* asynchronous commands that wait for a worker
+                            * before a 503 (default 64)                  */
 } ps_http_opts;
 PS_NET_API void ps_http_opts_init(ps_http_opts *o);
 /* Starts serving sv over HTTP (on threads of its own: it returns at once);

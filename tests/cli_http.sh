@@ -46,12 +46,15 @@ endpoints() {
     expect 200 ""
     get "/explore/%24x//"
     expect 200
-    # the top parts by arity: (bar 3) (baz 1) (baz 2), then (pair 1 3) (pair 2 3)
-    expect 200 '[{"token":[2],"cnt":3,"expr":"(bar 3)"},{"token":[3],"cnt":2,"expr":"(pair 1 3)"}]'
+    # the top parts by arity: (bar 3) (baz 1) (baz 2), then (pair 1 3) (pair 2 3);
+    # cnt, as MORK's: the children at each group's next branch (bar|baz, 1|2)
+    expect 200 '[{"token":[2],"cnt":2,"expr":"(bar 3)"},{"token":[3],"cnt":2,"expr":"(pair 1 3)"}]'
     get "/explore/%24x/%02/" # below token [2]: bar and baz part at their third letter
     expect 200 '[{"token":[2,195,98,97,114],"cnt":1,"expr":"(bar 3)"},{"token":[2,195,98,97,122],"cnt":2,"expr":"(baz 1)"}]'
-    get "/explore/%24x/%02%C3bar/" # one atom: nothing below
-    expect 200 '[]' 
+    get "/explore/%24x/%02%C3bar/" # one atom: it, with nothing below (MORK's answer)
+    expect 200 '[{"token":[],"cnt":0,"expr":"(bar 3)"}]'
+    get "/explore/(baz%20%24x)//" # only the groups whose atom unifies with the expression
+    expect 200 '[{"token":[193,49],"cnt":1,"expr":"(baz 1)"},{"token":[193,50],"cnt":1,"expr":"(baz 2)"}]'
     get "/count/%24x/"
     # the event stream ends by itself once the status is final
     curl -s -N --max-time 20 "$U/status_stream/%24x" >"$T/sse" || fail "status_stream"
@@ -155,10 +158,10 @@ errors() {
 conflicts() {
     mkdir -p "$T/f"
     gen_file 2000000 1 "$T/f/big.metta" # about two seconds to import
-    start_http "$T/sp" --http-workers 1 --http-perm-wait 20
+    start_http "$T/sp" --http-workers 1 --http-perm-wait 20 --http-queue 0
     get "/import/%24x/(big%20%24x)/?uri=file://$T/f/big.metta"
     expect 200 "ACK. Starting Import"
-    get "/count/(other%20%24x)/" # the one worker is busy
+    get "/count/(other%20%24x)/" # the one worker is busy, and none may wait
     expect 503
     get "/status/(big%20%24x)"
     expect 200 '{"status":"pathForbiddenTemporary"}'
@@ -373,6 +376,29 @@ metta_threads() {
     stop_http
 }
 
+# more asynchronous commands than workers wait for one (MORK's orchestrate.py
+# sends many transforms at once and ignores a 503)
+queueing() {
+    start_http "$T/sp" --http-workers 1
+    post "/upload/%24x/(q%20%24x)/" "$(seq 1 300)"
+    pids=""
+    for t in 1 2 3 4 5 6; do
+        curl -s -o "$T/b$t" -w '%{http_code}' -X POST --data-binary \
+            "(transform (, (q \$a) (q \$b)) (, (p$t \$a \$b)))" "$U/transform/" > "$T/c$t" &
+        pids="$pids $!"
+    done
+    for p in $pids; do wait "$p"; done # not the server's
+    for t in 1 2 3 4 5 6; do
+        [ "$(cat "$T/c$t")" = 200 ] || fail "transform $t: $(cat "$T/c$t") $(cat "$T/b$t")"
+        settle "(p$t%20%24x%20%24y)"
+        get "/count/(p$t%20%24x%20%24y)/"
+        settle "(p$t%20%24x%20%24y)"
+        [ "$(body)" = '{"status":"countResult","count":90000}' ] || fail "count of p$t: $(body)"
+    done
+    stop_http
+}
+
+tcase queueing queueing
 tcase metta_threads metta_threads
 tcase kill9 kill9
 tcase auth auth

@@ -164,7 +164,17 @@ real_data() {
     [ "$a" = "$b" ] && [ "$a" -gt 0 ] || fail "big_logic: $a vs $b"
 }
 
+# mork convert's pattern and template: the same atoms a query gives
+convert_through() {
+    "$P" query "$F" '(parent $x $y)' '(child $y $x)' > "$T/q"
+    "$P" convert -q "$F" "$T/c.paths" --pattern '(parent $x $y)' --template '(child $y $x)'
+    "$P" dump "$T/c.paths" | cmp -s - "$T/q" || fail "convert --pattern differs from query"
+    rc=0; "$P" convert -q "$F" "$T/x.metta" --pattern '(a $x)' 2> "$T/e" || rc=$?
+    [ $rc = 2 ] && grep -q "go together" "$T/e" || fail "a pattern alone: $rc"
+}
+
 tcase hand_checked hand_checked
+tcase convert_through convert_through
 tcase exit_codes exit_codes
 tcase count_limit_threads count_limit_threads
 tcase every_source every_source

@@ -281,7 +281,8 @@ class MORK:
 
         def _children(self):
             for d in self.data:
-                yield type(self)(self.pattern, quote_from_bytes(bytes(d["token"])))
+                if d["token"]:  # an empty token is an atom alone: nothing below it
+                    yield type(self)(self.pattern, quote_from_bytes(bytes(d["token"])))
 
         def levels(self):
             frontier = [self]

@@ -77,21 +77,33 @@ static void *job_main(void *arg)
     return NULL;
 }
 
+/* A free worker, waiting for one while at most o.queue others wait (the
+ * request's own thread waits: libmicrohttpd gives each its own); -1 when
+ * the queue is full or the server stops. */
 static int slot_take(ps_http *h)
 {
-    int got = -1;
+    int got = -1, waited = 0;
     pthread_mutex_lock(&h->mu);
-    for (uint32_t i = 0; i < h->o.workers && got < 0; i++) {
-        worker *w = &h->workers[i];
-        if (w->state == 2) { /* finished: it has let go of mu, join it */
-            pthread_join(w->t, NULL);
-            w->state = 0;
+    for (;;) {
+        for (uint32_t i = 0; i < h->o.workers && got < 0; i++) {
+            worker *w = &h->workers[i];
+            if (w->state == 2) { /* finished: it has let go of mu, join it */
+                pthread_join(w->t, NULL);
+                w->state = 0;
+            }
+            if (!w->state) {
+                w->state = 1;
+                got = (int)i;
+            }
         }
-        if (!w->state) {
-            w->state = 1;
-            got = (int)i;
-        }
+        if (got >= 0 || h->stopping || (!waited && h->queued >= h->o.queue))
+            break;
+        if (!waited)
+            h->queued++, waited = 1;
+        pthread_cond_wait(&h->cv, &h->mu);
     }
+    if (waited)
+        h->queued--;
     pthread_mutex_unlock(&h->mu);
     return got;
 }
@@ -100,6 +112,7 @@ static void slot_give(ps_http *h, int i)
 {
     pthread_mutex_lock(&h->mu);
     h->workers[i].state = 0;
+    pthread_cond_broadcast(&h->cv); /* a request may wait for it */
     pthread_mutex_unlock(&h->mu);
 }
 
@@ -123,8 +136,8 @@ static void start(req *q, reply *r, hjob *j, const char *cmd, const char *ack)
 {
     j->h = q->h;
     if ((j->slot = slot_take(q->h)) < 0) {
-        ps__reply_text(r, 503, "%s: every worker is busy (--http-workers %u)", cmd,
-                       q->h->o.workers);
+        ps__reply_text(r, 503, "%s: every worker is busy and %u requests wait (--http-workers "
+                       "%u, --http-queue %u)", cmd, q->h->o.queue, q->h->o.workers, q->h->o.queue);
         return job_free(j);
     }
     int rc = ps__perm_acquire(q->h, j->g, j->ng);
@@ -207,18 +220,16 @@ void ps__hjob_start(req *q, reply *r, hjob *j, const char *cmd, const char *ack)
 
 /* ------------------------------------------------------------------ import */
 
-static void run_import(hjob *j)
+/* The import of an open file (taken). */
+static void import_fd(hjob *j, int fd)
 {
     ps_diag d = { 0 };
     struct stat sb;
     const void *data = NULL;
     size_t len = 0;
     uint64_t n;
-    int bad, rc, fd = ps__files_read(j->h, j->file);
-    if (fd < 0) {
-        snprintf(d.msg, sizeof d.msg, "%s: %s", j->file, ps__files_why(errno));
-        outcome(j, ST_FETCH_ERROR, 400, "Failed to open file at path", &d);
-    } else if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+    int bad, rc;
+    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
         close(fd);
         outcome(j, ST_FETCH_ERROR, 400, "Failed to open file at path: not a regular file", NULL);
     } else if ((uint64_t)sb.st_size > j->h->o.max_file) {
@@ -231,6 +242,46 @@ static void run_import(hjob *j)
                 bad == 1 ? "Failed to parse file" : "import", &d);
     if (data)
         ps__unmap_file(data, len);
+}
+
+static void run_import(hjob *j)
+{
+    int fd = ps__files_read(j->h, j->file);
+    if (fd >= 0)
+        return import_fd(j, fd);
+    ps_diag d = { 0 };
+    snprintf(d.msg, sizeof d.msg, "%s: %s", j->file, ps__files_why(errno));
+    outcome(j, ST_FETCH_ERROR, 400, "Failed to open file at path", &d);
+}
+
+/* http(s)://: fetched first (fetch.c), then imported as a file. */
+static void run_fetch(hjob *j)
+{
+    char why[256] = "";
+    unsigned code;
+    int fd;
+    if (!ps__fetch(j->h, j->file, &fd, &code, why, sizeof why))
+        return import_fd(j, fd);
+    outcome(j, ST_FETCH_ERROR, code, why, NULL);
+}
+
+/* The refusal of an http(s) URI, in the reply and, for MORK's clients,
+ * in the status too: 1, or 0 when the fetch may go. */
+static int fetch_refused(req *q, reply *r, hjob *j, const char *uri)
+{
+    if (q->h->o.fetch_hosts && ps__fetch_allowed(q->h, uri))
+        return 0;
+    if (!q->h->o.fetch_hosts)
+        ps__reply_text(r, 400, "import: http(s) imports are off: the operator allows them with "
+                               "--http-fetch HOST[,HOST...]");
+    else
+        ps__reply_text(r, 403, "import: %s: its host is not one --http-fetch allows", uri);
+    char why[256];
+    snprintf(why, sizeof why, "%.*s", (int)r->body.len, (const char *)ps_buf_data(&r->body));
+    j->skey_n = j->x.tpfx;
+    j->h = q->h;
+    outcome(j, ST_FETCH_ERROR, r->code, why, NULL);
+    return 1;
 }
 
 void ps__hjob_import(req *q, reply *r)
@@ -246,6 +297,22 @@ void ps__hjob_import(req *q, reply *r)
     else if (ps_buf_append(&j->keys, ps_buf_data(&j->x.tmpl), j->x.tpfx)) {
         ps__reply_text(r, 500, "import: out of memory");
         job_free(j);
+    } else if (ps__fetch_is_url(uri)) {
+        if (fetch_refused(q, r, j, uri))
+            job_free(j);
+        else if (!(j->format = ps_format_of(uri)) && !(fname && (j->format = ps_format_of(fname)))) {
+            ps__reply_text(r, 400, "import: no format: pass ?format=metta|paths|json|jsonl|csv");
+            job_free(j);
+        } else if (!(j->file = strdup(uri))) {
+            ps__reply_text(r, 500, "import: out of memory");
+            job_free(j);
+        } else {
+            j->g[0] = (grant){ ps_buf_data(&j->keys), j->x.tpfx, 1 };
+            j->ng = 1;
+            j->skey_n = j->x.tpfx;
+            j->run = run_fetch;
+            start(q, r, j, "import", "ACK. Starting Import");
+        }
     } else if (ps__files_rel(q->h, uri, &rel, r, "import")) {
         /* MORK's clients read the refusal from the status too */
         char why[256];
@@ -254,7 +321,9 @@ void ps__hjob_import(req *q, reply *r)
         j->h = q->h;
         outcome(j, ST_FETCH_ERROR, r->code, why, NULL);
         job_free(j);
-    } else if (!(j->format = fname ? ps_format_of(fname) : ps_format_of(rel))) {
+    } else if (!(j->format = ps_format_of(rel)) && !(fname && (j->format = ps_format_of(fname)))) {
+        /* the extension first, as MORK's server: its client sends
+         * format=metta for .paths files */
         ps__reply_text(r, 400, "import: no format: pass ?format=metta|paths|json|jsonl|csv");
         job_free(j);
     } else if (!(j->file = strdup(rel))) {

@@ -297,7 +297,11 @@ void ps_http_opts_init(ps_http_opts *o)
     o->max_file = 16ull << 30;
     o->max_results = 16u << 20;
     o->max_clients = 256;
-    o->workers = 4;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN); /* MORK's pool: cores - 1, at least 4 */
+    o->workers = cpus > 5 ? (uint32_t)(cpus - 1) : 4;
+    o->queue = 64;
+    o->fetch_max = 1ull << 30;
+    o->fetch_timeout_s = 60;
     o->perm_wait_ms = 200;
     o->timeout_s = 300;
     o->fork_results = 65536;

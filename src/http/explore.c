@@ -2,12 +2,15 @@
  * explore.c - MORK's explore and status_stream.
  *
  * explore looks one branch deeper below a focus (the expression's constant
- * prefix, then the token's bytes): where the paths under the focus first
- * part, each child byte is one group, answered as its token (the bytes
- * from the prefix through that byte), its count and one of its atoms. A
- * focus that holds one atom answers [] (MORK's "()": nothing below it), so
- * a client that descends every token ends at the atoms. Two passes over
- * the paths under the focus, under the read lock.
+ * prefix, then the token's bytes), as MORK's token_bfs does: from the
+ * focus it goes down to where the paths under it first part; each child
+ * byte there is one group, answered as its token (the bytes from the
+ * prefix through that byte), cnt, and its first atom, if that atom unifies
+ * with the expression. cnt is what the client would meet one level on: the
+ * children at the group's own next branch, or 1 when the group is one
+ * atom. A focus that holds one atom answers that atom with an empty token
+ * and cnt 0 (nothing further to explore). Three passes over the paths
+ * under the focus, under the read lock.
  */
 #include <string.h>
 
@@ -16,18 +19,31 @@
 #include "common/alloc.h"
 #include "common/diag.h"
 #include "http.h"
+#include "query/term.h"
 
 typedef struct groups {
     uint64_t n;         /* paths under the focus                      */
     ps_buf first, last; /* pass 1                                     */
     size_t split;       /* where they part: their common prefix       */
-    uint64_t cnt[256];  /* pass 2: per child byte                     */
+    uint64_t cnt[256];  /* pass 2: paths per child byte               */
     size_t sample[256]; /* offset of its first path in samples        */
     size_t slen[256];
     ps_buf samples;
+    ps_buf last_of[256]; /* pass 2: each group's last path            */
+    size_t gsplit[256]; /* where the group's own paths part           */
+    uint64_t kids[256]; /* pass 3: distinct bytes there               */
+    int prev[256];      /* pass 3: the last such byte seen (-1: none) */
 } groups;
 
-static int pass(const ps_space *sp, ps_bytes focus, groups *g, int second)
+static size_t lcp2(ps_bytes a, ps_bytes b)
+{
+    size_t n = a.len < b.len ? a.len : b.len, i = 0;
+    while (i < n && a.ptr[i] == b.ptr[i])
+        i++;
+    return i;
+}
+
+static int pass(const ps_space *sp, ps_bytes focus, groups *g, int which)
 {
     ps_iter *it;
     if (ps_iter_new(sp, focus, &it))
@@ -35,7 +51,7 @@ static int pass(const ps_space *sp, ps_bytes focus, groups *g, int second)
     ps_bytes a;
     int rc = PS_OK;
     while (!rc && ps_iter_next(it, &a, NULL, NULL) == PS_OK) {
-        if (!second) {
+        if (which == 1) {
             ps_buf *dst = g->n++ ? &g->last : &g->first;
             ps_buf_clear(dst, 0);
             rc = ps_buf_append(dst, a.ptr, a.len);
@@ -44,22 +60,40 @@ static int pass(const ps_space *sp, ps_bytes focus, groups *g, int second)
         if (a.len <= g->split)
             continue; /* a path that is the others' prefix: not an atom */
         uint8_t b = a.ptr[g->split];
+        if (which == 3) { /* the group's next branch: its distinct bytes */
+            if (g->cnt[b] > 1 && a.len > g->gsplit[b] && a.ptr[g->gsplit[b]] != g->prev[b]) {
+                g->prev[b] = a.ptr[g->gsplit[b]];
+                g->kids[b]++;
+            }
+            continue;
+        }
         if (!g->cnt[b]++) {
             g->sample[b] = g->samples.len;
             g->slen[b] = a.len;
             rc = ps_buf_append(&g->samples, a.ptr, a.len);
         }
+        ps_buf_clear(&g->last_of[b], 0);
+        if (!rc)
+            rc = ps_buf_append(&g->last_of[b], a.ptr, a.len);
     }
     ps_iter_free(it);
     return rc;
 }
 
-static size_t lcp(const ps_buf *a, const ps_buf *b)
+/* 1 if the atom unifies with the expression (MORK keeps only those). */
+static int unifiable(ps_bytes e, ps_bytes atom)
 {
-    size_t n = a->len < b->len ? a->len : b->len, i = 0;
-    while (i < n && ps_buf_data(a)[i] == ps_buf_data(b)[i])
-        i++;
-    return i;
+    terms t;
+    uint32_t n1 = 0, n2 = 0;
+    uint64_t a, b;
+    if (ps__terms_init(&t, 2 * PS_MAX_VARS))
+        return 1;
+    int r = 1;
+    if (!ps__internalize(&t, e.ptr, e.len, 0, &n1, &a, NULL) &&
+        !ps__internalize(&t, atom.ptr, atom.len, PS_MAX_VARS, &n2, &b, NULL))
+        r = ps__unify(&t, a, b) != 0;
+    ps__terms_free(&t);
+    return r;
 }
 
 static void put_item(yajl_gen y, ps_bytes tok, uint64_t cnt, ps_bytes atom, ps_buf *text,
@@ -82,30 +116,57 @@ static void put_item(yajl_gen y, ps_bytes tok, uint64_t cnt, ps_bytes atom, ps_b
     yajl_gen_map_close(y);
 }
 
-/* The JSON list for groups g found below focus; prefix bytes are left
- * out of each token. */
-static int answer(const groups *g, ps_bytes focus, size_t pfx, int top, int lossless,
-                  ps_buf *out)
+/* The JSON list for groups g found below the focus; prefix bytes are
+ * left out of each token. */
+static int answer(const groups *g, ps_bytes e, size_t pfx, int lossless, ps_buf *out)
 {
     yajl_gen y = yajl_gen_alloc(NULL);
     if (!y)
         return PS_E_NOMEM;
     ps_buf text = { 0 };
     yajl_gen_array_open(y);
-    if (g->n == 1 && top) /* a single atom at the top: it is the answer */
-        put_item(y, ps_bytes_of(ps_buf_data(&g->first) + pfx, g->first.len - pfx), 1,
-                 ps_buf_bytes(&g->first), &text, lossless);
+    if (g->n == 1 && unifiable(e, ps_buf_bytes(&g->first))) /* one atom: it, nothing below */
+        put_item(y, ps_bytes_of(NULL, 0), 0, ps_buf_bytes(&g->first), &text, lossless);
     for (unsigned b = 0; b < 256 && g->n > 1; b++) {
         if (!g->cnt[b])
             continue;
         ps_bytes s = ps_bytes_of(ps_buf_data(&g->samples) + g->sample[b], g->slen[b]);
-        put_item(y, ps_bytes_of(s.ptr + pfx, g->split + 1 - pfx), g->cnt[b], s, &text,
-                 lossless);
+        if (unifiable(e, s))
+            put_item(y, ps_bytes_of(s.ptr + pfx, g->split + 1 - pfx),
+                     g->cnt[b] > 1 ? g->kids[b] : 1, s, &text, lossless);
     }
-    (void)focus;
     yajl_gen_array_close(y);
     ps_buf_free(&text);
     return ps__json_take(y, out);
+}
+
+static int explore_passes(const ps_space *sp, ps_bytes focus, groups *g)
+{
+    int rc = pass(sp, focus, g, 1);
+    g->split = g->n > 1 ? lcp2(ps_buf_bytes(&g->first), ps_buf_bytes(&g->last)) : 0;
+    if (!rc && g->n > 1)
+        rc = pass(sp, focus, g, 2);
+    for (unsigned b = 0; b < 256; b++) {
+        g->prev[b] = -1;
+        if (g->cnt[b] > 1)
+            g->gsplit[b] = lcp2(ps_bytes_of(ps_buf_data(&g->samples) + g->sample[b], g->slen[b]),
+                                ps_buf_bytes(&g->last_of[b]));
+    }
+    if (!rc && g->n > 1)
+        rc = pass(sp, focus, g, 3);
+    return rc;
+}
+
+static void groups_free(groups *g)
+{
+    if (!g)
+        return;
+    ps_buf_free(&g->first);
+    ps_buf_free(&g->last);
+    ps_buf_free(&g->samples);
+    for (unsigned b = 0; b < 256; b++)
+        ps_buf_free(&g->last_of[b]);
+    free(g);
 }
 
 void ps__cmd_explore(req *q, reply *r)
@@ -127,11 +188,7 @@ void ps__cmd_explore(req *q, reply *r)
         rc = PS_E_NOMEM;
     if (!rc) {
         ps__served_lock(q->h->sv, 0);
-        const ps_space *sp = ps_pspace_space(ps_served_pspace(q->h->sv));
-        rc = pass(sp, ps_buf_bytes(&focus), gr, 0);
-        gr->split = gr->n > 1 ? lcp(&gr->first, &gr->last) : 0;
-        if (!rc && gr->n > 1)
-            rc = pass(sp, ps_buf_bytes(&focus), gr, 1);
+        rc = explore_passes(ps_pspace_space(ps_served_pspace(q->h->sv)), ps_buf_bytes(&focus), gr);
         ps__served_unlock(q->h->sv);
     }
     ps__perm_release(q->h, &g, 1);
@@ -139,18 +196,13 @@ void ps__cmd_explore(req *q, reply *r)
     ps_buf lb = { 0 };
     int lossless = ps__arg_true(ps__reply_arg(q, "lossless", &lb, NULL));
     ps_buf_free(&lb);
-    if (rc || answer(gr, ps_buf_bytes(&focus), pfx, q->seg[1].len == 0, lossless, &r->body))
+    if (rc || answer(gr, ps_buf_bytes(&e), pfx, lossless, &r->body))
         ps__reply_text(r, 500, "explore: out of memory");
     else {
         r->code = 200;
         r->type = "application/json";
     }
-    if (gr) {
-        ps_buf_free(&gr->first);
-        ps_buf_free(&gr->last);
-        ps_buf_free(&gr->samples);
-        free(gr);
-    }
+    groups_free(gr);
     ps_buf_free(&focus);
     ps_buf_free(&e);
 }

@@ -78,6 +78,7 @@ struct ps_http {
     uint64_t st_bytes; /* what st holds: prefixes and entries         */
     uint64_t version; /* bumped by every change of a status           */
     worker *workers;
+    uint32_t queued;     /* requests waiting for a worker (slot_take)  */
     atomic_int stopping; /* read without mu by requests and streams    */
     int files_fd;        /* --http-files, or -1 (files.c)             */
     char *files_given, *files_real; /* its name as given and resolved */
@@ -218,6 +219,15 @@ int ps__files_create(ps_http *h, const char *rel, hfile *f, reply *r);
  * temporary file is gone either way). */
 int ps__files_publish(hfile *f);
 void ps__files_discard(hfile *f);
+
+/* fetch.c: http(s):// imports through libcurl, when the operator allows */
+int ps__fetch_is_url(const char *uri);
+/* 1 if --http-fetch names url's host. */
+int ps__fetch_allowed(const ps_http *h, const char *url);
+/* Fetches url into an unlinked temporary file: 0 with *fd (at its end),
+ * or -1 with why and the HTTP status to report (403, 413, 502, or the
+ * server's). */
+int ps__fetch(ps_http *h, const char *url, int *fd, unsigned *status, char *why, size_t cap);
 
 /* cmds.c: the synchronous commands; async.c: the asynchronous ones. */
 void ps__cmd_upload(req *q, reply *r);
