@@ -398,6 +398,64 @@ queueing() {
     stop_http
 }
 
+# http(s):// imports: off by default, then only to the hosts allowed, no
+# private address unless allowed, no redirect to another host, within the
+# size and time limits (a web server of the test's own on loopback)
+fetching() {
+    command -v python3 > /dev/null || skip "needs python3"
+    mkdir -p "$T/www"
+    printf '(web 1)\n(web 2)\n' > "$T/www/a.metta"
+    head -c 300000 /dev/zero | tr '\0' 'x' | fold -w 50 | sed 's/.*/(b &)/' > "$T/www/big.metta"
+    python3 tests/fetchd.py "$T/www" "$T/wport" &
+    WPID=$!
+    trap 'kill -9 $SPID $WPID 2>/dev/null || true; rm -rf "$T"' EXIT
+    i=0
+    while [ ! -s "$T/wport" ]; do i=$((i + 1)); [ $i -gt 200 ] && fail "no web server"; sleep 0.05; done
+    W="http://127.0.0.1:$(cat "$T/wport")"
+    start_bare "$T/s1"
+    get "/import/%24x/%24x/?uri=$W/a.metta"
+    expect 400
+    body | grep -q -- "--http-fetch" || fail "the refusal names the option: $(body)"
+    stop_http
+    start_bare "$T/s2" --http-fetch 127.0.0.1
+    get "/import/%24x/(a%20%24x)/?uri=$W/a.metta" # loopback: private
+    expect 200
+    settle "(a%20%24x)"
+    body | grep -q '"status":"fetchError".*--http-fetch-private' || fail "private: $(body)"
+    get "/import/%24x/%24x/?uri=http://localhost:1/a.metta" # not an allowed host
+    expect 403
+    stop_http
+    start_bare "$T/s3" --http-fetch 127.0.0.1,127.0.0.2 --http-fetch-private --http-fetch-max 100k \
+        --http-fetch-timeout 1
+    get "/import/%24x/(a%20%24x)/?uri=$W/a.metta"
+    settle "(a%20%24x)"
+    expect 200 '{"status":"pathClear"}'
+    get "/export/(a%20%24x)/%24x/"
+    expect 200 "$(printf '(web 1)\n(web 2)')"
+    get "/import/%24x/(r%20%24x)/?uri=$W/to-same&format=metta" # a redirect here: followed
+    settle "(r%20%24x)"
+    get "/export/(r%20%24x)/%24x/"
+    expect 200 "$(printf '(web 1)\n(web 2)')"
+    stop_http
+    start_bare "$T/s4" --http-fetch 127.0.0.1 --http-fetch-private --http-fetch-max 100k \
+        --http-fetch-timeout 1
+    get "/import/%24x/(o%20%24x)/?uri=$W/to-other&format=metta" # to another host
+    settle "(o%20%24x)"
+    body | grep -q '"status":"fetchError".*127.0.0.2.*not one --http-fetch allows' || fail "redirect: $(body)"
+    get "/import/%24x/(b%20%24x)/?uri=$W/big.metta"
+    settle "(b%20%24x)"
+    body | grep -q '"status":"fetchError".*larger than --http-fetch-max' || fail "size: $(body)"
+    get "/import/%24x/(s%20%24x)/?uri=$W/slow.metta"
+    settle "(s%20%24x)"
+    body | grep -q '"status":"fetchError"' || fail "time: $(body)"
+    get "/count/%24x/"
+    settle "%24x"
+    expect 200 '{"status":"countResult","count":0}'
+    stop_http
+    kill $WPID
+}
+
+tcase fetching fetching
 tcase queueing queueing
 tcase metta_threads metta_threads
 tcase kill9 kill9
