@@ -684,6 +684,20 @@ int ps__match(engine *e)
     return next_pattern(e);
 }
 
+void ps__engine_reset(engine *e)
+{
+    e->items.len = 0;
+    e->cap.len = 0;
+    ps_buf_clear(&e->capbytes, 0);
+    e->lk.len = 0;
+    ps_buf_clear(&e->built, 0);
+    ps__memo_reset(&e->memo);
+    ps__cmemo_reset(&e->counts);
+    ps_buf_clear(&e->pre, 0);
+    e->kn.len = 0;
+    ps_buf_clear(&e->kb, 0);
+}
+
 void ps__engine_free(engine *e)
 {
     u64_list_free(&e->items);

@@ -159,6 +159,9 @@ struct engine {
  * it stopped it, or a negative ps_err (d says why). */
 int ps__match(engine *e);
 void ps__engine_free(engine *e);
+/* Empties the buffers of a zeroed engine (taken from an earlier run) for
+ * another run, keeping their memory. */
+void ps__engine_reset(engine *e);
 
 /* A parallel run: at the split depth, 1 if this thread takes the branch
  * it enters (then ps__split_leave after it), 0 if another one does. */

@@ -117,6 +117,23 @@ void ps__cmemo_keep(cmemo *m, const qnode *k, uint64_t n)
     m->len++;
 }
 
+void ps__memo_reset(memo *m)
+{
+    if (m->len)
+        memset(m->slots, 0, m->cap * sizeof *m->slots);
+    m->len = 0;
+    m->terms.len = 0;
+    ps_buf_clear(&m->bytes, 0);
+    m->full = 0;
+}
+
+void ps__cmemo_reset(cmemo *m)
+{
+    if (m->len)
+        memset(m->slots, 0, m->cap * sizeof *m->slots);
+    m->len = 0;
+}
+
 void ps__cmemo_free(cmemo *m)
 {
     free(m->slots);

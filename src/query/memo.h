@@ -58,6 +58,8 @@ int ps__cmemo_find(const cmemo *m, const qnode *k, uint64_t *n);
 /* Remembers it (a full table just forgets: it is a cache). */
 void ps__cmemo_keep(cmemo *m, const qnode *k, uint64_t n);
 void ps__cmemo_free(cmemo *m);
+/* Forgets every entry, keeping the table. */
+void ps__cmemo_reset(cmemo *m);
 
 /* The terms kept for position k: 1 and *first, *n, or 0. */
 int ps__memo_find(const memo *m, const qnode *k, uint32_t *first, uint32_t *n);
@@ -65,6 +67,7 @@ int ps__memo_find(const memo *m, const qnode *k, uint32_t *first, uint32_t *n);
  * PS_E_NOMEM (the memo is then left as it was before the terms). */
 int ps__memo_keep(memo *m, const qnode *k, uint32_t first);
 void ps__memo_free(memo *m);
+void ps__memo_reset(memo *m);
 
 /* Which bytes may follow position n (view ops), for the next-byte test. */
 int ps__view_kids(qview *v, const qnode *n, uint64_t kids[4], int *ends);

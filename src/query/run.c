@@ -40,6 +40,7 @@ typedef struct shared {
     int err;              /* the first error, and its diagnosis          */
     ps_diag d;
     ps_query_stats st;    /* summed over the threads                     */
+    int here;             /* on the caller's thread (ps__query_run_here)  */
 } shared;
 
 typedef struct worker {
@@ -131,6 +132,80 @@ static void fail(shared *sh, int rc, const ps_diag *d)
     pthread_mutex_unlock(&sh->mu);
 }
 
+/*
+ * The terms and the engine's buffers a thread keeps between its runs on
+ * its own stack (ps__query_run_here: the server's loop, an exec run's
+ * steps), so that a selective query allocates nothing; a run that grew
+ * them past KEEP_MAX lets them go.
+ */
+#define KEEP_MAX (1u << 20)
+typedef struct kept {
+    terms t;
+    engine e;
+    int has;
+} kept;
+static pthread_key_t keep_key;
+static pthread_once_t keep_once = PTHREAD_ONCE_INIT;
+
+static void kept_drop(void *p) /* at the thread's exit */
+{
+    kept *k = p;
+    if (k->has) {
+        ps__engine_free(&k->e);
+        ps__terms_free(&k->t);
+    }
+    free(k);
+}
+
+static void kept_key(void)
+{
+    pthread_key_create(&keep_key, kept_drop);
+}
+
+/* The thread's kept buffers, or NULL (nothing is kept then). */
+static kept *kept_get(void)
+{
+    pthread_once(&keep_once, kept_key);
+    kept *k = pthread_getspecific(keep_key);
+    if (!k && (k = ps_calloc(1, sizeof *k)) && pthread_setspecific(keep_key, k)) {
+        free(k);
+        k = NULL;
+    }
+    return k;
+}
+
+static void kept_take(terms *t, engine *e)
+{
+    kept *kp = kept_get();
+    memset(e, 0, sizeof *e);
+    if (!kp || !kp->has) {
+        memset(t, 0, sizeof *t);
+        return;
+    }
+    kept *keep = kp;
+    keep->has = 0;
+    *t = keep->t;
+    ps__terms_reset(t);
+    e->items = keep->e.items, e->cap = keep->e.cap, e->capbytes = keep->e.capbytes;
+    e->lk = keep->e.lk, e->built = keep->e.built, e->memo = keep->e.memo;
+    e->counts = keep->e.counts, e->pre = keep->e.pre, e->kn = keep->e.kn, e->kb = keep->e.kb;
+    ps__engine_reset(e);
+}
+
+static void kept_give(terms *t, engine *e)
+{
+    kept *keep = kept_get();
+    if (!keep || keep->has || t->arena.cap > KEEP_MAX || e->capbytes.cap > KEEP_MAX ||
+        e->built.cap > KEEP_MAX || e->memo.bytes.cap > KEEP_MAX || e->memo.cap > KEEP_MAX / 64) {
+        ps__engine_free(e);
+        ps__terms_free(t);
+        return;
+    }
+    keep->t = *t;
+    keep->e = *e;
+    keep->has = 1;
+}
+
 static void *work(void *arg)
 {
     worker *w = arg;
@@ -142,8 +217,11 @@ static void *work(void *arg)
     qview *v = view_open(&av, sh, &rc);
     terms t;
     engine e;
-    memset(&e, 0, sizeof e);
-    if (rc || ps__terms_init(&t, 0) ||
+    if (sh->here)
+        kept_take(&t, &e);
+    else
+        memset(&e, 0, sizeof e), memset(&t, 0, sizeof t);
+    if (rc || ps__terms_ids(&t, 0) ||
         ps_buf_append(&t.arena, ps_buf_data(&q->arena), q->arena.len)) {
         ps_diag d = { 0 };
         fail(sh, PS_E_NOMEM, &d);
@@ -173,8 +251,12 @@ static void *work(void *arg)
     sh->st.solutions += e.solutions;
     sh->st.chunks += av.n ? ps__qview_snap_decoded(av.n) : 0;
     pthread_mutex_unlock(&sh->mu);
-    ps__engine_free(&e);
-    ps__terms_free(&t);
+    if (sh->here)
+        kept_give(&t, &e);
+    else {
+        ps__engine_free(&e);
+        ps__terms_free(&t);
+    }
     ps__qview_snap_free(av.n);
     return NULL;
 }
@@ -320,6 +402,7 @@ static int run(const ps_query *q, ps_source src, const ps_query_opts *opts, ps_q
         sh.o.threads = 256;
     sh.q = q;
     sh.src = src;
+    sh.here = here && sh.o.threads == 1;
     sh.fn = fn;
     sh.ctx = ctx;
     pthread_mutex_init(&sh.mu, NULL);

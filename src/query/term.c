@@ -29,6 +29,15 @@ void ps__terms_free(terms *t)
     u32_list_free(&t->name);
 }
 
+void ps__terms_reset(terms *t)
+{
+    ps_buf_clear(&t->arena, 0);
+    if (t->bind.len)
+        memset(t->bind.data, 0, t->bind.len * sizeof *t->bind.data);
+    t->trail.len = t->scratch.len = t->ostack.len = 0;
+    /* stamp and name stay: they count for the current generation only */
+}
+
 int ps__terms_ids(terms *t, uint32_t n)
 {
     if (t->bind.len >= n)

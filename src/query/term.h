@@ -46,6 +46,8 @@ typedef struct terms {
 
 int ps__terms_init(terms *t, uint32_t ids);
 void ps__terms_free(terms *t);
+/* Empties t for another run, keeping its memory (every binding undone). */
+void ps__terms_reset(terms *t);
 /* Room for ids 0..n-1 in the binding tables. */
 int ps__terms_ids(terms *t, uint32_t n);
 
