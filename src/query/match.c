@@ -91,13 +91,13 @@ static int const_prefix(engine *e, uint64_t p, ps_buf *out, size_t cap)
     return rc;
 }
 
-/* How many paths could match pattern i now: those under its constant
- * prefix, counted up to cap: it only has to rank the patterns, so the
- * count stops at the best one found so far (a big prefix beside a small
- * one then costs what the small one does, not what the big one holds). */
-static int estimate(engine *e, unsigned i, uint64_t cap, uint64_t *n)
+#define COUNT_AT_LEAST (1ull << 63) /* a memo's count: there are at least so many */
+
+/* Where pattern i's constant prefix (bindings applied) leads: 1 and *at,
+ * 0 when no path has it, or < 0. */
+static int locate(engine *e, unsigned i, qnode *at)
 {
-    qnode r, at;
+    qnode r;
     ps_buf_clear(&e->pre, 0);
     int rc = const_prefix(e, e->pat[i], &e->pre, 1u << 16);
     if (rc)
@@ -105,20 +105,27 @@ static int estimate(engine *e, unsigned i, uint64_t cap, uint64_t *n)
     int w = e->v->ops->root(e->v, &r);
     if (w < 0)
         return ps__view_err(e, w); /* a damaged root record */
-    w = e->pre.len ? e->v->ops->walk(e->v, &r, ps_buf_data(&e->pre), e->pre.len, &at)
-                       : (at = r, 1);
-    if (w < 0)
-        return ps__view_err(e, w);
-    if (!w) {
-        *n = 0;
-        return PS_OK;
+    w = e->pre.len ? e->v->ops->walk(e->v, &r, ps_buf_data(&e->pre), e->pre.len, at)
+                   : (*at = r, 1);
+    return w < 0 ? ps__view_err(e, w) : w;
+}
+
+/* The paths under at, counted up to cap: the planner only ranks the
+ * patterns, so a count stops at the best one found so far (a big prefix
+ * beside a small one then costs what the small one holds). Each position
+ * is counted once, or again only past what it was counted to: the memo
+ * keeps an exact count, or a bound the count reached. */
+static uint64_t count_at(engine *e, const qnode *at, uint64_t cap)
+{
+    uint64_t m;
+    if (ps__cmemo_find(&e->counts, at, &m) &&
+        (!(m & COUNT_AT_LEAST) || (m & ~COUNT_AT_LEAST) >= cap)) {
+        m &= ~COUNT_AT_LEAST;
+        return m < cap ? m : cap;
     }
-    if (!ps__cmemo_find(&e->counts, &at, n)) { /* each position is counted once */
-        *n = e->v->ops->count(e->v, &at, cap);
-        if (*n < cap || cap == MATCH_COUNT_CAP) /* kept only when it is all it can be */
-            ps__cmemo_keep(&e->counts, &at, *n);
-    }
-    return PS_OK;
+    uint64_t n = e->v->ops->count(e->v, at, cap);
+    ps__cmemo_keep(&e->counts, at, n < cap ? n : n | COUNT_AT_LEAST);
+    return n;
 }
 
 int ps__split_enter(engine *e)
@@ -154,26 +161,37 @@ static int next_pattern(engine *e)
 {
     if (e->level == e->npat)
         return solved(e);
-    /* rounds of growing caps: a small pattern listed after a big one is
-     * found without counting the big one whole */
+    /* where each pattern leads (once), then counts in rounds of growing
+     * caps: a small pattern listed after a big one is found without
+     * counting the big one whole */
+    qnode at[MATCH_MAX_PATTERNS];
+    uint64_t live = 0; /* patterns whose prefix some path has */
     unsigned best = 0;
     uint64_t best_n = UINT64_MAX;
-    for (uint64_t round = 64;; round *= 32) {
+    for (unsigned i = 0; i < e->npat && best_n; i++) {
+        if (e->done >> i & 1)
+            continue;
+        if (e->npat - e->level == 1 && e->level) { /* the last one: no choice */
+            best = i, best_n = 1;
+            break;
+        }
+        int w = locate(e, i, &at[i]);
+        if (w < 0)
+            return w;
+        if (!w) /* no path has its constant prefix: it fails fastest (only
+                 * stored variables along that prefix can still match) */
+            best = i, best_n = 0;
+        live |= (uint64_t)w << i;
+    }
+    for (uint64_t round = 64; best_n && live; round *= 32) {
         uint64_t cap = round < MATCH_COUNT_CAP ? round : MATCH_COUNT_CAP;
         best_n = UINT64_MAX;
         for (unsigned i = 0; i < e->npat; i++) {
-            if (e->done >> i & 1)
+            if (!(live >> i & 1))
                 continue;
-            uint64_t n = 0;
-            uint64_t c = best_n < cap ? best_n : cap;
-            int rc = e->npat - e->level == 1 && e->level ? (n = 1, 0) : estimate(e, i, c, &n);
-            if (rc)
-                return rc;
+            uint64_t n = count_at(e, &at[i], best_n < cap ? best_n : cap);
             if (n < best_n)
                 best = i, best_n = n;
-            if (n == 0)
-                break; /* no path has its constant prefix: it fails fastest (only
-                        * stored variables along that prefix can still match) */
         }
         if (best_n < cap || cap == MATCH_COUNT_CAP)
             break;

@@ -111,8 +111,13 @@ void ps__cmemo_keep(cmemo *m, const qnode *k, uint64_t n)
         m->cap = cap;
     }
     uint64_t i = hash(k) & (m->cap - 1);
-    while (m->slots[i].count)
+    while (m->slots[i].count) {
+        if (qnode_eq(&m->slots[i].key, k)) { /* counted further since */
+            m->slots[i].count = n + 1;
+            return;
+        }
         i = (i + 1) & (m->cap - 1);
+    }
     m->slots[i] = (cslot){ *k, n + 1 };
     m->len++;
 }

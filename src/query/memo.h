@@ -55,7 +55,8 @@ typedef struct cmemo {
 
 /* 1 and *n if position k was counted; 0 if not. */
 int ps__cmemo_find(const cmemo *m, const qnode *k, uint64_t *n);
-/* Remembers it (a full table just forgets: it is a cache). */
+/* Remembers it, or a count it holds more than (a full table just forgets:
+ * it is a cache). */
 void ps__cmemo_keep(cmemo *m, const qnode *k, uint64_t n);
 void ps__cmemo_free(cmemo *m);
 /* Forgets every entry, keeping the table. */
