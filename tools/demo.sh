@@ -125,6 +125,17 @@ say "MORK's formats: 2 atoms do not fit them (an 81-byte name, a 94-item list); 
 "$P" convert -q "$OUT/family.saved.metta" "$OUT/family.paths" --skip-extended
 "$P" convert -q "$OUT/family.paths" "$OUT/family.act"
 ans "with --skip-extended, .paths -> ACT:" "$("$P" count "$OUT/family.act") atoms"
+say "exec rules (MORK's MM2): ancestors by a rule that writes itself back until nothing is new"
+cat > "$OUT/anc.metta" <<'X'
+(exec 0 (, (parent $x $y)) (, (anc $x $y)))
+(exec 1 (, (anc $x $y) (parent $y $z) (exec 1 $p $t)) (, (anc $x $z) (exec 1 $p $t)))
+X
+t0=$(now)
+"$P" run "$OUT/anc.metta" "$OUT/anc.out.metta" --aux-path "$E/family.metta" --steps 12 --exact-steps \
+    --instrumentation 0 2> "$OUT/anc.log"
+t1=$(now)
+ans "12 steps, ancestor pairs found:" "$(grep -c '^(anc ' "$OUT/anc.out.metta") in $(secs $t0 $t1) s"
+ans "ancestors of Matti3:" "$("$P" query "$OUT/anc.out.metta" '(anc $a Matti3)' '$a' | tr '\n' ' ')"
 say "a shell on a persistent space (pathspace shell DIR; the same replies on a server, --port P)"
 "$P" shell "$OUT/fam" --import "$E/family.metta" </dev/null 2>/dev/null
 for cmd in 'add (parent Aino Kaarina)' 'contains (parent Aino Kaarina)' 'query (parent Aino $c) $c' \
