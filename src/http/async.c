@@ -284,6 +284,27 @@ static int fetch_refused(req *q, reply *r, hjob *j, const char *uri)
     return 1;
 }
 
+/* An import of target (a file beneath --http-files, or a URL) in format
+ * the extension says, as MORK's server takes it (its client sends
+ * format=metta for .paths files), else format=; the job is taken. */
+static void import_start(req *q, reply *r, hjob *j, const char *target, const char *fname,
+                         void (*run)(hjob *))
+{
+    if (!(j->format = ps_format_of(target)) && !(fname && (j->format = ps_format_of(fname)))) {
+        ps__reply_text(r, 400, "import: no format: pass ?format=metta|paths|json|jsonl|csv");
+        return job_free(j);
+    }
+    if (!(j->file = strdup(target))) {
+        ps__reply_text(r, 500, "import: out of memory");
+        return job_free(j);
+    }
+    j->g[0] = (grant){ ps_buf_data(&j->keys), j->x.tpfx, 1 };
+    j->ng = 1;
+    j->skey_n = j->x.tpfx;
+    j->run = run;
+    start(q, r, j, "import", "ACK. Starting Import");
+}
+
 void ps__hjob_import(req *q, reply *r)
 {
     ps_buf ub = { 0 }, fb = { 0 };
@@ -300,19 +321,8 @@ void ps__hjob_import(req *q, reply *r)
     } else if (ps__fetch_is_url(uri)) {
         if (fetch_refused(q, r, j, uri))
             job_free(j);
-        else if (!(j->format = ps_format_of(uri)) && !(fname && (j->format = ps_format_of(fname)))) {
-            ps__reply_text(r, 400, "import: no format: pass ?format=metta|paths|json|jsonl|csv");
-            job_free(j);
-        } else if (!(j->file = strdup(uri))) {
-            ps__reply_text(r, 500, "import: out of memory");
-            job_free(j);
-        } else {
-            j->g[0] = (grant){ ps_buf_data(&j->keys), j->x.tpfx, 1 };
-            j->ng = 1;
-            j->skey_n = j->x.tpfx;
-            j->run = run_fetch;
-            start(q, r, j, "import", "ACK. Starting Import");
-        }
+        else
+            import_start(q, r, j, uri, fname, run_fetch);
     } else if (ps__files_rel(q->h, uri, &rel, r, "import")) {
         /* MORK's clients read the refusal from the status too */
         char why[256];
@@ -321,21 +331,8 @@ void ps__hjob_import(req *q, reply *r)
         j->h = q->h;
         outcome(j, ST_FETCH_ERROR, r->code, why, NULL);
         job_free(j);
-    } else if (!(j->format = ps_format_of(rel)) && !(fname && (j->format = ps_format_of(fname)))) {
-        /* the extension first, as MORK's server: its client sends
-         * format=metta for .paths files */
-        ps__reply_text(r, 400, "import: no format: pass ?format=metta|paths|json|jsonl|csv");
-        job_free(j);
-    } else if (!(j->file = strdup(rel))) {
-        ps__reply_text(r, 500, "import: out of memory");
-        job_free(j);
-    } else {
-        j->g[0] = (grant){ ps_buf_data(&j->keys), j->x.tpfx, 1 };
-        j->ng = 1;
-        j->skey_n = j->x.tpfx;
-        j->run = run_import;
-        start(q, r, j, "import", "ACK. Starting Import");
-    }
+    } else
+        import_start(q, r, j, rel, fname, run_import);
     ps_buf_free(&ub);
     ps_buf_free(&fb);
 }

@@ -187,6 +187,15 @@ static int expect(ps_client *c, uint64_t id, int want, ps_reply *r, ps_diag *d)
     return PS_OK;
 }
 
+/* CANCEL for the stream of request id, sent now. */
+static int cancel(ps_client *c, uint64_t id, ps_diag *d)
+{
+    uint8_t k[8];
+    wr_u64(k, id);
+    int rc = ps_client_send(c, PS_MSG_CANCEL, ps_bytes_of(k, 8), NULL);
+    return rc ? rc : ps_client_flush(c, d);
+}
+
 static int call(ps_client *c, int type, ps_bytes payload, ps_reply *r, size_t min_len,
                 ps_diag *d)
 {
@@ -479,12 +488,8 @@ int ps_client_query(ps_client *c, ps_bytes pattern, ps_bytes tmpl, const ps_clie
         if (!(r.f.flags & PS_FLAG_MORE))
             break;
         if (!rc && stop && !cancelled) {
-            uint8_t idb[8];
-            wr_u64(idb, id);
             cancelled = 1;
-            rc = ps_client_send(c, PS_MSG_CANCEL, ps_bytes_of(idb, 8), NULL);
-            if (!rc)
-                rc = ps_client_flush(c, d);
+            rc = cancel(c, id, d);
         }
     }
     if (n)
@@ -635,13 +640,9 @@ int ps_client_run(ps_client *c, uint64_t steps, unsigned flags, const char *thre
             rep.cancelled = (r.f.flags & PS_FLAG_CANCELLED) != 0;
             break;
         }
-        if (progress && !cancelled && progress(ctx, &rep)) { /* stop it: CANCEL */
-            uint8_t k[8];
-            ps_write_le64(k, id);
+        if (progress && !cancelled && progress(ctx, &rep)) { /* stop it */
             cancelled = 1;
-            rc = ps_client_send(c, PS_MSG_CANCEL, ps_bytes_of(k, 8), NULL);
-            if (!rc)
-                rc = ps_client_flush(c, d);
+            rc = cancel(c, id, d);
         }
     }
     if (out)
