@@ -460,6 +460,23 @@ fetching() {
 
 tcase fetching fetching
 tcase queueing queueing
+# an exec thread's step collects at most its share of the server's result
+# bytes: a cross product past it fails the step, and writes nothing
+thread_limits() {
+    start_bare "$T/tl" --http-workers 1 --http-max-result-bytes 64k
+    post "/upload/%24x/(q%20%24x)/" "$(seq 1 300)"
+    post "/upload/%24x/%24x/" '(exec (big 0) (, (q $a) (q $b)) (, (pair $a $b)))'
+    get "/metta_thread/?location=big"
+    expect 200
+    settle "(exec%20big)"
+    case $(body) in *'"status":"execError"'*'ExecError: bytes'*) ;; *) fail "limit: $(body)" ;; esac
+    get "/count/(pair%20%24x%20%24y)/"
+    settle "(pair%20%24x%20%24y)"
+    expect 200 '{"status":"countResult","count":0}'
+    stop_http
+}
+
+tcase thread_limits thread_limits
 tcase metta_threads metta_threads
 tcase kill9 kill9
 tcase auth auth

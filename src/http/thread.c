@@ -61,6 +61,9 @@ static void run_thread(hjob *j)
     mthread *m = ps__hjob_ext(j);
     ps_exec_opts o;
     ps_exec_opts_init(&o);
+    /* a step collects at most its share of --http-max-result-bytes: with
+     * every worker running a thread, they stay within it together */
+    o.max_bytes = h->o.max_result_bytes / h->o.workers;
     o.stop_on_error = 1;
     o.act_dir = h->o.act_dir;
     failure f = { 0, { 0 } };

@@ -122,6 +122,9 @@ static int parse(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload, net
         return -1;
     }
     ps_exec_opts_init(&r->o);
+    /* what a step may collect: a share of what every client together may
+     * hold, so MAX_RUNS runs at once stay within --max-memory */
+    r->o.max_bytes = s->o.max_memory / MAX_RUNS;
     if (steps)
         r->o.steps = steps;
     r->o.exact = (flags & PS_RUN_EXACT) != 0;
