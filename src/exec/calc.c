@@ -198,7 +198,6 @@ int ps__exec_run(const exec_target *t, const ps_exec_opts *o, ps_exec_stats *st,
                             rc == PS_E_INVAL ? "a struct without its size set" : "a newer pathspace");
     }
     r->t = *t;
-    r->d = d;
     r->acts.dir = r->o.act_dir;
     if (ps_space_new(&r->adds)) {
         free(r);

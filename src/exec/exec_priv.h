@@ -20,8 +20,6 @@
 #include "pathspace.h"
 #include "shape.h"
 
-/* A write a step's sinks produce at their finish, in order. */
-enum { OP_ADD = 1, OP_REMOVE = 2 };
 
 #define ACT_CACHE 16
 
@@ -49,7 +47,6 @@ typedef struct exec_run {
     const ps_space *s;        /* what the step reads (the target's)        */
     ps_exec_opts o;
     ps_exec_stats st;
-    ps_diag *d;
     shape sh;
     ps_bytes x;               /* the exec atom being run                  */
     ps_space *adds;           /* the step's per-solution writes            */
@@ -69,9 +66,6 @@ typedef struct exec_run {
 
 /* step.c */
 int ps__exec_step(exec_run *r, ps_bytes x);
-/* A result for the current template (engine and solver alike): 0, or 1
- * to stop the match (r->err is set). */
-int ps__exec_result(exec_run *r, unsigned j, ps_bytes inst);
 
 /* solve.c: the step's matching with sources; PS_OK or r->err set. */
 int ps__exec_solve(exec_run *r);

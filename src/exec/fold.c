@@ -125,5 +125,5 @@ int ps__fold_finish(exec_run *r, unsigned j)
     pairvar_list_free(&g.pv);
     if (rc)
         return rc == PS_E_LIMIT ? PS_EXEC_E_VARS : PS_EXEC_E_NOMEM;
-    return ok && !first ? ps__op(r, OP_ADD, ps_buf_bytes(&r->tmp)) : PS_OK;
+    return ok && !first ? ps__op(r, EXEC_OP_ADD, ps_buf_bytes(&r->tmp)) : PS_OK;
 }

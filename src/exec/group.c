@@ -140,7 +140,7 @@ static int write_tpl(exec_run *r, ps_bytes inst, ps_bytes *val)
     ps__terms_free(&t);
     if (rc)
         return rc == PS_E_LIMIT ? PS_EXEC_E_VARS : PS_EXEC_E_NOMEM;
-    return ps__op(r, OP_ADD, ps_buf_bytes(&r->tmp));
+    return ps__op(r, EXEC_OP_ADD, ps_buf_bytes(&r->tmp));
 }
 
 /* How v stands to tpl: 1 a variable of tpl, 0 a variable of its own, -1 a

@@ -19,11 +19,6 @@ enum {
     SNK_REMOVE, SNK_U, SNK_AU, SNK_HEAD, SNK_TAIL, SNK_COUNT, SNK_SUM, SNK_HASH, SNK_AND,
     SNK_FSUM, SNK_FMIN, SNK_FMAX, SNK_FPROD, SNK_PURE, SNK_ACT
 };
-/* Groups of (K tpl $v payload) */
-static inline int sink_groups(int k)
-{
-    return k >= SNK_COUNT && k <= SNK_PURE;
-}
 
 typedef struct shape {
     ps_bytes loc;

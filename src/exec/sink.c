@@ -77,7 +77,7 @@ static int keep(exec_run *r, unsigned j)
     int rc = PS_OK;
     for (uint64_t i = 0; i < to && !rc && ps_iter_next(it, &p, NULL, NULL) == PS_OK; i++)
         if (i >= from)
-            rc = ps__op(r, OP_ADD, p);
+            rc = ps__op(r, EXEC_OP_ADD, p);
     ps_iter_free(it);
     return rc;
 }
@@ -102,7 +102,7 @@ int ps__sink_finish(exec_run *r, unsigned j)
         return PS_OK; /* written during the match, or nothing came */
     switch (sh->snk[j]) {
     case SNK_REMOVE:
-        return each_op(r, j, OP_REMOVE);
+        return each_op(r, j, EXEC_OP_REMOVE);
     case SNK_HEAD:
     case SNK_TAIL:
         return keep(r, j);

@@ -14,23 +14,17 @@
 #include "exec_priv.h"
 #include "query/query.h"
 
-int ps__exec_result(exec_run *r, unsigned j, ps_bytes inst)
-{
-    int rc = ps__sink_feed(r, j, inst);
-    if (rc) {
-        r->err = rc;
-        return 1;
-    }
-    return 0;
-}
-
-/* The engine's results come template by template for each solution. */
+/* The engine's results come template by template for each solution: 0,
+ * or 1 to stop the match (r->err says why). */
 static int on_result(void *ctx, ps_bytes inst)
 {
     exec_run *r = ctx;
     unsigned j = r->cur;
     r->cur = j + 1 == r->sh.ntpl ? 0 : j + 1;
-    return ps__exec_result(r, j, inst);
+    int rc = ps__sink_feed(r, j, inst);
+    if (rc)
+        r->err = rc;
+    return rc != 0;
 }
 
 /* The compiled query for the step's shape, from the cache when the same
