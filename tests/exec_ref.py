@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """exec_ref.py PATHSPACE [N] [SEED] - random exec programs, run by `pathspace
-run` and by the small reference interpreter below (written from
-../shared/spec/mork-mm2.md, sections 0, 1 and 3, independently of the C
-code), which must end with the same space, byte for byte. Covers the loop
+run` and by the small reference interpreter below (written from MORK's MM2
+spec, mork-mm2.md sections 0, 1 and 3, independently of the C code; it reads
+no file), which must end with the same space, byte for byte. Covers the loop
 (smallest exec first, removal before the step, a rule seeing itself, the
 budget's off-by-one), plain patterns with shared and data variables,
 unification with renaming apart and the occurs check, fresh template

@@ -123,23 +123,33 @@ static int meet(solver *v, uint64_t pat, ps_bytes a)
     return u < 0 ? -PS_EXEC_E_NOMEM : u;
 }
 
-/* (!= p q) with p met by atom a: q against every other atom. */
-static int other(solver *v, unsigned k, uint64_t q, ps_bytes a)
+#define NONE UINT64_MAX
+
+/* Each atom under pat's constant prefix (skip excepted) unified with pat;
+ * with again, also a second copy of the same atom with again (==); then
+ * the next factor, or with ne, the atoms but this one against ne (!=). */
+static int candidates(solver *v, unsigned k, uint64_t pat, uint64_t again, uint64_t ne,
+                      const ps_bytes *skip)
 {
     cursor c;
-    ps_bytes b;
-    int rc = open_cursor(v, k, q, &c), n;
-    while (!rc && (n = next_atom(v, &c, &b)) != 0) {
+    ps_bytes a;
+    int rc = open_cursor(v, k, pat, &c), n;
+    while (!rc && (n = next_atom(v, &c, &a)) != 0) {
         if (n < 0 || (v->r->o.max_work && ++v->work > v->r->o.max_work)) {
             rc = n < 0 ? -n : PS_EXEC_E_WORK;
             break;
         }
-        if (b.len == a.len && !memcmp(a.ptr, b.ptr, a.len))
+        if (skip && ps_bytes_cmp(a, *skip) == 0)
             continue;
         tmark m = t_mark(&v->t);
         uint32_t save = v->next;
-        int u = meet(v, q, b);
-        rc = u < 0 ? -u : u ? level(v, k + 1) : PS_OK;
+        int u = meet(v, pat, a);
+        if (u == 1 && again != NONE)
+            u = meet(v, again, a);
+        if (u < 0)
+            rc = -u;
+        else if (u == 1)
+            rc = ne != NONE ? candidates(v, k, ne, NONE, NONE, &a) : level(v, k + 1);
         ps__undo(&v->t, m);
         v->next = save;
     }
@@ -152,34 +162,13 @@ static int level(solver *v, unsigned k)
     const shape *sh = &v->r->sh;
     if (k == sh->nfac)
         return emit(v);
-    uint64_t p = v->fac[k], pq[3] = { 0, 0, 0 };
+    uint64_t pq[3] = { 0, 0, 0 };
     int kind = sh->fac[k];
-    if (kind == FAC_EQ || kind == FAC_NE) {
-        kids(&v->t, p, pq, 3);
-        p = pq[1];
-    }
-    cursor c;
-    ps_bytes a;
-    int rc = open_cursor(v, k, p, &c), n;
-    while (!rc && (n = next_atom(v, &c, &a)) != 0) {
-        if (n < 0 || (v->r->o.max_work && ++v->work > v->r->o.max_work)) {
-            rc = n < 0 ? -n : PS_EXEC_E_WORK;
-            break;
-        }
-        tmark m = t_mark(&v->t);
-        uint32_t save = v->next;
-        int u = meet(v, p, a);
-        if (u == 1 && kind == FAC_EQ)
-            u = meet(v, pq[2], a);
-        if (u < 0)
-            rc = -u;
-        else if (u == 1)
-            rc = kind == FAC_NE ? other(v, k, pq[2], a) : level(v, k + 1);
-        ps__undo(&v->t, m);
-        v->next = save;
-    }
-    close_cursor(&c);
-    return rc;
+    if (kind != FAC_EQ && kind != FAC_NE)
+        return candidates(v, k, v->fac[k], NONE, NONE, NULL);
+    kids(&v->t, v->fac[k], pq, 3); /* (== p q) or (!= p q) */
+    return candidates(v, k, pq[1], kind == FAC_EQ ? pq[2] : NONE, kind == FAC_NE ? pq[2] : NONE,
+                      NULL);
 }
 
 int ps__exec_solve(exec_run *r)
