@@ -197,7 +197,7 @@ int cmd_restrict(int argc, char **argv);
 ps_source src_source(const src *x);
 int query_compile(const char *pat, const char *tpl, ps_query **q);
 int query_into(const ps_query *q, const src *x, uint64_t limit, unsigned threads,
-               ps_space *out, int stats);
+               ps_space *out, int stats, int join);
 
 /* The algebra (cmd_algebra.c): the sources' sorted streams merged into o.
  * Restrict takes xs[1] as a space of prefixes. */

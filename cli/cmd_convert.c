@@ -150,7 +150,7 @@ static int convert_through(const src *x, const char *pat, const char *tpl, const
     y.f = PS_FORMAT_METTA;
     int rc = ps_space_new(&y.s) ? die("out of memory") + 1 : 0;
     if (!rc)
-        rc = query_into(q, x, 0, o->threads, y.s, 0);
+        rc = query_into(q, x, 0, o->threads, y.s, 0, PS_JOIN_AUTO);
     if (!rc)
         rc = write_dest(&y, o);
     ps_space_free(y.s);

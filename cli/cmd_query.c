@@ -8,7 +8,7 @@
 
 static const char query_usage[] =
     "usage: pathspace query SRC PATTERN [TEMPLATE] [--count] [--limit N] [--threads N]\n"
-    "                       [--stats]\n"
+    "                       [--stats] [--join auto|nested|leapfrog]\n"
     "  Matches PATTERN against every atom of SRC (any format; an ACT or a snapshot\n"
     "  is queried in place, a directory is a persistent space) by unification, and\n"
     "  prints each distinct instantiated TEMPLATE as MeTTa text, one per line, in\n"
@@ -19,6 +19,9 @@ static const char query_usage[] =
     "  --limit N   stop after N distinct results (the first found)\n"
     "  --threads N search threads (default: one per CPU)\n"
     "  --stats     report the search's work on stderr\n"
+    "  --join J    the join algorithm: auto (the planner's choice), nested (one\n"
+    "              pattern at a time) or leapfrog (one variable at a time, worst-\n"
+    "              case optimal); the results are the same (docs/query.md)\n"
     "  Exit status: 0 with results, 1 with none, 2 on an error, 3 when --limit\n"
     "  stopped the search before it finished (said on stderr too).\n";
 
@@ -75,11 +78,12 @@ static int add_result(void *ctx, ps_bytes r)
 
 /* Runs q on x into out; reports an error (exit 2). */
 int query_into(const ps_query *q, const src *x, uint64_t limit, unsigned threads,
-               ps_space *out, int stats)
+               ps_space *out, int stats, int join)
 {
     ps_query_opts o;
     ps_query_opts_init(&o);
     o.threads = threads;
+    o.join = join;
     ps_query_stats st;
     ps_diag d = { 0 };
     double t0 = now();
@@ -96,8 +100,9 @@ int query_into(const ps_query *q, const src *x, uint64_t limit, unsigned threads
     if (stats)
         fprintf(stderr, "query: %" PRIu64 " distinct results of %" PRIu64 " (%" PRIu64
                 " unifiers), %" PRIu64 " atoms matched, %" PRIu64 " trie steps, %" PRIu64
-                " chunks decoded, %.3f s\n", ps_space_count(out), st.results, st.solutions,
-                st.atoms, st.nodes, st.chunks, now() - t0);
+                " chunks decoded, %s join, %.3f s\n", ps_space_count(out), st.results,
+                st.solutions, st.atoms, st.nodes, st.chunks,
+                st.join == PS_JOIN_LEAPFROG ? "leapfrog" : "nested", now() - t0);
     return 0;
 }
 
@@ -108,9 +113,16 @@ int cmd_query(int argc, char **argv)
     const char *pos[3];
     int npos = 0, count = 0, stats = 0;
     uint64_t limit = 0, threads = 0;
+    int join = PS_JOIN_AUTO;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--count")) {
+        if (!strcmp(a, "--join")) {
+            const char *j = i + 1 < argc ? argv[++i] : "";
+            join = !strcmp(j, "auto") ? PS_JOIN_AUTO : !strcmp(j, "nested") ? PS_JOIN_NESTED
+                   : !strcmp(j, "leapfrog") ? PS_JOIN_LEAPFROG : -1;
+            if (join < 0)
+                return die("query: --join needs auto, nested or leapfrog") + 1;
+        } else if (!strcmp(a, "--count")) {
             count = 1;
         } else if (!strcmp(a, "--stats")) {
             stats = 1;
@@ -139,7 +151,7 @@ int cmd_query(int argc, char **argv)
     ps_space *out;
     int rc = ps_space_new(&out) ? die("out of memory") + 1 : 0;
     if (!rc)
-        rc = query_into(q, &x, limit, (unsigned)threads, out, stats);
+        rc = query_into(q, &x, limit, (unsigned)threads, out, stats, join);
     if (!rc && count) {
         printf("%" PRIu64 "\n", ps_space_count(out));
     } else if (!rc) {
@@ -195,7 +207,7 @@ int cmd_transform(int argc, char **argv)
         rc = die("out of memory") + 1;
     x[1].name = "results";
     if (!rc)
-        rc = query_into(q, &x[0], 0, o.threads, x[1].s, stats);
+        rc = query_into(q, &x[0], 0, o.threads, x[1].s, stats, PS_JOIN_AUTO);
     if (!rc) /* SRC and the results, merged as two sorted streams */
         rc = alg_write(x, 2, ALG_UNION, &o) ? 2 : 0;
     ps_space_free(x[1].s);

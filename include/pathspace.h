@@ -524,7 +524,18 @@ typedef struct ps_query_opts {
     uint64_t max_steps;  /* stop with PS_E_LIMIT once a search thread has
                           * read this many positions of the source (0: no
                           * budget): work bounded however few results   */
+    int join;            /* ps_join: which algorithm (PS_JOIN_AUTO)      */
 } ps_query_opts;
+
+/* The join algorithms (docs/query.md, "join algorithms"). Every one gives
+ * the same results: the choice is speed only. */
+typedef enum ps_join {
+    PS_JOIN_AUTO = 0, /* the planner chooses, per query                  */
+    PS_JOIN_NESTED,   /* one pattern at a time, by unification           */
+    PS_JOIN_LEAPFROG  /* one variable at a time over every pattern (worst-
+                       * case optimal); where a stored atom the query
+                       * reaches holds a variable, the run is nested's  */
+} ps_join;
 /* Templates, no limit, one search thread. */
 PS_API void ps_query_opts_init(ps_query_opts *o);
 
@@ -534,7 +545,8 @@ typedef struct ps_query_stats {
     uint64_t solutions; /* most general unifiers found                    */
     uint64_t results;   /* atoms handed to the callback                   */
     uint64_t chunks;    /* PS_SRC_SNAP: chunks decoded                    */
-    uint64_t spare[3];
+    uint64_t join;      /* the ps_join that gave the results              */
+    uint64_t spare[2];
 } ps_query_stats;
 
 /* Receives each result: a template instantiated (or the bindings) as an

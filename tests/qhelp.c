@@ -80,13 +80,19 @@ char *q_results(const ps_query *q, ps_source src, int *rc, ps_query_stats *st)
 char *q_results_threads(const ps_query *q, ps_source src, unsigned threads, int *rc,
                         ps_query_stats *st)
 {
-    ps_space *out;
-    ps_diag d = { 0 };
     ps_query_opts o;
     ps_query_opts_init(&o);
     o.threads = threads;
+    return q_results_opts(q, src, &o, rc, st);
+}
+
+char *q_results_opts(const ps_query *q, ps_source src, const ps_query_opts *o, int *rc,
+                     ps_query_stats *st)
+{
+    ps_space *out;
+    ps_diag d = { 0 };
     REQUIRE_OK(ps_space_new(&out));
-    *rc = ps_query_into(q, src, &o, out, NULL, st, &d);
+    *rc = ps_query_into(q, src, o, out, NULL, st, &d);
     char *r = *rc ? NULL : q_dump(out);
     ps_space_free(out);
     return r;

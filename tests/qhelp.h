@@ -29,6 +29,9 @@ char *q_results(const ps_query *q, ps_source src, int *rc, ps_query_stats *st);
 /* The same with that many search threads. */
 char *q_results_threads(const ps_query *q, ps_source src, unsigned threads, int *rc,
                         ps_query_stats *st);
+/* The same with these options. */
+char *q_results_opts(const ps_query *q, ps_source src, const ps_query_opts *o, int *rc,
+                     ps_query_stats *st);
 /* Every path of s as text, one per line (malloc'd). */
 char *q_dump(const ps_space *s);
 

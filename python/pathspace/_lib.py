@@ -42,7 +42,7 @@ class Source(ctypes.Structure):  # ps_source
 class QueryOpts(ctypes.Structure):  # ps_query_opts
     _fields_ = [("size", ctypes.c_uint32), ("mode", ctypes.c_int), ("limit", ctypes.c_uint64),
                 ("snap_cache", ctypes.c_uint32), ("threads", ctypes.c_uint),
-                ("max_steps", ctypes.c_uint64)]
+                ("max_steps", ctypes.c_uint64), ("join", ctypes.c_int)]
 
 
 class ExecStats(ctypes.Structure):  # ps_exec_stats

@@ -51,7 +51,7 @@ static int match(engine *e, const qnode *cur);
 /* The step budget (ps_query_opts.max_steps): checked where a search reads
  * on without handing out solutions (a capture walk, each match), so a
  * caller with a deadline gets its thread back. */
-static int over_budget(engine *e)
+int ps__over_budget(engine *e)
 {
     if (!e->max_steps || e->v->steps <= e->max_steps)
         return 0;
@@ -420,7 +420,7 @@ static int capture_walk(engine *e, const qnode *cur, int novar, capture_fn fn, v
     if (capframe_list_push(&e->cap, f0))
         return -PS_E_NOMEM;
     while (!rc && e->cap.len > fbase) {
-        if (over_budget(e)) {
+        if (ps__over_budget(e)) {
             rc = -PS_E_LIMIT;
             break;
         }
@@ -625,7 +625,7 @@ static int variable(engine *e, const qnode *cur, uint32_t id, int skip)
 
 static int match(engine *e, const qnode *cur)
 {
-    if (over_budget(e))
+    if (ps__over_budget(e))
         return -PS_E_LIMIT;
     if (++e->depth > MATCH_MAX_DEPTH) {
         e->depth--;

@@ -150,6 +150,10 @@ struct engine {
                             * above the split depth (every thread finds it) */
     solution_fn fn;
     void *ctx;
+    /* a parallel leapfrog run (join.c): hands the chunk of units this
+     * thread did to the caller, who delivers them in chunk order, and
+     * gives it the next (*chunk); non-zero: the run stops */
+    int (*take_chunk)(void *ctx, uint64_t *chunk);
     uint64_t atoms;        /* atoms a pattern was matched against, whole */
     uint64_t solutions;
     ps_diag d;             /* why a search stopped with an error */
@@ -172,6 +176,8 @@ void ps__split_leave(engine *e);
 int ps__match_at(engine *e, const qnode *cur);
 int ps__view_err(engine *e, int r);
 int ps__too_deep(engine *e);
+/* 1 (and e->d says so) once the search has passed its step budget. */
+int ps__over_budget(engine *e);
 /* Binds variable id to the captured term (base, *nv: whose ids) unless
  * the occurs check fails: 1 bound (on the trail), 0 not, or < 0. */
 int ps__bind_captured(engine *e, uint32_t id, const uint8_t *bytes, size_t n, uint32_t base,

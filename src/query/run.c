@@ -17,6 +17,7 @@
 #include "common/diag.h"
 #include "common/opts.h"
 #include "common/workers.h"
+#include "join.h"
 #include "match.h"
 #include "query.h"
 
@@ -41,22 +42,32 @@ typedef struct shared {
     ps_diag d;
     ps_query_stats st;    /* summed over the threads                     */
     int here;             /* on the caller's thread (ps__query_run_here)  */
+    /* a parallel leapfrog run: chunks of units, claimed in order, their
+     * results held and handed out in chunk order (the order one thread
+     * finds them in); a claim waits while it would run ORDER_WINDOW
+     * chunks ahead of the next to go out, so what is held stays bounded */
+    pthread_cond_t turn;
+    uint64_t next_chunk, next_out;
+    struct held { ps_buf r; int done; } *held; /* ORDER_WINDOW, by chunk */
 } shared;
+
+#define ORDER_WINDOW 256u
 
 typedef struct worker {
     shared *sh;
     unsigned tid;
     ps_buf out;           /* a result being written                       */
+    int ordered;          /* results go to pend, for chunk: */
+    uint64_t chunk;
+    ps_buf pend;          /* u32 length + bytes each                      */
     pthread_t th;
 } worker;
 
-/* One result to the caller: counted, limited, and serialised. */
-static int deliver(worker *w, ps_bytes atom)
+/* One result to the caller, under the lock of a parallel run: counted,
+ * limited. */
+static int deliver_locked(shared *sh, ps_bytes atom)
 {
-    shared *sh = w->sh;
-    int rc = 0, many = sh->o.threads > 1;
-    if (many)
-        pthread_mutex_lock(&sh->mu);
+    int rc = 0;
     if (atomic_load(&sh->par.stop) || (sh->o.limit && sh->results >= sh->o.limit)) {
         rc = 1;
     } else {
@@ -67,9 +78,76 @@ static int deliver(worker *w, ps_bytes atom)
     }
     if (rc)
         atomic_store(&sh->par.stop, 1);
+    return rc;
+}
+
+static int deliver(worker *w, ps_bytes atom)
+{
+    shared *sh = w->sh;
+    if (w->ordered) { /* held for its chunk's turn */
+        uint8_t le[4];
+        ps_write_le32(le, (uint32_t)atom.len);
+        if (ps_buf_append(&w->pend, le, 4) || ps_buf_append(&w->pend, atom.ptr, atom.len))
+            return -PS_E_NOMEM;
+        return atomic_load_explicit(&sh->par.stop, memory_order_relaxed) != 0;
+    }
+    int many = sh->o.threads > 1;
+    if (many)
+        pthread_mutex_lock(&sh->mu);
+    int rc = deliver_locked(sh, atom);
     if (many)
         pthread_mutex_unlock(&sh->mu);
     return rc;
+}
+
+/* Hands out the held chunks whose turn has come (under the lock). */
+static void out_ready(shared *sh)
+{
+    for (;;) {
+        struct held *h = &sh->held[sh->next_out % ORDER_WINDOW];
+        if (!h->done)
+            break;
+        const uint8_t *p = ps_buf_data(&h->r), *end = p + h->r.len;
+        while (p < end && !deliver_locked(sh, ps_bytes_of(p + 4, ps_read_le32(p))))
+            p += 4 + ps_read_le32(p);
+        ps_buf_clear(&h->r, 0);
+        h->done = 0;
+        sh->next_out++;
+    }
+    pthread_cond_broadcast(&sh->turn);
+}
+
+/* The worker's chunk is done: its results wait for their turn (under
+ * the lock). */
+static void publish(worker *w)
+{
+    shared *sh = w->sh;
+    if (w->ordered < 2)
+        return; /* it has none */
+    struct held *h = &sh->held[w->chunk % ORDER_WINDOW];
+    ps_buf t = h->r;
+    h->r = w->pend, w->pend = t;
+    ps_buf_clear(&w->pend, 0);
+    h->done = 1;
+    w->ordered = 1;
+    out_ready(sh);
+}
+
+/* engine.claim: this worker's chunk is done; the next one for it. */
+static int claim(void *ctx, uint64_t *chunk)
+{
+    worker *w = ctx;
+    shared *sh = w->sh;
+    pthread_mutex_lock(&sh->mu);
+    publish(w);
+    w->chunk = sh->next_chunk++;
+    w->ordered = 2;
+    while (w->chunk >= sh->next_out + ORDER_WINDOW && !atomic_load(&sh->par.stop))
+        pthread_cond_wait(&sh->turn, &sh->mu);
+    int stop = atomic_load(&sh->par.stop) != 0;
+    pthread_mutex_unlock(&sh->mu);
+    *chunk = w->chunk;
+    return stop;
 }
 
 static int on_solution(void *ctx, engine *e)
@@ -129,6 +207,7 @@ static void fail(shared *sh, int rc, const ps_diag *d)
             ps__diag_set(&sh->d, rc, NULL, 0, "%s", ps_strerror(rc));
     }
     atomic_store(&sh->par.stop, 1);
+    pthread_cond_broadcast(&sh->turn);
     pthread_mutex_unlock(&sh->mu);
 }
 
@@ -206,6 +285,46 @@ static void kept_give(terms *t, engine *e)
     keep->has = 1;
 }
 
+/* The planner: the leapfrog join where it applies and pays (a plan with
+ * no cross product, for a query whose variables form a cycle), else the
+ * nested one; a leapfrog run that meets a stored variable before handing
+ * anything out gives the query to the nested one whole. */
+static int search(engine *e, worker *w, int *used)
+{
+    shared *sh = w->sh;
+    int mode = sh->o.join, rc = PS_OK;
+    jplan p;
+    memset(&p, 0, sizeof p);
+    int can = mode != PS_JOIN_NESTED && e->npat > 1 ? ps__join_plan(e, &p) : 0;
+    if (can > 0 && (mode == PS_JOIN_LEAPFROG || (p.cyclic && !p.product))) {
+        *used = PS_JOIN_LEAPFROG;
+        if (!e->par) {
+            rc = ps__join(e, &p, 0);
+        } else if ((rc = ps__join_ground(e, &p)) == 1) { /* each thread alike */
+            e->par = NULL; /* its own splitting, not match.c's */
+            e->take_chunk = claim;
+            w->ordered = 1;
+            rc = ps__join(e, &p, 1);
+            pthread_mutex_lock(&sh->mu);
+            publish(w);
+            pthread_mutex_unlock(&sh->mu);
+            e->par = &sh->par;
+        } else if (!rc) {
+            rc = JOIN_IMPURE;
+        }
+        can = rc == JOIN_IMPURE;
+        if (can) /* a stored variable: nothing handed out, the nested join's */
+            e->atoms = 0, e->solutions = 0;
+    }
+    ps__join_plan_free(&p);
+    if (can < 0)
+        return can;
+    if (*used == PS_JOIN_LEAPFROG && !can)
+        return rc;
+    *used = PS_JOIN_NESTED;
+    return ps__match(e);
+}
+
 static void *work(void *arg)
 {
     worker *w = arg;
@@ -242,10 +361,12 @@ static void *work(void *arg)
         e.par = &sh->par;
         ps__split_leave(&e); /* its first claim */
     }
-    rc = ps__match(&e);
+    int used = PS_JOIN_NESTED;
+    rc = search(&e, w, &used);
     if (rc < 0)
         fail(sh, -rc, &e.d);
     pthread_mutex_lock(&sh->mu);
+    sh->st.join = (uint64_t)used;
     sh->st.atoms += e.atoms;
     sh->st.nodes += v->steps;
     sh->st.solutions += e.solutions;
@@ -280,6 +401,7 @@ static unsigned start_all(worker *w, shared *sh)
     for (unsigned i = 0; i < started; i++) {
         pthread_join(w[i].th, NULL);
         ps_buf_free(&w[i].out);
+        ps_buf_free(&w[i].pend);
     }
     return started;
 }
@@ -406,7 +528,10 @@ static int run(const ps_query *q, ps_source src, const ps_query_opts *opts, ps_q
     sh.fn = fn;
     sh.ctx = ctx;
     pthread_mutex_init(&sh.mu, NULL);
+    pthread_cond_init(&sh.turn, NULL);
     worker *w = ps_calloc(sh.o.threads, sizeof *w);
+    if (w && sh.o.threads > 1 && !(sh.held = ps_calloc(ORDER_WINDOW, sizeof *sh.held)))
+        free(w), w = NULL;
     unsigned started = 0;
     if (w && sh.o.threads == 1 && here) { /* the caller's stack is MATCH_STACK */
         w[0].sh = &sh;
@@ -425,6 +550,10 @@ static int run(const ps_query *q, ps_source src, const ps_query_opts *opts, ps_q
             sh.err = PS_E_NOMEM, sh.d = e;
     }
     free(w);
+    for (unsigned i = 0; sh.held && i < ORDER_WINDOW; i++)
+        ps_buf_free(&sh.held[i].r);
+    free(sh.held);
+    pthread_cond_destroy(&sh.turn);
     pthread_mutex_destroy(&sh.mu);
     if (st) {
         *st = sh.st;
