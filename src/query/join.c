@@ -60,8 +60,9 @@ typedef struct join {
     uint64_t nheld;    /* order, u32 length + bytes                        */
     /* a parallel run: the terms at level split are its units, numbered in
      * the order every thread meets them; this one does [lo, hi) */
-    unsigned split;
+    unsigned split, chunk;
     uint64_t seen, lo, hi;
+    uint64_t counting;  /* > 0: level 0 counts its units up to this, only */
     qview *pv[MATCH_MAX_PATTERNS]; /* the trie each pattern is read in */
     struct copy *copy;             /* the copies (p->mat), by pattern  */
 } join;
@@ -75,7 +76,7 @@ static int mine(join *j, int *rc)
         uint64_t c;
         if ((*rc = j->e->take_chunk(j->e->ctx, &c)))
             return 0;
-        j->lo = c * JOIN_CHUNK, j->hi = j->lo + JOIN_CHUNK;
+        j->lo = c * j->chunk, j->hi = j->lo + j->chunk;
     }
     return u >= j->lo;
 }
@@ -360,7 +361,9 @@ static int level(join *j, unsigned d)
         const qnode *Q = &j->fq.data[j->fq.len - k];
         if (F.f.need == 0) { /* a whole term, common to all */
             memcpy(nx, Q, k * sizeof *Q);
-            if (!e->take_chunk || d != j->split || mine(j, &rc))
+            if (j->counting)
+                rc = ++j->seen >= j->counting;
+            else if (!e->take_chunk || d != j->split || mine(j, &rc))
                 rc = found(j, d, &w, nx, ps_buf_data(&j->tb) + bb, F.blen - bb);
             j->fr.len--, j->fq.len -= k;
             continue;
@@ -424,6 +427,24 @@ static int start(join *j, int *ok)
     return PS_OK;
 }
 
+/* Where a parallel run splits: the first variable's terms, one at a
+ * time, when there are enough of them to spread (so no thread repeats
+ * another's joins below); else the second's, in chunks. Every thread
+ * counts alike, so all agree. */
+static int split_level(join *j)
+{
+    j->counting = JOIN_SPLIT_MIN;
+    int rc = level(j, 0);
+    int many = rc == 1;
+    j->counting = 0;
+    j->seen = 0;
+    if (rc < 0)
+        return rc;
+    j->split = many ? 0 : 1;
+    j->chunk = many ? JOIN_CHUNK0 : JOIN_CHUNK1;
+    return PS_OK;
+}
+
 struct copy {
     ps_space *s;
     qview_space v;
@@ -477,9 +498,10 @@ int ps__join(engine *e, const jplan *p, int proven)
     if (!rc)
         rc = views(&j);
     int ok = 0;
-    j.split = p->nvar > 1;
     if (!rc)
         rc = start(&j, &ok);
+    if (!rc && ok && e->take_chunk && p->nvar > 1)
+        rc = split_level(&j);
     if (!rc && ok && (!e->take_chunk || p->nvar || !e->tid)) /* no variable: one thread */
         rc = level(&j, 0);
     if (!rc && j.nheld) /* read whole without a stored variable: exact */

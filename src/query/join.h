@@ -22,7 +22,9 @@
 #define JOIN_IMPURE 2               /* ps__join: a stored variable, nothing delivered */
 #define JOIN_PROVE_AFTER 4096       /* solutions held before the regions are proven */
 #define JOIN_PROVE_BYTES (1u << 20) /* ... or their bindings' bytes               */
-#define JOIN_CHUNK 32               /* a parallel run's units a thread claims at once */
+#define JOIN_SPLIT_MIN 1024         /* first-level units a parallel run splits at  */
+#define JOIN_CHUNK0 8               /* first-level units a thread claims at once   */
+#define JOIN_CHUNK1 16              /* second-level units a thread claims at once  */
 
 /* A pattern, cut into its constant runs and its variables, in order. */
 typedef struct jseg {
@@ -41,7 +43,6 @@ typedef struct jplan {
     ps_buf bytes;
     uint64_t mat; /* patterns read through a copy in the join's order     */
     int product;  /* some variable shares no pattern with those before it */
-    int cyclic;   /* the patterns' variables form a cycle (GYO)           */
 } jplan;
 
 /* Fills p for e's patterns: 1 when the join can run them (a variable

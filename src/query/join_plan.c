@@ -144,39 +144,6 @@ static int mark_copies(jplan *p, unsigned npat)
     return PS_OK;
 }
 
-/* GYO reduction: a variable in one pattern only goes, a pattern whose
- * variables another holds goes; a cyclic query leaves something. */
-static int cyclic(const uint64_t *pv_in, unsigned npat)
-{
-    uint64_t pv[MATCH_MAX_PATTERNS], alive = npat == 64 ? ~0ull : (1ull << npat) - 1;
-    memcpy(pv, pv_in, npat * sizeof *pv);
-    for (int changed = 1; changed;) {
-        changed = 0;
-        for (unsigned v = 0; v < Q_VARS; v++) {
-            int n = 0, at = -1;
-            for (unsigned i = 0; i < npat; i++)
-                if ((alive >> i & 1) && (pv[i] >> v & 1))
-                    n++, at = (int)i;
-            if (n == 1)
-                pv[at] &= ~(1ull << v), changed = 1;
-        }
-        for (unsigned i = 0; i < npat; i++) {
-            if (!(alive >> i & 1))
-                continue;
-            for (unsigned j = 0; j < npat; j++) {
-                if (j != i && (alive >> j & 1) && (pv[i] & ~pv[j]) == 0) {
-                    alive &= ~(1ull << i), changed = 1;
-                    break;
-                }
-            }
-        }
-    }
-    for (unsigned i = 0; i < npat; i++)
-        if ((alive >> i & 1) && pv[i])
-            return 1;
-    return 0;
-}
-
 int ps__join_plan(const engine *e, jplan *p)
 {
     uint64_t pv[MATCH_MAX_PATTERNS], all = 0;
@@ -194,10 +161,7 @@ int ps__join_plan(const engine *e, jplan *p)
     if (!choose_order(p, pv, e->npat, all, 1) || p->product)
         choose_order(p, pv, e->npat, all, 0);
     int rc = mark_copies(p, e->npat);
-    if (rc)
-        return rc;
-    p->cyclic = cyclic(pv, e->npat);
-    return 1;
+    return rc ? rc : 1;
 }
 
 void ps__join_plan_free(jplan *p)

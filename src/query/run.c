@@ -44,14 +44,15 @@ typedef struct shared {
     int here;             /* on the caller's thread (ps__query_run_here)  */
     /* a parallel leapfrog run: chunks of units, claimed in order, their
      * results held and handed out in chunk order (the order one thread
-     * finds them in); a claim waits while it would run ORDER_WINDOW
-     * chunks ahead of the next to go out, so what is held stays bounded */
+     * finds them in); a claim waits while more than ORDER_HELD bytes are
+     * held, so what is held stays bounded however slow one chunk is */
     pthread_cond_t turn;
-    uint64_t next_chunk, next_out;
-    struct held { ps_buf r; int done; } *held; /* ORDER_WINDOW, by chunk */
+    uint64_t next_chunk, next_out, held_bytes;
+    struct held { ps_buf r; int done; } *held; /* a ring, by chunk */
+    uint64_t hcap;                               /* its size: a power of 2 */
 } shared;
 
-#define ORDER_WINDOW 256u
+#define ORDER_HELD (64u << 20)
 
 typedef struct worker {
     shared *sh;
@@ -104,17 +105,38 @@ static int deliver(worker *w, ps_bytes atom)
 static void out_ready(shared *sh)
 {
     for (;;) {
-        struct held *h = &sh->held[sh->next_out % ORDER_WINDOW];
+        struct held *h = &sh->held[sh->next_out & (sh->hcap - 1)];
         if (!h->done)
             break;
         const uint8_t *p = ps_buf_data(&h->r), *end = p + h->r.len;
         while (p < end && !deliver_locked(sh, ps_bytes_of(p + 4, ps_read_le32(p))))
             p += 4 + ps_read_le32(p);
+        sh->held_bytes -= h->r.len;
         ps_buf_clear(&h->r, 0);
         h->done = 0;
         sh->next_out++;
     }
     pthread_cond_broadcast(&sh->turn);
+}
+
+/* Room in the ring for chunk c (under the lock); the chunks held keep
+ * their places modulo the new size. */
+static int ring_fit(shared *sh, uint64_t c)
+{
+    if (c - sh->next_out < sh->hcap)
+        return PS_OK;
+    uint64_t cap = sh->hcap * 2;
+    while (c - sh->next_out >= cap)
+        cap *= 2;
+    struct held *n = ps_calloc(cap, sizeof *n);
+    if (!n)
+        return PS_E_NOMEM;
+    for (uint64_t k = sh->next_out; k < sh->next_out + sh->hcap; k++)
+        n[k & (cap - 1)] = sh->held[k & (sh->hcap - 1)];
+    free(sh->held);
+    sh->held = n;
+    sh->hcap = cap;
+    return PS_OK;
 }
 
 /* The worker's chunk is done: its results wait for their turn (under
@@ -124,27 +146,36 @@ static void publish(worker *w)
     shared *sh = w->sh;
     if (w->ordered < 2)
         return; /* it has none */
-    struct held *h = &sh->held[w->chunk % ORDER_WINDOW];
+    struct held *h = &sh->held[w->chunk & (sh->hcap - 1)];
     ps_buf t = h->r;
     h->r = w->pend, w->pend = t;
     ps_buf_clear(&w->pend, 0);
     h->done = 1;
+    sh->held_bytes += h->r.len;
     w->ordered = 1;
     out_ready(sh);
 }
 
-/* engine.claim: this worker's chunk is done; the next one for it. */
+static void fail(shared *sh, int rc, const ps_diag *d);
+
+/* engine.take_chunk: this worker's chunk is done; the next one for it. */
 static int claim(void *ctx, uint64_t *chunk)
 {
     worker *w = ctx;
     shared *sh = w->sh;
     pthread_mutex_lock(&sh->mu);
     publish(w);
+    while (sh->held_bytes > ORDER_HELD && !atomic_load(&sh->par.stop))
+        pthread_cond_wait(&sh->turn, &sh->mu); /* the next to go out is not held */
     w->chunk = sh->next_chunk++;
     w->ordered = 2;
-    while (w->chunk >= sh->next_out + ORDER_WINDOW && !atomic_load(&sh->par.stop))
-        pthread_cond_wait(&sh->turn, &sh->mu);
     int stop = atomic_load(&sh->par.stop) != 0;
+    if (!stop && ring_fit(sh, w->chunk)) {
+        ps_diag d = { 0 };
+        pthread_mutex_unlock(&sh->mu);
+        fail(sh, PS_E_NOMEM, &d);
+        return 1;
+    }
     pthread_mutex_unlock(&sh->mu);
     *chunk = w->chunk;
     return stop;
@@ -285,10 +316,11 @@ static void kept_give(terms *t, engine *e)
     keep->has = 1;
 }
 
-/* The planner: the leapfrog join where it applies and pays (a plan with
- * no cross product, for a query whose variables form a cycle), else the
- * nested one; a leapfrog run that meets a stored variable before handing
- * anything out gives the query to the nested one whole. */
+/* The planner: the leapfrog join wherever it has a plan without a cross
+ * product (bench_query's joins: never slower than the nested one, and
+ * far faster on cycles and on patterns a variable leads), else the nested
+ * one; a leapfrog run that meets a stored variable before handing anything
+ * out gives the query to the nested one whole. */
 static int search(engine *e, worker *w, int *used)
 {
     shared *sh = w->sh;
@@ -296,7 +328,7 @@ static int search(engine *e, worker *w, int *used)
     jplan p;
     memset(&p, 0, sizeof p);
     int can = mode != PS_JOIN_NESTED && e->npat > 1 ? ps__join_plan(e, &p) : 0;
-    if (can > 0 && (mode == PS_JOIN_LEAPFROG || (p.cyclic && !p.product))) {
+    if (can > 0 && (mode == PS_JOIN_LEAPFROG || !p.product)) {
         *used = PS_JOIN_LEAPFROG;
         if (!e->par) {
             rc = ps__join(e, &p, 0);
@@ -530,7 +562,8 @@ static int run(const ps_query *q, ps_source src, const ps_query_opts *opts, ps_q
     pthread_mutex_init(&sh.mu, NULL);
     pthread_cond_init(&sh.turn, NULL);
     worker *w = ps_calloc(sh.o.threads, sizeof *w);
-    if (w && sh.o.threads > 1 && !(sh.held = ps_calloc(ORDER_WINDOW, sizeof *sh.held)))
+    sh.hcap = 64;
+    if (w && sh.o.threads > 1 && !(sh.held = ps_calloc(sh.hcap, sizeof *sh.held)))
         free(w), w = NULL;
     unsigned started = 0;
     if (w && sh.o.threads == 1 && here) { /* the caller's stack is MATCH_STACK */
@@ -550,7 +583,7 @@ static int run(const ps_query *q, ps_source src, const ps_query_opts *opts, ps_q
             sh.err = PS_E_NOMEM, sh.d = e;
     }
     free(w);
-    for (unsigned i = 0; sh.held && i < ORDER_WINDOW; i++)
+    for (uint64_t i = 0; sh.held && i < sh.hcap; i++)
         ps_buf_free(&sh.held[i].r);
     free(sh.held);
     pthread_cond_destroy(&sh.turn);
