@@ -52,7 +52,7 @@
     X(query_shapes) X(query_malformed) X(query_empty_conjunction)              \
     X(query_modes_limits) X(query_damaged_source) X(query_deep)              \
     X(query_threads_agree) X(query_algebra)                                   \
-    X(query_random_brute) X(query_random_prolog) X(query_join_brute) X(query_join_prolog) X(query_join_proof) X(query_real_family)        \
+    X(query_random_brute) X(query_random_prolog) X(query_join_brute) X(query_join_prolog) X(query_join_proof) X(query_join_shapes) X(query_real_family)        \
     X(query_real_logic)
 
 #define X(n) void t_##n(void);

@@ -160,16 +160,17 @@ static int flush(join *j)
     size_t a0 = t->arena.len;
     for (unsigned d = 0; d < p->nvar; d++)
         saved[d] = t->bind.data[p->order[d]];
-    const uint8_t *h = ps_buf_data(&j->held), *end = h + j->held.len;
+    size_t at = 0;
     int rc = PS_OK;
-    while (h < end && !rc) {
+    for (uint64_t k = 0; k < j->nheld && !rc; k++) { /* (no variables: no bytes) */
         t->arena.len = a0;
         for (unsigned d = 0; d < p->nvar && !rc; d++) {
+            const uint8_t *h = ps_buf_data(&j->held) + at;
             uint32_t n = ps_read_le32(h);
             uint64_t off = t->arena.len;
             rc = ps_buf_append(&t->arena, h + 4, n) ? -PS_E_NOMEM : PS_OK;
             t->bind.data[p->order[d]] = off + 1;
-            h += 4 + n;
+            at += 4 + n;
         }
         if (!rc) {
             e->solutions++;
@@ -198,7 +199,7 @@ static int hold(join *j)
     }
     if (++j->nheld < JOIN_PROVE_AFTER && j->held.len < JOIN_PROVE_BYTES)
         return PS_OK;
-    int g = ps__join_ground(j->e, j->p);
+    int g = ps__join_ground(j->e, j->p, ~0ull);
     if (g <= 0)
         return g < 0 ? g : JOIN_IMPURE;
     j->proven = 1;
@@ -433,8 +434,11 @@ static int start(join *j, int *ok)
  * counts alike, so all agree. */
 static int split_level(join *j)
 {
-    j->counting = JOIN_SPLIT_MIN;
-    int rc = level(j, 0);
+    int rc = 1;
+    if (j->p->nvar > 1) { /* else the first is the only one */
+        j->counting = JOIN_SPLIT_MIN;
+        rc = level(j, 0);
+    }
     int many = rc == 1;
     j->counting = 0;
     j->seen = 0;
@@ -500,8 +504,11 @@ int ps__join(engine *e, const jplan *p, int proven)
     int ok = 0;
     if (!rc)
         rc = start(&j, &ok);
-    if (!rc && ok && e->take_chunk && p->nvar > 1)
+    if (!rc && ok && e->take_chunk && p->nvar)
         rc = split_level(&j);
+    uint64_t c;
+    if (!rc && ok && e->take_chunk && !p->nvar && !e->tid) /* one unit: thread 0's */
+        rc = e->take_chunk(e->ctx, &c);
     if (!rc && ok && (!e->take_chunk || p->nvar || !e->tid)) /* no variable: one thread */
         rc = level(&j, 0);
     if (!rc && j.nheld) /* read whole without a stored variable: exact */

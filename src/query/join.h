@@ -58,13 +58,15 @@ int ps__join(engine *e, const jplan *p, int proven);
 
 /* Copies pattern i's matches into out, keyed by its variables' terms in
  * the plan's order (join_copy.c): PS_OK, JOIN_IMPURE (a stored variable
- * in a term), or a negative ps_err. */
+ * in the pattern's region: two atoms could give one key, and the copy
+ * would count them once), or a negative ps_err. */
 int ps__join_copy(engine *e, const jplan *p, unsigned i, ps_space *out);
 
-/* 1 when no stored atom under any pattern's constant prefix, nor on the
- * way to it, holds a variable; 0 if one does; or a negative ps_err. Reads
- * the regions whole (stopping at the first variable). */
-int ps__join_ground(engine *e, const jplan *p);
+/* 1 when no stored atom under the constant prefix of any pattern in which
+ * (bits), nor on the way to it, holds a variable; 0 if one does; or a
+ * negative ps_err. Reads the regions whole (stopping at the first
+ * variable). */
+int ps__join_ground(engine *e, const jplan *p, uint64_t which);
 
 /* 1 if a stored variable starts at n (a term starts there). */
 static inline int join_var_at(qview *v, const qnode *n)

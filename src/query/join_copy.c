@@ -8,8 +8,9 @@
  * (match.c) matches the pattern alone, once, and each match's terms for
  * its variables, in the join's order, go into a trie of their own, which
  * the join then walks like any other. Building it costs one pass over the
- * pattern's matches; a match that binds a variable to a term holding a
- * stored variable makes the copy impossible (JOIN_IMPURE).
+ * pattern's region. The region must be ground (join_probe.c): a stored
+ * variable could give a key that is not ground, or two atoms one key, which
+ * the copy would count once (JOIN_IMPURE then).
  */
 #include <string.h>
 
@@ -22,19 +23,6 @@ typedef struct copying {
     ps_buf key;
 } copying;
 
-/* 1 if the term bytes at b hold no variable. */
-static int ground(const uint8_t *b, size_t n)
-{
-    tscan f = { 1, 0, 0, 0, 0 };
-    for (size_t i = 0; i < n; i++) {
-        if (!f.sym && !f.hdr && tag_is_var(b[i]))
-            return 0;
-        if (!ps__tscan(&f, b[i]))
-            return 0;
-    }
-    return 1;
-}
-
 static int one(void *ctx, engine *sub)
 {
     copying *c = ctx;
@@ -45,23 +33,23 @@ static int one(void *ctx, engine *sub)
     for (unsigned d = 0; d < c->p->nvar && !rc; d++) {
         if (!(c->p->who[d] >> c->pat & 1))
             continue;
-        uint64_t off;
-        size_t at = c->key.len;
+        uint64_t off; /* ground: the region is */
         if ((rc = ps__var_term(t, c->p->order[d], &off)) ||
             (rc = ps__instantiate(t, off, &c->key)))
             break;
-        if (!ground(ps_buf_data(&c->key) + at, c->key.len - at))
-            rc = -JOIN_IMPURE;
     }
     ps__undo(t, m);
     if (rc)
-        return rc == -JOIN_IMPURE ? JOIN_IMPURE : -rc;
+        return -rc;
     rc = ps_space_insert(c->out, ps_buf_bytes(&c->key), NULL);
     return rc ? -rc : PS_OK;
 }
 
 int ps__join_copy(engine *e, const jplan *p, unsigned i, ps_space *out)
 {
+    int g = ps__join_ground(e, p, 1ull << i);
+    if (g <= 0)
+        return g < 0 ? g : JOIN_IMPURE;
     engine sub;
     memset(&sub, 0, sizeof sub);
     sub.v = e->v;

@@ -120,12 +120,13 @@ static int pattern(engine *e, const jplan *p, unsigned i, pframe_list *st)
     return region(e, &at, f, st);
 }
 
-int ps__join_ground(engine *e, const jplan *p)
+int ps__join_ground(engine *e, const jplan *p, uint64_t which)
 {
     pframe_list st = { 0 };
     int rc = 1;
     for (unsigned i = 0; i < e->npat && rc == 1; i++)
-        rc = pattern(e, p, i, &st);
+        if (which >> i & 1)
+            rc = pattern(e, p, i, &st);
     pframe_list_free(&st);
     return rc;
 }

@@ -108,9 +108,12 @@ static void out_ready(shared *sh)
         struct held *h = &sh->held[sh->next_out & (sh->hcap - 1)];
         if (!h->done)
             break;
-        const uint8_t *p = ps_buf_data(&h->r), *end = p + h->r.len;
-        while (p < end && !deliver_locked(sh, ps_bytes_of(p + 4, ps_read_le32(p))))
-            p += 4 + ps_read_le32(p);
+        for (size_t at = 0; at < h->r.len;) {
+            const uint8_t *p = ps_buf_data(&h->r) + at;
+            if (deliver_locked(sh, ps_bytes_of(p + 4, ps_read_le32(p))))
+                break;
+            at += 4 + ps_read_le32(p);
+        }
         sh->held_bytes -= h->r.len;
         ps_buf_clear(&h->r, 0);
         h->done = 0;
@@ -332,7 +335,7 @@ static int search(engine *e, worker *w, int *used)
         *used = PS_JOIN_LEAPFROG;
         if (!e->par) {
             rc = ps__join(e, &p, 0);
-        } else if ((rc = ps__join_ground(e, &p)) == 1) { /* each thread alike */
+        } else if ((rc = ps__join_ground(e, &p, ~0ull)) == 1) { /* each thread alike */
             e->par = NULL; /* its own splitting, not match.c's */
             e->take_chunk = claim;
             w->ordered = 1;
