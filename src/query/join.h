@@ -57,9 +57,9 @@ void ps__join_plan_free(jplan *p);
 int ps__join(engine *e, const jplan *p, int proven);
 
 /* Copies pattern i's matches into out, keyed by its variables' terms in
- * the plan's order (join_copy.c): PS_OK, JOIN_IMPURE (a stored variable
- * in the pattern's region: two atoms could give one key, and the copy
- * would count them once), or a negative ps_err. */
+ * the plan's order (join_copy.c): PS_OK, JOIN_IMPURE (an atom matched
+ * holds a variable: two atoms could give one key, and the copy would
+ * count them once), or a negative ps_err. */
 int ps__join_copy(engine *e, const jplan *p, unsigned i, ps_space *out);
 
 /* 1 when no stored atom under the constant prefix of any pattern in which

@@ -8,9 +8,9 @@
  * (match.c) matches the pattern alone, once, and each match's terms for
  * its variables, in the join's order, go into a trie of their own, which
  * the join then walks like any other. Building it costs one pass over the
- * pattern's region. The region must be ground (join_probe.c): a stored
- * variable could give a key that is not ground, or two atoms one key, which
- * the copy would count once (JOIN_IMPURE then).
+ * pattern's matches. Every atom matched must be ground: one with a
+ * variable could give a key that is not, or give the key of another atom,
+ * which the copy would hold once (JOIN_IMPURE then).
  */
 #include <string.h>
 
@@ -27,13 +27,15 @@ static int one(void *ctx, engine *sub)
 {
     copying *c = ctx;
     terms *t = sub->t;
+    if (sub->nv) /* the atom matched holds variables (nv: its own ids) */
+        return JOIN_IMPURE;
     tmark m = t_mark(t);
     int rc = PS_OK;
     ps_buf_clear(&c->key, 0);
     for (unsigned d = 0; d < c->p->nvar && !rc; d++) {
         if (!(c->p->who[d] >> c->pat & 1))
             continue;
-        uint64_t off; /* ground: the region is */
+        uint64_t off; /* ground: the atom is */
         if ((rc = ps__var_term(t, c->p->order[d], &off)) ||
             (rc = ps__instantiate(t, off, &c->key)))
             break;
@@ -47,9 +49,6 @@ static int one(void *ctx, engine *sub)
 
 int ps__join_copy(engine *e, const jplan *p, unsigned i, ps_space *out)
 {
-    int g = ps__join_ground(e, p, 1ull << i);
-    if (g <= 0)
-        return g < 0 ? g : JOIN_IMPURE;
     engine sub;
     memset(&sub, 0, sizeof sub);
     sub.v = e->v;

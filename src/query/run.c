@@ -48,6 +48,7 @@ typedef struct shared {
      * held, so what is held stays bounded however slow one chunk is */
     pthread_cond_t turn;
     uint64_t next_chunk, next_out, held_bytes;
+    int emitting;                                /* a thread hands out */
     struct held { ps_buf r; int done; } *held; /* a ring, by chunk */
     uint64_t hcap;                               /* its size: a power of 2 */
 } shared;
@@ -64,8 +65,8 @@ typedef struct worker {
     pthread_t th;
 } worker;
 
-/* One result to the caller, under the lock of a parallel run: counted,
- * limited. */
+/* One result to the caller: counted, limited; under the lock of a
+ * parallel run, or by its one emitting thread (out_ready). */
 static int deliver_locked(shared *sh, ps_bytes atom)
 {
     int rc = 0;
@@ -101,25 +102,39 @@ static int deliver(worker *w, ps_bytes atom)
     return rc;
 }
 
-/* Hands out the held chunks whose turn has come (under the lock). */
+/* Hands out the held chunks whose turn has come (called under the lock).
+ * One thread at a time does (emitting), without the lock while it calls
+ * the caller's function, so the others publish and claim meanwhile; a
+ * chunk published then is found by its next look. */
 static void out_ready(shared *sh)
 {
+    if (sh->emitting)
+        return;
+    sh->emitting = 1;
     for (;;) {
-        struct held *h = &sh->held[sh->next_out & (sh->hcap - 1)];
+        uint64_t slot = sh->next_out;
+        struct held *h = &sh->held[slot & (sh->hcap - 1)];
         if (!h->done)
             break;
-        for (size_t at = 0; at < h->r.len;) {
-            const uint8_t *p = ps_buf_data(&h->r) + at;
+        ps_buf r = h->r; /* its place stays reserved: next_out is still slot */
+        h->r = (ps_buf){ 0 };
+        pthread_mutex_unlock(&sh->mu);
+        for (size_t at = 0; at < r.len;) {
+            const uint8_t *p = ps_buf_data(&r) + at;
             if (deliver_locked(sh, ps_bytes_of(p + 4, ps_read_le32(p))))
                 break;
             at += 4 + ps_read_le32(p);
         }
-        sh->held_bytes -= h->r.len;
-        ps_buf_clear(&h->r, 0);
+        pthread_mutex_lock(&sh->mu);
+        h = &sh->held[slot & (sh->hcap - 1)]; /* the ring may have grown */
+        sh->held_bytes -= r.len;
+        ps_buf_clear(&r, 0);
+        h->r = r; /* its memory, for the chunk that comes here next */
         h->done = 0;
         sh->next_out++;
+        pthread_cond_broadcast(&sh->turn);
     }
-    pthread_cond_broadcast(&sh->turn);
+    sh->emitting = 0;
 }
 
 /* Room in the ring for chunk c (under the lock); the chunks held keep
