@@ -37,6 +37,7 @@
 typedef struct jframe {
     tscan f;
     uint16_t lo;   /* the next byte to seek                        */
+    uint8_t last;  /* the byte that led here (at blen - 1 in tb)    */
     uint32_t blen; /* the term's bytes so far end here in tb        */
 } jframe;
 PS_VEC_DEFINE(jframe_list, jframe)
@@ -277,6 +278,8 @@ static int leap(qview *const *V, const qnode *Q, unsigned k, unsigned lo, uint8_
     return 1;
 }
 
+static int push(join *j, jframe f, const qnode *Q, unsigned k);
+
 /* When one pattern's position is inside an edge, the term can go on only
  * with that edge's bytes: the others walk them at once, up to the term's
  * end (or, while the regions are unproven, up to the next term start,
@@ -315,8 +318,29 @@ static int along(join *j, qview *const *V, const qnode *Q, unsigned k, jframe *F
     }
     F->f = f;
     F->lo = 0;
+    F->last = b[m - 1];
     F->blen += (uint32_t)m;
     return 1;
+}
+
+/* One pattern at a branch: every way on at once (one call, not a seek per
+ * byte), pushed in reverse so that they are taken in byte order. */
+static int fan(join *j, qview *v, const qnode *Q, const jframe *F)
+{
+    uint8_t b[256];
+    qnode out[256];
+    int n = v->ops->kids(v, Q, b, out);
+    if (n < 0)
+        return ps__view_err(j->e, n);
+    for (int c = n - 1; c >= 0; c--) {
+        tscan f = F->f;
+        if (!ps__tscan(&f, b[c]))
+            continue;
+        int rc = push(j, (jframe){ f, 0, b[c], F->blen + 1 }, &out[c], 1);
+        if (rc)
+            return rc;
+    }
+    return PS_OK;
 }
 
 static int push(join *j, jframe f, const qnode *Q, unsigned k)
@@ -352,7 +376,7 @@ static int level(join *j, unsigned d)
     }
     unsigned k = w.ku;
     size_t fb = j->fr.len, qb = j->fq.len, bb = j->tb.len;
-    int rc = push(j, (jframe){ { 1, 0, 0, 0, 0 }, 0, (uint32_t)bb }, Q0, k);
+    int rc = push(j, (jframe){ { 1, 0, 0, 0, 0 }, 0, 0, (uint32_t)bb }, Q0, k);
     while (!rc && j->fr.len > fb) {
         if (ps__over_budget(e)) {
             rc = -PS_E_LIMIT;
@@ -360,6 +384,13 @@ static int level(join *j, unsigned d)
         }
         jframe F = j->fr.data[j->fr.len - 1];
         const qnode *Q = &j->fq.data[j->fq.len - k];
+        if (F.blen > bb) { /* its bytes: its ancestors' are in place below */
+            j->tb.len = F.blen - 1;
+            if (ps_buf_append(&j->tb, &F.last, 1)) {
+                rc = -PS_E_NOMEM;
+                break;
+            }
+        }
         if (F.f.need == 0) { /* a whole term, common to all */
             memcpy(nx, Q, k * sizeof *Q);
             if (j->counting)
@@ -384,6 +415,12 @@ static int level(join *j, unsigned d)
                 rc = r < 0 ? r : r == 1 ? push(j, F, nx, k) : PS_OK;
                 continue;
             }
+            if (k == 1) { /* nothing to intersect: every child at once */
+                qnode at = Q[0];
+                j->fr.len--, j->fq.len--;
+                rc = fan(j, w.view[0], &at, &F);
+                continue;
+            }
         }
         uint8_t b;
         int r = leap(w.view, Q, k, F.lo, &b, nx);
@@ -394,14 +431,8 @@ static int level(join *j, unsigned d)
         }
         j->fr.data[j->fr.len - 1].lo = (uint16_t)(b + 1u);
         tscan f = F.f;
-        if (!ps__tscan(&f, b))
-            continue;
-        j->tb.len = F.blen;
-        if (ps_buf_append(&j->tb, &b, 1)) {
-            rc = -PS_E_NOMEM;
-            break;
-        }
-        rc = push(j, (jframe){ f, 0, F.blen + 1 }, nx, k);
+        if (ps__tscan(&f, b))
+            rc = push(j, (jframe){ f, 0, b, F.blen + 1 }, nx, k);
     }
     j->fr.len = (uint32_t)fb;
     j->fq.len = (uint32_t)qb;

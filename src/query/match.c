@@ -48,13 +48,8 @@ int ps__too_deep(engine *e)
 
 static int match(engine *e, const qnode *cur);
 
-/* The step budget (ps_query_opts.max_steps): checked where a search reads
- * on without handing out solutions (a capture walk, each match), so a
- * caller with a deadline gets its thread back. */
-int ps__over_budget(engine *e)
+int ps__budget_spent(engine *e)
 {
-    if (!e->max_steps || e->v->steps <= e->max_steps)
-        return 0;
     ps__diag_set(&e->d, PS_E_LIMIT, NULL, 0, "the search passes its budget of %llu steps",
                  (unsigned long long)e->max_steps);
     return 1;

@@ -176,8 +176,15 @@ void ps__split_leave(engine *e);
 int ps__match_at(engine *e, const qnode *cur);
 int ps__view_err(engine *e, int r);
 int ps__too_deep(engine *e);
-/* 1 (and e->d says so) once the search has passed its step budget. */
-int ps__over_budget(engine *e);
+/* The step budget (ps_query_opts.max_steps): checked where a search reads
+ * on without handing out solutions (a capture walk, each match, a join's
+ * walk), so a caller with a deadline gets its thread back. 1 (and e->d
+ * says so) once it is spent. Inline: it runs at every step. */
+int ps__budget_spent(engine *e);
+static inline int ps__over_budget(engine *e)
+{
+    return e->max_steps && e->v->steps > e->max_steps && ps__budget_spent(e);
+}
 /* Binds variable id to the captured term (base, *nv: whose ids) unless
  * the occurs check fails: 1 bound (on the trail), 0 not, or < 0. */
 int ps__bind_captured(engine *e, uint32_t id, const uint8_t *bytes, size_t n, uint32_t base,
