@@ -63,6 +63,19 @@ static void run_query(void *arg)
     bench_must(ps_query_run(r->q, r->src, &o, count_cb, &r->bytes, &r->st, &d), d.msg);
 }
 
+/* The unifiers counted, nothing built (PS_QUERY_COUNT). */
+static void count_query(void *arg)
+{
+    qrun *r = arg;
+    ps_query_opts o;
+    ps_query_opts_init(&o);
+    o.mode = PS_QUERY_COUNT;
+    o.threads = r->threads;
+    o.join = r->join;
+    ps_diag d = { 0 };
+    bench_must(ps_query_run(r->q, r->src, &o, NULL, NULL, &r->st, &d), d.msg);
+}
+
 static ps_query *compile(const char *pat, const char *tpl)
 {
     ps_query *q;
@@ -122,7 +135,7 @@ static void logic(void)
            "1 thread", "2 thr", "MORK 36c", "vs MORK", "Prolog", "Prolog s");
     for (size_t i = 0; i < sizeof js / sizeof js[0]; i++) {
         ps_query *q = compile(js[i].pat, js[i].tpl);
-        qrun r = { q, ps_source_space(s), 1, { 0 }, 0 };
+        qrun r = { q, ps_source_space(s), 1, { 0 }, 0, PS_JOIN_AUTO };
         int reps = i == 0 ? 3 : 1;
         double t1 = bench_time_n(run_query, &r, reps);
         r.threads = 2;
@@ -172,7 +185,7 @@ static void run_many(void *arg)
     many *m = arg;
     m->results = m->atoms = m->nodes = 0;
     for (unsigned i = 0; i < m->n; i++) {
-        qrun r = { m->qs[i], m->src, 1, { 0 }, 0 };
+        qrun r = { m->qs[i], m->src, 1, { 0 }, 0, PS_JOIN_AUTO };
         run_query(&r);
         m->results += r.st.results;
         m->atoms += r.st.atoms;
@@ -233,7 +246,7 @@ static void logic_sources(void)
     double t[4];
     for (int k = 0; k < 4; k++) {
         ps_snap_set_cache(snap, k == 3 ? 0 : PS_SNAP_CACHE_DEFAULT);
-        qrun r = { q, srcs[k], 1, { 0 }, 0 };
+        qrun r = { q, srcs[k], 1, { 0 }, 0, PS_JOIN_AUTO };
         t[k] = bench_time_n(run_query, &r, 1);
     }
     for (int k = 0; k < 4; k++)
@@ -338,7 +351,7 @@ static ps_space *family(unsigned people)
 /* One join with each algorithm: the nested join on 1 and 2 threads, the
  * leapfrog join on 1 and 2, and which one the planner picks. */
 typedef struct jrow {
-    double nested[2], leap[2];
+    double nested[2], leap[2], count; /* count: PS_QUERY_COUNT, the planner's */
     uint64_t solutions, steps[2]; /* nested's, leapfrog's (1 thread) */
     int planner;
 } jrow;
@@ -365,21 +378,29 @@ static jrow join_row(ps_query *q, ps_source src)
         run_query(&r);
         j.planner = (int)r.st.join;
     }
+    qrun c = { q, src, 1, { 0 }, 0, PS_JOIN_AUTO };
+    j.count = bench_time(count_query, &c);
+    if (c.st.solutions != j.solutions) {
+        printf("   (!) counted: %llu unifiers, enumerated %llu\n",
+               (unsigned long long)c.st.solutions, (unsigned long long)j.solutions);
+        exit(1);
+    }
     return j;
 }
 
 static void join_head(void)
 {
-    printf("   %-12s %10s | %9s %9s | %9s %9s %8s %7s | %7s %s\n", "join", "unifiers", "nested",
-           "2 thr", "leapfrog", "2 thr", "vs nest", "2t/1t", "steps/u", "planner");
+    printf("   %-12s %10s | %9s %9s | %9s %9s %8s %7s | %9s | %7s %s\n", "join", "unifiers",
+           "nested", "2 thr", "leapfrog", "2 thr", "vs nest", "2t/1t", "counted", "steps/u",
+           "planner");
 }
 
 static void join_print(const char *name, const jrow *j)
 {
-    printf("   %-12s %10llu | %7.1fms %7.1fms | %7.1fms %7.1fms %7.1fx %6.2fx | %7.1f %s\n", name,
-           (unsigned long long)j->solutions, j->nested[0] * 1e3, j->nested[1] * 1e3,
+    printf("   %-12s %10llu | %7.1fms %7.1fms | %7.1fms %7.1fms %7.1fx %6.2fx | %7.1fms | %7.1f %s\n",
+           name, (unsigned long long)j->solutions, j->nested[0] * 1e3, j->nested[1] * 1e3,
            j->leap[0] * 1e3, j->leap[1] * 1e3, j->nested[0] / j->leap[0], j->leap[0] / j->leap[1],
-           j->solutions ? (double)j->steps[1] / (double)j->solutions : 0,
+           j->count * 1e3, j->solutions ? (double)j->steps[1] / (double)j->solutions : 0,
            j->planner == PS_JOIN_LEAPFROG ? "leapfrog" : "nested");
 }
 
@@ -534,16 +555,30 @@ static void graphs(int quick)
         bench_must(ps_atom_parse(t, strlen(t), &a, NULL) || ps_space_insert(s, ps_buf_bytes(&a), NULL), "edge");
     }
     ps_buf_free(&a);
-    uint64_t want[2];
-    cliques_plain(e, m, nodes, &want[0], &want[1]);
+    uint64_t want[3] = { 0 };
+    cliques_plain(e, m, nodes, &want[1], &want[2]);
+    for (size_t k = 0; k < m; k++) { /* 2-paths a-b-c: b's out-degree per edge a-b */
+        size_t lo = 0, hi = m;
+        uint64_t b = e[k] & 0xFFFFFFFFu;
+        while (lo < hi) { /* the first edge from b */
+            size_t mid = (lo + hi) / 2;
+            if ((e[mid] >> 32) < b)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        while (lo < m && (e[lo] >> 32) == b)
+            want[0]++, lo++;
+    }
     printf("   power-law graph: %u nodes, %zu edges (Chung-Lu, weights (i+1)^-1/2)\n", nodes, m);
     join_head();
     static const char *const qs[][3] = {
+        { "2-paths", "(, (edge $a $b) (edge $b $c))", "(p $a $c)" },
         { "triangles", "(, (edge $a $b) (edge $b $c) (edge $a $c))", "(t $a $b $c)" },
         { "4-cliques", "(, (edge $a $b) (edge $a $c) (edge $a $d) (edge $b $c) (edge $b $d) "
           "(edge $c $d))", "(q $a $b $c $d)" },
     };
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         ps_query *q = compile(qs[i][1], qs[i][2]);
         jrow j = join_row(q, ps_source_space(s));
         join_print(qs[i][0], &j);
@@ -554,7 +589,8 @@ static void graphs(int quick)
         }
         ps_query_free(q);
     }
-    printf("   (counts = a plain enumerator over sorted adjacency lists)\n");
+    printf("   (counts = a plain enumerator over sorted adjacency lists; counted = "
+           "PS_QUERY_COUNT, 1 thread: 2-paths factorized, the last edge's ends counted in place)\n");
     ps_space_free(s);
     free(e);
 }

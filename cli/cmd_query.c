@@ -8,7 +8,7 @@
 
 static const char query_usage[] =
     "usage: pathspace query SRC PATTERN [TEMPLATE] [--count] [--limit N] [--threads N]\n"
-    "                       [--stats] [--join auto|nested|leapfrog]\n"
+    "                       [--stats] [--join auto|nested|leapfrog] [--unifiers]\n"
     "  Matches PATTERN against every atom of SRC (any format; an ACT or a snapshot\n"
     "  is queried in place, a directory is a persistent space) by unification, and\n"
     "  prints each distinct instantiated TEMPLATE as MeTTa text, one per line, in\n"
@@ -16,6 +16,8 @@ static const char query_usage[] =
     "  share their variables; TEMPLATE is an atom or (, T1 T2 ...), by default the\n"
     "  pattern itself. Variables may stand on both sides (docs/query.md).\n"
     "  --count     print the number of distinct results instead\n"
+    "  --unifiers  print the number of solutions (unifiers) instead, counted\n"
+    "              without building the results (factorized where the plan allows)\n"
     "  --limit N   stop after N distinct results (the first found)\n"
     "  --threads N search threads (default: one per CPU)\n"
     "  --stats     report the search's work on stderr\n"
@@ -106,6 +108,28 @@ int query_into(const ps_query *q, const src *x, uint64_t limit, unsigned threads
     return 0;
 }
 
+/* --unifiers: the solutions counted (PS_QUERY_COUNT), nothing built. */
+static int count_unifiers(const ps_query *q, const src *x, unsigned threads, int join, int stats)
+{
+    ps_query_opts o;
+    ps_query_opts_init(&o);
+    o.mode = PS_QUERY_COUNT;
+    o.threads = threads;
+    o.join = join;
+    ps_query_stats st;
+    ps_diag d = { 0 };
+    double t0 = now();
+    int rc = ps_query_run(q, src_source(x), &o, NULL, NULL, &st, &d);
+    if (rc)
+        return diag_die(x->name, &d, rc) + 1;
+    printf("%" PRIu64 "\n", st.solutions);
+    if (stats)
+        fprintf(stderr, "query: %" PRIu64 " unifiers counted, %" PRIu64 " atoms matched, %" PRIu64
+                " trie steps, %s join, %.3f s\n", st.solutions, st.atoms, st.nodes,
+                st.join == PS_JOIN_LEAPFROG ? "leapfrog" : "nested", now() - t0);
+    return st.solutions ? EXIT_RESULTS : EXIT_NONE;
+}
+
 int cmd_query(int argc, char **argv)
 {
     if (has_help(argc, argv, query_usage))
@@ -113,10 +137,12 @@ int cmd_query(int argc, char **argv)
     const char *pos[3];
     int npos = 0, count = 0, stats = 0;
     uint64_t limit = 0, threads = 0;
-    int join = PS_JOIN_AUTO;
+    int join = PS_JOIN_AUTO, unifiers = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--join")) {
+        if (!strcmp(a, "--unifiers")) {
+            unifiers = 1;
+        } else if (!strcmp(a, "--join")) {
             const char *j = i + 1 < argc ? argv[++i] : "";
             join = !strcmp(j, "auto") ? PS_JOIN_AUTO : !strcmp(j, "nested") ? PS_JOIN_NESTED
                    : !strcmp(j, "leapfrog") ? PS_JOIN_LEAPFROG : -1;
@@ -147,6 +173,13 @@ int cmd_query(int argc, char **argv)
     if (src_open(&x, pos[0], FMT_NONE)) {
         ps_query_free(q);
         return 2;
+    }
+    if (unifiers) {
+        int rc = limit ? die("query: --unifiers counts them all: no --limit") + 1
+                       : count_unifiers(q, &x, (unsigned)threads, join, stats);
+        src_close(&x);
+        ps_query_free(q);
+        return rc;
     }
     ps_space *out;
     int rc = ps_space_new(&out) ? die("out of memory") + 1 : 0;

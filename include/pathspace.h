@@ -507,9 +507,13 @@ static inline ps_source ps_source_snap(const ps_snap *n)
 
 typedef enum ps_query_mode {
     PS_QUERY_TEMPLATES = 0, /* each solution: each template, instantiated */
-    PS_QUERY_BINDINGS       /* each solution: one list atom, the values of
+    PS_QUERY_BINDINGS,      /* each solution: one list atom, the values of
                              * the query's variables in order ($0 ... $n-1),
                              * their unbound variables numbered together */
+    PS_QUERY_COUNT          /* nothing handed out: the solutions (unifiers)
+                             * counted in ps_query_stats.solutions; where the
+                             * plan allows, the leapfrog join counts the
+                             * last variables without enumerating them */
 } ps_query_mode;
 
 typedef struct ps_query_opts {

@@ -191,6 +191,22 @@ static void one_query(unsigned r, const q_sources *x, bf_db *db, pl_prog *pl, ps
             }
         }
     }
+    /* counted, not built: the same number of unifiers */
+    for (int ji = 0; ji < 3; ji++)
+        for (int src = 0; src < 3; src++)
+            for (unsigned threads = 1; threads <= 3; threads += 2) {
+                ps_query_opts o;
+                ps_query_opts_init(&o);
+                o.mode = PS_QUERY_COUNT;
+                o.threads = threads;
+                o.join = joins[ji];
+                ps_query_stats st;
+                REQUIRE_OK(ps_query_run(q, q_source(x, src), &o, NULL, NULL, &st, &d));
+                if (st.solutions != sols || st.results)
+                    t_failf(__FILE__, __LINE__, "round %u, %s join counting on the %s, %u threads: "
+                            "%s: %llu unifiers, brute force %llu", r, jname[ji], q_source_name[src],
+                            threads, pat, (unsigned long long)st.solutions, (unsigned long long)sols);
+            }
     /* the same order for any number of threads */
     ps_buf one = { 0 }, many = { 0 };
     ps_query_stats s1, s3;
@@ -360,6 +376,8 @@ void t_query_join_shapes(void)
         { "(, (f $x (h $y)) (g $y))", "(t $x)", "(t b)\n" },
         { "(, (e $y c) (f $x (h $y)))", "(t $x $y)", "(t a b)\n" },
         { "(, (e $x $y) (q $y))", "(t $x)", "" },
+        { "(, (e $x $y) (e c $z))", "(t $x $y $z)", /* a product: counted once */
+          "(t a b a)\n(t a c a)\n(t b a a)\n(t b c a)\n(t c a a)\n(t d d a)\n" },
     };
     q_sources x;
     q_sources_open(&x, q_space(data), PS_SNAP_CHUNK_MIN);
@@ -387,6 +405,13 @@ void t_query_join_shapes(void)
                     if (join == PS_JOIN_LEAPFROG)
                         CHECK_EQ(st.join, PS_JOIN_LEAPFROG); /* ground: it ran */
                     free(got);
+                    uint64_t sols = st.solutions; /* and counted, not built */
+                    o.mode = PS_QUERY_COUNT;
+                    REQUIRE_OK(ps_query_run(q, q_source(&x, src), &o, NULL, NULL, &st, &d));
+                    if (st.solutions != sols)
+                        t_failf(__FILE__, __LINE__, "%s counted: %llu, enumerated %llu (join %d, "
+                                "%u threads, the %s)", cases[i][0], (unsigned long long)st.solutions,
+                                (unsigned long long)sols, join, th, q_source_name[src]);
                 }
         free(w);
         ps_space_free(want);

@@ -215,6 +215,12 @@ static void round_(unsigned r, int with_prolog, tally *tl)
             }
             free(got);
         }
+        ps_query_opts co; /* counted, not built */
+        ps_query_opts_init(&co);
+        co.mode = PS_QUERY_COUNT;
+        ps_query_stats cs;
+        REQUIRE_OK(ps_query_run(q, q_source(&x, (int)t_below(3)), &co, NULL, NULL, &cs, &d));
+        CHECK_EQ(cs.solutions, sols);
         free(w);
         ps_query_free(q);
     }

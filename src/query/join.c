@@ -210,6 +210,10 @@ static int hold(join *j)
 static int solution(join *j)
 {
     engine *e = j->e;
+    if (e->count_only) { /* nothing goes out: nothing to hold */
+        e->solutions++;
+        return PS_OK;
+    }
     if (!j->proven)
         return hold(j);
     e->solutions++;
@@ -353,12 +357,41 @@ static int push(join *j, jframe f, const qnode *Q, unsigned k)
 
 /* Level d: the terms every pattern holding order[d] has at its position,
  * in byte order, one walk of all their tries at once. */
+/* Counting (PS_QUERY_COUNT) from the plan's tail on: each pattern left
+ * ends in variables no other pattern holds, so the solutions below are
+ * the product of the atoms that complete each one, counted where they
+ * are, not enumerated (a factorized count). */
+static int count_tail(join *j, unsigned d)
+{
+    engine *e = j->e;
+    const jplan *p = j->p;
+    uint64_t prod = 1, left = 0;
+    if (e->take_chunk && d <= j->split && e->tid)
+        return PS_OK; /* above the split every thread is here: thread 0 counts */
+    for (unsigned x = d; x < p->nvar; x++)
+        left |= p->who[x];
+    for (unsigned i = 0; i < e->npat && prod; i++) {
+        if (!(left >> i & 1))
+            continue;
+        uint64_t n;
+        int r = ps__join_count(e, j->pv[i], &j->lev[d].pos[i],
+                               p->seg_end[i] - j->lev[d].seg[i], &n);
+        if (r <= 0)
+            return r < 0 ? r : JOIN_IMPURE;
+        prod *= n;
+    }
+    e->solutions += prod;
+    return PS_OK;
+}
+
 static int level(join *j, unsigned d)
 {
     const jplan *p = j->p;
     engine *e = j->e;
     if (d == p->nvar)
         return solution(j);
+    if (e->count_only && d == p->tail && !j->counting) /* (counting units: not) */
+        return count_tail(j, d);
     jwho w;
     qnode Q0[MATCH_MAX_PATTERNS], nx[MATCH_MAX_PATTERNS];
     w.k = w.ku = 0;

@@ -42,6 +42,10 @@ typedef struct jplan {
     jseg_list segs;
     ps_buf bytes;
     uint64_t mat; /* patterns read through a copy in the join's order     */
+    unsigned tail; /* from this level on, each variable is held by one
+                    * pattern, whose atom ends in it and the ones after it
+                    * (all distinct): their matches can be counted, not
+                    * enumerated (PS_QUERY_COUNT)                        */
     int product;  /* some variable shares no pattern with those before it */
 } jplan;
 
@@ -61,6 +65,11 @@ int ps__join(engine *e, const jplan *p, int proven);
  * holds a variable: two atoms could give one key, and the copy would
  * count them once), or a negative ps_err. */
 int ps__join_copy(engine *e, const jplan *p, unsigned i, ps_space *out);
+
+/* The stored atoms' completions under at in v, nterms whole terms each,
+ * into *n (join_probe.c): 1, 0 if one holds a variable, or a negative
+ * ps_err. */
+int ps__join_count(engine *e, qview *v, const qnode *at, uint64_t nterms, uint64_t *n);
 
 /* 1 when no stored atom under the constant prefix of any pattern in which
  * (bits), nor on the way to it, holds a variable; 0 if one does; or a

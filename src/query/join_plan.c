@@ -144,6 +144,33 @@ static int mark_copies(jplan *p, unsigned npat)
     return PS_OK;
 }
 
+/* The tail (jplan.tail): walked back from the last level while each
+ * level's variable is held by one pattern in which it and every segment
+ * after it are variables of that level or later, each once. */
+static void find_tail(jplan *p)
+{
+    unsigned rank[Q_VARS];
+    for (unsigned d = 0; d < p->nvar; d++)
+        rank[p->order[d]] = d;
+    p->tail = p->nvar;
+    for (unsigned d = p->nvar; d-- > 0;) {
+        if (p->who[d] & (p->who[d] - 1))
+            return; /* two patterns: an intersection, not a count */
+        unsigned i = (unsigned)__builtin_ctzll(p->who[d]);
+        uint32_t s = p->seg0[i];
+        while (p->segs.data[s].var != (int32_t)p->order[d])
+            s++;
+        uint64_t seen = 0;
+        for (; s < p->seg_end[i]; s++) {
+            int32_t v = p->segs.data[s].var;
+            if (v < 0 || rank[v] < d || (seen >> v & 1))
+                return;
+            seen |= 1ull << v;
+        }
+        p->tail = d;
+    }
+}
+
 int ps__join_plan(const engine *e, jplan *p)
 {
     uint64_t pv[MATCH_MAX_PATTERNS], all = 0;
@@ -161,7 +188,10 @@ int ps__join_plan(const engine *e, jplan *p)
     if (!choose_order(p, pv, e->npat, all, 1) || p->product)
         choose_order(p, pv, e->npat, all, 0);
     int rc = mark_copies(p, e->npat);
-    return rc ? rc : 1;
+    if (rc)
+        return rc;
+    find_tail(p);
+    return 1;
 }
 
 void ps__join_plan_free(jplan *p)

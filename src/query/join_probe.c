@@ -24,10 +24,9 @@ static int at_term_start(const tscan *f)
 
 /* Reads the bytes of the edge at fr (if it is inside one), watching term
  * starts: 1 moved on (fr updated), 0 at a branch point, 2 a variable,
- * 3 the atom ended (or cannot go on), or < 0. */
-static int edge(engine *e, pframe *fr)
+ * 3 the atom ended, 4 it cannot go on, or < 0. */
+static int edge(engine *e, qview *v, pframe *fr)
 {
-    qview *v = e->v;
     const uint8_t *p;
     size_t k, i;
     int r = v->ops->run(v, &fr->n, &p, &k);
@@ -39,22 +38,24 @@ static int edge(engine *e, pframe *fr)
         if (at_term_start(&fr->f) && tag_is_var(p[i]))
             return 2;
         if (!ps__tscan(&fr->f, p[i]))
-            return 3;
+            return 4;
     }
     if (!fr->f.need)
         return 3;
     qnode nx;
     if ((r = v->ops->skip(v, &fr->n, i, &nx)) <= 0)
-        return r < 0 ? ps__view_err(e, r) : 3;
+        return r < 0 ? ps__view_err(e, r) : 4;
     fr->n = nx;
     return 1;
 }
 
 /* 1 if no stored variable starts a term under at (f: where the atom's
- * terms stand there), 0 if one does, or < 0. */
-static int region(engine *e, const qnode *at, tscan f, pframe_list *st)
+ * terms stand there), 0 if one does, or < 0; *ends: the atoms that end
+ * under it (may be NULL). */
+static int region(engine *e, qview *v, const qnode *at, tscan f, pframe_list *st,
+                  uint64_t *ends)
 {
-    qview *v = e->v;
+    uint64_t n_end = 0;
     uint8_t b[256];
     qnode out[256];
     st->len = 0;
@@ -65,12 +66,14 @@ static int region(engine *e, const qnode *at, tscan f, pframe_list *st)
             return -PS_E_LIMIT;
         pframe fr = st->data[--st->len];
         int r;
-        while ((r = edge(e, &fr)) == 1)
+        while ((r = edge(e, v, &fr)) == 1)
             ;
         if (r == 2 || r < 0)
             return r < 0 ? r : 0;
-        if (r == 3)
+        if (r >= 3) {
+            n_end += r == 3;
             continue;
+        }
         int n = v->ops->kids(v, &fr.n, b, out);
         if (n < 0)
             return ps__view_err(e, n);
@@ -78,13 +81,25 @@ static int region(engine *e, const qnode *at, tscan f, pframe_list *st)
             pframe ch = { out[c], fr.f };
             if (at_term_start(&fr.f) && tag_is_var(b[c]))
                 return 0;
-            if (!ps__tscan(&ch.f, b[c]) || !ch.f.need)
+            if (!ps__tscan(&ch.f, b[c]))
                 continue;
-            if (pframe_list_push(st, ch))
+            if (!ch.f.need) /* a whole atom: it ends here (none goes on) */
+                n_end++;
+            else if (pframe_list_push(st, ch))
                 return -PS_E_NOMEM;
         }
     }
+    if (ends)
+        *ends = n_end;
     return 1;
+}
+
+int ps__join_count(engine *e, qview *v, const qnode *at, uint64_t nterms, uint64_t *n)
+{
+    pframe_list st = { 0 };
+    int rc = region(e, v, at, (tscan){ nterms, 0, 0, 0, 0 }, &st, n);
+    pframe_list_free(&st);
+    return rc;
 }
 
 /* Pattern i: its constant prefix walked, a variable looked for at each of
@@ -117,7 +132,7 @@ static int pattern(engine *e, const jplan *p, unsigned i, pframe_list *st)
     }
     if (s == p->seg_end[i] || !f.need)
         return 1; /* no variable: the pattern's atom is all there is */
-    return region(e, &at, f, st);
+    return region(e, v, &at, f, st, NULL);
 }
 
 int ps__join_ground(engine *e, const jplan *p, uint64_t which)

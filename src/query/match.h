@@ -154,6 +154,7 @@ struct engine {
      * thread did to the caller, who delivers them in chunk order, and
      * gives it the next (*chunk); non-zero: the run stops */
     int (*take_chunk)(void *ctx, uint64_t *chunk);
+    int count_only;        /* PS_QUERY_COUNT: the join counts, fn unused */
     uint64_t atoms;        /* atoms a pattern was matched against, whole */
     uint64_t solutions;
     ps_diag d;             /* why a search stopped with an error */

@@ -204,6 +204,8 @@ static int on_solution(void *ctx, engine *e)
     worker *w = ctx;
     const ps_query *q = w->sh->q;
     int rc = PS_OK;
+    if (w->sh->o.mode == PS_QUERY_COUNT)
+        return atomic_load_explicit(&w->sh->par.stop, memory_order_relaxed) != 0;
     if (w->sh->o.mode == PS_QUERY_BINDINGS) {
         ps_buf_clear(&w->out, 0);
         if ((rc = ps__instantiate_list(e->t, q->vars, q->nvars, &w->out)))
@@ -406,6 +408,7 @@ static void *work(void *arg)
     e.npat = q->npat;
     e.fn = on_solution;
     e.ctx = w;
+    e.count_only = sh->o.mode == PS_QUERY_COUNT;
     e.tid = w->tid;
     if (sh->o.threads > 1) {
         e.par = &sh->par;
@@ -568,6 +571,8 @@ static int run(const ps_query *q, ps_source src, const ps_query_opts *opts, ps_q
     if (rc)
         return ps__diag_set(d, rc, NULL, 0, "query options from %s",
                             rc == PS_E_INVAL ? "a struct without its size set" : "a newer pathspace");
+    if ((unsigned)sh.o.mode > PS_QUERY_COUNT || (unsigned)sh.o.join > PS_JOIN_LEAPFROG)
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "no such query mode or join");
     if (sh.o.threads == 0)
         sh.o.threads = ps__cpu_count();
     if (sh.o.threads > 256)
