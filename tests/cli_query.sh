@@ -173,7 +173,31 @@ convert_through() {
     [ $rc = 2 ] && grep -q "go together" "$T/e" || fail "a pattern alone: $rc"
 }
 
+# the join algorithms: the same answers, --stats says which ran; the
+# unifiers counted without the results equal the distinct bindings (ground
+# data: one solution per binding)
+joins() {
+    q='(, (parent $g $p) (parent $p $c) (parent $g $q))'
+    for j in nested leapfrog auto; do
+        "$P" query "$F" "$q" '(t $g $c $q)' --join $j --stats > "$T/j.$j" 2> "$T/s.$j" ||
+            fail "--join $j: exit $?"
+    done
+    cmp "$T/j.nested" "$T/j.leapfrog" && cmp "$T/j.nested" "$T/j.auto" || fail "joins differ"
+    grep -q "leapfrog join" "$T/s.leapfrog" && grep -q "nested join" "$T/s.nested" ||
+        fail "--stats names the join: $(cat "$T/s.leapfrog")"
+    n=$("$P" query "$F" "$q" --unifiers)
+    [ "$n" = "$("$P" query "$F" "$q" --unifiers --join nested)" ] || fail "--unifiers differ"
+    # every solution is one (g p c q): the bindings as results count them all
+    "$P" query "$F" "$q" '(s $g $p $c $q)' > "$T/all"
+    [ "$n" = "$(wc -l < "$T/all")" ] || fail "--unifiers $n, bindings $(wc -l < "$T/all")"
+    rc=0; "$P" query "$F" "$q" --join fast 2> "$T/e" || rc=$?
+    [ $rc = 2 ] && grep -q "auto, nested or leapfrog" "$T/e" || fail "--join fast: $rc"
+    rc=0; "$P" query "$F" "$q" --unifiers --limit 2 2> "$T/e" || rc=$?
+    [ $rc = 2 ] || fail "--unifiers --limit: $rc"
+}
+
 tcase hand_checked hand_checked
+tcase joins joins
 tcase convert_through convert_through
 tcase exit_codes exit_codes
 tcase count_limit_threads count_limit_threads
