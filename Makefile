@@ -194,7 +194,7 @@ ubsan:
 # TSan reports falsely; the hostile-input scripts run under ulimit -v, which
 # TSan's shadow memory cannot live in; and TSan's own runtime faults in the
 # deepest query case (70K nested levels, in MutexSet::Add).
-TSAN_CASES := snap_ paths_ query_threads pspace_ net_ http_
+TSAN_CASES := snap_ paths_ query_threads query_join_ pspace_ net_ http_
 tsan:
 	$(MAKE) BUILD=build/tsan DEBUG=1 OPT="-O1 -g -fsanitize=thread" build/tsan/run_tests
 	@fail=0; for c in $(TSAN_CASES); do build/tsan/run_tests $$c || fail=1; done; exit $$fail

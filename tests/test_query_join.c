@@ -214,7 +214,8 @@ static void one_query(unsigned r, const q_sources *x, bf_db *db, pl_prog *pl, ps
         sequence(q, q_source(x, src), 1, PS_JOIN_LEAPFROG, &one, &s1);
         sequence(q, q_source(x, src), 3, PS_JOIN_LEAPFROG, &many, &s3);
         if (s1.join == PS_JOIN_LEAPFROG && s3.join == PS_JOIN_LEAPFROG &&
-            (one.len != many.len || memcmp(ps_buf_data(&one), ps_buf_data(&many), one.len)))
+            (one.len != many.len ||
+             (one.len && memcmp(ps_buf_data(&one), ps_buf_data(&many), one.len))))
             t_failf(__FILE__, __LINE__, "round %u, %s: leapfrog's order differs with 3 threads "
                     "on the %s", r, pat, q_source_name[src]);
     }
@@ -345,7 +346,8 @@ void t_query_join_proof(void)
             for (unsigned th = 2; th <= 4; th++) {
                 sequence(q, ps_source_space(x.s), 1, PS_JOIN_LEAPFROG, &one, &s1);
                 sequence(q, ps_source_space(x.s), th, PS_JOIN_LEAPFROG, &many, &s2);
-                CHECK(one.len == many.len && !memcmp(ps_buf_data(&one), ps_buf_data(&many), one.len));
+                CHECK(one.len && one.len == many.len &&
+                      !memcmp(ps_buf_data(&one), ps_buf_data(&many), one.len));
             }
             ps_buf_free(&one);
             ps_buf_free(&many);
