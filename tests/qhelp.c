@@ -122,3 +122,26 @@ void q_check(const char *file, int line, const char *data, const char *pat, cons
     q_sources_close(&x);
     ps_query_free(q);
 }
+
+void q_check_prolog(const char *file, int line, const pl_prog *pl, ps_space *const *want,
+                    unsigned n, unsigned round, const char *const *what)
+{
+    ps_space **pw = calloc(n, sizeof *pw);
+    char msg[200];
+    REQUIRE(pw);
+    if (pl_run(pl, pw, NULL, msg, sizeof msg)) {
+        t_failf(file, line, "round %u: %s", round, msg);
+        free(pw);
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        char *a = q_dump(want[i]), *b = q_dump(pw[i]);
+        if (strcmp(a, b))
+            t_failf(file, line, "round %u query %u: %s\n--- ours\n%s--- Prolog\n%s", round, i,
+                    what && what[i] ? what[i] : "", a, b);
+        free(a);
+        free(b);
+        ps_space_free(pw[i]);
+    }
+    free(pw);
+}

@@ -6,6 +6,7 @@
 #define PS_TESTS_QHELP_H
 
 #include "pathspace.h"
+#include "prolog.h"
 
 /* A space of the atoms of MeTTa text (REQUIREs that it parses). */
 ps_space *q_space(const char *text);
@@ -34,6 +35,12 @@ char *q_results_opts(const ps_query *q, ps_source src, const ps_query_opts *o, i
                      ps_query_stats *st);
 /* Every path of s as text, one per line (malloc'd). */
 char *q_dump(const ps_space *s);
+
+/* Runs pl's n queries and checks each one's answer against want[i]; a
+ * failure names the round and the query (what[i], may be NULL) and shows
+ * both answers. */
+void q_check_prolog(const char *file, int line, const pl_prog *pl, ps_space *const *want,
+                    unsigned n, unsigned round, const char *const *what);
 
 /* Checks that (pattern, template) on data gives want on every source. */
 void q_check(const char *file, int line, const char *data, const char *pat, const char *tpl,

@@ -242,21 +242,8 @@ static void round_(unsigned r, int with_prolog, tally *tl)
     ps_space *want[QUERIES];
     for (unsigned i = 0; i < QUERIES; i++)
         one_query(r, &x, db, with_prolog ? &pl : NULL, &want[i], tl);
-    if (with_prolog) {
-        ps_space *pw[QUERIES];
-        char msg[200];
-        if (pl_run(&pl, pw, NULL, msg, sizeof msg))
-            t_failf(__FILE__, __LINE__, "round %u: %s", r, msg);
-        for (unsigned i = 0; i < QUERIES; i++) {
-            char *a = q_dump(want[i]), *b = q_dump(pw[i]);
-            if (strcmp(a, b))
-                t_failf(__FILE__, __LINE__, "round %u query %u:\n--- ours\n%s--- Prolog\n%s", r,
-                        i, a, b);
-            free(a);
-            free(b);
-            ps_space_free(pw[i]);
-        }
-    }
+    if (with_prolog)
+        q_check_prolog(__FILE__, __LINE__, &pl, want, QUERIES, r, NULL);
     for (unsigned i = 0; i < QUERIES; i++)
         ps_space_free(want[i]);
     pl_free(&pl);

@@ -225,19 +225,18 @@ static void round_(unsigned r, int with_prolog, tally *tl)
         ps_query_free(q);
     }
     if (with_prolog) {
-        ps_space *pw[QUERIES];
-        char msg[200];
-        if (pl_run(&pl, pw, NULL, msg, sizeof msg))
-            t_failf(__FILE__, __LINE__, "round %u: %s", r, msg);
+        const char *what[QUERIES];
+        char *texts[QUERIES];
         for (unsigned i = 0; i < QUERIES; i++) {
-            char *a = q_dump(want[i]), *b = q_dump(pw[i]);
-            if (strcmp(a, b))
-                t_failf(__FILE__, __LINE__, "round %u query %u: %s -> %s\n--- ours\n%s--- "
-                        "Prolog\n%s", r, i, qs[i].pat, qs[i].tpl, a, b);
-            free(a);
-            free(b);
-            ps_space_free(pw[i]);
+            size_t len = strlen(qs[i].pat) + strlen(qs[i].tpl) + 8;
+            texts[i] = malloc(len);
+            REQUIRE(texts[i]);
+            snprintf(texts[i], len, "%s -> %s", qs[i].pat, qs[i].tpl);
+            what[i] = texts[i];
         }
+        q_check_prolog(__FILE__, __LINE__, &pl, want, QUERIES, r, what);
+        for (unsigned i = 0; i < QUERIES; i++)
+            free(texts[i]);
     }
     for (unsigned i = 0; i < QUERIES; i++) {
         ps_space_free(want[i]);
