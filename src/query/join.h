@@ -22,6 +22,7 @@
 #define JOIN_IMPURE 2               /* ps__join: a stored variable, nothing delivered */
 #define JOIN_PROVE_AFTER 4096       /* solutions held before the regions are proven */
 #define JOIN_PROVE_BYTES (1u << 20) /* ... or their bindings' bytes               */
+#define JOIN_COPY_MAX (256u << 20)  /* a copy's key bytes, at most (join_copy.c)   */
 #define JOIN_SPLIT_MIN 1024         /* first-level units a parallel run splits at  */
 #define JOIN_CHUNK0 8               /* first-level units a thread claims at once   */
 #define JOIN_CHUNK1 16              /* second-level units a thread claims at once  */
@@ -63,7 +64,8 @@ int ps__join(engine *e, const jplan *p, int proven);
 /* Copies pattern i's matches into out, keyed by its variables' terms in
  * the plan's order (join_copy.c): PS_OK, JOIN_IMPURE (an atom matched
  * holds a variable: two atoms could give one key, and the copy would
- * count them once), or a negative ps_err. */
+ * count them once; or the copy passed JOIN_COPY_MAX), or a negative
+ * ps_err. */
 int ps__join_copy(engine *e, const jplan *p, unsigned i, ps_space *out);
 
 /* The stored atoms' completions under at in v, nterms whole terms each,

@@ -10,7 +10,9 @@
  * the join then walks like any other. Building it costs one pass over the
  * pattern's matches. Every atom matched must be ground: one with a
  * variable could give a key that is not, or give the key of another atom,
- * which the copy would hold once (JOIN_IMPURE then).
+ * which the copy would hold once (JOIN_IMPURE then). The copies of one
+ * run hold at most JOIN_COPY_MAX bytes of keys each; past that the query
+ * goes to the nested join too, so a query's memory stays bounded.
  */
 #include <string.h>
 
@@ -21,6 +23,7 @@ typedef struct copying {
     unsigned pat;
     ps_space *out;
     ps_buf key;
+    uint64_t bytes; /* the keys' bytes so far */
 } copying;
 
 static int one(void *ctx, engine *sub)
@@ -43,6 +46,8 @@ static int one(void *ctx, engine *sub)
     ps__undo(t, m);
     if (rc)
         return -rc;
+    if ((c->bytes += c->key.len) > JOIN_COPY_MAX)
+        return JOIN_IMPURE; /* bounded as match.c's memo is: the nested join answers */
     rc = ps_space_insert(c->out, ps_buf_bytes(&c->key), NULL);
     return rc ? -rc : PS_OK;
 }
@@ -56,7 +61,7 @@ int ps__join_copy(engine *e, const jplan *p, unsigned i, ps_space *out)
     sub.t = e->t;
     sub.pat = &e->pat[i];
     sub.npat = 1;
-    copying c = { p, i, out, { 0 } };
+    copying c = { p, i, out, { 0 }, 0 };
     sub.fn = one;
     sub.ctx = &c;
     int rc = ps__match(&sub);
