@@ -75,8 +75,8 @@ int ps__join_count(engine *e, qview *v, const qnode *at, uint64_t nterms, uint64
 
 /* 1 when no stored atom under the constant prefix of any pattern in which
  * (bits), nor on the way to it, holds a variable; 0 if one does; or a
- * negative ps_err. Reads the regions whole (stopping at the first
- * variable). */
+ * negative ps_err. Reads each region whole, once (stopping at the first
+ * variable); copied patterns need no proof (a copy checks every atom). */
 int ps__join_ground(engine *e, const jplan *p, uint64_t which);
 
 /* 1 if a stored variable starts at n (a term starts there). */

@@ -9,6 +9,8 @@
  * term by term (a variable can only start a term), and stops at the first
  * stored variable it sees.
  */
+#include <string.h>
+
 #include "join.h"
 
 typedef struct pframe {
@@ -135,13 +137,33 @@ static int pattern(engine *e, const jplan *p, unsigned i, pframe_list *st)
     return region(e, v, &at, f, st, NULL);
 }
 
+/* 1 if patterns i and j start with the same constants (so the same
+ * region: the probe reads it once). */
+static int same_region(const jplan *p, unsigned i, unsigned j)
+{
+    const jseg *a = &p->segs.data[p->seg0[i]], *b = &p->segs.data[p->seg0[j]];
+    if (p->seg0[i] == p->seg_end[i] || p->seg0[j] == p->seg_end[j])
+        return 0; /* no segments: no variables, the walk is all */
+    if (a->var >= 0 || b->var >= 0)
+        return a->var >= 0 && b->var >= 0; /* both from the root */
+    return a->len == b->len &&
+           !memcmp(ps_buf_data(&p->bytes) + a->off, ps_buf_data(&p->bytes) + b->off, a->len);
+}
+
 int ps__join_ground(engine *e, const jplan *p, uint64_t which)
 {
     pframe_list st = { 0 };
     int rc = 1;
-    for (unsigned i = 0; i < e->npat && rc == 1; i++)
-        if (which >> i & 1)
+    which &= ~p->mat; /* a copy checks each atom it takes itself */
+    for (unsigned i = 0; i < e->npat && rc == 1; i++) {
+        if (!(which >> i & 1))
+            continue;
+        unsigned j = 0;
+        while (j < i && !((which >> j & 1) && same_region(p, i, j)))
+            j++;
+        if (j == i)
             rc = pattern(e, p, i, &st);
+    }
     pframe_list_free(&st);
     return rc;
 }

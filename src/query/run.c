@@ -361,6 +361,10 @@ static int search(engine *e, worker *w, int *used)
             publish(w);
             pthread_mutex_unlock(&sh->mu);
             e->par = &sh->par;
+            /* handed over (a copy met a stored variable: before any claim,
+             * alike on every thread): the nested join delivers as usual */
+            e->take_chunk = NULL;
+            w->ordered = 0;
         } else if (!rc) {
             rc = JOIN_IMPURE;
         }
