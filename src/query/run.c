@@ -341,42 +341,45 @@ static void kept_give(terms *t, engine *e)
  * far faster on cycles and on patterns a variable leads), else the nested
  * one; a leapfrog run that meets a stored variable before handing anything
  * out gives the query to the nested one whole. */
-static int search(engine *e, worker *w, int *used)
+/* A parallel leapfrog run: its regions proven ground first (each thread
+ * alike), then split in chunks whose results go out in order. JOIN_IMPURE
+ * when the nested join must answer: a stored variable in a region, or a
+ * copy that met one (before any claim, alike on every thread). */
+static int leapfrog_parallel(engine *e, worker *w, const jplan *p)
 {
     shared *sh = w->sh;
-    int mode = sh->o.join, rc = PS_OK;
+    int rc = ps__join_ground(e, p, ~0ull);
+    if (rc <= 0)
+        return rc < 0 ? rc : JOIN_IMPURE;
+    e->par = NULL; /* its own splitting, not match.c's */
+    e->take_chunk = claim;
+    w->ordered = 1;
+    rc = ps__join(e, p, 1);
+    pthread_mutex_lock(&sh->mu);
+    publish(w);
+    pthread_mutex_unlock(&sh->mu);
+    e->par = &sh->par; /* as the nested join, if it answers, needs them */
+    e->take_chunk = NULL;
+    w->ordered = 0;
+    return rc;
+}
+
+static int search(engine *e, worker *w, int *used)
+{
+    int mode = w->sh->o.join, rc = JOIN_IMPURE;
     jplan p;
     memset(&p, 0, sizeof p);
-    int can = mode != PS_JOIN_NESTED && e->npat > 1 ? ps__join_plan(e, &p) : 0;
-    if (can > 0 && (mode == PS_JOIN_LEAPFROG || !p.product)) {
-        *used = PS_JOIN_LEAPFROG;
-        if (!e->par) {
-            rc = ps__join(e, &p, 0);
-        } else if ((rc = ps__join_ground(e, &p, ~0ull)) == 1) { /* each thread alike */
-            e->par = NULL; /* its own splitting, not match.c's */
-            e->take_chunk = claim;
-            w->ordered = 1;
-            rc = ps__join(e, &p, 1);
-            pthread_mutex_lock(&sh->mu);
-            publish(w);
-            pthread_mutex_unlock(&sh->mu);
-            e->par = &sh->par;
-            /* handed over (a copy met a stored variable: before any claim,
-             * alike on every thread): the nested join delivers as usual */
-            e->take_chunk = NULL;
-            w->ordered = 0;
-        } else if (!rc) {
-            rc = JOIN_IMPURE;
-        }
-        can = rc == JOIN_IMPURE;
-        if (can) /* a stored variable: nothing handed out, the nested join's */
-            e->atoms = 0, e->solutions = 0;
-    }
+    int plan = mode != PS_JOIN_NESTED && e->npat > 1 ? ps__join_plan(e, &p) : 0;
+    if (plan > 0 && (mode == PS_JOIN_LEAPFROG || !p.product))
+        rc = e->par ? leapfrog_parallel(e, w, &p) : ps__join(e, &p, 0);
     ps__join_plan_free(&p);
-    if (can < 0)
-        return can;
-    if (*used == PS_JOIN_LEAPFROG && !can)
+    if (plan < 0)
+        return plan;
+    if (rc != JOIN_IMPURE) {
+        *used = PS_JOIN_LEAPFROG;
         return rc;
+    }
+    e->atoms = 0, e->solutions = 0; /* nothing was handed out: the nested join's */
     *used = PS_JOIN_NESTED;
     return ps__match(e);
 }
