@@ -51,7 +51,7 @@ DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev li
             python3-pip python3-wheel python3-venv libedit-dev \
             libzstd-dev liblz4-dev libsodium-dev libssl-dev libb2-dev \
             libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev g++ man-db \
-            swi-prolog-nox
+            swi-prolog-nox nodejs
 
 # Only `make bench` needs these: Snappy (a codec row), the peers the
 # snapshot is measured against (bench_peers.cc, C++ for marisa) and the
@@ -64,7 +64,7 @@ BENCH_LIBS := -lsnappy -llmdb -lmarisa -lsqlite3 -lJudy -ljansson -lcurl
 
 LIB_SRC  := $(wildcard src/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
-NET_SRC  := $(wildcard src/net/*.c src/http/*.c src/listen/*.c)
+NET_SRC  := $(wildcard src/net/*.c src/http/*.c src/listen/*.c src/replica/*.c)
 CORE_OBJ := $(filter-out $(NET_SRC:%.c=$(BUILD)/%.o),$(LIB_OBJ))
 CLI_SRC  := $(wildcard cli/*.c)
 TEST_SRC := $(wildcard tests/*.c)
@@ -178,6 +178,7 @@ $(BUILD)/libfaultfs.so: tests/faults/faultfs.c | $(DEPS_OK)
 # programs the way this build does.
 check test: $(TESTBIN) $(REPLAY) $(CLI) $(SHARED) $(NET_SHARED) $(PC) $(BUILD)/hostile $(BUILD)/faultdrv \
             $(BUILD)/libfaultfs.so
+	@sh tools/s3rver.sh $(BUILD)
 	@PS_CC="$(CC)" PS_CFLAGS="$(CFLAGS)" PS_LDFLAGS="$(LDFLAGS)" PS_MAKE="$(MAKE)" \
 	    sh tests/run.sh $(BUILD)
 

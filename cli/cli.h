@@ -169,6 +169,7 @@ int fsync_parse(const char *s);
  * after reporting. */
 int read_token(const char *file, char *out, size_t cap);
 int cmd_serve(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 int cmd_client(int argc, char **argv);
 int cmd_bench_server(int argc, char **argv);
 

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -28,6 +30,8 @@ static const char usage[] =
     "                 [--http-body-rate BYTES] [--act-dir DIR] [--import FILE]...\n"
     "                 [--http-fetch HOST[,HOST...]] [--http-fetch-max BYTES]\n"
     "                 [--http-fetch-timeout S] [--http-fetch-private] [--http-queue N]\n"
+    "                 [--replicate s3://BUCKET/PREFIX [--takeover] | --follow s3://...]\n"
+    "                 [--replicate-interval MS] [--replicate-keep N] [--replicate-piece BYTES]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help'), after adding the atoms of each --import FILE (any format) as\n"
     "  logged batches, to clients of the binary protocol (docs/protocol.md) on ADDR\n"
@@ -74,7 +78,17 @@ static const char usage[] =
     "  address unless --http-fetch-private), at most --http-fetch-max bytes (1g)\n"
     "  within --http-fetch-timeout seconds (60). Asynchronous commands beyond\n"
     "  --http-workers (the CPUs less one, at least 4) wait, --http-queue of\n"
-    "  them (64), before a 503.\n";
+    "  them (64), before a 503.\n"
+    "  Replication (docs/replication.md): --replicate ships every committed\n"
+    "  change and every checkpoint to the bucket within --replicate-interval ms\n"
+    "  (1000) and keeps --replicate-keep checkpoints there (2) with the log from\n"
+    "  the oldest on; a bucket another primary wrote is refused unless\n"
+    "  --takeover (a promoted replica: it catches up, then fences the old one).\n"
+    "  --follow serves a read replica of the bucket: DIR is restored from it\n"
+    "  when new or empty, then follows it; writes get an error naming the\n"
+    "  primary. The endpoint and keys come from the environment\n"
+    "  (PATHSPACE_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
+    "  AWS_REGION) or ~/.aws/credentials, never from the command line.\n";
 
 static ps_served *running;
 
@@ -118,6 +132,9 @@ typedef struct serve_args {
     ps_server_opts so;
     const char *imports[16]; /* --import FILE, in order */
     int nimports;
+    const char *replicate, *follow;
+    int takeover;
+    ps_replica_opts ro;
 } serve_args;
 
 static int u32_arg(const char *name, const char *v, uint64_t max, uint64_t *n)
@@ -254,6 +271,12 @@ static const serve_option options[] = {
     { "--http-max-results", O_U64, AT(ho.max_results), 1, UINT64_MAX, NULL },
     { "--http-max-result-bytes", O_BYTES64, AT(ho.max_result_bytes), 1, UINT64_MAX, NULL },
     { "--http-max-body", O_BYTES64, AT(ho.max_body), 1, UINT64_MAX, NULL },
+    { "--replicate", O_STR, AT(replicate), 0, 0, NULL },
+    { "--follow", O_STR, AT(follow), 0, 0, NULL },
+    { "--takeover", O_FLAG, AT(takeover), 0, 0, NULL },
+    { "--replicate-interval", O_U32, AT(ro.interval_ms), 1, 3600000, NULL },
+    { "--replicate-keep", O_U32, AT(ro.keep), 1, 1024, NULL },
+    { "--replicate-piece", O_BYTES64, AT(ro.piece_max), 4096, 1ull << 30, NULL },
 };
 #undef AT
 
@@ -314,6 +337,7 @@ static int serve_args_parse(serve_args *a, int argc, char **argv)
     ps_pspace_opts_init(&a->po);
     ps_server_opts_init(&a->so);
     ps_http_opts_init(&a->ho);
+    ps_replica_opts_init(&a->ro);
     a->so.port = PS_CLI_PORT;
     const char *env = getenv("PATHSPACE_TOKEN");
     if (env && *env) {
@@ -332,7 +356,50 @@ static int serve_args_parse(serve_args *a, int argc, char **argv)
     }
     if (a->http_only && !a->http)
         return die("serve: --http-only needs --http [ADDR:]PORT"), 2;
+    if (a->replicate && a->follow)
+        return die("serve: --replicate (a primary) or --follow (a replica), not both"), 2;
+    if (a->takeover && !a->replicate)
+        return die("serve: --takeover needs --replicate s3://..."), 2;
+    a->ro.takeover = a->takeover;
     return a->dir ? 0 : (die("serve: no DIR (see --help)"), 2);
+}
+
+/* --follow: a new or empty DIR is first restored from the bucket. */
+static int follow_restore(const serve_args *a)
+{
+    struct stat sb;
+    DIR *dp = opendir(a->dir);
+    int empty = 1;
+    for (struct dirent *e; dp && (e = readdir(dp));)
+        empty &= !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+    if (dp)
+        closedir(dp);
+    if (!empty || (!dp && !stat(a->dir, &sb)))
+        return 0; /* a replica's own directory: it resumes from its own log */
+    ps_diag d = { 0 };
+    ps_recovery r;
+    int rc = ps_restore(a->follow, a->dir, 0, 0, &r, &d);
+    if (rc)
+        return die("serve --follow: restore from %s: %s: %s", a->follow, ps_strerror(rc), d.msg);
+    if (!a->quiet)
+        fprintf(stderr, "pathspace: restored %s from %s (last seq %" PRIu64 ")\n", a->dir,
+                a->follow, r.last_seq);
+    return 0;
+}
+
+/* The shipping or following thread, before any front end answers. */
+static int replica_start(serve_args *a, ps_served *sv, ps_server *s, ps_replica **rep,
+                         ps_diag *d)
+{
+    static char addr[300];
+    if (!a->replicate && !a->follow)
+        return PS_OK;
+    if (s && a->replicate)
+        snprintf(addr, sizeof addr, "%s:%u", a->so.addr ? a->so.addr : "127.0.0.1",
+                 ps_server_port(s));
+    a->ro.primary = addr;
+    return a->replicate ? ps_ship_start(sv, a->replicate, &a->ro, rep, d)
+                        : ps_follow_start(sv, a->follow, &a->ro, rep, d);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -346,6 +413,8 @@ int cmd_serve(int argc, char **argv)
     ps_pspace *p;
     ps_recovery r;
     ps_diag d = { 0 };
+    if (a.follow && (rc = follow_restore(&a)))
+        return rc;
     if ((rc = ps_pspace_open(a.dir, &a.po, &p, &r, &d)))
         return die("%s: %s: %s", a.dir, ps_strerror(rc), d.msg);
     report_faults(a.dir, &r); /* said even with --quiet: the operator must know */
@@ -358,10 +427,14 @@ int cmd_serve(int argc, char **argv)
     ps_server *s = NULL;
     ps_http *h = NULL;
     a.ho.token = a.so.token;
+    ps_replica *rep = NULL;
     if ((rc = ps_served_new(p, &sv, &d)) ||
         (!a.http_only && (rc = ps_server_new(sv, &a.so, &s, &d))) ||
+        (rc = replica_start(&a, sv, s, &rep, &d)) ||
         (a.http && (rc = ps_http_start(sv, &a.ho, &h, &d)))) {
-        const char *what = sv && (s || a.http_only) ? "serve --http" : "serve";
+        int http_failed = sv && (s || a.http_only) && (rep || (!a.replicate && !a.follow));
+        const char *what = http_failed ? "serve --http" : "serve";
+        ps_replica_stop(rep);
         ps_server_free(s);
         ps_served_free(sv);
         ps_pspace_close(p, NULL);
@@ -386,6 +459,7 @@ int cmd_serve(int argc, char **argv)
     rc = s ? ps_server_run(s, &d) : ps_served_wait(sv, &d);
     ps_served_stop(sv); /* one front end ended: so does the other */
     ps_http_stop(h); /* its running commands finish, logged, before the checkpoint */
+    ps_replica_stop(rep); /* a primary ships what is committed, one last round */
     ps_server_stats st = { 0 };
     if (s)
         ps_server_stats_get(s, &st);

@@ -135,10 +135,11 @@ typedef enum ps_err {
     PS_E_LOCKED = 16,     /* another process holds the persistent space        */
     PS_E_DENIED = 17,     /* authentication required or refused               */
     PS_E_PROTOCOL = 18,   /* a frame out of order, or of a type not allowed   */
-    PS_E_CLOSED = 19      /* the peer closed the connection                   */
+    PS_E_CLOSED = 19,     /* the peer closed the connection                   */
+    PS_E_READONLY = 20    /* a read replica: writes go to its primary         */
 } ps_err;
 
-#define PS_ERR_COUNT 20
+#define PS_ERR_COUNT 21
 
 /* A short, static, human-readable name for code (never NULL). */
 PS_API const char *ps_strerror(int code);
@@ -1520,9 +1521,15 @@ typedef struct ps_server_stats {
     uint64_t ckpt_ms_last;      /* the child's time to write it           */
     uint64_t query_forks;       /* queries and counts run whole by a forked
                                  * child, past the loop's share of one     */
-    uint64_t spare[7];
+    uint64_t repl_role;         /* 0 none, 1 primary shipping to a bucket,
+                                 * 2 read replica (docs/replication.md)    */
+    uint64_t repl_fenced;       /* 1: a primary another took the bucket from */
+    uint64_t repl_lag_seq;      /* changes not yet shipped / applied       */
+    uint64_t repl_lag_ms;       /* the oldest of them, its age             */
+    uint64_t repl_shipped;      /* the bucket holds the log through this   */
+    uint64_t spare[2];
 } ps_server_stats;
-#define PS_SERVER_STATS_N 22  /* u64 fields in use, in order */
+#define PS_SERVER_STATS_N 27  /* u64 fields in use, in order */
 
 /* Binds and listens (nothing is served until ps_server_run). sv stays the
  * caller's; the server uses it until ps_server_free. */
@@ -1723,6 +1730,57 @@ PS_NET_API uint16_t ps_http_port(const ps_http *h);
 /* Stops taking requests, lets running commands finish (their changes are
  * logged), and frees h. Call it before ps_served_free. */
 PS_NET_API void ps_http_stop(ps_http *h);
+
+/* ---------------------------------------------- replicas on object storage */
+
+/*
+ * A served space's log and checkpoints, shipped to an S3 bucket, and read
+ * back: by a restore, and by read replicas that follow the bucket
+ * (docs/replication.md; the bucket's layout: docs/format-bucket.md).
+ *
+ *   - ps_ship_start: the primary's thread ships every whole change of the
+ *     log (as pieces, each a log segment) and every checkpoint, at most
+ *     interval_ms after it is committed, then publishes a new manifest.
+ *     A bucket that fails is retried with backoff; the primary serves on,
+ *     and its log is kept until it is shipped. STATS reports the lag.
+ *   - ps_follow_start: a replica's thread reads new manifests and applies
+ *     the pieces, each change whole, with the primary's sequence numbers;
+ *     its front ends refuse writes, naming the primary.
+ *   - ps_restore: a new directory holding the space as of a kept point.
+ *
+ * The URL is s3://BUCKET[/PREFIX]; the endpoint, region and keys come from
+ * the environment or ~/.aws/credentials, never from arguments (s3.h).
+ */
+typedef struct ps_replica ps_replica;
+
+typedef struct ps_replica_opts {
+    uint32_t size;          /* sizeof(ps_replica_opts) (ps_replica_opts_init) */
+    uint32_t interval_ms;   /* ship or poll this often (1000)              */
+    uint64_t piece_max;     /* bytes of log per piece, about (16m)         */
+    uint32_t keep;          /* checkpoints a manifest keeps (2), with the
+                             * log from the oldest on: the points restorable */
+    uint32_t attempts;      /* tries per request before a round fails (6)  */
+    const char *primary;    /* the primary's address, for a replica's
+                             * refusals ("" or NULL: none said)            */
+    int takeover;           /* ps_ship_start: claim a bucket another primary
+                             * wrote (a promoted replica): a new epoch      */
+    uint64_t spare[4];
+} ps_replica_opts;
+PS_NET_API void ps_replica_opts_init(ps_replica_opts *o);
+
+PS_NET_API int ps_ship_start(ps_served *sv, const char *url, const ps_replica_opts *o,
+                             ps_replica **out, ps_diag *d);
+PS_NET_API int ps_follow_start(ps_served *sv, const char *url, const ps_replica_opts *o,
+                               ps_replica **out, ps_diag *d);
+/* Stops the thread (a primary first ships what is committed, one last
+ * round) and frees r. Call it before ps_served_free. */
+PS_NET_API void ps_replica_stop(ps_replica *r);
+
+/* Restores into dir (new or empty) the newest point the bucket keeps, or
+ * the last change at or before at_seq (0: the newest), or the last piece
+ * shipped at or before at_ms (ms since 1970; 0: not by time). */
+PS_NET_API int ps_restore(const char *url, const char *dir, uint64_t at_seq, uint64_t at_ms,
+                          ps_recovery *rec, ps_diag *d);
 
 /* ======================================================================
  * Utilities: general pieces the product is built from, usable on their own.

@@ -44,6 +44,7 @@ static const char *const err_names[PS_ERR_COUNT] = {
     [PS_E_DENIED] = "authentication required or refused",
     [PS_E_PROTOCOL] = "protocol violation",
     [PS_E_CLOSED] = "connection closed",
+    [PS_E_READONLY] = "read-only replica",
 };
 
 const char *ps_strerror(int code)

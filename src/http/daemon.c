@@ -157,16 +157,23 @@ typedef struct route {
     const char *method;
     int args;
     void (*run)(req *q, reply *r);
+    int writes; /* a read replica refuses it */
 } route;
 
 static const route routes[] = {
-    { "upload", "POST", 2, ps__cmd_upload }, { "import", "GET", 2, ps__hjob_import },
-    { "export", "GET", 2, ps__cmd_export },  { "transform", "POST", 0, ps__hjob_transform },
-    { "count", "GET", 1, ps__hjob_count },   { "clear", "GET", 1, ps__cmd_clear },
-    { "copy", "GET", 2, ps__cmd_copy },      { "explore", "GET", 2, ps__cmd_explore },
-    { "status", "GET", 1, ps__cmd_status },  { "status_stream", "GET", 1, ps__cmd_status_stream },
-    { "stop", "GET", 0, ps__hjob_stop },     { "metta_thread", "GET", 0, ps__cmd_metta_thread },
-    { "metta_thread_suspend", "GET", 2, ps__cmd_metta_suspend },
+    { "upload", "POST", 2, ps__cmd_upload, 1 },
+    { "import", "GET", 2, ps__hjob_import, 1 },
+    { "export", "GET", 2, ps__cmd_export, 0 },
+    { "transform", "POST", 0, ps__hjob_transform, 1 },
+    { "count", "GET", 1, ps__hjob_count, 0 },
+    { "clear", "GET", 1, ps__cmd_clear, 1 },
+    { "copy", "GET", 2, ps__cmd_copy, 1 },
+    { "explore", "GET", 2, ps__cmd_explore, 0 },
+    { "status", "GET", 1, ps__cmd_status, 0 },
+    { "status_stream", "GET", 1, ps__cmd_status_stream, 0 },
+    { "stop", "GET", 0, ps__hjob_stop, 0 },
+    { "metta_thread", "GET", 0, ps__cmd_metta_thread, 1 },
+    { "metta_thread_suspend", "GET", 2, ps__cmd_metta_suspend, 0 },
 };
 
 static void dispatch(req *q, const char *url, reply *r)
@@ -183,6 +190,9 @@ static void dispatch(req *q, const char *url, reply *r)
         return (void)ps__reply_text(r, 405, "%s takes %s, not %s", rt->name, rt->method, q->method);
     if (q->h->stopping)
         return (void)ps__reply_text(r, 503, "the server is shutting down");
+    const char *ro = ps__served_readonly(q->h->sv);
+    if (rt->writes && ro)
+        return (void)ps__reply_text(r, 403, "%s", ro);
     const char *rest = name[k] == '/' ? name + k + 1 : "";
     if (rt->args && take_args(q, rest, rt->args) != rt->args)
         return (void)ps__reply_text(r, 400,

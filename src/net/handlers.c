@@ -226,6 +226,10 @@ void ps__dispatch(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload)
         return ps__conn_error(s, c, f->id, PS_E_PROTOCOL, 1, "request flags must be zero");
     if (!c->hello && f->type != PS_MSG_HELLO)
         return ps__conn_error(s, c, f->id, PS_E_PROTOCOL, 1, "HELLO must come first");
+    const char *ro = ps__served_readonly(s->sv);
+    if (ro && (f->type == PS_MSG_ADD || f->type == PS_MSG_REMOVE || f->type == PS_MSG_TRANSFORM ||
+               f->type == PS_MSG_RUN))
+        return ps__conn_error(s, c, f->id, PS_E_READONLY, 0, "%s", ro);
     switch (f->type) {
     case PS_MSG_HELLO: return hello(s, c, f, payload);
     case PS_MSG_PING: return ping(s, c, f, payload);

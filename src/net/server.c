@@ -429,6 +429,13 @@ void ps_server_stats_get(const ps_server *s, ps_server_stats *st)
     ps_pool_stats_get(&ps);
     st->pool_gets = ps.gets;
     st->pool_misses = ps.misses;
+    served_repl r;
+    ps__served_repl_get(s->sv, &r);
+    st->repl_role = (uint64_t)r.role;
+    st->repl_fenced = (uint64_t)r.fenced;
+    st->repl_lag_seq = r.lag_seq;
+    st->repl_lag_ms = r.lag_ms;
+    st->repl_shipped = r.shipped;
 }
 
 void ps_server_free(ps_server *s)

@@ -65,6 +65,7 @@ int ps_served_new(ps_pspace *p, ps_served **out, ps_diag *d)
     if (!sv)
         return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
     sv->p = p;
+    atomic_store(&sv->seq, ps_pspace_seq(p));
     sv->child_fd = -1;
     sv->fsync_always = ps__pspace_fsync_mode(p) == PS_FSYNC_ALWAYS;
     if (new_lock(&sv->lock)) {
@@ -201,6 +202,7 @@ int ps__served_commit(ps_served *sv, ps_diag *d)
         fail(sv);
         return ps__served_why(sv, d);
     }
+    atomic_store(&sv->seq, ps_pspace_seq(sv->p));
     pthread_mutex_lock(&sv->mu);
     sv->n.commits++;
     pthread_mutex_unlock(&sv->mu);

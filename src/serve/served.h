@@ -120,4 +120,38 @@ int ps__served_exec(ps_served *sv, ps_bytes prefix, const ps_exec_opts *o, ps_ex
 /* Whether the log syncs before every acknowledgement. */
 int ps__served_fsync_always(const ps_served *sv);
 
+/* ---- replication (served_repl.c; src/replica drives it) */
+/* What the replication thread reports, for STATS (a role of 0: none). */
+enum { SERVED_PRIMARY = 1, SERVED_REPLICA = 2 };
+typedef struct served_repl {
+    int role;
+    int fenced;            /* a primary that another took the bucket from  */
+    uint64_t lag_seq;      /* changes not yet shipped / not yet applied    */
+    uint64_t lag_ms;       /* how old the oldest of them is (0: none)      */
+    uint64_t shipped;      /* the bucket holds the log through this seq    */
+    uint64_t since_ms;     /* a primary: when it last had nothing to ship  */
+    uint64_t failures;     /* bucket requests that failed, retried         */
+    uint64_t bytes;        /* shipped or fetched                           */
+    char why[200];         /* the last failure ("": none since)            */
+} served_repl;
+void ps__served_repl_set(ps_served *sv, const served_repl *r);
+/* A primary's lag is taken now, against the space's last seq (a shipping
+ * round that waits on a failing bucket does not hold it back). */
+void ps__served_repl_get(ps_served *sv, served_repl *r);
+/* A replica refuses writes: why (naming the primary), before any front
+ * end starts. ps__served_readonly: the reason, or NULL for a primary. */
+void ps__served_set_readonly(ps_served *sv, const char *why);
+const char *ps__served_readonly(const ps_served *sv);
+/* The log's whole changes after `after` as one segment (the shipper's next
+ * piece; no lock needed: it reads the files). */
+int ps__served_ship_read(ps_served *sv, uint64_t after, size_t max, ps_buf *out,
+                         uint64_t *last, ps_diag *d);
+/* Keeps the log past seq through checkpoints (UINT64_MAX: no hold). */
+void ps__served_ship_hold(ps_served *sv, uint64_t seq);
+/* A replica's step: applies and commits a primary's log piece under the
+ * write lock (ps__pspace_follow); *upto: the space's last seq after. */
+int ps__served_follow(ps_served *sv, ps_bytes piece, uint64_t *upto, ps_diag *d);
+/* The space's last committed seq (any thread, any lock or none). */
+uint64_t ps__served_seq(ps_served *sv);
+
 #endif

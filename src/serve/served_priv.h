@@ -1,5 +1,5 @@
-/* served_priv.h - the served space's struct: served.c, bgsave.c and
- * forks.c only. Everyone else goes through served.h. */
+/* served_priv.h - the served space's struct: served.c, bgsave.c,
+ * forks.c and served_repl.c only. Everyone else goes through served.h. */
 #ifndef PS_SERVE_SERVED_PRIV_H
 #define PS_SERVE_SERVED_PRIV_H
 
@@ -27,6 +27,10 @@ struct ps_served {
     served_ckpt last;       /* the last one's result                       */
     served_counts n;
     int keeper_stop;
+    served_repl repl;       /* what a shipper or a follower last said      */
+    _Atomic uint64_t seq;   /* the last committed seq, read without the lock */
+    char readonly[300];     /* a replica's: why writes are refused ("": none);
+                             * set before any front end starts             */
 
     /* the keeper thread's own: the running checkpoint's child */
     pid_t child;

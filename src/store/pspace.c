@@ -2,6 +2,7 @@
  * of the log, then every change logged before it is applied and
  * acknowledged (docs/store.md). */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct ps_pspace {
     time_t ckpt_time;      /* of the last checkpoint    */
     wal_op *ops;           /* add_many's batch, kept: a warm call allocates nothing */
     size_t ops_cap;
+    wal_cursor ship;       /* where the shipper's last read of the log stopped */
 };
 
 static int apply(void *ctx, const wal_op *op)
@@ -464,4 +466,74 @@ void ps_pspace_abandon(ps_pspace *p)
     p->w = NULL;
     ps__wal_abandon(w);
     release(p);
+}
+
+/* ---- replication (docs/replication.md) */
+
+int ps__pspace_ship_read(ps_pspace *p, uint64_t after, size_t max, ps_buf *out, uint64_t *last,
+                         ps_diag *d)
+{
+    return ps__wal_ship_read(p->waldir, &p->ship, after, max, out, last, d);
+}
+
+void ps__pspace_ship_hold(ps_pspace *p, uint64_t seq)
+{
+    ps__wal_hold(p->w, seq);
+}
+
+/* A record of a primary's, logged as it is (a no-op too: the seqs must
+ * stay the primary's) and applied. */
+static int follow_one(void *ctx, const wal_op *op)
+{
+    ps_pspace *p = ctx;
+    int rc = ps__wal_stage(p->w, op, 1);
+    if (!rc && (rc = apply(p->sp, op)))
+        ps__wal_break(p->w, ENOMEM); /* logged, not applied */
+    p->changes += !rc;
+    return rc;
+}
+
+int ps__pspace_follow(ps_pspace *p, ps_bytes piece, uint64_t *upto, ps_diag *d)
+{
+    uint64_t at = ps__wal_last_seq(p->w) + ps__wal_staged(p->w);
+    *upto = at;
+    if (piece.len < WAL_HDR)
+        return ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "a log piece without its header");
+    uint64_t first = ps_read_le64(piece.ptr + 16);
+    if (first > at + 1)
+        return ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "a log piece starts at seq %" PRIu64
+                            ", past this space's %" PRIu64 " + 1", first, at);
+    ps_recovery rec;
+    memset(&rec, 0, sizeof rec);
+    wal_scan s = { at, 0, 0, follow_one, p, &rec };
+    uint64_t end;
+    int rc = ps__wal_scan_mem(piece.ptr, piece.len, "piece", first, 0, &s, &end, d);
+    *upto = ps__wal_last_seq(p->w) + ps__wal_staged(p->w);
+    return rc;
+}
+
+size_t ps__pspace_piece_cut(ps_bytes piece, uint64_t upto)
+{
+    return ps__wal_cut(piece, upto);
+}
+
+static int count_only(void *ctx, const wal_op *op)
+{
+    (void)op;
+    ++*(uint64_t *)ctx;
+    return PS_OK;
+}
+
+int ps__pspace_piece_check(ps_bytes piece, uint64_t first, uint64_t last, ps_diag *d)
+{
+    uint64_t n = 0, end;
+    ps_recovery rec;
+    memset(&rec, 0, sizeof rec);
+    wal_scan s = { 0, first, 0, count_only, &n, &rec };
+    int rc = ps__wal_scan_mem(piece.ptr, piece.len, "piece", first, 0, &s, &end, d);
+    if (!rc && (rec.last_seq != last || n != last - first + 1))
+        rc = ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "a log piece holds seqs %" PRIu64 "..%" PRIu64
+                          ", its manifest says %" PRIu64 "..%" PRIu64, first, rec.last_seq, first,
+                          last);
+    return rc;
 }

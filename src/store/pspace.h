@@ -54,4 +54,22 @@ int ps__pspace_save(ps_pspace *p, uint64_t log_pos, unsigned threads, ps_ckpt_in
                     ps_diag *d);
 int ps__pspace_bg_end(ps_pspace *p, uint64_t log_pos, uint64_t changes, ps_diag *d);
 
+/* ---- replication (src/replica, through the served space) */
+/* The log's whole changes after seq `after`, as one segment of about max
+ * bytes (ps__wal_ship_read): a shipper's next piece. */
+int ps__pspace_ship_read(ps_pspace *p, uint64_t after, size_t max, ps_buf *out, uint64_t *last,
+                         ps_diag *d);
+/* Keeps the log past seq (not yet shipped) through every checkpoint. */
+void ps__pspace_ship_hold(ps_pspace *p, uint64_t seq);
+/* A replica's step: stages every record of a primary's log piece (a
+ * segment in memory, checked whole) past this space's last seq, with the
+ * primary's sequence numbers; the caller commits. *upto: the last seq
+ * staged. A piece that starts past the next seq is PS_E_CORRUPT (a gap). */
+int ps__pspace_follow(ps_pspace *p, ps_bytes piece, uint64_t *upto, ps_diag *d);
+/* Checks a whole log piece (a segment in memory): every record, no torn
+ * tail allowed, and that it holds exactly seqs first..last. */
+int ps__pspace_piece_check(ps_bytes piece, uint64_t first, uint64_t last, ps_diag *d);
+/* The bytes of a log piece that hold its whole changes up to seq upto. */
+size_t ps__pspace_piece_cut(ps_bytes piece, uint64_t upto);
+
 #endif

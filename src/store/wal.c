@@ -21,7 +21,7 @@
 
 static const uint8_t MAGIC[8] = { 'P', 'S', 'W', 'A', 'L', 'O', 'G', '\n' };
 
-static void seg_name(uint64_t first, char *out)
+void ps__wal_seg_name(uint64_t first, char *out)
 {
     snprintf(out, 32, "%016" PRIx64 ".log", first);
 }
@@ -51,7 +51,7 @@ static int cmp_u64(const void *a, const void *b)
 PS_VEC_DEFINE(seq_vec, uint64_t)
 
 /* Every segment's first seq, ascending. *v is malloc'd. */
-static int list_segments(int dirfd, uint64_t **v, size_t *n)
+int ps__wal_segments(int dirfd, uint64_t **v, size_t *n)
 {
     *v = NULL;
     *n = 0;
@@ -93,7 +93,7 @@ void ps__wal_header(uint8_t *h, uint64_t first)
     ps_write_le32(h + 28, (uint32_t)XXH3_64bits(h, 28));
 }
 
-static uint32_t rec_sum(const uint8_t *r, size_t len)
+uint32_t ps__wal_rec_sum(const uint8_t *r, size_t len)
 {
     return (uint32_t)XXH3_64bits(r + 4, WAL_REC - 4 + len);
 }
@@ -145,7 +145,7 @@ static rec_fault check_record(const uint8_t *p, size_t r, uint64_t expect, unsig
         return RF_CUT;
     if (*len > WAL_MAX_PAYLOAD)
         return RF_TOO_LONG;
-    if (ps_read_le32(p) != rec_sum(p, *len))
+    if (ps_read_le32(p) != ps__wal_rec_sum(p, *len))
         return RF_CHECKSUM;
     if (ps_read_le64(p + 8) != expect)
         return RF_SEQ;
@@ -223,7 +223,7 @@ static int replay(const uint8_t *m, uint64_t from, uint64_t to, const char *name
         size_t len = ps_read_le32(p + 4);
         uint64_t seq = ps_read_le64(p + 8);
         if (seq > s->after) {
-            wal_op op = { p[16], ps_bytes_of(p + WAL_REC, len), 0, 0 };
+            wal_op op = { p[16], ps_bytes_of(p + WAL_REC, len), 0, p[17] & WAL_F_MORE };
             if (op.op == WAL_SET) {
                 op.value = ps_read_le64(p + WAL_REC);
                 op.path = ps_bytes_of(p + WAL_REC + 8, len - 8);
@@ -288,7 +288,7 @@ int ps__wal_scan_mem(const uint8_t *m, uint64_t size, const char *name, uint64_t
 static int scan_segment(int dirfd, wal_scan *s, uint64_t first, int last, int *stop, ps_diag *d)
 {
     char name[32];
-    seg_name(first, name);
+    ps__wal_seg_name(first, name);
     int fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb)) {
@@ -326,7 +326,7 @@ static int drop_all(int dirfd, const uint64_t *segs, size_t n, ps_recovery *rec,
     for (size_t i = 0; i < n; i++) {
         char name[32];
         struct stat sb;
-        seg_name(segs[i], name);
+        ps__wal_seg_name(segs[i], name);
         if (!fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW))
             rec->truncated_bytes += (uint64_t)sb.st_size;
         if (unlinkat(dirfd, name, 0) && errno != ENOENT)
@@ -341,7 +341,7 @@ int ps__wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply,
 {
     uint64_t *segs;
     size_t n;
-    int rc = list_segments(dirfd, &segs, &n);
+    int rc = ps__wal_segments(dirfd, &segs, &n);
     if (rc)
         return ps__diag_set(d, rc, NULL, 0, "cannot list the log");
     wal_scan s = { after, 0, truncate, apply, ctx, rec };
@@ -357,7 +357,7 @@ int ps__wal_recover(int dirfd, uint64_t after, int truncate, wal_apply_fn apply,
     for (; i < n && !rc && stop; i++) {
         char name[32];
         struct stat sb;
-        seg_name(segs[i], name);
+        ps__wal_seg_name(segs[i], name);
         if (!fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW))
             rec->truncated_bytes += (uint64_t)sb.st_size;
         if (unlinkat(dirfd, name, 0))
@@ -396,13 +396,14 @@ struct wal {
     pthread_cond_t cv;
     pthread_t th;
     int running, dirty;
+    _Atomic uint64_t hold; /* segments with records past it stay (a shipper's) */
 };
 
 static int seg_start(wal *w, uint64_t first)
 {
     char name[32];
     uint8_t h[WAL_HDR];
-    seg_name(first, name);
+    ps__wal_seg_name(first, name);
     ps__wal_header(h, first);
     int fd = openat(w->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -447,14 +448,15 @@ int ps__wal_open(int dirfd, uint64_t next_seq, int fsync_mode, wal **out, ps_dia
     w->fd = -1;
     w->mode = fsync_mode;
     w->next = next_seq;
+    atomic_store(&w->hold, UINT64_MAX);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     uint64_t *segs;
     size_t n;
-    int rc = list_segments(dirfd, &segs, &n);
+    int rc = ps__wal_segments(dirfd, &segs, &n);
     if (!rc && n) { /* recovery left the last one whole: append to it */
         char name[32];
-        seg_name(segs[n - 1], name);
+        ps__wal_seg_name(segs[n - 1], name);
         w->fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
         struct stat sb;
         if (w->fd >= 0 && !fstat(w->fd, &sb) && sb.st_size >= WAL_HDR)
@@ -529,7 +531,7 @@ int ps__wal_encode(ps_buf *out, uint64_t seq, const wal_op *ops, size_t n)
             ps_write_le64(r + WAL_REC, ops[i].value);
         if (ops[i].path.len)
             memcpy(r + WAL_REC + extra, ops[i].path.ptr, ops[i].path.len);
-        ps_write_le32(r, rec_sum(r, len));
+        ps_write_le32(r, ps__wal_rec_sum(r, len));
     }
     return PS_OK;
 }
@@ -558,7 +560,7 @@ void ps__wal_stage_end(wal *w)
         return;
     uint8_t *r = ps_buf_data(&w->rec) + w->last_rec;
     r[17] &= (uint8_t)~WAL_F_MORE;
-    ps_write_le32(r, rec_sum(r, ps_read_le32(r + 4)));
+    ps_write_le32(r, ps__wal_rec_sum(r, ps_read_le32(r + 4)));
 }
 
 /* Writes the staged records with one write() (and one fdatasync under
@@ -677,11 +679,13 @@ int ps__wal_drop_through(wal *w, uint64_t seq)
 {
     uint64_t *segs;
     size_t n;
-    int rc = list_segments(w->dirfd, &segs, &n);
+    int rc = ps__wal_segments(w->dirfd, &segs, &n);
+    uint64_t hold = atomic_load(&w->hold);
+    seq = seq < hold ? seq : hold;
     /* segment i holds [segs[i], segs[i+1]); the last one is never dropped */
     for (size_t i = 0; !rc && i + 1 < n && segs[i + 1] <= seq + 1; i++) {
         char name[32];
-        seg_name(segs[i], name);
+        ps__wal_seg_name(segs[i], name);
         if (unlinkat(w->dirfd, name, 0))
             rc = PS_E_IO;
     }
@@ -689,4 +693,9 @@ int ps__wal_drop_through(wal *w, uint64_t seq)
         rc = PS_E_IO;
     free(segs);
     return rc;
+}
+
+void ps__wal_hold(wal *w, uint64_t seq)
+{
+    atomic_store(&w->hold, seq);
 }

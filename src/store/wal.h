@@ -113,4 +113,30 @@ int ps__wal_rotate(wal *w, ps_diag *d);
 /* Removes segments whose records are all <= seq. */
 int ps__wal_drop_through(wal *w, uint64_t seq);
 
+/* Removes nothing past seq from now on, whatever ps__wal_drop_through is
+ * asked (UINT64_MAX: no hold): a shipper's records not yet in its bucket. */
+void ps__wal_hold(wal *w, uint64_t seq);
+
+/* ---- reading the log out, for shipping it (wal_ship.c) */
+void ps__wal_seg_name(uint64_t first, char *out);
+/* Every segment's first seq, ascending. *v is malloc'd. */
+int ps__wal_segments(int dirfd, uint64_t **v, size_t *n);
+uint32_t ps__wal_rec_sum(const uint8_t *r, size_t len);
+
+/* Where the last read stopped: segment, byte offset, the seq there. */
+typedef struct wal_cursor {
+    uint64_t seg, off, next;
+} wal_cursor;
+/* The whole changes after seq `after` that the log holds now, synced to
+ * disk first, as one segment (header, then the records as they are in the
+ * log) in out, about max bytes of them (more when one change is larger);
+ * *last is the last seq read (0: none yet). PS_E_NOTFOUND when the log no
+ * longer holds seq after + 1 (removed after a checkpoint). c carries the
+ * position from one call to the next (zeroed: none). */
+int ps__wal_ship_read(int dirfd, wal_cursor *c, uint64_t after, size_t max, ps_buf *out,
+                      uint64_t *last, ps_diag *d);
+/* How many bytes of segment seg hold its whole changes up to seq upto
+ * (a restore to a point inside a piece). */
+size_t ps__wal_cut(ps_bytes seg, uint64_t upto);
+
 #endif

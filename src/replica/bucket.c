@@ -1,0 +1,250 @@
+/* bucket.c - what both roles do with a bucket: find its newest manifest,
+ * apply its pieces, and the thread's life (replica.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "common/diag.h"
+#include "replica.h"
+
+int64_t ps__wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ps_replica_opts_init(ps_replica_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+    o->interval_ms = 1000;
+    o->piece_max = 16u << 20;
+    o->keep = 2;
+    o->attempts = 6;
+}
+
+/* Manifest n: PS_OK, PS_E_NOTFOUND, or why not. */
+static int get_manifest(s3 *b, uint64_t n, manifest *m, ps_diag *d)
+{
+    char key[64];
+    ps__man_key(n, key);
+    ps_buf buf = { 0 };
+    int rc = ps__s3_get(b, key, MANIFEST_MAX_BYTES, &buf, d);
+    if (!rc)
+        rc = ps__man_decode(ps_buf_bytes(&buf), m, d);
+    if (!rc && m->number != n)
+        rc = ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "%s/%s says it is manifest %" PRIu64,
+                          ps__s3_url(b), key, m->number);
+    ps_buf_free(&buf);
+    return rc;
+}
+
+/* The hint's number (0: none or unreadable). */
+static uint64_t hint_once(s3 *b, int *absent)
+{
+    ps_buf buf = { 0 };
+    ps_diag d = { 0 };
+    uint64_t n = 0;
+    int rc = ps__s3_get(b, MAN_LATEST, 64, &buf, &d);
+    *absent = rc == PS_E_NOTFOUND;
+    if (!rc && ps_buf_len(&buf) == 16) {
+        for (size_t i = 0; i < ps_buf_len(&buf); i++) {
+            int c = ps_buf_data(&buf)[i];
+            int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (x < 0) {
+                n = 0;
+                break;
+            }
+            n = n << 4 | (uint64_t)x;
+        }
+    }
+    ps_buf_free(&buf);
+    return n;
+}
+
+/* Some stores (s3rver) let a reader see an object while it is replaced, a
+ * part of it: what does not read whole is read again, a few times. */
+#define REREADS 5
+#define REREAD_MS 50
+
+static void pause_ms(unsigned ms)
+{
+    struct timespec ts = { 0, (long)ms * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static uint64_t hint(s3 *b)
+{
+    uint64_t n = 0;
+    int absent = 0;
+    for (int i = 0; i < REREADS && !(n = hint_once(b, &absent)) && !absent; i++)
+        pause_ms(REREAD_MS);
+    return n;
+}
+
+/* get_manifest, read again while it reads as damaged. */
+static int get_whole(s3 *b, uint64_t n, manifest *m, ps_diag *d)
+{
+    int rc = get_manifest(b, n, m, d);
+    for (int i = 0; i < REREADS && (rc == PS_E_CORRUPT || rc == PS_E_CHECKSUM); i++) {
+        pause_ms(REREAD_MS);
+        rc = get_manifest(b, n, m, d);
+    }
+    return rc;
+}
+
+int ps__bucket_latest(s3 *b, uint64_t from, manifest *m, ps_diag *d)
+{
+    uint64_t n = from ? from : hint(b);
+    n = n ? n : 1;
+    manifest got = { 0 };
+    int rc = get_whole(b, n, &got, d);
+    if (rc == PS_E_NOTFOUND && n > 1 && !from) /* a stale hint past a gc: start over */
+        rc = get_whole(b, n = 1, &got, d);
+    if (rc)
+        return rc;
+    for (;;) { /* newer ones than the hint knew of */
+        manifest next = { 0 };
+        int r = get_whole(b, n + 1, &next, d);
+        if (r == PS_E_NOTFOUND)
+            break;
+        if (r) {
+            ps__man_free(&got);
+            return r;
+        }
+        ps__man_free(&got);
+        got = next;
+        n++;
+    }
+    ps__man_free(m);
+    *m = got;
+    return PS_OK;
+}
+
+/* Fetches one piece (at most the size the manifest says) into r->piece. */
+static int get_piece(ps_replica *r, const man_piece *p, ps_diag *d)
+{
+    char key[64];
+    ps__piece_key(p->epoch, p->first, key);
+    ps_buf_clear(&r->piece, 0);
+    int rc = ps__s3_get(r->b, key, p->size, &r->piece, d);
+    if (!rc && ps_buf_len(&r->piece) != p->size)
+        rc = ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "%s/%s: %zu bytes, the manifest says %" PRIu64,
+                          ps__s3_url(r->b), key, ps_buf_len(&r->piece), p->size);
+    r->st.bytes += ps_buf_len(&r->piece);
+    return rc;
+}
+
+int ps__bucket_apply(ps_replica *r, const manifest *m, ps_diag *d)
+{
+    uint64_t at = ps__served_seq(r->sv);
+    if (m->npiece && m->piece[0].first > at + 1)
+        return ps__diag_set(d, PS_E_CORRUPT, NULL, 0,
+                            "this space is at seq %" PRIu64 " and the bucket's log starts at %"
+                            PRIu64 ": it fell behind what the bucket keeps; restore it again",
+                            at, m->piece[0].first);
+    for (uint32_t i = 0; i < m->npiece; i++) {
+        const man_piece *p = &m->piece[i];
+        if (p->last <= at)
+            continue;
+        if (p->first > at + 1)
+            return ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "a gap in the bucket's log at %" PRIu64,
+                                at + 1);
+        int rc = get_piece(r, p, d);
+        if (!rc)
+            rc = ps__served_follow(r->sv, ps_buf_bytes(&r->piece), &at, d);
+        if (!rc && at != p->last)
+            rc = ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "a piece said it ends at seq %" PRIu64
+                              " and held changes up to %" PRIu64, p->last, at);
+        if (rc)
+            return rc;
+        if (ps__served_stopping(r->sv))
+            break;
+    }
+    return PS_OK;
+}
+
+int ps__replica_nap(ps_replica *r, uint64_t ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += (time_t)(ms / 1000);
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L)
+        t.tv_sec++, t.tv_nsec -= 1000000000L;
+    pthread_mutex_lock(&r->mu);
+    while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &t) != ETIMEDOUT)
+        ;
+    int s = r->stop;
+    pthread_mutex_unlock(&r->mu);
+    return s;
+}
+
+int ps__replica_new(ps_served *sv, const char *url, const ps_replica_opts *o, ps_replica **out,
+                    ps_diag *d)
+{
+    *out = NULL;
+    ps_replica *r = ps_calloc(1, sizeof *r);
+    if (!r)
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
+    ps_replica_opts_init(&r->o);
+    if (o)
+        memcpy(&r->o, o, o->size && o->size < sizeof r->o ? o->size : sizeof r->o);
+    r->o.size = sizeof r->o;
+    r->o.interval_ms = r->o.interval_ms ? r->o.interval_ms : 1;
+    r->o.piece_max = r->o.piece_max ? r->o.piece_max : 1;
+    snprintf(r->primary, sizeof r->primary, "%s", r->o.primary ? r->o.primary : "");
+    r->o.primary = NULL;
+    r->sv = sv;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    int rc = ps__s3_open(url, &r->b, d);
+    if (rc) {
+        ps__replica_free(r);
+        return rc;
+    }
+    ps__s3_retries(r->b, r->o.attempts, 100);
+    *out = r;
+    return PS_OK;
+}
+
+void ps__replica_free(ps_replica *r)
+{
+    if (!r)
+        return;
+    ps__s3_close(r->b);
+    ps__man_free(&r->m);
+    ps_buf_free(&r->piece);
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+void ps__replica_report(ps_replica *r, const ps_diag *d)
+{
+    if (d && d->code) {
+        r->st.failures++;
+        if (strcmp(r->st.why, d->msg)) /* the operator hears of each new failure once */
+            fprintf(stderr, "pathspace: replication: %s\n", d->msg);
+        snprintf(r->st.why, sizeof r->st.why, "%s", d->msg);
+    }
+    ps__served_repl_set(r->sv, &r->st);
+}
+
+void ps_replica_stop(ps_replica *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stop = 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    if (r->running)
+        pthread_join(r->th, NULL);
+    ps__replica_free(r);
+}

@@ -1,0 +1,51 @@
+/*
+ * s3.h - an S3 bucket, spoken to through libcurl (docs/replication.md).
+ *
+ * libcurl signs each request itself (CURLOPT_AWS_SIGV4); this file only
+ * says where to send it and with which keys:
+ *
+ *   - the URL is s3://BUCKET[/PREFIX]; every key this layer writes lives
+ *     under PREFIX/ and is made of [a-z0-9._/-] only, so no key needs
+ *     escaping and none can climb out of the prefix;
+ *   - the endpoint is $PATHSPACE_S3_ENDPOINT, else $AWS_ENDPOINT_URL_S3,
+ *     else $AWS_ENDPOINT_URL, else https://s3.REGION.amazonaws.com, and
+ *     requests are path-style (endpoint/bucket/key);
+ *   - the region is $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1;
+ *   - the keys are $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY (and
+ *     $AWS_SESSION_TOKEN), else the [$AWS_PROFILE or default] section of
+ *     $AWS_SHARED_CREDENTIALS_FILE (else ~/.aws/credentials). Never the
+ *     command line, where `ps` would show them.
+ *
+ * Every call retries what may pass (no connection, a timeout, 500, 502,
+ * 503, 504, 429) with doubling waits, s3->retries times, and then says
+ * what the last attempt got. Threads: one thread at a time per handle.
+ */
+#ifndef PS_REPLICA_S3_H
+#define PS_REPLICA_S3_H
+
+#include <stdint.h>
+
+#include "pathspace.h"
+
+typedef struct s3 s3;
+
+/* The longest PREFIX/key this layer makes. */
+#define S3_KEY_MAX 512
+
+int ps__s3_open(const char *url, s3 **out, ps_diag *d);
+void ps__s3_close(s3 *b);
+/* Attempts per call (at least 1) and the first wait between them. */
+void ps__s3_retries(s3 *b, unsigned attempts, unsigned first_wait_ms);
+/* "s3://bucket/prefix", for messages. */
+const char *ps__s3_url(const s3 *b);
+
+/* PUT key. create_only: If-None-Match: * (a store that honours it
+ * answers 412 when the key exists: PS_E_EXISTS). */
+int ps__s3_put(s3 *b, const char *key, ps_bytes body, int create_only, ps_diag *d);
+/* GET key into out (appended), refusing more than max bytes (PS_E_LIMIT):
+ * what a bucket holds is not trusted to be small. PS_E_NOTFOUND on 404. */
+int ps__s3_get(s3 *b, const char *key, uint64_t max, ps_buf *out, ps_diag *d);
+/* DELETE key (a key already gone is no error). */
+int ps__s3_delete(s3 *b, const char *key, ps_diag *d);
+
+#endif
