@@ -100,11 +100,11 @@ extern "C" {
 /* ---------------------------------------------------------------- version */
 
 #define PS_VERSION_MAJOR 0
-#define PS_VERSION_MINOR 7
+#define PS_VERSION_MINOR 8
 #define PS_VERSION_PATCH 0
 #define PS_VERSION_NUMBER \
     (PS_VERSION_MAJOR * 10000 + PS_VERSION_MINOR * 100 + PS_VERSION_PATCH)
-#define PS_VERSION_STRING "0.7.0"
+#define PS_VERSION_STRING "0.8.0"
 
 /* The library's version as linked (compare with PS_VERSION_NUMBER). */
 PS_API unsigned ps_version(void);

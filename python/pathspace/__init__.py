@@ -11,4 +11,4 @@ from .space import Space, PersistentSpace, Error, encode, decode, open  # noqa: 
 from ._lib import LibraryNotFound  # noqa: F401
 from .client import MORK, Client, ManagedMORK, Response  # noqa: F401
 
-__version__ = "0.7.0"
+__version__ = "0.8.0"
