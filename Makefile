@@ -44,14 +44,16 @@ MAJOR    := $(firstword $(subst ., ,$(VERSION)))
 # Debian packages: build tools, the libraries the code links, and what the
 # tests use (clang for the header check, libFuzzer for `make fuzz`, SWI-Prolog
 # as the queries' independent oracle, curl and Python's pytest, pip and wheel
-# for the HTTP API and the Python package). libunistring-dev: pkg-config
+# for the HTTP API and the Python package; nodejs for npm's s3rver, the S3
+# server the replication tests run against; Dask's scheduler and workers for
+# the sharded queries). libunistring-dev: pkg-config
 # --static names -lunistring for libmicrohttpd (through GnuTLS).
 DEB_PKGS := gcc make pkg-config libc6-dev binutils git zlib1g-dev libisal-dev libxxhash-dev libyajl-dev \
             libmicrohttpd-dev libcurl4-openssl-dev libunistring-dev curl python3 python3-pytest python3-setuptools \
             python3-pip python3-wheel python3-venv libedit-dev \
             libzstd-dev liblz4-dev libsodium-dev libssl-dev libb2-dev \
             libjemalloc-dev libmimalloc-dev clang libclang-rt-14-dev g++ man-db \
-            swi-prolog-nox nodejs
+            swi-prolog-nox nodejs python3-dask python3-distributed
 
 # Only `make bench` needs these: Snappy (a codec row), the peers the
 # snapshot is measured against (bench_peers.cc, C++ for marisa) and the

@@ -170,6 +170,7 @@ int fsync_parse(const char *s);
 int read_token(const char *file, char *out, size_t cap);
 int cmd_serve(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_shard(int argc, char **argv);
 int cmd_client(int argc, char **argv);
 int cmd_bench_server(int argc, char **argv);
 

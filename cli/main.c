@@ -32,6 +32,7 @@ static const struct {
     { "checkpoint", cmd_checkpoint, "save, ls, restore, prune a persistent space's checkpoints" },
     { "serve", cmd_serve, "serve a persistent space: binary protocol, MORK's HTTP API (--http)" },
     { "restore", cmd_restore, "a persistent space out of an S3 bucket a server ships to" },
+    { "shard", cmd_shard, "split a snapshot into key ranges, with the map that routes to them" },
     { "client", cmd_client, "talk to a server: add, query, export, stats, ..." },
     { "bench-server", cmd_bench_server, "load a server with many clients, as redis-benchmark" },
     { "store", cmd_store, "put, get, ls, ref, rm, gc, verify a content-addressed store" },

@@ -991,6 +991,13 @@ PS_API int ps_snap_iter_next(ps_snap_iter *it, ps_bytes *path, int *has_value,
                              uint64_t *value, ps_diag *d);
 PS_API void ps_snap_iter_free(ps_snap_iter *it);
 
+/* Where the snapshot splits into `parts` key ranges holding about as many
+ * paths each, from the chunk index alone (nothing is decoded): keys[0..*n)
+ * ascending, each a chunk's first path, valid while s is open; *n is
+ * parts - 1, or fewer when there are too few chunks. Range k is
+ * [keys[k-1], keys[k]), the first unbounded below, the last above. */
+PS_API int ps_snap_split_keys(const ps_snap *s, uint32_t parts, ps_bytes *keys, uint32_t *n);
+
 /* Adds every path (and value) to sp: chunks decoded on `threads` threads
  * while this one bulk-builds (sp empty) or inserts (otherwise). */
 PS_API int ps_space_read_snap(ps_space *sp, const ps_snap *s, unsigned threads, ps_diag *d);

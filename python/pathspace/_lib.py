@@ -152,6 +152,7 @@ def _declare(lib):
         "ps_atom_parse": (I, [ctypes.c_char_p, c_size, B, D]),
         "ps_atom_print": (I, [Bytes, B]),
         "ps_atom_check": (I, [Bytes, ctypes.POINTER(c_size), D]),
+        "ps_atom_prefix": (c_size, [Bytes]),
         "ps_buf_free": (None, [B]),
         "ps_query_parse": (I, [ctypes.c_char_p, c_size, ctypes.c_char_p, c_size, PP, D]),
         "ps_query_free": (None, [P]),

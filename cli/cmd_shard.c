@@ -1,0 +1,184 @@
+/* cmd_shard.c - pathspace shard split SNAP N OUTDIR: a space in N key
+ * ranges of about equal size, cut where the snapshot's chunk index says,
+ * and the shard map that routes keys and patterns to them
+ * (docs/replication.md, "Shards"). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: pathspace shard split SNAP N OUTDIR [--http HOST:PORT] [--binary HOST:PORT]\n"
+    "  Splits the snapshot SNAP into N key ranges holding about as many atoms\n"
+    "  each, at chunk boundaries its index names (no chunk is decoded to choose\n"
+    "  them), and writes OUTDIR/shard-K.snap for each and OUTDIR/shardmap.json:\n"
+    "  each shard's range (lo inclusive, hi exclusive, as hex of the atoms'\n"
+    "  encoding; null is unbounded) and, with --http and --binary, the addresses\n"
+    "  its server will listen on (shard K at PORT + K). Serve each with\n"
+    "  'pathspace serve DIR-K --import OUTDIR/shard-K.snap --http ...'; the\n"
+    "  Python package routes and fans out by the map (pathspace.shards,\n"
+    "  pathspace.dask).\n";
+
+#define SHARD_MAX 4096
+
+typedef struct split {
+    ps_snap_writer *w[SHARD_MAX];
+    int fd[SHARD_MAX];
+    uint64_t atoms[SHARD_MAX];
+    ps_bytes keys[SHARD_MAX];
+    uint32_t nkeys;
+} split;
+
+static void hex(FILE *f, ps_bytes b)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < b.len; i++)
+        fprintf(f, "%02x", b.ptr[i]);
+    fputc('"', f);
+}
+
+/* host:port into host[cap] and *port; 0, or -1 having said why. */
+static int addr_arg(const char *what, const char *v, char *host, size_t cap, unsigned *port)
+{
+    const char *colon = v ? strrchr(v, ':') : NULL;
+    uint64_t p;
+    if (!colon || (size_t)(colon - v) >= cap || parse_u64(colon + 1, &p) || !p || p > 65535)
+        return die("shard split: %s takes HOST:PORT", what), -1;
+    memcpy(host, v, (size_t)(colon - v));
+    host[colon - v] = 0;
+    *port = (unsigned)p;
+    return 0;
+}
+
+static int write_map(const char *out, uint32_t n, const split *s, const char *hh, unsigned hp,
+                     const char *bh, unsigned bp)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/shardmap.json", out);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return die("shard split: cannot write %s: %s", path, strerror(errno));
+    fprintf(f, "{\"format\": \"pathspace-shardmap\", \"version\": 1, \"map_version\": 1,\n"
+               " \"shards\": [\n");
+    for (uint32_t k = 0; k < n; k++) {
+        fprintf(f, "  {\"id\": %u, \"lo\": ", k);
+        k ? hex(f, s->keys[k - 1]) : (void)fputs("null", f);
+        fputs(", \"hi\": ", f);
+        k + 1 < n ? hex(f, s->keys[k]) : (void)fputs("null", f);
+        fprintf(f, ", \"file\": \"shard-%u.snap\", \"atoms\": %" PRIu64, k, s->atoms[k]);
+        if (hh[0])
+            fprintf(f, ", \"http\": \"%s:%u\"", hh, hp + k);
+        if (bh[0])
+            fprintf(f, ", \"binary\": \"%s:%u\"", bh, bp + k);
+        fprintf(f, "}%s\n", k + 1 < n ? "," : "");
+    }
+    fputs(" ]}\n", f);
+    return fclose(f) ? die("shard split: cannot write %s", path) : 0;
+}
+
+/* Every path of sn to the writer of its range (they come in order). */
+static int distribute(ps_snap *sn, split *s, uint32_t n)
+{
+    ps_snap_iter *it;
+    ps_diag d = { 0 };
+    if (ps_snap_iter_new(sn, ps_bytes_of(NULL, 0), &it))
+        return die("shard split: out of memory");
+    uint32_t k = 0;
+    ps_bytes p;
+    int hv, rc;
+    uint64_t v;
+    while (!(rc = ps_snap_iter_next(it, &p, &hv, &v, &d)) && p.ptr) {
+        while (k + 1 < n && ps_bytes_cmp(p, s->keys[k]) >= 0)
+            k++;
+        rc = hv ? ps_snap_writer_add_value(s->w[k], p, v) : ps_snap_writer_add(s->w[k], p);
+        if (rc)
+            break;
+        s->atoms[k]++;
+    }
+    ps_snap_iter_free(it);
+    return rc && rc != PS_E_EMPTY ? die("shard split: %s: %s", ps_strerror(rc), d.msg) : 0;
+}
+
+static int split_run(const char *file, uint32_t parts, const char *out, const char *hh,
+                     unsigned hp, const char *bh, unsigned bp)
+{
+    ps_snap *sn;
+    ps_diag d = { 0 };
+    int rc = ps_snap_open(file, &sn, &d);
+    if (rc)
+        return die("shard split: %s: %s: %s", file, ps_strerror(rc), d.msg);
+    static split s;
+    memset(&s, 0, sizeof s);
+    ps_snap_split_keys(sn, parts, s.keys, &s.nkeys);
+    uint32_t n = s.nkeys + 1;
+    if (n < parts)
+        fprintf(stderr, "pathspace: %s has too few chunks for %u shards: %u made\n", file, parts,
+                n);
+    if (mkdir(out, 0755) && errno != EEXIST) {
+        ps_snap_close(sn);
+        return die("shard split: cannot make %s: %s", out, strerror(errno));
+    }
+    int bad = 0;
+    for (uint32_t k = 0; k < n && !bad; k++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/shard-%u.snap", out, k);
+        s.fd[k] = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        bad = s.fd[k] < 0 || ps_snap_writer_new(ps_sink_fd(s.fd[k]), NULL, &s.w[k]);
+        if (bad)
+            die("shard split: cannot write %s", path);
+    }
+    bad = bad || distribute(sn, &s, n);
+    for (uint32_t k = 0; k < n; k++) {
+        if (s.w[k] && !bad && ps_snap_writer_finish(s.w[k], NULL))
+            bad = die("shard split: cannot finish shard %u", k) || 1;
+        ps_snap_writer_free(s.w[k]);
+        if (s.fd[k] > 0 && close(s.fd[k]))
+            bad = 1;
+    }
+    bad = bad || write_map(out, n, &s, hh, hp, bh, bp);
+    if (!bad)
+        for (uint32_t k = 0; k < n; k++)
+            printf("shard %u: %" PRIu64 " atoms\n", k, s.atoms[k]);
+    ps_snap_close(sn);
+    return bad ? 1 : 0;
+}
+
+int cmd_shard(int argc, char **argv)
+{
+    if (has_help(argc, argv, usage))
+        return 0;
+    char hh[256] = "", bh[256] = "";
+    unsigned hp = 0, bp = 0;
+    const char *pos[4] = { 0 };
+    int np = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--http")) {
+            if (addr_arg("--http", v, hh, sizeof hh, &hp))
+                return 2;
+            i++;
+        } else if (!strcmp(argv[i], "--binary")) {
+            if (addr_arg("--binary", v, bh, sizeof bh, &bp))
+                return 2;
+            i++;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            return die("shard: unknown option %s", argv[i]), 2;
+        } else if (np < 4) {
+            pos[np++] = argv[i];
+        } else {
+            return die("shard: too many arguments (see --help)"), 2;
+        }
+    }
+    uint64_t n;
+    if (np != 4 || strcmp(pos[0], "split"))
+        return die("shard: 'shard split SNAP N OUTDIR' (see --help)"), 2;
+    if (parse_u64(pos[2], &n) || n < 1 || n > SHARD_MAX)
+        return die("shard split: N is 1 to %d", SHARD_MAX), 2;
+    return split_run(pos[1], (uint32_t)n, pos[3], hh, hp, bh, bp);
+}
