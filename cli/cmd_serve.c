@@ -30,7 +30,8 @@ static const char usage[] =
     "                 [--http-body-rate BYTES] [--act-dir DIR] [--import FILE]...\n"
     "                 [--http-fetch HOST[,HOST...]] [--http-fetch-max BYTES]\n"
     "                 [--http-fetch-timeout S] [--http-fetch-private] [--http-queue N]\n"
-    "                 [--replicate s3://BUCKET/PREFIX [--takeover] | --follow s3://...]\n"
+    "                 [--replicate s3://BUCKET/PREFIX [--takeover] [--replicate-sync]\n"
+    "                  | --follow s3://...]\n"
     "                 [--replicate-interval MS] [--replicate-keep N] [--replicate-piece BYTES]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help'), after adding the atoms of each --import FILE (any format) as\n"
@@ -81,9 +82,11 @@ static const char usage[] =
     "  them (64), before a 503.\n"
     "  Replication (docs/replication.md): --replicate ships every committed\n"
     "  change and every checkpoint to the bucket within --replicate-interval ms\n"
-    "  (1000) and keeps --replicate-keep checkpoints there (2) with the log from\n"
-    "  the oldest on; a bucket another primary wrote is refused unless\n"
-    "  --takeover (a promoted replica: it catches up, then fences the old one).\n"
+    "  (1000), in pieces of about --replicate-piece bytes (16m), or before it is\n"
+    "  acknowledged with --replicate-sync (clients then wait for the bucket);\n"
+    "  the bucket keeps --replicate-keep checkpoints (2) and the log from the\n"
+    "  oldest on. A bucket another primary wrote is refused unless --takeover\n"
+    "  (a promoted replica: it catches up, then fences the old primary).\n"
     "  --follow serves a read replica of the bucket: DIR is restored from it\n"
     "  when new or empty, then follows it; writes get an error naming the\n"
     "  primary. The endpoint and keys come from the environment\n"
@@ -274,6 +277,7 @@ static const serve_option options[] = {
     { "--replicate", O_STR, AT(replicate), 0, 0, NULL },
     { "--follow", O_STR, AT(follow), 0, 0, NULL },
     { "--takeover", O_FLAG, AT(takeover), 0, 0, NULL },
+    { "--replicate-sync", O_FLAG, AT(ro.sync), 0, 0, NULL },
     { "--replicate-interval", O_U32, AT(ro.interval_ms), 1, 3600000, NULL },
     { "--replicate-keep", O_U32, AT(ro.keep), 1, 1024, NULL },
     { "--replicate-piece", O_BYTES64, AT(ro.piece_max), 4096, 1ull << 30, NULL },
@@ -358,8 +362,8 @@ static int serve_args_parse(serve_args *a, int argc, char **argv)
         return die("serve: --http-only needs --http [ADDR:]PORT"), 2;
     if (a->replicate && a->follow)
         return die("serve: --replicate (a primary) or --follow (a replica), not both"), 2;
-    if (a->takeover && !a->replicate)
-        return die("serve: --takeover needs --replicate s3://..."), 2;
+    if ((a->takeover || a->ro.sync) && !a->replicate)
+        return die("serve: --takeover and --replicate-sync need --replicate s3://..."), 2;
     a->ro.takeover = a->takeover;
     return a->dir ? 0 : (die("serve: no DIR (see --help)"), 2);
 }

@@ -1771,6 +1771,8 @@ typedef struct ps_replica_opts {
                              * refusals ("" or NULL: none said)            */
     int takeover;           /* ps_ship_start: claim a bucket another primary
                              * wrote (a promoted replica): a new epoch      */
+    int sync;               /* ps_ship_start: every commit waits until the
+                             * bucket holds it, before it is acknowledged   */
     uint64_t spare[4];
 } ps_replica_opts;
 PS_NET_API void ps_replica_opts_init(ps_replica_opts *o);

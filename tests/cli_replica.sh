@@ -227,6 +227,34 @@ primary_kill() {
     s3_stop
 }
 
+# --replicate-sync: an acknowledged change is in the bucket already; the
+# primary killed right after its acks loses none of them from the bucket;
+# with the bucket away, a write waits, and is acknowledged once it is back
+sync_ship() {
+    s3_start
+    serve a "$T/a" --replicate s3://kb/main --replicate-sync --replicate-interval 5000
+    load a 0 10
+    # no settle: the interval is 5 s, yet every acked change is shipped
+    [ "$(stat_of a repl_lag_seq)" = 0 ] || fail "acked but not shipped: $(c a stats | grep repl)"
+    c a export | sort >"$T/want"
+    kill9 a
+    "$P" restore s3://kb/main "$T/r" >/dev/null
+    dump_sorted "$T/r" | cmp -s "$T/want" - || fail "the bucket lacks acknowledged changes"
+    serve a "$T/a" --replicate s3://kb/main --replicate-sync --replicate-interval 5000
+    s3_stop
+    c a add "(waits)" >"$T/out" 2>&1 &
+    w=$!
+    sleep 1
+    kill -0 "$w" 2>/dev/null || fail "a write was acknowledged with the bucket away: $(cat "$T/out")"
+    s3_start "$S3PORT"
+    wait "$w" || fail "the write failed: $(cat "$T/out")"
+    rm -rf "$T/r2"
+    "$P" restore s3://kb/main "$T/r2" >/dev/null
+    "$P" dump "$T/r2" | grep -qx "(waits)" || fail "the waited write is not in the bucket"
+    stop a
+    s3_stop
+}
+
 # a replica promoted (--takeover) while the old primary still runs: the old
 # one is fenced at its next manifest, and the bucket follows the new one
 takeover() {
@@ -305,6 +333,7 @@ tcase replicas replicas
 tcase replica_kills replica_kills
 tcase bucket_down bucket_down
 tcase primary_kill primary_kill
+tcase sync_ship sync_ship
 tcase takeover takeover
 tcase hostile_bucket hostile_bucket
 finish

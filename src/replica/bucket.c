@@ -178,8 +178,9 @@ int ps__replica_nap(ps_replica *r, uint64_t ms)
     if (t.tv_nsec >= 1000000000L)
         t.tv_sec++, t.tv_nsec -= 1000000000L;
     pthread_mutex_lock(&r->mu);
-    while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &t) != ETIMEDOUT)
+    while (!r->stop && !r->kick && pthread_cond_timedwait(&r->cv, &r->mu, &t) != ETIMEDOUT)
         ;
+    r->kick = 0;
     int s = r->stop;
     pthread_mutex_unlock(&r->mu);
     return s;
@@ -203,6 +204,7 @@ int ps__replica_new(ps_served *sv, const char *url, const ps_replica_opts *o, ps
     r->sv = sv;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
+    pthread_cond_init(&r->shipped, NULL);
     int rc = ps__s3_open(url, &r->b, d);
     if (rc) {
         ps__replica_free(r);
@@ -221,6 +223,7 @@ void ps__replica_free(ps_replica *r)
     ps__man_free(&r->m);
     ps_buf_free(&r->piece);
     pthread_cond_destroy(&r->cv);
+    pthread_cond_destroy(&r->shipped);
     pthread_mutex_destroy(&r->mu);
     free(r);
 }
@@ -240,9 +243,11 @@ void ps_replica_stop(ps_replica *r)
 {
     if (!r)
         return;
+    ps__served_set_sync(r->sv, NULL, NULL); /* its front ends have stopped */
     pthread_mutex_lock(&r->mu);
     r->stop = 1;
     pthread_cond_broadcast(&r->cv);
+    pthread_cond_broadcast(&r->shipped);
     pthread_mutex_unlock(&r->mu);
     if (r->running)
         pthread_join(r->th, NULL);

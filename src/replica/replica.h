@@ -23,6 +23,11 @@ struct ps_replica {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop, running;
+    int kick;               /* a synchronous commit waits: ship now         */
+    int waiting;            /* synchronous commits waiting (mu)             */
+    uint64_t published;     /* the bucket holds the log through this (mu)   */
+    int fenced;             /* (mu)                                          */
+    pthread_cond_t shipped; /* published moved, or fenced, or stopping      */
     manifest m;             /* the newest one written (primary) or read   */
     uint64_t epoch;         /* a primary's own                            */
     served_repl st;         /* reported through the served space          */

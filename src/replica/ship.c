@@ -252,6 +252,10 @@ static int publish(ps_replica *r, ps_diag *d)
         ps_diag ignored = { 0 };
         ps__s3_put(r->b, MAN_LATEST, ps_bytes_of((const uint8_t *)hex, 16), 0, &ignored);
         ps__served_ship_hold(r->sv, m->shipped);
+        pthread_mutex_lock(&r->mu);
+        r->published = m->shipped;
+        pthread_cond_broadcast(&r->shipped);
+        pthread_mutex_unlock(&r->mu);
         delete_dropped(r, dp, np, dc, nc);
         collect(r, w.number);
     }
@@ -297,6 +301,10 @@ static void *ship_main(void *arg)
             r->st.why[0] = 0;
         if (rc == PS_E_EXISTS) {
             r->st.fenced = 1;
+            pthread_mutex_lock(&r->mu);
+            r->fenced = 1;
+            pthread_cond_broadcast(&r->shipped);
+            pthread_mutex_unlock(&r->mu);
             ps__served_ship_hold(r->sv, UINT64_MAX);
             fprintf(stderr, "pathspace: %s\n", d.msg);
         }
@@ -306,8 +314,29 @@ static void *ship_main(void *arg)
         /* a failing bucket is tried again later and later, up to 30 s */
         wait = rc ? (wait < r->o.interval_ms ? r->o.interval_ms : wait * 2) : r->o.interval_ms;
         wait = wait > 30000 ? 30000 : wait;
+        pthread_mutex_lock(&r->mu);
+        if (r->waiting) /* a client waits on the bucket: try again soon */
+            wait = rc ? (wait < 1000 ? wait : 1000) : 0;
+        pthread_mutex_unlock(&r->mu);
     }
     return NULL;
+}
+
+/* A synchronous commit's wait: the round starts now, and the commit
+ * returns once the bucket holds seq (or the shipper stops). */
+static int sync_wait(void *ctx, uint64_t seq)
+{
+    ps_replica *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    r->kick = 1;
+    r->waiting++;
+    pthread_cond_broadcast(&r->cv);
+    while (r->published < seq && !r->fenced && !r->stop)
+        pthread_cond_wait(&r->shipped, &r->mu);
+    r->waiting--;
+    int e = r->fenced ? EROFS : 0;
+    pthread_mutex_unlock(&r->mu);
+    return e;
 }
 
 /* The bucket's newest manifest, and whether this directory may write on. */
@@ -357,6 +386,7 @@ int ps_ship_start(ps_served *sv, const char *url, const ps_replica_opts *o, ps_r
         return rc;
     }
     r->st.role = SERVED_PRIMARY;
+    r->published = r->m.shipped;
     ps__served_ship_hold(sv, r->m.shipped);
     int dirty = r->m.epoch != r->epoch; /* a promotion publishes at once */
     if (dirty && (rc = publish(r, d))) {
@@ -370,6 +400,8 @@ int ps_ship_start(ps_served *sv, const char *url, const ps_replica_opts *o, ps_r
         return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "cannot start the shipping thread");
     }
     r->running = 1;
+    if (r->o.sync)
+        ps__served_set_sync(sv, sync_wait, r);
     *out = r;
     return PS_OK;
 }

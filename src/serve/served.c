@@ -203,6 +203,12 @@ int ps__served_commit(ps_served *sv, ps_diag *d)
         return ps__served_why(sv, d);
     }
     atomic_store(&sv->seq, ps_pspace_seq(sv->p));
+    int e = sv->sync ? sv->sync(sv->sync_ctx, ps_pspace_seq(sv->p)) : 0;
+    if (e) { /* it can never be shipped: nothing more is acknowledged */
+        ps__pspace_break(sv->p, e);
+        fail(sv);
+        return ps__served_why(sv, d);
+    }
     pthread_mutex_lock(&sv->mu);
     sv->n.commits++;
     pthread_mutex_unlock(&sv->mu);

@@ -151,6 +151,14 @@ void ps__served_ship_hold(ps_served *sv, uint64_t seq);
 /* A replica's step: applies and commits a primary's log piece under the
  * write lock (ps__pspace_follow); *upto: the space's last seq after. */
 int ps__served_follow(ps_served *sv, ps_bytes piece, uint64_t *upto, ps_diag *d);
+/* Synchronous shipping: once set, every commit waits, before it returns
+ * (and so before anything acknowledges it), until wait(ctx, seq) returns:
+ * 0 when the bucket holds seq, or an errno when it never will (the
+ * shipper was fenced): the log is then broken, and the served space stops
+ * rather than acknowledge what no bucket holds. Set before any front end
+ * starts. */
+typedef int (*served_sync_fn)(void *ctx, uint64_t seq);
+void ps__served_set_sync(ps_served *sv, served_sync_fn wait, void *ctx);
 /* The space's last committed seq (any thread, any lock or none). */
 uint64_t ps__served_seq(ps_served *sv);
 

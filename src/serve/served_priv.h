@@ -29,6 +29,8 @@ struct ps_served {
     int keeper_stop;
     served_repl repl;       /* what a shipper or a follower last said      */
     _Atomic uint64_t seq;   /* the last committed seq, read without the lock */
+    served_sync_fn sync;    /* synchronous shipping's wait, or NULL        */
+    void *sync_ctx;
     char readonly[300];     /* a replica's: why writes are refused ("": none);
                              * set before any front end starts             */
 

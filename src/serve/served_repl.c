@@ -68,3 +68,9 @@ int ps__served_follow(ps_served *sv, ps_bytes piece, uint64_t *upto, ps_diag *d)
         *d = cd;
     return crc ? crc : rc;
 }
+
+void ps__served_set_sync(ps_served *sv, served_sync_fn wait, void *ctx)
+{
+    sv->sync = wait;
+    sv->sync_ctx = ctx;
+}
