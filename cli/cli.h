@@ -171,6 +171,8 @@ int read_token(const char *file, char *out, size_t cap);
 int cmd_serve(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_shard(int argc, char **argv);
+/* client --shards MAP COMMAND ... (cmd_routed.c) */
+int client_routed(const char *file, const char *token, int argc, char **argv);
 int cmd_client(int argc, char **argv);
 int cmd_bench_server(int argc, char **argv);
 

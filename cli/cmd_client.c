@@ -10,6 +10,7 @@
 
 static const char usage[] =
     "usage: pathspace client [--host H] [--port P] [--token-file FILE] COMMAND ...\n"
+    "       pathspace client --shards MAP COMMAND ...\n"
     "  ping                          round trip; prints the server's node and uptime\n"
     "  add ATOM... | add -f FILE     MeTTa atoms (FILE: text, '-' for stdin)\n"
     "  remove ATOM... | remove -f FILE\n"
@@ -33,6 +34,10 @@ static const char usage[] =
     "                                N failed N atoms N'; exit 1 if a step failed;\n"
     "                                SIGINT stops the run (CANCEL)\n"
     "  stats [--json]                the server's counters\n"
+    "  --shards MAP (a shard map, pathspace shard split): add, remove and\n"
+    "  contains go to the shard of each atom's key, query and count to the\n"
+    "  shards the pattern reaches (results merged, distinct, in trie order);\n"
+    "  a shard that says the key is not its own makes the map be read again.\n"
     "  Host 127.0.0.1 and port 7420 by default; the token is also read from\n"
     "  $PATHSPACE_TOKEN. Changes print 'changed N seq S atoms A': S is the log\n"
     "  position they are durable at.\n";
@@ -430,6 +435,11 @@ int cmd_client(int argc, char **argv)
             ok |= !strcmp(argv[k], known[j]);
     if (!ok)
         return die("client: no COMMAND (see --help)"), 2;
+    for (int k = 1; k + 1 < argc; k++)
+        if (!strcmp(argv[k], "--shards")) {
+            const char *env = getenv("PATHSPACE_TOKEN");
+            return client_routed(argv[k + 1], env && *env ? env : NULL, argc - k - 2, argv + k + 2);
+        }
     ps_client *c;
     char where[300];
     if (client_connect(&argc, argv, &c, where, sizeof where))

@@ -33,6 +33,7 @@ static const char usage[] =
     "                 [--replicate s3://BUCKET/PREFIX [--takeover] [--replicate-sync]\n"
     "                  | --follow s3://...]\n"
     "                 [--replicate-interval MS] [--replicate-keep N] [--replicate-piece BYTES]\n"
+    "                 [--shard-map FILE --shard-id K]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help'), after adding the atoms of each --import FILE (any format) as\n"
     "  logged batches, to clients of the binary protocol (docs/protocol.md) on ADDR\n"
@@ -91,7 +92,11 @@ static const char usage[] =
     "  when new or empty, then follows it; writes get an error naming the\n"
     "  primary. The endpoint and keys come from the environment\n"
     "  (PATHSPACE_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
-    "  AWS_REGION) or ~/.aws/credentials, never from the command line.\n";
+    "  AWS_REGION) or ~/.aws/credentials, never from the command line.\n"
+    "  --shard-map FILE --shard-id K: this space is shard K of the map\n"
+    "  (pathspace shard split): adds and removes of atoms outside its range are\n"
+    "  refused (PS_E_MOVED, HTTP 421), naming the map's version, so a client\n"
+    "  routing by an older map reads it again.\n";
 
 static ps_served *running;
 
@@ -135,7 +140,8 @@ typedef struct serve_args {
     ps_server_opts so;
     const char *imports[16]; /* --import FILE, in order */
     int nimports;
-    const char *replicate, *follow;
+    const char *replicate, *follow, *shard_map;
+    uint64_t shard_id;
     int takeover;
     ps_replica_opts ro;
 } serve_args;
@@ -278,6 +284,8 @@ static const serve_option options[] = {
     { "--follow", O_STR, AT(follow), 0, 0, NULL },
     { "--takeover", O_FLAG, AT(takeover), 0, 0, NULL },
     { "--replicate-sync", O_FLAG, AT(ro.sync), 0, 0, NULL },
+    { "--shard-map", O_STR, AT(shard_map), 0, 0, NULL },
+    { "--shard-id", O_U64, AT(shard_id), 0, 65535, NULL },
     { "--replicate-interval", O_U32, AT(ro.interval_ms), 1, 3600000, NULL },
     { "--replicate-keep", O_U32, AT(ro.keep), 1, 1024, NULL },
     { "--replicate-piece", O_BYTES64, AT(ro.piece_max), 4096, 1ull << 30, NULL },
@@ -432,7 +440,13 @@ int cmd_serve(int argc, char **argv)
     ps_http *h = NULL;
     a.ho.token = a.so.token;
     ps_replica *rep = NULL;
+    ps_shardmap *map = NULL;
+    if (a.shard_map && (rc = ps_shardmap_load(a.shard_map, &map, &d))) {
+        ps_pspace_close(p, NULL);
+        return die("serve --shard-map %s: %s: %s", a.shard_map, ps_strerror(rc), d.msg);
+    }
     if ((rc = ps_served_new(p, &sv, &d)) ||
+        (map && (rc = ps_served_set_shard(sv, map, (uint32_t)a.shard_id, &d))) ||
         (!a.http_only && (rc = ps_server_new(sv, &a.so, &s, &d))) ||
         (rc = replica_start(&a, sv, s, &rep, &d)) ||
         (a.http && (rc = ps_http_start(sv, &a.ho, &h, &d)))) {
@@ -441,6 +455,7 @@ int cmd_serve(int argc, char **argv)
         ps_replica_stop(rep);
         ps_server_free(s);
         ps_served_free(sv);
+        ps_shardmap_free(map);
         ps_pspace_close(p, NULL);
         return die("%s: %s: %s", what, ps_strerror(rc), d.msg);
     }
@@ -448,8 +463,10 @@ int cmd_serve(int argc, char **argv)
     if (stop_on_signals() || (s && a.port_file && write_port_file(a.port_file, ps_server_port(s))) ||
         (h && a.http_port_file && write_port_file(a.http_port_file, ps_http_port(h)))) {
         ps_http_stop(h);
+        ps_replica_stop(rep);
         ps_server_free(s);
         ps_served_free(sv);
+        ps_shardmap_free(map);
         ps_pspace_close(p, NULL);
         return 1;
     }
@@ -471,6 +488,7 @@ int cmd_serve(int argc, char **argv)
         st.atoms = ps_space_count(ps_pspace_space(p));
     ps_server_free(s);
     ps_served_free(sv); /* waits for a running background checkpoint */
+    ps_shardmap_free(map);
     running = NULL;
     if (rc) { /* the log failed: close as a crash would, the log is the truth */
         ps_pspace_abandon(p);

@@ -136,10 +136,11 @@ typedef enum ps_err {
     PS_E_DENIED = 17,     /* authentication required or refused               */
     PS_E_PROTOCOL = 18,   /* a frame out of order, or of a type not allowed   */
     PS_E_CLOSED = 19,     /* the peer closed the connection                   */
-    PS_E_READONLY = 20    /* a read replica: writes go to its primary         */
+    PS_E_READONLY = 20,   /* a read replica: writes go to its primary         */
+    PS_E_MOVED = 21       /* the key belongs to another shard (reload the map) */
 } ps_err;
 
-#define PS_ERR_COUNT 21
+#define PS_ERR_COUNT 22
 
 /* A short, static, human-readable name for code (never NULL). */
 PS_API const char *ps_strerror(int code);
@@ -1002,6 +1003,39 @@ PS_API int ps_snap_split_keys(const ps_snap *s, uint32_t parts, ps_bytes *keys, 
  * while this one bulk-builds (sp empty) or inserts (otherwise). */
 PS_API int ps_space_read_snap(ps_space *sp, const ps_snap *s, unsigned threads, ps_diag *d);
 
+/* ------------------------------------------------------------- shard maps */
+
+/*
+ * A space split by key range into shards (docs/replication.md, "Shards";
+ * `pathspace shard split` writes the map as JSON): the ranges, in order,
+ * covering every key once, and where each shard is served. A key is an
+ * atom's encoding; a pattern reaches the shards whose range meets the keys
+ * that start with its constant prefix (ps_atom_prefix).
+ */
+typedef struct ps_shardmap ps_shardmap;
+typedef struct ps_shard_info {
+    uint32_t id;
+    ps_bytes lo, hi;            /* the range [lo, hi)                       */
+    int bounded_lo, bounded_hi; /* 0: unbounded on that side (lo/hi empty)  */
+    const char *binary, *http;  /* "host:port", or "" when the map has none */
+    uint64_t atoms;             /* when split (0: not said)                 */
+} ps_shard_info;
+/* Checks the whole map (format, version, ranges that cover every key once,
+ * addresses) before it returns it. */
+PS_API int ps_shardmap_parse(const void *json, size_t len, ps_shardmap **out, ps_diag *d);
+PS_API int ps_shardmap_load(const char *file, ps_shardmap **out, ps_diag *d);
+PS_API void ps_shardmap_free(ps_shardmap *m);
+PS_API uint64_t ps_shardmap_version(const ps_shardmap *m);
+PS_API uint32_t ps_shardmap_count(const ps_shardmap *m);
+PS_API int ps_shardmap_shard(const ps_shardmap *m, uint32_t i, ps_shard_info *out);
+/* The shard holding key, and whether shard i holds it. */
+PS_API uint32_t ps_shardmap_route(const ps_shardmap *m, ps_bytes key);
+PS_API int ps_shardmap_holds(const ps_shardmap *m, uint32_t i, ps_bytes key);
+/* The shards pattern can match atoms in, ascending, into ids[0..cap);
+ * returns how many there are (more than cap: only cap written). */
+PS_API uint32_t ps_shardmap_reach(const ps_shardmap *m, ps_bytes pattern, uint32_t *ids,
+                                  uint32_t cap);
+
 /* ------------------------------------------------------------- blob store */
 
 /*
@@ -1381,6 +1415,11 @@ PS_API void ps_served_stop(ps_served *sv);
 PS_API int ps_served_wait(ps_served *sv, ps_diag *d);
 /* Waits for a running checkpoint, then frees sv (after its front ends). */
 PS_API void ps_served_free(ps_served *sv);
+/* Makes sv shard `id` of map (map stays the caller's, for sv's life; set
+ * before any front end starts): adds and removes of keys outside its range
+ * are refused with PS_E_MOVED (HTTP 421), naming the map's version and the
+ * shard that holds them, so a router with an old map learns of the new. */
+PS_API int ps_served_set_shard(ps_served *sv, const ps_shardmap *map, uint32_t id, ps_diag *d);
 
 /* ------------------------------------------------- the server's protocol */
 

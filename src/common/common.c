@@ -45,6 +45,7 @@ static const char *const err_names[PS_ERR_COUNT] = {
     [PS_E_PROTOCOL] = "protocol violation",
     [PS_E_CLOSED] = "connection closed",
     [PS_E_READONLY] = "read-only replica",
+    [PS_E_MOVED] = "the key belongs to another shard",
 };
 
 const char *ps_strerror(int code)

@@ -87,8 +87,8 @@ void ps__cmd_upload(req *q, reply *r)
                  bad == 1)
             ps__reply_text(r, 400, "upload: %s at %u:%u (byte %llu): %s", ps_strerror(rc), d.line,
                            d.col, (unsigned long long)d.offset, d.msg);
-        else if (rc)
-            ps__reply_text(r, bad ? 413 : 500, "upload: %s", d.msg);
+        else if (rc) /* 421: a shard's router sends it elsewhere, by a newer map */
+            ps__reply_text(r, rc == PS_E_MOVED ? 421 : bad ? 413 : 500, "upload: %s", d.msg);
         else
             ps__reply_text(r, 200, "ACK. Upload Successful");
         if (held)

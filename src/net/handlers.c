@@ -156,6 +156,11 @@ static void change(ps_server *s, conn *c, const ps_frame *f, ps_bytes payload, i
     if (take_batch(s, c, f, payload, &n))
         return;
     batch_rd br = batch_start(s, payload);
+    ps_diag d = { 0 };
+    for (uint32_t i = 0; i < n; i++) /* a shard takes the batch whole or not at all */
+        if (ps__served_owns(s->sv, batch_next(&br), &d))
+            return ps__conn_error(s, c, f->id, d.code, 0, "%s", d.msg);
+    br = batch_start(s, payload);
     uint64_t changed = 0;
     for (uint32_t i = 0; i < n; i++) {
         int ch;

@@ -225,7 +225,7 @@ int ps__served_apply(ps_served *sv, int op, served_next next, void *ctx, uint64_
         ps__served_lock(sv, 1);
         for (unsigned k = 0; more && !rc && k < SERVED_BATCH; k++) {
             int ch;
-            if ((rc = ps__served_stage(sv, op, a, &ch)))
+            if ((rc = ps__served_owns(sv, a, d)) || (rc = ps__served_stage(sv, op, a, &ch)))
                 break;
             *changed += (uint64_t)ch;
             more = next(ctx, &a);

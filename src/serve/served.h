@@ -159,6 +159,10 @@ int ps__served_follow(ps_served *sv, ps_bytes piece, uint64_t *upto, ps_diag *d)
  * starts. */
 typedef int (*served_sync_fn)(void *ctx, uint64_t seq);
 void ps__served_set_sync(ps_served *sv, served_sync_fn wait, void *ctx);
+/* A shard's range (ps_served_set_shard): PS_OK when the served space
+ * holds key, else PS_E_MOVED naming the map's version and the shard that
+ * does. */
+int ps__served_owns(const ps_served *sv, ps_bytes key, ps_diag *d);
 /* The space's last committed seq (any thread, any lock or none). */
 uint64_t ps__served_seq(ps_served *sv);
 

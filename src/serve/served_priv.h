@@ -30,6 +30,8 @@ struct ps_served {
     served_repl repl;       /* what a shipper or a follower last said      */
     _Atomic uint64_t seq;   /* the last committed seq, read without the lock */
     served_sync_fn sync;    /* synchronous shipping's wait, or NULL        */
+    const ps_shardmap *map; /* a shard's: the keys it holds (NULL: all)    */
+    uint32_t shard;
     void *sync_ctx;
     char readonly[300];     /* a replica's: why writes are refused ("": none);
                              * set before any front end starts             */

@@ -1,6 +1,7 @@
 /* served_repl.c - what replication needs of the served space: the log read
  * out for shipping, a primary's pieces applied, the status for STATS, and
  * a replica's refusal of writes (docs/replication.md). */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,4 +74,23 @@ void ps__served_set_sync(ps_served *sv, served_sync_fn wait, void *ctx)
 {
     sv->sync = wait;
     sv->sync_ctx = ctx;
+}
+
+int ps_served_set_shard(ps_served *sv, const ps_shardmap *map, uint32_t id, ps_diag *d)
+{
+    if (map && id >= ps_shardmap_count(map))
+        return ps__diag_set(d, PS_E_INVAL, NULL, 0, "the shard map has %u shards, not %u",
+                            ps_shardmap_count(map), id + 1);
+    sv->map = map;
+    sv->shard = id;
+    return PS_OK;
+}
+
+int ps__served_owns(const ps_served *sv, ps_bytes key, ps_diag *d)
+{
+    if (!sv->map || ps_shardmap_holds(sv->map, sv->shard, key))
+        return PS_OK;
+    return ps__diag_set(d, PS_E_MOVED, NULL, 0, "an atom of shard %u, not of this shard %u "
+                        "(shard map version %" PRIu64 "): route by the newer map",
+                        ps_shardmap_route(sv->map, key), sv->shard, ps_shardmap_version(sv->map));
 }
