@@ -66,7 +66,11 @@ class ShardMap:
     @classmethod
     def load(cls, path):
         with open(path) as f:
-            return cls(json.load(f))
+            m = cls(json.load(f))
+        m.path = path
+        return m
+
+    path = None
 
     def route(self, atom):
         """The shard that holds atom (MeTTa text or its encoding)."""
@@ -82,13 +86,31 @@ class ShardMap:
         return [s for s in self.shards if s.reaches(pre)]
 
 
+class Moved(Exception):
+    """A shard refused a key as not its own (HTTP 421): the map is old."""
+
+
 class ShardedSpace:
-    """A MORK client per shard (each served with --http), routed by the map."""
+    """A MORK client per shard (each served with --http), routed by the map.
+    When a shard answers that a key is not its own (its map is newer), the
+    map is read again from its file and the change routed anew."""
+
+    REROUTES = 3
 
     def __init__(self, smap, token=None):
+        self.token = token
+        self._use(smap)
+
+    def _use(self, smap):
         from .client import MORK
         self.map = smap
-        self.clients = {s.id: MORK(f"http://{s.http}", token=token) for s in smap.shards}
+        self.clients = {s.id: MORK(f"http://{s.http}", token=self.token) for s in smap.shards}
+
+    def reload(self):
+        """Reads the map's file again (a newer version routes differently)."""
+        if not self.map.path:
+            raise Moved("a shard holds a newer map, and this one has no file to read again")
+        self._use(ShardMap.load(self.map.path))
 
     def _by_shard(self, atoms):
         groups = {}
@@ -96,9 +118,25 @@ class ShardedSpace:
             groups.setdefault(self.map.route(a).id, []).append(a)
         return groups
 
-    def add(self, atoms):
-        for sid, group in self._by_shard(atoms).items():
+    def _upload(self, sid, group):
+        try:
             self.clients[sid].upload("$x", "$x", "\n".join(group) + "\n")
+        except RuntimeError as e:
+            if "HTTP 421" in str(e):
+                raise Moved(str(e)) from e
+            raise
+
+    def add(self, atoms):
+        atoms = list(atoms)
+        for attempt in range(self.REROUTES + 1):
+            try:
+                for sid, group in self._by_shard(atoms).items():
+                    self._upload(sid, group)  # again after a reroute: a no-op where it went
+                return
+            except Moved:
+                if attempt == self.REROUTES:
+                    raise
+                self.reload()
 
     def remove(self, atoms):
         for sid, group in self._by_shard(atoms).items():
