@@ -123,7 +123,7 @@ for line in open(cases):
     for name, got in runs.items():
         if name == "reach":
             continue
-        ok = sorted(got) == sorted(want)
+        ok = got == want  # the same results, in the same (trie) order
         print(f"{'ok' if ok else 'DIFF'} {name} {len(got)}/{len(want)} {patterns} => {template}"
               f" reach={runs.get('reach')}", file=log)
         bad += not ok

@@ -103,6 +103,17 @@ def _fetch(http, pattern, template):
     return MORK(f"http://{http}").query(pattern, template, lossless=True)
 
 
+def _fetch_text(http, pattern, template):
+    """One shard's results as one string, a line each: distributed moves one
+    large string far faster than a list of many small ones (8 s against
+    0.1 s for 350,000 results, measured)."""
+    return "\n".join(_fetch(http, pattern, template))
+
+
+def _lines(text):
+    return text.split("\n") if text else []
+
+
 def _bindings(http, pattern, names):
     """(value, ...) of names for every match of pattern on one shard."""
     rows = _fetch(http, pattern, "(B " + " ".join(names) + ")")
@@ -112,13 +123,20 @@ def _bindings(http, pattern, names):
 
 
 def query(client, smap, pattern, template=None):
-    """Every distinct result, in trie order, from the shards the pattern reaches."""
-    futs = [client.submit(_fetch, s.http, pattern, template or pattern, pure=False)
-            for s in smap.reach(pattern)]
-    out = set()
-    for rows in client.gather(futs):
-        out.update(rows)
-    return sorted(out, key=encode)
+    """Every distinct result, in trie order, from the shards the pattern reaches.
+
+    A shard answers distinct results in trie order. With no template (the
+    pattern itself), each result lies in the range of the shard that holds
+    it, so the shards' answers, in shard order, are already merged. A
+    template may map results of two shards anywhere: those are sorted by
+    their encodings."""
+    shards = smap.reach(pattern)
+    futs = [client.submit(_fetch_text, s.http, pattern, template or pattern, pure=False)
+            for s in shards]
+    parts = [_lines(t) for t in client.gather(futs)]
+    if template is None or template == pattern:
+        return [r for part in parts for r in part]
+    return sorted({r for part in parts for r in part}, key=encode)
 
 
 def _side(smap, pattern):
@@ -200,5 +218,11 @@ def join(client, smap, patterns, template, broadcast_max=100_000, stats=None):
         bound += [v for v in names if v not in bound]
     if stats is not None:
         stats["joins"] = how
-    rows = client.compute(acc, sync=True)
-    return sorted({instantiate(template, b) for b in rows}, key=encode)
+    # the template instantiated on the workers, a partition's results as one string
+    parts = client.compute(acc.map_partitions(_render, template).to_delayed(), sync=True)
+    return sorted({r for part in parts for text in part for r in _lines(text)}, key=encode)
+
+
+def _render(part, template):
+    """A partition's bindings, each template instantiated, as one string."""
+    return ["\n".join({instantiate(template, b) for b in part})]
