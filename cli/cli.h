@@ -171,6 +171,16 @@ int read_token(const char *file, char *out, size_t cap);
 int cmd_serve(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_shard(int argc, char **argv);
+/* serve --shard-map FILE: the map in force, followed as the file changes
+ * (serve_shard.c). id UINT64_MAX: the shard is found by self, the
+ * server's binary address. 0, or 1 having said why. */
+typedef struct shard_watch shard_watch;
+int shard_watch_start(ps_served *sv, const char *file, uint64_t id, const char *self,
+                      unsigned purge_after_s, shard_watch **out);
+/* Stops following; the served space enforces no map after it. */
+void shard_watch_stop(shard_watch *w);
+/* shard move MAP K --to ADDR (shard_move.c): a shard split online. */
+int shard_move(const char *map, uint32_t k, const char *to, const char *to_http);
 /* client --shards MAP COMMAND ... (cmd_routed.c) */
 int client_routed(const char *file, const char *token, int argc, char **argv);
 int cmd_client(int argc, char **argv);

@@ -7,11 +7,13 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "shell.h"
 
 #define BATCH_BYTES (4u << 20) /* a request's atoms: well under a frame */
 #define REROUTES 3
+#define LOCKED_WAIT_MS 60000   /* how long a write waits out a split */
 
 typedef struct routed {
     const char *file;
@@ -177,12 +179,25 @@ static int do_change(routed *r, int add, int argc, char **argv)
     int rc = load_items(argc, argv, sp);
     uint64_t changed = 0;
     ps_diag d = { 0 };
-    for (int k = 0; !rc && k <= REROUTES; k++) {
+    unsigned wait_ms = 10, waited = 0;
+    for (int k = 0; !rc && k <= REROUTES;) {
         /* a batch a shard refused as not its own: every atom again, by the
-         * map as it is now (what went in already is a no-op) */
-        if ((rc = route_all(r, sp, add, &changed, &d)) != PS_E_MOVED || k == REROUTES)
+         * map as it is now (what went in already is a no-op); a part being
+         * moved (PS_E_LOCKED): the same, a little later */
+        rc = route_all(r, sp, add, &changed, &d);
+        if (rc == PS_E_LOCKED && waited < LOCKED_WAIT_MS) {
+            struct timespec ts = { 0, (long)wait_ms * 1000000L };
+            nanosleep(&ts, NULL);
+            waited += wait_ms;
+            wait_ms = wait_ms < 200 ? wait_ms * 2 : 200;
+            memset(&d, 0, sizeof d);
+            rc = load(r); /* the split may have ended: the map says where to */
+            continue;
+        }
+        if (rc != PS_E_MOVED || k++ == REROUTES)
             break;
         fprintf(stderr, "pathspace: %s; reading %s again\n", d.msg, r->file);
+        memset(&d, 0, sizeof d);
         if ((rc = load(r)))
             break;
     }

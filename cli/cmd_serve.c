@@ -33,7 +33,7 @@ static const char usage[] =
     "                 [--replicate s3://BUCKET/PREFIX [--takeover] [--replicate-sync]\n"
     "                  | --follow s3://...]\n"
     "                 [--replicate-interval MS] [--replicate-keep N] [--replicate-piece BYTES]\n"
-    "                 [--shard-map FILE --shard-id K]\n"
+    "                 [--shard-map FILE [--shard-id K] [--shard-purge-after S]]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help'), after adding the atoms of each --import FILE (any format) as\n"
     "  logged batches, to clients of the binary protocol (docs/protocol.md) on ADDR\n"
@@ -93,10 +93,14 @@ static const char usage[] =
     "  primary. The endpoint and keys come from the environment\n"
     "  (PATHSPACE_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
     "  AWS_REGION) or ~/.aws/credentials, never from the command line.\n"
-    "  --shard-map FILE --shard-id K: this space is shard K of the map\n"
-    "  (pathspace shard split): adds and removes of atoms outside its range are\n"
-    "  refused (PS_E_MOVED, HTTP 421), naming the map's version, so a client\n"
-    "  routing by an older map reads it again.\n";
+    "  --shard-map FILE: this space is the shard of the map (pathspace shard\n"
+    "  split) at its own --addr:--port, or shard --shard-id K: adds and removes\n"
+    "  of atoms outside its range are refused (PS_E_MOVED, HTTP 421), naming the\n"
+    "  map's version, so a client routing by an older map reads it again; of a\n"
+    "  frozen part (a split under way), PS_E_LOCKED (HTTP 423). The file is\n"
+    "  followed: a newer version is in force within 0.1 s, and atoms it moved\n"
+    "  to another shard are removed --shard-purge-after seconds later (5). A\n"
+    "  server the map does not name is a standby: it refuses nothing.\n";
 
 static ps_served *running;
 
@@ -142,6 +146,7 @@ typedef struct serve_args {
     int nimports;
     const char *replicate, *follow, *shard_map;
     uint64_t shard_id;
+    uint32_t purge_after;
     int takeover;
     ps_replica_opts ro;
 } serve_args;
@@ -286,6 +291,7 @@ static const serve_option options[] = {
     { "--replicate-sync", O_FLAG, AT(ro.sync), 0, 0, NULL },
     { "--shard-map", O_STR, AT(shard_map), 0, 0, NULL },
     { "--shard-id", O_U64, AT(shard_id), 0, 65535, NULL },
+    { "--shard-purge-after", O_U32, AT(purge_after), 0, 86400, NULL },
     { "--replicate-interval", O_U32, AT(ro.interval_ms), 1, 3600000, NULL },
     { "--replicate-keep", O_U32, AT(ro.keep), 1, 1024, NULL },
     { "--replicate-piece", O_BYTES64, AT(ro.piece_max), 4096, 1ull << 30, NULL },
@@ -351,6 +357,8 @@ static int serve_args_parse(serve_args *a, int argc, char **argv)
     ps_http_opts_init(&a->ho);
     ps_replica_opts_init(&a->ro);
     a->so.port = PS_CLI_PORT;
+    a->shard_id = UINT64_MAX;
+    a->purge_after = 5;
     const char *env = getenv("PATHSPACE_TOKEN");
     if (env && *env) {
         snprintf(a->token, sizeof a->token, "%s", env);
@@ -414,6 +422,21 @@ static int replica_start(serve_args *a, ps_served *sv, ps_server *s, ps_replica 
                         : ps_follow_start(sv, a->follow, &a->ro, rep, d);
 }
 
+/* --shard-map: the map in force before any front end answers; -1 when it
+ * cannot be (said already). */
+static int shard_start(serve_args *a, ps_served *sv, ps_server *s, shard_watch **w)
+{
+    char self[300] = "";
+    if (!a->shard_map)
+        return PS_OK;
+    if (s)
+        snprintf(self, sizeof self, "%s:%u", a->so.addr ? a->so.addr : "127.0.0.1",
+                 ps_server_port(s));
+    if (a->shard_id == UINT64_MAX && !s)
+        return die("serve --shard-map: with --http-only, say which shard with --shard-id"), -1;
+    return shard_watch_start(sv, a->shard_map, a->shard_id, self, a->purge_after, w) ? -1 : 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     if (has_help(argc, argv, usage))
@@ -440,24 +463,20 @@ int cmd_serve(int argc, char **argv)
     ps_http *h = NULL;
     a.ho.token = a.so.token;
     ps_replica *rep = NULL;
-    ps_shardmap *map = NULL;
-    if (a.shard_map && (rc = ps_shardmap_load(a.shard_map, &map, &d))) {
-        ps_pspace_close(p, NULL);
-        return die("serve --shard-map %s: %s: %s", a.shard_map, ps_strerror(rc), d.msg);
-    }
+    shard_watch *map = NULL;
     if ((rc = ps_served_new(p, &sv, &d)) ||
-        (map && (rc = ps_served_set_shard(sv, map, (uint32_t)a.shard_id, &d))) ||
         (!a.http_only && (rc = ps_server_new(sv, &a.so, &s, &d))) ||
+        (rc = shard_start(&a, sv, s, &map)) ||
         (rc = replica_start(&a, sv, s, &rep, &d)) ||
         (a.http && (rc = ps_http_start(sv, &a.ho, &h, &d)))) {
         int http_failed = sv && (s || a.http_only) && (rep || (!a.replicate && !a.follow));
         const char *what = http_failed ? "serve --http" : "serve";
         ps_replica_stop(rep);
         ps_server_free(s);
+        shard_watch_stop(map);
         ps_served_free(sv);
-        ps_shardmap_free(map);
         ps_pspace_close(p, NULL);
-        return die("%s: %s: %s", what, ps_strerror(rc), d.msg);
+        return rc == -1 ? 2 : die("%s: %s: %s", what, ps_strerror(rc), d.msg);
     }
     running = sv;
     if (stop_on_signals() || (s && a.port_file && write_port_file(a.port_file, ps_server_port(s))) ||
@@ -465,8 +484,8 @@ int cmd_serve(int argc, char **argv)
         ps_http_stop(h);
         ps_replica_stop(rep);
         ps_server_free(s);
+        shard_watch_stop(map);
         ps_served_free(sv);
-        ps_shardmap_free(map);
         ps_pspace_close(p, NULL);
         return 1;
     }
@@ -487,8 +506,8 @@ int cmd_serve(int argc, char **argv)
     else
         st.atoms = ps_space_count(ps_pspace_space(p));
     ps_server_free(s);
+    shard_watch_stop(map);
     ps_served_free(sv); /* waits for a running background checkpoint */
-    ps_shardmap_free(map);
     running = NULL;
     if (rc) { /* the log failed: close as a crash would, the log is the truth */
         ps_pspace_abandon(p);

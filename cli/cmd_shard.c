@@ -15,6 +15,7 @@
 
 static const char usage[] =
     "usage: pathspace shard split SNAP N OUTDIR [--http HOST:PORT] [--binary HOST:PORT]\n"
+    "       pathspace shard move MAP K --to HOST:PORT [--to-http HOST:PORT]\n"
     "  Splits the snapshot SNAP into N key ranges holding about as many atoms\n"
     "  each, at chunk boundaries its index names (no chunk is decoded to choose\n"
     "  them), and writes OUTDIR/shard-K.snap for each and OUTDIR/shardmap.json:\n"
@@ -23,7 +24,13 @@ static const char usage[] =
     "  its server will listen on (shard K at PORT + K). Serve each with\n"
     "  'pathspace serve DIR-K --import OUTDIR/shard-K.snap --http ...'; the\n"
     "  Python package routes and fans out by the map (pathspace.shards,\n"
-    "  pathspace.dask).\n";
+    "  pathspace.dask).\n"
+    "  move: splits shard K of the map file MAP online. The upper half of its\n"
+    "  keys moves to the server at --to (started with --shard-map MAP, which\n"
+    "  does not name it yet: a standby). The map's next version freezes that\n"
+    "  half (writes to it wait; reads go on), the half is copied, and the\n"
+    "  version after names the new shard. Every server and router follows\n"
+    "  the file; the old shard removes the moved atoms a little later.\n";
 
 #define SHARD_MAX 4096
 
@@ -155,11 +162,16 @@ int cmd_shard(int argc, char **argv)
         return 0;
     char hh[256] = "", bh[256] = "";
     unsigned hp = 0, bp = 0;
-    const char *pos[4] = { 0 };
+    const char *pos[4] = { 0 }, *to = NULL, *to_http = NULL;
     int np = 0;
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(argv[i], "--http")) {
+        if (!strcmp(argv[i], "--to") || !strcmp(argv[i], "--to-http")) {
+            if (!v || !strchr(v, ':'))
+                return die("shard move: %s takes HOST:PORT", argv[i]), 2;
+            *(argv[i][4] ? &to_http : &to) = v;
+            i++;
+        } else if (!strcmp(argv[i], "--http")) {
             if (addr_arg("--http", v, hh, sizeof hh, &hp))
                 return 2;
             i++;
@@ -176,8 +188,14 @@ int cmd_shard(int argc, char **argv)
         }
     }
     uint64_t n;
+    if (np == 3 && !strcmp(pos[0], "move")) {
+        if (!to || parse_u64(pos[2], &n) || n > 65535)
+            return die("shard move: MAP K --to HOST:PORT (see --help)"), 2;
+        return shard_move(pos[1], (uint32_t)n, to, to_http);
+    }
     if (np != 4 || strcmp(pos[0], "split"))
-        return die("shard: 'shard split SNAP N OUTDIR' (see --help)"), 2;
+        return die("shard: 'shard split SNAP N OUTDIR' or 'shard move MAP K --to ...' "
+                   "(see --help)"), 2;
     if (parse_u64(pos[2], &n) || n < 1 || n > SHARD_MAX)
         return die("shard split: N is 1 to %d", SHARD_MAX), 2;
     return split_run(pos[1], (uint32_t)n, pos[3], hh, hp, bh, bp);

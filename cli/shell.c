@@ -43,7 +43,7 @@ void report_server_stats(report *r, const ps_server_stats *s)
         "requests", "errors", "bytes_in", "bytes_out", "writevs", "commits", "allocs",
         "pool_gets", "pool_misses", "checkpoints", "ckpt_failed", "fork_us_last",
         "fork_us_max", "ckpt_ms_last", "query_forks", "repl_role", "repl_fenced",
-        "repl_lag_seq", "repl_lag_ms", "repl_shipped"
+        "repl_lag_seq", "repl_lag_ms", "repl_shipped", "shard_version"
     };
     const uint64_t *v = &s->uptime_ms;
     for (int i = 0; i < PS_SERVER_STATS_N; i++) {

@@ -1031,6 +1031,11 @@ PS_API int ps_shardmap_shard(const ps_shardmap *m, uint32_t i, ps_shard_info *ou
 /* The shard holding key, and whether shard i holds it. */
 PS_API uint32_t ps_shardmap_route(const ps_shardmap *m, ps_bytes key);
 PS_API int ps_shardmap_holds(const ps_shardmap *m, uint32_t i, ps_bytes key);
+/* 1 when shard i's map marks key frozen: a part of its range being copied
+ * to another shard (an online split), whose writes wait (PS_E_LOCKED). */
+PS_API int ps_shardmap_frozen(const ps_shardmap *m, uint32_t i, ps_bytes key);
+/* The shard served at binary address "host:port", or UINT32_MAX. */
+PS_API uint32_t ps_shardmap_find(const ps_shardmap *m, const char *binary);
 /* The shards pattern can match atoms in, ascending, into ids[0..cap);
  * returns how many there are (more than cap: only cap written). */
 PS_API uint32_t ps_shardmap_reach(const ps_shardmap *m, ps_bytes pattern, uint32_t *ids,
@@ -1415,11 +1420,20 @@ PS_API void ps_served_stop(ps_served *sv);
 PS_API int ps_served_wait(ps_served *sv, ps_diag *d);
 /* Waits for a running checkpoint, then frees sv (after its front ends). */
 PS_API void ps_served_free(ps_served *sv);
-/* Makes sv shard `id` of map (map stays the caller's, for sv's life; set
- * before any front end starts): adds and removes of keys outside its range
- * are refused with PS_E_MOVED (HTTP 421), naming the map's version and the
- * shard that holds them, so a router with an old map learns of the new. */
+/* Makes sv shard `id` of map (map stays the caller's until the next call
+ * or ps_served_free; any thread, any time: it takes the write lock).
+ * Adds and removes of keys outside its range are refused with PS_E_MOVED
+ * (HTTP 421), naming the map's version and the shard that holds them, so a
+ * router with an old map learns of the new; of keys in a frozen part, with
+ * PS_E_LOCKED (HTTP 423: try again soon). id UINT32_MAX: the map does not
+ * name sv yet (a standby, being filled before a split names it): nothing
+ * is refused. map NULL: no shard. */
 PS_API int ps_served_set_shard(ps_served *sv, const ps_shardmap *map, uint32_t id, ps_diag *d);
+/* Removes, logged, every atom sv holds outside its shard's range (after a
+ * split moved them to another shard); *removed gets how many. */
+PS_API int ps_served_shard_purge(ps_served *sv, uint64_t *removed, ps_diag *d);
+/* The version of the map sv enforces (0: none). */
+PS_API uint64_t ps_served_shard_version(ps_served *sv);
 
 /* ------------------------------------------------- the server's protocol */
 
@@ -1573,9 +1587,10 @@ typedef struct ps_server_stats {
     uint64_t repl_lag_seq;      /* changes not yet shipped / applied       */
     uint64_t repl_lag_ms;       /* the oldest of them, its age             */
     uint64_t repl_shipped;      /* the bucket holds the log through this   */
-    uint64_t spare[2];
+    uint64_t shard_version;     /* the shard map it enforces (0: none)     */
+    uint64_t spare[1];
 } ps_server_stats;
-#define PS_SERVER_STATS_N 27  /* u64 fields in use, in order */
+#define PS_SERVER_STATS_N 28  /* u64 fields in use, in order */
 
 /* Binds and listens (nothing is served until ps_server_run). sv stays the
  * caller's; the server uses it until ps_server_free. */

@@ -259,6 +259,89 @@ assert MORK(f"http://{s.map.shards[0].http}").query(probe, probe, lossless=True)
 EOF
 }
 
+# a shard split while it serves (shard move): writers from C and Python and
+# a reader run through it; no write is lost or doubled, no read fails, and
+# the old shard lets go of the moved half
+online_split() {
+    "$P" gen --atoms 20000 --seed 9 -o "$T/kb.metta" >/dev/null 2>&1
+    "$P" import "$T/kb.metta" -o "$T/kb.snap" --chunk 4096 --quiet
+    "$P" shard split "$T/kb.snap" 2 "$T/split" >"$T/split.log"
+    for k in 0 1 2; do free_port >"$T/s$k.bport"; free_port >"$T/s$k.hport"; done
+    "$PY" - "$T" <<'EOF'
+import json, sys
+t = sys.argv[1]
+m = json.load(open(f"{t}/split/shardmap.json"))
+for s in m["shards"]:
+    s["http"] = "127.0.0.1:" + open(f"{t}/s{s['id']}.hport").read().strip()
+    s["binary"] = "127.0.0.1:" + open(f"{t}/s{s['id']}.bport").read().strip()
+json.dump(m, open(f"{t}/map.json", "w"))
+EOF
+    for k in 0 1 2; do # 2: the standby the split moves to
+        [ $k = 2 ] || imp="--import $T/split/shard-$k.snap"
+        [ $k = 2 ] && imp=""
+        "$P" serve "$T/s$k" $imp --port "$(cat "$T/s$k.bport")" --port-file "$T/s$k.port" \
+            --http "$(cat "$T/s$k.hport")" --shard-map "$T/map.json" --shard-purge-after 1 \
+            >>"$T/s$k.log" 2>&1 &
+        echo $! >"$T/s$k.pid"
+        wait_file "$T/s$k.port" "$(cat "$T/s$k.pid")" "$T/s$k.log"
+    done
+    M="$T/map.json"
+    touch "$T/go" # the writers and the reader run until it goes
+    ( i=0; while [ -f "$T/go" ]; do
+        "$P" client --shards "$M" add "(w $i)" "(zz w $i)" >/dev/null 2>>"$T/w.err" || echo "add $i" >>"$T/lost"
+        i=$((i + 1)); done; echo $i >"$T/cn" ) &
+    cw=$!
+    "$PY" - "$T" >"$T/py.out" 2>&1 <<'EOF' &
+import os, sys
+from pathspace.shards import ShardMap, ShardedSpace
+t = sys.argv[1]
+s = ShardedSpace(ShardMap.load(f"{t}/map.json"))
+i = 0
+while os.path.exists(f"{t}/go"):
+    s.add([f"(py {i})", f"(zz py {i})"])
+    i += 1
+open(f"{t}/pn", "w").write(str(i))
+print("py done", s.map.version)
+EOF
+    pw=$!
+    ( while [ -f "$T/go" ]; do
+        "$P" client --shards "$M" count >/dev/null 2>>"$T/r.err" || echo read >>"$T/readfail"
+      done ) &
+    rd=$!
+    sleep 0.5
+    "$P" shard move "$M" 1 --to "127.0.0.1:$(cat "$T/s2.bport")" \
+        --to-http "127.0.0.1:$(cat "$T/s2.hport")" >"$T/move.out" || fail "move: $(cat "$T/move.out")"
+    sleep 0.5
+    rm "$T/go"
+    wait $cw; wait $pw || fail "the Python writer: $(cat "$T/py.out")"
+    wait $rd
+    cat "$T/move.out"
+    cn=$(cat "$T/cn"); pn=$(cat "$T/pn")
+    echo "C writes $cn, Python writes $pn, through the split"
+    [ ! -s "$T/lost" ] || fail "writes failed: $(head -3 "$T/lost") $(head -3 "$T/w.err")"
+    [ ! -s "$T/readfail" ] || fail "reads failed: $(head -3 "$T/r.err")"
+    grep -q "py done 3" "$T/py.out" || fail "the Python router did not follow: $(cat "$T/py.out")"
+    sleep 2 # the old shard's purge (1 s after the new map)
+    want=$((20000 + 2 * cn + 2 * pn))
+    n=$("$P" client --shards "$M" count)
+    [ "$n" = $want ] || fail "routed count $n, want $want"
+    sum=0
+    for k in 0 1 2; do
+        c=$("$P" client --port "$(cat "$T/s$k.bport")" count)
+        [ "$(stat_of_port "$(cat "$T/s$k.bport")" shard_version)" = 3 ] || fail "s$k is not at version 3"
+        sum=$((sum + c))
+    done
+    [ $sum = $want ] || fail "the shards hold $sum atoms, not $want: a moved atom stayed twice or went"
+    for p in '(w $i)' '(zz w $i)'; do
+        [ "$("$P" client --shards "$M" query "$p" | wc -l)" = "$cn" ] || fail "missing $p"
+    done
+    for p in '(py $i)' '(zz py $i)'; do
+        [ "$("$P" client --shards "$M" query "$p" | wc -l)" = "$pn" ] || fail "missing $p"
+    done
+}
+
+stat_of_port() { "$P" client --port "$1" stats | sed -n "s/^$2 //p"; }
+
 wait_gone() {
     i=0
     while kill -0 "$1" 2>/dev/null; do
@@ -284,5 +367,6 @@ EOF
 
 tcase family family
 tcase routing routing
+tcase online_split online_split
 tcase royal92 royal92
 finish

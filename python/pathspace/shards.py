@@ -14,6 +14,8 @@ up to the first variable) bounds the keys it can match, so a pattern goes
 only to the shards whose range meets that prefix's.
 """
 import json
+import os
+import time
 
 from ._lib import lib
 from .space import _view, encode
@@ -65,12 +67,26 @@ class ShardMap:
 
     @classmethod
     def load(cls, path):
+        st = os.stat(path)
         with open(path) as f:
             m = cls(json.load(f))
         m.path = path
+        m.stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         return m
 
     path = None
+    stamp = None
+
+    def changed(self):
+        """Whether the map's file is no longer the one read (a new version
+        is written whole and renamed into place)."""
+        if not self.path:
+            return False
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        return (st.st_ino, st.st_mtime_ns, st.st_size) != self.stamp
 
     def route(self, atom):
         """The shard that holds atom (MeTTa text or its encoding)."""
@@ -88,6 +104,10 @@ class ShardMap:
 
 class Moved(Exception):
     """A shard refused a key as not its own (HTTP 421): the map is old."""
+
+
+class Frozen(Exception):
+    """A shard's part is being moved to another shard (HTTP 423): wait."""
 
 
 class ShardedSpace:
@@ -110,7 +130,17 @@ class ShardedSpace:
         """Reads the map's file again (a newer version routes differently)."""
         if not self.map.path:
             raise Moved("a shard holds a newer map, and this one has no file to read again")
-        self._use(ShardMap.load(self.map.path))
+        m = ShardMap.load(self.map.path)
+        if m.version != self.map.version:
+            self._use(m)
+        else:
+            self.map.stamp = m.stamp
+
+    def _fresh(self):
+        """Reads the map again when its file changed: a router follows a
+        split on reads as well as on a shard's refusal."""
+        if self.map.changed():
+            self.reload()
 
     def _by_shard(self, atoms):
         groups = {}
@@ -118,38 +148,73 @@ class ShardedSpace:
             groups.setdefault(self.map.route(a).id, []).append(a)
         return groups
 
+    @staticmethod
+    def _raise_for(status, text):
+        if status == 421:
+            raise Moved(text)
+        if status == 423:
+            raise Frozen(text)
+        if status != 200:
+            raise RuntimeError(f"HTTP {status}: {text}")
+
     def _upload(self, sid, group):
         try:
             self.clients[sid].upload("$x", "$x", "\n".join(group) + "\n")
         except RuntimeError as e:
-            if "HTTP 421" in str(e):
-                raise Moved(str(e)) from e
+            for code in (421, 423):
+                if f"HTTP {code}" in str(e):
+                    self._raise_for(code, str(e))
             raise
 
-    def add(self, atoms):
+    def _clear(self, sid, group):
+        c = self.clients[sid]
+        for a in group:
+            r = c.Clear(a).dispatch(c).response
+            self._raise_for(r.status_code, r.text)
+
+    FROZEN_WAIT = 60.0  # seconds a change waits out a split
+
+    def _change(self, atoms, send):
+        """Sends each shard its atoms; a shard that says the map is old
+        makes it be read again, one whose part is moving makes the change
+        wait (a split), and the change goes again by the map as it is then
+        (what went in already is a no-op)."""
+        self._fresh()
         atoms = list(atoms)
-        for attempt in range(self.REROUTES + 1):
+        moved, waited, pause = 0, 0.0, 0.01
+        while True:
             try:
                 for sid, group in self._by_shard(atoms).items():
-                    self._upload(sid, group)  # again after a reroute: a no-op where it went
+                    send(sid, group)
                 return
             except Moved:
-                if attempt == self.REROUTES:
+                moved += 1
+                if moved > self.REROUTES:
                     raise
                 self.reload()
+            except Frozen:
+                if waited >= self.FROZEN_WAIT:
+                    raise
+                time.sleep(pause)
+                waited += pause
+                pause = min(pause * 2, 0.2)
+                self.reload()  # the split may have ended
+
+    def add(self, atoms):
+        self._change(atoms, self._upload)
 
     def remove(self, atoms):
-        for sid, group in self._by_shard(atoms).items():
-            for a in group:
-                self.clients[sid].Clear(a).dispatch(self.clients[sid])
+        self._change(atoms, self._clear)
 
     def contains(self, atom):
+        self._fresh()
         c = self.clients[self.map.route(atom).id]
         return bool(c.query(atom, atom, lossless=True))
 
     def query(self, pattern, template=None):
         """Every distinct result of the shards the pattern reaches, in trie
         order (by their encodings)."""
+        self._fresh()
         out = set()
         for s in self.map.reach(pattern):
             out.update(self.clients[s.id].query(pattern, template or pattern, lossless=True))

@@ -88,7 +88,8 @@ void ps__cmd_upload(req *q, reply *r)
             ps__reply_text(r, 400, "upload: %s at %u:%u (byte %llu): %s", ps_strerror(rc), d.line,
                            d.col, (unsigned long long)d.offset, d.msg);
         else if (rc) /* 421: a shard's router sends it elsewhere, by a newer map */
-            ps__reply_text(r, rc == PS_E_MOVED ? 421 : bad ? 413 : 500, "upload: %s", d.msg);
+            ps__reply_text(r, rc == PS_E_MOVED ? 421 : rc == PS_E_LOCKED ? 423 : bad ? 413 : 500,
+                           "upload: %s", d.msg);
         else
             ps__reply_text(r, 200, "ACK. Upload Successful");
         if (held)
@@ -149,7 +150,8 @@ void ps__cmd_clear(req *q, reply *r)
              collect(q->h, ps_bytes_of(g.p, g.n), ps_bytes_of(NULL, 0), 0, all, &d))
         ps__reply_text(r, 500, "clear: out of memory");
     else if (ps__space_apply(q->h, SERVED_REMOVE, all, &n, &d))
-        ps__reply_text(r, 500, "clear: %s", d.msg);
+        ps__reply_text(r, d.code == PS_E_MOVED ? 421 : d.code == PS_E_LOCKED ? 423 : 500,
+                       "clear: %s", d.msg);
     else
         ps__reply_text(r, 200, "ACK. Cleared");
     if (!rc)

@@ -436,6 +436,7 @@ void ps_server_stats_get(const ps_server *s, ps_server_stats *st)
     st->repl_lag_seq = r.lag_seq;
     st->repl_lag_ms = r.lag_ms;
     st->repl_shipped = r.shipped;
+    st->shard_version = ps__served_shard_version_locked(s->sv);
 }
 
 void ps_server_free(ps_server *s)

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "common/diag.h"
@@ -78,19 +79,92 @@ void ps__served_set_sync(ps_served *sv, served_sync_fn wait, void *ctx)
 
 int ps_served_set_shard(ps_served *sv, const ps_shardmap *map, uint32_t id, ps_diag *d)
 {
-    if (map && id >= ps_shardmap_count(map))
+    if (map && id != UINT32_MAX && id >= ps_shardmap_count(map))
         return ps__diag_set(d, PS_E_INVAL, NULL, 0, "the shard map has %u shards, not %u",
                             ps_shardmap_count(map), id + 1);
+    ps__served_lock(sv, 1); /* every check of a change runs under it */
     sv->map = map;
     sv->shard = id;
+    ps__served_unlock(sv);
     return PS_OK;
+}
+
+uint64_t ps__served_shard_version_locked(const ps_served *sv)
+{
+    return sv->map ? ps_shardmap_version(sv->map) : 0;
+}
+
+uint64_t ps_served_shard_version(ps_served *sv)
+{
+    ps__served_lock(sv, 0);
+    uint64_t v = sv->map ? ps_shardmap_version(sv->map) : 0;
+    ps__served_unlock(sv);
+    return v;
 }
 
 int ps__served_owns(const ps_served *sv, ps_bytes key, ps_diag *d)
 {
-    if (!sv->map || ps_shardmap_holds(sv->map, sv->shard, key))
+    if (!sv->map || sv->shard == UINT32_MAX) /* no map, or a standby */
         return PS_OK;
-    return ps__diag_set(d, PS_E_MOVED, NULL, 0, "an atom of shard %u, not of this shard %u "
-                        "(shard map version %" PRIu64 "): route by the newer map",
-                        ps_shardmap_route(sv->map, key), sv->shard, ps_shardmap_version(sv->map));
+    if (!ps_shardmap_holds(sv->map, sv->shard, key))
+        return ps__diag_set(d, PS_E_MOVED, NULL, 0, "an atom of shard %u, not of this shard %u "
+                            "(shard map version %" PRIu64 "): route by the newer map",
+                            ps_shardmap_route(sv->map, key), sv->shard,
+                            ps_shardmap_version(sv->map));
+    if (ps_shardmap_frozen(sv->map, sv->shard, key))
+        return ps__diag_set(d, PS_E_LOCKED, NULL, 0, "this part of shard %u is being moved to "
+                            "another shard (shard map version %" PRIu64 "): try again soon",
+                            sv->shard, ps_shardmap_version(sv->map));
+    return PS_OK;
+}
+
+/* Up to `cap` keys outside the shard's range, from `from` on, into keys. */
+static int foreign(ps_served *sv, ps_buf *keys, size_t cap, size_t *n)
+{
+    ps_iter *it;
+    ps_bytes a;
+    *n = 0;
+    int rc = ps_iter_new(ps_pspace_space(sv->p), ps_bytes_of(NULL, 0), &it);
+    while (!rc && *n < cap && !(rc = ps_iter_next(it, &a, NULL, NULL)))
+        if (!ps_shardmap_holds(sv->map, sv->shard, a)) {
+            uint32_t len = (uint32_t)a.len;
+            if ((rc = ps_buf_append(keys, &len, 4)) || (rc = ps_buf_append(keys, a.ptr, a.len)))
+                break;
+            ++*n;
+        }
+    if (!rc || rc == PS_E_EMPTY)
+        rc = PS_OK;
+    if (it)
+        ps_iter_free(it);
+    return rc;
+}
+
+int ps_served_shard_purge(ps_served *sv, uint64_t *removed, ps_diag *d)
+{
+    *removed = 0;
+    ps_buf keys = { 0 };
+    int rc = PS_OK;
+    for (size_t n = 1; !rc && n;) {
+        ps_buf_clear(&keys, 0);
+        ps__served_lock(sv, 1); /* a batch at a time: clients go on between */
+        if (!sv->map || sv->shard == UINT32_MAX) {
+            ps__served_unlock(sv);
+            break;
+        }
+        rc = foreign(sv, &keys, SERVED_BATCH, &n);
+        const uint8_t *p = ps_buf_data(&keys);
+        for (size_t k = 0; !rc && k < n; k++) {
+            uint32_t len;
+            memcpy(&len, p, 4);
+            int ch;
+            rc = ps__served_stage(sv, SERVED_REMOVE, ps_bytes_of(p + 4, len), &ch);
+            *removed += (uint64_t)ch;
+            p += 4 + len;
+        }
+        int crc = ps__served_commit(sv, d);
+        rc = crc ? crc : rc;
+        ps__served_unlock(sv);
+    }
+    ps_buf_free(&keys);
+    return rc ? (d && !d->code ? ps__diag_set(d, rc, NULL, 0, "cannot purge") : rc) : PS_OK;
 }

@@ -18,6 +18,9 @@
 typedef struct shard {
     uint8_t *lo, *hi;        /* NULL: unbounded */
     size_t lo_len, hi_len;
+    uint8_t *flo, *fhi;      /* a frozen part [flo, fhi) being moved away  */
+    size_t flo_len, fhi_len;
+    int frozen;
     char binary[ADDR_MAX + 1], http[ADDR_MAX + 1];
     uint64_t atoms;
 } shard;
@@ -35,6 +38,8 @@ void ps_shardmap_free(ps_shardmap *m)
     for (uint32_t i = 0; i < m->n; i++) {
         free(m->s[i].lo);
         free(m->s[i].hi);
+        free(m->s[i].flo);
+        free(m->s[i].fhi);
     }
     free(m->s);
     free(m);
@@ -89,10 +94,26 @@ static int cmp_keys(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
     return ps_bytes_cmp(ps_bytes_of(a, an), ps_bytes_of(b, bn));
 }
 
+/* "frozen": [lo, hi]: a part of the shard's range whose writes wait while
+ * it is copied to another shard (an online split). */
+static int read_frozen(yajl_val v, shard *s)
+{
+    if (!v)
+        return 0;
+    if (!YAJL_IS_ARRAY(v) || YAJL_GET_ARRAY(v)->len != 2)
+        return -1;
+    s->frozen = 1;
+    return key_of(YAJL_GET_ARRAY(v)->values[0], &s->flo, &s->flo_len) ||
+                   key_of(YAJL_GET_ARRAY(v)->values[1], &s->fhi, &s->fhi_len)
+               ? -1
+               : 0;
+}
+
 static int read_shard(yajl_val v, shard *s, uint32_t i, ps_diag *d)
 {
     const char *lo[] = { "lo", NULL }, *hi[] = { "hi", NULL }, *bin[] = { "binary", NULL },
-               *http[] = { "http", NULL }, *atoms[] = { "atoms", NULL };
+               *http[] = { "http", NULL }, *atoms[] = { "atoms", NULL },
+               *fr[] = { "frozen", NULL };
     if (!YAJL_IS_OBJECT(v))
         return bad(d, "not an object", i);
     if (key_of(yajl_tree_get(v, lo, yajl_t_any), &s->lo, &s->lo_len) ||
@@ -101,6 +122,8 @@ static int read_shard(yajl_val v, shard *s, uint32_t i, ps_diag *d)
     if (addr_of(yajl_tree_get(v, bin, yajl_t_string), s->binary) ||
         addr_of(yajl_tree_get(v, http, yajl_t_string), s->http))
         return bad(d, "an address is HOST:PORT", i);
+    if (read_frozen(yajl_tree_get(v, fr, yajl_t_any), s))
+        return bad(d, "frozen is [lo, hi], hex keys or null", i);
     yajl_val a = yajl_tree_get(v, atoms, yajl_t_number);
     s->atoms = a && YAJL_IS_INTEGER(a) && YAJL_GET_INTEGER(a) > 0 ? (uint64_t)YAJL_GET_INTEGER(a) : 0;
     return PS_OK;
@@ -235,6 +258,23 @@ static int holds(const shard *s, ps_bytes key)
 int ps_shardmap_holds(const ps_shardmap *m, uint32_t i, ps_bytes key)
 {
     return i < m->n && holds(&m->s[i], key);
+}
+
+int ps_shardmap_frozen(const ps_shardmap *m, uint32_t i, ps_bytes key)
+{
+    if (i >= m->n || !m->s[i].frozen)
+        return 0;
+    const shard *s = &m->s[i];
+    return (!s->flo || cmp_keys(s->flo, s->flo_len, key.ptr, key.len) <= 0) &&
+           (!s->fhi || cmp_keys(key.ptr, key.len, s->fhi, s->fhi_len) < 0);
+}
+
+uint32_t ps_shardmap_find(const ps_shardmap *m, const char *binary)
+{
+    for (uint32_t i = 0; i < m->n; i++)
+        if (binary && !strcmp(m->s[i].binary, binary))
+            return i;
+    return UINT32_MAX;
 }
 
 uint32_t ps_shardmap_route(const ps_shardmap *m, ps_bytes key)

@@ -1,0 +1,280 @@
+/* shard_move.c - pathspace shard move MAP K --to ADDR: a shard split while
+ * it serves (docs/replication.md, "Online splits"). The map file is the
+ * one place every server and router reads, so each step is a new version
+ * of it, written whole and renamed into place:
+ *
+ *   v+1  shard K's upper half is frozen: its writes wait (PS_E_LOCKED, and
+ *        routers retry), its reads go on at K, which still holds it all;
+ *        once K says it enforces v+1, nothing in the half changes;
+ *   copy the half goes from K to the new server (a standby: no map names
+ *        it, so it takes the atoms);
+ *   v+2  the half is the new shard's: writes go there, K refuses them
+ *        (PS_E_MOVED) and, a little later, removes its copy.
+ *
+ * Writes to the moving half wait from v+1 to v+2: for the copy, which is
+ * bounded by the half's size. Nothing else waits. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+#define WAIT_MS 20000 /* for a server to put a new version in force */
+
+typedef struct range {
+    ps_bytes lo, hi;
+    int has_lo, has_hi;
+} range;
+
+static void hexout(FILE *f, const char *name, ps_bytes b, int has)
+{
+    fprintf(f, ", \"%s\": ", name);
+    if (!has) {
+        fputs("null", f);
+        return;
+    }
+    fputc('"', f);
+    for (size_t i = 0; i < b.len; i++)
+        fprintf(f, "%02x", b.ptr[i]);
+    fputc('"', f);
+}
+
+static void entry(FILE *f, uint32_t id, range r, const char *bin, const char *http, int last)
+{
+    fprintf(f, "  {\"id\": %u", id);
+    hexout(f, "lo", r.lo, r.has_lo);
+    hexout(f, "hi", r.hi, r.has_hi);
+    if (bin && *bin)
+        fprintf(f, ", \"binary\": \"%s\"", bin);
+    if (http && *http)
+        fprintf(f, ", \"http\": \"%s\"", http);
+    fprintf(f, "}%s\n", last ? "" : ",");
+}
+
+static void hexkey(FILE *f, ps_bytes b, int has)
+{
+    if (!has) {
+        fputs("null", f);
+        return;
+    }
+    fputc('"', f);
+    for (size_t i = 0; i < b.len; i++)
+        fprintf(f, "%02x", b.ptr[i]);
+    fputc('"', f);
+}
+
+/* Writes the map, as version `version`, with shard k split at mid: its
+ * upper half frozen (v+1), or moved to `to` (v+2). */
+static int write_version(const char *file, const ps_shardmap *m, uint64_t version, uint32_t k,
+                         ps_bytes mid, int moved, const char *to, const char *to_http)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", file);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return die("shard move: cannot write %s", tmp);
+    uint32_t n = ps_shardmap_count(m), id = 0;
+    fprintf(f, "{\"format\": \"pathspace-shardmap\", \"version\": 1, \"map_version\": %" PRIu64
+               ",\n \"shards\": [\n", version);
+    for (uint32_t i = 0; i < n; i++) {
+        ps_shard_info s;
+        ps_shardmap_shard(m, i, &s);
+        range r = { s.lo, s.hi, s.bounded_lo, s.bounded_hi };
+        if (i != k) {
+            entry(f, id++, r, s.binary, s.http, i + 1 == n);
+            continue;
+        }
+        range low = { s.lo, mid, s.bounded_lo, 1 }, high = { mid, s.hi, 1, s.bounded_hi };
+        if (moved) {
+            entry(f, id++, low, s.binary, s.http, 0);
+            entry(f, id++, high, to, to_http, i + 1 == n);
+            continue;
+        }
+        /* the whole range still K's, its upper half [mid, hi) frozen */
+        fprintf(f, "  {\"id\": %u", id++);
+        hexout(f, "lo", r.lo, r.has_lo);
+        hexout(f, "hi", r.hi, r.has_hi);
+        fprintf(f, ", \"binary\": \"%s\", \"http\": \"%s\", \"frozen\": [", s.binary, s.http);
+        hexkey(f, mid, 1);
+        fputs(", ", f);
+        hexkey(f, s.hi, s.bounded_hi);
+        fprintf(f, "]}%s\n", i + 1 == n ? "" : ",");
+    }
+    fputs(" ]}\n", f);
+    if (fclose(f) || rename(tmp, file))
+        return die("shard move: cannot replace %s", file);
+    return 0;
+}
+
+static int write_map(const char *file, const ps_shardmap *m, uint32_t k, ps_bytes mid,
+                     int moved, const char *to, const char *to_http)
+{
+    return write_version(file, m, ps_shardmap_version(m) + 1 + (uint64_t)moved, k, mid, moved,
+                         to, to_http);
+}
+
+static ps_client *connect_to(const char *addr)
+{
+    char host[256];
+    const char *colon = strrchr(addr, ':');
+    if (!colon || (size_t)(colon - addr) >= sizeof host)
+        return die("shard move: '%s' is not HOST:PORT", addr), NULL;
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = 0;
+    ps_client_opts o;
+    ps_client_opts_init(&o);
+    const char *env = getenv("PATHSPACE_TOKEN");
+    o.token = env && *env ? env : NULL;
+    ps_client *c;
+    ps_diag d = { 0 };
+    if (ps_client_connect(host, (uint16_t)atoi(colon + 1), &o, &c, &d))
+        return die("shard move: %s: %s", addr, d.msg), NULL;
+    return c;
+}
+
+/* Until the server enforces version v (or WAIT_MS pass). */
+static int await_version(ps_client *c, const char *addr, uint64_t v)
+{
+    for (int waited = 0; waited < WAIT_MS; waited += 20) {
+        ps_server_stats st;
+        ps_diag d = { 0 };
+        if (ps_client_stats(c, &st, &d))
+            return die("shard move: %s: %s", addr, d.msg);
+        if (st.shard_version >= v)
+            return 0;
+        struct timespec ts = { 0, 20000000L };
+        nanosleep(&ts, NULL);
+    }
+    return die("shard move: %s did not take map version %" PRIu64 " within %d s (is it "
+               "serving --shard-map with this file?)", addr, v, WAIT_MS / 1000);
+}
+
+/* Shard k's atoms, into sp (a snapshot of the server's space). */
+static int fetch_all(ps_client *c, ps_space *sp)
+{
+    ps_buf b = { 0 };
+    ps_diag d = { 0 };
+    int rc = ps_client_export(c, PS_EXPORT_SNAP, ps_bytes_of(NULL, 0), ps_sink_buf(&b), NULL, &d);
+    if (!rc)
+        rc = ps_space_load(sp, ps_buf_data(&b), ps_buf_len(&b), PS_FORMAT_SNAP, &d);
+    ps_buf_free(&b);
+    return rc ? die("shard move: export: %s", d.msg) : 0;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The key halfway through sp (its atoms sorted), copied into mid. */
+static int middle(const ps_space *sp, ps_buf *mid)
+{
+    uint64_t n = ps_space_count(sp), i = 0;
+    ps_iter *it;
+    ps_bytes a;
+    if (n < 2 || ps_iter_new(sp, ps_bytes_of(NULL, 0), &it))
+        return die("shard move: the shard holds %" PRIu64 " atoms: nothing to split", n);
+    int rc = 1;
+    while (!ps_iter_next(it, &a, NULL, NULL))
+        if (i++ == n / 2) {
+            rc = ps_buf_append(mid, a.ptr, a.len) ? die("out of memory") : 0;
+            break;
+        }
+    ps_iter_free(it);
+    return rc;
+}
+
+/* A batch of atoms (u32 length, bytes) to the new server. */
+static int send_batch(ps_client *to, ps_buf *batch, size_t n, ps_bytes **items, size_t *cap,
+                      ps_diag *d)
+{
+    if (n > *cap) {
+        ps_bytes *v = realloc(*items, n * sizeof *v);
+        if (!v)
+            return PS_E_NOMEM;
+        *items = v, *cap = n;
+    }
+    const uint8_t *p = ps_buf_data(batch);
+    for (size_t k = 0; k < n; k++, p += 4 + ps_read_le32(p))
+        (*items)[k] = ps_bytes_of(p + 4, ps_read_le32(p));
+    ps_change ch;
+    int rc = ps_client_add(to, PS_FORM_PATHS, *items, n, &ch, d);
+    ps_buf_clear(batch, 0);
+    return rc;
+}
+
+/* Every atom of sp from mid on (sp holds shard K alone), to the new server. */
+static int copy_half(const ps_space *sp, ps_bytes mid, ps_client *to, uint64_t *moved)
+{
+    ps_iter *it;
+    ps_bytes a, *items = NULL;
+    ps_buf batch = { 0 };
+    size_t n = 0, cap = 0;
+    ps_diag d = { 0 };
+    int rc = ps_iter_new(sp, ps_bytes_of(NULL, 0), &it);
+    while (!rc && !(rc = ps_iter_next(it, &a, NULL, NULL))) {
+        if (ps_bytes_cmp(a, mid) < 0)
+            continue;
+        uint32_t len = (uint32_t)a.len;
+        if ((rc = ps_buf_append(&batch, &len, 4)) || (rc = ps_buf_append(&batch, a.ptr, a.len)))
+            break;
+        *moved += 1;
+        if (++n, ps_buf_len(&batch) >= (4u << 20)) {
+            rc = send_batch(to, &batch, n, &items, &cap, &d);
+            n = 0;
+        }
+    }
+    if (rc == PS_E_EMPTY)
+        rc = n ? send_batch(to, &batch, n, &items, &cap, &d) : PS_OK;
+    ps_iter_free(it);
+    ps_buf_free(&batch);
+    free(items);
+    return rc ? die("shard move: copy: %s", d.msg[0] ? d.msg : ps_strerror(rc)) : 0;
+}
+
+int shard_move(const char *file, uint32_t k, const char *to, const char *to_http)
+{
+    ps_shardmap *m = NULL;
+    ps_diag d = { 0 };
+    if (ps_shardmap_load(file, &m, &d))
+        return die("shard move: %s: %s", file, d.msg), 2;
+    ps_shard_info s;
+    ps_space *sp = NULL;
+    ps_client *from = NULL, *dst = NULL;
+    ps_buf mid = { 0 };
+    uint64_t v = ps_shardmap_version(m), moved = 0;
+    int rc = ps_shardmap_shard(m, k, &s) ? die("shard move: the map has no shard %u", k) : 0;
+    if (!rc && ps_shardmap_find(m, to) != UINT32_MAX)
+        rc = die("shard move: the map already names %s", to);
+    if (!rc)
+        rc = !(from = connect_to(s.binary)) || !(dst = connect_to(to)) || ps_space_new(&sp);
+    if (!rc)
+        rc = fetch_all(from, sp) || middle(sp, &mid);
+    int64_t t0 = now_ms(), t1 = 0;
+    if (!rc) /* v+1: the half freezes; once K enforces it, it no longer changes */
+        rc = write_map(file, m, k, ps_buf_bytes(&mid), 0, to, to_http) ||
+             await_version(from, s.binary, v + 1);
+    if (!rc) {
+        ps_space_free(sp);
+        sp = NULL;
+        rc = ps_space_new(&sp) || fetch_all(from, sp) ||
+             copy_half(sp, ps_buf_bytes(&mid), dst, &moved);
+    }
+    if (!rc) /* v+2: the half is the new shard's */
+        rc = write_map(file, m, k, ps_buf_bytes(&mid), 1, to, to_http) ||
+             await_version(from, s.binary, v + 2) || await_version(dst, to, v + 2);
+    if (!rc) {
+        t1 = now_ms();
+        printf("moved %" PRIu64 " atoms of shard %u to %s as shard %u; writes to them waited "
+               "%" PRId64 " ms; map version %" PRIu64 "\n", moved, k, to, k + 1, t1 - t0, v + 2);
+    }
+    ps_client_close(from);
+    ps_client_close(dst);
+    ps_space_free(sp);
+    ps_buf_free(&mid);
+    ps_shardmap_free(m);
+    return rc ? 1 : 0;
+}
