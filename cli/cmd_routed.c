@@ -36,7 +36,7 @@ static int load(routed *r)
 {
     ps_diag d = { 0 };
     ps_shardmap *m;
-    int rc = ps_shardmap_load(r->file, &m, &d);
+    int rc = ps_shardmap_fetch(r->file, &m, &d); /* a file, or a bucket's newest */
     if (rc)
         return die("client --shards %s: %s: %s", r->file, ps_strerror(rc), d.msg);
     drop_conns(r);

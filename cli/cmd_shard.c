@@ -16,6 +16,7 @@
 static const char usage[] =
     "usage: pathspace shard split SNAP N OUTDIR [--http HOST:PORT] [--binary HOST:PORT]\n"
     "       pathspace shard move MAP K --to HOST:PORT [--to-http HOST:PORT]\n"
+    "       pathspace shard publish FILE s3://BUCKET/PREFIX\n"
     "  Splits the snapshot SNAP into N key ranges holding about as many atoms\n"
     "  each, at chunk boundaries its index names (no chunk is decoded to choose\n"
     "  them), and writes OUTDIR/shard-K.snap for each and OUTDIR/shardmap.json:\n"
@@ -30,7 +31,11 @@ static const char usage[] =
     "  does not name it yet: a standby). The map's next version freezes that\n"
     "  half (writes to it wait; reads go on), the half is copied, and the\n"
     "  version after names the new shard. Every server and router follows\n"
-    "  the file; the old shard removes the moved atoms a little later.\n";
+    "  the file; the old shard removes the moved atoms a little later.\n"
+    "  publish: puts the map FILE in the bucket as its version (created once:\n"
+    "  another map of the same version is refused). MAP, wherever it is taken\n"
+    "  (serve --shard-map, client --shards, shard move), may be that bucket:\n"
+    "  its newest version is read.\n";
 
 #define SHARD_MAX 4096
 
@@ -188,6 +193,16 @@ int cmd_shard(int argc, char **argv)
         }
     }
     uint64_t n;
+    if (np == 3 && !strcmp(pos[0], "publish")) {
+        ps_shardmap *m = NULL;
+        ps_diag d = { 0 };
+        int rc = ps_shardmap_load(pos[1], &m, &d);
+        if (!rc && !(rc = ps_shardmap_publish(pos[2], m, &d)))
+            printf("published shard map version %" PRIu64 " to %s\n", ps_shardmap_version(m),
+                   pos[2]);
+        ps_shardmap_free(m);
+        return rc ? die("shard publish: %s", d.msg), 1 : 0;
+    }
     if (np == 3 && !strcmp(pos[0], "move")) {
         if (!to || parse_u64(pos[2], &n) || n > 65535)
             return die("shard move: MAP K --to HOST:PORT (see --help)"), 2;

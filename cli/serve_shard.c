@@ -1,6 +1,6 @@
-/* serve_shard.c - serve --shard-map FILE: the shard's map, followed as the
- * file changes (docs/replication.md, "Online splits"). A thread looks at
- * the file every 100 ms; a new version is loaded, checked whole, and put in
+/* serve_shard.c - serve --shard-map FILE|s3://...: the shard's map, followed
+ * as it changes (docs/replication.md, "Online splits"). A thread looks at
+ * the file every 100 ms (a bucket's, every second); a new version is loaded, checked whole, and put in
  * force under the space's write lock; atoms the new range leaves out are
  * removed (logged) once --shard-purge-after seconds have passed, so that
  * routers still reading by the old map find them meanwhile. */
@@ -25,6 +25,8 @@ struct shard_watch {
     pthread_cond_t cv;
     int stop, running;
     time_t purge_at;       /* 0: nothing to purge */
+    time_t asked;          /* a bucket's map: when it was last asked */
+    char said[200];        /* the last failure said, said once */
 };
 
 static uint32_t id_in(const shard_watch *w, const ps_shardmap *m)
@@ -32,23 +34,42 @@ static uint32_t id_in(const shard_watch *w, const ps_shardmap *m)
     return w->fixed_id != UINT32_MAX ? w->fixed_id : ps_shardmap_find(m, w->self);
 }
 
-/* Loads the file when it changed and puts it in force. 1 when it did. */
-static int reload(shard_watch *w, int quiet)
+/* 1 when the map may have changed: a file's stamp moved, or a bucket's
+ * turn to be asked came (once a second: each asking is a request or two). */
+static int may_have_changed(shard_watch *w)
 {
+    if (!strncmp(w->file, "s3://", 5)) {
+        time_t now = time(NULL);
+        if (w->map && now == w->asked)
+            return 0;
+        w->asked = now;
+        return 1;
+    }
     struct stat sb;
     if (stat(w->file, &sb) || (w->map && sb.st_mtim.tv_sec == w->seen.st_mtim.tv_sec &&
                                sb.st_mtim.tv_nsec == w->seen.st_mtim.tv_nsec &&
                                sb.st_ino == w->seen.st_ino && sb.st_size == w->seen.st_size))
         return 0;
+    w->seen = sb;
+    return 1;
+}
+
+/* Loads the map when it changed and puts a newer version in force: 1 when
+ * it did. */
+static int reload(shard_watch *w, int quiet)
+{
+    if (!may_have_changed(w))
+        return 0;
     ps_shardmap *m;
     ps_diag d = { 0 };
-    if (ps_shardmap_load(w->file, &m, &d)) { /* half written, or wrong: the old one stays */
-        if (!quiet)
+    if (ps_shardmap_fetch(w->file, &m, &d)) { /* half written, or wrong: the old one stays */
+        memset(&w->seen, 0, sizeof w->seen); /* and is read again */
+        if (!quiet && strcmp(d.msg, w->said))
             fprintf(stderr, "pathspace: --shard-map %s: %s (the map in force stays)\n", w->file,
                     d.msg);
+        snprintf(w->said, sizeof w->said, "%s", d.msg);
         return 0;
     }
-    w->seen = sb;
     if (w->map && ps_shardmap_version(m) <= ps_shardmap_version(w->map)) {
         ps_shardmap_free(m);
         return 0;

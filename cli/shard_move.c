@@ -64,16 +64,39 @@ static void hexkey(FILE *f, ps_bytes b, int has)
     fputc('"', f);
 }
 
+/* A new version of the map: into a bucket (created once), or a file
+ * (written whole and renamed into place, so no reader sees half). */
+static int put_map(const char *where, const char *text, size_t len)
+{
+    ps_shardmap *m;
+    ps_diag d = { 0 };
+    if (ps_shardmap_parse(text, len, &m, &d)) /* it must read back whole */
+        return die("shard move: the map written does not read: %s", d.msg);
+    int rc = 0;
+    if (!strncmp(where, "s3://", 5)) {
+        if (ps_shardmap_publish(where, m, &d))
+            rc = die("shard move: %s: %s", where, d.msg);
+    } else {
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp", where);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fwrite(text, 1, len, f) != len || fclose(f) || rename(tmp, where))
+            rc = die("shard move: cannot replace %s", where);
+    }
+    ps_shardmap_free(m);
+    return rc;
+}
+
 /* Writes the map, as version `version`, with shard k split at mid: its
  * upper half frozen (v+1), or moved to `to` (v+2). */
 static int write_version(const char *file, const ps_shardmap *m, uint64_t version, uint32_t k,
                          ps_bytes mid, int moved, const char *to, const char *to_http)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", file);
-    FILE *f = fopen(tmp, "w");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     if (!f)
-        return die("shard move: cannot write %s", tmp);
+        return die("out of memory");
     uint32_t n = ps_shardmap_count(m), id = 0;
     fprintf(f, "{\"format\": \"pathspace-shardmap\", \"version\": 1, \"map_version\": %" PRIu64
                ",\n \"shards\": [\n", version);
@@ -102,9 +125,9 @@ static int write_version(const char *file, const ps_shardmap *m, uint64_t versio
         fprintf(f, "]}%s\n", i + 1 == n ? "" : ",");
     }
     fputs(" ]}\n", f);
-    if (fclose(f) || rename(tmp, file))
-        return die("shard move: cannot replace %s", file);
-    return 0;
+    int rc = fclose(f) ? die("out of memory") : put_map(file, text, len);
+    free(text);
+    return rc;
 }
 
 static int write_map(const char *file, const ps_shardmap *m, uint32_t k, ps_bytes mid,
@@ -239,7 +262,7 @@ int shard_move(const char *file, uint32_t k, const char *to, const char *to_http
 {
     ps_shardmap *m = NULL;
     ps_diag d = { 0 };
-    if (ps_shardmap_load(file, &m, &d))
+    if (ps_shardmap_fetch(file, &m, &d))
         return die("shard move: %s: %s", file, d.msg), 2;
     ps_shard_info s;
     ps_space *sp = NULL;

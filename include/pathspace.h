@@ -1027,6 +1027,8 @@ PS_API int ps_shardmap_load(const char *file, ps_shardmap **out, ps_diag *d);
 PS_API void ps_shardmap_free(ps_shardmap *m);
 PS_API uint64_t ps_shardmap_version(const ps_shardmap *m);
 PS_API uint32_t ps_shardmap_count(const ps_shardmap *m);
+/* The JSON the map was parsed from, byte for byte (valid while m is). */
+PS_API ps_bytes ps_shardmap_json(const ps_shardmap *m);
 PS_API int ps_shardmap_shard(const ps_shardmap *m, uint32_t i, ps_shard_info *out);
 /* The shard holding key, and whether shard i holds it. */
 PS_API uint32_t ps_shardmap_route(const ps_shardmap *m, ps_bytes key);
@@ -1838,6 +1840,13 @@ PS_NET_API int ps_follow_start(ps_served *sv, const char *url, const ps_replica_
 /* Stops the thread (a primary first ships what is committed, one last
  * round) and frees r. Call it before ps_served_free. */
 PS_NET_API void ps_replica_stop(ps_replica *r);
+
+/* A shard map kept in a bucket (docs/format-bucket.md): each version is
+ * created once, at PREFIX/shardmap/<version>, so of two writers of the
+ * same version one wins (PS_E_EXISTS for the other). Fetch gives the
+ * newest (PS_E_NOTFOUND: none); url may also be a local file. */
+PS_NET_API int ps_shardmap_publish(const char *url, const ps_shardmap *m, ps_diag *d);
+PS_NET_API int ps_shardmap_fetch(const char *url, ps_shardmap **out, ps_diag *d);
 
 /* Restores into dir (new or empty) the newest point the bucket keeps, or
  * the last change at or before at_seq (0: the newest), or the last piece

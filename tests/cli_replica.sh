@@ -291,6 +291,62 @@ takeover() {
     s3_stop
 }
 
+# the shard map kept in the bucket: published, followed by the servers,
+# moved through (shard move on the bucket's map), read by the C client from
+# the bucket and by a Python router from a shard server
+bucket_map() {
+    s3_start
+    "$P" gen --atoms 4000 --seed 2 -o "$T/kb.metta" >/dev/null 2>&1
+    "$P" import "$T/kb.metta" -o "$T/kb.snap" --chunk 4096 --quiet
+    "$P" shard split "$T/kb.snap" 2 "$T/split" >/dev/null
+    for k in 0 1 2; do free_port >"$T/b$k"; free_port >"$T/h$k"; done
+    python3 - "$T" <<'EOF'
+import json, sys
+t = sys.argv[1]
+m = json.load(open(f"{t}/split/shardmap.json"))
+for s in m["shards"]:
+    s["binary"] = "127.0.0.1:" + open(f"{t}/b{s['id']}").read().strip()
+    s["http"] = "127.0.0.1:" + open(f"{t}/h{s['id']}").read().strip()
+json.dump(m, open(f"{t}/map.json", "w"))
+EOF
+    "$P" shard publish "$T/map.json" s3://kb/map | grep -q "version 1" || fail "publish"
+    "$P" shard publish "$T/map.json" s3://kb/map >/dev/null || fail "publishing the same map again"
+    sed 's/"127.0.0.1:/"127.0.0.2:/' "$T/map.json" >"$T/other.json"
+    "$P" shard publish "$T/other.json" s3://kb/map 2>"$T/err" && fail "another map of version 1"
+    grep -q "another map of version 1" "$T/err" || fail "unclear: $(cat "$T/err")"
+    for k in 0 1 2; do
+        [ $k = 2 ] && imp="" || imp="--import $T/split/shard-$k.snap"
+        rm -f "$T/s$k.port"
+        "$P" serve "$T/s$k" $imp --port "$(cat "$T/b$k")" --port-file "$T/s$k.port" \
+            --http "$(cat "$T/h$k")" --shard-map s3://kb/map --shard-purge-after 1 --quiet \
+            >>"$T/s$k.log" 2>&1 &
+        echo $! >"$T/s$k.pid"
+        wait_file "$T/s$k.port" "$(cat "$T/s$k.pid")" "$T/s$k.log"
+    done
+    "$P" client --shards s3://kb/map add "(new 1)" "(zz new 2)" >/dev/null || fail "routed add"
+    "$P" shard move s3://kb/map 1 --to "127.0.0.1:$(cat "$T/b2")" \
+        --to-http "127.0.0.1:$(cat "$T/h2")" >"$T/move.out" || fail "move: $(cat "$T/move.out")"
+    grep -q "map version 3" "$T/move.out" || fail "move: $(cat "$T/move.out")"
+    sleep 2.5 # the purge, a second after the map
+    n=$("$P" client --shards s3://kb/map count)
+    [ "$n" = 4002 ] || fail "routed count $n after the move"
+    sum=0
+    for k in 0 1 2; do sum=$((sum + $("$P" client --port "$(cat "$T/b$k")" count))); done
+    [ "$sum" = 4002 ] || fail "the shards hold $sum"
+    PYTHONPATH=python PATHSPACE_LIB="$(cd "$B" && pwd)/libpathspace.so" /usr/bin/python3 - "$T" <<'EOF' || fail "the Python router"
+import sys
+from pathspace.shards import ShardMap, ShardedSpace
+t = sys.argv[1]
+m = ShardMap.load("http://127.0.0.1:" + open(f"{t}/h0").read().strip())
+assert m.version == 3 and len(m.shards) == 3, m.version
+s = ShardedSpace(m)
+s.add(["(py 1)", "(zz py 2)"])
+assert s.contains("(zz py 2)") and s.contains("(new 1)")
+EOF
+    for k in 0 1 2; do stop "s$k"; done
+    s3_stop
+}
+
 # keys refused, keys missing, a tampered piece and manifest: clear errors
 hostile_bucket() {
     s3_start
@@ -335,5 +391,6 @@ tcase bucket_down bucket_down
 tcase primary_kill primary_kill
 tcase sync_ship sync_ship
 tcase takeover takeover
+tcase bucket_map bucket_map
 tcase hostile_bucket hostile_bucket
 finish

@@ -67,6 +67,18 @@ class ShardMap:
 
     @classmethod
     def load(cls, path):
+        """From a file, or from a shard server: http://HOST:PORT (the map it
+        enforces, GET /shardmap/)."""
+        if path.startswith(("http://", "https://")):
+            import urllib.request
+            req = urllib.request.Request(path.rstrip("/") + "/shardmap/")
+            token = os.environ.get("PATHSPACE_TOKEN")
+            if token:
+                req.add_header("Authorization", "Bearer " + token)
+            with urllib.request.urlopen(req, timeout=30) as r:
+                m = cls(json.loads(r.read()))
+            m.path = path
+            return m
         st = os.stat(path)
         with open(path) as f:
             m = cls(json.load(f))
@@ -80,8 +92,8 @@ class ShardMap:
     def changed(self):
         """Whether the map's file is no longer the one read (a new version
         is written whole and renamed into place)."""
-        if not self.path:
-            return False
+        if not self.path or self.path.startswith(("http://", "https://")):
+            return False  # a server's map: read again when a shard refuses
         try:
             st = os.stat(self.path)
         except OSError:

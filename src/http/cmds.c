@@ -202,3 +202,15 @@ void ps__cmd_status(req *q, reply *r)
     }
     ps_buf_free(&e);
 }
+
+void ps__cmd_shardmap(req *q, reply *r)
+{
+    ps_buf_clear(&r->body, 0);
+    int rc = ps__served_shard_json(q->h->sv, &r->body);
+    if (rc == PS_E_NOTFOUND)
+        ps__reply_text(r, 404, "shardmap: this server is no shard");
+    else if (rc)
+        ps__reply_text(r, 500, "shardmap: out of memory");
+    else
+        r->code = 200, r->type = "application/json";
+}

@@ -174,6 +174,7 @@ static const route routes[] = {
     { "stop", "GET", 0, ps__hjob_stop, 0 },
     { "metta_thread", "GET", 0, ps__cmd_metta_thread, 1 },
     { "metta_thread_suspend", "GET", 2, ps__cmd_metta_suspend, 0 },
+    { "shardmap", "GET", 0, ps__cmd_shardmap, 0 },
 };
 
 static void dispatch(req *q, const char *url, reply *r)

@@ -236,6 +236,8 @@ void ps__cmd_clear(req *q, reply *r);
 void ps__cmd_copy(req *q, reply *r);
 void ps__cmd_explore(req *q, reply *r);
 void ps__cmd_status(req *q, reply *r);
+/* GET /shardmap/: the shard map this server enforces, as JSON (404: none). */
+void ps__cmd_shardmap(req *q, reply *r);
 void ps__cmd_status_stream(req *q, reply *r);
 void ps__hjob_import(req *q, reply *r);
 void ps__hjob_transform(req *q, reply *r);

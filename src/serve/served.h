@@ -163,6 +163,9 @@ void ps__served_set_sync(ps_served *sv, served_sync_fn wait, void *ctx);
  * holds key, else PS_E_MOVED naming the map's version and the shard that
  * does. */
 int ps__served_owns(const ps_served *sv, ps_bytes key, ps_diag *d);
+/* The JSON of the map in force, appended to out: PS_E_NOTFOUND when sv
+ * is no shard (takes the read lock). */
+int ps__served_shard_json(ps_served *sv, ps_buf *out);
 /* The map's version, for STATS: the caller holds the lock either way. */
 uint64_t ps__served_shard_version_locked(const ps_served *sv);
 /* The space's last committed seq (any thread, any lock or none). */

@@ -168,3 +168,15 @@ int ps_served_shard_purge(ps_served *sv, uint64_t *removed, ps_diag *d)
     ps_buf_free(&keys);
     return rc ? (d && !d->code ? ps__diag_set(d, rc, NULL, 0, "cannot purge") : rc) : PS_OK;
 }
+
+int ps__served_shard_json(ps_served *sv, ps_buf *out)
+{
+    ps__served_lock(sv, 0);
+    int rc = PS_E_NOTFOUND;
+    if (sv->map) {
+        ps_bytes j = ps_shardmap_json(sv->map);
+        rc = ps_buf_append(out, j.ptr, j.len);
+    }
+    ps__served_unlock(sv);
+    return rc;
+}

@@ -29,6 +29,8 @@ struct ps_shardmap {
     uint64_t version;
     uint32_t n;
     shard *s;
+    char *json;            /* the text it was parsed from, as given */
+    size_t json_len;
 };
 
 void ps_shardmap_free(ps_shardmap *m)
@@ -42,6 +44,7 @@ void ps_shardmap_free(ps_shardmap *m)
         free(m->s[i].fhi);
     }
     free(m->s);
+    free(m->json);
     free(m);
 }
 
@@ -188,7 +191,8 @@ int ps_shardmap_parse(const void *json, size_t len, ps_shardmap **out, ps_diag *
     memcpy(text, json, len);
     text[len] = 0;
     yajl_val root = yajl_tree_parse(text, err, sizeof err);
-    free(text);
+    m->json = text; /* kept: what a server hands a router that asks */
+    m->json_len = len;
     int rc = root ? from_tree(root, m, d)
                   : ps__diag_set(d, PS_E_PARSE, NULL, 0, "shard map: %s", err[0] ? err : "not JSON");
     yajl_tree_free(root);
@@ -219,6 +223,11 @@ int ps_shardmap_load(const char *file, ps_shardmap **out, ps_diag *d)
         ps__diag_set(d, rc, NULL, 0, "%s: too large or out of memory", file);
     ps_buf_free(&b);
     return rc;
+}
+
+ps_bytes ps_shardmap_json(const ps_shardmap *m)
+{
+    return ps_bytes_of((const uint8_t *)m->json, m->json_len);
 }
 
 uint64_t ps_shardmap_version(const ps_shardmap *m)
