@@ -164,6 +164,22 @@ family() {
 (parent p3 $y) ; (parent $y $z) ; (age $z $a) => (g $z $a)
 EOF
     compare "$T/kb.snap"
+    # a transform: the join's results written back through routed adds on
+    # the workers, then read from the shards as the single machine makes them
+    "$PY" - "$T" "$P" <<'EOF' || fail "transform"
+import subprocess, sys
+from distributed import Client
+from pathspace import dask as psd
+from pathspace.shards import ShardMap
+t, P = sys.argv[1:3]
+c = Client(scheduler_file=f"{t}/sched.json", timeout=30)
+m = ShardMap.load(f"{t}/map.json")
+n = psd.transform(c, m, ["(parent $x $y)", "(parent $y $z)"], "(gp $x $z)")
+got = psd.query(c, m, "(gp $x $z)")
+want = [l for l in subprocess.run([P, "query", f"{t}/kb.snap", "(, (parent $x $y) (parent $y $z))",
+                                   "(gp $x $z)"], capture_output=True, text=True).stdout.splitlines() if l]
+assert got == want and n >= len(want), (len(got), len(want), n)
+EOF
 }
 
 # routed adds, removes and point lookups land on (and only on) the right

@@ -197,6 +197,14 @@ def join(client, smap, patterns, template, broadcast_max=100_000, stats=None):
     """Every distinct instantiation of template by the joined bindings of
     patterns, in trie order. stats (a dict), if given, gets how each step
     joined: 'broadcast' or 'shuffle'."""
+    parts = client.compute(_rendered(client, smap, patterns, template, broadcast_max, stats),
+                           sync=True)
+    return sorted({r for part in parts for text in part for r in _lines(text)}, key=encode)
+
+
+def _rendered(client, smap, patterns, template, broadcast_max=100_000, stats=None):
+    """The joined bindings, instantiated on the workers: a delayed per
+    partition, each a list holding one string of results, a line each."""
     names, acc = _side(smap, patterns[0])
     bound = list(names)
     acc = client.persist(acc)
@@ -218,11 +226,38 @@ def join(client, smap, patterns, template, broadcast_max=100_000, stats=None):
         bound += [v for v in names if v not in bound]
     if stats is not None:
         stats["joins"] = how
-    # the template instantiated on the workers, a partition's results as one string
-    parts = client.compute(acc.map_partitions(_render, template).to_delayed(), sync=True)
-    return sorted({r for part in parts for text in part for r in _lines(text)}, key=encode)
+    return acc.map_partitions(_render, template).to_delayed()
 
 
 def _render(part, template):
     """A partition's bindings, each template instantiated, as one string."""
     return ["\n".join({instantiate(template, b) for b in part})]
+
+
+def _add_routed(part, doc):
+    """Routed adds of one partition's results, made on the worker that has
+    them: each goes to its shard by the map (doc: its JSON)."""
+    import json
+    from .shards import ShardMap, ShardedSpace
+    rows = [r for text in (part if isinstance(part, list) else [part]) for r in _lines(text)]
+    if rows:
+        ShardedSpace(ShardMap(json.loads(doc))).add(rows)
+    return len(rows)
+
+
+def transform(client, smap, patterns, template, broadcast_max=100_000):
+    """Adds every result (one pattern, or the join of several) to the sharded
+    space, through routed adds made on the workers that hold the results;
+    returns how many results there were (counted per partition: a result two
+    partitions made counts twice, and is added once)."""
+    import json
+    from dask import delayed
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if len(patterns) == 1:
+        parts = [delayed(_fetch_text)(s.http, patterns[0], template)
+                 for s in smap.reach(patterns[0])]
+    else:
+        parts = _rendered(client, smap, patterns, template, broadcast_max)
+    doc = json.dumps(smap.doc)
+    return sum(client.compute([delayed(_add_routed)(p, doc) for p in parts], sync=True))

@@ -57,6 +57,7 @@ class ShardMap:
     def __init__(self, d):
         if d.get("format") != FORMAT or d.get("version") != 1:
             raise ValueError(f"not a {FORMAT} version 1")
+        self.doc = d
         self.version = d.get("map_version", 1)
         self.shards = [Shard(s) for s in d["shards"]]
         for a, b in zip(self.shards, self.shards[1:]):
