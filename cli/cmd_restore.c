@@ -14,9 +14,10 @@ static const char usage[] =
     "  primary had shipped: the newest point, or the last change at or before\n"
     "  log sequence SEQ, or as of TIME (seconds since 1970, or UTC as\n"
     "  2026-12-07T05:30:00Z): the last piece of log shipped by then, so to\n"
-    "  within the primary's --replicate-interval. Only points from the oldest\n"
-    "  checkpoint the bucket keeps on can be restored. Keys and endpoint: as\n"
-    "  for serve --replicate (the environment or ~/.aws/credentials).\n";
+    "  within the primary's shipping interval. Only points from the oldest\n"
+    "  checkpoint the bucket keeps on can be restored. Keys and endpoint: from\n"
+    "  the environment (PATHSPACE_S3_ENDPOINT, AWS_ACCESS_KEY_ID,\n"
+    "  AWS_SECRET_ACCESS_KEY, AWS_REGION) or ~/.aws/credentials.\n";
 
 /* Seconds since 1970 (a fraction allowed), or YYYY-MM-DDTHH:MM:SSZ, as ms. */
 static int parse_time(const char *v, uint64_t *ms)

@@ -255,6 +255,36 @@ sync_ship() {
     s3_stop
 }
 
+# a bucket that fails (tests/s3fault.py in front of s3rver: 503, 500, 429,
+# stalls, uploads cut halfway, one request in three): the primary retries
+# and serves on, a replica follows through the same faults, and what ends
+# in the bucket is the primary's space
+flaky_bucket() {
+    s3_start
+    direct=$PATHSPACE_S3_ENDPOINT
+    python3 tests/s3fault.py "127.0.0.1:$S3PORT" "$T/fault.port" "$T/faults" >"$T/fault.log" 2>&1 &
+    echo $! >"$T/fault.pid"
+    i=0
+    until [ -s "$T/fault.port" ]; do i=$((i + 1)); [ $i -gt 200 ] && fail "no proxy"; sleep 0.05; done
+    export PATHSPACE_S3_ENDPOINT="http://127.0.0.1:$(cat "$T/fault.port")"
+    serve a "$T/a" --replicate s3://kb/main
+    load a 0 20
+    c a checkpoint >/dev/null
+    serve r "$T/r" --follow s3://kb/main
+    c a remove "(w 4)" >/dev/null
+    load a 20 20
+    settle a
+    c a export | sort >"$T/want"
+    same_as r "$(stat_of a seq)"
+    [ "$(cat "$T/faults" 2>/dev/null || echo 0)" -gt 5 ] || fail "the proxy made too few faults"
+    echo "faults made: $(cat "$T/faults")"
+    PATHSPACE_S3_ENDPOINT=$direct "$P" restore s3://kb/main "$T/x" >/dev/null
+    dump_sorted "$T/x" | cmp -s "$T/want" - || fail "the bucket is not the primary's space"
+    stop r
+    stop a
+    s3_stop
+}
+
 # a replica promoted (--takeover) while the old primary still runs: the old
 # one is fenced at its next manifest, and the bucket follows the new one
 takeover() {
@@ -389,6 +419,7 @@ tcase replicas replicas
 tcase replica_kills replica_kills
 tcase bucket_down bucket_down
 tcase primary_kill primary_kill
+tcase flaky_bucket flaky_bucket
 tcase sync_ship sync_ship
 tcase takeover takeover
 tcase bucket_map bucket_map

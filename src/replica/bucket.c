@@ -140,14 +140,72 @@ static int get_piece(ps_replica *r, const man_piece *p, ps_diag *d)
     return rc;
 }
 
+/* The space of checkpoint c, decoded from the bucket: its checksums
+ * checked before anything is used. */
+static int ckpt_space(ps_replica *r, const man_ckpt *c, ps_space **out, ps_diag *d)
+{
+    char key[128];
+    ps__ckpt_key(&c->oid, key);
+    ps_buf buf = { 0 };
+    ps_ckpt_info ci;
+    ps_bytes payload;
+    ps_snap *sn = NULL;
+    *out = NULL;
+    int rc = ps__s3_get(r->b, key, c->size, &buf, d);
+    if (!rc)
+        rc = ps_ckpt_check(ps_buf_data(&buf), ps_buf_len(&buf), &ci, &payload, d);
+    if (!rc && ci.log_pos != c->log_pos)
+        rc = ps__diag_set(d, PS_E_CORRUPT, NULL, 0, "%s holds log position %" PRIu64
+                          ", its manifest says %" PRIu64, key, ci.log_pos, c->log_pos);
+    if (!rc)
+        rc = ps_space_new(out) ? ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory") : PS_OK;
+    if (!rc)
+        rc = ps_snap_open_mem(payload.ptr, payload.len, &sn, d);
+    if (!rc)
+        rc = ps_space_read_snap(*out, sn, 0, d);
+    ps_snap_close(sn);
+    ps_buf_free(&buf);
+    r->st.bytes += c->size;
+    if (rc) {
+        ps_space_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* The space is older than the oldest log the bucket keeps (a replica
+ * stopped, or started, just before a checkpoint let the log before it
+ * go): it starts again from the newest checkpoint. */
+static int resync(ps_replica *r, const manifest *m, uint64_t at, ps_diag *d)
+{
+    const man_ckpt *c = m->nckpt ? &m->ckpt[m->nckpt - 1] : NULL;
+    if (!c || c->log_pos < at)
+        return ps__diag_set(d, PS_E_CORRUPT, NULL, 0,
+                            "this space is at seq %" PRIu64 " and the bucket's log starts at %"
+                            PRIu64 " with no checkpoint to start again from", at,
+                            m->npiece ? m->piece[0].first : 0);
+    ps_space *sp;
+    int rc = ckpt_space(r, c, &sp, d);
+    if (!rc && (rc = ps__served_reset(r->sv, sp, c->log_pos, d)))
+        ps_space_free(sp);
+    if (!rc)
+        fprintf(stderr, "pathspace: replication: this space was at seq %" PRIu64 ", behind the "
+                        "log the bucket keeps: started again from its checkpoint at seq %" PRIu64
+                        "\n", at, c->log_pos);
+    return rc;
+}
+
 int ps__bucket_apply(ps_replica *r, const manifest *m, ps_diag *d)
 {
     uint64_t at = ps__served_seq(r->sv);
-    if (m->npiece && m->piece[0].first > at + 1)
-        return ps__diag_set(d, PS_E_CORRUPT, NULL, 0,
-                            "this space is at seq %" PRIu64 " and the bucket's log starts at %"
-                            PRIu64 ": it fell behind what the bucket keeps; restore it again",
-                            at, m->piece[0].first);
+    /* the log the bucket keeps starts after the space's seq (or it keeps
+     * none, and its checkpoint is ahead) */
+    if (m->npiece ? m->piece[0].first > at + 1 : m->shipped > at) {
+        int rc = resync(r, m, at, d);
+        if (rc)
+            return rc;
+        at = ps__served_seq(r->sv);
+    }
     for (uint32_t i = 0; i < m->npiece; i++) {
         const man_piece *p = &m->piece[i];
         if (p->last <= at)

@@ -168,6 +168,9 @@ int ps__served_owns(const ps_served *sv, ps_bytes key, ps_diag *d);
 int ps__served_shard_json(ps_served *sv, ps_buf *out);
 /* The map's version, for STATS: the caller holds the lock either way. */
 uint64_t ps__served_shard_version_locked(const ps_served *sv);
+/* ps__pspace_reset under the write lock: a replica starts again from a
+ * primary's checkpoint (sp, at log_pos). */
+int ps__served_reset(ps_served *sv, ps_space *sp, uint64_t log_pos, ps_diag *d);
 /* The space's last committed seq (any thread, any lock or none). */
 uint64_t ps__served_seq(ps_served *sv);
 

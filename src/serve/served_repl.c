@@ -180,3 +180,13 @@ int ps__served_shard_json(ps_served *sv, ps_buf *out)
     ps__served_unlock(sv);
     return rc;
 }
+
+int ps__served_reset(ps_served *sv, ps_space *sp, uint64_t log_pos, ps_diag *d)
+{
+    ps__served_lock(sv, 1);
+    int rc = ps__pspace_reset(sv->p, sp, log_pos, d);
+    if (!rc)
+        atomic_store(&sv->seq, ps_pspace_seq(sv->p));
+    ps__served_unlock(sv);
+    return rc;
+}

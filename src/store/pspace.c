@@ -537,3 +537,20 @@ int ps__pspace_piece_check(ps_bytes piece, uint64_t first, uint64_t last, ps_dia
                           last);
     return rc;
 }
+
+int ps__pspace_reset(ps_pspace *p, ps_space *sp, uint64_t log_pos, ps_diag *d)
+{
+    /* the checkpoint first: once it is there, the log before it may go */
+    ps_snap_opts so = p->snap;
+    so.threads = so.threads ? so.threads : p->o.threads;
+    int rc = ps_ckpt_save(p->st, sp, &so, 0, log_pos, NULL, d);
+    if (!rc)
+        rc = ps__wal_restart(p->w, log_pos + 1, d);
+    if (rc)
+        return rc; /* the space and its log are as they were */
+    ps_space_free(p->sp);
+    p->sp = sp;
+    p->changes = 0;
+    p->ckpt_time = time(NULL);
+    return prune(p, log_pos, d);
+}

@@ -69,6 +69,11 @@ int ps__pspace_follow(ps_pspace *p, ps_bytes piece, uint64_t *upto, ps_diag *d);
 /* Checks a whole log piece (a segment in memory): every record, no torn
  * tail allowed, and that it holds exactly seqs first..last. */
 int ps__pspace_piece_check(ps_bytes piece, uint64_t first, uint64_t last, ps_diag *d);
+/* A replica that fell behind what its bucket keeps: sp (taken on success)
+ * becomes the space, as of the primary's log position log_pos. A checkpoint
+ * of it is saved, and the log starts again at log_pos + 1, so a restart
+ * finds exactly this state. On failure nothing changed. */
+int ps__pspace_reset(ps_pspace *p, ps_space *sp, uint64_t log_pos, ps_diag *d);
 /* The bytes of a log piece that hold its whole changes up to seq upto. */
 size_t ps__pspace_piece_cut(ps_bytes piece, uint64_t upto);
 

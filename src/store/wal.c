@@ -699,3 +699,34 @@ void ps__wal_hold(wal *w, uint64_t seq)
 {
     atomic_store(&w->hold, seq);
 }
+
+int ps__wal_restart(wal *w, uint64_t next, ps_diag *d)
+{
+    if (ps__wal_commit(w))
+        return ps__diag_set(d, PS_E_IO, NULL, 0, "cannot write the log");
+    pthread_mutex_lock(&w->mu);
+    uint64_t *segs;
+    size_t n;
+    int rc = ps__wal_segments(w->dirfd, &segs, &n) ? PS_E_IO : PS_OK;
+    int old = w->fd;
+    for (size_t i = 0; !rc && i < n; i++) { /* a checkpoint holds all of them now */
+        char name[32];
+        ps__wal_seg_name(segs[i], name);
+        if (unlinkat(w->dirfd, name, 0) && errno != ENOENT)
+            rc = PS_E_IO;
+    }
+    free(segs);
+    if (!rc && seg_start(w, next))
+        rc = PS_E_IO;
+    if (rc) {
+        w->fd = old == w->fd ? old : w->fd;
+        pthread_mutex_unlock(&w->mu);
+        return ps__diag_set(d, PS_E_IO, NULL, 0, "cannot start the log again: %s", strerror(errno));
+    }
+    if (old >= 0 && old != w->fd)
+        close(old);
+    w->next = next;
+    w->dirty = 0;
+    pthread_mutex_unlock(&w->mu);
+    return PS_OK;
+}

@@ -110,6 +110,9 @@ int ps__wal_sync(wal *w);
 uint64_t ps__wal_last_seq(const wal *w);
 /* Closes the current segment (synced) and starts one at last_seq + 1. */
 int ps__wal_rotate(wal *w, ps_diag *d);
+/* Starts the log again at next: every segment goes (the caller saved a
+ * checkpoint that holds all of them) and a new one starts at next. */
+int ps__wal_restart(wal *w, uint64_t next, ps_diag *d);
 /* Removes segments whose records are all <= seq. */
 int ps__wal_drop_through(wal *w, uint64_t seq);
 
