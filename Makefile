@@ -91,7 +91,7 @@ PC       := $(BUILD)/pathspace.pc $(BUILD)/pathspace-net.pc
 DEPS_OK  := $(BUILD)/.deps-ok
 
 .SECONDARY:
-.PHONY: all lib deps bench-deps print-deps print-core-libs check test asan ubsan tsan fuzz bench demo install golden reseal \
+.PHONY: check-ceph all lib deps bench-deps print-deps print-core-libs check test asan ubsan tsan fuzz bench demo install golden reseal \
         uninstall clean help wheel
 
 all: $(STATIC) $(SHARED) $(NET_STATIC) $(NET_SHARED) $(CLI) $(PC)
@@ -102,6 +102,7 @@ help:
 	@echo "make demo       install deps, build, run the main job on built-in data"
 	@echo "make check      install deps, build, run every test (ends 'N passed, N failed, N skipped')"
 	@echo "make asan|ubsan|tsan  make check under AddressSanitizer / UBSan / TSan"
+	@echo "make check-ceph the replication tests against Ceph's radosgw (one-node cluster)"
 	@echo "make bench      build and run the benchmarks (tables, medians)"
 	@echo "make fuzz       build libFuzzer targets with clang into $(BUILD)/fuzz/"
 	@echo "make install    PREFIX=/usr/local DESTDIR=: library, header, CLI, man page, pathspace.pc"
@@ -183,6 +184,14 @@ check test: $(TESTBIN) $(REPLAY) $(CLI) $(SHARED) $(NET_SHARED) $(PC) $(BUILD)/h
 	@sh tools/s3rver.sh $(BUILD)
 	@PS_CC="$(CC)" PS_CFLAGS="$(CFLAGS)" PS_LDFLAGS="$(LDFLAGS)" PS_MAKE="$(MAKE)" \
 	    sh tests/run.sh $(BUILD)
+
+# The replication tests against Ceph's radosgw on a one-node cluster (a
+# monitor, one OSD on memstore, radosgw; tools/ceph.sh), instead of s3rver.
+# Not in `make check`: a cluster per case costs about 20 s (docs/replication.md).
+CEPH_PKGS := radosgw ceph-mon ceph-osd ceph-common
+check-ceph: $(CLI) $(SHARED)
+	@sh tools/deps.sh $(CEPH_PKGS)
+	@PS_S3=ceph sh tests/cli_replica.sh $(BUILD)
 
 asan:
 	$(MAKE) BUILD=build/asan DEBUG=1 OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check

@@ -7,8 +7,15 @@
 # the old primary fenced, and a tampered bucket is refused.
 . tests/lib.sh "$@"
 
+# The S3 server: s3rver (npm) by default; PS_S3=ceph runs every case against
+# Ceph's radosgw on a one-node cluster instead (make check-ceph).
+KIND=${PS_S3:-s3rver}
 S3=${PS_S3RVER:-$B/npm/node_modules/.bin/s3rver}
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+if [ "$KIND" = ceph ]; then
+    export AWS_ACCESS_KEY_ID=PSTESTKEY AWS_SECRET_ACCESS_KEY=PSTESTSECRET AWS_REGION=us-east-1
+else
+    export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+fi
 unset AWS_SESSION_TOKEN AWS_PROFILE
 
 free_port() {
@@ -21,27 +28,63 @@ cleanup() {
     set +e
     for f in "$T"/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
     [ -n "${S3PID:-}" ] && kill -9 "$S3PID" 2>/dev/null
+    [ -d "$T/ceph" ] && sh tools/ceph.sh stop "$T/ceph"
     rm -rf "$T"
     exit $rc
 }
 trap cleanup EXIT
 
-# s3_start [PORT]: s3rver over $T/s3 with bucket kb, on PORT (or a free one)
-s3_start() {
-    [ -x "$S3" ] || skip "needs s3rver (tools/s3rver.sh installs it from npm)"
-    S3PORT=${1:-$(free_port)}
-    mkdir -p "$T/s3"
-    "$S3" -d "$T/s3" -a 127.0.0.1 -p "$S3PORT" --configure-bucket kb --silent >>"$T/s3.log" 2>&1 &
-    S3PID=$!
-    export PATHSPACE_S3_ENDPOINT="http://127.0.0.1:$S3PORT"
+s3_ready() {
     i=0
     until curl -s -o /dev/null "$PATHSPACE_S3_ENDPOINT/"; do
         i=$((i + 1))
-        [ $i -gt 200 ] && fail "s3rver did not start: $(cat "$T/s3.log")"
+        [ $i -gt 200 ] && fail "the S3 server did not start: $(cat "$T/s3.log" 2>/dev/null)"
         sleep 0.05
     done
 }
-s3_stop() { kill "$S3PID" 2>/dev/null; wait "$S3PID" 2>/dev/null || true; }
+
+# s3_start [PORT]: the S3 server with bucket pskb, on PORT (or a free one);
+# again after s3_stop: the same bucket, its objects kept
+s3_start() {
+    S3PORT=${1:-$(free_port)}
+    export PATHSPACE_S3_ENDPOINT="http://127.0.0.1:$S3PORT"
+    if [ "$KIND" = ceph ]; then
+        command -v radosgw >/dev/null || skip "needs radosgw, ceph-mon and ceph-osd (make check-ceph installs them)"
+        if [ -d "$T/ceph" ]; then
+            sh tools/ceph.sh rgw "$T/ceph"
+        else
+            sh tools/ceph.sh start "$T/ceph" "$S3PORT" "$AWS_ACCESS_KEY_ID" \
+                "$AWS_SECRET_ACCESS_KEY" pskb >"$T/s3.log" 2>&1 || fail "ceph: $(cat "$T/s3.log")"
+        fi
+        s3_ready
+        return
+    fi
+    [ -x "$S3" ] || skip "needs s3rver (tools/s3rver.sh installs it from npm)"
+    mkdir -p "$T/s3"
+    "$S3" -d "$T/s3" -a 127.0.0.1 -p "$S3PORT" --configure-bucket pskb --silent >>"$T/s3.log" 2>&1 &
+    S3PID=$!
+    s3_ready
+}
+s3_stop() {
+    if [ "$KIND" = ceph ]; then
+        kill "$(cat "$T/ceph/run/client.rgw.pid")" 2>/dev/null
+        i=0
+        while curl -s -o /dev/null "$PATHSPACE_S3_ENDPOINT/" && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
+        return 0
+    fi
+    kill "$S3PID" 2>/dev/null; wait "$S3PID" 2>/dev/null || true
+}
+
+# signed requests as the tests' user: s3req METHOD KEY [FILE]
+s3req() {
+    curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+        -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X "$1" ${3:+--data-binary @"$3"} \
+        "$PATHSPACE_S3_ENDPOINT/pskb/$2"
+}
+# the keys under a prefix, one a line (ListObjectsV2)
+s3keys() { # (the prefix's slashes escaped: a signed query is canonical)
+    s3req GET "?list-type=2&prefix=$(printf %s "$1" | sed 's|/|%2F|g')" | grep -o '<Key>[^<]*</Key>' | sed 's/<Key>\(.*\)<\/Key>/\1/'
+}
 
 # serve NAME DIR ARGS...: a server in the background; its pid in
 # $T/NAME.pid, its port in $T/NAME.port
@@ -100,7 +143,7 @@ load() { # load NAME FROM COUNT: atoms (w FROM) .. added one request each
 ship_restore() {
     s3_start
     gen_file 3000 7 "$T/kb.metta"
-    serve a "$T/a" --import "$T/kb.metta" --replicate s3://kb/main
+    serve a "$T/a" --import "$T/kb.metta" --replicate s3://pskb/main
     load a 0 20
     c a checkpoint >/dev/null
     c a remove "(w 3)" >/dev/null
@@ -111,19 +154,19 @@ ship_restore() {
     settle a
     c a export | sort >"$T/want"
     [ "$(stat_of a repl_shipped)" = "$(stat_of a seq)" ] || fail "shipped != seq"
-    "$P" restore s3://kb/main "$T/r" >"$T/out"
+    "$P" restore s3://pskb/main "$T/r" >"$T/out"
     dump_sorted "$T/r" >"$T/got"
     cmp -s "$T/want" "$T/got" || fail "the restore differs: $(diff "$T/want" "$T/got" | head)"
-    "$P" restore s3://kb/main "$T/r1" --at "$s1" >"$T/out"
+    "$P" restore s3://pskb/main "$T/r1" --at "$s1" >"$T/out"
     grep -q "last seq $s1," "$T/out" || fail "restore --at $s1: $(cat "$T/out")"
     dump_sorted "$T/r1" >"$T/got1"
     cmp -s "$T/at1" "$T/got1" || fail "restore --at differs: $(diff "$T/at1" "$T/got1" | head)"
-    "$P" restore s3://kb/main "$T/r2" --at-time "$(($(date +%s) + 1))" >/dev/null
+    "$P" restore s3://pskb/main "$T/r2" --at-time "$(($(date +%s) + 1))" >/dev/null
     dump_sorted "$T/r2" | cmp -s "$T/want" - || fail "restore --at-time now differs"
     # a point before what the bucket keeps, and a used DIR, are refused
-    "$P" restore s3://kb/main "$T/r3" --at 1 2>"$T/err" && fail "restored a point not kept"
+    "$P" restore s3://pskb/main "$T/r3" --at 1 2>"$T/err" && fail "restored a point not kept"
     grep -q "no longer kept" "$T/err" || fail "unclear: $(cat "$T/err")"
-    "$P" restore s3://kb/main "$T/r" 2>"$T/err" && fail "restored over a space"
+    "$P" restore s3://pskb/main "$T/r" 2>"$T/err" && fail "restored over a space"
     grep -q "not empty" "$T/err" || fail "unclear: $(cat "$T/err")"
     stop a
     s3_stop
@@ -131,11 +174,11 @@ ship_restore() {
 
 replicas() {
     s3_start
-    serve a "$T/a" --replicate s3://kb/main
+    serve a "$T/a" --replicate s3://pskb/main
     load a 0 30
-    serve r1 "$T/r1" --follow s3://kb/main
+    serve r1 "$T/r1" --follow s3://pskb/main
     hp=$(free_port)
-    serve r2 "$T/r2" --follow s3://kb/main --http "$hp"
+    serve r2 "$T/r2" --follow s3://pskb/main --http "$hp"
     load a 30 30
     c a checkpoint >/dev/null
     c a remove "(w 5)" "(v 6 \"x\")" >/dev/null
@@ -163,8 +206,8 @@ replicas() {
 # restart it catches up with no gap and no duplicate (the seqs must meet)
 replica_kills() {
     s3_start
-    serve a "$T/a" --replicate s3://kb/main
-    serve r "$T/r" --follow s3://kb/main
+    serve a "$T/a" --replicate s3://pskb/main
+    serve r "$T/r" --follow s3://pskb/main
     n=0
     for round in 1 2 3 4; do
         load a $((round * 100)) 15 &
@@ -172,7 +215,7 @@ replica_kills() {
         sleep "0.$(shuf -i 1-4 -n 1)"
         kill9 r
         wait "$lp"
-        serve r "$T/r" --follow s3://kb/main
+        serve r "$T/r" --follow s3://pskb/main
         n=$((n + 1))
     done
     settle a
@@ -187,7 +230,7 @@ replica_kills() {
 # reports the lag, and ships it all once the bucket is back
 bucket_down() {
     s3_start
-    serve a "$T/a" --replicate s3://kb/main
+    serve a "$T/a" --replicate s3://pskb/main
     load a 0 10
     settle a
     s3_stop
@@ -201,7 +244,7 @@ bucket_down() {
     s3_start "$S3PORT"
     settle a
     c a export | sort >"$T/want"
-    "$P" restore s3://kb/main "$T/r" >/dev/null
+    "$P" restore s3://pskb/main "$T/r" >/dev/null
     dump_sorted "$T/r" | cmp -s "$T/want" - || fail "the restore after the outage differs"
     stop a
     s3_stop
@@ -211,17 +254,17 @@ bucket_down() {
 # and once it restarts the bucket has them all
 primary_kill() {
     s3_start
-    serve a "$T/a" --replicate s3://kb/main
+    serve a "$T/a" --replicate s3://pskb/main
     load a 0 40 &
     lp=$!
     sleep 0.4
     kill9 a
     wait "$lp" 2>/dev/null || true
-    serve a "$T/a" --replicate s3://kb/main
+    serve a "$T/a" --replicate s3://pskb/main
     load a 100 5
     settle a
     c a export | sort >"$T/want"
-    "$P" restore s3://kb/main "$T/r" >/dev/null
+    "$P" restore s3://pskb/main "$T/r" >/dev/null
     dump_sorted "$T/r" | cmp -s "$T/want" - || fail "the bucket lost what the primary had"
     stop a
     s3_stop
@@ -232,15 +275,15 @@ primary_kill() {
 # with the bucket away, a write waits, and is acknowledged once it is back
 sync_ship() {
     s3_start
-    serve a "$T/a" --replicate s3://kb/main --replicate-sync --replicate-interval 5000
+    serve a "$T/a" --replicate s3://pskb/main --replicate-sync --replicate-interval 5000
     load a 0 10
     # no settle: the interval is 5 s, yet every acked change is shipped
     [ "$(stat_of a repl_lag_seq)" = 0 ] || fail "acked but not shipped: $(c a stats | grep repl)"
     c a export | sort >"$T/want"
     kill9 a
-    "$P" restore s3://kb/main "$T/r" >/dev/null
+    "$P" restore s3://pskb/main "$T/r" >/dev/null
     dump_sorted "$T/r" | cmp -s "$T/want" - || fail "the bucket lacks acknowledged changes"
-    serve a "$T/a" --replicate s3://kb/main --replicate-sync --replicate-interval 5000
+    serve a "$T/a" --replicate s3://pskb/main --replicate-sync --replicate-interval 5000
     s3_stop
     c a add "(waits)" >"$T/out" 2>&1 &
     w=$!
@@ -249,7 +292,7 @@ sync_ship() {
     s3_start "$S3PORT"
     wait "$w" || fail "the write failed: $(cat "$T/out")"
     rm -rf "$T/r2"
-    "$P" restore s3://kb/main "$T/r2" >/dev/null
+    "$P" restore s3://pskb/main "$T/r2" >/dev/null
     "$P" dump "$T/r2" | grep -qx "(waits)" || fail "the waited write is not in the bucket"
     stop a
     s3_stop
@@ -267,10 +310,10 @@ flaky_bucket() {
     i=0
     until [ -s "$T/fault.port" ]; do i=$((i + 1)); [ $i -gt 200 ] && fail "no proxy"; sleep 0.05; done
     export PATHSPACE_S3_ENDPOINT="http://127.0.0.1:$(cat "$T/fault.port")"
-    serve a "$T/a" --replicate s3://kb/main
+    serve a "$T/a" --replicate s3://pskb/main
     load a 0 20
     c a checkpoint >/dev/null
-    serve r "$T/r" --follow s3://kb/main
+    serve r "$T/r" --follow s3://pskb/main
     c a remove "(w 4)" >/dev/null
     load a 20 20
     settle a
@@ -278,7 +321,7 @@ flaky_bucket() {
     same_as r "$(stat_of a seq)"
     [ "$(cat "$T/faults" 2>/dev/null || echo 0)" -gt 5 ] || fail "the proxy made too few faults"
     echo "faults made: $(cat "$T/faults")"
-    PATHSPACE_S3_ENDPOINT=$direct "$P" restore s3://kb/main "$T/x" >/dev/null
+    PATHSPACE_S3_ENDPOINT=$direct "$P" restore s3://pskb/main "$T/x" >/dev/null
     dump_sorted "$T/x" | cmp -s "$T/want" - || fail "the bucket is not the primary's space"
     stop r
     stop a
@@ -289,15 +332,15 @@ flaky_bucket() {
 # one is fenced at its next manifest, and the bucket follows the new one
 takeover() {
     s3_start
-    serve a "$T/a" --replicate s3://kb/main
+    serve a "$T/a" --replicate s3://pskb/main
     load a 0 10
-    serve r "$T/r" --follow s3://kb/main
+    serve r "$T/r" --follow s3://pskb/main
     settle a
     same_as_primary=$(stat_of a seq)
     c a export | sort >"$T/want"
     same_as r "$same_as_primary"
     stop r
-    serve b "$T/r" --replicate s3://kb/main --takeover
+    serve b "$T/r" --replicate s3://pskb/main --takeover
     c b add "(new primary)" >/dev/null
     settle b
     c a add "(old primary)" >/dev/null
@@ -308,12 +351,20 @@ takeover() {
         sleep 0.05
     done
     grep -q "fenced" "$T/a.log" || fail "the fencing was not said: $(cat "$T/a.log")"
-    "$P" restore s3://kb/main "$T/z" >/dev/null
+    if [ "$KIND" = ceph ]; then # the store itself refuses a second create
+        m=$(s3keys main/manifest/0 | tail -1)
+        code=$(curl -s -o /dev/null -w '%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" \
+            --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -H "If-None-Match: *" \
+            -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT --data-binary x \
+            "$PATHSPACE_S3_ENDPOINT/pskb/$m")
+        [ "$code" = 412 ] || fail "radosgw let $m be created twice ($code)"
+    fi
+    "$P" restore s3://pskb/main "$T/z" >/dev/null
     "$P" dump "$T/z" >"$T/zz"
     grep -qx "(new primary)" "$T/zz" || fail "the new primary's write is missing"
     grep -q "old primary" "$T/zz" && fail "a fenced primary's write reached the bucket"
     # a bucket another primary writes is refused without --takeover
-    "$P" serve "$T/other" --port 0 --replicate s3://kb/main --quiet 2>"$T/err" &&
+    "$P" serve "$T/other" --port 0 --replicate s3://pskb/main --quiet 2>"$T/err" &&
         fail "shipped into another primary's bucket"
     grep -q "another primary" "$T/err" || fail "unclear: $(cat "$T/err")"
     stop b
@@ -339,26 +390,26 @@ for s in m["shards"]:
     s["http"] = "127.0.0.1:" + open(f"{t}/h{s['id']}").read().strip()
 json.dump(m, open(f"{t}/map.json", "w"))
 EOF
-    "$P" shard publish "$T/map.json" s3://kb/map | grep -q "version 1" || fail "publish"
-    "$P" shard publish "$T/map.json" s3://kb/map >/dev/null || fail "publishing the same map again"
+    "$P" shard publish "$T/map.json" s3://pskb/map | grep -q "version 1" || fail "publish"
+    "$P" shard publish "$T/map.json" s3://pskb/map >/dev/null || fail "publishing the same map again"
     sed 's/"127.0.0.1:/"127.0.0.2:/' "$T/map.json" >"$T/other.json"
-    "$P" shard publish "$T/other.json" s3://kb/map 2>"$T/err" && fail "another map of version 1"
+    "$P" shard publish "$T/other.json" s3://pskb/map 2>"$T/err" && fail "another map of version 1"
     grep -q "another map of version 1" "$T/err" || fail "unclear: $(cat "$T/err")"
     for k in 0 1 2; do
         [ $k = 2 ] && imp="" || imp="--import $T/split/shard-$k.snap"
         rm -f "$T/s$k.port"
         "$P" serve "$T/s$k" $imp --port "$(cat "$T/b$k")" --port-file "$T/s$k.port" \
-            --http "$(cat "$T/h$k")" --shard-map s3://kb/map --shard-purge-after 1 --quiet \
+            --http "$(cat "$T/h$k")" --shard-map s3://pskb/map --shard-purge-after 1 --quiet \
             >>"$T/s$k.log" 2>&1 &
         echo $! >"$T/s$k.pid"
         wait_file "$T/s$k.port" "$(cat "$T/s$k.pid")" "$T/s$k.log"
     done
-    "$P" client --shards s3://kb/map add "(new 1)" "(zz new 2)" >/dev/null || fail "routed add"
-    "$P" shard move s3://kb/map 1 --to "127.0.0.1:$(cat "$T/b2")" \
+    "$P" client --shards s3://pskb/map add "(new 1)" "(zz new 2)" >/dev/null || fail "routed add"
+    "$P" shard move s3://pskb/map 1 --to "127.0.0.1:$(cat "$T/b2")" \
         --to-http "127.0.0.1:$(cat "$T/h2")" >"$T/move.out" || fail "move: $(cat "$T/move.out")"
     grep -q "map version 3" "$T/move.out" || fail "move: $(cat "$T/move.out")"
     sleep 2.5 # the purge, a second after the map
-    n=$("$P" client --shards s3://kb/map count)
+    n=$("$P" client --shards s3://pskb/map count)
     [ "$n" = 4002 ] || fail "routed count $n after the move"
     sum=0
     for k in 0 1 2; do sum=$((sum + $("$P" client --port "$(cat "$T/b$k")" count))); done
@@ -380,36 +431,32 @@ EOF
 # keys refused, keys missing, a tampered piece and manifest: clear errors
 hostile_bucket() {
     s3_start
-    serve a "$T/a" --replicate s3://kb/main
+    serve a "$T/a" --replicate s3://pskb/main
     load a 0 5
     settle a
     stop a
     # (s3rver checks the key id, not the signature: docs/replication.md)
-    AWS_ACCESS_KEY_ID=NOBODY "$P" restore s3://kb/main "$T/x" 2>"$T/err" && fail "wrong keys"
+    AWS_ACCESS_KEY_ID=NOBODY "$P" restore s3://pskb/main "$T/x" 2>"$T/err" && fail "wrong keys"
     grep -q "refused" "$T/err" || fail "unclear: $(cat "$T/err")"
     rm -rf "$T/x"
     env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$T" \
-        "$P" restore s3://kb/main "$T/x" 2>"$T/err" && fail "no keys"
+        "$P" restore s3://pskb/main "$T/x" 2>"$T/err" && fail "no keys"
     grep -q "no S3 keys" "$T/err" || fail "unclear: $(cat "$T/err")"
     rm -rf "$T/x"
-    "$P" restore "s3://kb/../etc" "$T/x" 2>"$T/err" && fail "a prefix with .."
+    "$P" restore "s3://pskb/../etc" "$T/x" 2>"$T/err" && fail "a prefix with .."
     rm -rf "$T/x"
-    put() { # put KEY FILE: overwrite an object, signed as the tests' user
-        curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER -X PUT \
-            -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
-            --data-binary @"$2" "$PATHSPACE_S3_ENDPOINT/kb/main/$1" >/dev/null
-    }
-    piece=$(cd "$T/s3/kb/main" && ls log/*/*.log._S3rver_object | head -1 | sed 's/._S3rver_object$//')
-    head -c 100 /dev/urandom >"$T/junk"
-    cp "$T/s3/kb/main/$piece._S3rver_object" "$T/piece"
+    piece=$(s3keys main/log/ | head -1)
+    [ -n "$piece" ] || fail "no piece listed"
+    s3req GET "$piece" >"$T/piece" || fail "cannot read $piece"
     printf 'X' | dd of="$T/piece" bs=1 seek=40 conv=notrunc 2>/dev/null
-    put "$piece" "$T/piece" || skip "cannot overwrite objects in this s3rver"
-    "$P" restore s3://kb/main "$T/x" 2>"$T/err" && fail "restored a tampered piece"
+    s3req PUT "$piece" "$T/piece" >/dev/null || fail "cannot overwrite $piece"
+    "$P" restore s3://pskb/main "$T/x" 2>"$T/err" && fail "restored a tampered piece"
     grep -qiE "checksum|corrupt|size" "$T/err" || fail "unclear: $(cat "$T/err")"
     rm -rf "$T/x"
-    man=$(cd "$T/s3/kb/main" && ls manifest/0*._S3rver_object | tail -1 | sed 's/._S3rver_object$//')
-    put "$man" "$T/junk"
-    "$P" restore s3://kb/main "$T/x" 2>"$T/err" && fail "restored from a junk manifest"
+    man=$(s3keys main/manifest/0 | tail -1)
+    head -c 100 /dev/urandom >"$T/junk"
+    s3req PUT "$man" "$T/junk" >/dev/null || fail "cannot overwrite $man"
+    "$P" restore s3://pskb/main "$T/x" 2>"$T/err" && fail "restored from a junk manifest"
     grep -q "manifest" "$T/err" || fail "unclear: $(cat "$T/err")"
     s3_stop
 }
