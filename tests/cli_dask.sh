@@ -8,12 +8,15 @@
 # real genealogy royal92 when ../shared/data has it.
 . tests/lib.sh "$@"
 
-PY=${PS_PYTHON:-/usr/bin/python3}
+PY_BIN=${PS_PYTHON:-/usr/bin/python3}
 LIB=$(cd "$B" && pwd)/libpathspace.so
 export PYTHONPATH="$(pwd)/python${PYTHONPATH:+:$PYTHONPATH}" PATHSPACE_LIB="$LIB"
-# a sanitizer build's library needs its runtime first in Python
+# a sanitizer build's library needs its runtime first in Python (and in
+# Python alone: preloaded into curl, it hangs)
 san=$(LD_PRELOAD= ldd "$LIB" 2>/dev/null | awk '/libasan|libubsan/ { printf "%s:", $3 }')
-[ -n "$san" ] && export LD_PRELOAD="$san" ASAN_OPTIONS="detect_leaks=0"
+PY_ENV="env"
+[ -n "$san" ] && PY_ENV="env LD_PRELOAD=$san ASAN_OPTIONS=detect_leaks=0"
+PY="$PY_ENV $PY_BIN"
 
 cleanup() {
     rc=$?
@@ -25,14 +28,14 @@ cleanup() {
 trap cleanup EXIT
 
 need_dask() {
-    "$PY" -c 'import dask.bag, distributed' 2>/dev/null ||
+    $PY -c 'import dask.bag, distributed' 2>/dev/null ||
         skip "needs python3-dask and python3-distributed (make deps installs them)"
     command -v dask-scheduler >/dev/null || skip "needs dask-scheduler (python3-distributed)"
 }
 
 # a scheduler and two single-threaded workers, each its own process
 cluster() {
-    dask-scheduler --host 127.0.0.1 --port 0 --dashboard-address :0 --no-show \
+    $PY_ENV dask-scheduler --host 127.0.0.1 --port 0 --dashboard-address :0 --no-show \
         --scheduler-file "$T/sched.json" >"$T/sched.log" 2>&1 &
     echo $! >"$T/sched.pid"
     i=0
@@ -42,14 +45,14 @@ cluster() {
         sleep 0.05
     done
     for w in 1 2; do
-        dask-worker --scheduler-file "$T/sched.json" --nthreads 1 --nworkers 1 --no-nanny \
+        $PY_ENV dask-worker --scheduler-file "$T/sched.json" --nthreads 1 --nworkers 1 --no-nanny \
             --host 127.0.0.1 --dashboard-address :0 >"$T/worker$w.log" 2>&1 &
         echo $! >"$T/worker$w.pid"
     done
 }
 
 free_port() {
-    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # serve_shard K: shard K on its ports, holding its range of $T/map.json
@@ -72,7 +75,7 @@ shards() {
         free_port >"$T/s$k.hport"
         k=$((k + 1))
     done
-    "$PY" - "$T" <<'EOF'
+    $PY - "$T" <<'EOF'
 import json, sys
 t = sys.argv[1]
 m = json.load(open(f"{t}/split/shardmap.json"))
@@ -90,7 +93,7 @@ EOF
 
 # compare SRC: the Python script below against pathspace query on SRC
 compare() {
-    "$PY" - "$T" "$P" "$1" "$T/cases" <<'EOF' || fail "$(cat "$T/py.log")"
+    $PY - "$T" "$P" "$1" "$T/cases" <<'EOF' || fail "$(cat "$T/py.log")"
 import subprocess, sys
 from distributed import Client
 from pathspace import dask as psd
@@ -134,7 +137,7 @@ EOF
 }
 
 gen_family() { # gen_family N OUT: parent and age facts of N people, seeded
-    "$PY" - "$1" "$2" <<'EOF'
+    $PY - "$1" "$2" <<'EOF'
 import random, sys
 n, out = int(sys.argv[1]), sys.argv[2]
 r = random.Random(29)
@@ -166,7 +169,7 @@ EOF
     compare "$T/kb.snap"
     # a transform: the join's results written back through routed adds on
     # the workers, then read from the shards as the single machine makes them
-    "$PY" - "$T" "$P" <<'EOF' || fail "transform"
+    $PY - "$T" "$P" <<'EOF' || fail "transform"
 import subprocess, sys
 from distributed import Client
 from pathspace import dask as psd
@@ -189,7 +192,7 @@ routing() {
     gen_family 500 "$T/kb.metta"
     "$P" import "$T/kb.metta" -o "$T/kb.snap" --chunk 4096 --quiet
     shards "$T/kb.snap" 3
-    "$PY" - "$T" <<'EOF' || fail "routing (python)"
+    $PY - "$T" <<'EOF' || fail "routing (python)"
 import sys
 from pathspace.client import MORK
 from pathspace.shards import ShardMap, ShardedSpace
@@ -224,7 +227,7 @@ EOF
     "$P" client --shards "$M" remove "(cc 1 2)" >/dev/null
     "$P" client --shards "$M" contains "(cc 1 2)" >/dev/null && fail "routed remove"
     # a shard refuses atoms of another's range, over both protocols
-    a=$("$PY" -c "
+    a=$($PY -c "
 import sys; from pathspace.shards import ShardMap
 m = ShardMap.load('$M'); print(next(x for x in ['(cc 9 9)', '(zz 9)', '(parent q1 q2)', '(age q 1)', '(name q 1)'] if m.route(x).id != 0))")
     "$P" client --port "$(cat "$T/s0.bport")" add "$a" 2>"$T/err" && fail "shard 0 took $a"
@@ -234,7 +237,7 @@ m = ShardMap.load('$M'); print(next(x for x in ['(cc 9 9)', '(zz 9)', '(parent q
     [ "$code" = 421 ] || fail "HTTP upload of a foreign atom: $code"
     # the map moves shard 0's end into shard 1's range (version 2); the
     # servers restart with it; a router holding version 1 learns of it
-    "$PY" - "$T" <<'EOF' || fail "map change"
+    $PY - "$T" <<'EOF' || fail "map change"
 import json, os, signal, subprocess, sys, time
 from pathspace import encode
 from pathspace.shards import ShardMap, ShardedSpace
@@ -258,7 +261,7 @@ EOF
         wait_gone "$(cat "$T/s$k.pid")"
         serve_shard $k
     done
-    "$PY" - "$T" <<'EOF' || fail "the router did not follow the new map"
+    $PY - "$T" <<'EOF' || fail "the router did not follow the new map"
 import sys
 from pathspace.client import MORK
 from pathspace.shards import ShardMap, ShardedSpace
@@ -283,7 +286,7 @@ online_split() {
     "$P" import "$T/kb.metta" -o "$T/kb.snap" --chunk 4096 --quiet
     "$P" shard split "$T/kb.snap" 2 "$T/split" >"$T/split.log"
     for k in 0 1 2; do free_port >"$T/s$k.bport"; free_port >"$T/s$k.hport"; done
-    "$PY" - "$T" <<'EOF'
+    $PY - "$T" <<'EOF'
 import json, sys
 t = sys.argv[1]
 m = json.load(open(f"{t}/split/shardmap.json"))
@@ -307,7 +310,7 @@ EOF
         "$P" client --shards "$M" add "(w $i)" "(zz w $i)" >/dev/null 2>>"$T/w.err" || echo "add $i" >>"$T/lost"
         i=$((i + 1)); done; echo $i >"$T/cn" ) &
     cw=$!
-    "$PY" - "$T" >"$T/py.out" 2>&1 <<'EOF' &
+    $PY - "$T" >"$T/py.out" 2>&1 <<'EOF' &
 import os, sys
 from pathspace.shards import ShardMap, ShardedSpace
 t = sys.argv[1]

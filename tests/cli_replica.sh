@@ -414,7 +414,10 @@ EOF
     sum=0
     for k in 0 1 2; do sum=$((sum + $("$P" client --port "$(cat "$T/b$k")" count))); done
     [ "$sum" = 4002 ] || fail "the shards hold $sum"
-    PYTHONPATH=python PATHSPACE_LIB="$(cd "$B" && pwd)/libpathspace.so" /usr/bin/python3 - "$T" <<'EOF' || fail "the Python router"
+    lib="$(cd "$B" && pwd)/libpathspace.so" # a sanitizer's runtime first, in Python alone
+    san=$(LD_PRELOAD= ldd "$lib" 2>/dev/null | awk '/libasan|libubsan/ { printf "%s:", $3 }')
+    env ${san:+LD_PRELOAD=$san ASAN_OPTIONS=detect_leaks=0} PYTHONPATH=python PATHSPACE_LIB="$lib" \
+        /usr/bin/python3 - "$T" <<'EOF' || fail "the Python router"
 import sys
 from pathspace.shards import ShardMap, ShardedSpace
 t = sys.argv[1]

@@ -19,7 +19,7 @@ if [ "$cmd" = rgw ]; then
 fi
 RGW=$3 KEY=$4 SECRET=$5 BUCKET=$6
 # a step that fails says which, with the daemons' last words
-trap 'rc=$?; [ $rc = 0 ] || { echo "ceph.sh: failed (exit $rc) at line $LINENO" >&2;
+trap 'rc=$?; [ $rc = 0 ] || { echo "ceph.sh: failed (exit $rc)" >&2;
       tail -n 3 "$D"/log/*.log "$D"/log/*.err 2>/dev/null >&2; }' EXIT
 MON=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$D/mon" "$D/osd" "$D/run" "$D/log" "$D/rgw"
@@ -68,7 +68,7 @@ cephc() {
     n=0
     until ceph -c "$C" "$@" >/dev/null 2>>"$D/log/cli.err"; do
         n=$((n + 1))
-        [ $n -gt 50 ] && { echo "ceph.sh: ceph $*: $(tail -1 "$D/log/cli.err")" >&2; exit 1; }
+        [ $n -gt 150 ] && { echo "ceph.sh: ceph $*: $(tail -1 "$D/log/cli.err")" >&2; exit 1; }
         sleep 0.2
     done
 }
@@ -79,13 +79,18 @@ cephc osd crush move node root=default
 cephc osd crush add osd.0 1.0 host=node
 ceph-osd -c "$C" -i 0 2>>"$D/log/osd.err"
 radosgw -c "$C" -n client.rgw
-radosgw-admin -c "$C" user create --uid=pathspace --display-name=pathspace \
-    --access-key="$KEY" --secret-key="$SECRET" >/dev/null
+n=0
+until radosgw-admin -c "$C" user create --uid=pathspace --display-name=pathspace \
+    --access-key="$KEY" --secret-key="$SECRET" >/dev/null 2>>"$D/log/cli.err"; do
+    n=$((n + 1))
+    [ $n -gt 150 ] && { echo "ceph.sh: radosgw-admin: $(tail -1 "$D/log/cli.err")" >&2; exit 1; }
+    sleep 0.2
+done
 E=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 # the empty body's SHA-256
 i=0
 until curl -sf -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" --user "$KEY:$SECRET" \
     -H "x-amz-content-sha256: $E" -X PUT "http://127.0.0.1:$RGW/$BUCKET"; do
     i=$((i + 1))
-    [ $i -gt 100 ] && { echo "ceph.sh: radosgw does not make $BUCKET" >&2; exit 1; }
+    [ $i -gt 300 ] && { echo "ceph.sh: radosgw does not make $BUCKET" >&2; exit 1; }
     sleep 0.1
 done
