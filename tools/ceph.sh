@@ -19,7 +19,8 @@ if [ "$cmd" = rgw ]; then
 fi
 RGW=$3 KEY=$4 SECRET=$5 BUCKET=$6
 # a step that fails says which, with the daemons' last words
-trap 'rc=$?; [ $rc = 0 ] || { echo "ceph.sh: failed (exit $rc)" >&2;
+step=setup
+trap 'rc=$?; [ $rc = 0 ] || { echo "ceph.sh: $step failed (exit $rc)" >&2;
       tail -n 3 "$D"/log/*.log "$D"/log/*.err 2>/dev/null >&2; }' EXIT
 MON=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$D/mon" "$D/osd" "$D/run" "$D/log" "$D/rgw"
@@ -60,8 +61,11 @@ osd max object namespace len = 64
 rgw frontends = beast endpoint=127.0.0.1:$RGW
 rgw data = $D/rgw
 EOC
+step=monmaptool
 monmaptool --create --add a "v1:127.0.0.1:$MON" --fsid "$FSID" "$D/monmap" >/dev/null
+step="the monitor's mkfs"
 ceph-mon -c "$C" --mkfs -i a --monmap "$D/monmap" 2>>"$D/log/mon.err"
+step="the monitor"
 ceph-mon -c "$C" -i a
 # the monitor answers commands a moment after it starts: each is tried again
 cephc() {
@@ -73,12 +77,16 @@ cephc() {
     done
 }
 cephc osd create
+step="the OSD's mkfs"
 ceph-osd -c "$C" -i 0 --mkfs 2>"$D/log/osd-mkfs.err" >/dev/null
 cephc osd crush add-bucket node host
 cephc osd crush move node root=default
 cephc osd crush add osd.0 1.0 host=node
+step="the OSD"
 ceph-osd -c "$C" -i 0 2>>"$D/log/osd.err"
+step=radosgw
 radosgw -c "$C" -n client.rgw
+step="the user"
 n=0
 until radosgw-admin -c "$C" user create --uid=pathspace --display-name=pathspace \
     --access-key="$KEY" --secret-key="$SECRET" >/dev/null 2>>"$D/log/cli.err"; do
