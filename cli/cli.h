@@ -179,6 +179,19 @@ int shard_watch_start(ps_served *sv, const char *file, uint64_t id, const char *
                       unsigned purge_after_s, shard_watch **out);
 /* Stops following; the served space enforces no map after it. */
 void shard_watch_stop(shard_watch *w);
+/* A shard map as JSON (shardmap_out.c): begin, an entry a shard, end. */
+typedef struct map_shard {
+    uint32_t id;
+    ps_bytes lo, hi;
+    int has_lo, has_hi;        /* 0: unbounded on that side            */
+    const char *file, *binary, *http; /* NULL or "": left out          */
+    uint64_t atoms;            /* 0: left out                          */
+    int frozen, has_fhi;       /* a part [flo, fhi) being moved away   */
+    ps_bytes flo, fhi;
+} map_shard;
+void map_begin(FILE *f, uint64_t version);
+void map_entry(FILE *f, const map_shard *s, int last);
+void map_end(FILE *f);
 /* shard move MAP K --to ADDR (shard_move.c): a shard split online. */
 int shard_move(const char *map, uint32_t k, const char *to, const char *to_http);
 /* client --shards MAP COMMAND ... (cmd_routed.c) */

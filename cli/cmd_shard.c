@@ -47,14 +47,6 @@ typedef struct split {
     uint32_t nkeys;
 } split;
 
-static void hex(FILE *f, ps_bytes b)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < b.len; i++)
-        fprintf(f, "%02x", b.ptr[i]);
-    fputc('"', f);
-}
-
 /* host:port into host[cap] and *port; 0, or -1 having said why. */
 static int addr_arg(const char *what, const char *v, char *host, size_t cap, unsigned *port)
 {
@@ -76,21 +68,23 @@ static int write_map(const char *out, uint32_t n, const split *s, const char *hh
     FILE *f = fopen(path, "w");
     if (!f)
         return die("shard split: cannot write %s: %s", path, strerror(errno));
-    fprintf(f, "{\"format\": \"pathspace-shardmap\", \"version\": 1, \"map_version\": 1,\n"
-               " \"shards\": [\n");
+    map_begin(f, 1);
     for (uint32_t k = 0; k < n; k++) {
-        fprintf(f, "  {\"id\": %u, \"lo\": ", k);
-        k ? hex(f, s->keys[k - 1]) : (void)fputs("null", f);
-        fputs(", \"hi\": ", f);
-        k + 1 < n ? hex(f, s->keys[k]) : (void)fputs("null", f);
-        fprintf(f, ", \"file\": \"shard-%u.snap\", \"atoms\": %" PRIu64, k, s->atoms[k]);
+        char file[64], http[300] = "", bin[300] = "";
+        snprintf(file, sizeof file, "shard-%u.snap", k);
         if (hh[0])
-            fprintf(f, ", \"http\": \"%s:%u\"", hh, hp + k);
+            snprintf(http, sizeof http, "%s:%u", hh, hp + k);
         if (bh[0])
-            fprintf(f, ", \"binary\": \"%s:%u\"", bh, bp + k);
-        fprintf(f, "}%s\n", k + 1 < n ? "," : "");
+            snprintf(bin, sizeof bin, "%s:%u", bh, bp + k);
+        map_shard e = { .id = k, .has_lo = k > 0, .has_hi = k + 1 < n, .file = file,
+                        .binary = bin, .http = http, .atoms = s->atoms[k] };
+        if (k)
+            e.lo = s->keys[k - 1];
+        if (k + 1 < n)
+            e.hi = s->keys[k];
+        map_entry(f, &e, k + 1 == n);
     }
-    fputs(" ]}\n", f);
+    map_end(f);
     return fclose(f) ? die("shard split: cannot write %s", path) : 0;
 }
 

@@ -22,48 +22,6 @@
 
 #define WAIT_MS 20000 /* for a server to put a new version in force */
 
-typedef struct range {
-    ps_bytes lo, hi;
-    int has_lo, has_hi;
-} range;
-
-static void hexout(FILE *f, const char *name, ps_bytes b, int has)
-{
-    fprintf(f, ", \"%s\": ", name);
-    if (!has) {
-        fputs("null", f);
-        return;
-    }
-    fputc('"', f);
-    for (size_t i = 0; i < b.len; i++)
-        fprintf(f, "%02x", b.ptr[i]);
-    fputc('"', f);
-}
-
-static void entry(FILE *f, uint32_t id, range r, const char *bin, const char *http, int last)
-{
-    fprintf(f, "  {\"id\": %u", id);
-    hexout(f, "lo", r.lo, r.has_lo);
-    hexout(f, "hi", r.hi, r.has_hi);
-    if (bin && *bin)
-        fprintf(f, ", \"binary\": \"%s\"", bin);
-    if (http && *http)
-        fprintf(f, ", \"http\": \"%s\"", http);
-    fprintf(f, "}%s\n", last ? "" : ",");
-}
-
-static void hexkey(FILE *f, ps_bytes b, int has)
-{
-    if (!has) {
-        fputs("null", f);
-        return;
-    }
-    fputc('"', f);
-    for (size_t i = 0; i < b.len; i++)
-        fprintf(f, "%02x", b.ptr[i]);
-    fputc('"', f);
-}
-
 /* A new version of the map: into a bucket (created once), or a file
  * (written whole and renamed into place, so no reader sees half). */
 static int put_map(const char *where, const char *text, size_t len)
@@ -98,33 +56,27 @@ static int write_version(const char *file, const ps_shardmap *m, uint64_t versio
     if (!f)
         return die("out of memory");
     uint32_t n = ps_shardmap_count(m), id = 0;
-    fprintf(f, "{\"format\": \"pathspace-shardmap\", \"version\": 1, \"map_version\": %" PRIu64
-               ",\n \"shards\": [\n", version);
+    map_begin(f, version);
     for (uint32_t i = 0; i < n; i++) {
         ps_shard_info s;
         ps_shardmap_shard(m, i, &s);
-        range r = { s.lo, s.hi, s.bounded_lo, s.bounded_hi };
-        if (i != k) {
-            entry(f, id++, r, s.binary, s.http, i + 1 == n);
-            continue;
+        map_shard e = { .id = id++, .lo = s.lo, .hi = s.hi, .has_lo = s.bounded_lo,
+                        .has_hi = s.bounded_hi, .binary = s.binary, .http = s.http };
+        if (i == k && !moved) { /* the whole range still K's, [mid, hi) frozen */
+            e.frozen = 1;
+            e.flo = mid;
+            e.fhi = s.hi;
+            e.has_fhi = s.bounded_hi;
+        } else if (i == k) { /* [lo, mid) stays, [mid, hi) is the new shard's */
+            e.hi = mid;
+            e.has_hi = 1;
+            map_entry(f, &e, 0);
+            e = (map_shard){ .id = id++, .lo = mid, .hi = s.hi, .has_lo = 1,
+                             .has_hi = s.bounded_hi, .binary = to, .http = to_http };
         }
-        range low = { s.lo, mid, s.bounded_lo, 1 }, high = { mid, s.hi, 1, s.bounded_hi };
-        if (moved) {
-            entry(f, id++, low, s.binary, s.http, 0);
-            entry(f, id++, high, to, to_http, i + 1 == n);
-            continue;
-        }
-        /* the whole range still K's, its upper half [mid, hi) frozen */
-        fprintf(f, "  {\"id\": %u", id++);
-        hexout(f, "lo", r.lo, r.has_lo);
-        hexout(f, "hi", r.hi, r.has_hi);
-        fprintf(f, ", \"binary\": \"%s\", \"http\": \"%s\", \"frozen\": [", s.binary, s.http);
-        hexkey(f, mid, 1);
-        fputs(", ", f);
-        hexkey(f, s.hi, s.bounded_hi);
-        fprintf(f, "]}%s\n", i + 1 == n ? "" : ",");
+        map_entry(f, &e, i + 1 == n);
     }
-    fputs(" ]}\n", f);
+    map_end(f);
     int rc = fclose(f) ? die("out of memory") : put_map(file, text, len);
     free(text);
     return rc;

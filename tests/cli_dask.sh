@@ -75,15 +75,7 @@ shards() {
         free_port >"$T/s$k.hport"
         k=$((k + 1))
     done
-    $PY - "$T" <<'EOF'
-import json, sys
-t = sys.argv[1]
-m = json.load(open(f"{t}/split/shardmap.json"))
-for s in m["shards"]:
-    s["http"] = "127.0.0.1:" + open(f"{t}/s{s['id']}.hport").read().strip()
-    s["binary"] = "127.0.0.1:" + open(f"{t}/s{s['id']}.bport").read().strip()
-json.dump(m, open(f"{t}/map.json", "w"))
-EOF
+    $PY tests/mapports.py "$T/split/shardmap.json" "$T/map.json" "$T"
     k=0
     while [ $k -lt "$2" ]; do
         serve_shard $k
@@ -286,15 +278,7 @@ online_split() {
     "$P" import "$T/kb.metta" -o "$T/kb.snap" --chunk 4096 --quiet
     "$P" shard split "$T/kb.snap" 2 "$T/split" >"$T/split.log"
     for k in 0 1 2; do free_port >"$T/s$k.bport"; free_port >"$T/s$k.hport"; done
-    $PY - "$T" <<'EOF'
-import json, sys
-t = sys.argv[1]
-m = json.load(open(f"{t}/split/shardmap.json"))
-for s in m["shards"]:
-    s["http"] = "127.0.0.1:" + open(f"{t}/s{s['id']}.hport").read().strip()
-    s["binary"] = "127.0.0.1:" + open(f"{t}/s{s['id']}.bport").read().strip()
-json.dump(m, open(f"{t}/map.json", "w"))
-EOF
+    $PY tests/mapports.py "$T/split/shardmap.json" "$T/map.json" "$T"
     for k in 0 1 2; do # 2: the standby the split moves to
         [ $k = 2 ] || imp="--import $T/split/shard-$k.snap"
         [ $k = 2 ] && imp=""

@@ -388,16 +388,8 @@ bucket_map() {
     "$P" gen --atoms 4000 --seed 2 -o "$T/kb.metta" >/dev/null 2>&1
     "$P" import "$T/kb.metta" -o "$T/kb.snap" --chunk 4096 --quiet
     "$P" shard split "$T/kb.snap" 2 "$T/split" >/dev/null
-    for k in 0 1 2; do free_port >"$T/b$k"; free_port >"$T/h$k"; done
-    python3 - "$T" <<'EOF'
-import json, sys
-t = sys.argv[1]
-m = json.load(open(f"{t}/split/shardmap.json"))
-for s in m["shards"]:
-    s["binary"] = "127.0.0.1:" + open(f"{t}/b{s['id']}").read().strip()
-    s["http"] = "127.0.0.1:" + open(f"{t}/h{s['id']}").read().strip()
-json.dump(m, open(f"{t}/map.json", "w"))
-EOF
+    for k in 0 1 2; do free_port >"$T/s$k.bport"; free_port >"$T/s$k.hport"; done
+    python3 tests/mapports.py "$T/split/shardmap.json" "$T/map.json" "$T"
     "$P" shard publish "$T/map.json" s3://pskb/map | grep -q "version 1" || fail "publish"
     "$P" shard publish "$T/map.json" s3://pskb/map >/dev/null || fail "publishing the same map again"
     sed 's/"127.0.0.1:/"127.0.0.2:/' "$T/map.json" >"$T/other.json"
@@ -406,21 +398,21 @@ EOF
     for k in 0 1 2; do
         [ $k = 2 ] && imp="" || imp="--import $T/split/shard-$k.snap"
         rm -f "$T/s$k.port"
-        "$P" serve "$T/s$k" $imp --port "$(cat "$T/b$k")" --port-file "$T/s$k.port" \
-            --http "$(cat "$T/h$k")" --shard-map s3://pskb/map --shard-purge-after 1 --quiet \
+        "$P" serve "$T/s$k" $imp --port "$(cat "$T/s$k.bport")" --port-file "$T/s$k.port" \
+            --http "$(cat "$T/s$k.hport")" --shard-map s3://pskb/map --shard-purge-after 1 --quiet \
             >>"$T/s$k.log" 2>&1 &
         echo $! >"$T/s$k.pid"
         wait_file "$T/s$k.port" "$(cat "$T/s$k.pid")" "$T/s$k.log"
     done
     "$P" client --shards s3://pskb/map add "(new 1)" "(zz new 2)" >/dev/null || fail "routed add"
-    "$P" shard move s3://pskb/map 1 --to "127.0.0.1:$(cat "$T/b2")" \
-        --to-http "127.0.0.1:$(cat "$T/h2")" >"$T/move.out" || fail "move: $(cat "$T/move.out")"
+    "$P" shard move s3://pskb/map 1 --to "127.0.0.1:$(cat "$T/s2.bport")" \
+        --to-http "127.0.0.1:$(cat "$T/s2.hport")" >"$T/move.out" || fail "move: $(cat "$T/move.out")"
     grep -q "map version 3" "$T/move.out" || fail "move: $(cat "$T/move.out")"
     sleep 2.5 # the purge, a second after the map
     n=$("$P" client --shards s3://pskb/map count)
     [ "$n" = 4002 ] || fail "routed count $n after the move"
     sum=0
-    for k in 0 1 2; do sum=$((sum + $("$P" client --port "$(cat "$T/b$k")" count))); done
+    for k in 0 1 2; do sum=$((sum + $("$P" client --port "$(cat "$T/s$k.bport")" count))); done
     [ "$sum" = 4002 ] || fail "the shards hold $sum"
     lib="$(cd "$B" && pwd)/libpathspace.so" # a sanitizer's runtime first, in Python alone
     san=$(LD_PRELOAD= ldd "$lib" 2>/dev/null | awk '/libasan|libubsan/ { printf "%s:", $3 }')
@@ -429,7 +421,7 @@ EOF
 import sys
 from pathspace.shards import ShardMap, ShardedSpace
 t = sys.argv[1]
-m = ShardMap.load("http://127.0.0.1:" + open(f"{t}/h0").read().strip())
+m = ShardMap.load("http://127.0.0.1:" + open(f"{t}/s0.hport").read().strip())
 assert m.version == 3 and len(m.shards) == 3, m.version
 s = ShardedSpace(m)
 s.add(["(py 1)", "(zz py 2)"])
