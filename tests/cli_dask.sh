@@ -345,14 +345,6 @@ EOF
 
 stat_of_port() { "$P" client --port "$1" stats | sed -n "s/^$2 //p"; }
 
-wait_gone() {
-    i=0
-    while kill -0 "$1" 2>/dev/null; do
-        i=$((i + 1))
-        [ $i -gt 400 ] && fail "process $1 did not stop"
-        sleep 0.05
-    done
-}
 
 royal92() {
     need_dask

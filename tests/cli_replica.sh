@@ -109,14 +109,6 @@ port() { cat "$T/$1.port"; }
 pid() { cat "$T/$1.pid"; }
 stop() { kill "$(pid "$1")" 2>/dev/null; wait_gone "$(pid "$1")"; }
 kill9() { kill -9 "$(pid "$1")" 2>/dev/null; wait_gone "$(pid "$1")"; }
-wait_gone() {
-    i=0
-    while kill -0 "$1" 2>/dev/null; do
-        i=$((i + 1))
-        [ $i -gt 400 ] && fail "process $1 did not stop"
-        sleep 0.05
-    done
-}
 c() { n=$1; shift; "$P" client --port "$(port "$n")" "$@"; }
 stat_of() { c "$1" stats | sed -n "s/^$2 //p"; }
 # settle NAME: until NAME reports no replication lag (20 s at most)

@@ -8,6 +8,7 @@
 #   need_data FILE...     skip unless these real files are in $D
 #   gen_file N SEED OUT   N generated atoms as MeTTa text
 #   wait_file F PID LOG   wait for a started server's port file
+#   wait_gone PID         wait for a process to end
 #   finish                print "N passed, N failed, N skipped"; exit 1 on a failure
 #
 # Each case runs as its own process (the script again, with --only NAME)
@@ -47,6 +48,16 @@ wait_file() {
         i=$((i + 1))
         [ $i -gt 200 ] && fail "the server did not start: $(cat "$3")"
         kill -0 "$2" 2>/dev/null || fail "the server died: $(cat "$3")"
+        sleep 0.05
+    done
+}
+
+# wait_gone PID: until the process is gone; fails after 20 s
+wait_gone() {
+    i=0
+    while kill -0 "$1" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt 400 ] && fail "process $1 did not stop"
         sleep 0.05
     done
 }

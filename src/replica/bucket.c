@@ -44,16 +44,15 @@ static int get_manifest(s3 *b, uint64_t n, manifest *m, ps_diag *d)
     return rc;
 }
 
-/* The hint's number (0: none or unreadable). */
-static uint64_t hint_once(s3 *b, int *absent)
+uint64_t ps__bucket_hint(s3 *b, const char *key, int *absent)
 {
     ps_buf buf = { 0 };
     ps_diag d = { 0 };
     uint64_t n = 0;
-    int rc = ps__s3_get(b, MAN_LATEST, 64, &buf, &d);
+    int rc = ps__s3_get(b, key, 64, &buf, &d);
     *absent = rc == PS_E_NOTFOUND;
     if (!rc && ps_buf_len(&buf) == 16) {
-        for (size_t i = 0; i < ps_buf_len(&buf); i++) {
+        for (size_t i = 0; i < 16; i++) {
             int c = ps_buf_data(&buf)[i];
             int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
             if (x < 0) {
@@ -82,7 +81,8 @@ static uint64_t hint(s3 *b)
 {
     uint64_t n = 0;
     int absent = 0;
-    for (int i = 0; i < REREADS && !(n = hint_once(b, &absent)) && !absent; i++)
+    for (int i = 0; i < REREADS && !(n = ps__bucket_hint(b, MAN_LATEST, &absent)) && !absent;
+         i++)
         pause_ms(REREAD_MS);
     return n;
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/diag.h"
-#include "s3.h"
+#include "replica.h"
 
 #define MAP_LATEST "shardmap/latest"
 #define MAP_MAX_BYTES (64u << 20)
@@ -64,25 +64,6 @@ static int get_version(s3 *b, uint64_t v, ps_shardmap **out, ps_diag *d)
     return rc;
 }
 
-static uint64_t hint(s3 *b)
-{
-    ps_buf got = { 0 };
-    ps_diag d = { 0 };
-    uint64_t v = 0;
-    if (!ps__s3_get(b, MAP_LATEST, 64, &got, &d) && ps_buf_len(&got) == 16)
-        for (size_t i = 0; i < 16; i++) {
-            int c = ps_buf_data(&got)[i];
-            int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-            if (x < 0) {
-                v = 0;
-                break;
-            }
-            v = v << 4 | (uint64_t)x;
-        }
-    ps_buf_free(&got);
-    return v;
-}
-
 int ps_shardmap_fetch(const char *url, ps_shardmap **out, ps_diag *d)
 {
     *out = NULL;
@@ -92,7 +73,8 @@ int ps_shardmap_fetch(const char *url, ps_shardmap **out, ps_diag *d)
     int rc = ps__s3_open(url, &b, d);
     if (rc)
         return rc;
-    uint64_t v = hint(b);
+    int absent;
+    uint64_t v = ps__bucket_hint(b, MAP_LATEST, &absent);
     v = v ? v : 1;
     rc = get_version(b, v, out, d);
     while (!rc) { /* newer than the hint knew of */
