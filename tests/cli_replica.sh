@@ -132,6 +132,14 @@ same_as() {
     cmp -s "$T/want" "$T/got" || fail "$1 differs from the primary: $(diff "$T/want" "$T/got" | head -5)"
 }
 dump_sorted() { "$P" dump "$1" | sort; }
+# bucket_is NAME WHY: a restore of the bucket into a new directory holds what
+# the server NAME holds now, or the case fails with WHY
+bucket_is() {
+    c "$1" export | sort >"$T/want"
+    rm -rf "$T/restored"
+    "$P" restore s3://pskb/main "$T/restored" >/dev/null
+    dump_sorted "$T/restored" | cmp -s "$T/want" - || fail "$2"
+}
 load() { # load NAME FROM COUNT: atoms (w FROM) .. added one request each
     k=$2
     while [ "$k" -lt $(($2 + $3)) ]; do
@@ -243,9 +251,7 @@ bucket_down() {
     load a 30 5
     s3_start "$S3PORT"
     settle a
-    c a export | sort >"$T/want"
-    "$P" restore s3://pskb/main "$T/r" >/dev/null
-    dump_sorted "$T/r" | cmp -s "$T/want" - || fail "the restore after the outage differs"
+    bucket_is a "the restore after the outage differs"
     stop a
     s3_stop
 }
@@ -263,9 +269,7 @@ primary_kill() {
     serve a "$T/a" --replicate s3://pskb/main
     load a 100 5
     settle a
-    c a export | sort >"$T/want"
-    "$P" restore s3://pskb/main "$T/r" >/dev/null
-    dump_sorted "$T/r" | cmp -s "$T/want" - || fail "the bucket lost what the primary had"
+    bucket_is a "the bucket lost what the primary had"
     stop a
     s3_stop
 }

@@ -286,6 +286,17 @@ void ps__replica_free(ps_replica *r)
     free(r);
 }
 
+int ps__replica_run(ps_replica *r, void *(*fn)(void *), ps_diag *d)
+{
+    ps__replica_report(r, NULL);
+    if (pthread_create(&r->th, NULL, fn, r)) {
+        ps__replica_free(r);
+        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "cannot start the replication thread");
+    }
+    r->running = 1;
+    return PS_OK;
+}
+
 void ps__replica_report(ps_replica *r, const ps_diag *d)
 {
     if (d && d->code) {

@@ -69,12 +69,8 @@ int ps_follow_start(ps_served *sv, const char *url, const ps_replica_opts *o, ps
     r->st.role = SERVED_REPLICA;
     refuse_writes(r);
     lag(r);
-    ps__replica_report(r, NULL);
-    if (pthread_create(&r->th, NULL, follow_main, r)) {
-        ps__replica_free(r);
-        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "cannot start the following thread");
-    }
-    r->running = 1;
+    if ((rc = ps__replica_run(r, follow_main, d)))
+        return rc;
     *out = r;
     return PS_OK;
 }

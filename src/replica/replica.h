@@ -51,6 +51,8 @@ int ps__replica_nap(ps_replica *r, uint64_t ms);
 int ps__replica_new(ps_served *sv, const char *url, const ps_replica_opts *o, ps_replica **out,
                     ps_diag *d);
 void ps__replica_free(ps_replica *r);
+/* Reports r's first status and starts its thread on fn; on failure frees r. */
+int ps__replica_run(ps_replica *r, void *(*fn)(void *), ps_diag *d);
 /* The thread's status into the served space (a failure's text, if d). */
 void ps__replica_report(ps_replica *r, const ps_diag *d);
 

@@ -394,12 +394,8 @@ int ps_ship_start(ps_served *sv, const char *url, const ps_replica_opts *o, ps_r
         return rc;
     }
     lag(r, r->m.shipped);
-    ps__replica_report(r, NULL);
-    if (pthread_create(&r->th, NULL, ship_main, r)) {
-        ps__replica_free(r);
-        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "cannot start the shipping thread");
-    }
-    r->running = 1;
+    if ((rc = ps__replica_run(r, ship_main, d)))
+        return rc;
     if (r->o.sync)
         ps__served_set_sync(sv, sync_wait, r);
     *out = r;
