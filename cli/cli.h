@@ -62,6 +62,7 @@ typedef struct src {
     ps_act *a;
     ps_snap *n;
     ps_pspace *p; /* s is its space */
+    ps_bucket *bk; /* s3://: n or s is its view's (src_open_bucket) */
 } src;
 int src_open(src *x, const char *path, fmt f);
 void src_close(src *x);
@@ -185,6 +186,7 @@ typedef struct map_shard {
     ps_bytes lo, hi;
     int has_lo, has_hi;        /* 0: unbounded on that side            */
     const char *file, *binary, *http; /* NULL or "": left out          */
+    const char *bucket;        /* NULL or "": left out                 */
     uint64_t atoms;            /* 0: left out                          */
     int frozen, has_fhi;       /* a part [flo, fhi) being moved away   */
     ps_bytes flo, fhi;

@@ -15,6 +15,9 @@ static const char query_usage[] =
     "  trie order. PATTERN is an atom or a conjunction (, P1 P2 ...) whose patterns\n"
     "  share their variables; TEMPLATE is an atom or (, T1 T2 ...), by default the\n"
     "  pattern itself. Variables may stand on both sides (docs/query.md).\n"
+    "  SRC s3://BUCKET/PREFIX is a replicated space, read where it lies: its\n"
+    "  checkpoint by byte range, only the chunks the query reaches (the log\n"
+    "  after it, if any, makes it read whole; docs/replication.md)\n"
     "  --count     print the number of distinct results instead\n"
     "  --unifiers  print the number of solutions (unifiers) instead, counted\n"
     "              without building the results (factorized where the plan allows)\n"
@@ -108,6 +111,33 @@ int query_into(const ps_query *q, const src *x, uint64_t limit, unsigned threads
     return 0;
 }
 
+/* A pattern on a bucket read in place: the chunks its constant prefix
+ * reaches are read at once, not one round trip at a time as the search
+ * reaches them. A conjunction's patterns are read as reached. */
+static int bucket_prefetch(const src *x, const char *pat)
+{
+    ps_buf b = { 0 };
+    ps_diag d = { 0 };
+    int rc = PS_OK;
+    if (!ps_atom_parse(pat, strlen(pat), &b, &d) && ps_buf_len(&b) > 0 &&
+        strncmp(pat + strspn(pat, " \t\n("), ",", 1)) {
+        size_t n = ps_atom_prefix(ps_buf_bytes(&b));
+        rc = ps_bucket_fetch(x->bk, ps_bytes_of(ps_buf_data(&b), n), &d);
+    }
+    ps_buf_free(&b);
+    return rc ? diag_die(x->name, &d, rc) + 1 : 0;
+}
+
+static void bucket_report(const src *x)
+{
+    ps_bucket_info bi;
+    ps_bucket_info_get(x->bk, &bi);
+    fprintf(stderr, "bucket: through seq %" PRIu64 ", %s; %" PRIu64 " reads, %" PRIu64
+            " bytes of a %" PRIu64 "-byte snapshot\n", bi.seq,
+            bi.in_place ? "read in place" : "read whole, with the changes after its checkpoint",
+            bi.reads, bi.bytes, bi.snap_bytes);
+}
+
 /* --unifiers: the solutions counted (PS_QUERY_COUNT), nothing built. */
 static int count_unifiers(const ps_query *q, const src *x, unsigned threads, int join, int stats)
 {
@@ -170,7 +200,8 @@ int cmd_query(int argc, char **argv)
     if (query_compile(pos[1], npos == 3 ? pos[2] : NULL, &q))
         return 2;
     src x;
-    if (src_open(&x, pos[0], FMT_NONE)) {
+    if (src_open(&x, pos[0], FMT_NONE) || (x.bk && bucket_prefetch(&x, pos[1]))) {
+        src_close(&x);
         ps_query_free(q);
         return 2;
     }
@@ -194,6 +225,8 @@ int cmd_query(int argc, char **argv)
     }
     if (!rc && fflush(stdout))
         rc = die("stdout: write failed") + 1;
+    if (stats && x.bk)
+        bucket_report(&x);
     uint64_t n = out ? ps_space_count(out) : 0;
     ps_space_free(out);
     src_close(&x);

@@ -15,6 +15,7 @@
 
 static const char usage[] =
     "usage: pathspace shard split SNAP N OUTDIR [--http HOST:PORT] [--binary HOST:PORT]\n"
+    "                             [--bucket s3://BUCKET/PREFIX]\n"
     "       pathspace shard move MAP K --to HOST:PORT [--to-http HOST:PORT]\n"
     "       pathspace shard publish FILE s3://BUCKET/PREFIX\n"
     "  Splits the snapshot SNAP into N key ranges holding about as many atoms\n"
@@ -22,8 +23,10 @@ static const char usage[] =
     "  them), and writes OUTDIR/shard-K.snap for each and OUTDIR/shardmap.json:\n"
     "  each shard's range (lo inclusive, hi exclusive, as hex of the atoms'\n"
     "  encoding; null is unbounded) and, with --http and --binary, the addresses\n"
-    "  its server will listen on (shard K at PORT + K). Serve each with\n"
-    "  'pathspace serve DIR-K --import OUTDIR/shard-K.snap --http ...'; the\n"
+    "  its server will listen on (shard K at PORT + K), and with --bucket the\n"
+    "  prefix each replicates to (shard K at PREFIX/shard-K), which Dask workers\n"
+    "  may read in place. Serve each with 'pathspace serve DIR-K --import\n"
+    "  OUTDIR/shard-K.snap --http ... [--replicate PREFIX/shard-K]'; the\n"
     "  Python package routes and fans out by the map (pathspace.shards,\n"
     "  pathspace.dask).\n"
     "  move: splits shard K of the map file MAP online. The upper half of its\n"
@@ -60,8 +63,14 @@ static int addr_arg(const char *what, const char *v, char *host, size_t cap, uns
     return 0;
 }
 
-static int write_map(const char *out, uint32_t n, const split *s, const char *hh, unsigned hp,
-                     const char *bh, unsigned bp)
+/* Where the shards will be: addresses (shard K at port + K) and bucket. */
+typedef struct split_to {
+    char hh[256], bh[256];
+    unsigned hp, bp;
+    const char *bucket;
+} split_to;
+
+static int write_map(const char *out, uint32_t n, const split *s, const split_to *t)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/shardmap.json", out);
@@ -70,14 +79,16 @@ static int write_map(const char *out, uint32_t n, const split *s, const char *hh
         return die("shard split: cannot write %s: %s", path, strerror(errno));
     map_begin(f, 1);
     for (uint32_t k = 0; k < n; k++) {
-        char file[64], http[300] = "", bin[300] = "";
+        char file[64], http[300] = "", bin[300] = "", bk[300] = "";
         snprintf(file, sizeof file, "shard-%u.snap", k);
-        if (hh[0])
-            snprintf(http, sizeof http, "%s:%u", hh, hp + k);
-        if (bh[0])
-            snprintf(bin, sizeof bin, "%s:%u", bh, bp + k);
+        if (t->hh[0])
+            snprintf(http, sizeof http, "%s:%u", t->hh, t->hp + k);
+        if (t->bh[0])
+            snprintf(bin, sizeof bin, "%s:%u", t->bh, t->bp + k);
+        if (t->bucket)
+            snprintf(bk, sizeof bk, "%s/shard-%u", t->bucket, k);
         map_shard e = { .id = k, .has_lo = k > 0, .has_hi = k + 1 < n, .file = file,
-                        .binary = bin, .http = http, .atoms = s->atoms[k] };
+                        .binary = bin, .http = http, .bucket = bk, .atoms = s->atoms[k] };
         if (k)
             e.lo = s->keys[k - 1];
         if (k + 1 < n)
@@ -111,8 +122,7 @@ static int distribute(ps_snap *sn, split *s, uint32_t n)
     return rc && rc != PS_E_EMPTY ? die("shard split: %s: %s", ps_strerror(rc), d.msg) : 0;
 }
 
-static int split_run(const char *file, uint32_t parts, const char *out, const char *hh,
-                     unsigned hp, const char *bh, unsigned bp)
+static int split_run(const char *file, uint32_t parts, const char *out, const split_to *t)
 {
     ps_snap *sn;
     ps_diag d = { 0 };
@@ -147,7 +157,7 @@ static int split_run(const char *file, uint32_t parts, const char *out, const ch
         if (s.fd[k] > 0 && close(s.fd[k]))
             bad = 1;
     }
-    bad = bad || write_map(out, n, &s, hh, hp, bh, bp);
+    bad = bad || write_map(out, n, &s, t);
     if (!bad)
         for (uint32_t k = 0; k < n; k++)
             printf("shard %u: %" PRIu64 " atoms\n", k, s.atoms[k]);
@@ -159,8 +169,7 @@ int cmd_shard(int argc, char **argv)
 {
     if (has_help(argc, argv, usage))
         return 0;
-    char hh[256] = "", bh[256] = "";
-    unsigned hp = 0, bp = 0;
+    split_to t = { "", "", 0, 0, NULL };
     const char *pos[4] = { 0 }, *to = NULL, *to_http = NULL;
     int np = 0;
     for (int i = 1; i < argc; i++) {
@@ -171,12 +180,17 @@ int cmd_shard(int argc, char **argv)
             *(argv[i][4] ? &to_http : &to) = v;
             i++;
         } else if (!strcmp(argv[i], "--http")) {
-            if (addr_arg("--http", v, hh, sizeof hh, &hp))
+            if (addr_arg("--http", v, t.hh, sizeof t.hh, &t.hp))
                 return 2;
             i++;
         } else if (!strcmp(argv[i], "--binary")) {
-            if (addr_arg("--binary", v, bh, sizeof bh, &bp))
+            if (addr_arg("--binary", v, t.bh, sizeof t.bh, &t.bp))
                 return 2;
+            i++;
+        } else if (!strcmp(argv[i], "--bucket")) {
+            if (!v || strncmp(v, "s3://", 5) || strlen(v) > 200 || strpbrk(v, "\"\\ "))
+                return die("shard split: --bucket takes s3://BUCKET/PREFIX"), 2;
+            t.bucket = v;
             i++;
         } else if (argv[i][0] == '-' && argv[i][1] == '-') {
             return die("shard: unknown option %s", argv[i]), 2;
@@ -207,5 +221,5 @@ int cmd_shard(int argc, char **argv)
                    "(see --help)"), 2;
     if (parse_u64(pos[2], &n) || n < 1 || n > SHARD_MAX)
         return die("shard split: N is 1 to %d", SHARD_MAX), 2;
-    return split_run(pos[1], (uint32_t)n, pos[3], hh, hp, bh, bp);
+    return split_run(pos[1], (uint32_t)n, pos[3], &t);
 }

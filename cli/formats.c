@@ -127,10 +127,28 @@ static int src_open_dir(src *x, const char *dir)
     return 0;
 }
 
+/* A space in a bucket, read in place when it can be (ps_bucket_open). */
+static int src_open_bucket(src *x, const char *url)
+{
+    ps_diag d = { 0 };
+    int rc = ps_bucket_open(url, &x->bk, &d);
+    if (rc)
+        return diag_die(url, &d, rc);
+    ps_source v = ps_bucket_source(x->bk);
+    if (v.kind == PS_SRC_SNAP)
+        x->n = (ps_snap *)v.u.snap;
+    else
+        x->s = (ps_space *)v.u.space;
+    x->f = PS_FORMAT_METTA;
+    return 0;
+}
+
 int src_open(src *x, const char *path, fmt f)
 {
     memset(x, 0, sizeof *x);
     x->name = path;
+    if (f == FMT_NONE && !strncmp(path, "s3://", 5))
+        return src_open_bucket(x, path);
     struct stat ds;
     if (f == FMT_NONE && strcmp(path, "-") && !stat(path, &ds) && S_ISDIR(ds.st_mode))
         return src_open_dir(x, path);
@@ -161,6 +179,11 @@ int src_open(src *x, const char *path, fmt f)
 
 void src_close(src *x)
 {
+    if (x->bk) {
+        ps_bucket_close(x->bk); /* its view's n or s with it */
+        memset(x, 0, sizeof *x);
+        return;
+    }
     if (x->a || x->n)
         sig_input_pop();
     if (x->p) {

@@ -61,7 +61,8 @@ static int write_version(const char *file, const ps_shardmap *m, uint64_t versio
         ps_shard_info s;
         ps_shardmap_shard(m, i, &s);
         map_shard e = { .id = id++, .lo = s.lo, .hi = s.hi, .has_lo = s.bounded_lo,
-                        .has_hi = s.bounded_hi, .binary = s.binary, .http = s.http };
+                        .has_hi = s.bounded_hi, .binary = s.binary, .http = s.http,
+                        .bucket = s.bucket };
         if (i == k && !moved) { /* the whole range still K's, [mid, hi) frozen */
             e.frozen = 1;
             e.flo = mid;
@@ -70,6 +71,7 @@ static int write_version(const char *file, const ps_shardmap *m, uint64_t versio
         } else if (i == k) { /* [lo, mid) stays, [mid, hi) is the new shard's */
             e.hi = mid;
             e.has_hi = 1;
+            e.bucket = NULL; /* it holds the whole old range: no longer K's alone */
             map_entry(f, &e, 0);
             e = (map_shard){ .id = id++, .lo = mid, .hi = s.hi, .has_lo = 1,
                              .has_hi = s.bounded_hi, .binary = to, .http = to_http };

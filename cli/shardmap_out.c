@@ -39,6 +39,8 @@ void map_entry(FILE *f, const map_shard *s, int last)
         fprintf(f, ", \"binary\": \"%s\"", s->binary);
     if (s->http && *s->http)
         fprintf(f, ", \"http\": \"%s\"", s->http);
+    if (s->bucket && *s->bucket)
+        fprintf(f, ", \"bucket\": \"%s\"", s->bucket);
     if (s->frozen) {
         fputs(", \"frozen\": [", f);
         key(f, s->flo, 1);

@@ -968,6 +968,31 @@ typedef struct ps_snap ps_snap;
 PS_API int ps_snap_open(const char *file, ps_snap **out, ps_diag *d); /* mmap: see ps_act_open */
 PS_API int ps_snap_open_mem(const void *data, size_t len, ps_snap **out, ps_diag *d);
 PS_API void ps_snap_close(ps_snap *s);
+
+/* A snapshot kept elsewhere (an object in a bucket: ps_bucket_open),
+ * read by byte range. Opening reads the header, the trailer and the index
+ * (three reads) and checks them as ps_snap_open does; each chunk is read
+ * the first time a reader reaches it, and checked by its checksum as
+ * always. Readers that walk chunks in order read more at once (the window
+ * doubles, up to 8 MiB). Memory: what was read; the file's length is only
+ * reserved as address space. Reads run one at a time, on the thread that
+ * needs them. done (may be NULL) is called once, at close or when the open
+ * fails. */
+typedef struct ps_snap_reader {
+    uint64_t size; /* the snapshot's length in bytes */
+    /* Exactly len bytes at off into buf, or an error code (and d). */
+    int (*read)(void *arg, uint64_t off, void *buf, size_t len, ps_diag *d);
+    void (*done)(void *arg);
+    void *arg;
+} ps_snap_reader;
+PS_API int ps_snap_open_reader(const ps_snap_reader *r, ps_snap **out, ps_diag *d);
+/* Reads, in one read per 64 MiB, every chunk not yet read that can hold a
+ * path starting with prefix: a query reads what it reaches anyway, and
+ * this saves it the round trips. Nothing to do for a snapshot in memory. */
+PS_API int ps_snap_fetch(ps_snap *s, ps_bytes prefix, ps_diag *d);
+/* The reads made so far and the bytes they read (0 in memory). */
+PS_API void ps_snap_fetched(const ps_snap *s, uint64_t *reads, uint64_t *bytes);
+
 PS_API void ps_snap_info_get(const ps_snap *s, ps_snap_info *info);
 /* Looks the path up in the one chunk that can hold it: PS_OK (has_value,
  * value may be NULL), PS_E_NOTFOUND, or an error with d. */
@@ -1018,6 +1043,9 @@ typedef struct ps_shard_info {
     ps_bytes lo, hi;            /* the range [lo, hi)                       */
     int bounded_lo, bounded_hi; /* 0: unbounded on that side (lo/hi empty)  */
     const char *binary, *http;  /* "host:port", or "" when the map has none */
+    const char *bucket;         /* "s3://...": the shard's space, replicated,
+                                 * holding exactly this range (ps_bucket_open);
+                                 * "" when the map has none                 */
     uint64_t atoms;             /* when split (0: not said)                 */
 } ps_shard_info;
 /* Checks the whole map (format, version, ranges that cover every key once,
@@ -1853,6 +1881,38 @@ PS_NET_API int ps_shardmap_fetch(const char *url, ps_shardmap **out, ps_diag *d)
  * shipped at or before at_ms (ms since 1970; 0: not by time). */
 PS_NET_API int ps_restore(const char *url, const char *dir, uint64_t at_seq, uint64_t at_ms,
                           ps_recovery *rec, ps_diag *d);
+
+/* A space in a bucket, queried where it lies (docs/replication.md,
+ * "Reading a bucket in place"). When the bucket holds no log after its
+ * newest checkpoint, that checkpoint's snapshot is the space: it is read
+ * by byte range (ps_snap_open_reader), so a query reads the index and the
+ * chunks it reaches, and nothing else. Otherwise the pieces after it must
+ * be applied: the snapshot is read whole into memory and they are, each
+ * checked as a replica checks it (in_place 0). Either way the view holds
+ * the space as of the last change the bucket holds (seq). */
+typedef struct ps_bucket ps_bucket;
+typedef struct ps_bucket_info {
+    uint64_t seq;        /* the view holds every change through this seq  */
+    uint64_t ckpt_pos;   /* the checkpoint's log position (0: none)       */
+    uint64_t tail;       /* changes after it (seq - ckpt_pos)             */
+    uint64_t atoms;      /* atoms in the checkpoint                       */
+    uint64_t snap_bytes; /* its snapshot's length                         */
+    uint64_t reads;      /* range GETs made so far, and the bytes read:   */
+    uint64_t bytes;      /*   frame, chunks, and the whole for a tail     */
+    int in_place;        /* 1: queries read the snapshot by range         */
+    uint64_t spare[4];
+} ps_bucket_info;
+/* What ps_bucket_open would find, from the newest manifest alone (a GET or
+ * two): reads and bytes stay 0. */
+PS_NET_API int ps_bucket_stat(const char *url, ps_bucket_info *info, ps_diag *d);
+PS_NET_API int ps_bucket_open(const char *url, ps_bucket **out, ps_diag *d);
+/* Where queries run (ps_query_run, ps_query_into), valid until close.
+ * Queries on it may run on several threads; reads are one at a time. */
+PS_NET_API ps_source ps_bucket_source(const ps_bucket *v);
+/* ps_snap_fetch on the view: the chunks a prefix reaches, read at once. */
+PS_NET_API int ps_bucket_fetch(ps_bucket *v, ps_bytes prefix, ps_diag *d);
+PS_NET_API void ps_bucket_info_get(const ps_bucket *v, ps_bucket_info *info);
+PS_NET_API void ps_bucket_close(ps_bucket *v);
 
 /* ======================================================================
  * Utilities: general pieces the product is built from, usable on their own.

@@ -7,20 +7,7 @@
 # the old primary fenced, and a tampered bucket is refused.
 . tests/lib.sh "$@"
 
-# The S3 server: s3rver (npm) by default; PS_S3=ceph runs every case against
-# Ceph's radosgw on a one-node cluster instead (make check-ceph).
-KIND=${PS_S3:-s3rver}
-S3=${PS_S3RVER:-$B/npm/node_modules/.bin/s3rver}
-if [ "$KIND" = ceph ]; then
-    export AWS_ACCESS_KEY_ID=PSTESTKEY AWS_SECRET_ACCESS_KEY=PSTESTSECRET AWS_REGION=us-east-1
-else
-    export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
-fi
-unset AWS_SESSION_TOKEN AWS_PROFILE
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. tests/s3lib.sh
 
 # whatever a case started goes with it, however it ends
 cleanup() {
@@ -33,66 +20,6 @@ cleanup() {
     exit $rc
 }
 trap cleanup EXIT
-
-s3_ready() {
-    i=0
-    until curl -s -o /dev/null "$PATHSPACE_S3_ENDPOINT/"; do
-        i=$((i + 1))
-        [ $i -gt 200 ] && fail "the S3 server did not start: $(cat "$T/s3.log" 2>/dev/null)"
-        sleep 0.05
-    done
-}
-
-# s3_start [PORT]: the S3 server with bucket pskb, on PORT (or a free one);
-# again after s3_stop: the same bucket, its objects kept
-s3_start() {
-    S3PORT=${1:-$(free_port)}
-    export PATHSPACE_S3_ENDPOINT="http://127.0.0.1:$S3PORT"
-    if [ "$KIND" = ceph ]; then
-        command -v radosgw >/dev/null || skip "needs radosgw, ceph-mon and ceph-osd (make check-ceph installs them)"
-        if [ -d "$T/ceph" ]; then
-            sh tools/ceph.sh rgw "$T/ceph"
-        else # a cluster that does not come up is made again, twice at most
-            n=0
-            until sh tools/ceph.sh start "$T/ceph" "$S3PORT" "$AWS_ACCESS_KEY_ID" \
-                "$AWS_SECRET_ACCESS_KEY" pskb >>"$T/s3.log" 2>&1; do
-                n=$((n + 1))
-                [ $n -gt 2 ] && fail "ceph: $(cat "$T/s3.log")"
-                sh tools/ceph.sh stop "$T/ceph"
-                rm -rf "$T/ceph"
-                S3PORT=$(free_port)
-                export PATHSPACE_S3_ENDPOINT="http://127.0.0.1:$S3PORT"
-            done
-        fi
-        s3_ready
-        return
-    fi
-    [ -x "$S3" ] || skip "needs s3rver (tools/s3rver.sh installs it from npm)"
-    mkdir -p "$T/s3"
-    "$S3" -d "$T/s3" -a 127.0.0.1 -p "$S3PORT" --configure-bucket pskb --silent >>"$T/s3.log" 2>&1 &
-    S3PID=$!
-    s3_ready
-}
-s3_stop() {
-    if [ "$KIND" = ceph ]; then
-        kill "$(cat "$T/ceph/run/client.rgw.pid")" 2>/dev/null
-        i=0
-        while curl -s -o /dev/null "$PATHSPACE_S3_ENDPOINT/" && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
-        return 0
-    fi
-    kill "$S3PID" 2>/dev/null; wait "$S3PID" 2>/dev/null || true
-}
-
-# signed requests as the tests' user: s3req METHOD KEY [FILE]
-s3req() {
-    curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-        -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X "$1" ${3:+--data-binary @"$3"} \
-        "$PATHSPACE_S3_ENDPOINT/pskb/$2"
-}
-# the keys under a prefix, one a line (ListObjectsV2)
-s3keys() { # (the prefix's slashes escaped: a signed query is canonical)
-    s3req GET "?list-type=2&prefix=$(printf %s "$1" | sed 's|/|%2F|g')" | grep -o '<Key>[^<]*</Key>' | sed 's/<Key>\(.*\)<\/Key>/\1/'
-}
 
 # serve NAME DIR ARGS...: a server in the background; its pid in
 # $T/NAME.pid, its port in $T/NAME.port
@@ -460,6 +387,70 @@ hostile_bucket() {
     s3_stop
 }
 
+# bucket_stats FILE: "READS BYTES SNAPBYTES" from query --stats' bucket line
+bucket_stats() {
+    sed -n 's/^bucket: .*; \([0-9]*\) reads, \([0-9]*\) bytes of a \([0-9]*\)-byte snapshot$/\1 \2 \3/p' "$1"
+}
+
+# query s3://: the bucket read where it lies. In place while it holds one
+# checkpoint and no log after it, reading less than the whole for a
+# selective pattern; whole, with the changes after it, otherwise. The
+# answers equal the single machine's on the primary's atoms either way, and
+# a damaged or cut checkpoint object is refused, naming what is wrong.
+query_in_place() {
+    s3_start
+    gen_file 100000 3 "$T/kb.metta" # a snapshot of several chunks
+    serve a "$T/a" --import "$T/kb.metta" --replicate s3://pskb/main
+    c a checkpoint >/dev/null
+    i=0 # the checkpoint reaches the bucket in the round after it is taken
+    until "$P" query s3://pskb/main '(age $x $a)' --stats >"$T/got" 2>"$T/st" &&
+        grep -q "read in place" "$T/st"; do
+        i=$((i + 1))
+        [ $i -gt 100 ] && fail "never read in place: $(cat "$T/st")"
+        sleep 0.1
+    done
+    c a export >"$T/all.metta"
+    "$P" query "$T/all.metta" '(age $x $a)' >"$T/want"
+    cmp -s "$T/want" "$T/got" || fail "in place differs: $(diff "$T/want" "$T/got" | head -5)"
+    set -- $(bucket_stats "$T/st")
+    [ "$2" -lt "$3" ] || fail "one pattern read $2 bytes of a $3-byte snapshot"
+    echo "(age \$x \$a) in place: $1 reads, $2 of $3 bytes"
+    one=$(head -1 "$T/want")
+    check_all() { # each pattern and conjunction against the single machine
+        for q in '($r $x $y)|($r $x $y)' "$one|$one" '(age $x 27)|(a $x)' \
+            '(, (age $e 27) (isa $e $k))|(r $e $k)' '(hanekalo $x $x)|(self $x)'; do
+            pat=${q%|*} tpl=${q#*|}
+            "$P" query "$T/all.metta" "$pat" "$tpl" >"$T/want" || [ $? = 1 ] || fail "query $pat"
+            "$P" query s3://pskb/main "$pat" "$tpl" --stats >"$T/got" 2>"$T/st" || [ $? = 1 ] ||
+                fail "s3 query $pat: $(cat "$T/st")"
+            cmp -s "$T/want" "$T/got" || fail "$1: $pat differs: $(diff "$T/want" "$T/got" | head -5)"
+            grep -q "$2" "$T/st" || fail "$1: $pat not $2: $(cat "$T/st")"
+        done
+    }
+    check_all "in place" "read in place"
+    # changes after the checkpoint: read whole, and they count
+    c a add "(age Zed 3)" "(isa Zed kakakalo)" >/dev/null
+    c a remove "$one" >/dev/null
+    settle a
+    c a export >"$T/all.metta"
+    check_all "with a tail" "read whole"
+    stop a
+    # a flipped byte in the checkpoint's chunks, then a cut object
+    obj=$(s3keys main/objects/ | head -1)
+    [ -n "$obj" ] || fail "no checkpoint object listed"
+    s3req GET "$obj" >"$T/obj" || fail "cannot read $obj"
+    cp "$T/obj" "$T/obj.bad"
+    printf 'X' | dd of="$T/obj.bad" bs=1 seek=2000 conv=notrunc 2>/dev/null
+    s3req PUT "$obj" "$T/obj.bad" >/dev/null || fail "cannot overwrite $obj"
+    "$P" query s3://pskb/main '($r $x $y)' 2>"$T/err" >/dev/null && fail "read a damaged chunk"
+    grep -q "chunk .*checksum mismatch" "$T/err" || fail "unclear: $(cat "$T/err")"
+    head -c 3000 "$T/obj" >"$T/obj.cut"
+    s3req PUT "$obj" "$T/obj.cut" >/dev/null || fail "cannot overwrite $obj"
+    "$P" query s3://pskb/main '($r $x $y)' 2>"$T/err" >/dev/null && fail "read a cut checkpoint"
+    grep -qE "shorter than bytes|does not hold them" "$T/err" || fail "unclear: $(cat "$T/err")"
+    s3_stop
+}
+
 tcase ship_restore ship_restore
 tcase replicas replicas
 tcase replica_kills replica_kills
@@ -470,4 +461,5 @@ tcase sync_ship sync_ship
 tcase takeover takeover
 tcase bucket_map bucket_map
 tcase hostile_bucket hostile_bucket
+tcase query_in_place query_in_place
 finish

@@ -45,6 +45,14 @@ class QueryOpts(ctypes.Structure):  # ps_query_opts
                 ("max_steps", ctypes.c_uint64), ("join", ctypes.c_int)]
 
 
+class BucketInfo(ctypes.Structure):  # ps_bucket_info
+    _fields_ = [("seq", ctypes.c_uint64), ("ckpt_pos", ctypes.c_uint64),
+                ("tail", ctypes.c_uint64), ("atoms", ctypes.c_uint64),
+                ("snap_bytes", ctypes.c_uint64), ("reads", ctypes.c_uint64),
+                ("bytes", ctypes.c_uint64), ("in_place", ctypes.c_int),
+                ("spare", ctypes.c_uint64 * 4)]
+
+
 class ExecStats(ctypes.Structure):  # ps_exec_stats
     _fields_ = [("execs", ctypes.c_uint64), ("returned", ctypes.c_uint64),
                 ("failed", ctypes.c_uint64), ("solutions", ctypes.c_uint64),
@@ -93,13 +101,33 @@ def _candidates():
     return found + [ctypes.util.find_library("pathspace") or "libpathspace.so.0"]
 
 
-def _load():
-    tried = []
+def _net_candidates():
+    """libpathspace-net (the core and the network parts in one library,
+    for pathspace.bucket): $PATHSPACE_NET_LIB, else beside the core
+    library that would be loaded, else the system's."""
+    env = os.environ.get("PATHSPACE_NET_LIB")
+    if env:
+        return [env]
+    found = []
     for p in _candidates():
+        d = os.path.dirname(p)
+        for name in ("libpathspace-net.so.0", "libpathspace-net.so"):
+            q = os.path.join(d, name)
+            if d and os.path.exists(q) and q not in found:
+                found.append(q)
+    return found + [ctypes.util.find_library("pathspace-net") or "libpathspace-net.so.0"]
+
+
+def _load(candidates=None, what="libpathspace.so.0"):
+    tried = []
+    for p in (candidates or _candidates()):
         try:
             return _declare(ctypes.CDLL(p))
         except OSError as e:
             tried.append(f"{p}: {e}")
+    if candidates:
+        raise LibraryNotFound(f"pathspace cannot load {what} (" + "; ".join(tried) + "): "
+                              "build it (make) or point PATHSPACE_NET_LIB at it.")
     raise LibraryNotFound(
         "pathspace cannot load its C library, libpathspace.so.0 (" + "; ".join(tried) + "). "
         "Install the wheel that carries it (in a checkout: make wheel, then pip install "
@@ -170,6 +198,12 @@ def _declare(lib):
         "ps_exec_error_name": (ctypes.c_char_p, [I]),
         "ps_space_exec": (I, [P, ctypes.POINTER(ExecOpts), ctypes.POINTER(ExecStats), D]),
         "ps_pspace_exec": (I, [P, ctypes.POINTER(ExecOpts), ctypes.POINTER(ExecStats), D]),
+        "ps_bucket_open": (I, [ctypes.c_char_p, PP, D]),
+        "ps_bucket_stat": (I, [ctypes.c_char_p, ctypes.POINTER(BucketInfo), D]),
+        "ps_bucket_source": (Source, [P]),
+        "ps_bucket_fetch": (I, [P, Bytes, D]),
+        "ps_bucket_info_get": (None, [P, ctypes.POINTER(BucketInfo)]),
+        "ps_bucket_close": (None, [P]),
     }
     for name, (res, args) in sigs.items():
         f = getattr(lib, name, None)
@@ -181,3 +215,17 @@ def _declare(lib):
 
 
 lib = _Lazy()
+
+
+class _LazyNet:
+    """libpathspace-net, loaded on first use (pathspace.bucket needs it)."""
+
+    _lib = None
+
+    def __getattr__(self, name):
+        if _LazyNet._lib is None:
+            _LazyNet._lib = _load(_net_candidates(), "libpathspace-net.so.0")
+        return getattr(_LazyNet._lib, name)
+
+
+net = _LazyNet()

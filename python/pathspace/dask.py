@@ -114,36 +114,107 @@ def _lines(text):
     return text.split("\n") if text else []
 
 
-def _bindings(http, pattern, names):
+def _bucket_text(url, pattern, template):
+    """_fetch_text's answer, read from the shard's bucket where it lies."""
+    from .bucket import Bucket
+    with Bucket(url) as b:
+        return "\n".join(b.query(pattern, template))
+
+
+def _text(where, pattern, template):
+    """One shard's results as one string, from its server or its bucket:
+    where is ("server", "host:port") or ("bucket", "s3://...")."""
+    kind, at = where
+    return (_bucket_text if kind == "bucket" else _fetch_text)(at, pattern, template)
+
+
+def _bindings(where, pattern, names):
     """(value, ...) of names for every match of pattern on one shard."""
-    rows = _fetch(http, pattern, "(B " + " ".join(names) + ")")
+    rows = _lines(_text(where, pattern, "(B " + " ".join(names) + ")"))
     return [tuple(_children(r)[1:]) for r in rows]
+
+# ---- where each shard is read: its server, or its bucket in place
+
+
+def _open_pattern(pattern):
+    """Every token after the first variable is a distinct variable or a
+    closing paren: the pattern takes every atom of its prefix's span (of
+    its arity), so its answer is about the span itself."""
+    toks = _tokens(pattern)
+    first = next((i for i, t in enumerate(toks) if t.startswith("$")), len(toks))
+    rest = [t for t in toks[first:] if t != ")"]
+    return all(t.startswith("$") for t in rest) and len(set(rest)) == len(rest)
+
+
+def _reachable(http, timeout=1.0):
+    import socket
+    host, _, port = (http or "").rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _where(shard, pattern, source):
+    """("server", http) or ("bucket", url) for one shard (docs/replication.md,
+    "Where workers read"):
+    - source "server" or "bucket": that, always;
+    - "auto": the bucket when the shard has one and either its server does
+      not answer, or the pattern is open (its answer is its span: the
+      bucket sends that span's compressed chunks once, where the server
+      would print all of it) and the bucket holds the shard as one
+      checkpoint, read in place. Else the server."""
+    if source == "server" or (source == "auto" and not shard.bucket):
+        return ("server", shard.http)
+    if source == "bucket":
+        if not shard.bucket:
+            raise ValueError(f"shard {shard.id} has no bucket in the map")
+        return ("bucket", shard.bucket)
+    if source != "auto":
+        raise ValueError(f"source is 'auto', 'server' or 'bucket', not {source!r}")
+    if not _reachable(shard.http):
+        return ("bucket", shard.bucket)
+    if _open_pattern(pattern):
+        from .bucket import stat
+        if stat(shard.bucket)["in_place"]:
+            return ("bucket", shard.bucket)
+    return ("server", shard.http)
+
+
+def _plan(smap, pattern, source, stats):
+    """Where each shard the pattern reaches is read; stats (a dict or None)
+    gets them under "sources", as {pattern: [(shard id, kind), ...]}."""
+    plan = [(s, _where(s, pattern, source)) for s in smap.reach(pattern)]
+    if stats is not None:
+        stats.setdefault("sources", {})[pattern] = [(s.id, w[0]) for s, w in plan]
+    return [w for _, w in plan]
 
 # ---- graphs
 
 
-def query(client, smap, pattern, template=None):
+def query(client, smap, pattern, template=None, source="auto", stats=None):
     """Every distinct result, in trie order, from the shards the pattern reaches.
 
     A shard answers distinct results in trie order. With no template (the
     pattern itself), each result lies in the range of the shard that holds
     it, so the shards' answers, in shard order, are already merged. A
     template may map results of two shards anywhere: those are sorted by
-    their encodings."""
-    shards = smap.reach(pattern)
-    futs = [client.submit(_fetch_text, s.http, pattern, template or pattern, pure=False)
-            for s in shards]
+    their encodings. source: where workers read each shard ("auto",
+    "server" or "bucket"; see _where); stats["sources"] says which."""
+    futs = [client.submit(_text, w, pattern, template or pattern, pure=False)
+            for w in _plan(smap, pattern, source, stats)]
     parts = [_lines(t) for t in client.gather(futs)]
     if template is None or template == pattern:
         return [r for part in parts for r in part]
     return sorted({r for part in parts for r in part}, key=encode)
 
 
-def _side(smap, pattern):
+def _side(smap, pattern, source="auto", stats=None):
     import dask.bag as db
     from dask import delayed
     names = variables(pattern)
-    parts = [delayed(_bindings)(s.http, pattern, names) for s in smap.reach(pattern)]
+    parts = [delayed(_bindings)(w, pattern, names) for w in _plan(smap, pattern, source, stats)]
     bag = db.from_delayed(parts) if parts else db.from_sequence([], npartitions=1)
     return names, bag.map(lambda row, names=tuple(names): dict(zip(names, row)))
 
@@ -193,24 +264,26 @@ def _shuffle(left, right, shared):
     return tagged.groupby(lambda t: t[0], shuffle="tasks").map(_expand).flatten()
 
 
-def join(client, smap, patterns, template, broadcast_max=100_000, stats=None):
+def join(client, smap, patterns, template, broadcast_max=100_000, stats=None, source="auto"):
     """Every distinct instantiation of template by the joined bindings of
     patterns, in trie order. stats (a dict), if given, gets how each step
-    joined: 'broadcast' or 'shuffle'."""
-    parts = client.compute(_rendered(client, smap, patterns, template, broadcast_max, stats),
-                           sync=True)
+    joined ('broadcast' or 'shuffle', under "joins") and where each shard
+    was read (under "sources")."""
+    parts = client.compute(_rendered(client, smap, patterns, template, broadcast_max, stats,
+                                     source), sync=True)
     return sorted({r for part in parts for text in part for r in _lines(text)}, key=encode)
 
 
-def _rendered(client, smap, patterns, template, broadcast_max=100_000, stats=None):
+def _rendered(client, smap, patterns, template, broadcast_max=100_000, stats=None,
+              source="auto"):
     """The joined bindings, instantiated on the workers: a delayed per
     partition, each a list holding one string of results, a line each."""
-    names, acc = _side(smap, patterns[0])
+    names, acc = _side(smap, patterns[0], source, stats)
     bound = list(names)
     acc = client.persist(acc)
     how = []
     for p in patterns[1:]:
-        names, side = _side(smap, p)
+        names, side = _side(smap, p, source, stats)
         side = client.persist(side)
         shared = [v for v in names if v in bound]
         n_acc, n_side = client.compute([acc.count(), side.count()], sync=True)
@@ -245,7 +318,7 @@ def _add_routed(part, doc):
     return len(rows)
 
 
-def transform(client, smap, patterns, template, broadcast_max=100_000):
+def transform(client, smap, patterns, template, broadcast_max=100_000, source="auto"):
     """Adds every result (one pattern, or the join of several) to the sharded
     space, through routed adds made on the workers that hold the results;
     returns how many results there were (counted per partition: a result two
@@ -255,9 +328,9 @@ def transform(client, smap, patterns, template, broadcast_max=100_000):
     if isinstance(patterns, str):
         patterns = [patterns]
     if len(patterns) == 1:
-        parts = [delayed(_fetch_text)(s.http, patterns[0], template)
-                 for s in smap.reach(patterns[0])]
+        parts = [delayed(_text)(w, patterns[0], template)
+                 for w in _plan(smap, patterns[0], source, None)]
     else:
-        parts = _rendered(client, smap, patterns, template, broadcast_max)
+        parts = _rendered(client, smap, patterns, template, broadcast_max, None, source)
     doc = json.dumps(smap.doc)
     return sum(client.compute([delayed(_add_routed)(p, doc) for p in parts], sync=True))

@@ -38,6 +38,7 @@ class Shard:
         self.hi = bytes.fromhex(d["hi"]) if d.get("hi") is not None else None
         self.http = d.get("http")
         self.binary = d.get("binary")
+        self.bucket = d.get("bucket")  # s3://...: its space, replicated
         self.atoms = d.get("atoms")
 
     def holds(self, key):

@@ -44,6 +44,9 @@ int ps__bucket_latest(s3 *b, uint64_t from, manifest *m, ps_diag *d);
  * replica being promoted). PS_E_NOTFOUND: a piece is gone (read the
  * manifest again); PS_E_CORRUPT: the space is behind what m keeps. */
 int ps__bucket_apply(ps_replica *r, const manifest *m, ps_diag *d);
+/* The newest checkpoint of m at or before seq t (NULL: none), and that
+ * m's pieces reach from it to t (PS_E_NOTFOUND, saying what is kept). */
+int ps__bucket_base(const manifest *m, uint64_t t, const man_ckpt **c, ps_diag *d);
 int64_t ps__wall_ms(void);
 /* Sleeps up to ms, or until ps_replica_stop: 1 when stopping. */
 int ps__replica_nap(ps_replica *r, uint64_t ms);

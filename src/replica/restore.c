@@ -51,9 +51,7 @@ static int target(const manifest *m, uint64_t at_seq, uint64_t at_ms, uint64_t *
     return PS_OK;
 }
 
-/* The newest checkpoint at or before t (NULL: none), and that the pieces
- * reach from it to t. */
-static int base(const manifest *m, uint64_t t, const man_ckpt **c, ps_diag *d)
+int ps__bucket_base(const manifest *m, uint64_t t, const man_ckpt **c, ps_diag *d)
 {
     *c = NULL;
     for (uint32_t i = 0; i < m->nckpt; i++)
@@ -123,7 +121,7 @@ static int put_pieces(s3 *b, const char *dir, const manifest *m, uint64_t from, 
 static int restore_into(s3 *b, const char *dir, const manifest *m, uint64_t t, ps_diag *d)
 {
     const man_ckpt *c;
-    int rc = base(m, t, &c, d);
+    int rc = ps__bucket_base(m, t, &c, d);
     if (rc)
         return rc;
     char path[4200];

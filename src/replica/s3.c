@@ -200,6 +200,7 @@ typedef struct xfer {
     size_t sent;
     ps_buf *out;       /* GET: where it goes       */
     uint64_t max;
+    uint64_t from, len; /* GET of a byte range (len 0: whole object) */
     int too_big;
 } xfer;
 
@@ -276,6 +277,11 @@ static long attempt(s3 *b, int kind, const char *key, xfer *x, CURLcode *cerr)
         curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(c, CURLOPT_READDATA, x);
         curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->body.len);
+    } else if (kind == REQ_GET && x->len) {
+        char range[48];
+        snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)x->from,
+                 (unsigned long long)(x->from + x->len - 1));
+        curl_easy_setopt(c, CURLOPT_RANGE, range);
     } else if (kind == REQ_DELETE) {
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
     }
@@ -322,7 +328,7 @@ static long request(s3 *b, int kind, const char *key, xfer *x, ps_diag *d)
         if (x->too_big || !transient(code))
             break;
     }
-    if (x->out && code != 200)
+    if (x->out && code != 200 && code != 206)
         x->out->len = keep; /* an error's body is not the object */
     if (x->too_big)
         return ps__diag_set(d, PS_E_LIMIT, NULL, 0, "%s/%s holds more than %llu bytes", b->url,
@@ -362,6 +368,33 @@ int ps__s3_get(s3 *b, const char *key, uint64_t max, ps_buf *out, ps_diag *d)
     if (code == 404)
         return ps__diag_set(d, PS_E_NOTFOUND, NULL, 0, "%s/%s: no such key", b->url, key);
     return code == 200 ? PS_OK : status_err(b, REQ_GET, key, code, d);
+}
+
+int ps__s3_get_range(s3 *b, const char *key, uint64_t from, uint64_t len, ps_buf *out,
+                     ps_diag *d)
+{
+    assert(len);
+    size_t had = ps_buf_len(out);
+    xfer x = { .out = out, .max = had + len, .from = from, .len = len };
+    long code = request(b, REQ_GET, key, &x, d);
+    if (code < 0) /* more than asked for: a store that ignores Range sends it whole */
+        return ps__diag_set(d, PS_E_TRUNCATED, NULL, from, "%s/%s: asked for bytes %llu-%llu, "
+                            "the store sent more: it does not hold them (or ignores Range)",
+                            b->url, key, (unsigned long long)from,
+                            (unsigned long long)(from + len - 1));
+    if (code == 0)
+        return PS_E_IO;
+    if (code == 404)
+        return ps__diag_set(d, PS_E_NOTFOUND, NULL, 0, "%s/%s: no such key", b->url, key);
+    if (code == 200 && from) /* the whole object, though it was asked for a part */
+        code = 416;
+    if (code == 416 || ((code == 206 || code == 200) && ps_buf_len(out) - had != len)) {
+        out->len = had;
+        return ps__diag_set(d, PS_E_TRUNCATED, NULL, from, "%s/%s is shorter than bytes %llu-%llu",
+                            b->url, key, (unsigned long long)from,
+                            (unsigned long long)(from + len - 1));
+    }
+    return code == 206 || code == 200 ? PS_OK : status_err(b, REQ_GET, key, code, d);
 }
 
 int ps__s3_delete(s3 *b, const char *key, ps_diag *d)

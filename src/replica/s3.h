@@ -45,6 +45,10 @@ int ps__s3_put(s3 *b, const char *key, ps_bytes body, int create_only, ps_diag *
 /* GET key into out (appended), refusing more than max bytes (PS_E_LIMIT):
  * what a bucket holds is not trusted to be small. PS_E_NOTFOUND on 404. */
 int ps__s3_get(s3 *b, const char *key, uint64_t max, ps_buf *out, ps_diag *d);
+/* GET bytes [from, from + len) of key (len > 0) into out (appended):
+ * exactly len bytes, or PS_E_TRUNCATED when the object ends first. */
+int ps__s3_get_range(s3 *b, const char *key, uint64_t from, uint64_t len, ps_buf *out,
+                     ps_diag *d);
 /* DELETE key (a key already gone is no error). */
 int ps__s3_delete(s3 *b, const char *key, ps_diag *d);
 

@@ -22,6 +22,7 @@ typedef struct shard {
     size_t flo_len, fhi_len;
     int frozen;
     char binary[ADDR_MAX + 1], http[ADDR_MAX + 1];
+    char bucket[ADDR_MAX + 1]; /* s3://... holding exactly this range, or "" */
     uint64_t atoms;
 } shard;
 
@@ -92,6 +93,22 @@ static int addr_of(yajl_val v, char *out)
     return 0;
 }
 
+/* "bucket": s3://BUCKET/PREFIX, printable and free of what JSON escapes
+ * (the map is written back as it is read). */
+static int bucket_of(yajl_val v, char *out)
+{
+    if (!v)
+        return 0;
+    const char *a = YAJL_GET_STRING(v);
+    if (!a || strlen(a) > ADDR_MAX || strncmp(a, "s3://", 5) || !a[5])
+        return -1;
+    for (const char *p = a; *p; p++)
+        if (*p <= ' ' || *p > '~' || *p == '"' || *p == '\\')
+            return -1;
+    strcpy(out, a);
+    return 0;
+}
+
 static int cmp_keys(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
     return ps_bytes_cmp(ps_bytes_of(a, an), ps_bytes_of(b, bn));
@@ -116,7 +133,7 @@ static int read_shard(yajl_val v, shard *s, uint32_t i, ps_diag *d)
 {
     const char *lo[] = { "lo", NULL }, *hi[] = { "hi", NULL }, *bin[] = { "binary", NULL },
                *http[] = { "http", NULL }, *atoms[] = { "atoms", NULL },
-               *fr[] = { "frozen", NULL };
+               *fr[] = { "frozen", NULL }, *bk[] = { "bucket", NULL };
     if (!YAJL_IS_OBJECT(v))
         return bad(d, "not an object", i);
     if (key_of(yajl_tree_get(v, lo, yajl_t_any), &s->lo, &s->lo_len) ||
@@ -125,6 +142,8 @@ static int read_shard(yajl_val v, shard *s, uint32_t i, ps_diag *d)
     if (addr_of(yajl_tree_get(v, bin, yajl_t_string), s->binary) ||
         addr_of(yajl_tree_get(v, http, yajl_t_string), s->http))
         return bad(d, "an address is HOST:PORT", i);
+    if (bucket_of(yajl_tree_get(v, bk, yajl_t_any), s->bucket))
+        return bad(d, "a bucket is s3://BUCKET/PREFIX", i);
     if (read_frozen(yajl_tree_get(v, fr, yajl_t_any), s))
         return bad(d, "frozen is [lo, hi], hex keys or null", i);
     yajl_val a = yajl_tree_get(v, atoms, yajl_t_number);
@@ -253,6 +272,7 @@ int ps_shardmap_shard(const ps_shardmap *m, uint32_t i, ps_shard_info *out)
     out->bounded_hi = s->hi != NULL;
     out->binary = s->binary;
     out->http = s->http;
+    out->bucket = s->bucket;
     out->atoms = s->atoms;
     return PS_OK;
 }

@@ -160,6 +160,7 @@ typedef struct snap_dec {
     size_t len;
 } snap_dec;
 typedef struct snap_cache snap_cache;
+typedef struct snap_remote snap_remote;
 
 struct ps_snap {
     const uint8_t *data;
@@ -185,6 +186,7 @@ struct ps_snap {
     pthread_mutex_t cache_mu;
     snap_cache *dec;
     uint64_t dec_budget;
+    snap_remote *remote; /* read by range (snap_ranged.c); NULL: all in data */
 };
 
 static inline ps_bytes snap_first(const ps_snap *s, uint64_t i)
@@ -227,6 +229,11 @@ int ps__snap_cur_seek(snap_cur *c, ps_bytes key, ps_diag *d);
 uint64_t ps__snap_find_chunk(const ps_snap *s, ps_bytes key);
 /* Fills d for a problem in chunk i. */
 int ps__snap_chunk_err(const ps_snap *s, uint64_t i, ps_diag *d, int code, const char *why);
+
+/* A snapshot read by range: chunk i's bytes read into data, if they are
+ * not yet (PS_OK at once when they are, or when s is not remote). */
+int ps__snap_page_in(const ps_snap *s, uint64_t i, ps_diag *d);
+void ps__snap_remote_free(ps_snap *s);
 
 /* ps_snap_open_mem for a checkpoint the store itself wrote (own): its
  * trailer's totals are the space a server acknowledged, so the decoding

@@ -32,6 +32,9 @@ int ps__snap_chunk_load(const ps_snap *s, uint64_t i, snap_dctx *dc, uint8_t **b
 {
     const snap_chunk *k = &s->chunks[i];
     const uint8_t *src = s->data + k->off;
+    int rc;
+    if (s->remote && (rc = ps__snap_page_in(s, i, d)))
+        return rc;
     uint8_t sum[SNAP_CSUM];
     ps__snap_checksum(s->ck, src, k->stored, sum);
     if (!SNAP_CSUM_EQ(sum, k->csum))
@@ -48,7 +51,7 @@ int ps__snap_chunk_load(const ps_snap *s, uint64_t i, snap_dctx *dc, uint8_t **b
         *buf = p;
         *cap = k->raw;
     }
-    int rc = ps__snap_decompress(dc, s->fc, src, k->stored, *buf, k->raw);
+    rc = ps__snap_decompress(dc, s->fc, src, k->stored, *buf, k->raw);
     if (rc == PS_E_NOMEM)
         return ps__snap_chunk_err(s, i, d, rc, "out of memory");
     if (rc)

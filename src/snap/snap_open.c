@@ -257,6 +257,8 @@ void ps_snap_close(ps_snap *s)
     pthread_mutex_destroy(&s->cache_mu);
     if (s->mapped)
         ps__unmap_file(s->data, s->len);
+    if (s->remote)
+        ps__snap_remote_free(s);
     free(s->cum);
     free(s->chunks);
     free(s->cache);

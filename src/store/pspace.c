@@ -538,6 +538,19 @@ int ps__pspace_piece_check(ps_bytes piece, uint64_t first, uint64_t last, ps_dia
     return rc;
 }
 
+int ps__pspace_piece_apply(ps_bytes piece, uint64_t first, uint64_t last, uint64_t after,
+                    ps_space *sp, ps_diag *d)
+{
+    int rc = ps__pspace_piece_check(piece, first, last, d);
+    if (rc || last <= after)
+        return rc;
+    uint64_t end;
+    ps_recovery rec;
+    memset(&rec, 0, sizeof rec);
+    wal_scan s = { after, first, 0, apply, sp, &rec };
+    return ps__wal_scan_mem(piece.ptr, piece.len, "piece", first, 0, &s, &end, d);
+}
+
 int ps__pspace_reset(ps_pspace *p, ps_space *sp, uint64_t log_pos, ps_diag *d)
 {
     /* the checkpoint first: once it is there, the log before it may go */

@@ -69,6 +69,10 @@ int ps__pspace_follow(ps_pspace *p, ps_bytes piece, uint64_t *upto, ps_diag *d);
 /* Checks a whole log piece (a segment in memory): every record, no torn
  * tail allowed, and that it holds exactly seqs first..last. */
 int ps__pspace_piece_check(ps_bytes piece, uint64_t first, uint64_t last, ps_diag *d);
+/* Checks a log piece as ps__pspace_piece_check does, then applies its
+ * records past seq `after` to sp (a space read from a bucket: no log). */
+int ps__pspace_piece_apply(ps_bytes piece, uint64_t first, uint64_t last, uint64_t after,
+                    ps_space *sp, ps_diag *d);
 /* A replica that fell behind what its bucket keeps: sp (taken on success)
  * becomes the space, as of the primary's log position log_pos. A checkpoint
  * of it is saved, and the log starts again at log_pos + 1, so a restart
