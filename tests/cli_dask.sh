@@ -7,6 +7,7 @@
 # (pathspace query on the unsplit space): generated family trees, and the
 # real genealogy royal92 when ../shared/data has it.
 . tests/lib.sh "$@"
+. tests/s3lib.sh
 
 PY_BIN=${PS_PYTHON:-/usr/bin/python3}
 LIB=$(cd "$B" && pwd)/libpathspace.so
@@ -22,6 +23,7 @@ cleanup() {
     rc=$?
     set +e
     for f in "$T"/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
+    [ -n "${S3PID:-}" ] && kill -9 "$S3PID" 2>/dev/null
     rm -rf "$T"
     exit $rc
 }
@@ -60,7 +62,7 @@ serve_shard() {
     rm -f "$T/s$1.port"
     "$P" serve "$T/s$1" --import "$T/split/shard-$1.snap" --port "$(cat "$T/s$1.bport")" \
         --port-file "$T/s$1.port" --http "$(cat "$T/s$1.hport")" --shard-map "$T/map.json" \
-        --shard-id "$1" --quiet >>"$T/s$1.log" 2>&1 &
+        --shard-id "$1" --quiet ${SHARD_ARGS:+$SHARD_ARGS$1} >>"$T/s$1.log" 2>&1 &
     echo $! >"$T/s$1.pid"
     wait_file "$T/s$1.port" "$(cat "$T/s$1.pid")" "$T/s$1.log"
 }
@@ -68,7 +70,8 @@ serve_shard() {
 # shards SNAP N: split, pick each shard's ports, write the map with them
 # into $T/map.json, and serve each shard
 shards() {
-    "$P" shard split "$1" "$2" "$T/split" >"$T/split.log" || fail "split: $(cat "$T/split.log")"
+    "$P" shard split "$1" "$2" "$T/split" ${SPLIT_ARGS:-} >"$T/split.log" ||
+        fail "split: $(cat "$T/split.log")"
     k=0
     while [ $k -lt "$2" ]; do
         free_port >"$T/s$k.bport"
@@ -86,11 +89,12 @@ shards() {
 # compare SRC: the Python script below against pathspace query on SRC
 compare() {
     $PY - "$T" "$P" "$1" "$T/cases" <<'EOF' || fail "$(cat "$T/py.log")"
-import subprocess, sys
+import os, subprocess, sys
 from distributed import Client
 from pathspace import dask as psd
 from pathspace.shards import ShardMap
 t, P, src, cases = sys.argv[1:5]
+SOURCE = os.environ.get("SOURCE", "server")
 c = Client(scheduler_file=f"{t}/sched.json", timeout=30)
 c.wait_for_workers(2, timeout=60)
 m = ShardMap.load(f"{t}/map.json")
@@ -108,12 +112,13 @@ for line in open(cases):
     want = single(pats[0] if len(pats) == 1 else "(, " + " ".join(pats) + ")", template)
     runs = {}
     if len(pats) == 1:
-        runs["query"] = psd.query(c, m, pats[0], template)
+        runs["query"] = psd.query(c, m, pats[0], template, source=SOURCE)
         runs["reach"] = [len(m.reach(pats[0])), len(m.shards)]
     else:
         for name, bmax in (("broadcast", 10**9), ("shuffle", 0)):
             st = {}
-            runs[name] = psd.join(c, m, pats, template, broadcast_max=bmax, stats=st)
+            runs[name] = psd.join(c, m, pats, template, broadcast_max=bmax, stats=st,
+                                  source=SOURCE)
             assert set(st["joins"]) == {name}, st
     for name, got in runs.items():
         if name == "reach":
@@ -346,6 +351,89 @@ EOF
 stat_of_port() { "$P" client --port "$1" stats | sed -n "s/^$2 //p"; }
 
 
+# workers reading shards from their buckets by byte range: family()'s cases
+# from the buckets alone, each equal to the single machine; then "auto":
+# an open pattern's shards in place (every token after its first variable
+# a distinct variable), a selective one's from the servers, and a shard
+# whose server is gone from its bucket, changes after its checkpoint
+# included
+bucket_reads() {
+    need_dask
+    s3_start
+    gen_family 3000 "$T/kb.metta"
+    "$P" import "$T/kb.metta" -o "$T/kb.snap" --chunk 4096 --quiet
+    SPLIT_ARGS="--bucket s3://pskb/fam" \
+        SHARD_ARGS="--replicate-interval 100 --replicate s3://pskb/fam/shard-" shards "$T/kb.snap" 3
+    for k in 0 1 2; do "$P" client --port "$(cat "$T/s$k.bport")" checkpoint >/dev/null; done
+    cluster
+    $PY - "$T" <<'EOF' || fail "the shards' checkpoints never reached their buckets"
+import sys, time
+from pathspace.bucket import stat
+from pathspace.shards import ShardMap
+m = ShardMap.load(f"{sys.argv[1]}/map.json")
+assert all(s.bucket for s in m.shards), m.doc
+for _ in range(200):
+    if all(stat(s.bucket)["in_place"] for s in m.shards):
+        sys.exit(0)
+    time.sleep(0.1)
+sys.exit(1)
+EOF
+    cat >"$T/cases" <<'EOF'
+(parent p7 $x) => (child p7 $x)
+(age $p $a) => (a $p $a)
+(name $p $n) => $n
+(parent $x $y) ; (parent $y $z) => (gp $x $z)
+(parent $x $y) ; (parent $x $z) ; (name $z $n) => (sib $y $n)
+EOF
+    SOURCE=bucket compare "$T/kb.snap"
+    "$P" client --shards "$T/map.json" add "(age p1 200)" >/dev/null || fail "routed add"
+    $PY - "$T" "$P" <<'EOF' || fail "auto: $(cat "$T/auto.log")"
+import subprocess, sys, time
+from distributed import Client
+from pathspace import dask as psd
+from pathspace.bucket import stat
+from pathspace.shards import ShardMap
+t, P = sys.argv[1:3]
+log = open(f"{t}/auto.log", "w")
+c = Client(scheduler_file=f"{t}/sched.json", timeout=30)
+m = ShardMap.load(f"{t}/map.json")
+home = m.route("(age p1 200)")
+for _ in range(200):  # the add reaches its shard's bucket: a tail, not in place
+    if stat(home.bucket)["tail"]:
+        break
+    time.sleep(0.1)
+subprocess.run([P, "import", f"{t}/kb.metta", "-o", f"{t}/all.metta", "--quiet"], check=True)
+with open(f"{t}/all.metta", "a") as f:
+    f.write("(age p1 200)\n")
+
+def single(p, tpl):
+    r = subprocess.run([P, "query", f"{t}/all.metta", p, tpl], capture_output=True, text=True)
+    return [l for l in r.stdout.splitlines() if l]
+
+def run(p, tpl, want):
+    st = {}
+    got = psd.query(c, m, p, tpl, stats=st)
+    kinds = dict(st["sources"][p])
+    print(p, kinds, len(got), file=log, flush=True)
+    assert got == single(p, tpl), p
+    for sid, k in want.items():
+        assert kinds[sid] == k, (p, kinds)
+
+reach = m.reach("(age $p $a)")
+# open: each shard in place, but the one with changes after its checkpoint
+run("(age $p $a)", "(a $p $a)", {s.id: "server" if s is home else "bucket" for s in reach})
+run("(parent $x p2000)", "(c $x)", {s.id: "server" for s in m.reach("(parent $x p2000)")})
+run("(parent p7 $x)", "(child p7 $x)", {s.id: "bucket" for s in m.reach("(parent p7 $x)")
+                                       if s is not home})
+subprocess.run(["kill", open(f"{t}/s{home.id}.pid").read().strip()], check=True)
+time.sleep(0.5)
+# its server gone: its bucket, read whole with the change
+run("(age $p $a)", "(a $p $a)", {home.id: "bucket"})
+run("(age $p 200)", "(old $p)", {home.id: "bucket"})
+EOF
+    cat "$T/auto.log"
+}
+
 royal92() {
     need_dask
     need_data royal92.metta
@@ -363,5 +451,6 @@ EOF
 tcase family family
 tcase routing routing
 tcase online_split online_split
+tcase bucket_reads bucket_reads
 tcase royal92 royal92
 finish
