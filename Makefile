@@ -245,6 +245,7 @@ bench-deps:
 bench: bench-deps $(BENCHES:%=$(BUILD)/bench/%) $(CLI)
 	@for b in $(BENCHES); do $(BUILD)/bench/$$b || exit 1; echo; done
 	@sh bench/replica.sh $(BUILD)
+	@echo; sh bench/bucket.sh $(BUILD)
 	@echo; sh bench/shards.sh $(BUILD)
 
 # ---- golden files of our own formats (run once; the output is committed)
