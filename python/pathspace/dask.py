@@ -155,12 +155,12 @@ def _where(shard, source):
     "Where workers read"):
     - "server" or "bucket": that, always;
     - "auto": the shard's server when it answers, else its bucket (when the
-      map names one). Measured on one machine (bench/bucket.sh), a server
-      answered every query shape faster than its bucket read in place
-      (1.4 to 3.6 times), while the bucket moved 4.7 to 8.4 times fewer
-      bytes for patterns that take whole relations and left the server
-      alone: pass source="bucket" where the servers' links or CPUs are
-      what is scarce."""
+      map names one). On one machine (bench/bucket.sh) a server answered
+      every query shape faster than its bucket read in place, while the
+      bucket moved several times fewer bytes for patterns that take whole
+      relations and left the server alone: pass source="bucket" where the
+      servers' links or CPUs are what is scarce (docs/replication.md,
+      "Where workers read")."""
     if source == "server" or (source == "auto" and not shard.bucket):
         return ("server", shard.http)
     if source == "bucket":
