@@ -90,6 +90,11 @@ PC       := $(BUILD)/pathspace.pc $(BUILD)/pathspace-net.pc
 # whatever -j does.
 DEPS_OK  := $(BUILD)/.deps-ok
 
+# Every core, unless the command line says (make -jN, or -j1).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
+endif
+
 .SECONDARY:
 .PHONY: check-ceph all lib deps bench-deps print-deps print-core-libs check test asan ubsan tsan fuzz bench demo install golden reseal \
         uninstall clean help wheel

@@ -424,8 +424,8 @@ int main(void)
         rl.rlim_cur = rl.rlim_max < 16384 ? rl.rlim_max : 16384;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    double secs = bench_quick() ? 1.0 : 5;
-    uint64_t atoms = bench_quick() ? 100000 : 400000;
+    double secs = bench_quick() ? 0.5 : 5;
+    uint64_t atoms = bench_quick() ? 20000 : 400000;
     char dir[] = "/tmp/ps_bench_attack_XXXXXX";
     bench_must(!mkdtemp(dir), "mkdtemp");
     ps_pspace_opts po;

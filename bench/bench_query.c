@@ -768,7 +768,7 @@ int main(int argc, char **argv)
         logic_sources();
     if (PART('2')) {
         printf("2. one pattern with a constant head, generated atoms\n");
-        generated(quick ? 100000 : 1000000, 1);
+        generated(quick ? 20000 : 1000000, 1);
         if (!quick)
             generated(10000000, 0);
         printf("   atoms/res: stored atoms matched whole per result; steps/res: trie positions\n"
@@ -778,14 +778,14 @@ int main(int argc, char **argv)
     if (PART('3')) {
         printf("3. joins: the nested join beside the leapfrog join (unifiers checked: family "
                "data by a nested-loop scan, royal92 by test_query_real against SWI-Prolog)\n");
-        joins(quick ? 20000 : 200000, 5000);
+        joins(quick ? 20000 : 200000, quick ? 1000 : 5000);
         if (!quick)
             royal();
         graphs(quick);
     }
     if (PART('4')) {
         printf("\n4. the algebra\n");
-        algebra(quick ? 100000 : 1000000, cli);
+        algebra(quick ? 20000 : 1000000, cli);
     }
 #undef PART
     return 0;

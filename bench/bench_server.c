@@ -465,7 +465,7 @@ int main(int argc, char **argv)
     printf("\n");
 
     int quick = bench_quick();
-    uint64_t sizes[2] = { quick ? 100000 : 1000000, 10000000 };
+    uint64_t sizes[2] = { quick ? 20000 : 1000000, 10000000 };
     printf("checkpoint in a forked child, PINGs from one client meanwhile (median of %d)\n",
            bench_reps());
     printf("%11s %12s %11s %12s %12s %12s %14s\n", "atoms", "server RSS", "fork us",

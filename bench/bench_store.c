@@ -156,7 +156,7 @@ static void table_headers(void)
     static const size_t sizes[] = { 10, 100, 1000, 10000, 100000, 1000000, 100000000 };
     static const char *const up[] = { "248 -> 42", "576 -> 25", "3,557 -> 28", "33,874 -> 76",
                                       "339,036 -> 844", "-", "-" };
-    size_t nsizes = bench_quick() ? 5 : 7;
+    size_t nsizes = bench_quick() ? 4 : 7;
     char path[300];
     snprintf(path, sizeof path, "%s/ckpt.bin", g_dir);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
@@ -423,6 +423,7 @@ static double gbs(size_t n, double s)
 static void table_storage(void)
 {
     static const size_t sizes[] = { 1u << 10, 64u << 10, 1u << 20, 10u << 20 };
+    size_t nsz = bench_quick() ? 2 : 4; /* a smoke run: the small objects, few reps */
     printf("\n## 2. Blob store (GB/s, median of %d; page cache; this machine's limits in the same run)\n\n",
            bench_reps());
     ps_store *st[PS_HASH_COUNT], *dur[PS_HASH_COUNT], *dur_del[PS_HASH_COUNT];
@@ -440,7 +441,7 @@ static void table_storage(void)
     char pub[300];
     snprintf(pub, sizeof pub, "%s/pub", g_dir);
     mkdir(pub, 0755);
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < nsz; i++) {
         size_t n = sizes[i];
         io_job j = { .n = n, .buf = malloc(n), .data = malloc(n) };
         for (size_t k = 0; k < n; k++)
@@ -454,7 +455,7 @@ static void table_storage(void)
         j.file = file;
         j.st = st[0];
         j.oid = oids[0];
-        int reps = n < (1u << 20) ? 15 : 7;
+        int reps = bench_quick() ? 2 : n < (1u << 20) ? 15 : 7;
         double t_mem = per_call(run_memcpy, &j, n, 0, reps);
         double t_read = per_call(run_plain_read, &j, n, 0, reps);
         j.flags = PS_READ_NOVERIFY;
@@ -506,7 +507,7 @@ static void table_storage(void)
            "file, then unlink; no hash, no rename, no directory sync.\n\n");
     printf("| object | raw write+fsync | raw publish (+rename, dir fsync) | hash alone sha256 / blake2bp / xxh128 | put nosync sha256 / blake2bp / xxh128 | put durable sha256 / blake2bp / xxh128 | durable sha256 / min(raw, hash) | durable sha256 / raw publish | 4 writers durable sha256 |\n");
     printf("|---|---|---|---|---|---|---|---|---|\n");
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < nsz; i++) {
         double *r = wr[i];
         double lim = r[0] < r[1] ? r[0] : r[1];
         printf("| %zu KiB | %.3f | %.3f | %.2f / %.2f / %.2f | %.2f / %.2f / %.2f | %.3f / %.3f / %.3f | **%.0f%%** | %.0f%% | %.3f |\n",
@@ -538,7 +539,7 @@ static void run_recover(void *arg)
 
 static void table_pspace(void)
 {
-    uint64_t n = bench_quick() ? 100000 : 1000000, nlog = n / 10;
+    uint64_t n = bench_quick() ? 20000 : 1000000, nlog = n / 10;
     char dir[300];
     snprintf(dir, sizeof dir, "%s/space", g_dir);
     printf("\n## 3. Persistent space: %llu atoms, checkpoint and recovery\n\n", (unsigned long long)n);
