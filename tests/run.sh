@@ -46,14 +46,26 @@ for r in "$B"/replay_*; do
     fi
 done
 
-# CLI tests (shell): each prints its cases and a summary line.
+# CLI tests (shell): each prints its cases and a summary line. They spend
+# most of their time waiting on servers they start, so PS_TEST_JOBS of them
+# (one per CPU) run at once; each one's output is kept and printed in order.
+jobs=${PS_TEST_JOBS:-$(nproc 2>/dev/null || echo 1)}
+out_dir=$(mktemp -d)
+trap 'rm -rf "$out_dir"' EXIT
+# the longest first, so that the last to finish is a short one
+ls -S tests/cli_*.sh | while read -r t; do
+    case $t in tests/cli_replica.sh|tests/cli_dask.sh|tests/cli_server.sh|tests/cli_harness.sh)
+        echo "0 $t" ;; *) echo "1 $t" ;; esac
+done | sort -s -k1,1 | cut -d' ' -f2 |
+    B="$B" D="$out_dir" xargs -P "$jobs" -I{} sh -c 'n=${1##*/}; sh "$1" "$B" >"$D/$n.out" 2>&1; echo $? >"$D/$n.rc"' sh {}
 for t in tests/cli_*.sh; do
     [ -f "$t" ] || continue
-    echo "== ${t##*/}"
-    out=$(sh "$t" "$B" 2>&1)
-    rc=$?
+    n=${t##*/}
+    echo "== $n"
+    out=$(cat "$out_dir/$n.out" 2>/dev/null)
+    rc=$(cat "$out_dir/$n.rc" 2>/dev/null || echo 1)
     printf '%s\n' "$out" | sed 's/^/   /'
-    add "$out" $rc "${t##*/}"
+    add "$out" "$rc" "$n"
 done
 
 echo "total: $pass passed, $fail failed, $skip skipped"
