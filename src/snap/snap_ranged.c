@@ -193,6 +193,11 @@ int ps__snap_page_in(const ps_snap *s, uint64_t i, ps_diag *d)
 /* The chunks a key starting with prefix can be in: [lo, hi). */
 static void span(const ps_snap *s, ps_bytes prefix, uint64_t *lo, uint64_t *hi)
 {
+    if (!prefix.len) { /* every key */
+        *lo = 0;
+        *hi = s->nchunks;
+        return;
+    }
     *lo = ps__snap_find_chunk(s, prefix);
     uint64_t j = *lo + 1;
     while (j < s->nchunks) {
