@@ -33,6 +33,7 @@ static const char usage[] =
     "                 [--replicate s3://BUCKET/PREFIX [--takeover] [--replicate-sync]\n"
     "                  | --follow s3://...]\n"
     "                 [--replicate-interval MS] [--replicate-keep N] [--replicate-piece BYTES]\n"
+    "                 [--replicate-part BYTES]\n"
     "                 [--shard-map FILE [--shard-id K] [--shard-purge-after S]]\n"
     "  Serves the persistent space in DIR (made if missing; see 'pathspace open\n"
     "  --help'), after adding the atoms of each --import FILE (any format) as\n"
@@ -86,7 +87,9 @@ static const char usage[] =
     "  (1000), in pieces of about --replicate-piece bytes (16m), or before it is\n"
     "  acknowledged with --replicate-sync (clients then wait for the bucket);\n"
     "  the bucket keeps --replicate-keep checkpoints (2) and the log from the\n"
-    "  oldest on. A bucket another primary wrote is refused unless --takeover\n"
+    "  oldest on; a checkpoint over --replicate-part bytes (64m) goes up in\n"
+    "  parts of that size (S3's multipart upload: one PUT holds at most 5 GiB).\n"
+    "  A bucket another primary wrote is refused unless --takeover\n"
     "  (a promoted replica: it catches up, then fences the old primary).\n"
     "  --follow serves a read replica of the bucket: DIR is restored from it\n"
     "  when new or empty, then follows it; writes get an error naming the\n"
@@ -295,6 +298,7 @@ static const serve_option options[] = {
     { "--replicate-interval", O_U32, AT(ro.interval_ms), 1, 3600000, NULL },
     { "--replicate-keep", O_U32, AT(ro.keep), 1, 1024, NULL },
     { "--replicate-piece", O_BYTES64, AT(ro.piece_max), 4096, 1ull << 30, NULL },
+    { "--replicate-part", O_BYTES64, AT(ro.part_max), 5ull << 20, 5ull << 30, NULL },
 };
 #undef AT
 

@@ -1857,7 +1857,10 @@ typedef struct ps_replica_opts {
                              * wrote (a promoted replica): a new epoch      */
     int sync;               /* ps_ship_start: every commit waits until the
                              * bucket holds it, before it is acknowledged   */
-    uint64_t spare[4];
+    uint64_t part_max;      /* a checkpoint larger than this goes up as a
+                             * multipart upload, in parts of this size
+                             * (64m; at least 5m, S3's smallest part)      */
+    uint64_t spare[3];
 } ps_replica_opts;
 PS_NET_API void ps_replica_opts_init(ps_replica_opts *o);
 

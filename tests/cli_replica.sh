@@ -452,6 +452,48 @@ query_in_place() {
     s3_stop
 }
 
+# a checkpoint larger than --replicate-part goes up as a multipart upload,
+# through the failing proxy (its parts cut, refused and stalled, and
+# retried): it restores, and is queried in place, as the primary's space
+multipart() {
+    s3_start
+    direct=$PATHSPACE_S3_ENDPOINT
+    S3FAULT_LOG="$T/requests" S3FAULT_AFTER=4 python3 tests/s3fault.py "127.0.0.1:$S3PORT" "$T/fault.port" \
+        "$T/faults" >"$T/fault.log" 2>&1 &
+    echo $! >"$T/fault.pid"
+    i=0
+    until [ -s "$T/fault.port" ]; do i=$((i + 1)); [ $i -gt 200 ] && fail "no proxy"; sleep 0.05; done
+    export PATHSPACE_S3_ENDPOINT="http://127.0.0.1:$(cat "$T/fault.port")"
+    python3 -c '
+import random, sys
+r = random.Random(5)
+al = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+with open(sys.argv[1], "w") as f:
+    for i in range(100000):  # about 7.6 MB as a snapshot: two parts of 5 MiB
+        f.write("(blob %d %s)\n" % (i, "".join(r.choice(al) for _ in range(100))))' "$T/big.metta"
+    serve a "$T/a" --import "$T/big.metta" --replicate s3://pskb/main --replicate-part 5m
+    c a checkpoint >/dev/null
+    i=0 # until the manifest names the checkpoint
+    until PATHSPACE_S3_ENDPOINT=$direct "$P" query s3://pskb/main '(blob 7 $x)' --stats \
+        >/dev/null 2>"$T/st" && grep -q "read in place" "$T/st"; do
+        i=$((i + 1))
+        [ $i -gt 300 ] && fail "the checkpoint never reached the bucket: $(cat "$T/a.log")"
+        sleep 0.1
+    done
+    grep -q "^POST .*/objects/.*?uploads=" "$T/requests" || fail "no multipart upload started"
+    grep -q "^PUT .*?partNumber=2&uploadId=" "$T/requests" || fail "no second part"
+    grep -q "^POST .*?uploadId=" "$T/requests" || fail "no completion"
+    [ "$(cat "$T/faults" 2>/dev/null || echo 0)" -gt 2 ] || fail "the proxy made too few faults"
+    echo "faults made: $(cat "$T/faults"); parts sent: $(grep -c partNumber= "$T/requests")"
+    c a export | sort >"$T/want"
+    PATHSPACE_S3_ENDPOINT=$direct "$P" restore s3://pskb/main "$T/x" >/dev/null
+    dump_sorted "$T/x" | cmp -s "$T/want" - || fail "the restore differs"
+    PATHSPACE_S3_ENDPOINT=$direct "$P" query s3://pskb/main '(blob $i $x)' | sort |
+        cmp -s "$T/want" - || fail "the query in place differs"
+    stop a
+    s3_stop
+}
+
 tcase ship_restore ship_restore
 tcase replicas replicas
 tcase replica_kills replica_kills
@@ -463,4 +505,5 @@ tcase takeover takeover
 tcase bucket_map bucket_map
 tcase hostile_bucket hostile_bucket
 tcase query_in_place query_in_place
+tcase multipart multipart
 finish

@@ -4,11 +4,13 @@ front of an S3 server (UPSTREAM, host:port) on 127.0.0.1 (a port the kernel
 picks, written to PORTFILE) that, by a fixed pattern, answers 503 (SlowDown),
 500 or 429 instead of forwarding, stalls a second before forwarding, or cuts
 an upload in the middle (reads half the body, then closes). Every request
-after the first 20 is faulted in turn: 1 in 3 of them. The number of faults
+after the first 20 ($S3FAULT_AFTER) is faulted in turn: 1 in 3 of them. The number of faults
 made is kept in COUNTFILE. Signatures pass through untouched (the proxy
-forwards the bytes as they came)."""
+forwards the bytes as they came). With $S3FAULT_LOG set, each request's
+method and path (with its query) is appended to that file."""
 import http.client
 import http.server
+import os
 import socketserver
 import sys
 import time
@@ -27,7 +29,7 @@ class H(http.server.BaseHTTPRequestHandler):
     def fault(self):
         state["n"] += 1
         n = state["n"]
-        if n <= 20 or n % 3:
+        if n <= int(os.environ.get("S3FAULT_AFTER", "20")) or n % 3:
             return None
         state["faults"] += 1
         with open(countfile, "w") as f:
@@ -36,6 +38,9 @@ class H(http.server.BaseHTTPRequestHandler):
 
     def handle_one(self):
         length = int(self.headers.get("Content-Length") or 0)
+        if os.environ.get("S3FAULT_LOG"):
+            with open(os.environ["S3FAULT_LOG"], "a") as f:
+                f.write(f"{self.command} {self.path}\n")
         f = self.fault()
         if f == "cut" and self.command == "PUT" and length > 1:
             self.rfile.read(length // 2)  # the client's upload dies halfway
@@ -78,6 +83,5 @@ class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
 srv = S(("127.0.0.1", 0), H)
 with open(portfile + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
-import os  # noqa: E402
 os.rename(portfile + ".tmp", portfile)
 srv.serve_forever()

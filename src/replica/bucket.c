@@ -24,6 +24,7 @@ void ps_replica_opts_init(ps_replica_opts *o)
     o->size = sizeof *o;
     o->interval_ms = 1000;
     o->piece_max = 16u << 20;
+    o->part_max = 64u << 20;
     o->keep = 2;
     o->attempts = 6;
 }
@@ -257,6 +258,7 @@ int ps__replica_new(ps_served *sv, const char *url, const ps_replica_opts *o, ps
     r->o.size = sizeof r->o;
     r->o.interval_ms = r->o.interval_ms ? r->o.interval_ms : 1;
     r->o.piece_max = r->o.piece_max ? r->o.piece_max : 1;
+    r->o.part_max = r->o.part_max ? r->o.part_max : 64u << 20;
     snprintf(r->primary, sizeof r->primary, "%s", r->o.primary ? r->o.primary : "");
     r->o.primary = NULL;
     r->sv = sv;

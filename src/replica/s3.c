@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/alloc.h"
@@ -195,14 +196,7 @@ const char *ps__s3_url(const s3 *b)
 
 /* ---- one request */
 
-typedef struct xfer {
-    ps_bytes body;     /* PUT: what is sent        */
-    size_t sent;
-    ps_buf *out;       /* GET: where it goes       */
-    uint64_t max;
-    uint64_t from, len; /* GET of a byte range (len 0: whole object) */
-    int too_big;
-} xfer;
+typedef s3_req xfer;
 
 static size_t on_read(char *p, size_t size, size_t n, void *ctx)
 {
@@ -227,6 +221,25 @@ static size_t on_write(char *p, size_t size, size_t n, void *ctx)
     return ps_buf_append(x->out, p, k) ? 0 : k;
 }
 
+/* The ETag header of the answer (a part's, in a multipart upload). */
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+    xfer *x = ctx;
+    size_t k = size * n;
+    if (k > 5 && !strncasecmp(p, "etag:", 5)) {
+        size_t i = 5, j = k;
+        while (i < j && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        while (j > i && (p[j - 1] == '\r' || p[j - 1] == '\n' || p[j - 1] == ' '))
+            j--;
+        if (j - i < sizeof x->etag) {
+            memcpy(x->etag, p + i, j - i);
+            x->etag[j - i] = 0;
+        }
+    }
+    return k;
+}
+
 static void sha256_hex(ps_bytes b, char *hex)
 {
     uint8_t md[32];
@@ -236,18 +249,17 @@ static void sha256_hex(ps_bytes b, char *hex)
         sprintf(hex + 2 * i, "%02x", md[i]);
 }
 
-enum { REQ_GET, REQ_PUT, REQ_PUT_NEW, REQ_DELETE };
-
 /* One attempt: the HTTP status, or 0 with *cerr the transport's failure. */
 static long attempt(s3 *b, int kind, const char *key, xfer *x, CURLcode *cerr)
 {
     CURL *c = b->c;
-    char url[sizeof b->base + S3_KEY_MAX], hdr[128], tok[2100];
-    snprintf(url, sizeof url, "%s%s", b->base, key);
+    char url[sizeof b->base + S3_KEY_MAX + S3_QUERY_MAX], hdr[128], tok[2100];
+    snprintf(url, sizeof url, "%s%s%s%s", b->base, key, x->query ? "?" : "", x->query ? x->query : "");
     curl_easy_reset(c);
     struct curl_slist *h = NULL;
     char hex[65];
-    sha256_hex(kind == REQ_PUT || kind == REQ_PUT_NEW ? x->body : ps_bytes_of(NULL, 0), hex);
+    int sends = kind == REQ_PUT || kind == REQ_PUT_NEW || kind == REQ_POST;
+    sha256_hex(sends ? x->body : ps_bytes_of(NULL, 0), hex);
     snprintf(hdr, sizeof hdr, "x-amz-content-sha256: %s", hex);
     h = curl_slist_append(h, hdr);
     if (kind == REQ_PUT_NEW)
@@ -272,6 +284,8 @@ static long attempt(s3 *b, int kind, const char *key, xfer *x, CURLcode *cerr)
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 20L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
     if (kind == REQ_PUT || kind == REQ_PUT_NEW) {
         curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
@@ -282,6 +296,14 @@ static long attempt(s3 *b, int kind, const char *key, xfer *x, CURLcode *cerr)
         snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)x->from,
                  (unsigned long long)(x->from + x->len - 1));
         curl_easy_setopt(c, CURLOPT_RANGE, range);
+    } else if (kind == REQ_POST) {
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body.len ? (const char *)x->body.ptr : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body.len);
+        /* said outright: curl would send a form's type unsigned, and a
+         * header removed ("Content-Type:") it signs empty but never sends,
+         * which a store that checks signatures refuses (as "Expect:") */
+        h = curl_slist_append(h, "Content-Type: application/xml");
     } else if (kind == REQ_DELETE) {
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
     }
@@ -306,11 +328,11 @@ static void nap(unsigned ms)
 
 static const char *verb(int kind)
 {
-    return kind == REQ_GET ? "GET" : kind == REQ_DELETE ? "DELETE" : "PUT";
+    return kind == REQ_GET ? "GET" : kind == REQ_DELETE ? "DELETE" : kind == REQ_POST ? "POST"
+                                                                                      : "PUT";
 }
 
-/* Attempts until one is not transient, or they run out. */
-static long request(s3 *b, int kind, const char *key, xfer *x, ps_diag *d)
+long ps__s3_request(s3 *b, int kind, const char *key, s3_req *x, ps_diag *d)
 {
     assert(strlen(key) < S3_KEY_MAX);
     unsigned wait = b->first_wait_ms;
@@ -339,7 +361,7 @@ static long request(s3 *b, int kind, const char *key, xfer *x, ps_diag *d)
     return code;
 }
 
-static int status_err(const s3 *b, int kind, const char *key, long code, ps_diag *d)
+int ps__s3_status_err(const s3 *b, int kind, const char *key, long code, ps_diag *d)
 {
     if (code == 403 || code == 401)
         return ps__diag_set(d, PS_E_DENIED, NULL, 0, "%s %s/%s: HTTP %ld (the keys are refused)",
@@ -351,23 +373,23 @@ int ps__s3_put(s3 *b, const char *key, ps_bytes body, int create_only, ps_diag *
 {
     xfer x = { .body = body };
     int kind = create_only ? REQ_PUT_NEW : REQ_PUT;
-    long code = request(b, kind, key, &x, d);
+    long code = ps__s3_request(b, kind, key, &x, d);
     if (code <= 0)
         return code < 0 ? PS_E_LIMIT : PS_E_IO;
     if (code == 412)
         return ps__diag_set(d, PS_E_EXISTS, NULL, 0, "%s/%s exists", b->url, key);
-    return code / 100 == 2 ? PS_OK : status_err(b, kind, key, code, d);
+    return code / 100 == 2 ? PS_OK : ps__s3_status_err(b, kind, key, code, d);
 }
 
 int ps__s3_get(s3 *b, const char *key, uint64_t max, ps_buf *out, ps_diag *d)
 {
     xfer x = { .out = out, .max = max };
-    long code = request(b, REQ_GET, key, &x, d);
+    long code = ps__s3_request(b, REQ_GET, key, &x, d);
     if (code <= 0)
         return code < 0 ? PS_E_LIMIT : PS_E_IO;
     if (code == 404)
         return ps__diag_set(d, PS_E_NOTFOUND, NULL, 0, "%s/%s: no such key", b->url, key);
-    return code == 200 ? PS_OK : status_err(b, REQ_GET, key, code, d);
+    return code == 200 ? PS_OK : ps__s3_status_err(b, REQ_GET, key, code, d);
 }
 
 int ps__s3_get_range(s3 *b, const char *key, uint64_t from, uint64_t len, ps_buf *out,
@@ -376,7 +398,7 @@ int ps__s3_get_range(s3 *b, const char *key, uint64_t from, uint64_t len, ps_buf
     assert(len);
     size_t had = ps_buf_len(out);
     xfer x = { .out = out, .max = had + len, .from = from, .len = len };
-    long code = request(b, REQ_GET, key, &x, d);
+    long code = ps__s3_request(b, REQ_GET, key, &x, d);
     if (code < 0) /* more than asked for: a store that ignores Range sends it whole */
         return ps__diag_set(d, PS_E_TRUNCATED, NULL, from, "%s/%s: asked for bytes %llu-%llu, "
                             "the store sent more: it does not hold them (or ignores Range)",
@@ -394,14 +416,14 @@ int ps__s3_get_range(s3 *b, const char *key, uint64_t from, uint64_t len, ps_buf
                             b->url, key, (unsigned long long)from,
                             (unsigned long long)(from + len - 1));
     }
-    return code == 206 || code == 200 ? PS_OK : status_err(b, REQ_GET, key, code, d);
+    return code == 206 || code == 200 ? PS_OK : ps__s3_status_err(b, REQ_GET, key, code, d);
 }
 
 int ps__s3_delete(s3 *b, const char *key, ps_diag *d)
 {
     xfer x = { 0 };
-    long code = request(b, REQ_DELETE, key, &x, d);
+    long code = ps__s3_request(b, REQ_DELETE, key, &x, d);
     if (code <= 0)
         return PS_E_IO;
-    return code / 100 == 2 || code == 404 ? PS_OK : status_err(b, REQ_DELETE, key, code, d);
+    return code / 100 == 2 || code == 404 ? PS_OK : ps__s3_status_err(b, REQ_DELETE, key, code, d);
 }

@@ -56,7 +56,7 @@ static int put_ckpt(ps_replica *r, const ps_ckpt_info *ci, ps_diag *d)
     char key[128];
     ps__ckpt_key(&ci->oid, key);
     ps_bytes b = ps_blob_bytes(blob);
-    rc = ps__s3_put(r->b, key, b, 0, d);
+    rc = ps__s3_put_big(r->b, key, b, r->o.part_max, d);
     if (!rc) {
         man_ckpt c = { ci->seq, ci->log_pos, ci->atoms, b.len, ci->oid };
         r->st.bytes += b.len;
