@@ -27,7 +27,7 @@
     X(net_frame_codec) X(net_heartbeat) X(net_every_message) X(net_pipeline)  \
     X(net_many_clients) X(net_malformed) X(net_truncated) X(net_slow_reader)  \
     X(net_auth) X(net_limits) X(net_unauthenticated) X(net_max_memory) X(net_query_stream) X(net_zero_alloc)           \
-    X(net_bg_checkpoint) X(net_export_fork)                                     \
+    X(net_bg_checkpoint) X(net_export_fork) X(net_shard_purge)                  \
     X(http_permissions) X(http_status_bytes) X(http_url) X(http_files_rel) X(http_concurrent) X(http_wrap_vs_query)   \
     X(sort_vs_qsort) X(sort_edges)                                             \
     X(act_worked_examples) X(act_varint) X(act_random_vs_ref)                  \

@@ -858,3 +858,87 @@ void t_net_bg_checkpoint(void)
     ps_pspace_close(p, NULL);
     t_rmtree(dir);
 }
+
+/* ps_served_shard_purge removes exactly the keys outside the shard's range,
+ * however the keys sit around its bounds (prefixes of a bound, keys that
+ * extend one, bytes just above and below): checked against a plain
+ * comparison of bytes. */
+static void purge_keys(ps_bytes *lo, ps_bytes *hi, uint8_t *buf)
+{
+    /* bounds of a few bytes from a small alphabet, so keys collide with them */
+    for (int b = 0; b < 2; b++) {
+        uint8_t *p = buf + 8 * b;
+        size_t n = 1 + t_below(3);
+        for (size_t i = 0; i < n; i++)
+            p[i] = (uint8_t)(0x7E + t_below(4));
+        (b ? hi : lo)->ptr = p;
+        (b ? hi : lo)->len = n;
+    }
+    if (ps_bytes_cmp(*lo, *hi) > 0) {
+        ps_bytes t = *lo;
+        *lo = *hi;
+        *hi = t;
+    }
+}
+
+static void purge_map(ps_bytes lo, ps_bytes hi, char *json, size_t cap)
+{
+    char l[32] = "", h[32] = "";
+    for (size_t i = 0; i < lo.len; i++)
+        sprintf(l + 2 * i, "%02x", lo.ptr[i]);
+    for (size_t i = 0; i < hi.len; i++)
+        sprintf(h + 2 * i, "%02x", hi.ptr[i]);
+    snprintf(json, cap, "{\"format\": \"pathspace-shardmap\", \"version\": 1, \"shards\": ["
+             "{\"id\": 0, \"lo\": null, \"hi\": \"%s\"}, {\"id\": 1, \"lo\": \"%s\", \"hi\": \"%s\"},"
+             "{\"id\": 2, \"lo\": \"%s\", \"hi\": null}]}", l, l, h, h);
+}
+
+void t_net_shard_purge(void)
+{
+    for (int round = 0; round < 40; round++) {
+        uint8_t bounds[16], key[5];
+        ps_bytes lo, hi;
+        purge_keys(&lo, &hi, bounds);
+        if (!ps_bytes_cmp(lo, hi))
+            continue;
+        char dir[256], json[512];
+        REQUIRE(t_tmpdir(dir));
+        ps_pspace_opts po;
+        ps_pspace_opts_init(&po);
+        po.fsync = PS_FSYNC_NEVER;
+        ps_pspace *p;
+        ps_served *sv;
+        ps_shardmap *m;
+        ps_diag d = { 0 };
+        REQUIRE_OK(ps_pspace_open(dir, &po, &p, NULL, &d));
+        uint64_t inside = 0;
+        for (int k = 0; k < 300; k++) { /* keys of 0 to 4 bytes around the bounds */
+            size_t n = t_below(5);
+            for (size_t i = 0; i < n; i++)
+                key[i] = (uint8_t)(0x7D + t_below(6));
+            int added;
+            REQUIRE_OK(ps_pspace_add(p, ps_bytes_of(key, n), &added));
+            ps_bytes kb = ps_bytes_of(key, n);
+            inside += added && ps_bytes_cmp(lo, kb) <= 0 && ps_bytes_cmp(kb, hi) < 0;
+        }
+        uint64_t before = ps_space_count(ps_pspace_space(p)), removed;
+        purge_map(lo, hi, json, sizeof json);
+        REQUIRE_OK(ps_served_new(p, &sv, &d));
+        REQUIRE_OK(ps_shardmap_parse(json, strlen(json), &m, &d));
+        REQUIRE_OK(ps_served_set_shard(sv, m, 1, &d));
+        CHECK_OK(ps_served_shard_purge(sv, &removed, &d));
+        const ps_space *sp = ps_pspace_space(p);
+        CHECK_EQ(ps_space_count(sp), inside);
+        CHECK_EQ(removed, before - inside);
+        ps_iter *it;
+        ps_bytes a;
+        REQUIRE_OK(ps_iter_new(sp, ps_bytes_of(NULL, 0), &it));
+        while (ps_iter_next(it, &a, NULL, NULL) == PS_OK)
+            CHECK(ps_bytes_cmp(lo, a) <= 0 && ps_bytes_cmp(a, hi) < 0);
+        ps_iter_free(it);
+        ps_served_free(sv);
+        ps_shardmap_free(m);
+        CHECK_OK(ps_pspace_close(p, &d));
+        t_rmtree(dir);
+    }
+}

@@ -3,10 +3,12 @@
  * a replica's refusal of writes (docs/replication.md). */
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/diag.h"
 #include "served_priv.h"
 #include "store/pspace.h"
@@ -118,24 +120,74 @@ int ps__served_owns(const ps_served *sv, ps_bytes key, ps_diag *d)
     return PS_OK;
 }
 
-/* Up to `cap` keys outside the shard's range, from `from` on, into keys. */
-static int foreign(ps_served *sv, ps_buf *keys, size_t cap, size_t *n)
+/* A batch of keys outside the shard's range: up to cap of them, each as
+ * u32 length and bytes, into keys. */
+typedef struct batch {
+    ps_buf *keys;
+    size_t cap, n;
+} batch;
+
+static int take(batch *b, ps_bytes a)
+{
+    uint32_t len = (uint32_t)a.len;
+    int rc = ps_buf_append(b->keys, &len, 4);
+    if (!rc)
+        rc = ps_buf_append(b->keys, a.ptr, a.len);
+    b->n += !rc;
+    return rc;
+}
+
+/* Every key under prefix p, while the batch has room. */
+static int take_prefix(const ps_space *sp, ps_bytes p, batch *b)
 {
     ps_iter *it;
     ps_bytes a;
-    *n = 0;
-    int rc = ps_iter_new(ps_pspace_space(sv->p), ps_bytes_of(NULL, 0), &it);
-    while (!rc && *n < cap && !(rc = ps_iter_next(it, &a, NULL, NULL)))
-        if (!ps_shardmap_holds(sv->map, sv->shard, a)) {
-            uint32_t len = (uint32_t)a.len;
-            if ((rc = ps_buf_append(keys, &len, 4)) || (rc = ps_buf_append(keys, a.ptr, a.len)))
-                break;
-            ++*n;
-        }
-    if (!rc || rc == PS_E_EMPTY)
-        rc = PS_OK;
+    int rc = ps_iter_new(sp, p, &it);
+    while (!rc && b->n < b->cap && !(rc = ps_iter_next(it, &a, NULL, NULL)))
+        rc = take(b, a);
     if (it)
         ps_iter_free(it);
+    return rc == PS_E_EMPTY ? PS_OK : rc;
+}
+
+/* The keys below lo (below = 1) or from hi on (below = 0), walked as the
+ * prefixes that branch off the bound, so that no key inside the range is
+ * ever visited: a purge costs what it removes, not the shard's size.
+ * Below lo: each proper prefix of lo that is a key, and every key under
+ * lo[0, i) + c for c < lo[i]. From hi: every key under hi itself, and
+ * under hi[0, i) + c for c > hi[i]. */
+static int take_side(const ps_space *sp, ps_bytes k, int below, batch *b)
+{
+    uint8_t *p = ps_malloc(k.len + 1);
+    if (!p)
+        return PS_E_NOMEM;
+    memcpy(p, k.ptr, k.len);
+    int rc = below ? PS_OK : take_prefix(sp, k, b);
+    for (size_t i = 0; !rc && i < k.len && b->n < b->cap; i++) {
+        if (below && ps_space_contains(sp, ps_bytes_of(p, i)))
+            rc = take(b, ps_bytes_of(p, i));
+        unsigned from = below ? 0 : k.ptr[i] + 1u, to = below ? k.ptr[i] : 256u;
+        for (unsigned c = from; !rc && c < to && b->n < b->cap; c++) {
+            p[i] = (uint8_t)c;
+            rc = take_prefix(sp, ps_bytes_of(p, i + 1), b);
+        }
+        p[i] = k.ptr[i];
+    }
+    free(p);
+    return rc;
+}
+
+/* Up to `cap` keys outside the shard's range into keys. */
+static int foreign(ps_served *sv, ps_buf *keys, size_t cap, size_t *n)
+{
+    ps_shard_info si;
+    ps_shardmap_shard(sv->map, sv->shard, &si);
+    const ps_space *sp = ps_pspace_space(sv->p);
+    batch b = { keys, cap, 0 };
+    int rc = si.bounded_lo ? take_side(sp, si.lo, 1, &b) : PS_OK;
+    if (!rc && si.bounded_hi)
+        rc = take_side(sp, si.hi, 0, &b);
+    *n = b.n;
     return rc;
 }
 
