@@ -181,6 +181,26 @@ int shard_watch_start(ps_served *sv, const char *file, uint64_t id, const char *
 /* Stops following; the served space enforces no map after it. */
 void shard_watch_stop(shard_watch *w);
 /* A shard map as JSON (shardmap_out.c): begin, an entry a shard, end. */
+/* Atoms to a server in requests of about BATCH_BYTES each (batch.c). */
+#define BATCH_BYTES (4u << 20) /* a request's atoms: well under a frame */
+typedef struct batch {
+    ps_buf bytes;  /* the atoms back to back (an iterator's bytes do not stay) */
+    size_t *end;   /* where each ends in bytes */
+    size_t n, cap;
+    ps_bytes *items;
+} batch;
+void batch_free(batch *b);
+int batch_add(batch *b, ps_bytes a);
+/* Sends b's atoms to c as one add (or remove), and empties b. */
+int batch_send(ps_client *c, int add, batch *b, ps_change *ch, ps_diag *d);
+/* Every atom of sp from `from` on to c, a batch at a time: *sent of them;
+ * *total: the changes summed, the last reply's seq and atoms. */
+int batch_all(ps_client *c, const ps_space *sp, ps_bytes from, int add, uint64_t *sent,
+              ps_change *total, ps_diag *d);
+/* The atoms of ATOM... or -f FILE (MeTTa text), parsed into sp; 1 having
+ * said what is wrong and where. */
+int items_load(int argc, char **argv, ps_space *sp);
+
 typedef struct map_shard {
     uint32_t id;
     ps_bytes lo, hi;

@@ -100,8 +100,30 @@ static int text_items(int argc, char **argv, ps_buf *text)
     return 0;
 }
 
+/* add -f FILE, remove -f FILE: the file parsed here, its atoms sent a
+ * batch at a time (one request of a large file would pass the frame limit
+ * the server holds to). */
+static int change_file(ps_client *c, const char *cmd, int argc, char **argv)
+{
+    ps_space *sp;
+    if (ps_space_new(&sp))
+        return die("out of memory");
+    int rc = items_load(argc, argv, sp);
+    ps_change ch;
+    ps_diag d = { 0 };
+    uint64_t sent;
+    if (!rc && (rc = batch_all(c, sp, ps_bytes_of(NULL, 0), !strcmp(cmd, "add"), &sent, &ch, &d)))
+        rc = fail(cmd, rc, &d);
+    else if (!rc)
+        print_change(&ch);
+    ps_space_free(sp);
+    return rc;
+}
+
 static int do_change(ps_client *c, const char *cmd, int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[0], "-f"))
+        return change_file(c, cmd, argc, argv);
     ps_buf text = { 0 };
     int rc = text_items(argc, argv, &text);
     if (rc)

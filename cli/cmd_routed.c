@@ -11,7 +11,6 @@
 
 #include "shell.h"
 
-#define BATCH_BYTES (4u << 20) /* a request's atoms: well under a frame */
 #define REROUTES 3
 #define LOCKED_WAIT_MS 60000   /* how long a write waits out a split */
 
@@ -70,39 +69,7 @@ static ps_client *conn_of(routed *r, uint32_t i, ps_diag *d)
     return r->conn[i];
 }
 
-/* ---- adds and removes, batched per shard */
-
-typedef struct batch {
-    ps_buf bytes;  /* the atoms back to back (an iterator's bytes do not stay) */
-    size_t *end;   /* where each ends in bytes */
-    size_t n, cap;
-    ps_bytes *items;
-} batch;
-
-static void batch_free(batch *b)
-{
-    ps_buf_free(&b->bytes);
-    free(b->end);
-    free(b->items);
-}
-
-static int batch_add(batch *b, ps_bytes a)
-{
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        size_t *e = realloc(b->end, cap * sizeof *e);
-        ps_bytes *v = e ? realloc(b->items, cap * sizeof *v) : NULL;
-        if (e)
-            b->end = e;
-        if (!v)
-            return PS_E_NOMEM;
-        b->items = v, b->cap = cap;
-    }
-    int rc = ps_buf_append(&b->bytes, a.ptr, a.len);
-    if (!rc)
-        b->end[b->n++] = ps_buf_len(&b->bytes);
-    return rc;
-}
+/* ---- adds and removes, batched per shard (cli/batch.c) */
 
 /* Sends b to shard i (op add or remove); PS_E_MOVED is the caller's. */
 static int send_batch(routed *r, uint32_t i, int add, batch *b, uint64_t *changed, ps_diag *d)
@@ -110,15 +77,10 @@ static int send_batch(routed *r, uint32_t i, int add, batch *b, uint64_t *change
     ps_client *c = conn_of(r, i, d);
     if (!c)
         return d->code ? d->code : PS_E_IO;
-    for (size_t k = 0, at = 0; k < b->n; at = b->end[k++])
-        b->items[k] = ps_bytes_of(ps_buf_data(&b->bytes) + at, b->end[k] - at);
     ps_change ch;
-    int rc = add ? ps_client_add(c, PS_FORM_PATHS, b->items, b->n, &ch, d)
-                 : ps_client_remove(c, PS_FORM_PATHS, b->items, b->n, &ch, d);
+    int rc = batch_send(c, add, b, &ch, d);
     if (!rc)
         *changed += ch.changed;
-    b->n = 0;
-    ps_buf_clear(&b->bytes, 0);
     return rc;
 }
 
@@ -150,33 +112,12 @@ static int route_all(routed *r, const ps_space *sp, int add, uint64_t *changed, 
     return rc;
 }
 
-static int load_items(int argc, char **argv, ps_space *sp)
-{
-    ps_buf text = { 0 };
-    int rc = 0;
-    if (argc >= 2 && !strcmp(argv[0], "-f")) {
-        input in;
-        if (input_open(&in, argv[1]))
-            return 1;
-        rc = ps_buf_append(&text, in.data, in.len);
-        input_close(&in);
-    } else {
-        for (int i = 0; i < argc && !rc; i++)
-            rc = ps_buf_append(&text, argv[i], strlen(argv[i])) || ps_buf_append(&text, "\n", 1);
-    }
-    ps_diag d = { 0 };
-    if (!rc)
-        rc = ps_space_load(sp, ps_buf_data(&text), ps_buf_len(&text), PS_FORMAT_METTA, &d);
-    ps_buf_free(&text);
-    return rc ? die("client: %u:%u: %s", d.line, d.col, d.msg[0] ? d.msg : "out of memory") : 0;
-}
-
 static int do_change(routed *r, int add, int argc, char **argv)
 {
     ps_space *sp;
     if (ps_space_new(&sp))
         return die("out of memory");
-    int rc = load_items(argc, argv, sp);
+    int rc = items_load(argc, argv, sp);
     uint64_t changed = 0;
     ps_diag d = { 0 };
     unsigned wait_ms = 10, waited = 0;

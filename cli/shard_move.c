@@ -164,51 +164,12 @@ static int middle(const ps_space *sp, ps_buf *mid)
     return rc;
 }
 
-/* A batch of atoms (u32 length, bytes) to the new server. */
-static int send_batch(ps_client *to, ps_buf *batch, size_t n, ps_bytes **items, size_t *cap,
-                      ps_diag *d)
-{
-    if (n > *cap) {
-        ps_bytes *v = realloc(*items, n * sizeof *v);
-        if (!v)
-            return PS_E_NOMEM;
-        *items = v, *cap = n;
-    }
-    const uint8_t *p = ps_buf_data(batch);
-    for (size_t k = 0; k < n; k++, p += 4 + ps_read_le32(p))
-        (*items)[k] = ps_bytes_of(p + 4, ps_read_le32(p));
-    ps_change ch;
-    int rc = ps_client_add(to, PS_FORM_PATHS, *items, n, &ch, d);
-    ps_buf_clear(batch, 0);
-    return rc;
-}
-
 /* Every atom of sp from mid on (sp holds shard K alone), to the new server. */
 static int copy_half(const ps_space *sp, ps_bytes mid, ps_client *to, uint64_t *moved)
 {
-    ps_iter *it;
-    ps_bytes a, *items = NULL;
-    ps_buf batch = { 0 };
-    size_t n = 0, cap = 0;
+    ps_change ch;
     ps_diag d = { 0 };
-    int rc = ps_iter_new(sp, ps_bytes_of(NULL, 0), &it);
-    while (!rc && !(rc = ps_iter_next(it, &a, NULL, NULL))) {
-        if (ps_bytes_cmp(a, mid) < 0)
-            continue;
-        uint32_t len = (uint32_t)a.len;
-        if ((rc = ps_buf_append(&batch, &len, 4)) || (rc = ps_buf_append(&batch, a.ptr, a.len)))
-            break;
-        *moved += 1;
-        if (++n, ps_buf_len(&batch) >= (4u << 20)) {
-            rc = send_batch(to, &batch, n, &items, &cap, &d);
-            n = 0;
-        }
-    }
-    if (rc == PS_E_EMPTY)
-        rc = n ? send_batch(to, &batch, n, &items, &cap, &d) : PS_OK;
-    ps_iter_free(it);
-    ps_buf_free(&batch);
-    free(items);
+    int rc = batch_all(to, sp, mid, 1, moved, &ch, &d);
     return rc ? die("shard move: copy: %s", d.msg[0] ? d.msg : ps_strerror(rc)) : 0;
 }
 

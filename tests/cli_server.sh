@@ -186,6 +186,31 @@ big_export() {
     stop_server
 }
 
+# client add -f of a file past the server's 16 MiB frame: parsed by the
+# client and sent in batches of 4 MiB, every atom arrives; remove -f the same
+big_add() {
+    start_server "$T/sp" --fsync never
+    python3 -c '
+import random, sys
+r = random.Random(7)
+al = "abcdefghijklmnopqrstuvwxyz0123456789"
+with open(sys.argv[1], "w") as f:
+    for i in range(160000):  # about 18 MB of text
+        f.write("(doc %d \"%s\")\n" % (i, "".join(r.choice(al) for _ in range(100))))' "$T/big.metta"
+    [ "$(wc -c <"$T/big.metta")" -gt $((16 << 20)) ] || fail "the file is not past a frame"
+    c add -f "$T/big.metta" >"$T/out" || fail "add -f: $(cat "$T/out")"
+    grep -q "^changed 160000 " "$T/out" || fail "add -f: $(cat "$T/out")"
+    c export | sort >"$T/got"
+    sort "$T/big.metta" | cmp -s - "$T/got" || fail "the server does not hold the file's atoms"
+    c remove -f "$T/big.metta" >"$T/out" || fail "remove -f: $(cat "$T/out")"
+    grep -q "^changed 160000 seq [0-9]* atoms 0$" "$T/out" || fail "remove -f: $(cat "$T/out")"
+    printf '(ok 1)\n(bad\n' >"$T/bad.metta"
+    c add -f "$T/bad.metta" 2>"$T/err" && fail "a file that does not parse was taken"
+    grep -q "2:" "$T/err" || fail "the error does not say where: $(cat "$T/err")"
+    [ "$(c count)" = 0 ] || fail "part of a file that does not parse was added"
+    stop_server
+}
+
 # RUN: exec rules on the served space, each step one logged change, the
 # others served between steps; CANCEL (SIGINT), a client that leaves, a
 # server stopped mid-run, and a space that reopens with whole steps only
@@ -240,6 +265,7 @@ runs() {
 tcase roundtrip roundtrip
 tcase runs runs
 tcase big_export big_export
+tcase big_add big_add
 tcase kill9 kill9
 tcase auth auth
 tcase refusals refusals
