@@ -115,8 +115,14 @@ exit_codes() {
 # seconds; none when stderr is not a terminal
 progress() {
     command -v script >/dev/null || skip "needs script(1) (util-linux)"
-    n=3000000 # well over a second's work (under a sanitizer: 1.2 s a million)
-    sanitized && n=2000000
+    # well over a second's work (the line shows after one): millions of
+    # atoms for 2.5 s at the pace a million takes here now
+    t0=$(date +%s%N)
+    "$P" gen --atoms 1000000 -o "$T/probe.metta"
+    ms=$((($(date +%s%N) - t0) / 1000000 + 1))
+    m=$((2500 / ms + 1))
+    [ $m -lt 2 ] && m=2
+    n=$((m * 1000000))
     script -qec "\"$P\" gen --atoms $n -o \"$T/g.metta\"" /dev/null >"$T/tty" 2>&1 ||
         fail "gen under script: $(cat "$T/tty")"
     grep -q "gen: .*% .* of $((n / 1000000)).00M atoms" "$T/tty" || fail "no progress on a terminal: $(cat "$T/tty")"
