@@ -93,15 +93,7 @@ for i in 0 1 2 3; do
     echo "| \`$pat\` | $(wc -l <"$T/r.s") | $((s / 1000)) ms | $(wc -c <"$T/r.s") | $((b / 1000)) ms | $1 | $2 ($3) | $(awk "BEGIN{printf \"%.2f\", $b/$s}")x |"
 done
 echo
-dask-scheduler --host 127.0.0.1 --port 0 --dashboard-address :0 --no-show \
-    --scheduler-file "$T/sched.json" >"$T/sched.log" 2>&1 &
-echo $! >"$T/sched.pid"
-while [ ! -s "$T/sched.json" ]; do sleep 0.05; done
-for w in 1 2; do
-    dask-worker --scheduler-file "$T/sched.json" --nthreads 1 --no-nanny --host 127.0.0.1 \
-        --dashboard-address :0 >"$T/w$w.log" 2>&1 &
-    echo $! >"$T/w$w.pid"
-done
+. bench/dask.sh
 echo "### Four shards, as Dask graphs: where workers read"
 echo
 echo "| query | results | shards reached | from servers | from buckets | buckets / servers | auto chose | auto |"

@@ -49,15 +49,7 @@ for s in m["shards"]:
 json.dump(m, open(f"{t}/map{k}.json", "w"))
 PYEOF
 done
-dask-scheduler --host 127.0.0.1 --port 0 --dashboard-address :0 --no-show \
-    --scheduler-file "$T/sched.json" >"$T/sched.log" 2>&1 &
-echo $! >"$T/sched.pid"
-while [ ! -s "$T/sched.json" ]; do sleep 0.05; done
-for w in 1 2; do
-    dask-worker --scheduler-file "$T/sched.json" --nthreads 1 --no-nanny --host 127.0.0.1 \
-        --dashboard-address :0 >"$T/w$w.log" 2>&1 &
-    echo $! >"$T/w$w.pid"
-done
+. bench/dask.sh
 
 Q0='(age $x $a)'                       # one relation: its prefix reaches one shard
 Q1='($r (Entity Q00000010) $y)'         # a variable first: every shard, few results

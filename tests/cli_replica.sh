@@ -229,18 +229,24 @@ sync_ship() {
     s3_stop
 }
 
-# a bucket that fails (tests/s3fault.py in front of s3rver: 503, 500, 429,
-# stalls, uploads cut halfway, one request in three): the primary retries
-# and serves on, a replica follows through the same faults, and what ends
-# in the bucket is the primary's space
-flaky_bucket() {
-    s3_start
+# fault_proxy: tests/s3fault.py in front of the S3 server, and the
+# endpoint pointed at it; $direct is the server itself
+fault_proxy() {
     direct=$PATHSPACE_S3_ENDPOINT
     python3 tests/s3fault.py "127.0.0.1:$S3PORT" "$T/fault.port" "$T/faults" >"$T/fault.log" 2>&1 &
     echo $! >"$T/fault.pid"
     i=0
     until [ -s "$T/fault.port" ]; do i=$((i + 1)); [ $i -gt 200 ] && fail "no proxy"; sleep 0.05; done
     export PATHSPACE_S3_ENDPOINT="http://127.0.0.1:$(cat "$T/fault.port")"
+}
+
+# a bucket that fails (tests/s3fault.py in front of s3rver: 503, 500, 429,
+# stalls, uploads cut halfway, one request in three): the primary retries
+# and serves on, a replica follows through the same faults, and what ends
+# in the bucket is the primary's space
+flaky_bucket() {
+    s3_start
+    fault_proxy
     serve a "$T/a" --replicate s3://pskb/main
     load a 0 20
     c a checkpoint >/dev/null
@@ -457,13 +463,7 @@ query_in_place() {
 # retried): it restores, and is queried in place, as the primary's space
 multipart() {
     s3_start
-    direct=$PATHSPACE_S3_ENDPOINT
-    S3FAULT_LOG="$T/requests" S3FAULT_AFTER=4 python3 tests/s3fault.py "127.0.0.1:$S3PORT" "$T/fault.port" \
-        "$T/faults" >"$T/fault.log" 2>&1 &
-    echo $! >"$T/fault.pid"
-    i=0
-    until [ -s "$T/fault.port" ]; do i=$((i + 1)); [ $i -gt 200 ] && fail "no proxy"; sleep 0.05; done
-    export PATHSPACE_S3_ENDPOINT="http://127.0.0.1:$(cat "$T/fault.port")"
+    S3FAULT_LOG="$T/requests" S3FAULT_AFTER=4 fault_proxy
     python3 -c '
 import random, sys
 r = random.Random(5)
