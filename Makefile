@@ -272,9 +272,9 @@ reseal: $(BUILD)/reseal
 # it offline, in any venv (tools/wheel.sh; python/README.md)
 WHEEL := $(BUILD)/dist/pathspace-$(VERSION)-py3-none-linux_$(shell uname -m).whl
 wheel: $(WHEEL)
-$(WHEEL): $(SHARED) $(wildcard python/pathspace/*.py) python/pyproject.toml python/setup.py \
-          tools/wheel.sh
-	@sh tools/wheel.sh $(BUILD) $(SHARED)
+$(WHEEL): $(SHARED) $(NET_SHARED) $(wildcard python/pathspace/*.py) python/pyproject.toml \
+          python/setup.py tools/wheel.sh
+	@sh tools/wheel.sh $(BUILD) $(SHARED) $(NET_SHARED)
 
 # ---- the main job on built-in data
 # the build quiet (its errors still show), so the demo's lines come first

@@ -75,6 +75,18 @@ import pathspace, pathspace._lib as l
 s = pathspace.Space(["(a $x)", "(b c)"])
 print(len(s), l._Lazy._lib._name)')
     [ "$out" = "2 $site/pathspace/libpathspace.so.0" ] || fail "the installed wheel: $out"
+    # pathspace.bucket loads the wheel's libpathspace-net: a bucket that
+    # cannot be reached is an Error that says so, not a missing library
+    out=$(env -u PYTHONPATH -u PATHSPACE_LIB LD_LIBRARY_PATH= PATHSPACE_S3_ENDPOINT=http://127.0.0.1:1 \
+        AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s "$T/v/bin/python" -c '
+import pathspace, pathspace._lib as l
+from pathspace.bucket import stat
+try:
+    stat("s3://nobucket/x")
+except pathspace.Error as e:
+    print(l._LazyNet._lib._name, "|", e)')
+    case $out in "$site/pathspace/libpathspace-net.so.0 | s3://nobucket/x: "*) ;;
+        *) fail "pathspace.bucket from the wheel: $out" ;; esac
     # no library anywhere: MORK still imports; Space says what to do
     mv "$site/pathspace/libpathspace.so.0" "$T/hidden.so"
     env -u PYTHONPATH -u PATHSPACE_LIB "$T/v/bin/python" -c '
