@@ -25,9 +25,18 @@ struct s3 {
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
+/* Once, on the thread that opens the first bucket, before any replication
+ * thread runs: libcurl, and one SHA-256 through OpenSSL's EVP. A digest's
+ * first use fills libcrypto's method cache under its write lock; after
+ * that, uses take read locks only. A checkpoint's child (fork) hashes with
+ * the same EVP SHA-256, and a write lock that a replication thread held at
+ * the fork would never be released in the child. */
 static void curl_start(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    EVP_Digest("", 0, md, &n, EVP_sha256(), NULL);
 }
 
 static const char *env(const char *name)
