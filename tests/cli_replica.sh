@@ -483,7 +483,7 @@ with open(sys.argv[1], "w") as f:
     grep -q "^POST .*/objects/.*?uploads=" "$T/requests" || fail "no multipart upload started"
     grep -q "^PUT .*?partNumber=2&uploadId=" "$T/requests" || fail "no second part"
     grep -q "^POST .*?uploadId=" "$T/requests" || fail "no completion"
-    [ "$(cat "$T/faults" 2>/dev/null || echo 0)" -gt 2 ] || fail "the proxy made too few faults"
+    [ "$(cat "$T/faults" 2>/dev/null || echo 0)" -gt 0 ] || fail "the proxy made no fault"
     echo "faults made: $(cat "$T/faults"); parts sent: $(grep -c partNumber= "$T/requests")"
     c a export | sort >"$T/want"
     PATHSPACE_S3_ENDPOINT=$direct "$P" restore s3://pskb/main "$T/x" >/dev/null

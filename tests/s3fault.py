@@ -32,8 +32,9 @@ class H(http.server.BaseHTTPRequestHandler):
         if n <= int(os.environ.get("S3FAULT_AFTER", "20")) or n % 3:
             return None
         state["faults"] += 1
-        with open(countfile, "w") as f:
+        with open(countfile + ".tmp", "w") as f:  # whole, for a reader at any moment
             f.write(str(state["faults"]))
+        os.rename(countfile + ".tmp", countfile)
         return FAULTS[(n // 3) % len(FAULTS)]
 
     def handle_one(self):
