@@ -56,15 +56,7 @@ while not all(stat(u)["in_place"] for u in sys.argv[1:]):
 serve one "$T/kb.snap" s3://kb/one
 "$P" shard split "$T/kb.snap" 4 "$T/split" --bucket s3://kb/s >/dev/null
 for i in 0 1 2 3; do serve "s$i" "$T/split/shard-$i.snap" "s3://kb/s/shard-$i"; done
-"$PY" - "$T" <<'PYEOF'
-import json, sys
-t = sys.argv[1]
-m = json.load(open(f"{t}/split/shardmap.json"))
-for s in m["shards"]:
-    s["binary"] = "127.0.0.1:" + open(f"{t}/s{s['id']}.bport").read().strip()
-    s["http"] = "127.0.0.1:" + open(f"{t}/s{s['id']}.hport").read().strip()
-json.dump(m, open(f"{t}/map.json", "w"))
-PYEOF
+"$PY" tests/mapports.py "$T/split/shardmap.json" "$T/map.json" "$T" # $T/s<id>.{b,h}port
 in_place s3://kb/one s3://kb/s/shard-0 s3://kb/s/shard-1 s3://kb/s/shard-2 s3://kb/s/shard-3
 
 Q0='(age $x $a)'                  # open: one relation, whole

@@ -19,25 +19,9 @@ so it never mixes handles with the core library pathspace.Space uses.
 import ctypes
 
 from ._lib import net, Bytes, Buf, Diag, BucketInfo, QueryOpts
-from .space import Error, _view
+from .space import _check, _view
 
 _FIELDS = ("seq", "ckpt_pos", "tail", "atoms", "snap_bytes", "reads", "bytes", "in_place")
-
-
-def _check(rc, what, d=None):
-    if rc:
-        raise _error(rc, what, d)
-
-
-def _error(rc, what, d):
-    # Error names the code through the core library; say it in full here
-    msg = d.msg.decode("utf-8", "replace") if d is not None and d.msg else ""
-    e = Error.__new__(Error)
-    Exception.__init__(e, f"{what}: {net.ps_strerror(rc).decode()}" + (f": {msg}" if msg else ""))
-    e.code, e.line, e.col = rc, 0, 0
-    e.offset = d.offset if d is not None else 0
-    e.message = str(e)
-    return e
 
 
 def _info(i):
