@@ -265,6 +265,75 @@ flaky_bucket() {
     s3_stop
 }
 
+# restores through a slow link (every request 50 ms late) while the
+# primary checkpoints over and over, keeping one: the objects the manifest a
+# restore read names stay while it reads them (a primary deletes an object
+# only once no kept manifest names it), and a restore that is passed anyway
+# starts over from the newest manifest
+restore_racing() {
+    s3_start
+    gen_file 20000 7 "$T/kb.metta"
+    serve a "$T/a" --import "$T/kb.metta" --replicate s3://pskb/main --replicate-keep 1
+    c a checkpoint >/dev/null
+    settle a
+    S3FAULT_AFTER=1000000000 S3FAULT_DELAY=0.05 fault_proxy # the restores' link only
+    (
+        k=0
+        while [ ! -f "$T/done" ]; do
+            c a add "(z $k)" >/dev/null && c a checkpoint >/dev/null || exit 1
+            k=$((k + 1))
+            sleep 0.1
+        done
+        echo $k >"$T/ckpts"
+    ) &
+    writer=$!
+    echo $writer >"$T/writer.pid"
+    n=0
+    while [ $n -lt 6 ]; do
+        "$P" restore s3://pskb/main "$T/r$n" >/dev/null 2>"$T/err" ||
+            { touch "$T/done"; fail "restore $n under checkpoints: $(cat "$T/err")"; }
+        [ "$("$P" count "$T/r$n")" -gt 20000 ] || { touch "$T/done"; fail "restore $n is short"; }
+        n=$((n + 1))
+    done
+    touch "$T/done"
+    wait $writer || fail "the writer failed"
+    echo "checkpoints during 6 restores: $(cat "$T/ckpts")"
+    stop a
+    s3_stop
+}
+
+# a restore held between reading a manifest and reading its checkpoint
+# while the primary publishes past every manifest it keeps: what it read is
+# gone, and it starts over from the newest manifest
+restore_passed() {
+    s3_start
+    serve a "$T/a" --replicate s3://pskb/main --replicate-keep 1
+    load a 0 10
+    c a checkpoint >/dev/null
+    settle a
+    S3FAULT_HOLD="$T/go" S3FAULT_LOG="$T/reqs" S3FAULT_AFTER=1000000000 fault_proxy
+    "$P" restore s3://pskb/main "$T/r" >/dev/null 2>"$T/err" &
+    echo $! >"$T/restore.pid"
+    i=0
+    until grep -q "/objects/" "$T/reqs" 2>/dev/null; do
+        i=$((i + 1)); [ $i -gt 400 ] && fail "the restore read no checkpoint"; sleep 0.05
+    done
+    k=0
+    while [ $k -lt 12 ]; do # a checkpoint, so a manifest, each: past the 8 kept
+        c a add "(z $k)" >/dev/null
+        c a checkpoint >/dev/null
+        settle a
+        k=$((k + 1))
+    done
+    c a export | sort >"$T/want"
+    touch "$T/go"
+    wait "$(cat "$T/restore.pid")" || fail "the restore failed: $(cat "$T/err")"
+    [ "$(grep -c "manifest/latest" "$T/reqs")" -ge 2 ] || fail "the restore did not start over"
+    dump_sorted "$T/r" | cmp -s "$T/want" - || fail "the restore is not the newest space"
+    stop a
+    s3_stop
+}
+
 # a replica promoted (--takeover) while the old primary still runs: the old
 # one is fenced at its next manifest, and the bucket follows the new one
 takeover() {
@@ -500,6 +569,8 @@ tcase replica_kills replica_kills
 tcase bucket_down bucket_down
 tcase primary_kill primary_kill
 tcase flaky_bucket flaky_bucket
+tcase restore_racing restore_racing
+tcase restore_passed restore_passed
 tcase sync_ship sync_ship
 tcase takeover takeover
 tcase bucket_map bucket_map

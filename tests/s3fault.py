@@ -7,7 +7,11 @@ an upload in the middle (reads half the body, then closes). Every request
 after the first 20 ($S3FAULT_AFTER) is faulted in turn: 1 in 3 of them. The number of faults
 made is kept in COUNTFILE. Signatures pass through untouched (the proxy
 forwards the bytes as they came). With $S3FAULT_LOG set, each request's
-method and path (with its query) is appended to that file."""
+method and path (with its query) is appended to that file. With
+$S3FAULT_DELAY (seconds) set, every request waits that long first: a slow
+reader. With $S3FAULT_HOLD (a file) set, a request for a checkpoint or
+piece (its path holds /objects/ or /log/) waits until that file exists: a
+reader caught between reading a manifest and reading what it names."""
 import http.client
 import http.server
 import os
@@ -42,6 +46,10 @@ class H(http.server.BaseHTTPRequestHandler):
         if os.environ.get("S3FAULT_LOG"):
             with open(os.environ["S3FAULT_LOG"], "a") as f:
                 f.write(f"{self.command} {self.path}\n")
+        time.sleep(float(os.environ.get("S3FAULT_DELAY", "0")))
+        hold = os.environ.get("S3FAULT_HOLD")
+        while hold and ("/objects/" in self.path or "/log/" in self.path) and not os.path.exists(hold):
+            time.sleep(0.02)
         f = self.fault()
         if f == "cut" and self.command == "PUT" and length > 1:
             self.rfile.read(length // 2)  # the client's upload dies halfway

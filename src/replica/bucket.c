@@ -88,8 +88,7 @@ static uint64_t hint(s3 *b)
     return n;
 }
 
-/* get_manifest, read again while it reads as damaged. */
-static int get_whole(s3 *b, uint64_t n, manifest *m, ps_diag *d)
+int ps__bucket_manifest(s3 *b, uint64_t n, manifest *m, ps_diag *d)
 {
     int rc = get_manifest(b, n, m, d);
     for (int i = 0; i < REREADS && (rc == PS_E_CORRUPT || rc == PS_E_CHECKSUM); i++) {
@@ -104,14 +103,14 @@ int ps__bucket_latest(s3 *b, uint64_t from, manifest *m, ps_diag *d)
     uint64_t n = from ? from : hint(b);
     n = n ? n : 1;
     manifest got = { 0 };
-    int rc = get_whole(b, n, &got, d);
+    int rc = ps__bucket_manifest(b, n, &got, d);
     if (rc == PS_E_NOTFOUND && n > 1 && !from) /* a stale hint past a gc: start over */
-        rc = get_whole(b, n = 1, &got, d);
+        rc = ps__bucket_manifest(b, n = 1, &got, d);
     if (rc)
         return rc;
     for (;;) { /* newer ones than the hint knew of */
         manifest next = { 0 };
-        int r = get_whole(b, n + 1, &next, d);
+        int r = ps__bucket_manifest(b, n + 1, &next, d);
         if (r == PS_E_NOTFOUND)
             break;
         if (r) {

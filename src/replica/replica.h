@@ -37,6 +37,9 @@ struct ps_replica {
 /* A hint object's number (16 lower-case hex); 0 when absent (*absent
  * set) or unreadable. */
 uint64_t ps__bucket_hint(s3 *b, const char *key, int *absent);
+/* Manifest n, read again a few times while it reads as damaged:
+ * PS_E_NOTFOUND when the bucket holds no manifest n. */
+int ps__bucket_manifest(s3 *b, uint64_t n, manifest *m, ps_diag *d);
 /* The newest manifest, probing forward from number `from` (0: from the
  * manifest/latest hint): PS_E_NOTFOUND when the bucket holds none. */
 int ps__bucket_latest(s3 *b, uint64_t from, manifest *m, ps_diag *d);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -135,6 +136,49 @@ static int restore_into(s3 *b, const char *dir, const manifest *m, uint64_t t, p
     return rc ? rc : put_pieces(b, dir, m, c ? c->log_pos : 0, t, d);
 }
 
+static int unlink_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+    (void)sb, (void)flag;
+    return f->level ? remove(path) : 0; /* the directory itself stays */
+}
+
+/* dir as fresh_dir found it, so a restore can start over. */
+static int empty_dir(const char *dir, ps_diag *d)
+{
+    if (nftw(dir, unlink_one, 16, FTW_DEPTH | FTW_PHYS))
+        return ps__io_err(d, PS_E_IO, "cannot empty the directory to restore again");
+    return PS_OK;
+}
+
+/* A primary deletes what a new manifest no longer names right after
+ * publishing it, so a restore reading an older manifest can find a piece
+ * or checkpoint gone. It starts over from the newest manifest; this many
+ * tries bounds it against a primary that publishes faster than we read. */
+enum { RESTORE_TRIES = 8 };
+
+/* The bucket's newest manifest into m, its target seq into t, restored. */
+static int restore_once(s3 *b, const char *url, const char *dir, uint64_t at_seq, uint64_t at_ms,
+                        manifest *m, ps_diag *d)
+{
+    uint64_t t = 0;
+    int rc = ps__bucket_latest(b, 0, m, d);
+    if (rc == PS_E_NOTFOUND)
+        ps__diag_set(d, rc, NULL, 0, "%s holds no space (no manifest)", url);
+    if (!rc)
+        rc = target(m, at_seq, at_ms, &t, d);
+    return rc ? rc : restore_into(b, dir, m, t, d);
+}
+
+/* A newer manifest than number was published. */
+static int moved_on(s3 *b, uint64_t number)
+{
+    manifest n = { 0 };
+    ps_diag ignored = { 0 };
+    int newer = !ps__bucket_latest(b, 0, &n, &ignored) && n.number > number;
+    ps__man_free(&n);
+    return newer;
+}
+
 int ps_restore(const char *url, const char *dir, uint64_t at_seq, uint64_t at_ms,
                ps_recovery *rec, ps_diag *d)
 {
@@ -142,16 +186,18 @@ int ps_restore(const char *url, const char *dir, uint64_t at_seq, uint64_t at_ms
     int rc = fresh_dir(dir, d);
     if (rc || (rc = ps__s3_open(url, &b, d)))
         return rc;
-    manifest m = { 0 };
-    uint64_t t = 0;
-    rc = ps__bucket_latest(b, 0, &m, d);
-    if (rc == PS_E_NOTFOUND)
-        ps__diag_set(d, rc, NULL, 0, "%s holds no space (no manifest)", url);
-    if (!rc)
-        rc = target(&m, at_seq, at_ms, &t, d);
-    if (!rc)
-        rc = restore_into(b, dir, &m, t, d);
-    ps__man_free(&m);
+    for (int tries = 1;; tries++) {
+        manifest m = { 0 };
+        rc = restore_once(b, url, dir, at_seq, at_ms, &m, d);
+        uint64_t number = m.number;
+        ps__man_free(&m);
+        if (rc != PS_E_NOTFOUND || !number || tries == RESTORE_TRIES || !moved_on(b, number))
+            break;
+        if ((rc = empty_dir(dir, d)))
+            break;
+        if (d)
+            *d = (ps_diag){ 0 };
+    }
     ps__s3_close(b);
     if (rc)
         return rc;

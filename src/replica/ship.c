@@ -173,34 +173,57 @@ static int who_made(ps_replica *r, uint64_t n, ps_bytes ours, int *who, ps_diag 
     return rc;
 }
 
-/* What trim drops, deleted once a manifest without it is published. */
-static void collect(ps_replica *r, uint64_t n)
+static int names_piece(const manifest *m, const man_piece *p)
 {
-    ps_diag d = { 0 };
-    char key[64];
-    if (n > KEEP_MANIFESTS) {
-        ps__man_key(n - KEEP_MANIFESTS, key);
-        ps__s3_delete(r->b, key, &d); /* a failure leaves a small object behind */
-    }
+    for (uint32_t i = 0; i < m->npiece; i++)
+        if (m->piece[i].epoch == p->epoch && m->piece[i].first == p->first)
+            return 1;
+    return 0;
 }
 
-static void delete_dropped(ps_replica *r, const man_piece *p, uint32_t np, const man_ckpt *c,
-                           uint32_t nc)
+static int names_ckpt(const manifest *m, const man_ckpt *c)
+{
+    for (uint32_t i = 0; i < m->nckpt; i++)
+        if (!memcmp(&m->ckpt[i].oid, &c->oid, sizeof c->oid))
+            return 1;
+    return 0;
+}
+
+/* What old names and neither next nor the newest manifest does. */
+static void delete_dropped(ps_replica *r, const manifest *old, const manifest *next)
 {
     ps_diag d = { 0 };
     char key[128];
-    for (uint32_t i = 0; i < np; i++) {
-        ps__piece_key(p[i].epoch, p[i].first, key);
-        ps__s3_delete(r->b, key, &d);
-    }
-    for (uint32_t i = 0; i < nc; i++) {
-        int shared = 0; /* an object another kept checkpoint names stays */
-        for (uint32_t k = 0; k < r->m.nckpt; k++)
-            shared |= !memcmp(&r->m.ckpt[k].oid, &c[i].oid, sizeof c[i].oid);
-        ps__ckpt_key(&c[i].oid, key);
-        if (!shared)
+    for (uint32_t i = 0; i < old->npiece; i++)
+        if (!names_piece(next, &old->piece[i]) && !names_piece(&r->m, &old->piece[i])) {
+            ps__piece_key(old->piece[i].epoch, old->piece[i].first, key);
+            ps__s3_delete(r->b, key, &d); /* a failure leaves an object behind */
+        }
+    for (uint32_t i = 0; i < old->nckpt; i++)
+        if (!names_ckpt(next, &old->ckpt[i]) && !names_ckpt(&r->m, &old->ckpt[i])) {
+            ps__ckpt_key(&old->ckpt[i].oid, key);
             ps__s3_delete(r->b, key, &d);
-    }
+        }
+}
+
+/* Manifest n - KEEP_MANIFESTS goes, now that n is published, and with it
+ * what the manifest after it dropped. An object goes only once no kept
+ * manifest names it, so a reader that read any kept manifest (a restore,
+ * a replica, a query in place) finds everything it names while it reads. */
+static void collect(ps_replica *r, uint64_t n)
+{
+    if (n <= KEEP_MANIFESTS)
+        return;
+    uint64_t o = n - KEEP_MANIFESTS;
+    manifest old = { 0 }, next = { 0 };
+    ps_diag d = { 0 };
+    if (!ps__bucket_manifest(r->b, o, &old, &d) && !ps__bucket_manifest(r->b, o + 1, &next, &d))
+        delete_dropped(r, &old, &next); /* unread: its objects stay behind */
+    ps__man_free(&old);
+    ps__man_free(&next);
+    char key[64];
+    ps__man_key(o, key);
+    ps__s3_delete(r->b, key, &d);
 }
 
 /* Publishes manifest number + 1: created only if absent, so of two
@@ -208,19 +231,7 @@ static void delete_dropped(ps_replica *r, const man_piece *p, uint32_t np, const
 static int publish(ps_replica *r, ps_diag *d)
 {
     manifest *m = &r->m;
-    uint32_t np0 = m->npiece, nc0 = m->nckpt;
-    man_piece *dp = np0 ? malloc(np0 * sizeof *dp) : NULL;
-    man_ckpt *dc = nc0 ? malloc(nc0 * sizeof *dc) : NULL;
-    if ((np0 && !dp) || (nc0 && !dc)) {
-        free(dp), free(dc);
-        return ps__diag_set(d, PS_E_NOMEM, NULL, 0, "out of memory");
-    }
-    if (np0)
-        memcpy(dp, m->piece, np0 * sizeof *dp);
-    if (nc0)
-        memcpy(dc, m->ckpt, nc0 * sizeof *dc);
     ps__man_trim(m, r->o.keep);
-    uint32_t np = np0 - m->npiece, nc = nc0 - m->nckpt; /* trim drops from the front */
     manifest w = *m;
     w.number = m->number + 1;
     w.epoch = r->epoch;
@@ -256,12 +267,9 @@ static int publish(ps_replica *r, ps_diag *d)
         r->published = m->shipped;
         pthread_cond_broadcast(&r->shipped);
         pthread_mutex_unlock(&r->mu);
-        delete_dropped(r, dp, np, dc, nc);
         collect(r, w.number);
     }
     ps_buf_free(&buf);
-    free(dp);
-    free(dc);
     return rc;
 }
 
