@@ -298,6 +298,12 @@ restore_racing() {
     touch "$T/done"
     wait $writer || fail "the writer failed"
     echo "checkpoints during 6 restores: $(cat "$T/ckpts")"
+    c a add "(last)" >/dev/null # one more publication collects as the last did
+    settle a
+    # what no kept manifest names is gone: 8 manifests, each naming one checkpoint
+    nm=$(s3keys main/manifest/0 | wc -l) no=$(s3keys main/objects/ | wc -l)
+    [ "$nm" -le 8 ] && [ "$no" -le 9 ] || fail "the bucket keeps $nm manifests and $no checkpoints"
+    echo "the bucket keeps $nm manifests and $no checkpoint objects"
     stop a
     s3_stop
 }
