@@ -14,7 +14,7 @@ LIB=$(cd "$B" && pwd)/libpathspace.so
 export PYTHONPATH="$(pwd)/python${PYTHONPATH:+:$PYTHONPATH}" PATHSPACE_LIB="$LIB"
 # a sanitizer build's library needs its runtime first in Python (and in
 # Python alone: preloaded into curl, it hangs)
-san=$(LD_PRELOAD= ldd "$LIB" 2>/dev/null | awk '/libasan|libubsan/ { printf "%s:", $3 }')
+san=$(san_preload "$LIB")
 PY_ENV="env"
 [ -n "$san" ] && PY_ENV="env LD_PRELOAD=$san ASAN_OPTIONS=detect_leaks=0"
 PY="$PY_ENV $PY_BIN"

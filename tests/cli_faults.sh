@@ -14,7 +14,7 @@ N=${PS_FAULT_ATOMS:-60}
 
 # the sanitizer builds' runtime must come first in the preload list; there
 # every trial costs ten times as much, so the workload is smaller
-san=$(LD_PRELOAD= ldd "$DRV" 2>/dev/null | awk '/libasan|libubsan/ { printf "%s:", $3 }')
+san=$(san_preload "$DRV")
 [ -z "$san" ] || N=${PS_FAULT_ATOMS:-25}
 
 # trial KIND K: one run failing at point K, then the check

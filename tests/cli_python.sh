@@ -9,7 +9,7 @@ PY=${PS_PYTHON:-/usr/bin/python3}
 
 # A sanitizer build's library needs its runtime first in a Python process
 # (make asan, make ubsan): preloaded, the Python tests run under it too.
-san=$(LD_PRELOAD= ldd "$B/libpathspace.so" 2>/dev/null | awk '/libasan|libubsan/ { printf "%s:", $3 }')
+san=$(san_preload "$B/libpathspace.so")
 if [ -n "$san" ] && [ -z "${LD_PRELOAD:-}" ]; then
     export LD_PRELOAD="$san"
     export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" # Python's own

@@ -419,7 +419,7 @@ bucket_map() {
     for k in 0 1 2; do sum=$((sum + $("$P" client --port "$(cat "$T/s$k.bport")" count))); done
     [ "$sum" = 4002 ] || fail "the shards hold $sum"
     lib="$(cd "$B" && pwd)/libpathspace.so" # a sanitizer's runtime first, in Python alone
-    san=$(LD_PRELOAD= ldd "$lib" 2>/dev/null | awk '/libasan|libubsan/ { printf "%s:", $3 }')
+    san=$(san_preload "$lib")
     env ${san:+LD_PRELOAD=$san ASAN_OPTIONS=detect_leaks=0} PYTHONPATH=python PATHSPACE_LIB="$lib" \
         /usr/bin/python3 - "$T" <<'EOF' || fail "the Python router"
 import sys

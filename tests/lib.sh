@@ -39,7 +39,11 @@ need_data() {
 gen_file() { "$P" gen --atoms "$1" --seed "$2" -o "$3"; }
 # 1 when the build under test runs under a sanitizer (make asan/ubsan): big
 # workloads shrink there, what they check stays
-sanitized() { LD_PRELOAD= ldd "$B/pathspace" 2>/dev/null | grep -qE 'libasan|libubsan|libtsan'; }
+sanitized() { LD_PRELOAD= ldd "$B/pathspace" 2>/dev/null | grep -qE 'libasan|libubsan|libtsan|libclang_rt'; }
+# san_preload FILE: the sanitizer runtimes FILE links (GCC's libasan or
+# libubsan, LLVM's libclang_rt.asan), as LD_PRELOAD takes them ("a:b:"); a
+# program not built with them (Python) needs them loaded first
+san_preload() { LD_PRELOAD= ldd "$1" 2>/dev/null | awk '/libasan|libubsan|libclang_rt/ { printf "%s:", $3 }'; }
 # wait_file FILE PID LOG: until a server (PID, logging to LOG) wrote FILE,
 # its port; fails if it dies or takes 10 s
 wait_file() {

@@ -36,7 +36,7 @@ static size_t read_want(const char *file, want **out)
     REQUIRE(t_read_file(file, &text) == 0);
     size_t n = 0, cap = 0;
     want *w = NULL;
-    char *s = (char *)ps_buf_data(&text), *end = s + text.len;
+    char *s = (char *)ps_buf_data(&text), *end = s ? s + text.len : s; /* empty: NULL */
     while (s && s < end) {
         char *nl = memchr(s, '\n', (size_t)(end - s));
         REQUIRE(nl && s[0] == 'x');
