@@ -263,6 +263,8 @@ static int publish(ps_replica *r, ps_diag *d)
         ps_diag ignored = { 0 };
         ps__s3_put(r->b, MAN_LATEST, ps_bytes_of((const uint8_t *)hex, 16), 0, &ignored);
         ps__served_ship_hold(r->sv, m->shipped);
+        r->st.shipped = m->shipped; /* STATS says so before a waiting commit is acked */
+        ps__served_repl_set(r->sv, &r->st);
         pthread_mutex_lock(&r->mu);
         r->published = m->shipped;
         pthread_cond_broadcast(&r->shipped);
