@@ -150,10 +150,11 @@ static int empty_dir(const char *dir, ps_diag *d)
     return PS_OK;
 }
 
-/* A primary deletes what a new manifest no longer names right after
- * publishing it, so a restore reading an older manifest can find a piece
- * or checkpoint gone. It starts over from the newest manifest; this many
- * tries bounds it against a primary that publishes faster than we read. */
+/* A primary deletes an object once no kept manifest names it (8
+ * publications after one dropped it), so a restore slower than that can
+ * find a piece or checkpoint of its manifest gone. It starts over from the
+ * newest manifest; this many tries bound it against a primary that keeps
+ * publishing faster than it reads. */
 enum { RESTORE_TRIES = 8 };
 
 /* The bucket's newest manifest into m, its target seq into t, restored. */

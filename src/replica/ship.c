@@ -173,12 +173,19 @@ static int who_made(ps_replica *r, uint64_t n, ps_bytes ours, int *who, ps_diag 
     return rc;
 }
 
+/* A manifest's pieces run in order of first (they meet end to end), and
+ * there can be a million: found by bisection. */
 static int names_piece(const manifest *m, const man_piece *p)
 {
-    for (uint32_t i = 0; i < m->npiece; i++)
-        if (m->piece[i].epoch == p->epoch && m->piece[i].first == p->first)
-            return 1;
-    return 0;
+    uint32_t lo = 0, hi = m->npiece;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (m->piece[mid].first < p->first)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->npiece && m->piece[lo].first == p->first && m->piece[lo].epoch == p->epoch;
 }
 
 static int names_ckpt(const manifest *m, const man_ckpt *c)
