@@ -19,7 +19,7 @@ REPS=${PS_BENCH_REPS:-3}
 T=$(mktemp -d)
 trap 'kill $(cat "$T"/*.pid 2>/dev/null) 2>/dev/null; rm -rf "$T"' EXIT
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(python3 tools/freeport.py)
 export PATHSPACE_S3_ENDPOINT="http://127.0.0.1:$port"
 mkdir -p "$T/s3"
 "$S3" -d "$T/s3" -a 127.0.0.1 -p "$port" --configure-bucket kb --silent >/dev/null 2>&1 &

@@ -53,10 +53,6 @@ cluster() {
     done
 }
 
-free_port() {
-    $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # serve_shard K: shard K on its ports, holding its range of $T/map.json
 serve_shard() {
     rm -f "$T/s$1.port"

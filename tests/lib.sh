@@ -36,6 +36,9 @@ need_data() {
         [ -r "$D/$f" ] || skip "needs $D/$f, which is not here (real data sits beside a checkout in ../shared)"
     done
 }
+# free_port: a port for a server that must know it before it starts
+# (tools/freeport.py: below the ephemeral range, which clients draw from)
+free_port() { python3 tools/freeport.py; }
 gen_file() { "$P" gen --atoms "$1" --seed "$2" -o "$3"; }
 # 1 when the build under test runs under a sanitizer (make asan/ubsan): big
 # workloads shrink there, what they check stays

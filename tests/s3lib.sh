@@ -15,10 +15,6 @@ else
 fi
 unset AWS_SESSION_TOKEN AWS_PROFILE
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 s3_ready() {
     i=0
     until curl -s -o /dev/null "$PATHSPACE_S3_ENDPOINT/"; do

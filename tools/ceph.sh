@@ -22,7 +22,7 @@ RGW=$3 KEY=$4 SECRET=$5 BUCKET=$6
 step=setup
 trap 'rc=$?; [ $rc = 0 ] || { echo "ceph.sh: $step failed (exit $rc)" >&2;
       tail -n 3 "$D"/log/*.log "$D"/log/*.err 2>/dev/null >&2; }' EXIT
-MON=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+MON=$(python3 "$(dirname "$0")/freeport.py")
 mkdir -p "$D/mon" "$D/osd" "$D/run" "$D/log" "$D/rgw"
 FSID=$(python3 -c 'import uuid; print(uuid.uuid4())')
 C="$D/ceph.conf"
