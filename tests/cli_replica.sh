@@ -346,6 +346,31 @@ restore_passed() {
     s3_stop
 }
 
+# a hint (manifest/latest) left behind what the primary keeps, as when its
+# PUTs fail while the manifests' succeed: readers stride forward from it
+# into the kept manifests instead of finding "no space"
+stale_hint() {
+    s3_start
+    serve a "$T/a" --replicate s3://pskb/main
+    k=0
+    while [ $k -lt 20 ]; do # a publication each: past the 8 kept
+        c a add "(h $k)" >/dev/null
+        settle a
+        k=$((k + 1))
+    done
+    c a export | sort >"$T/want"
+    printf %016x 1 >"$T/hint"
+    s3req PUT main/manifest/latest "$T/hint" >/dev/null || fail "cannot write the hint"
+    s3req GET main/manifest/0000000000000001 >/dev/null 2>&1 && fail "manifest 1 is still kept"
+    "$P" restore s3://pskb/main "$T/r" >/dev/null 2>"$T/err" || fail "restore: $(cat "$T/err")"
+    dump_sorted "$T/r" | cmp -s "$T/want" - || fail "the restore is not the primary's space"
+    serve r "$T/r2" --follow s3://pskb/main
+    same_as r "$(stat_of a seq)"
+    stop r
+    stop a
+    s3_stop
+}
+
 # a replica promoted (--takeover) while the old primary still runs: the old
 # one is fenced at its next manifest, and the bucket follows the new one
 takeover() {
@@ -583,6 +608,7 @@ tcase primary_kill primary_kill
 tcase flaky_bucket flaky_bucket
 tcase restore_racing restore_racing
 tcase restore_passed restore_passed
+tcase stale_hint stale_hint
 tcase sync_ship sync_ship
 tcase takeover takeover
 tcase bucket_map bucket_map

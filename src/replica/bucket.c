@@ -98,13 +98,22 @@ int ps__bucket_manifest(s3 *b, uint64_t n, manifest *m, ps_diag *d)
     return rc;
 }
 
+/* How far past a collected manifest a reader looks, in strides of
+ * MANIFEST_KEEP: a hint this stale is refreshed long before. */
+#define STRIDES 16
+
 int ps__bucket_latest(s3 *b, uint64_t from, manifest *m, ps_diag *d)
 {
     uint64_t n = from ? from : hint(b);
+    int known = n != 0; /* else the bucket may hold none: no strides */
     n = n ? n : 1;
     manifest got = { 0 };
     int rc = ps__bucket_manifest(b, n, &got, d);
-    if (rc == PS_E_NOTFOUND && n > 1 && !from) /* a stale hint past a gc: start over */
+    /* n was collected (a stale hint, or a reader left behind): the kept
+     * manifests are consecutive, so strides of their count land in them */
+    for (int i = 0; rc == PS_E_NOTFOUND && known && i < STRIDES; i++)
+        rc = ps__bucket_manifest(b, n += MANIFEST_KEEP, &got, d);
+    if (rc == PS_E_NOTFOUND && n > 1 && !from) /* a hint past them all: start over */
         rc = ps__bucket_manifest(b, n = 1, &got, d);
     if (rc)
         return rc;

@@ -73,5 +73,8 @@ void ps__man_key(uint64_t number, char out[64]);
 void ps__piece_key(uint64_t epoch, uint64_t first, char out[64]);
 void ps__ckpt_key(const ps_oid *oid, char out[128]);
 #define MAN_LATEST "manifest/latest"
+/* A primary keeps the newest this many manifests, numbered one after
+ * another, and deletes an object once none of them names it. */
+#define MANIFEST_KEEP 8
 
 #endif

@@ -12,7 +12,6 @@
 #include "replica.h"
 
 #define STATE_FILE "REPLICA"      /* DIR/REPLICA: "epoch N\n", this primary's */
-#define KEEP_MANIFESTS 8          /* older manifests go (readers probe forward) */
 #define PIECES_PER_ROUND 64
 
 /* ---- the epoch this directory last wrote the bucket under */
@@ -213,15 +212,15 @@ static void delete_dropped(ps_replica *r, const manifest *old, const manifest *n
         }
 }
 
-/* Manifest n - KEEP_MANIFESTS goes, now that n is published, and with it
+/* Manifest n - MANIFEST_KEEP goes, now that n is published, and with it
  * what the manifest after it dropped. An object goes only once no kept
  * manifest names it, so a reader that read any kept manifest (a restore,
  * a replica, a query in place) finds everything it names while it reads. */
 static void collect(ps_replica *r, uint64_t n)
 {
-    if (n <= KEEP_MANIFESTS)
+    if (n <= MANIFEST_KEEP)
         return;
-    uint64_t o = n - KEEP_MANIFESTS;
+    uint64_t o = n - MANIFEST_KEEP;
     manifest old = { 0 }, next = { 0 };
     ps_diag d = { 0 };
     if (!ps__bucket_manifest(r->b, o, &old, &d) && !ps__bucket_manifest(r->b, o + 1, &next, &d))
