@@ -289,6 +289,7 @@ void ps__replica_free(ps_replica *r)
         return;
     ps__s3_close(r->b);
     ps__man_free(&r->m);
+    ps__man_free(&r->swept);
     ps_buf_free(&r->piece);
     pthread_cond_destroy(&r->cv);
     pthread_cond_destroy(&r->shipped);

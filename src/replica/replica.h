@@ -29,6 +29,8 @@ struct ps_replica {
     int fenced;             /* (mu)                                          */
     pthread_cond_t shipped; /* published moved, or fenced, or stopping      */
     manifest m;             /* the newest one written (primary) or read   */
+    manifest swept;         /* a primary's: the one its last collect read
+                               as the next, the old one of the collect after */
     uint64_t epoch;         /* a primary's own                            */
     served_repl st;         /* reported through the served space          */
     ps_buf piece;           /* the piece being shipped or applied         */

@@ -223,10 +223,18 @@ static void collect(ps_replica *r, uint64_t n)
     uint64_t o = n - MANIFEST_KEEP;
     manifest old = { 0 }, next = { 0 };
     ps_diag d = { 0 };
-    if (!ps__bucket_manifest(r->b, o, &old, &d) && !ps__bucket_manifest(r->b, o + 1, &next, &d))
+    int rc = PS_OK;
+    if (r->swept.number == o) /* read as the next one last time: once is enough */
+        old = r->swept, r->swept = (manifest){ 0 };
+    else
+        rc = ps__bucket_manifest(r->b, o, &old, &d);
+    if (!rc && !(rc = ps__bucket_manifest(r->b, o + 1, &next, &d)))
         delete_dropped(r, &old, &next); /* unread: its objects stay behind */
     ps__man_free(&old);
-    ps__man_free(&next);
+    ps__man_free(&r->swept);
+    if (rc)
+        ps__man_free(&next);
+    r->swept = next; /* whole, or empty */
     char key[64];
     ps__man_key(o, key);
     ps__s3_delete(r->b, key, &d);
