@@ -113,7 +113,15 @@ class MORK:
             return meta
 
         def listen(self):
-            """The status as server-sent events (dicts), until it is final."""
+            """Waits until the status is final; its server-sent events (dicts),
+            in order. Eager, so `request.listen()` alone waits, as MORK's demos
+            use it (a generator there would return at once and let the next
+            request race this one); stream() yields them as they come."""
+            return list(self.stream())
+
+        def stream(self):
+            """The status as server-sent events (dicts) as they come, until it
+            is final."""
             url = self.server.base + f"/status_stream/{quote(self.status_loc)}"
             h = {"Authorization": "Bearer " + self.server.token} if self.server.token else {}
             with urllib.request.urlopen(urllib.request.Request(url, headers=h)) as r:

@@ -4,7 +4,6 @@ import json
 import os
 import pathlib
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -142,9 +141,10 @@ def test_token(start_server, tmp_path):
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """tools/freeport.py's pick: below the ephemeral range, which clients'
+    connects draw from, so no client takes it before the server binds it."""
+    return int(subprocess.run([sys.executable, os.path.join(ROOT, "tools", "freeport.py")],
+                              capture_output=True, text=True, check=True).stdout)
 
 
 def test_managed_mork_starts_and_stops_a_server():
