@@ -58,6 +58,25 @@ static void release(ps_pspace *p)
     free(p);
 }
 
+/* A server's forked children (checkpoints, exports) share its lock's open
+ * file until they close their copy, or die with it (PR_SET_PDEATHSIG): a
+ * supervisor restarting a server just killed can find the lock held for
+ * the moment that takes. So a held lock is tried again, up to this long,
+ * before the space is called open elsewhere. */
+#define LOCK_WAIT_MS 1000
+
+static int lock_dir(int fd)
+{
+    struct timespec nap = { 0, 10 * 1000000L };
+    for (int waited = 0;; waited += 10) {
+        if (!flock(fd, LOCK_EX | LOCK_NB))
+            return 0;
+        if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= LOCK_WAIT_MS)
+            return -1;
+        nanosleep(&nap, NULL);
+    }
+}
+
 /* The directory, its lock, its store and its log directory. */
 static int open_parts(ps_pspace *p, const char *dir, ps_diag *d)
 {
@@ -69,7 +88,7 @@ static int open_parts(ps_pspace *p, const char *dir, ps_diag *d)
     p->lockfd = openat(p->dirfd, "LOCK", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (p->lockfd < 0)
         return ps__io_err(d, PS_E_IO, "cannot open DIR/LOCK");
-    if (flock(p->lockfd, LOCK_EX | LOCK_NB))
+    if (lock_dir(p->lockfd))
         return errno == EWOULDBLOCK
                    ? ps__diag_set(d, PS_E_LOCKED, NULL, 0, "%s is open in another process", dir)
                    : ps__io_err(d, PS_E_IO, "cannot lock DIR/LOCK");
